@@ -1,0 +1,8 @@
+export interface Command {
+  readonly summary: string;
+  /** Returns the exit code: 0 ok, 2 bad input or usage. */
+  run(argv: string[]): Promise<number>;
+}
+
+// Each capability registers its subcommand here (inspect, quantize, compile, simulate).
+export const commands: Record<string, Command> = {};

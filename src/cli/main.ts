@@ -1,0 +1,35 @@
+// The `fixpoint` command: each subcommand is a module under src/cli/commands exporting `run(argv)`.
+import { isInputError } from '../core/errors';
+import { commands } from './commands';
+
+const USAGE = `usage: fixpoint <command> [options]
+
+commands:
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`error: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    // Bad input is the user's to fix: one line. Anything else is our bug: show it whole.
+    if (isInputError(e)) {
+      process.stderr.write(`error: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`error: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,3 @@
+export * from './dtype';
+export * from './tensor';
+export * from './graph';

@@ -1,0 +1,47 @@
+import type { DType } from './dtype';
+
+/** A dimension: a number, or the name of a symbolic dimension ("batch", "N"). */
+export type Dim = number | string;
+export type Shape = readonly Dim[];
+
+/** What is known of a tensor flowing along an edge. `shape` is undefined when even the rank is unknown. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape?: Shape;
+}
+
+/**
+ * Element storage of a constant tensor. Numeric types whose JS typed array exists are held in it
+ * (a view over the file's bytes whenever alignment allows); float16/bfloat16/float8/int4/bool are kept
+ * as their raw little-endian bytes in `Uint8Array` and decoded on demand (see `toFloat64`).
+ */
+export type TensorValues =
+  | Float32Array | Float64Array
+  | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array
+  | BigInt64Array | BigUint64Array
+  | readonly string[];
+
+/** A tensor whose values are known at load time: an initializer or a Constant's value. */
+export interface ConstTensor {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  readonly values: TensorValues;
+}
+
+export function numel(shape: readonly Dim[]): number {
+  let n = 1;
+  for (const d of shape) n *= typeof d === 'number' ? d : 1;
+  return n;
+}
+
+/** A dimension as a number: symbolic dimensions count as 1 wherever a number is needed. */
+export function dimValue(d: Dim): number {
+  return typeof d === 'number' ? d : 1;
+}
+
+export function formatShape(shape: Shape | undefined): string {
+  if (!shape) return '?';
+  return shape.map(String).join('×');
+}
