@@ -1,17 +1,21 @@
 import type { ConstTensor, TensorInfo } from './tensor';
 
+/** What each attribute kind holds. */
+export interface AttrKinds {
+  float: number;
+  int: number;
+  string: string;
+  tensor: ConstTensor;
+  graph: Graph;
+  floats: readonly number[];
+  ints: readonly number[];
+  strings: readonly string[];
+  tensors: readonly ConstTensor[];
+  graphs: readonly Graph[];
+}
+
 /** An attribute value, tagged by kind so a reader never guesses what a number means. */
-export type AttrValue =
-  | { readonly kind: 'float'; readonly value: number }
-  | { readonly kind: 'int'; readonly value: number }
-  | { readonly kind: 'string'; readonly value: string }
-  | { readonly kind: 'tensor'; readonly value: ConstTensor }
-  | { readonly kind: 'graph'; readonly value: Graph }
-  | { readonly kind: 'floats'; readonly value: readonly number[] }
-  | { readonly kind: 'ints'; readonly value: readonly number[] }
-  | { readonly kind: 'strings'; readonly value: readonly string[] }
-  | { readonly kind: 'tensors'; readonly value: readonly ConstTensor[] }
-  | { readonly kind: 'graphs'; readonly value: readonly Graph[] };
+export type AttrValue = { [K in keyof AttrKinds]: { readonly kind: K; readonly value: AttrKinds[K] } }[keyof AttrKinds];
 
 /** One operator. Inputs and outputs are tensor names; '' marks an omitted optional input. */
 export interface Node {
@@ -55,11 +59,9 @@ export interface Model {
   readonly metadata: Readonly<Record<string, string>>;
 }
 
-type AttrOf<K extends AttrValue['kind']> = Extract<AttrValue, { kind: K }>['value'];
-
-export function attr<K extends AttrValue['kind']>(node: Node, name: string, kind: K): AttrOf<K> | undefined {
+export function attr<K extends keyof AttrKinds>(node: Node, name: string, kind: K): AttrKinds[K] | undefined {
   const a = node.attrs[name];
-  return a && a.kind === kind ? (a.value as unknown as AttrOf<K>) : undefined;
+  return a && a.kind === kind ? (a.value as AttrKinds[K]) : undefined;
 }
 
 export function attrInt(node: Node, name: string, fallback: number): number {
