@@ -45,3 +45,9 @@ export function formatShape(shape: Shape | undefined): string {
   if (!shape) return '?';
   return shape.map(String).join('×');
 }
+
+/** A dense float32 activation (NCHW for images), as the float interpreter and calibrators pass them. */
+export interface FloatTensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
