@@ -1,0 +1,898 @@
+// Shape and dtype inference for the ops CNN exports use, with a small constant-folding pass so that
+// shape arithmetic (Shape→Gather→Unsqueeze→Concat→Reshape, as PyTorch writes it) resolves to
+// concrete Reshape targets. Unknown ops leave their outputs unknown; nothing here throws on a model.
+import { ONNX_DTYPE, attr, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Node, type Shape, type TensorInfo } from '../ir';
+import { elementCount, toFloat64 } from './values';
+
+/** A small known tensor value (shape arithmetic). Strings are symbolic dimensions from `Shape`. */
+interface Val {
+  readonly shape: readonly number[];
+  readonly data: readonly Dim[];
+}
+
+type Out = { dtype: DType; shape?: Dim[] } | undefined;
+
+/** Largest tensor the folder evaluates: shape subgraphs are tiny, real data is not. */
+const FOLD_LIMIT = 4096;
+
+const INT_TYPES = new Set<DType>(['int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64', 'int4', 'uint4']);
+
+const SAME_SHAPE = new Set([
+  'Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Clip', 'HardSigmoid', 'HardSwish', 'Elu', 'Selu', 'Celu', 'Softmax',
+  'LogSoftmax', 'Hardmax', 'Abs', 'Neg', 'Exp', 'Log', 'Sqrt', 'Reciprocal', 'Floor', 'Ceil', 'Round', 'Sin', 'Cos',
+  'Tan', 'Asin', 'Acos', 'Atan', 'Sinh', 'Cosh', 'Asinh', 'Acosh', 'Atanh', 'Erf', 'Sign', 'Softplus', 'Softsign',
+  'ThresholdedRelu', 'Mish', 'Gelu', 'Identity', 'LRN', 'InstanceNormalization', 'LpNormalization',
+  'MeanVarianceNormalization', 'Shrink', 'CumSum', 'Trilu', 'ReverseSequence', 'BitwiseNot', 'PRelu',
+  'GroupNormalization', 'Swish', 'FastGelu', 'QuickGelu', 'Relu6', 'ScatterElements', 'ScatterND', 'Scatter',
+  'Dropout', 'LayerNormalization', 'BatchNormalization', 'SpatialBN', 'Affine', 'ScaledTanh', 'ImageScaler',
+  'Crop', 'MeanVarianceNormalization',
+]);
+const BOOL_SAME_SHAPE = new Set(['IsNaN', 'IsInf', 'Not']);
+const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Max', 'Min', 'Sum', 'Mean', 'BitShift',
+  'BitwiseAnd', 'BitwiseOr', 'BitwiseXor']);
+const COMPARE = new Set(['Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor']);
+const REDUCE = new Set(['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2',
+  'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare']);
+
+let fresh = 0;
+/** A new symbolic dimension for a size inference cannot know. */
+function unknownDim(): string {
+  return `unk__${++fresh}`;
+}
+
+function isNum(d: Dim | undefined): d is number {
+  return typeof d === 'number';
+}
+
+function prod(dims: readonly Dim[]): Dim {
+  let n = 1;
+  const syms: string[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') n *= d;
+    else syms.push(d);
+  }
+  if (!syms.length) return n;
+  if (n === 0) return 0;
+  return symMul([...syms, ...(n === 1 ? [] : [n])]);
+}
+
+function symMul(parts: Dim[]): Dim {
+  return parts.length === 1 ? parts[0] : parts.map(String).join('*');
+}
+
+export function broadcastShapes(shapes: readonly (Shape | undefined)[]): Dim[] | undefined {
+  if (shapes.some((s) => !s)) return undefined;
+  const rank = Math.max(0, ...shapes.map((s) => s!.length));
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    let d: Dim = 1;
+    for (const s of shapes) {
+      const k = s!.length - rank + i;
+      if (k < 0) continue;
+      const e = s![k];
+      if (e === 1) continue;
+      if (d === 1) d = e;
+      else if (!isNum(d) && isNum(e)) d = e;
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+function normAxis(a: number, rank: number): number {
+  return a < 0 ? a + rank : a;
+}
+
+/** out = floor or ceil((in + pads − effective kernel) / stride) + 1, symbolic when `in` is. */
+function convDim(inp: Dim, k: number, s: number, d: number, pb: number, pe: number, ceil = false): Dim {
+  if (!isNum(inp)) return s === 1 && k === 1 && pb === 0 && pe === 0 ? inp : unknownDim();
+  const eff = (k - 1) * d + 1;
+  const num = inp + pb + pe - eff;
+  let out = (ceil ? Math.ceil(num / s) : Math.floor(num / s)) + 1;
+  // A window that would start in the end padding is dropped (PyTorch and onnxruntime agree).
+  if (ceil && (out - 1) * s >= inp + pb) out--;
+  return out;
+}
+
+interface ConvGeom { kernel: number[]; strides: number[]; dil: number[]; pads: number[] }
+
+/** Kernel/stride/dilation/padding per spatial axis, resolving auto_pad against the input size. */
+function convGeom(node: Node, spatialIn: readonly Dim[], kernel: number[] | undefined, transposed = false): ConvGeom | undefined {
+  const n = spatialIn.length;
+  const k = (attr(node, 'kernel_shape', 'ints') as number[] | undefined) ?? kernel;
+  if (!k || k.length !== n) return undefined;
+  const strides = (attr(node, 'strides', 'ints') as number[] | undefined) ?? new Array(n).fill(1);
+  const dil = (attr(node, 'dilations', 'ints') as number[] | undefined) ?? new Array(n).fill(1);
+  let pads = (attr(node, 'pads', 'ints') as number[] | undefined)?.slice() ?? new Array(2 * n).fill(0);
+  const autoPad = attr(node, 'auto_pad', 'string') ?? 'NOTSET';
+  if (autoPad === 'VALID') pads = new Array(2 * n).fill(0);
+  else if ((autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') && !transposed) {
+    for (let i = 0; i < n; i++) {
+      const inp = spatialIn[i];
+      if (!isNum(inp)) return { kernel: k, strides, dil, pads: [] };
+      const out = Math.ceil(inp / strides[i]);
+      const total = Math.max(0, (out - 1) * strides[i] + (k[i] - 1) * dil[i] + 1 - inp);
+      const small = Math.floor(total / 2);
+      pads[i] = autoPad === 'SAME_UPPER' ? small : total - small;
+      pads[i + n] = total - pads[i];
+    }
+  }
+  return { kernel: k, strides, dil, pads };
+}
+
+function spatialOut(node: Node, x: readonly Dim[], kernel: number[] | undefined, ceil: boolean): Dim[] | undefined {
+  const sp = x.slice(2);
+  const g = convGeom(node, sp, kernel);
+  if (!g) return undefined;
+  const n = sp.length;
+  if (!g.pads.length) return sp.map((d, i) => (isNum(d) ? Math.ceil(d / g.strides[i]) : unknownDim()));
+  return sp.map((d, i) => convDim(d, g.kernel[i], g.strides[i], g.dil[i], g.pads[i], g.pads[i + n], ceil));
+}
+
+function matmulShape(a: readonly Dim[], b: readonly Dim[]): Dim[] | undefined {
+  if (!a.length || !b.length) return undefined;
+  const a2 = a.length === 1 ? [1, a[0]] : a;
+  const b2 = b.length === 1 ? [b[0], 1] : b;
+  const batch = broadcastShapes([a2.slice(0, -2), b2.slice(0, -2)])!;
+  const out = [...batch, a2[a2.length - 2], b2[b2.length - 1]];
+  if (a.length === 1) out.splice(out.length - 2, 1);
+  if (b.length === 1) out.pop();
+  return out;
+}
+
+/** Numeric view of a folded value, or undefined when any element is symbolic. */
+function nums(v: Val | undefined): number[] | undefined {
+  if (!v || v.data.some((d) => typeof d !== 'number')) return undefined;
+  return v.data as number[];
+}
+
+function castValue(x: number, to: DType): number {
+  if (to === 'bool') return x ? 1 : 0;
+  if (INT_TYPES.has(to)) return Math.trunc(x);
+  if (to === 'float32') return Math.fround(x);
+  return x;
+}
+
+/** Elementwise binary op over two folded values with numpy broadcasting. */
+function foldBinary(op: string, a: Val, b: Val, dtype: DType): Val | undefined {
+  const shape = broadcastShapes([a.shape, b.shape]) as number[] | undefined;
+  if (!shape || shape.some((d) => !isNum(d))) return undefined;
+  const n = shape.reduce((x, y) => x * y, 1);
+  if (n > FOLD_LIMIT) return undefined;
+  const idx = (src: Val, flat: number): Dim => {
+    // Map an output index to the (possibly broadcast) source index.
+    let off = 0;
+    let stride = 1;
+    let rem = flat;
+    const coords: number[] = [];
+    for (let i = shape.length - 1; i >= 0; i--) { coords[i] = rem % shape[i]; rem = Math.floor(rem / shape[i]); }
+    for (let i = src.shape.length - 1, j = shape.length - 1; i >= 0; i--, j--) {
+      off += (src.shape[i] === 1 ? 0 : coords[j]) * stride;
+      stride *= src.shape[i];
+    }
+    return src.data[off];
+  };
+  const intOut = INT_TYPES.has(dtype);
+  const data: Dim[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = idx(a, i);
+    const y = idx(b, i);
+    const r = binaryScalar(op, x, y, intOut);
+    if (r === undefined) return undefined;
+    data.push(r);
+  }
+  return { shape, data };
+}
+
+function binaryScalar(op: string, x: Dim, y: Dim, intOut: boolean): Dim | undefined {
+  if (isNum(x) && isNum(y)) {
+    switch (op) {
+      case 'Add': return x + y;
+      case 'Sub': return x - y;
+      case 'Mul': return x * y;
+      case 'Div': return intOut ? Math.trunc(x / y) : x / y;
+      case 'Mod': return x - Math.floor(x / y) * y;
+      case 'Pow': return x ** y;
+      case 'Max': return Math.max(x, y);
+      case 'Min': return Math.min(x, y);
+      case 'Equal': return x === y ? 1 : 0;
+      case 'Less': return x < y ? 1 : 0;
+      case 'Greater': return x > y ? 1 : 0;
+      case 'LessOrEqual': return x <= y ? 1 : 0;
+      case 'GreaterOrEqual': return x >= y ? 1 : 0;
+      case 'And': return x && y ? 1 : 0;
+      case 'Or': return x || y ? 1 : 0;
+      default: return undefined;
+    }
+  }
+  // Symbolic arithmetic: keep names where the result is exact, otherwise give up on this value.
+  switch (op) {
+    case 'Mul': return x === 1 ? y : y === 1 ? x : x === 0 || y === 0 ? 0 : `${x}*${y}`;
+    case 'Add': return y === 0 ? x : x === 0 ? y : `${x}+${y}`;
+    case 'Sub': return y === 0 ? x : `${x}-${y}`;
+    case 'Div': return y === 1 ? x : x === y ? 1 : `${x}/${y}`;
+    case 'Equal': return x === y ? 1 : undefined;
+    case 'Max': case 'Min': return x === y ? x : undefined;
+    default: return undefined;
+  }
+}
+
+function valFromTensor(t: ConstTensor): Val | undefined {
+  if (elementCount(t) > FOLD_LIMIT || t.dtype === 'string' || t.dtype.startsWith('complex')) return undefined;
+  return { shape: t.shape, data: Array.from(toFloat64(t)) };
+}
+
+/** What each tensor name is known to be while walking one graph. */
+class Env {
+  readonly info = new Map<string, TensorInfo>();
+  private readonly vals = new Map<string, Val>();
+  constructor(private readonly graph: Graph) {}
+
+  get(name: string): TensorInfo | undefined {
+    return name ? this.info.get(name) : undefined;
+  }
+  shape(name: string): Dim[] | undefined {
+    return this.get(name)?.shape as Dim[] | undefined;
+  }
+  dtype(name: string): DType | undefined {
+    return this.get(name)?.dtype;
+  }
+  value(name: string): Val | undefined {
+    if (!name) return undefined;
+    const v = this.vals.get(name);
+    if (v) return v;
+    const init = this.graph.initializers.get(name);
+    if (init) {
+      const fv = valFromTensor(init);
+      if (fv) this.vals.set(name, fv);
+      return fv;
+    }
+    return undefined;
+  }
+  ints(name: string): number[] | undefined {
+    return nums(this.value(name));
+  }
+  setVal(name: string, v: Val | undefined): void {
+    if (v && name && v.data.length <= FOLD_LIMIT) this.vals.set(name, v);
+  }
+}
+
+/** `axes` from the attribute (older opsets) or from input `inputIndex` (newer ones). */
+function axesOf(node: Node, env: Env, inputIndex: number): number[] | undefined {
+  return (attr(node, 'axes', 'ints') as number[] | undefined) ?? (node.inputs[inputIndex] ? env.ints(node.inputs[inputIndex]) : undefined);
+}
+
+function infer(node: Node, env: Env, opset: number): Out[] {
+  const i0 = node.inputs[0] ?? '';
+  const x = env.shape(i0);
+  const xt = env.dtype(i0);
+  const same = (dtype = xt): Out => (dtype ? { dtype, shape: x } : undefined);
+  const op = node.domain === '' || node.domain === 'ai.onnx' || node.domain === 'com.microsoft' ? node.opType : '';
+
+  if (SAME_SHAPE.has(op)) {
+    if (op === 'Dropout') return [same(), x ? { dtype: 'bool', shape: x } : undefined];
+    if (op === 'BatchNormalization' && node.outputs.length > 1) {
+      const c = x?.[1];
+      const vec: Out = xt ? { dtype: xt, shape: c === undefined ? undefined : [c] } : undefined;
+      return [same(), vec, vec, vec, vec];
+    }
+    if (op === 'LayerNormalization') {
+      const axis = normAxis(attrIntOr(node, 'axis', -1), x?.length ?? 0);
+      const stat: Out = { dtype: 'float32', shape: x ? x.map((d, i) => (i < axis ? d : 1)) : undefined };
+      return [same(), stat, stat];
+    }
+    return [same()];
+  }
+  if (BOOL_SAME_SHAPE.has(op)) return [same('bool')];
+  if (BROADCAST.has(op) || COMPARE.has(op)) {
+    const shapes = node.inputs.filter(Boolean).map((n) => env.shape(n));
+    const dtype = COMPARE.has(op) ? 'bool' : xt;
+    return dtype ? [{ dtype, shape: broadcastShapes(shapes) }] : [];
+  }
+  switch (op) {
+    case 'Cast': {
+      const to = ONNX_DTYPE[attrIntOr(node, 'to', 0)];
+      return to ? [{ dtype: to, shape: x }] : [];
+    }
+    case 'CastLike': {
+      const to = env.dtype(node.inputs[1]);
+      return to ? [{ dtype: to, shape: x }] : [];
+    }
+    case 'Where': {
+      const dt = env.dtype(node.inputs[1]);
+      return dt ? [{ dtype: dt, shape: broadcastShapes(node.inputs.map((n) => env.shape(n))) }] : [];
+    }
+    case 'QuantizeLinear': {
+      const out = ONNX_DTYPE[attrIntOr(node, 'output_dtype', 0)] ?? env.dtype(node.inputs[2] ?? '') ?? 'uint8';
+      return [{ dtype: out, shape: x }];
+    }
+    case 'DequantizeLinear': {
+      const dt = env.dtype(node.inputs[1]) ?? 'float32';
+      return [{ dtype: dt, shape: x }];
+    }
+    case 'DynamicQuantizeLinear':
+      return [{ dtype: 'uint8', shape: x }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+    case 'Conv': case 'ConvInteger': case 'QLinearConv': {
+      const [xi, wi] = op === 'QLinearConv' ? [0, 3] : [0, 1];
+      const xs = env.shape(node.inputs[xi]);
+      const w = env.shape(node.inputs[wi]);
+      const dtype: DType | undefined = op === 'ConvInteger' ? 'int32' : op === 'QLinearConv' ? env.dtype(node.inputs[7] ?? '') ?? 'uint8' : xt;
+      if (!dtype) return [];
+      if (!xs || xs.length < 3) return [{ dtype }];
+      const kernel = w && w.length === xs.length && w.slice(2).every(isNum) ? (w.slice(2) as number[]) : undefined;
+      const sp = spatialOut(node, xs, kernel, false);
+      const m = w?.[0] ?? unknownDim();
+      return [{ dtype, shape: sp ? [xs[0], m, ...sp] : undefined }];
+    }
+    case 'ConvTranspose': {
+      const w = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      if (!x || x.length < 3) return [{ dtype: xt }];
+      const n = x.length - 2;
+      const group = attrIntOr(node, 'group', 1);
+      const m: Dim = w && isNum(w[1]) ? w[1] * group : unknownDim();
+      const explicit = attr(node, 'output_shape', 'ints');
+      if (explicit) return [{ dtype: xt, shape: [x[0], m, ...explicit.slice(-n)] }];
+      const kernel = w && w.length === x.length && w.slice(2).every(isNum) ? (w.slice(2) as number[]) : undefined;
+      const g = convGeom(node, x.slice(2), kernel, true);
+      if (!g) return [{ dtype: xt }];
+      const outPad = (attr(node, 'output_padding', 'ints') as number[] | undefined) ?? new Array(n).fill(0);
+      const autoPad = attr(node, 'auto_pad', 'string') ?? 'NOTSET';
+      const sp = x.slice(2).map((d, i) => {
+        if (!isNum(d)) return unknownDim();
+        if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') return d * g.strides[i];
+        return g.strides[i] * (d - 1) + outPad[i] + (g.kernel[i] - 1) * g.dil[i] + 1 - g.pads[i] - g.pads[i + n];
+      });
+      return [{ dtype: xt, shape: [x[0], m, ...sp] }];
+    }
+    case 'MaxPool': case 'AveragePool': case 'LpPool': {
+      if (!xt) return [];
+      if (!x || x.length < 3) return [{ dtype: xt }, { dtype: 'int64' }];
+      const sp = spatialOut(node, x, undefined, attrIntOr(node, 'ceil_mode', 0) === 1);
+      const shape = sp ? [x[0], x[1], ...sp] : undefined;
+      return [{ dtype: xt, shape }, { dtype: 'int64', shape }];
+    }
+    case 'GlobalAveragePool': case 'GlobalMaxPool': case 'GlobalLpPool':
+      return xt ? [{ dtype: xt, shape: x ? [...x.slice(0, 2), ...x.slice(2).map(() => 1)] : undefined }] : [];
+    case 'Gemm': {
+      const a = x;
+      const b = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      if (!a || !b || a.length !== 2 || b.length !== 2) return [{ dtype: xt }];
+      const m = attrIntOr(node, 'transA', 0) ? a[1] : a[0];
+      const nn = attrIntOr(node, 'transB', 0) ? b[0] : b[1];
+      return [{ dtype: xt, shape: [m, nn] }];
+    }
+    case 'MatMul': case 'MatMulInteger': case 'QLinearMatMul': {
+      const [ai, bi] = op === 'QLinearMatMul' ? [0, 3] : [0, 1];
+      const a = env.shape(node.inputs[ai]);
+      const b = env.shape(node.inputs[bi]);
+      const dtype = op === 'MatMulInteger' ? 'int32' : op === 'QLinearMatMul' ? env.dtype(node.inputs[7] ?? '') ?? 'uint8' : xt;
+      if (!dtype) return [];
+      return [{ dtype, shape: a && b ? matmulShape(a, b) : undefined }];
+    }
+    case 'Flatten': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt, shape: [unknownDim(), unknownDim()] }];
+      const axis = normAxis(attrIntOr(node, 'axis', 1), x.length);
+      return [{ dtype: xt, shape: [prod(x.slice(0, axis)), prod(x.slice(axis))] }];
+    }
+    case 'Reshape': {
+      if (!xt) return [];
+      const target = opset >= 5 || node.inputs.length > 1 ? env.value(node.inputs[1]) : undefined;
+      const dims: Dim[] | undefined = target ? [...target.data] : (attr(node, 'shape', 'ints') as number[] | undefined)?.slice();
+      if (!dims) {
+        const ts = env.shape(node.inputs[1]);
+        return [{ dtype: xt, shape: ts && ts.length === 1 && isNum(ts[0]) ? Array.from({ length: ts[0] }, unknownDim) : undefined }];
+      }
+      return [{ dtype: xt, shape: reshape(x, dims, attrIntOr(node, 'allowzero', 0) === 1) }];
+    }
+    case 'Transpose': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      const perm = (attr(node, 'perm', 'ints') as number[] | undefined) ?? x.map((_, i) => x.length - 1 - i);
+      return [{ dtype: xt, shape: perm.map((p) => x[p]) }];
+    }
+    case 'Squeeze': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      const axes = axesOf(node, env, 1);
+      if (!axes) {
+        if (node.inputs[1]) return [{ dtype: xt }];
+        if (!x.every(isNum)) return [{ dtype: xt }];
+        return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
+      }
+      const drop = new Set(axes.map((a) => normAxis(a, x.length)));
+      return [{ dtype: xt, shape: x.filter((_, i) => !drop.has(i)) }];
+    }
+    case 'Unsqueeze': {
+      if (!xt) return [];
+      const axes = axesOf(node, env, 1);
+      if (!x || !axes) return [{ dtype: xt }];
+      const rank = x.length + axes.length;
+      const add = new Set(axes.map((a) => normAxis(a, rank)));
+      const out: Dim[] = [];
+      let k = 0;
+      for (let i = 0; i < rank; i++) out.push(add.has(i) ? 1 : x[k++]);
+      return [{ dtype: xt, shape: out }];
+    }
+    case 'Concat': {
+      const shapes = node.inputs.filter(Boolean).map((n) => env.shape(n));
+      const dtype = node.inputs.map((n) => env.dtype(n)).find(Boolean);
+      if (!dtype) return [];
+      const known = shapes.filter((s): s is Dim[] => !!s);
+      if (known.length !== shapes.length || !known.length) return [{ dtype, shape: known[0] ? known[0].map(unknownDim) : undefined }];
+      const rank = known[0].length;
+      const axis = normAxis(attrIntOr(node, 'axis', 0), rank);
+      const out = known[0].slice();
+      out[axis] = prod([]) as number;
+      const parts = known.map((s) => s[axis]);
+      out[axis] = parts.every(isNum) ? parts.reduce((p, q) => p + q, 0) : parts.filter((d) => d !== 0).map(String).join('+');
+      for (let i = 0; i < rank; i++) if (i !== axis && !isNum(out[i])) out[i] = known.map((s) => s[i]).find(isNum) ?? out[i];
+      return [{ dtype, shape: out }];
+    }
+    case 'Split': {
+      if (!xt) return [];
+      const n = node.outputs.length;
+      if (!x) return node.outputs.map(() => ({ dtype: xt }));
+      const axis = normAxis(attrIntOr(node, 'axis', 0), x.length);
+      let parts = (attr(node, 'split', 'ints') as number[] | undefined) ?? (node.inputs[1] ? env.ints(node.inputs[1]) : undefined);
+      const d = x[axis];
+      if (!parts && isNum(d)) {
+        const chunk = Math.ceil(d / n);
+        parts = node.outputs.map((_, i) => Math.max(0, Math.min(chunk, d - i * chunk)));
+      }
+      return node.outputs.map((_, i) => {
+        const s = x.slice();
+        s[axis] = parts ? parts[i] : unknownDim();
+        return { dtype: xt, shape: s };
+      });
+    }
+    case 'Slice': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      let starts: number[] | undefined, ends: number[] | undefined, axes: number[] | undefined, steps: number[] | undefined;
+      if (opset < 10 && !node.inputs[1]) {
+        starts = attr(node, 'starts', 'ints') as number[] | undefined;
+        ends = attr(node, 'ends', 'ints') as number[] | undefined;
+        axes = attr(node, 'axes', 'ints') as number[] | undefined;
+      } else {
+        starts = env.ints(node.inputs[1]);
+        ends = env.ints(node.inputs[2]);
+        axes = node.inputs[3] ? env.ints(node.inputs[3]) : undefined;
+        steps = node.inputs[4] ? env.ints(node.inputs[4]) : undefined;
+        if (node.inputs[3] && !axes) return [{ dtype: xt, shape: x.map(unknownDim) }];
+        if (node.inputs[4] && !steps) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      }
+      if (!starts || !ends) {
+        // Without the bounds only the sliced axes are unknown, and without axes that is all of them.
+        const ax = axes?.map((a) => normAxis(a, x.length));
+        return [{ dtype: xt, shape: x.map((d, i) => (!ax || ax.includes(i) ? unknownDim() : d)) }];
+      }
+      const out = x.slice();
+      const ax = axes ?? starts.map((_, i) => i);
+      ax.forEach((a0, j) => {
+        const a = normAxis(a0, x.length);
+        const d = x[a];
+        if (!isNum(d)) { out[a] = unknownDim(); return; }
+        out[a] = sliceLen(d, starts![j], ends![j], steps?.[j] ?? 1);
+      });
+      return [{ dtype: xt, shape: out }];
+    }
+    case 'Gather': {
+      const idx = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      if (!x || !idx) return [{ dtype: xt }];
+      const axis = normAxis(attrIntOr(node, 'axis', 0), x.length);
+      return [{ dtype: xt, shape: [...x.slice(0, axis), ...idx, ...x.slice(axis + 1)] }];
+    }
+    case 'GatherElements':
+      return xt ? [{ dtype: xt, shape: env.shape(node.inputs[1]) }] : [];
+    case 'GatherND': {
+      const idx = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      const last = idx?.[idx.length - 1];
+      if (!x || !idx || !isNum(last)) return [{ dtype: xt }];
+      const b = attrIntOr(node, 'batch_dims', 0);
+      return [{ dtype: xt, shape: [...idx.slice(0, -1), ...x.slice(b + last)] }];
+    }
+    case 'Resize': case 'Upsample': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      const axesAttr = attr(node, 'axes', 'ints') as number[] | undefined;
+      const axes = axesAttr ? axesAttr.map((a) => normAxis(a, x.length)) : x.map((_, i) => i);
+      let sizes: number[] | undefined;
+      let scales: number[] | undefined;
+      if (op === 'Upsample') scales = (attr(node, 'scales', 'floats') as number[] | undefined) ?? env.ints(node.inputs[1]);
+      else if (opset < 11 && node.inputs.length === 2) scales = env.ints(node.inputs[1]);
+      else {
+        const sz = node.inputs[3] ? env.value(node.inputs[3]) : undefined;
+        if (sz && sz.data.length) sizes = nums(sz);
+        const sc = node.inputs[2] ? env.value(node.inputs[2]) : undefined;
+        if (sc && sc.data.length) scales = nums(sc);
+        if ((node.inputs[3] && !sz) || (!sizes && !scales)) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      }
+      const out = x.slice();
+      axes.forEach((a, j) => {
+        if (sizes) out[a] = sizes[j];
+        else if (scales) out[a] = isNum(x[a]) ? Math.floor(x[a] * scales[j] + 1e-9) : scales[j] === 1 ? x[a] : unknownDim();
+      });
+      return [{ dtype: xt, shape: out }];
+    }
+    case 'Pad': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      const pads = (attr(node, 'pads', 'ints') as number[] | undefined) ?? (attr(node, 'paddings', 'ints') as number[] | undefined) ?? (node.inputs[1] ? env.ints(node.inputs[1]) : undefined);
+      if (!pads) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      const axes = node.inputs[3] ? env.ints(node.inputs[3])?.map((a) => normAxis(a, x.length)) : x.map((_, i) => i);
+      if (!axes) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      const out = x.slice();
+      axes.forEach((a, j) => {
+        const d = x[a];
+        out[a] = isNum(d) ? d + pads[j] + pads[j + axes.length] : pads[j] + pads[j + axes.length] === 0 ? d : unknownDim();
+      });
+      return [{ dtype: xt, shape: out }];
+    }
+    case 'ArgMax': case 'ArgMin': {
+      if (!x) return [{ dtype: 'int64' }];
+      const axis = normAxis(attrIntOr(node, 'axis', 0), x.length);
+      const keep = attrIntOr(node, 'keepdims', 1) === 1;
+      return [{ dtype: 'int64', shape: keep ? x.map((d, i) => (i === axis ? 1 : d)) : x.filter((_, i) => i !== axis) }];
+    }
+    case 'Shape': {
+      if (!x) return [{ dtype: 'int64', shape: [unknownDim()] }];
+      const [s, e] = shapeRange(node, x.length);
+      return [{ dtype: 'int64', shape: [Math.max(0, e - s)] }];
+    }
+    case 'Size': return [{ dtype: 'int64', shape: [] }];
+    case 'ConstantOfShape': {
+      const t = attr(node, 'value', 'tensor');
+      const dtype = t?.dtype ?? 'float32';
+      const v = env.value(i0);
+      if (v) return [{ dtype, shape: [...v.data] }];
+      const s = env.shape(i0);
+      return [{ dtype, shape: s && isNum(s[0]) ? Array.from({ length: s[0] }, unknownDim) : undefined }];
+    }
+    case 'Constant': {
+      const t = constantTensor(node);
+      return t ? [{ dtype: t.dtype, shape: [...t.shape] }] : [];
+    }
+    case 'Expand': {
+      if (!xt) return [];
+      const v = env.value(node.inputs[1]);
+      if (v) return [{ dtype: xt, shape: broadcastShapes([x, v.data]) }];
+      return [{ dtype: xt }];
+    }
+    case 'Tile': {
+      if (!xt) return [];
+      const reps = env.ints(node.inputs[1]);
+      if (!x) return [{ dtype: xt }];
+      return [{ dtype: xt, shape: x.map((d, i) => (reps ? (isNum(d) ? d * reps[i] : reps[i] === 1 ? d : unknownDim()) : unknownDim())) }];
+    }
+    case 'Range': {
+      const dtype = xt ?? 'float32';
+      const [s, l, d] = [0, 1, 2].map((k) => env.ints(node.inputs[k])?.[0]);
+      if (s === undefined || l === undefined || d === undefined || d === 0) return [{ dtype, shape: [unknownDim()] }];
+      return [{ dtype, shape: [Math.max(0, Math.ceil((l - s) / d))] }];
+    }
+    case 'TopK': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }, { dtype: 'int64' }];
+      const axis = normAxis(attrIntOr(node, 'axis', -1), x.length);
+      const k = (attr(node, 'k', 'int') as number | undefined) ?? env.ints(node.inputs[1])?.[0];
+      const s = x.map((d, i) => (i === axis ? k ?? unknownDim() : d));
+      return [{ dtype: xt, shape: s }, { dtype: 'int64', shape: s }];
+    }
+    case 'DepthToSpace': case 'SpaceToDepth': {
+      if (!xt) return [];
+      if (!x || x.length !== 4) return [{ dtype: xt }];
+      const b = attrIntOr(node, 'blocksize', 1);
+      const [n, c, h, w] = x;
+      const f = (d: Dim, k: number, mul: boolean) => (isNum(d) ? (mul ? d * k : d / k) : unknownDim());
+      return op === 'DepthToSpace'
+        ? [{ dtype: xt, shape: [n, f(c, b * b, false), f(h, b, true), f(w, b, true)] }]
+        : [{ dtype: xt, shape: [n, f(c, b * b, true), f(h, b, false), f(w, b, false)] }];
+    }
+    case 'NonZero':
+      return [{ dtype: 'int64', shape: [x ? x.length : unknownDim(), unknownDim()] }];
+    case 'NonMaxSuppression':
+      return [{ dtype: 'int64', shape: [unknownDim(), 3] }];
+    case 'OneHot': {
+      const depth = env.ints(node.inputs[1])?.[0];
+      const dt = env.dtype(node.inputs[2]);
+      if (!dt) return [];
+      if (!x) return [{ dtype: dt }];
+      const axis = normAxis(attrIntOr(node, 'axis', -1), x.length + 1);
+      const s = x.slice();
+      s.splice(axis, 0, depth ?? unknownDim());
+      return [{ dtype: dt, shape: s }];
+    }
+    case 'Einsum': return [];
+    case 'If': return ifOutputs(node);
+  }
+  if (REDUCE.has(op)) {
+    if (!xt) return [];
+    if (!x) return [{ dtype: xt }];
+    const useInput = op === 'ReduceSum' ? opset >= 13 : opset >= 18;
+    const axes = useInput ? (node.inputs[1] ? env.ints(node.inputs[1]) : []) : ((attr(node, 'axes', 'ints') as number[] | undefined) ?? []);
+    const keep = attrIntOr(node, 'keepdims', 1) === 1;
+    if (!axes) return [{ dtype: xt, shape: keep ? x.map(unknownDim) : undefined }];
+    let set: Set<number>;
+    if (axes.length === 0) {
+      if (attrIntOr(node, 'noop_with_empty_axes', 0) === 1) return [{ dtype: xt, shape: x }];
+      set = new Set(x.map((_, i) => i));
+    } else set = new Set(axes.map((a) => normAxis(a, x.length)));
+    return [{ dtype: xt, shape: keep ? x.map((d, i) => (set.has(i) ? 1 : d)) : x.filter((_, i) => !set.has(i)) }];
+  }
+  return [];
+}
+
+function ifOutputs(node: Node): Out[] {
+  const thenG = attr(node, 'then_branch', 'graph');
+  const elseG = attr(node, 'else_branch', 'graph');
+  if (!thenG || !elseG) return [];
+  return thenG.outputs.map((t, i) => {
+    const e = elseG.outputs[i];
+    const ts = thenG.valueInfo.get(t.name)?.shape ?? t.shape;
+    const es = e ? elseG.valueInfo.get(e.name)?.shape ?? e.shape : undefined;
+    const shape = ts && es && ts.length === es.length ? ts.map((d, k) => (d === es[k] ? d : unknownDim())) : undefined;
+    return { dtype: t.dtype, shape };
+  });
+}
+
+function attrIntOr(node: Node, name: string, fallback: number): number {
+  return attr(node, name, 'int') ?? fallback;
+}
+
+function shapeRange(node: Node, rank: number): [number, number] {
+  const clamp = (v: number) => Math.min(rank, Math.max(0, v < 0 ? v + rank : v));
+  return [clamp(attrIntOr(node, 'start', 0)), clamp(attrIntOr(node, 'end', rank))];
+}
+
+function sliceLen(d: number, start: number, end: number, step: number): number {
+  const clampIdx = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v < 0 ? v + d : v));
+  if (step > 0) {
+    const s = clampIdx(start, 0, d);
+    const e = clampIdx(end, 0, d);
+    return Math.max(0, Math.ceil((e - s) / step));
+  }
+  const s = clampIdx(start, -1, d - 1);
+  const e = clampIdx(end, -1, d - 1);
+  return Math.max(0, Math.ceil((e - s) / step));
+}
+
+/** Reshape target resolution: 0 copies the input dim (unless allowzero), -1 takes what is left. */
+export function reshape(input: readonly Dim[] | undefined, target: readonly Dim[], allowZero: boolean): Dim[] {
+  const out = target.map((d, i) => (d === 0 && !allowZero ? input?.[i] ?? unknownDim() : d));
+  const minus = out.indexOf(-1);
+  if (minus >= 0) {
+    if (!input) out[minus] = unknownDim();
+    else {
+      const rest = out.filter((_, i) => i !== minus);
+      const total = prod(input);
+      const known = prod(rest);
+      if (isNum(total) && isNum(known)) out[minus] = known === 0 ? 0 : total / known;
+      else if (isNum(known) && known === 1) out[minus] = total;
+      else out[minus] = cancel(total, rest) ?? unknownDim();
+    }
+  }
+  return out;
+}
+
+/** total / product(rest) when every factor of rest appears in the symbolic total. */
+function cancel(total: Dim, rest: Dim[]): Dim | undefined {
+  if (typeof total !== 'string') return undefined;
+  const factors = total.split('*').map((f) => (/^\d+$/.test(f) ? Number(f) : f));
+  let num = 1;
+  const syms: string[] = [];
+  for (const f of factors) typeof f === 'number' ? (num *= f) : syms.push(f);
+  for (const r of rest) {
+    if (typeof r === 'number') {
+      if (num % r !== 0) return undefined;
+      num /= r;
+    } else {
+      const k = syms.indexOf(r);
+      if (k < 0) return undefined;
+      syms.splice(k, 1);
+    }
+  }
+  return syms.length ? symMul([...syms, ...(num === 1 ? [] : [num])]) : num;
+}
+
+/** The tensor a Constant node produces, from whichever value attribute it uses. */
+export function constantTensor(node: Node): ConstTensor | undefined {
+  const name = node.outputs[0] ?? '';
+  const t = attr(node, 'value', 'tensor');
+  if (t) return { ...t, name };
+  const f = attr(node, 'value_float', 'float');
+  if (f !== undefined) return { name, dtype: 'float32', shape: [], values: Float32Array.of(f) };
+  const fs = attr(node, 'value_floats', 'floats');
+  if (fs) return { name, dtype: 'float32', shape: [fs.length], values: Float32Array.from(fs) };
+  const i = attr(node, 'value_int', 'int');
+  if (i !== undefined) return { name, dtype: 'int64', shape: [], values: BigInt64Array.of(BigInt(i)) };
+  const is = attr(node, 'value_ints', 'ints');
+  if (is) return { name, dtype: 'int64', shape: [is.length], values: BigInt64Array.from(is, (v) => BigInt(v)) };
+  const s = attr(node, 'value_string', 'string');
+  if (s !== undefined) return { name, dtype: 'string', shape: [], values: [s] };
+  const ss = attr(node, 'value_strings', 'strings');
+  if (ss) return { name, dtype: 'string', shape: [ss.length], values: ss };
+  return undefined;
+}
+
+/** Folds a node whose inputs are all known small values; returns its first output's value. */
+function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined): Val | undefined {
+  const op = node.domain === '' ? node.opType : '';
+  const v = (k: number) => (node.inputs[k] ? env.value(node.inputs[k]) : undefined);
+  switch (op) {
+    case 'Constant': {
+      const t = constantTensor(node);
+      return t ? valFromTensor(t) : undefined;
+    }
+    case 'Shape': {
+      const s = env.shape(node.inputs[0]);
+      if (!s) return undefined;
+      const [a, b] = shapeRange(node, s.length);
+      const data = s.slice(a, b);
+      return { shape: [data.length], data };
+    }
+    case 'Size': {
+      const s = env.shape(node.inputs[0]);
+      return s ? { shape: [], data: [prod(s)] } : undefined;
+    }
+    case 'Identity': case 'Cast': case 'Unsqueeze': case 'Squeeze': case 'Reshape': case 'Flatten': {
+      const a = v(0);
+      const shape = env.get(node.outputs[0])?.shape;
+      if (!a || !shape || !shape.every(isNum)) return undefined;
+      const to = op === 'Cast' ? ONNX_DTYPE[attrIntOr(node, 'to', 0)] : undefined;
+      return { shape: shape as number[], data: to ? a.data.map((d) => (isNum(d) ? castValue(d, to) : d)) : a.data };
+    }
+    case 'Gather': {
+      const a = v(0);
+      const idx = nums(v(1));
+      if (!a || !idx) return undefined;
+      const axis = normAxis(attrIntOr(node, 'axis', 0), a.shape.length);
+      const outer = a.shape.slice(0, axis).reduce((p, q) => p * q, 1);
+      const inner = a.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
+      const dim = a.shape[axis];
+      const data: Dim[] = [];
+      for (let o = 0; o < outer; o++)
+        for (const i0 of idx) {
+          const i = i0 < 0 ? i0 + dim : i0;
+          if (!(i >= 0 && i < dim)) return undefined;
+          for (let k = 0; k < inner; k++) data.push(a.data[(o * dim + i) * inner + k]);
+        }
+      const shape = [...a.shape.slice(0, axis), ...(v(1)!.shape), ...a.shape.slice(axis + 1)];
+      return { shape, data };
+    }
+    case 'Concat': {
+      const vals = node.inputs.filter(Boolean).map((n) => env.value(n));
+      if (vals.some((x) => !x) || vals.some((x) => x!.shape.length !== 1)) return undefined;
+      const data = vals.flatMap((x) => x!.data);
+      return { shape: [data.length], data };
+    }
+    case 'Slice': {
+      const a = v(0);
+      if (!a || a.shape.length !== 1) return undefined;
+      const starts = opset < 10 && !node.inputs[1] ? (attr(node, 'starts', 'ints') as number[] | undefined) : nums(v(1));
+      const ends = opset < 10 && !node.inputs[2] ? (attr(node, 'ends', 'ints') as number[] | undefined) : nums(v(2));
+      const steps = node.inputs[4] ? nums(v(4)) : [1];
+      if (!starts || !ends || !steps) return undefined;
+      const d = a.shape[0];
+      const step = steps[0];
+      const len = sliceLen(d, starts[0], ends[0], step);
+      let s = starts[0] < 0 ? starts[0] + d : starts[0];
+      s = step > 0 ? Math.min(d, Math.max(0, s)) : Math.min(d - 1, Math.max(-1, s));
+      const data: Dim[] = [];
+      for (let i = 0; i < len; i++) data.push(a.data[s + i * step]);
+      return { shape: [len], data };
+    }
+    case 'ConstantOfShape': {
+      const s = nums(v(0));
+      if (!s) return undefined;
+      const n = s.reduce((p, q) => p * q, 1);
+      if (n > FOLD_LIMIT) return undefined;
+      const t = attr(node, 'value', 'tensor');
+      const fill = t ? toFloat64(t)[0] : 0;
+      return { shape: s, data: new Array(n).fill(fill) };
+    }
+    case 'Range': {
+      const [s, l, d] = [0, 1, 2].map((k) => nums(v(k))?.[0]);
+      if (s === undefined || l === undefined || !d) return undefined;
+      const n = Math.max(0, Math.ceil((l - s) / d));
+      if (n > FOLD_LIMIT) return undefined;
+      return { shape: [n], data: Array.from({ length: n }, (_, i) => s + i * d) };
+    }
+    case 'Neg': case 'Abs': case 'Floor': case 'Ceil': case 'Sqrt': case 'Not': case 'Reciprocal': {
+      const a = nums(v(0));
+      if (!a) return undefined;
+      const f = { Neg: (x: number) => -x, Abs: Math.abs, Floor: Math.floor, Ceil: Math.ceil, Sqrt: Math.sqrt,
+        Not: (x: number) => (x ? 0 : 1), Reciprocal: (x: number) => 1 / x }[op];
+      return { shape: v(0)!.shape, data: a.map(f) };
+    }
+    case 'Where': {
+      const [c, a, b] = [v(0), v(1), v(2)];
+      if (!c || !a || !b) return undefined;
+      const shape = broadcastShapes([c.shape, a.shape, b.shape]) as number[];
+      const n = shape.reduce((p, q) => p * q, 1);
+      const pick = (x: Val, i: number) => x.data[x.data.length === 1 ? 0 : i];
+      if ([c, a, b].some((x) => x.data.length !== 1 && x.data.length !== n)) return undefined;
+      return { shape, data: Array.from({ length: n }, (_, i) => (pick(c, i) ? pick(a, i) : pick(b, i))) };
+    }
+    case 'ReduceProd': case 'ReduceSum': case 'ReduceMax': case 'ReduceMin': {
+      const a = v(0);
+      if (!a || a.shape.length !== 1) return undefined;
+      const keep = attrIntOr(node, 'keepdims', 1) === 1;
+      let acc: Dim | undefined = a.data[0];
+      for (let i = 1; i < a.data.length && acc !== undefined; i++) {
+        const bop = op === 'ReduceProd' ? 'Mul' : op === 'ReduceSum' ? 'Add' : op === 'ReduceMax' ? 'Max' : 'Min';
+        acc = binaryScalar(bop, acc, a.data[i], false);
+      }
+      if (acc === undefined) return undefined;
+      return { shape: keep ? [1] : [], data: [acc] };
+    }
+  }
+  if (BROADCAST.has(op) || COMPARE.has(op)) {
+    const vals = node.inputs.filter(Boolean).map((n) => env.value(n));
+    if (vals.some((x) => !x) || vals.length < 2) return undefined;
+    let acc = vals[0]!;
+    const bop = op === 'Sum' ? 'Add' : op;
+    for (let i = 1; i < vals.length; i++) {
+      const r = foldBinary(bop, acc, vals[i]!, outDtype ?? 'float32');
+      if (!r) return undefined;
+      acc = r;
+    }
+    return acc;
+  }
+  return undefined;
+}
+
+/**
+ * Infers dtype and shape of every tensor in `graph` it can, starting from the graph's inputs,
+ * initializers and declared value_info. Never throws on a well-formed graph; unknown ops simply leave
+ * their outputs out of the map (or with unknown shape when only the dtype is certain).
+ */
+export function inferShapes(graph: Graph, opset: number): Map<string, TensorInfo> {
+  const env = new Env(graph);
+  for (const [name, vi] of graph.valueInfo) env.info.set(name, vi);
+  for (const i of graph.inputs) env.info.set(i.name, i);
+  for (const [name, t] of graph.initializers) env.info.set(name, { name, dtype: t.dtype, shape: t.shape });
+  let order: readonly Node[];
+  try {
+    order = topoSort(graph);
+  } catch {
+    order = graph.nodes;
+  }
+  for (const node of order) {
+    let outs: Out[];
+    try {
+      outs = infer(node, env, opset);
+    } catch {
+      outs = [];
+    }
+    node.outputs.forEach((name, k) => {
+      const o = outs[k];
+      if (!name || !o) return;
+      const declared = graph.valueInfo.get(name);
+      env.info.set(name, merge(name, o, declared));
+    });
+    if (node.outputs[0]) {
+      try {
+        env.setVal(node.outputs[0], fold(node, env, opset, outs[0]?.dtype));
+      } catch {
+        /* a value we cannot fold stays unknown */
+      }
+    }
+  }
+  return env.info;
+}
+
+/** Inferred info, with declared dims filling in where inference only has a symbol. */
+function merge(name: string, o: NonNullable<Out>, declared: TensorInfo | undefined): TensorInfo {
+  let shape = o.shape;
+  if (declared?.shape) {
+    if (!shape) shape = [...declared.shape];
+    else if (shape.length === declared.shape.length)
+      shape = shape.map((d, i) => (typeof d === 'string' && typeof declared.shape![i] === 'number' ? declared.shape![i] : d));
+  }
+  return shape ? { name, dtype: o.dtype, shape } : { name, dtype: o.dtype };
+}
