@@ -1,0 +1,111 @@
+// Calibration samples from arrays (.npy/.npz) or encoded images, batched as model feeds.
+import { InputError } from '../errors';
+import type { FloatTensor } from '../ir/tensor';
+import { decodeImage, type Image8 } from './image';
+import { toFloat32, type NdArray } from './npy';
+import { imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
+
+/** A finite, indexable set of samples, each a flat Float32Array of the model's per-sample shape. */
+export interface SampleSet {
+  readonly count: number;
+  readonly sampleShape: readonly number[];
+  sample(i: number): Float32Array;
+}
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => b[i] < 0 || d === b[i]);
+}
+
+const fmt = (s: readonly number[]) => `(${s.map((d) => (d < 0 ? '?' : d)).join(', ')})`;
+
+/** How each item of an array is laid out when it is read as an image. */
+function imageView(per: readonly number[]): { h: number; w: number; c: number; chw: boolean } | undefined {
+  if (per.length === 2) return { h: per[0], w: per[1], c: 1, chw: false };
+  if (per.length !== 3) return undefined;
+  // RGBA (4) last is checked after channels-first so a 4-pixel-wide CHW image is not read as RGBA.
+  if ([1, 3].includes(per[2])) return { h: per[0], w: per[1], c: per[2], chw: false };
+  if ([1, 3].includes(per[0])) return { h: per[1], w: per[2], c: per[0], chw: true };
+  if (per[2] === 4) return { h: per[0], w: per[1], c: 4, chw: false };
+  return undefined;
+}
+
+/**
+ * Samples from an array whose first axis counts samples. An array whose per-sample shape already is the
+ * model's is fed as is, unless a preprocess spec is given; other layouts (N,H,W), (N,H,W,C), (N,C,H,W)
+ * are read as images and preprocessed. Anything else is an InputError naming both shapes.
+ */
+export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSpec, name = 'array'): SampleSet {
+  if (a.shape.length < 1) throw new InputError(`${name}: a scalar cannot be calibration data`);
+  const count = a.shape[0];
+  const per = a.shape.slice(1);
+  const perN = per.reduce((x, y) => x * y, 1);
+  const values = toFloat32(a);
+  const want = spec.sampleShape;
+  const wantN = want.every((d) => d > 0) ? want.reduce((x, y) => x * y, 1) : -1;
+  if (!pre && sameShape(per, want)) {
+    return { count, sampleShape: per, sample: (i) => values.slice(i * perN, (i + 1) * perN) };
+  }
+  const view = spec.layout === 'flat' ? undefined : imageView(per);
+  if (!view) {
+    if (spec.layout === 'flat' && perN === wantN)
+      return { count, sampleShape: want, sample: (i) => values.slice(i * perN, (i + 1) * perN) };
+    throw new InputError(`${name}: samples of shape ${fmt(per)} do not fit model input "${spec.name}" of shape ${fmt(want)}`);
+  }
+  const toImage = (i: number): FloatImage => {
+    const src = values.subarray(i * perN, (i + 1) * perN);
+    if (!view.chw) return { width: view.w, height: view.h, channels: view.c, data: src };
+    const hw = view.h * view.w;
+    const d = new Float32Array(perN);
+    for (let k = 0; k < view.c; k++) for (let p = 0; p < hw; p++) d[p * view.c + k] = src[k * hw + p];
+    return { width: view.w, height: view.h, channels: view.c, data: d };
+  };
+  const dropAlpha = (img: FloatImage): FloatImage => {
+    if (img.channels !== 4) return img;
+    const n = img.width * img.height;
+    const d = new Float32Array(n * 3);
+    for (let p = 0; p < n; p++) for (let k = 0; k < 3; k++) d[p * 3 + k] = img.data[p * 4 + k];
+    return { ...img, channels: 3, data: d };
+  };
+  const first = imageToSample(dropAlpha(toImage(0)), spec, pre);
+  return { count, sampleShape: shapeOfSample(spec, first.length), sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, pre)) };
+}
+
+function shapeOfSample(spec: InputSpec, n: number): number[] {
+  const known = spec.sampleShape.filter((d) => d > 0).reduce((a, b) => a * b, 1);
+  const missing = spec.sampleShape.filter((d) => d < 0).length;
+  if (missing === 0) return [...spec.sampleShape];
+  // Symbolic spatial dims take the preprocessed size: split the remainder evenly is impossible in
+  // general, so only the common square case is resolved.
+  const rest = n / known;
+  const side = missing === 2 ? Math.round(Math.sqrt(rest)) : rest;
+  return spec.sampleShape.map((d) => (d > 0 ? d : side));
+}
+
+function toFloatImage(img: Image8): FloatImage {
+  return { width: img.width, height: img.height, channels: img.channels, data: Float32Array.from(img.data) };
+}
+
+/** Samples from encoded PNG/JPEG files (decoded lazily, one at a time). */
+export function samplesFromImages(files: readonly { name: string; bytes: Uint8Array }[], spec: InputSpec, pre?: PreprocessSpec): SampleSet {
+  if (files.length === 0) throw new InputError('no calibration images');
+  const get = (i: number) => imageToSample(toFloatImage(decodeImage(files[i].bytes, files[i].name)), spec, pre);
+  const first = get(0);
+  return { count: files.length, sampleShape: shapeOfSample(spec, first.length), sample: (i) => (i === 0 ? first : get(i)) };
+}
+
+export function limitSamples(s: SampleSet, n: number | undefined): SampleSet {
+  return n === undefined || n >= s.count ? s : { ...s, count: Math.max(0, n) };
+}
+
+/** Feeds of `batchSize` samples (the model's fixed batch when it has one; the last batch may be short). */
+export function* batches(s: SampleSet, spec: InputSpec, batchSize = 16): Generator<Record<string, FloatTensor>> {
+  const b = spec.fixedBatch ?? batchSize;
+  const per = s.sampleShape.reduce((x, y) => x * y, 1);
+  for (let start = 0; start < s.count; start += b) {
+    const n = spec.fixedBatch ?? Math.min(b, s.count - start);
+    if (start + n > s.count) break; // a fixed batch cannot be padded without skewing statistics
+    const data = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) data.set(s.sample(start + i), i * per);
+    yield { [spec.name]: { shape: [n, ...s.sampleShape], data } };
+  }
+}

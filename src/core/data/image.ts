@@ -1,0 +1,62 @@
+// Image decoding with one pure-JS decoder for browser and Node, so the calibration data the app and
+// the CLI see are identical to the bit.
+import jpeg from 'jpeg-js';
+import { convertIndexedToRgb, decode as decodePng } from 'fast-png';
+import { InputError } from '../errors';
+
+/** 8-bit pixels, interleaved HWC, `channels` 1 (gray) or 3 (RGB). Alpha is dropped on decode. */
+export interface Image8 {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly data: Uint8Array;
+}
+
+export function isPng(b: Uint8Array): boolean {
+  return b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
+}
+
+export function isJpeg(b: Uint8Array): boolean {
+  return b[0] === 0xff && b[1] === 0xd8;
+}
+
+function dropAlpha(src: ArrayLike<number>, w: number, h: number, ch: number, shift: number): Image8 {
+  const color = ch >= 3;
+  const out = new Uint8Array(w * h * (color ? 3 : 1));
+  const oc = color ? 3 : 1;
+  for (let i = 0; i < w * h; i++) for (let c = 0; c < oc; c++) out[i * oc + c] = src[i * ch + c] >> shift;
+  return { width: w, height: h, channels: color ? 3 : 1, data: out };
+}
+
+export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
+  if (isPng(bytes)) {
+    let png;
+    try {
+      png = decodePng(bytes);
+    } catch (e) {
+      throw new InputError(`${name}: cannot decode PNG: ${(e as Error).message}`);
+    }
+    if (png.palette) {
+      const rgb = convertIndexedToRgb(png);
+      const ch = rgb.length / (png.width * png.height);
+      return dropAlpha(rgb, png.width, png.height, ch, 0);
+    }
+    if (png.depth === 1 || png.depth === 2 || png.depth === 4) {
+      // Low-bit grayscale comes unpacked to one sample per pixel in 0..2^depth-1: stretch to 0..255.
+      const k = 255 / (2 ** png.depth - 1);
+      const d = Uint8Array.from(png.data as ArrayLike<number>, (v) => Math.round(v * k));
+      return dropAlpha(d, png.width, png.height, png.channels, 0);
+    }
+    return dropAlpha(png.data as ArrayLike<number>, png.width, png.height, png.channels, png.depth === 16 ? 8 : 0);
+  }
+  if (isJpeg(bytes)) {
+    let img;
+    try {
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+    } catch (e) {
+      throw new InputError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
+    }
+    return dropAlpha(img.data, img.width, img.height, 4, 0);
+  }
+  throw new InputError(`${name}: not a PNG or JPEG image`);
+}

@@ -1,0 +1,131 @@
+// NumPy .npy / .npz reading and writing. Own parser (the format is a short text header and raw
+// little-endian data) so it works on a Uint8Array the same way in browser and Node.
+import { unzipSync, zipSync } from 'fflate';
+import { InputError } from '../errors';
+
+export type NpyDType = 'uint8' | 'int8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'float16' | 'float32' | 'float64' | 'bool';
+
+export type NpyData = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | Float32Array | Float64Array;
+
+/** A C-ordered n-dimensional array. float16 data is held as float32; bool as uint8. */
+export interface NdArray {
+  readonly dtype: NpyDType;
+  readonly shape: readonly number[];
+  readonly data: NpyData;
+}
+
+const DESCR: Readonly<Record<string, { dtype: NpyDType; bytes: number }>> = {
+  '|u1': { dtype: 'uint8', bytes: 1 }, '<u1': { dtype: 'uint8', bytes: 1 }, '|b1': { dtype: 'bool', bytes: 1 },
+  '|i1': { dtype: 'int8', bytes: 1 }, '<i1': { dtype: 'int8', bytes: 1 },
+  '<i2': { dtype: 'int16', bytes: 2 }, '<u2': { dtype: 'uint16', bytes: 2 },
+  '<i4': { dtype: 'int32', bytes: 4 }, '<u4': { dtype: 'uint32', bytes: 4 }, '<i8': { dtype: 'int64', bytes: 8 },
+  '<f2': { dtype: 'float16', bytes: 2 }, '<f4': { dtype: 'float32', bytes: 4 }, '<f8': { dtype: 'float64', bytes: 8 },
+};
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
+  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new InputError(`${name} is not a .npy file (no \\x93NUMPY magic)`);
+  const major = bytes[6];
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || !fortran || shapeText === undefined) throw new InputError(`${name}: unreadable .npy header`);
+  const kind = DESCR[descr];
+  if (!kind) throw new InputError(`${name}: unsupported .npy dtype ${descr} (use uint8 or float32)`);
+  if (fortran === 'True') throw new InputError(`${name}: Fortran-ordered .npy is not supported (save with np.ascontiguousarray)`);
+  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const offset = start + headerLen;
+  if (bytes.length < offset + n * kind.bytes) throw new InputError(`${name}: .npy data is truncated (${shape.join('×')} ${descr})`);
+  // Copy into an aligned buffer: the data offset is only guaranteed 16-aligned within the file.
+  const raw = bytes.slice(offset, offset + n * kind.bytes).buffer;
+  let data: NpyData;
+  switch (kind.dtype) {
+    case 'uint8': case 'bool': data = new Uint8Array(raw); break;
+    case 'int8': data = new Int8Array(raw); break;
+    case 'int16': data = new Int16Array(raw); break;
+    case 'uint16': data = new Uint16Array(raw); break;
+    case 'int32': data = new Int32Array(raw); break;
+    case 'uint32': data = new Uint32Array(raw); break;
+    case 'int64': data = new BigInt64Array(raw); break;
+    case 'float32': data = new Float32Array(raw); break;
+    case 'float64': data = new Float64Array(raw); break;
+    case 'float16': {
+      const h = new Uint16Array(raw);
+      data = Float32Array.from(h, halfToFloat);
+      return { dtype: 'float32', shape, data };
+    }
+  }
+  return { dtype: kind.dtype, shape, data };
+}
+
+const DESCR_OF: Partial<Record<NpyDType, string>> = {
+  uint8: '|u1', int8: '|i1', int16: '<i2', uint16: '<u2', int32: '<i4', uint32: '<u4', int64: '<i8', float32: '<f4', float64: '<f8', bool: '|b1',
+};
+
+export function writeNpy(a: NdArray): Uint8Array {
+  const shape = a.shape.length === 1 ? `(${a.shape[0]},)` : `(${a.shape.join(', ')})`;
+  let header = `{'descr': '${DESCR_OF[a.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  // Pad so the data starts on a 64-byte boundary, header ending in '\n' (format spec v1.0).
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, ' ') + '\n';
+  const body = new Uint8Array(a.data.buffer, a.data.byteOffset, a.data.byteLength);
+  const out = new Uint8Array(total + body.length);
+  out.set(MAGIC);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(body, total);
+  return out;
+}
+
+/** Arrays of an .npz archive by name (without the .npy suffix), in archive order. */
+export function parseNpz(bytes: Uint8Array, name = 'archive'): Map<string, NdArray> {
+  let files: Record<string, Uint8Array>;
+  try {
+    files = unzipSync(bytes);
+  } catch (e) {
+    throw new InputError(`${name} is not a valid .npz (zip) file: ${(e as Error).message}`);
+  }
+  const out = new Map<string, NdArray>();
+  for (const [f, b] of Object.entries(files))
+    if (f.endsWith('.npy')) out.set(f.slice(0, -4), parseNpy(b, `${name}/${f}`));
+  if (out.size === 0) throw new InputError(`${name} holds no .npy arrays`);
+  return out;
+}
+
+export function writeNpz(arrays: Record<string, NdArray>, compress = true): Uint8Array {
+  const files: Record<string, Uint8Array> = {};
+  for (const [k, a] of Object.entries(arrays)) files[`${k}.npy`] = writeNpy(a);
+  return zipSync(files, { level: compress ? 6 : 0 });
+}
+
+export function isNpy(bytes: Uint8Array): boolean {
+  return MAGIC.every((m, i) => bytes[i] === m);
+}
+
+export function isZip(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
+}
+
+/** Element i as a number (int64 via Number: calibration data never needs more than 2^53). */
+export function toFloat32(a: NdArray): Float32Array {
+  if (a.data instanceof Float32Array) return a.data;
+  if (a.data instanceof BigInt64Array) return Float32Array.from(a.data, (v) => Number(v));
+  return Float32Array.from(a.data as ArrayLike<number>);
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import { zipSync } from 'fflate';
+import { encode as encodePng } from 'fast-png';
+import jpeg from 'jpeg-js';
+import { parseNpy, parseNpz, writeNpy, writeNpz, toFloat32 } from '../../src/core/data/npy';
+import { decodeImage } from '../../src/core/data/image';
+import {
+  imageToSample, inputSpecFromShape, letterbox, parsePreprocess, resizeBilinear,
+} from '../../src/core/data/preprocess';
+import { batches, samplesFromArray, samplesFromImages } from '../../src/core/data/calib';
+
+/** A .npy file written byte by byte, as numpy 1.x writes version 1.0. */
+function handNpy(descr: string, shape: string, body: Uint8Array): Uint8Array {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  header = header.padEnd(Math.ceil((10 + header.length + 1) / 64) * 64 - 11, ' ') + '\n';
+  const out = new Uint8Array(10 + header.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 255, header.length >> 8]);
+  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
+  out.set(body, 10 + header.length);
+  return out;
+}
+
+describe('npy', () => {
+  it('parses uint8 (N,H,W) and float32 NCHW written by hand', () => {
+    const u = parseNpy(handNpy('|u1', '(2, 2, 3)', Uint8Array.from({ length: 12 }, (_, i) => i * 20)));
+    expect(u.dtype).toBe('uint8');
+    expect(u.shape).toEqual([2, 2, 3]);
+    expect(Array.from(u.data as Uint8Array).slice(0, 4)).toEqual([0, 20, 40, 60]);
+    const f = new Float32Array([0.5, -1.25, 3, 1e-3]);
+    const a = parseNpy(handNpy('<f4', '(1, 1, 2, 2)', new Uint8Array(f.buffer)));
+    expect(a.shape).toEqual([1, 1, 2, 2]);
+    expect(Array.from(a.data as Float32Array)).toEqual(Array.from(f));
+    const one = parseNpy(handNpy('<f8', '(3,)', new Uint8Array(new Float64Array([1, 2, 3]).buffer)));
+    expect(one.shape).toEqual([3]);
+    expect(Array.from(toFloat32(one))).toEqual([1, 2, 3]);
+    const half = parseNpy(handNpy('<f2', '(2,)', new Uint8Array(new Uint16Array([0x3c00, 0xc100]).buffer)));
+    expect(Array.from(half.data as Float32Array)).toEqual([1, -2.5]);
+  });
+  it('rejects what it cannot read, naming the problem', () => {
+    expect(() => parseNpy(new Uint8Array(20), 'x.npy')).toThrow('x.npy is not a .npy file');
+    expect(() => parseNpy(handNpy('<c8', '(1,)', new Uint8Array(8)))).toThrow(/unsupported .npy dtype <c8/);
+    expect(() => parseNpy(handNpy('<f4', '(4,)', new Uint8Array(8)))).toThrow(/truncated/);
+  });
+  it('writes what it reads and reads npz (stored and deflated)', () => {
+    const a = { dtype: 'uint8' as const, shape: [2, 28, 28], data: Uint8Array.from({ length: 2 * 784 }, (_, i) => i & 255) };
+    const back = parseNpy(writeNpy(a));
+    expect(back.shape).toEqual([2, 28, 28]);
+    expect(back.data).toEqual(a.data);
+    const z = parseNpz(writeNpz({ x: a, y: { dtype: 'int64', shape: [2], data: new BigInt64Array([3n, 7n]) } }));
+    expect([...z.keys()]).toEqual(['x', 'y']);
+    expect(Array.from(toFloat32(z.get('y')!))).toEqual([3, 7]);
+    const stored = parseNpz(zipSync({ 'images.npy': handNpy('|u1', '(1, 2)', new Uint8Array([9, 8])) }, { level: 0 }));
+    expect(Array.from(stored.get('images')!.data as Uint8Array)).toEqual([9, 8]);
+    expect(() => parseNpz(new Uint8Array([1, 2, 3]), 'bad.npz')).toThrow(/bad.npz is not a valid .npz/);
+  });
+});
+
+describe('array layouts → model samples', () => {
+  const nchw = inputSpecFromShape('x', ['N', 1, 4, 4]);
+  const nhwc = inputSpecFromShape('x', [1, 4, 4, 3]);
+  const pix = Uint8Array.from({ length: 2 * 16 }, (_, i) => i);
+  it('guesses the layout from the input shape', () => {
+    expect(nchw).toMatchObject({ layout: 'NCHW', sampleShape: [1, 4, 4], fixedBatch: undefined });
+    expect(nhwc).toMatchObject({ layout: 'NHWC', sampleShape: [4, 4, 3], fixedBatch: 1 });
+  });
+  it('(N,H,W), (N,H,W,1) and (N,1,H,W) give the same NCHW samples', () => {
+    const a = samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4], data: pix }, nchw);
+    const b = samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4, 1], data: pix }, nchw);
+    const c = samplesFromArray({ dtype: 'uint8', shape: [2, 1, 4, 4], data: pix }, nchw);
+    expect(a.count).toBe(2);
+    expect(Array.from(a.sample(1))).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
+    expect(b.sample(1)).toEqual(a.sample(1));
+    expect(c.sample(1)).toEqual(a.sample(1));
+  });
+  it('transposes NCHW data for an NHWC model and applies scale/mean/std', () => {
+    const data = Float32Array.from({ length: 48 }, (_, i) => i);
+    const s = samplesFromArray({ dtype: 'float32', shape: [1, 3, 4, 4], data }, nhwc, parsePreprocess({ scale: 0.5, mean: [0, 1, 2], std: 2 }));
+    const x = s.sample(0);
+    // pixel (0,1) channel 2 = 32 + 1 → ((33·0.5) − 2)/2
+    expect(x[(0 * 4 + 1) * 3 + 2]).toBeCloseTo((33 * 0.5 - 2) / 2);
+    expect(x[0]).toBe(0);
+  });
+  it('feeds a matching float array as is, and names both shapes on a mismatch', () => {
+    const data = Float32Array.from({ length: 16 }, (_, i) => i / 10);
+    expect(samplesFromArray({ dtype: 'float32', shape: [1, 1, 4, 4], data }, nchw).sample(0)).toEqual(data);
+    expect(() => samplesFromArray({ dtype: 'float32', shape: [1, 5, 7, 9], data: new Float32Array(315) }, nchw, undefined, 'd.npy'))
+      .toThrow('d.npy: samples of shape (5, 7, 9) do not fit model input "x" of shape (1, 4, 4)');
+  });
+  it('resizes (N,H,W) images to the model size and batches them', () => {
+    const big = Uint8Array.from({ length: 3 * 64 }, (_, i) => (i % 64) * 4);
+    const s = samplesFromArray({ dtype: 'uint8', shape: [3, 8, 8], data: big }, nchw);
+    expect(s.sample(0)).toHaveLength(16);
+    const bs = [...batches(s, nchw, 2)];
+    expect(bs.map((b) => b.x.shape)).toEqual([[2, 1, 4, 4], [1, 1, 4, 4]]);
+    const fixed = [...batches(samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4, 3], data: new Uint8Array(96) }, nhwc), nhwc)];
+    expect(fixed.map((b) => b.x.shape)).toEqual([[1, 4, 4, 3], [1, 4, 4, 3]]);
+  });
+});
+
+describe('preprocessing', () => {
+  it('bilinear resize with half-pixel centres', () => {
+    const img = { width: 2, height: 1, channels: 1, data: new Float32Array([0, 100]) };
+    expect(Array.from(resizeBilinear(img, 1, 4).data)).toEqual([0, 25, 75, 100]);
+    const down = resizeBilinear({ width: 4, height: 1, channels: 1, data: new Float32Array([0, 10, 20, 30]) }, 1, 2);
+    expect(Array.from(down.data)).toEqual([5, 25]);
+  });
+  it('letterbox keeps the aspect ratio and pads', () => {
+    const img = { width: 4, height: 2, channels: 1, data: new Float32Array(8).fill(9) };
+    const l = letterbox(img, 4, 4, 1);
+    expect(Array.from(l.data)).toEqual([1, 1, 1, 1, 9, 9, 9, 9, 9, 9, 9, 9, 1, 1, 1, 1]);
+  });
+  it('RGB→gray, BGR swap, raw pixels', () => {
+    const rgb = { width: 1, height: 1, channels: 3, data: new Float32Array([100, 50, 10]) };
+    expect(imageToSample(rgb, inputSpecFromShape('x', [1, 1, 1, 1]))[0]).toBeCloseTo(0.299 * 100 + 0.587 * 50 + 0.114 * 10, 4);
+    expect(Array.from(imageToSample(rgb, inputSpecFromShape('x', [1, 3, 1, 1]), { color: 'bgr' }))).toEqual([10, 50, 100]);
+    expect(Array.from(imageToSample(rgb, inputSpecFromShape('x', [1, 3, 1, 1]), { raw: true, scale: 0.1, mean: 5 }))).toEqual([100, 50, 10]);
+  });
+  it('validates the preprocess file', () => {
+    expect(() => parsePreprocess({ layout: 'CHW' })).toThrow('preprocess: layout: expected one of NCHW, NHWC');
+    expect(() => parsePreprocess({ scael: 1 })).toThrow('unknown field "scael"');
+    expect(parsePreprocess({ color: 'Grayscale', layout: 'NCHW', scale: 1, raw: true }).color).toBe('grayscale');
+    expect(() => imageToSample({ width: 1, height: 1, channels: 3, data: new Float32Array(3) }, inputSpecFromShape('x', [1, 3, 1, 1]), { mean: [1, 2] }))
+      .toThrow('preprocess: mean has 2 values, the model input has 3 channels');
+  });
+  it('decodes PNG and JPEG with the same pure-JS decoders', () => {
+    const png = encodePng({ width: 2, height: 2, data: new Uint8Array([0, 64, 128, 255]), channels: 1, depth: 8 });
+    const img = decodeImage(png);
+    expect(img).toMatchObject({ width: 2, height: 2, channels: 1 });
+    expect(Array.from(img.data)).toEqual([0, 64, 128, 255]);
+    const rgba = new Uint8Array(8 * 8 * 4).fill(200);
+    const jpg = jpeg.encode({ width: 8, height: 8, data: rgba }, 95).data;
+    const j = decodeImage(new Uint8Array(jpg));
+    expect(j.channels).toBe(3);
+    expect(Math.abs(j.data[0] - 200)).toBeLessThanOrEqual(2);
+    const s = samplesFromImages([{ name: 'a.png', bytes: png }], inputSpecFromShape('x', ['N', 1, 2, 2]), { scale: 1 / 255 });
+    expect(s.sample(0)[3]).toBeCloseTo(1);
+    expect(() => decodeImage(new Uint8Array([1, 2, 3]), 'x.bmp')).toThrow('x.bmp: not a PNG or JPEG image');
+  });
+});
