@@ -1,3 +1,5 @@
+import { inspect } from './inspect';
+
 export interface Command {
   readonly summary: string;
   /** Returns the exit code: 0 ok, 2 bad input or usage. */
@@ -5,4 +7,6 @@ export interface Command {
 }
 
 // Each capability registers its subcommand here (inspect, quantize, compile, simulate).
-export const commands: Record<string, Command> = {};
+export const commands: Record<string, Command> = {
+  inspect,
+};
