@@ -1,0 +1,70 @@
+// Attribute values as short text: every attribute for the side panel, and the few that matter for
+// reading a network (kernel, stride, group, nonzero pads) for the node itself.
+import { formatShape, type AttrValue, type ConstTensor, type Node } from '../ir';
+import type { DisplayAttr } from './types';
+
+const LIST_LIMIT = 16;
+
+export function formatNumber(x: number): string {
+  if (Number.isInteger(x)) return String(x);
+  const a = Math.abs(x);
+  return a !== 0 && (a < 1e-4 || a >= 1e6) ? x.toExponential(4) : String(Number(x.toPrecision(6)));
+}
+
+function list(xs: readonly (number | string)[], fmt: (x: never) => string): string {
+  const shown = xs.slice(0, LIST_LIMIT).map((x) => fmt(x as never));
+  return `[${shown.join(', ')}${xs.length > LIST_LIMIT ? `, … (${xs.length})` : ''}]`;
+}
+
+function tensorText(t: ConstTensor): string {
+  return `${t.dtype} ⟨${formatShape(t.shape)}⟩`;
+}
+
+export function formatAttr(a: AttrValue): string {
+  switch (a.kind) {
+    case 'int': return String(a.value);
+    case 'float': return formatNumber(a.value);
+    case 'string': return JSON.stringify(a.value);
+    case 'ints': return list(a.value, String);
+    case 'floats': return list(a.value, formatNumber);
+    case 'strings': return list(a.value, (s: string) => JSON.stringify(s));
+    case 'tensor': return tensorText(a.value);
+    case 'tensors': return a.value.map(tensorText).join('; ');
+    case 'graph': return `graph "${a.value.name}" (${a.value.nodes.length} nodes)`;
+    case 'graphs': return a.value.map((g) => `graph "${g.name}" (${g.nodes.length} nodes)`).join('; ');
+  }
+}
+
+export function allAttrs(node: Node): DisplayAttr[] {
+  return Object.entries(node.attrs).map(([name, a]) => ({ name, text: formatAttr(a) }));
+}
+
+/** "3×3", or "2" when every entry is the same. */
+function dims(xs: readonly number[], collapse: boolean): string {
+  return collapse && xs.every((x) => x === xs[0]) ? String(xs[0]) : xs.join('×');
+}
+
+/** The attributes a reader of the graph wants to see on the node; defaults are left out. */
+export function summaryAttrs(node: Node): DisplayAttr[] {
+  const out: DisplayAttr[] = [];
+  for (const [name, a] of Object.entries(node.attrs)) {
+    if (a.kind === 'ints' && a.value.length > 0) {
+      const v = a.value;
+      if (name === 'kernel_shape') out.push({ name: 'kernel', text: dims(v, false) });
+      else if (name === 'strides' && v.some((x) => x !== 1)) out.push({ name: 'stride', text: dims(v, true) });
+      else if (name === 'dilations' && v.some((x) => x !== 1)) out.push({ name: 'dilation', text: dims(v, true) });
+      else if (name === 'pads' && v.some((x) => x !== 0)) out.push({ name: 'pads', text: v.join(',') });
+      else if (name === 'perm') out.push({ name: 'perm', text: v.join(',') });
+      else if (name === 'axes') out.push({ name: 'axes', text: v.join(',') });
+    } else if (a.kind === 'int') {
+      if (name === 'group' && a.value !== 1) out.push({ name: 'group', text: String(a.value) });
+      else if (name === 'axis') out.push({ name: 'axis', text: String(a.value) });
+      else if (name === 'transB' && a.value !== 0) out.push({ name: 'transB', text: String(a.value) });
+    } else if (a.kind === 'float') {
+      if (name === 'alpha' && node.opType !== 'Gemm') out.push({ name: 'alpha', text: formatNumber(a.value) });
+    } else if (a.kind === 'string') {
+      if ((name === 'auto_pad' && a.value !== 'NOTSET') || name === 'mode') out.push({ name, text: a.value });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+// Op type → drawing category, following the grouping Netron uses for its node colours.
+import type { OpCategory } from './types';
+
+const BY_OP: Record<string, OpCategory> = {};
+function put(category: OpCategory, ops: string): void {
+  for (const op of ops.split(/\s+/)) if (op) BY_OP[op] = category;
+}
+
+put('conv', 'Conv ConvTranspose ConvInteger QLinearConv DeformConv Gemm MatMul MatMulInteger QLinearMatMul Einsum');
+put('activation', `Relu LeakyRelu PRelu Sigmoid HardSigmoid Tanh Elu Selu Celu Gelu Softplus Softsign Swish HardSwish
+  Mish ThresholdedRelu Softmax LogSoftmax Hardmax Clip Erf Exp Log`);
+put('pool', 'MaxPool AveragePool GlobalMaxPool GlobalAveragePool LpPool GlobalLpPool MaxRoiPool RoiAlign MaxUnpool');
+put('norm', `BatchNormalization InstanceNormalization LayerNormalization GroupNormalization LpNormalization LRN
+  MeanVarianceNormalization RMSNormalization Dropout`);
+put('shape', `Reshape Flatten Squeeze Unsqueeze Transpose Concat Split Slice Gather GatherElements GatherND Scatter
+  ScatterElements ScatterND Tile Expand Pad Shape Size Resize Upsample DepthToSpace SpaceToDepth Identity Cast
+  CastLike ConstantOfShape Range Where NonZero TopK Compress OneHot Trilu`);
+put('quant', 'QuantizeLinear DequantizeLinear DynamicQuantizeLinear FixNeuron');
+put('control', 'If Loop Scan SequenceMap');
+
+export function opCategory(opType: string): OpCategory {
+  return BY_OP[opType] ?? 'other';
+}
+
+/** Domains whose ops the tool knows; anything else is a custom op. */
+export const KNOWN_DOMAINS: ReadonlySet<string> = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft', 'com.vai.quantize']);
+
+/**
+ * Names of the inputs of common ops as the ONNX operator schemas give them, so a weight reads "W" or
+ * "scale" the way Netron labels it.
+ */
+export const INPUT_NAMES: Readonly<Record<string, readonly string[]>> = {
+  Conv: ['X', 'W', 'B'],
+  ConvTranspose: ['X', 'W', 'B'],
+  ConvInteger: ['x', 'w', 'x_zero_point', 'w_zero_point'],
+  QLinearConv: ['x', 'x_scale', 'x_zero_point', 'w', 'w_scale', 'w_zero_point', 'y_scale', 'y_zero_point', 'B'],
+  Gemm: ['A', 'B', 'C'],
+  MatMul: ['A', 'B'],
+  Add: ['A', 'B'], Sub: ['A', 'B'], Mul: ['A', 'B'], Div: ['A', 'B'], Pow: ['X', 'Y'],
+  BatchNormalization: ['X', 'scale', 'B', 'mean', 'var'],
+  InstanceNormalization: ['input', 'scale', 'B'],
+  LayerNormalization: ['X', 'Scale', 'B'],
+  PRelu: ['X', 'slope'],
+  Clip: ['input', 'min', 'max'],
+  QuantizeLinear: ['x', 'y_scale', 'y_zero_point'],
+  DequantizeLinear: ['x', 'x_scale', 'x_zero_point'],
+  Reshape: ['data', 'shape'],
+  Expand: ['input', 'shape'],
+  Tile: ['input', 'repeats'],
+  Slice: ['data', 'starts', 'ends', 'axes', 'steps'],
+  Pad: ['data', 'pads', 'constant_value', 'axes'],
+  Resize: ['X', 'roi', 'scales', 'sizes'],
+  Upsample: ['X', 'scales'],
+  Gather: ['data', 'indices'],
+  Unsqueeze: ['data', 'axes'],
+  Squeeze: ['data', 'axes'],
+  Split: ['input', 'split'],
+  ReduceMean: ['data', 'axes'], ReduceSum: ['data', 'axes'], ReduceMax: ['data', 'axes'],
+  ConstantOfShape: ['input'],
+  Where: ['condition', 'X', 'Y'],
+  LSTM: ['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h', 'initial_c', 'P'],
+  GRU: ['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h'],
+  RNN: ['X', 'W', 'R', 'B', 'sequence_lens', 'initial_h'],
+};

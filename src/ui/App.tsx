@@ -1,0 +1,112 @@
+import { useEffect, useRef, useState } from 'react';
+import { ErrorBanner, ErrorBoundary, Legend, Progress } from './chrome';
+import { Gallery } from './Gallery';
+import { GraphView } from './graph/GraphView';
+import { Search } from './panels/Search';
+import { SidePanel } from './panels/SidePanel';
+import { SummaryDialog } from './panels/SummaryDialog';
+import { openFile, prepare } from './session';
+import { requestFit, set, useStore } from './store';
+
+function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      const typing = e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement;
+      const focusSearch = () => {
+        e.preventDefault();
+        set({ searchOpen: true });
+        search.current?.querySelector('input')?.focus();
+      };
+      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') return focusSearch();
+      if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+      if (e.key === '/') focusSearch();
+      else if (e.key === 'f') requestFit();
+      else if (e.key === 'Escape') set({ searchOpen: false, summaryOpen: false });
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [search]);
+}
+
+/** Files dropped anywhere on the page open; the overlay says so while dragging. */
+function useDrop(): boolean {
+  const [over, setOver] = useState(false);
+  useEffect(() => {
+    let depth = 0;
+    const hasFiles = (e: DragEvent) => !!e.dataTransfer && Array.from(e.dataTransfer.types).includes('Files');
+    const enter = (e: DragEvent) => { if (hasFiles(e)) { depth++; setOver(true); } };
+    const leave = () => { if (--depth <= 0) { depth = 0; setOver(false); } };
+    const over = (e: DragEvent) => e.preventDefault();
+    const drop = (e: DragEvent) => {
+      e.preventDefault();
+      depth = 0;
+      setOver(false);
+      const f = e.dataTransfer?.files[0];
+      if (f) void openFile(f);
+    };
+    window.addEventListener('dragenter', enter);
+    window.addEventListener('dragleave', leave);
+    window.addEventListener('dragover', over);
+    window.addEventListener('drop', drop);
+    return () => {
+      window.removeEventListener('dragenter', enter);
+      window.removeEventListener('dragleave', leave);
+      window.removeEventListener('dragover', over);
+      window.removeEventListener('drop', drop);
+    };
+  }, []);
+  return over;
+}
+
+function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) {
+  const model = useStore((s) => s.model);
+  const picker = useRef<HTMLInputElement>(null);
+  return (
+    <header className="topbar">
+      <div className="brand">Fixpoint Studio</div>
+      <button onClick={() => picker.current?.click()} data-testid="open-file">Open…</button>
+      <input
+        ref={picker} type="file" accept=".onnx" hidden data-testid="file-input"
+        onChange={(e) => { const f = e.target.files?.[0]; if (f) void openFile(f); e.target.value = ''; }}
+      />
+      <button onClick={() => set({ galleryOpen: true })} data-testid="open-gallery">Samples</button>
+      {model && (
+        <>
+          <span className="file-name mono" data-testid="model-name" title={model.info.fileName}>{model.info.fileName}</span>
+          <span className="muted small" data-testid="model-meta">{model.info.opCount} ops · opset {model.info.opset}</span>
+          <button onClick={() => set({ summaryOpen: true })} data-testid="open-summary">Summary</button>
+        </>
+      )}
+      {/* Later steps (calibrate, quantize, compile, simulate) take this space. */}
+      <div className="topbar-pipeline" />
+      <div ref={search}><Search /></div>
+    </header>
+  );
+}
+
+export function App() {
+  const model = useStore((s) => s.model);
+  const galleryOpen = useStore((s) => s.galleryOpen);
+  const summaryOpen = useStore((s) => s.summaryOpen);
+  const search = useRef<HTMLDivElement>(null);
+  const dragging = useDrop();
+  useShortcuts(search);
+  useEffect(prepare, []);
+  return (
+    <div className="app">
+      <TopBar search={search} />
+      <ErrorBanner />
+      <main className="workspace">
+        <ErrorBoundary>
+          {model && <GraphView model={model} />}
+          {model && !galleryOpen && <Legend />}
+          {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
+        </ErrorBoundary>
+        <ErrorBoundary>{model && !galleryOpen && <SidePanel />}</ErrorBoundary>
+        <Progress />
+      </main>
+      {summaryOpen && model && <ErrorBoundary><SummaryDialog /></ErrorBoundary>}
+      {dragging && <div className="drop-overlay">Drop an .onnx file to open it</div>}
+    </div>
+  );
+}

@@ -1,0 +1,44 @@
+// Sample models shipped in public/models, described by samples.json.
+import { useEffect, useState } from 'react';
+import { openUrl } from './session';
+
+export interface Sample {
+  readonly file: string;
+  readonly title: string;
+  readonly description: string;
+  readonly source: string;
+  readonly license: string;
+}
+
+const base = `${import.meta.env.BASE_URL}models/`;
+
+export function Gallery({ onClose }: { onClose?: () => void }) {
+  const [samples, setSamples] = useState<Sample[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    fetch(`${base}samples.json`)
+      .then((r) => (r.ok ? r.json() : Promise.reject(new Error(`HTTP ${r.status}`))))
+      .then((s: Sample[]) => setSamples(s), (e: Error) => setError(`could not load the sample list (${e.message})`));
+  }, []);
+  return (
+    <div className="gallery" data-testid="gallery">
+      <div className="gallery-head">
+        <div>
+          <h2>Open a model</h2>
+          <p className="muted">Drop an <code>.onnx</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
+        </div>
+        {onClose && <button onClick={onClose} data-testid="gallery-close">Back to graph</button>}
+      </div>
+      {error && <div className="banner">{error}</div>}
+      <div className="cards">
+        {samples?.map((s) => (
+          <button key={s.file} className="card" data-testid="sample" data-file={s.file} onClick={() => void openUrl(base + s.file, s.file)}>
+            <div className="card-title">{s.title}</div>
+            <div className="card-desc">{s.description}</div>
+            <div className="card-meta muted">{s.file} · {s.license} · {s.source}</div>
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,88 @@
+// Node components. Memoised and driven only by their own data, so panning re-renders none of them.
+import { memo } from 'react';
+import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
+import { nodeRows } from '../../core/view/layout';
+import type { DisplayNode } from '../../core/view/types';
+import { useStore, toggleExpanded } from '../store';
+import { CATEGORY_STYLE } from './categories';
+
+export type OpNodeData = { node: DisplayNode; color?: string };
+export type OpFlowNode = Node<OpNodeData, 'op'>;
+export type IoFlowNode = Node<OpNodeData, 'io'>;
+
+const hidden = { opacity: 0, border: 0, width: 1, height: 1, minWidth: 0, minHeight: 0 } as const;
+
+function Body({ id, node }: { id: string; node: DisplayNode }) {
+  return (
+    <>
+      {nodeRows(node).map((r, i) => (
+        <div className="op-row" key={i} title={r}>{r}</div>
+      ))}
+      {node.subgraphs.length > 0 && <Subgraphs id={id} node={node} />}
+    </>
+  );
+}
+
+/** Only control-flow nodes subscribe to the store. */
+function Subgraphs({ id, node }: { id: string; node: DisplayNode }) {
+  const expanded = useStore((s) => !!s.expanded[id]);
+  return (
+    <>
+      {(
+        <button
+          className="op-expand nodrag"
+          data-testid="expand-subgraph"
+          onClick={(e) => { e.stopPropagation(); toggleExpanded(id); }}
+        >
+          {expanded ? '▾ hide body' : '▸ show body'}
+        </button>
+      )}
+      {expanded && (
+        <div className="op-body" data-testid="subgraph-body">
+          {node.subgraphs.map((s) => (
+            <div key={s.attr}>
+              <div className="op-body-title">{s.attr}</div>
+              {s.ops.map((o, i) => <div className="op-body-op" key={i} title={o.name}>{o.opType}</div>)}
+            </div>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpFlowNode>) {
+  const n = data.node;
+  const color = data.color ?? CATEGORY_STYLE[n.category].color;
+  return (
+    <div
+      className={`op-node${selected ? ' selected' : ''}${n.unknown ? ' unknown' : ''}`}
+      data-testid="graph-node"
+      data-op={n.label}
+      data-name={n.name}
+    >
+      <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
+      <div className="op-header" style={{ background: color }} title={n.unknown ? `${n.domain}::${n.label} — custom op, unknown to the tool` : n.label}>
+        {n.label}{n.unknown && <span className="op-unknown" data-testid="unknown-op"> ?</span>}
+      </div>
+      {(n.weights.length > 0 || n.summary.length > 0 || n.subgraphs.length > 0) && (
+        <div className="op-rows"><Body id={id} node={n} /></div>
+      )}
+      <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />
+    </div>
+  );
+});
+
+export const IoNode = memo(function IoNode({ data, selected }: NodeProps<IoFlowNode>) {
+  const n = data.node;
+  return (
+    <div className={`io-node${selected ? ' selected' : ''}`} data-testid="graph-node" data-op={n.kind} data-name={n.name}>
+      {n.kind === 'output' && <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />}
+      <div className="io-label">{n.label}</div>
+      {n.summary.map((a, i) => <div className="io-type" key={i}>{a.name} {a.text}</div>)}
+      {n.kind === 'input' && <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />}
+    </div>
+  );
+});
+
+export const nodeTypes = { op: OpNode, io: IoNode };

@@ -1,0 +1,145 @@
+// Opening models: workers, cancellation and the layout cache. The model worker of the open model is
+// kept (it holds the weights); a new file is parsed in a fresh worker, which replaces the old one only
+// when it succeeds, so a bad file leaves the open model as it was.
+import * as Comlink from 'comlink';
+import type { ModelApi } from '../../workers/model.worker';
+import type { LayoutApi } from '../../workers/layout.worker';
+import { getLayout, putLayout } from './layoutCache';
+import { get, set } from './store';
+
+interface Handle<T> {
+  readonly worker: Worker;
+  readonly api: Comlink.Remote<T>;
+}
+
+function spawnModel(): Handle<ModelApi> {
+  const worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
+  return { worker, api: Comlink.wrap<ModelApi>(worker) };
+}
+function spawnLayout(): Handle<LayoutApi> {
+  const worker = new Worker(new URL('../../workers/layout.worker.ts', import.meta.url), { type: 'module', name: 'layout' });
+  return { worker, api: Comlink.wrap<LayoutApi>(worker) };
+}
+
+let current: Handle<ModelApi> | undefined;
+/** Started ahead of time so opening a file does not wait for a worker to boot. */
+let spare: Handle<ModelApi> | undefined;
+let layoutWorker: Handle<LayoutApi> | undefined;
+/** The open in flight; cancel() rejects it and ends its workers. */
+let inFlight: { cancel(): void } | undefined;
+
+export class Cancelled extends Error {
+  override readonly name = 'Cancelled';
+}
+
+/** Boots the workers and warms up ELK while the user looks at the gallery. */
+export function prepare(): void {
+  spare ??= spawnModel();
+  if (!layoutWorker) {
+    layoutWorker = spawnLayout();
+    void layoutWorker.api.warmUp().catch(() => undefined);
+  }
+}
+
+export function cancel(): void {
+  inFlight?.cancel();
+}
+
+export async function openBytes(bytes: Uint8Array, fileName: string): Promise<void> {
+  performance.clearMarks();
+  performance.mark('file-received');
+  inFlight?.cancel();
+  prepare();
+  const h = spare!;
+  spare = undefined;
+  let cancelled = false;
+  let layoutBusy = false;
+  let reject: (e: Error) => void = () => undefined;
+  const cancelledP = new Promise<never>((_, r) => { reject = r; });
+  const me = {
+    cancel() {
+      cancelled = true;
+      h.worker.terminate();
+      if (layoutBusy) {
+        layoutWorker?.worker.terminate();
+        layoutWorker = undefined;
+      }
+      reject(new Cancelled('cancelled'));
+    },
+  };
+  inFlight = me;
+  set({ busy: { fileName, stage: 'hashing' } });
+  try {
+    const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
+      if (!cancelled) set({ busy: { fileName, stage } });
+    });
+    const opened = await Promise.race([h.api.open(Comlink.transfer(bytes, [bytes.buffer]), fileName, onStage), cancelledP]);
+    performance.mark('model-read');
+    let layout = await getLayout(opened.hash);
+    if (!layout) {
+      set({ busy: { fileName, stage: 'layout' } });
+      prepare();
+      layoutBusy = true;
+      layout = await Promise.race([layoutWorker!.api.layout(opened.graph), cancelledP]);
+      layoutBusy = false;
+      void putLayout(opened.hash, layout);
+    }
+    performance.mark('layout-done');
+    current?.worker.terminate();
+    current = h;
+    set({
+      model: { hash: opened.hash, info: opened.info, graph: opened.graph, layout },
+      busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
+    });
+  } catch (e) {
+    if (!cancelled) h.worker.terminate();
+    set({ busy: null });
+    if (!(e instanceof Cancelled)) set({ error: messageOf(e, fileName) });
+  } finally {
+    if (inFlight === me) inFlight = undefined;
+    // The next open gets a booted worker; started after this one so the two do not compete.
+    setTimeout(() => { spare ??= spawnModel(); }, 0);
+  }
+}
+
+function messageOf(e: unknown, fileName: string): string {
+  const err = e instanceof Error ? e : new Error(String(e));
+  // Input errors are already one line a user can act on; anything else is a bug, say which file hit it.
+  return err.name === 'InputError' ? `${fileName}: ${err.message}` : `${fileName}: could not open (${err.message})`;
+}
+
+export async function openFile(file: File): Promise<void> {
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  return openBytes(bytes, file.name);
+}
+
+export async function openUrl(url: string, fileName: string): Promise<void> {
+  set({ busy: { fileName, stage: 'hashing' }, error: null });
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return await openBytes(new Uint8Array(await res.arrayBuffer()), fileName);
+  } catch (e) {
+    set({ busy: null, error: `${fileName}: could not load (${e instanceof Error ? e.message : String(e)})` });
+  }
+}
+
+export const HISTOGRAM_BINS = 64;
+
+/** Fetches a weight's statistics from the model worker once per tensor. */
+export async function loadStats(tensor: string): Promise<void> {
+  if (!current || get().stats[tensor]) return;
+  const hash = get().model?.hash;
+  set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'loading' } } }));
+  try {
+    const stats = await current.api.stats(tensor, HISTOGRAM_BINS);
+    if (get().model?.hash === hash) set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'done', stats } } }));
+  } catch (e) {
+    set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'error', message: e instanceof Error ? e.message : String(e) } } }));
+  }
+}
+
+export function loadSummary(): Promise<Awaited<ReturnType<ModelApi['summary']>>> {
+  if (!current) return Promise.reject(new Error('no model is open'));
+  return current.api.summary();
+}

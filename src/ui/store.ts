@@ -1,0 +1,66 @@
+// The app's one store. Workers and caches live in ./session; this holds only what the UI renders.
+import { create } from 'zustand';
+import type { DisplayGraph, Layout } from '../core/view/types';
+import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
+
+export interface OpenModel {
+  readonly hash: string;
+  readonly info: ModelInfo;
+  readonly graph: DisplayGraph;
+  readonly layout: Layout;
+}
+
+export type Busy = { readonly fileName: string; readonly stage: OpenStage };
+
+/** How nodes are coloured; later steps add modes (quantization error, DPU/CPU partition). */
+export type ColorMode = 'category';
+
+export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
+
+export interface AppState {
+  model: OpenModel | null;
+  busy: Busy | null;
+  error: string | null;
+  selectedId: string | null;
+  /** Bumped to ask the graph view to centre on `selectedId`. */
+  focusSeq: number;
+  /** Bumped to ask the graph view to fit the whole graph. */
+  fitSeq: number;
+  searchOpen: boolean;
+  summaryOpen: boolean;
+  galleryOpen: boolean;
+  colorMode: ColorMode;
+  /** Control-flow nodes whose body is shown. */
+  expanded: Readonly<Record<string, boolean>>;
+  stats: Readonly<Record<string, StatsEntry>>;
+}
+
+export const useStore = create<AppState>()(() => ({
+  model: null,
+  busy: null,
+  error: null,
+  selectedId: null,
+  focusSeq: 0,
+  fitSeq: 0,
+  searchOpen: false,
+  summaryOpen: false,
+  galleryOpen: true,
+  colorMode: 'category',
+  expanded: {},
+  stats: {},
+}));
+
+export const set = useStore.setState;
+export const get = useStore.getState;
+
+export function select(id: string | null, focus = false): void {
+  set((s) => ({ selectedId: id, focusSeq: focus ? s.focusSeq + 1 : s.focusSeq }));
+}
+
+export function requestFit(): void {
+  set((s) => ({ fitSeq: s.fitSeq + 1 }));
+}
+
+export function toggleExpanded(id: string): void {
+  set((s) => ({ expanded: { ...s.expanded, [id]: !s.expanded[id] } }));
+}

@@ -1,0 +1,73 @@
+// Model worker: parses the file and KEEPS the model, so weights never cross to the UI. The UI gets a
+// display graph, and asks for weight statistics and the summary on demand.
+import * as Comlink from 'comlink';
+import type { ConstTensor, Model } from '../src/core/ir';
+import { openModel } from '../src/core/open';
+import { summarize } from '../src/core/analysis/summary';
+import { tensorStats } from '../src/core/analysis/stats';
+import { toDisplayGraph } from '../src/core/view/display';
+import { contentHash } from '../src/core/view/hash';
+import { isInputError } from '../src/core/errors';
+import type { Opened, OpenStage, WeightStats } from './protocol';
+
+let model: Model | undefined;
+/** Initializers and Constant values by tensor name: every weight the display graph can show. */
+let constants = new Map<string, ConstTensor>();
+
+function collectConstants(m: Model): Map<string, ConstTensor> {
+  const out = new Map(m.graph.initializers);
+  for (const n of m.graph.nodes) {
+    const v = n.attrs.value;
+    if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs[0]) out.set(n.outputs[0], v.value);
+  }
+  return out;
+}
+
+/** Errors cross Comlink as plain objects; keep whether it was the user's input so the UI can say so. */
+function rethrow(e: unknown): never {
+  const err = e instanceof Error ? e : new Error(String(e));
+  throw Object.assign(new Error(err.message), { name: isInputError(err) ? 'InputError' : err.name });
+}
+
+const api = {
+  async open(bytes: Uint8Array, fileName: string, onStage?: (stage: OpenStage) => void): Promise<Opened> {
+    try {
+      onStage?.('hashing');
+      const hash = await contentHash(bytes);
+      onStage?.('reading');
+      const m = openModel(bytes, fileName);
+      onStage?.('display');
+      const graph = toDisplayGraph(m);
+      model = m;
+      constants = collectConstants(m);
+      return {
+        hash,
+        graph,
+        info: {
+          fileName, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
+          opset: m.opset, opCount: m.graph.nodes.length,
+        },
+      };
+    } catch (e) {
+      rethrow(e);
+    }
+  },
+
+  stats(tensor: string, bins: number): WeightStats | null {
+    const t = constants.get(tensor);
+    if (!t || t.dtype === 'string') return null;
+    const s = tensorStats(t, bins);
+    return {
+      tensor, dtype: t.dtype, shape: t.shape, count: s.count, min: s.min, max: s.max, mean: s.mean, std: s.std,
+      counts: Array.from(s.histogram.counts),
+    };
+  },
+
+  summary() {
+    if (!model) throw new Error('no model is open');
+    return summarize(model);
+  },
+};
+
+export type ModelApi = typeof api;
+Comlink.expose(api);
