@@ -1,0 +1,180 @@
+// ONNX graph (float, or QDQ-quantized) → layers. QuantizeLinear/DequantizeLinear pairs are annotations:
+// they give the tensor its fix point (scale = 2^-fp) and vanish; BatchNormalization after a conv folds in.
+import { attr, attrInt, attrInts, type ConstTensor, type Model, type Node } from '../ir';
+import { toFloat64 } from '../onnx/values';
+import { LayerBuilder, type LayerGraph } from './builder';
+import type { Activation, LayerKind } from './layer';
+
+type Draft = Parameters<LayerBuilder['add']>[0];
+
+/** NCHW → NHWC for 4-D maps; other ranks unchanged. Symbolic dims count as 1. */
+function nhwc(shape: readonly (number | string)[] | undefined): number[] {
+  if (!shape) return [];
+  const s = shape.map((d) => (typeof d === 'number' ? d : 1));
+  return s.length === 4 ? [s[0], s[2], s[3], s[1]] : s;
+}
+
+const ALIASES = new Set(['Identity', 'Dropout', 'Cast']);
+const ACTIVATIONS: Record<string, Activation['type']> = {
+  Relu: 'relu', LeakyRelu: 'leaky_relu', PRelu: 'prelu', HardSigmoid: 'hard_sigmoid', HardSwish: 'hard_swish',
+  Sigmoid: 'sigmoid', Tanh: 'tanh', Gelu: 'gelu', Exp: 'exp',
+};
+const ELTWISE: Record<string, 'add' | 'sub' | 'mul' | 'div'> = { Add: 'add', Sum: 'add', Sub: 'sub', Mul: 'mul', Div: 'div' };
+const RESHAPES = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze']);
+
+export function layersFromOnnx(model: Model): LayerGraph {
+  const g = model.graph;
+  const b = new LayerBuilder();
+  const consts = new Map<string, ConstTensor>(g.initializers);
+  for (const n of g.nodes) {
+    const v = attr(n, 'value', 'tensor');
+    if (n.opType === 'Constant' && v) consts.set(n.outputs[0], v);
+  }
+  const isConst = (t: string) => consts.has(b.resolve(t)) || consts.has(t);
+  const constOf = (t: string) => consts.get(b.resolve(t)) ?? consts.get(t);
+  const scalar = (t: string | undefined): number | undefined => {
+    const c = t ? constOf(t) : undefined;
+    if (!c || c.dtype === 'string') return undefined;
+    const v = toFloat64(c);
+    return v.length ? v[0] : undefined;
+  };
+  const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? g.inputs.find((i) => i.name === t)?.shape);
+  let quantized = false;
+
+  for (const i of g.inputs) b.add({ name: i.name, kind: 'input', op: 'input', sourceOps: [], inputs: [], shape: nhwc(i.shape), tensor: i.name, weightElements: 0 });
+
+  for (const n of g.nodes) {
+    const out = n.outputs[0] ?? '';
+    if (n.opType === 'Constant') continue;
+    if (n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') {
+      const s = scalar(n.inputs[1]);
+      if (s && s > 0) {
+        const fp = -Math.log2(s);
+        if (Number.isInteger(fp) && !isConst(n.inputs[0])) { b.setFixPoint(n.inputs[0], fp); quantized = true; }
+      }
+      if (isConst(n.inputs[0])) {
+        // A dequantized weight is still a constant.
+        const c = constOf(n.inputs[0])!;
+        consts.set(out, c);
+        continue;
+      }
+      b.addAlias(out, n.inputs[0], n.name);
+      continue;
+    }
+    if (ALIASES.has(n.opType) && n.inputs[0]) {
+      if (isConst(n.inputs[0])) consts.set(out, constOf(n.inputs[0])!);
+      else b.addAlias(out, n.inputs[0], n.name);
+      continue;
+    }
+    if (n.opType === 'Shape') {
+      // Static shapes are known at compile time: what is computed from them is constant too.
+      const inShape = g.valueInfo.get(b.resolve(n.inputs[0]))?.shape ?? [];
+      consts.set(out, { name: out, dtype: 'int64', shape: [inShape.length], values: BigInt64Array.from(inShape.map((d) => BigInt(typeof d === 'number' ? d : 1))) });
+      continue;
+    }
+    const feature = n.inputs.filter((t) => t && !isConst(t));
+    if (feature.length === 0 && n.inputs.length > 0) {
+      // Constant folding left over (a reshaped weight, shape arithmetic): its outputs are constants.
+      const src = constOf(n.inputs[0])!;
+      for (const o of n.outputs) {
+        const vi = g.valueInfo.get(o)?.shape;
+        const shape = vi && vi.every((d) => typeof d === 'number') ? (vi as number[]) : src.shape;
+        consts.set(o, { ...src, name: o, shape });
+      }
+      continue;
+    }
+    const weights = n.inputs.filter((t) => t && isConst(t)).map((t) => constOf(t)!);
+    const weightElements = weights.reduce((s, c) => s + c.shape.reduce((a, x) => a * x, 1), 0);
+    const shape = shapeOf(out);
+    const inShape = feature.length ? shapeOf(b.resolve(feature[0])) : [];
+    const base = { name: n.name, op: n.opType, sourceOps: [n.name], inputs: feature, shape, tensor: out, weightElements };
+    const d = toDraft(n, base, inShape, weights, scalar, isConst);
+    if (n.opType === 'BatchNormalization') {
+      const p = b.producerOf(n.inputs[0]);
+      if (p && (p.kind === 'conv' || p.kind === 'depthwise' || p.kind === 'deconv' || p.kind === 'dense') && !p.activation) {
+        b.addAlias(out, n.inputs[0], n.name);
+        continue;
+      }
+    }
+    b.add(d);
+  }
+  const outputs = g.outputs.map((o) => ({ tensor: o.name }));
+  return b.finish(g.name, outputs, quantized, g.nodes.filter((n) => n.opType !== 'Constant').map((n) => ({ name: n.name, type: n.opType })));
+}
+
+function toDraft(
+  n: Node, base: Omit<Draft, 'kind'>, inShape: number[], weights: ConstTensor[],
+  scalar: (t: string | undefined) => number | undefined, isConst: (t: string) => boolean,
+): Draft {
+  const t = n.opType;
+  const pads = attrInts(n, 'pads');
+  const pad = pads && pads.length === 4 ? [pads[0], pads[1], pads[2], pads[3]] as [number, number, number, number] : undefined;
+  const k = attrInts(n, 'kernel_shape');
+  const s = attrInts(n, 'strides');
+  const dl = attrInts(n, 'dilations');
+  const pair = (v: readonly number[] | undefined, dflt: number): [number, number] => v && v.length >= 2 ? [v[0], v[1]] : [dflt, dflt];
+  const ic = inShape.length === 4 ? inShape[3] : inShape[inShape.length - 1];
+  const oc = base.shape.length ? base.shape[base.shape.length - 1] : undefined;
+  switch (t) {
+    case 'Conv': case 'ConvTranspose': {
+      const w = weights[0];
+      const kernel = k ? pair(k, 1) : w && w.shape.length === 4 ? [w.shape[2], w.shape[3]] as [number, number] : [1, 1] as [number, number];
+      const group = attrInt(n, 'group', 1);
+      // Channel counts from the weights: they are exact even where shape inference gave up.
+      const inC = w && w.shape.length === 4 ? (t === 'Conv' ? w.shape[1] * group : w.shape[0]) : ic;
+      const outC = w && w.shape.length === 4 ? (t === 'Conv' ? w.shape[0] : w.shape[1] * group) : oc;
+      const kind: LayerKind = t === 'ConvTranspose' ? 'deconv' : group > 1 && group === inC ? 'depthwise' : 'conv';
+      return { ...base, kind, kernel, stride: pair(s, 1), dilation: pair(dl, 1), pad, group, inChannels: inC, outChannels: outC };
+    }
+    case 'Gemm': case 'MatMul': {
+      if (weights.length === 0) return { ...base, kind: 'other', op: `${t} of two tensors` };
+      const w = weights[0];
+      const transB = attrInt(n, 'transB', 0) === 1;
+      const inC = w.shape.length === 2 ? (transB ? w.shape[1] : w.shape[0]) : ic;
+      const outC = w.shape.length === 2 ? (transB ? w.shape[0] : w.shape[1]) : oc;
+      return { ...base, kind: 'dense', inChannels: inC, outChannels: outC };
+    }
+    case 'MaxPool': case 'AveragePool':
+      return { ...base, kind: 'pool', poolType: t === 'MaxPool' ? 'max' : 'avg', kernel: pair(k, 1), stride: pair(s, 1), pad, inChannels: ic, outChannels: ic };
+    case 'GlobalAveragePool': case 'GlobalMaxPool':
+      return { ...base, kind: 'pool', poolType: t === 'GlobalMaxPool' ? 'max' : 'avg', kernel: [inShape[1] ?? 1, inShape[2] ?? 1], stride: [1, 1], inChannels: ic, outChannels: ic };
+    case 'ReduceMean': case 'ReduceMax': {
+      const axes = attrInts(n, 'axes') ?? [];
+      const spatial = axes.length === 2 && axes.every((a) => a === 2 || a === 3 || a === -1 || a === -2);
+      return spatial
+        ? { ...base, kind: 'pool', poolType: t === 'ReduceMax' ? 'max' : 'avg', kernel: [inShape[1] ?? 1, inShape[2] ?? 1], stride: [1, 1], inChannels: ic, outChannels: ic }
+        : { ...base, kind: 'other' };
+    }
+    case 'Clip': {
+      const lo = scalar(n.inputs[1]) ?? attr(n, 'min', 'float');
+      const hi = scalar(n.inputs[2]) ?? attr(n, 'max', 'float');
+      const a: Activation = lo === 0 && hi === 6 ? { type: 'relu6' } : lo === 0 && hi === undefined ? { type: 'relu' } : { type: 'clip', min: lo, max: hi };
+      return { ...base, kind: 'activation', activation: a };
+    }
+    case 'Softmax': case 'LogSoftmax':
+      return { ...base, kind: 'other' };
+    case 'Concat':
+      return { ...base, kind: 'concat' };
+    case 'Pad':
+      return { ...base, kind: 'pad' };
+    case 'Resize': case 'Upsample': {
+      const mode = (attr(n, 'mode', 'string') ?? 'nearest').toLowerCase();
+      const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? '';
+      const ok = inShape.length === 4 && base.shape.length === 4 && inShape[1] > 0 && inShape[2] > 0;
+      return {
+        ...base, kind: 'upsample',
+        upsample: ok ? { scaleH: base.shape[1] / inShape[1], scaleW: base.shape[2] / inShape[2], mode: mode === 'nearest' ? 'nearest' : 'bilinear', alignCorners: ctm === 'align_corners' } : undefined,
+      };
+    }
+    case 'BatchNormalization':
+      return { ...base, kind: 'depthwise', kernel: [1, 1], stride: [1, 1], inChannels: ic, outChannels: ic };
+  }
+  if (ACTIVATIONS[t]) {
+    const alpha = t === 'LeakyRelu' ? attr(n, 'alpha', 'float') ?? 0.01 : undefined;
+    const kind: LayerKind = t === 'Exp' ? 'other' : 'activation';
+    return { ...base, kind, activation: kind === 'activation' ? { type: ACTIVATIONS[t], ...(alpha !== undefined ? { alpha } : {}) } : undefined };
+  }
+  if (ELTWISE[t]) return { ...base, kind: 'eltwise', eltwise: ELTWISE[t], constOperand: n.inputs.some((x) => x && isConst(x)) };
+  if (RESHAPES.has(t)) return { ...base, kind: 'reshape' };
+  return { ...base, kind: 'other' };
+}
