@@ -20,6 +20,16 @@ function startsWith(bytes: Uint8Array, magic: readonly number[], at = 0): boolea
   return bytes.length >= at + magic.length && magic.every((b, i) => bytes[at + i] === b);
 }
 
+function isUtf8(b: Uint8Array): boolean {
+  try {
+    // stream: a multi-byte character cut at the sample's end is not an error.
+    new TextDecoder('utf-8', { fatal: true }).decode(b, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What a non-model file is, when it is recognisable. */
 export function sniffForeign(bytes: Uint8Array): string | undefined {
   for (const [what, magic] of MAGIC) if (startsWith(bytes, magic)) return what;
@@ -28,9 +38,9 @@ export function sniffForeign(bytes: Uint8Array): string | undefined {
   const head = new TextDecoder().decode(bytes.subarray(0, 64)).trimStart();
   if (head.startsWith('{') || head.startsWith('[')) return 'a JSON text file';
   if (/^<(\?xml|!doctype|html)/i.test(head)) return 'an XML/HTML text file';
-  // Protobuf always has control bytes early (tags, lengths); pure printable text is never a model.
+  // Protobuf always has control bytes early (tags, lengths); pure UTF-8 text is never a model.
   const sample = bytes.subarray(0, 512);
-  if (sample.every((b) => b === 9 || b === 10 || b === 13 || (b >= 32 && b < 127))) return 'a text file';
+  if (sample.every((b) => b === 9 || b === 10 || b === 13 || b >= 32) && isUtf8(sample)) return 'a text file';
   return undefined;
 }
 

@@ -408,7 +408,11 @@ function infer(node: Node, env: Env, opset: number): Out[] {
     case 'Unsqueeze': {
       if (!xt) return [];
       const axes = axesOf(node, env, 1);
-      if (!x || !axes) return [{ dtype: xt }];
+      if (!x) return [{ dtype: xt }];
+      if (!axes) {
+        const n = env.shape(node.inputs[1] ?? '')?.[0];
+        return [{ dtype: xt, shape: isNum(n) ? Array.from({ length: x.length + n }, unknownDim) : undefined }];
+      }
       const rank = x.length + axes.length;
       const add = new Set(axes.map((a) => normAxis(a, rank)));
       const out: Dim[] = [];
@@ -438,7 +442,9 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const axis = normAxis(attrIntOr(node, 'axis', 0), x.length);
       let parts = (attr(node, 'split', 'ints') as number[] | undefined) ?? (node.inputs[1] ? env.ints(node.inputs[1]) : undefined);
       const d = x[axis];
-      if (!parts && isNum(d)) {
+      // A split given as a runtime input leaves the sizes unknown; only an absent one means equal parts.
+      const splitInput = !attr(node, 'split', 'ints') && !!node.inputs[1];
+      if (!parts && !splitInput && isNum(d)) {
         const chunk = Math.ceil(d / n);
         parts = node.outputs.map((_, i) => Math.max(0, Math.min(chunk, d - i * chunk)));
       }
@@ -512,6 +518,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
         if (sc && sc.data.length) scales = nums(sc);
         if ((node.inputs[3] && !sz) || (!sizes && !scales)) return [{ dtype: xt, shape: x.map(unknownDim) }];
       }
+      if (!sizes && !scales) return [{ dtype: xt, shape: x.map(unknownDim) }];
       const out = x.slice();
       axes.forEach((a, j) => {
         if (sizes) out[a] = sizes[j];
@@ -561,7 +568,8 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       if (!xt) return [];
       const v = env.value(node.inputs[1]);
       if (v) return [{ dtype: xt, shape: broadcastShapes([x, v.data]) }];
-      return [{ dtype: xt }];
+      const len = env.shape(node.inputs[1])?.[0];
+      return [{ dtype: xt, shape: x && isNum(len) ? Array.from({ length: Math.max(len, x.length) }, unknownDim) : undefined }];
     }
     case 'Tile': {
       if (!xt) return [];
@@ -607,7 +615,41 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       s.splice(axis, 0, depth ?? unknownDim());
       return [{ dtype: dt, shape: s }];
     }
-    case 'Einsum': return [];
+    case 'Einsum': return einsum(node, env);
+    case 'EyeLike': case 'Bernoulli': {
+      const to = ONNX_DTYPE[attrIntOr(node, 'dtype', 0)] ?? xt;
+      return to ? [{ dtype: to, shape: x }] : [];
+    }
+    case 'RNN': case 'GRU': case 'LSTM': {
+      if (!xt) return [];
+      const hidden = attr(node, 'hidden_size', 'int') ?? unknownDim();
+      const dirs = attr(node, 'direction', 'string') === 'bidirectional' ? 2 : 1;
+      if (!x || x.length !== 3) return node.outputs.map(() => ({ dtype: xt }));
+      const batchFirst = attrIntOr(node, 'layout', 0) === 1;
+      const [seq, batch] = batchFirst ? [x[1], x[0]] : [x[0], x[1]];
+      const y = batchFirst ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
+      const yh = batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden];
+      return [{ dtype: xt, shape: y }, { dtype: xt, shape: yh }, { dtype: xt, shape: yh }];
+    }
+    case 'GridSample': {
+      const grid = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      return [{ dtype: xt, shape: x && grid ? [x[0], x[1], ...grid.slice(1, -1)] : undefined }];
+    }
+    case 'RoiAlign': {
+      const rois = env.shape(node.inputs[1]);
+      if (!xt) return [];
+      return [{ dtype: xt, shape: [rois?.[0] ?? unknownDim(), x?.[1] ?? unknownDim(), attrIntOr(node, 'output_height', 1), attrIntOr(node, 'output_width', 1)] }];
+    }
+    case 'Det':
+      return xt ? [{ dtype: xt, shape: x?.slice(0, -2) }] : [];
+    case 'Compress': {
+      if (!xt) return [];
+      const axis = attr(node, 'axis', 'int');
+      if (axis === undefined || !x) return [{ dtype: xt, shape: axis === undefined ? [unknownDim()] : undefined }];
+      const a = normAxis(axis, x.length);
+      return [{ dtype: xt, shape: x.map((d, i) => (i === a ? unknownDim() : d)) }];
+    }
     case 'If': return ifOutputs(node);
   }
   if (REDUCE.has(op)) {
@@ -625,6 +667,26 @@ function infer(node: Node, env: Env, opset: number): Out[] {
     return [{ dtype: xt, shape: keep ? x.map((d, i) => (set.has(i) ? 1 : d)) : x.filter((_, i) => !set.has(i)) }];
   }
   return [];
+}
+
+/** Einsum with an explicit `->` output and no ellipsis: each output letter takes its input's size. */
+function einsum(node: Node, env: Env): Out[] {
+  const eq = (attr(node, 'equation', 'string') ?? '').replace(/\s/g, '');
+  const dtype = env.dtype(node.inputs[0] ?? '');
+  if (!dtype) return [];
+  const [lhs, rhs] = eq.split('->');
+  if (rhs === undefined || eq.includes('...')) return [{ dtype }];
+  const size = new Map<string, Dim>();
+  const terms = lhs.split(',');
+  for (let i = 0; i < terms.length; i++) {
+    const s = env.shape(node.inputs[i] ?? '');
+    if (!s || s.length !== terms[i].length) return [{ dtype }];
+    [...terms[i]].forEach((c, k) => {
+      const prev = size.get(c);
+      if (prev === undefined || prev === 1 || (!isNum(prev) && isNum(s[k]))) size.set(c, s[k]);
+    });
+  }
+  return [{ dtype, shape: [...rhs].map((c) => size.get(c) ?? unknownDim()) }];
 }
 
 function ifOutputs(node: Node): Out[] {

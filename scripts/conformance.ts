@@ -1,0 +1,110 @@
+// ONNX conformance: every model.onnx of Debian's libonnx-testdata must open, run shape inference, and
+// agree with the output shapes the model declares. Not part of `npm test` (about 1000 files).
+//   npm run conformance [-- --verbose]   (--verbose also lists outputs inference left unknown)
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isInputError } from '../src/core/errors';
+import type { Dim, Model, Shape } from '../src/core/ir';
+import { readOnnx } from '../src/core/onnx/reader';
+import { inferShapes } from '../src/core/onnx/shapes';
+
+const ROOT = '/usr/share/libonnx-testdata/data';
+const verbose = process.argv.includes('--verbose');
+
+function findModels(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) findModels(p, out);
+    else if (name === 'model.onnx') out.push(p);
+  }
+  return out;
+}
+
+const fmt = (s: Shape | undefined) => (s ? `[${s.join(',')}]` : '?');
+
+/** Shapes disagree when ranks differ or a dimension both know as a number differs. */
+function disagrees(inferred: Shape, declared: Shape): boolean {
+  return inferred.length !== declared.length || inferred.some((d: Dim, i) => typeof d === 'number' && d !== declared[i]);
+}
+
+/**
+ * A rejection is expected only for what the reader documents refusing — external data — and only when
+ * the file really refers to an external location (the key appears in its bytes).
+ */
+function expectedRejection(message: string, bytes: Uint8Array): boolean {
+  if (!/uses external data file ".*", which cannot be opened here; save with all tensors inside the file$/.test(message)) return false;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('location');
+}
+
+/** Whether the file itself gives the output an element type (the reader assumes float32 otherwise). */
+function declaredTyped(model: Model, name: string): boolean {
+  return model.graph.outputs.some((o) => o.name === name && o.shape !== undefined);
+}
+
+function main(): number {
+  if (!existsSync(ROOT)) {
+    console.log('conformance: 0 passed, 0 failed (libonnx-testdata not installed)');
+    return 0;
+  }
+  const files = findModels(ROOT);
+  let passed = 0;
+  const failures: string[] = [];
+  const expected: string[] = [];
+  const unknownOutputs: string[] = [];
+  let outputsChecked = 0;
+  let partlySymbolic = 0;
+  for (const file of files) {
+    const rel = relative(ROOT, file);
+    const bytes = new Uint8Array(readFileSync(file));
+    let model;
+    try {
+      model = readOnnx(bytes);
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      if (isInputError(e) && expectedRejection(msg, bytes)) {
+        expected.push(`${rel}: ${msg}`);
+        passed++;
+      } else failures.push(`FAIL ${rel}: ${isInputError(e) ? 'rejected' : 'crashed'}: ${msg.split('\n')[0]}`);
+      continue;
+    }
+    // Inference alone, without the file's declared value_info, so the declared outputs are a real check.
+    let inferred;
+    try {
+      inferred = inferShapes({ ...model.graph, valueInfo: new Map() }, model.opset);
+    } catch (e) {
+      failures.push(`FAIL ${rel}: shape inference threw: ${(e as Error).message}`);
+      continue;
+    }
+    const bad: string[] = [];
+    for (const o of model.graph.outputs) {
+      const info = inferred.get(o.name);
+      if (info && declaredTyped(model, o.name) && info.dtype !== o.dtype) bad.push(`${o.name}: inferred ${info.dtype}, declared ${o.dtype}`);
+      const got = info?.shape;
+      const want = o.shape;
+      if (!got) {
+        unknownOutputs.push(`${rel}: ${o.name}`);
+        continue;
+      }
+      if (!want || !want.every((d) => typeof d === 'number')) continue;
+      outputsChecked++;
+      if (got.some((d) => typeof d !== 'number')) {
+        partlySymbolic++;
+        if (verbose) console.log(`  partly unknown: ${rel}: ${o.name} inferred ${fmt(got)}, declared ${fmt(want)}`);
+      }
+      if (disagrees(got, want)) bad.push(`${o.name}: inferred ${fmt(got)}, declared ${fmt(want)}`);
+    }
+    if (bad.length) failures.push(`FAIL ${rel}: ${bad.join('; ')}`);
+    else passed++;
+  }
+  for (const f of failures) console.log(f);
+  if (expected.length) {
+    console.log(`expected rejections (${expected.length}):`);
+    for (const e of expected) console.log(`  ${e}`);
+  }
+  console.log(`checked ${outputsChecked} static output shapes (${partlySymbolic} inferred with some dimension unknown); ${unknownOutputs.length} outputs left unknown by inference`);
+  if (verbose) for (const u of unknownOutputs) console.log(`  unknown: ${u}`);
+  console.log(`conformance: ${passed} passed, ${failures.length} failed`);
+  return failures.length ? 1 : 0;
+}
+
+process.exitCode = main();
