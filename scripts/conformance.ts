@@ -4,8 +4,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isInputError } from '../src/core/errors';
-import type { Dim, Model, Shape } from '../src/core/ir';
-import { readOnnx } from '../src/core/onnx/reader';
+import type { Dim, Model, Shape, TensorInfo } from '../src/core/ir';
+import { readOnnx, readValueInfo } from '../src/core/onnx/reader';
+import { ProtoReader } from '../src/core/onnx/wire';
 import { inferShapes } from '../src/core/onnx/shapes';
 
 const ROOT = '/usr/share/libonnx-testdata/data';
@@ -39,6 +40,22 @@ function expectedRejection(message: string, bytes: Uint8Array): boolean {
 /** Whether the file itself gives the output an element type (the reader assumes float32 otherwise). */
 function declaredTyped(model: Model, name: string): boolean {
   return model.graph.outputs.some((o) => o.name === name && o.shape !== undefined);
+}
+
+/** The top-level graph's value_info entries exactly as the file declares them. */
+function declaredValueInfo(bytes: Uint8Array): Map<string, TensorInfo> {
+  const out = new Map<string, TensorInfo>();
+  const model = new ProtoReader(bytes);
+  while (!model.done) {
+    const [f, wt] = model.tag();
+    if (f !== 7) { model.skip(wt); continue; }
+    const g = model.message();
+    while (!g.done) {
+      const [gf, gwt] = g.tag();
+      if (gf === 13) { const vi = readValueInfo(g.message()); out.set(vi.name, vi); } else g.skip(gwt);
+    }
+  }
+  return out;
 }
 
 function main(): number {
@@ -93,6 +110,14 @@ function main(): number {
       }
       if (disagrees(got, want)) bad.push(`${o.name}: inferred ${fmt(got)}, declared ${fmt(want)}`);
     }
+    // Intermediate tensors the file declares (value_info) are checked the same way.
+    for (const [name, declared] of declaredValueInfo(bytes)) {
+      const got = inferred.get(name)?.shape;
+      const want = declared.shape;
+      if (!got || !want || !want.every((d) => typeof d === 'number')) continue;
+      outputsChecked++;
+      if (disagrees(got, want)) bad.push(`${name}: inferred ${fmt(got)}, declared ${fmt(want)}`);
+    }
     if (bad.length) failures.push(`FAIL ${rel}: ${bad.join('; ')}`);
     else passed++;
   }
@@ -101,7 +126,7 @@ function main(): number {
     console.log(`expected rejections (${expected.length}):`);
     for (const e of expected) console.log(`  ${e}`);
   }
-  console.log(`checked ${outputsChecked} static output shapes (${partlySymbolic} inferred with some dimension unknown); ${unknownOutputs.length} outputs left unknown by inference`);
+  console.log(`checked ${outputsChecked} static declared shapes (outputs and value_info) (${partlySymbolic} inferred with some dimension unknown); ${unknownOutputs.length} outputs left unknown by inference`);
   if (verbose) for (const u of unknownOutputs) console.log(`  unknown: ${u}`);
   console.log(`conformance: ${passed} passed, ${failures.length} failed`);
   return failures.length ? 1 : 0;

@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { readOnnx, readValueInfo } from '../../src/core/onnx/reader';
+import { inferShapes } from '../../src/core/onnx/shapes';
+import { ProtoReader } from '../../src/core/onnx/wire';
 import type { Dim, DType } from '../../src/core/ir';
 import { buildModel, float, floats, tensor, type NodeSpec } from '../../src/core/onnx/build';
 import type { ConstTensor } from '../../src/core/ir';
@@ -283,5 +287,27 @@ describe('constant folding of shape subgraphs', () => {
   it('uses LeakyRelu alpha as a float attribute (attribute types survive the file)', () => {
     const m = buildModel({ inputs: { x: f32([2]) }, outputs: ['y'], nodes: [{ op: 'LeakyRelu', inputs: ['x'], outputs: ['y'], attrs: { alpha: float(0.125) } }] });
     expect(m.graph.nodes[0].attrs.alpha).toEqual({ kind: 'float', value: 0.125 });
+  });
+});
+
+describe('agreement with a real exporter', () => {
+  it('yolox_nano: inference alone reproduces all 368 value_info shapes PyTorch wrote into the file', () => {
+    const bytes = new Uint8Array(readFileSync('public/models/yolox_nano.onnx'));
+    const m = readOnnx(bytes);
+    const inferred = inferShapes({ ...m.graph, valueInfo: new Map() }, m.opset);
+    const declared: { name: string; shape?: readonly Dim[] }[] = [];
+    const r = new ProtoReader(bytes);
+    while (!r.done) {
+      const [f, wt] = r.tag();
+      if (f !== 7) { r.skip(wt); continue; }
+      const g = r.message();
+      while (!g.done) {
+        const [gf, gwt] = g.tag();
+        if (gf === 13) declared.push(readValueInfo(g.message()));
+        else g.skip(gwt);
+      }
+    }
+    expect(declared).toHaveLength(368);
+    for (const d of declared) expect(inferred.get(d.name)?.shape, d.name).toEqual(d.shape);
   });
 });

@@ -92,7 +92,8 @@ function readType(r: ProtoReader): { code: number; shape?: Dim[] } {
   return { code, shape };
 }
 
-function readValueInfo(r: ProtoReader): TensorInfo {
+/** Decodes one ValueInfoProto (exported for tools that compare declared against inferred shapes). */
+export function readValueInfo(r: ProtoReader): TensorInfo {
   let name = '';
   let type: { code: number; shape?: Dim[] } | undefined;
   while (!r.done) {

@@ -914,6 +914,17 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
  * their outputs out of the map (or with unknown shape when only the dtype is certain).
  */
 export function inferShapes(graph: Graph, opset: number): Map<string, TensorInfo> {
+  // Unknown-dimension names count from 1 in each graph, so a model always gets the same names.
+  const savedFresh = fresh;
+  fresh = 0;
+  try {
+    return inferGraph(graph, opset);
+  } finally {
+    fresh = savedFresh;
+  }
+}
+
+function inferGraph(graph: Graph, opset: number): Map<string, TensorInfo> {
   const env = new Env(graph);
   for (const [name, vi] of graph.valueInfo) env.info.set(name, vi);
   for (const i of graph.inputs) env.info.set(i.name, i);
