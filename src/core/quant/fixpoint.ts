@@ -151,3 +151,18 @@ export function fixPointOfScale(scale: number): number | undefined {
   const r = Math.round(fp);
   return 2 ** -r === scale || Math.abs(fp - r) < 1e-6 ? r : undefined;
 }
+
+/**
+ * Fake quantization with an arbitrary float scale (non-DPU targets): q = clamp(round(x / scale)).
+ * Power-of-two scales give exactly `fakeQuant` with fp = −log2(scale).
+ */
+export function fakeQuantScale(x: ArrayLike<number>, scale: number, bitWidth = 8, mode: RoundMode = 'half_up'): Float32Array {
+  const out = new Float32Array(x.length);
+  const { lo, hi } = intRange(bitWidth);
+  const r = ROUNDERS[mode];
+  for (let i = 0; i < x.length; i++) {
+    const v = r(x[i] / scale);
+    out[i] = (v < lo ? lo : v > hi ? hi : v) * scale;
+  }
+  return out;
+}

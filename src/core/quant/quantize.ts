@@ -1,0 +1,431 @@
+// The quantization pipeline: prepare the graph, calibrate activations over the calibration set with
+// bounded running statistics, pick weight/bias/activation fix points, enforce the §3 rules, correct
+// biases, and measure each layer's SQNR against float. The statistics are kept in the result so a
+// changed method or pinned fix point is re-solved without another float pass (`requantize`).
+import type { FloatTensor, Model } from '../ir';
+import { InputError } from '../errors';
+import { planFloat, runFloat, type FloatRunner } from '../sim/float/interpreter';
+import { newHistogram, addToHistogram } from './calibrate/histogram';
+import {
+  diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
+  scaleOfThreshold, type CalibMethod,
+} from './calibrate/methods';
+import {
+  alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats, observe,
+  type TensorStats,
+} from './calibrate/stats';
+import { resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
+import {
+  clippedFraction, fakeQuant, fakeQuantScale, quantError, zeroTensorFixPoint, type RoundMode,
+} from './fixpoint';
+import { prepareModel, type PrepareLog } from './prepare';
+import { constValues, floatConst, withGraph } from './prepare/edit';
+import { buildQGraph, type QGraph, type QLayer } from './qgraph';
+import { applyRules, type Adjustment } from './rules';
+
+export type Feeds = Record<string, FloatTensor>;
+/** Calibration batches. A factory (or an array) can be read once per pass; a one-shot iterator is cached. */
+export type CalibSource = Iterable<Feeds> | AsyncIterable<Feeds> | (() => Iterable<Feeds> | AsyncIterable<Feeds>);
+
+export interface TensorQuant {
+  readonly name: string;
+  readonly dataType: DataType;
+  /** The layer whose config governs it ('' for graph inputs). */
+  readonly layer: string;
+  readonly fixPoint: number;
+  /** What calibration chose before the §3 rules moved it. */
+  readonly calibratedFixPoint: number;
+  readonly bitWidth: number;
+  readonly method: CalibMethod;
+  readonly roundMode: RoundMode;
+  /** 2^-fixPoint for power-of-two targets; the method's float scale otherwise. */
+  readonly scale: number;
+  readonly clippedFraction: number;
+  readonly allZero: boolean;
+  /** Mean squared error at nearby fix points (activations: estimated from the histogram). */
+  readonly alternatives: readonly { fp: number; mse: number }[];
+  readonly histogram?: { lo: number; hi: number; counts: number[] };
+}
+
+export interface LayerMetric {
+  readonly layer: string;
+  readonly opType: string;
+  readonly output: string;
+  /** 10·log10(Σf² / Σ(f − q)²) over the calibration set; Infinity when exact. */
+  readonly sqnrDb: number;
+  readonly cosine: number;
+}
+
+export interface QuantProgress {
+  readonly phase: 'calibrate' | 'evaluate';
+  readonly batch: number;
+}
+
+export interface QuantOptions {
+  onProgress?: (p: QuantProgress) => void;
+  signal?: AbortSignal;
+  /** Samples per statistics batch for the per-batch methods (vai_q's calibration batch). Default 32. */
+  statBatch?: number;
+  /** Skip the SQNR/cosine pass. */
+  skipEvaluation?: boolean;
+}
+
+/** Pins and method changes the UI applies on top of calibration. */
+export interface QuantOverrides {
+  readonly fixPoints?: Readonly<Record<string, number>>;
+  readonly methods?: Readonly<Record<string, CalibMethod>>;
+}
+
+/** Everything needed to re-solve fix points without running the float model again. */
+export interface QuantSession {
+  readonly config: QuantConfig;
+  /** The prepared model (BN folded, CLE, bias-corrected). */
+  readonly model: Model;
+  readonly qgraph: QGraph;
+  readonly params: ReadonlyMap<string, { dataType: DataType; layer: string; p: TensorQuantParams }>;
+  readonly stats: ReadonlyMap<string, TensorStats>;
+}
+
+export interface QuantResult {
+  readonly session: QuantSession;
+  readonly model: Model;
+  readonly prepareLog: readonly PrepareLog[];
+  readonly tensors: ReadonlyMap<string, TensorQuant>;
+  readonly adjustments: readonly Adjustment[];
+  readonly layers: readonly LayerMetric[];
+  readonly warnings: readonly string[];
+}
+
+function abortIfNeeded(signal?: AbortSignal) {
+  if (signal?.aborted) {
+    const e = new Error('quantization cancelled');
+    e.name = 'AbortError';
+    throw e;
+  }
+}
+
+function isAsync<T>(x: Iterable<T> | AsyncIterable<T>): x is AsyncIterable<T> {
+  return typeof (x as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
+}
+
+/** A source readable once per pass. */
+function passes(src: CalibSource): () => AsyncGenerator<Feeds> {
+  if (typeof src === 'function' || Array.isArray(src)) {
+    return async function* () {
+      const it = typeof src === 'function' ? src() : src;
+      if (isAsync(it)) yield* it;
+      else yield* it;
+    };
+  }
+  let cache: Feeds[] | undefined;
+  return async function* () {
+    if (cache) { yield* cache; return; }
+    const c: Feeds[] = [];
+    const it = src as Iterable<Feeds> | AsyncIterable<Feeds>;
+    if (isAsync(it)) for await (const f of it) { c.push(f); yield f; }
+    else for (const f of it) { c.push(f); yield f; }
+    cache = c;
+  };
+}
+
+const WEIGHT_OPS_CHANNEL_AXIS = (opType: string) => (opType === 'Conv' || opType === 'ConvTranspose' ? 1 : -1);
+
+/** Per-channel sums of a conv/dense output (channel axis 1 for conv, last for dense). */
+function channelSums(t: FloatTensor, axis: number, sums: Float64Array): number {
+  const rank = t.shape.length;
+  const ax = axis < 0 ? rank + axis : axis;
+  const c = t.shape[ax];
+  const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
+  const n = t.data.length;
+  for (let i = 0; i < n; i++) sums[Math.floor(i / inner) % c] += t.data[i];
+  return n / c;
+}
+
+function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
+  const params = new Map<string, { dataType: DataType; layer: string; p: TensorQuantParams }>();
+  for (const t of q.inputs) {
+    const p = resolveParams(cfg, 'input');
+    if (p) params.set(t, { dataType: 'input', layer: '', p });
+  }
+  for (const l of q.layers) {
+    const ref = { name: l.node.name, opType: l.node.opType };
+    const a = resolveParams(cfg, 'activation', ref);
+    if (a && runner.isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });
+    if (l.weight) {
+      const w = resolveParams(cfg, 'weights', ref);
+      if (w) params.set(l.weight, { dataType: 'weights', layer: l.node.name, p: w });
+    }
+    if (l.bias) {
+      const b = resolveParams(cfg, 'bias', ref);
+      if (b) params.set(l.bias, { dataType: 'bias', layer: l.node.name, p: b });
+    }
+  }
+  return params;
+}
+
+/** Fix point (and float scale) of a constant tensor, computed from its values directly. */
+function constChoice(x: Float32Array, p: TensorQuantParams, method: CalibMethod): { fp: number; scale: number; allZero: boolean } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of x) { if (v < min) min = v; if (v > max) max = v; }
+  const zero = () => { const fp = zeroTensorFixPoint(p.bit_width); return { fp, scale: 2 ** -fp, allZero: true }; };
+  if (!(min < 0 || max > 0)) return zero();
+  const fromFp = (fp: number) => ({ fp, scale: 2 ** -fp, allZero: false });
+  if (method === 'maxmin') return fromFp(maxminFixPoint(Math.min(min, 0), Math.max(max, 0), p.bit_width)!);
+  if (method === 'diffs') return fromFp(diffsFixPoint(x, p.bit_width, p.round_mode)!.fixPoint);
+  const h = newHistogram();
+  addToHistogram(h, x);
+  const t = method === 'percentile' ? percentileThreshold(h, p.percentage) : method === 'mse' ? mseThreshold(h, p.bit_width) : entropyThreshold(h, p.bit_width);
+  if (!t) return zero();
+  return { fp: fixPointOfThreshold(t, p.bit_width)!, scale: scaleOfThreshold(t, p.bit_width), allZero: false };
+}
+
+/** Re-solve every fix point from the kept statistics: calibration choice → overrides → §3 rules. */
+export function requantize(session: QuantSession, overrides: QuantOverrides = {}): { tensors: Map<string, TensorQuant>; adjustments: Adjustment[] } {
+  const { model, qgraph, params, stats, config } = session;
+  const chosen = new Map<string, number>();
+  const info = new Map<string, Omit<TensorQuant, 'fixPoint' | 'clippedFraction' | 'alternatives'> & { values?: Float32Array }>();
+  for (const [name, { dataType, layer, p }] of params) {
+    const method = overrides.methods?.[name] ?? p.method;
+    const s = stats.get(name);
+    let fp: number;
+    let scale: number;
+    let allZero: boolean;
+    let values: Float32Array | undefined;
+    if (s) {
+      const c = chooseFixPoint(s, { method, bitWidth: p.bit_width, statistic: p.calib_statistic_method, percentage: p.percentage });
+      ({ fixPoint: fp, scale, allZero } = c);
+    } else {
+      const init = model.graph.initializers.get(name);
+      if (!init) continue;
+      values = constValues(init);
+      ({ fp, scale, allZero } = constChoice(values, p, method));
+    }
+    chosen.set(name, fp);
+    info.set(name, {
+      name, dataType, layer, calibratedFixPoint: fp, bitWidth: p.bit_width, method, roundMode: p.round_mode,
+      scale: p.scale_type === 'poweroftwo' ? 2 ** -fp : scale, allZero, values,
+      histogram: s ? histogramForDisplay(s) : undefined,
+    });
+  }
+  for (const [name, fp] of Object.entries(overrides.fixPoints ?? {})) {
+    if (!chosen.has(name)) throw new InputError(`no quantized tensor named "${name}"`);
+    chosen.set(name, fp);
+  }
+  const pow2 = (n: string) => params.get(n)?.p.scale_type !== 'float';
+  const { fps, adjustments } = config.target_device === 'DPU' || [...params.keys()].every(pow2)
+    ? applyRules(qgraph, chosen, {
+      bitWidth: (t) => params.get(t)?.p.bit_width ?? 8,
+      alignConcat: config.change_concat_input_fix, alignPool: config.change_pool_input_fix,
+    })
+    : { fps: chosen, adjustments: [] as Adjustment[] };
+  const tensors = new Map<string, TensorQuant>();
+  for (const [name, i] of info) {
+    const fp = fps.get(name)!;
+    const s = stats.get(name);
+    const { values, ...rest } = i;
+    const alts = s ? alternatives(s, fp, i.bitWidth, i.roundMode)
+      : Array.from({ length: 7 }, (_, k) => fp - 3 + k).map((f) => ({ fp: f, mse: quantError(values!, f, i.bitWidth, i.roundMode) / values!.length }));
+    tensors.set(name, {
+      ...rest,
+      fixPoint: fp,
+      calibratedFixPoint: overrides.fixPoints?.[name] ?? i.calibratedFixPoint,
+      scale: pow2(name) ? 2 ** -fp : i.scale,
+      clippedFraction: s ? statsClipped(s, fp, i.bitWidth) : clippedFraction(values!, fp, i.bitWidth),
+      alternatives: alts,
+    });
+  }
+  return { tensors, adjustments };
+}
+
+function fq(x: Float32Array, t: TensorQuant, mode: RoundMode = t.roundMode): Float32Array {
+  return t.scale === 2 ** -t.fixPoint ? fakeQuant(x, t.fixPoint, t.bitWidth, mode) : fakeQuantScale(x, t.scale, t.bitWidth, mode);
+}
+
+/** Fake-quantized weights and biases by initializer name. */
+export function quantizedWeights(model: Model, tensors: ReadonlyMap<string, TensorQuant>, roundMode?: RoundMode): Map<string, FloatTensor> {
+  const out = new Map<string, FloatTensor>();
+  for (const t of tensors.values()) {
+    if (t.dataType !== 'weights' && t.dataType !== 'bias') continue;
+    const init = model.graph.initializers.get(t.name)!;
+    out.set(t.name, { shape: init.shape, data: fq(constValues(init), t, roundMode) });
+  }
+  return out;
+}
+
+const weightCache = new WeakMap<ReadonlyMap<string, TensorQuant>, Map<string, Map<string, FloatTensor>>>();
+const weightModel = new WeakMap<Map<string, FloatTensor>, Model>();
+
+/**
+ * One run with quantized weights and fake-quantized activations at every quantization point: what the
+ * DPU computes, up to its integer accumulation. `roundMode` forces one rounding everywhere (ONNX QDQ
+ * rounds half to even).
+ */
+export function runFakeQuant(
+  model: Model, tensors: ReadonlyMap<string, TensorQuant>, feeds: Feeds,
+  opts: { outputs?: readonly string[]; roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void } = {},
+): Record<string, FloatTensor> {
+  const key = opts.roundMode ?? '';
+  let byMode = weightCache.get(tensors);
+  if (!byMode) { byMode = new Map(); weightCache.set(tensors, byMode); }
+  let weights = byMode.get(key);
+  if (!weights || weightModel.get(weights) !== model) {
+    weights = quantizedWeights(model, tensors, opts.roundMode);
+    byMode.set(key, weights);
+    weightModel.set(weights, model);
+  }
+  return runFloat(model, feeds, {
+    weights,
+    outputs: opts.outputs,
+    transform: (name, t) => {
+      const q = tensors.get(name);
+      if (!q || (q.dataType !== 'activation' && q.dataType !== 'input')) return t;
+      const r = { shape: t.shape, data: fq(t.data, q, opts.roundMode) };
+      opts.onPoint?.(name, r);
+      return r;
+    },
+  });
+}
+
+async function calibrate(
+  runner: FloatRunner, q: QGraph, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+  biasLayers: readonly QLayer[], weightOverride: Map<string, FloatTensor> | undefined,
+): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array> }> {
+  const stats = new Map<string, TensorStats>();
+  const pending = new Map<string, { parts: Float32Array[]; n: number; samples: number }>();
+  const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input');
+  for (const [name] of observed) stats.set(name, newTensorStats());
+  const statBatch = o.statBatch ?? 32;
+  const flush = (name: string) => {
+    const p = pending.get(name);
+    if (!p || p.n === 0) return;
+    const all = new Float32Array(p.n);
+    let off = 0;
+    for (const part of p.parts) { all.set(part, off); off += part.length; }
+    const { p: prm } = params.get(name)!;
+    observe(stats.get(name)!, all, prm.bit_width, prm.round_mode);
+    pending.delete(name);
+  };
+  // Per-channel output sums with float and with quantized weights: their mean difference is the
+  // bias correction (the sums separate, so the two runs need not be kept side by side).
+  const convOut = new Map(biasLayers.map((l) => [l.node.outputs[0], l]));
+  const sumsF = new Map<string, Float64Array>();
+  const sumsQ = new Map<string, Float64Array>();
+  const counts = new Map<string, number>();
+  const accumulate = (into: Map<string, Float64Array>, name: string, t: FloatTensor, count: boolean) => {
+    const l = convOut.get(name)!;
+    const axis = WEIGHT_OPS_CHANNEL_AXIS(l.node.opType);
+    const c = t.shape[axis < 0 ? t.shape.length - 1 : axis];
+    let s = into.get(name);
+    if (!s) { s = new Float64Array(c); into.set(name, s); }
+    const per = channelSums(t, axis, s);
+    if (count) counts.set(name, (counts.get(name) ?? 0) + per);
+  };
+  let batch = 0;
+  for await (const feeds of read()) {
+    abortIfNeeded(o.signal);
+    const samples = Object.values(feeds)[0]?.shape[0] ?? 1;
+    runner.run(feeds, {
+      observe: (name, t) => {
+        if (convOut.has(name)) accumulate(sumsF, name, t, true);
+        if (!stats.has(name)) return;
+        let p = pending.get(name);
+        if (!p) { p = { parts: [], n: 0, samples: 0 }; pending.set(name, p); }
+        p.parts.push(t.data);
+        p.n += t.data.length;
+        p.samples += samples;
+        if (p.samples >= statBatch || p.n >= 1 << 22) flush(name);
+      },
+    });
+    if (weightOverride && convOut.size)
+      runner.run(feeds, { weights: weightOverride, outputs: [...convOut.keys()], observe: (name, t) => { if (convOut.has(name)) accumulate(sumsQ, name, t, false); } });
+    batch++;
+    o.onProgress?.({ phase: 'calibrate', batch });
+  }
+  if (batch === 0) throw new InputError('the calibration set is empty');
+  for (const name of [...pending.keys()]) flush(name);
+  const biasShift = new Map<string, Float64Array>();
+  for (const [name, l] of convOut) {
+    const f = sumsF.get(name);
+    const qs = sumsQ.get(name);
+    const n = counts.get(name);
+    if (!f || !qs || !n) continue;
+    biasShift.set(l.bias!, Float64Array.from(f, (v, c) => (qs[c] - v) / n));
+  }
+  return { stats, biasShift };
+}
+
+/** Per-layer SQNR and cosine similarity of the fake-quantized run against float. */
+export async function evaluateLayers(
+  model: Model, qgraph: QGraph, tensors: ReadonlyMap<string, TensorQuant>, source: CalibSource, o: QuantOptions = {},
+): Promise<LayerMetric[]> {
+  const read = passes(source);
+  const runner = planFloat(model);
+  const acc = new Map<string, { ff: number; ee: number; fq: number; qq: number }>();
+  const points = qgraph.layers.filter((l) => tensors.has(l.output)).map((l) => l.output);
+  let batch = 0;
+  for await (const feeds of read()) {
+    abortIfNeeded(o.signal);
+    const ref = runner.run(feeds, { outputs: points });
+    runFakeQuant(model, tensors, feeds, {
+      outputs: points,
+      onPoint: (name, qt) => {
+        const f = ref[name];
+        if (!f) return;
+        let a = acc.get(name);
+        if (!a) { a = { ff: 0, ee: 0, fq: 0, qq: 0 }; acc.set(name, a); }
+        for (let i = 0; i < f.data.length; i++) {
+          const x = f.data[i];
+          const y = qt.data[i];
+          a.ff += x * x; a.ee += (x - y) * (x - y); a.fq += x * y; a.qq += y * y;
+        }
+      },
+    });
+    batch++;
+    o.onProgress?.({ phase: 'evaluate', batch });
+  }
+  return qgraph.layers.filter((l) => acc.has(l.output)).map((l) => {
+    const a = acc.get(l.output)!;
+    return {
+      layer: l.node.name, opType: l.node.opType, output: l.output,
+      sqnrDb: a.ee === 0 ? Infinity : 10 * Math.log10(a.ff / a.ee),
+      cosine: a.ff === 0 || a.qq === 0 ? (a.ff === a.qq ? 1 : 0) : a.fq / Math.sqrt(a.ff * a.qq),
+    };
+  });
+}
+
+export async function quantizeModel(model: Model, calib: CalibSource, config: QuantConfig, o: QuantOptions = {}): Promise<QuantResult> {
+  const warnings: string[] = [];
+  const { model: prepared, log } = prepareModel(model, config);
+  let m = prepared;
+  let runner = planFloat(m);
+  const qgraph = buildQGraph(m.graph, (n) => runner.isFloat(n));
+  const params = paramsFor(config, runner, qgraph);
+  const read = passes(calib);
+  // Weight fix points depend on the weights only; the bias-correction pass needs them first.
+  const session0: QuantSession = { config, model: m, qgraph, params, stats: new Map() };
+  const weightsOnly = new Map([...params].filter(([, v]) => v.dataType === 'weights'));
+  const w0 = requantize({ ...session0, params: weightsOnly }).tensors;
+  const biasLayers = config.include_bias_corr ? qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && w0.has(l.weight!)) : [];
+  const wq = biasLayers.length ? quantizedWeights(m, w0) : undefined;
+  const { stats, biasShift } = await calibrate(runner, qgraph, params, read, o, biasLayers, wq);
+  if (biasShift.size) {
+    const inits = new Map(m.graph.initializers);
+    for (const [name, shift] of biasShift) {
+      const b = inits.get(name)!;
+      const v = constValues(b);
+      if (v.length !== shift.length) continue;
+      for (let c = 0; c < v.length; c++) v[c] -= shift[c];
+      inits.set(name, floatConst(name, b.shape, v));
+    }
+    m = withGraph(m, { initializers: inits });
+    runner = planFloat(m);
+    log.push({ pass: 'bias_correction', detail: `${biasShift.size} bias(es) corrected for weight quantization` });
+  }
+  const session: QuantSession = { config, model: m, qgraph, params, stats };
+  const { tensors, adjustments } = requantize(session);
+  for (const t of tensors.values())
+    if (t.allZero && t.dataType !== 'bias') warnings.push(`${t.name} was all zero over the calibration set (fix point ${t.fixPoint})`);
+  const layers = o.skipEvaluation ? [] : await evaluateLayers(m, qgraph, tensors, read, o);
+  return { session, model: m, prepareLog: log, tensors, adjustments, layers, warnings };
+}
