@@ -37,6 +37,8 @@ export interface FloatRunner {
   readonly dtypes: ReadonlyMap<string, DType>;
   /** Tensors computed per run, graph inputs first, in the order they are produced. */
   readonly activations: readonly string[];
+  /** Activations held at once at the peak of the last run (count and bytes): what memory the run needed. */
+  readonly lastRunPeak: { readonly tensors: number; readonly bytes: number };
   /** Whether a tensor holds floats (not shapes, indices, masks or quantized integers). */
   isFloat(name: string): boolean;
   run(feeds: Readonly<Record<string, FloatTensor>>, opts?: RunOptions): Record<string, FloatTensor>;
@@ -132,6 +134,7 @@ export function planFloat(model: Model): FloatRunner {
     return consts;
   };
 
+  const peak = { tensors: 0, bytes: 0 };
   const run = (feeds: Readonly<Record<string, FloatTensor>>, opts: RunOptions = {}): Record<string, FloatTensor> => {
     const consts = opts.weights?.size ? foldWith(opts.weights) : constants;
     const wanted = opts.outputs ?? graph.outputs.map((o) => o.name);
@@ -159,13 +162,18 @@ export function planFloat(model: Model): FloatRunner {
       emit(info.name, t);
     }
     const get = (name: string) => env.get(name) ?? consts.get(name);
+    peak.tensors = 0;
+    peak.bytes = 0;
     dynamic.forEach((n, i) => {
       const outs = exec(n, get);
-      n.outputs.forEach((o, k) => {
-        if (!o) return;
-        emit(o, outs[k]);
-        if (!lastUse.has(o) && !keep.has(o)) env.delete(o);
-      });
+      n.outputs.forEach((o, k) => { if (o) emit(o, outs[k]); });
+      if (env.size >= peak.tensors) {
+        let bytes = 0;
+        for (const t of env.values()) bytes += t.data.byteLength;
+        peak.tensors = env.size;
+        peak.bytes = Math.max(peak.bytes, bytes);
+      }
+      for (const o of n.outputs) if (o && !lastUse.has(o) && !keep.has(o)) env.delete(o);
       for (const t of n.inputs) if (t && lastUse.get(t) === i && !keep.has(t)) env.delete(t);
     });
     const result: Record<string, FloatTensor> = {};
@@ -178,6 +186,7 @@ export function planFloat(model: Model): FloatRunner {
     constants,
     dtypes,
     activations,
+    get lastRunPeak() { return { ...peak }; },
     isFloat: (name) => !isIntType(dtypes.get(name) ?? 'float32'),
     run,
   };
