@@ -11,14 +11,15 @@ const api = {
     return layoutGraph(graph, elk);
   },
   /** Runs ELK on a small graph so the first real layout does not pay for loading and JIT. */
-  async warmUp(): Promise<void> {
-    const nodes = Array.from({ length: 60 }, (_, i) => ({
+  async warmUp(rounds = 3): Promise<void> {
+    const nodes = Array.from({ length: 240 }, (_, i) => ({
       id: `w${i}`, kind: 'op' as const, label: 'Conv', name: `w${i}`, domain: '', category: 'conv' as const, unknown: false,
       weights: [], summary: [], attrs: [], inputs: [], outputs: [], folded: [], subgraphs: [],
     }));
     const edges = nodes.slice(1).map((n, i) => ({ id: `e${i}`, source: nodes[i].id, target: n.id, tensor: '', label: '' }));
     for (let i = 2; i < nodes.length; i += 3) edges.push({ id: `s${i}`, source: nodes[i - 2].id, target: nodes[i].id, tensor: '', label: '' });
-    await layoutGraph({ name: 'warm-up', nodes, edges }, elk);
+    // A few rounds: ELK's code gets optimised by the JIT only after it has run for a while.
+    for (let r = 0; r < rounds; r++) await layoutGraph({ name: 'warm-up', nodes, edges }, elk);
   },
 };
 

@@ -7,7 +7,7 @@ import type { DisplayEdge, DisplayGraph, DisplayNode, DisplayPort, DisplaySubgra
 
 /** Ops never folded even when their inputs are constant: their value is not a function of the inputs. */
 const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'If', 'Loop', 'Scan']);
-const PREVIEW_LIMIT = 8;
+const PREVIEW_LIMIT = 4;
 /** dtypes whose values sit in a typed array of their own (the rest are raw bytes decoded on demand). */
 const DIRECT = new Set<DType>(['float32', 'float64', 'int8', 'uint8', 'int16', 'uint16', 'int32', 'uint32', 'int64', 'uint64']);
 
@@ -26,7 +26,7 @@ interface ConstInfo {
 
 function preview(t: ConstTensor): string | undefined {
   if (numel(t.shape) > PREVIEW_LIMIT || !DIRECT.has(t.dtype)) return undefined;
-  const vs = Array.from(t.values as ArrayLike<number | bigint>, (v) => formatNumber(Number(v)));
+  const vs = Array.from(t.values as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : formatNumber(v)));
   return t.shape.length === 0 ? vs[0] : `[${vs.join(', ')}]`;
 }
 

@@ -22,10 +22,10 @@ export const METRICS = {
   headerHeight: 22,
   rowHeight: 15,
   padding: 4,
-  headerCharWidth: 7.2,
-  rowCharWidth: 6.2,
+  headerCharWidth: 7.8,
+  rowCharWidth: 6.9,
   minWidth: 64,
-  maxWidth: 240,
+  maxWidth: 260,
   ioHeight: 32,
 } as const;
 
@@ -48,7 +48,7 @@ export function nodeSize(n: DisplayNode): { width: number; height: number } {
   const rows = nodeRows(n);
   const header = n.kind === 'op' ? n.label + (n.unknown ? ' ?' : '') : n.label;
   const textW = Math.max(header.length * METRICS.headerCharWidth, ...rows.map((r) => r.length * METRICS.rowCharWidth));
-  const width = Math.min(METRICS.maxWidth, Math.max(METRICS.minWidth, Math.ceil(textW + 2 * METRICS.padding + 8)));
+  const width = Math.min(METRICS.maxWidth, Math.max(METRICS.minWidth, Math.ceil(textW + 2 * METRICS.padding + 18)));
   if (n.kind !== 'op') return { width, height: METRICS.ioHeight + (rows.length ? METRICS.rowHeight : 0) };
   const height = METRICS.headerHeight + (rows.length ? rows.length * METRICS.rowHeight + METRICS.padding * 2 : 0);
   return { width, height };

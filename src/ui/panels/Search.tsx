@@ -14,7 +14,10 @@ export function Search() {
   useEffect(() => setActive(0), [q]);
   const go = (i: number) => {
     const h = hits[i];
-    if (h) select(h.id, true);
+    if (!h) return;
+    select(h.id, true);
+    set({ searchOpen: false });
+    input.current?.blur();
   };
   const label = (id: string) => graph?.nodes.find((n) => n.id === id);
   return (
@@ -27,6 +30,7 @@ export function Search() {
         disabled={!graph}
         onChange={(e) => { setQ(e.target.value); set({ searchOpen: true }); }}
         onFocus={() => set({ searchOpen: true })}
+        onBlur={() => set({ searchOpen: false })}
         onKeyDown={(e) => {
           if (e.key === 'Enter') go(active);
           else if (e.key === 'ArrowDown') { e.preventDefault(); setActive((a) => Math.min(hits.length - 1, a + 1)); }

@@ -14,7 +14,7 @@ function Weight({ w }: { w: DisplayWeight }) {
   return (
     <div className="weight" data-testid="weight">
       <div className="weight-head">
-        <b>{w.label}</b> <span data-testid="weight-shape">{w.label} ⟨{w.shape ? formatShape(w.shape) : '?'}⟩</span> <span className="muted">{w.dtype}</span>
+        <span data-testid="weight-shape" className="weight-name">{w.label} ⟨{w.shape ? formatShape(w.shape) : '?'}⟩</span> <span className="muted">{w.dtype}</span>
       </div>
       <div className="muted mono small" title={w.tensor}>{w.tensor}</div>
       {w.preview !== undefined && <div className="mono small">= {w.preview}</div>}

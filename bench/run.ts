@@ -1,0 +1,152 @@
+// `npm run bench`: for each model in /work/shared/models/onnx, read and layout times in Node, and the
+// time from dropping the file to the graph on screen in Chromium (the app's own performance marks),
+// plus peak memory. Prints a plain table.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ELK from 'elkjs/lib/elk.bundled.js';
+import { chromium, type Page } from 'playwright-core';
+import { preview } from 'vite';
+import { readOnnx } from '../src/core/onnx/reader';
+import { toDisplayGraph } from '../src/core/view/display';
+import { layoutGraph } from '../src/core/view/layout';
+
+const DIR = process.env.BENCH_MODELS ?? '/work/shared/models/onnx';
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const GOALS: Record<string, number> = { 'light_densenet121.onnx': 950, 'yolox_nano.onnx': 430 };
+
+interface Row {
+  model: string;
+  mb: string;
+  ops: number;
+  shown: number;
+  read: number;
+  layout: number;
+  nodeRss: number;
+  nodeHeap: number;
+  painted?: number;
+  reopen?: number;
+  stages?: string;
+  jsHeap?: number;
+}
+
+const ms = (t0: number) => performance.now() - t0;
+const mib = (b: number) => b / 2 ** 20;
+
+async function nodeSide(file: string, elk: InstanceType<typeof ELK>): Promise<Row> {
+  const buf = readFileSync(join(DIR, file));
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  let rss = process.memoryUsage().rss;
+  let heap = process.memoryUsage().heapUsed;
+  const sample = () => {
+    const m = process.memoryUsage();
+    rss = Math.max(rss, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+  };
+  let t = performance.now();
+  const model = readOnnx(bytes);
+  const read = ms(t);
+  sample();
+  t = performance.now();
+  const dg = toDisplayGraph(model);
+  await layoutGraph(dg, elk);
+  const layout = ms(t);
+  sample();
+  return {
+    model: file, mb: (buf.length / 1e6).toFixed(1), ops: model.graph.nodes.length, shown: dg.nodes.length,
+    read, layout, nodeRss: mib(rss), nodeHeap: mib(heap),
+  };
+}
+
+async function drop(page: Page, name: string, bytes: Uint8Array): Promise<void> {
+  // Hand the bytes over first, then time only the drop itself.
+  await page.evaluate(async ({ name, b64 }) => {
+    const bin = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    (window as unknown as { __benchFile: File }).__benchFile = new File([bin], name);
+  }, { name, b64: Buffer.from(bytes).toString('base64') });
+  await page.evaluate(() => {
+    const dt = new DataTransfer();
+    dt.items.add((window as unknown as { __benchFile: File }).__benchFile);
+    for (const type of ['dragenter', 'dragover', 'drop']) document.body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+}
+
+async function paintedAfterDrop(page: Page, name: string, bytes: Uint8Array): Promise<{ total: number; stages: string }> {
+  await drop(page, name, bytes);
+  await page.waitForFunction(() => performance.getEntriesByName('file-to-painted').length > 0, undefined, { timeout: 120_000, polling: 20 });
+  // A string, not a function: tsx would wrap inner arrow functions in a helper the page does not have.
+  return page.evaluate(`(() => {
+    const at = (n) => performance.getEntriesByName(n)[0]?.startTime;
+    const t0 = at('file-received');
+    const s = (n) => (at(n) === undefined ? '-' : (at(n) - t0).toFixed(0));
+    return {
+      total: performance.getEntriesByName('file-to-painted')[0].duration,
+      stages: 'read ' + s('model-read') + ' / layout ' + s('layout-done'),
+    };
+  })()`) as Promise<{ total: number; stages: string }>;
+}
+
+async function browserSide(rows: Row[]): Promise<void> {
+  console.log('building the app…');
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { stdio: 'inherit' });
+  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const url = server.resolvedUrls!.local[0];
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] });
+  try {
+    const small = readFileSync(join(DIR, rows.reduce((a, b) => (Number(a.mb) <= Number(b.mb) ? a : b)).model));
+    for (const row of rows) {
+      // A fresh page per model, as a user opening the app would have; ELK warms up while the gallery shows.
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+      const page = await context.newPage();
+      await page.goto(url);
+      await page.waitForSelector('html[data-layout-warm]', { timeout: 60_000 });
+      const bytes = readFileSync(join(DIR, row.model));
+      const first = await paintedAfterDrop(page, row.model, bytes);
+      row.painted = first.total;
+      row.stages = first.stages;
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Performance.enable');
+      const metrics = (await cdp.send('Performance.getMetrics')).metrics;
+      row.jsHeap = mib(metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
+      // Open something else, then the same file again: its layout comes from the cache.
+      await paintedAfterDrop(page, 'other.onnx', small);
+      row.reopen = (await paintedAfterDrop(page, row.model, bytes)).total;
+      await context.close();
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+}
+
+function table(rows: Row[]): void {
+  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node rss MiB', 'node heap MiB', 'file→painted ms', '(read / layout)', 'reopen ms', 'page heap MiB', 'goal ms'];
+  const body = rows.map((r) => [
+    r.model, r.mb, String(r.ops), String(r.shown), r.read.toFixed(0), r.layout.toFixed(0), r.nodeRss.toFixed(0), r.nodeHeap.toFixed(0),
+    r.painted?.toFixed(0) ?? '-', r.stages ?? '-', r.reopen?.toFixed(0) ?? '-', r.jsHeap?.toFixed(0) ?? '-', GOALS[r.model] ? String(GOALS[r.model]) : '',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  console.log(line(head));
+  for (const b of body) console.log(line(b));
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(DIR)) {
+    console.log(`bench: ${DIR} is absent, nothing to measure (set BENCH_MODELS to a folder of .onnx files)`);
+    return;
+  }
+  const files = readdirSync(DIR).filter((f) => f.endsWith('.onnx')).sort();
+  const elk = new ELK();
+  // Warm ELK up in Node too, so the layout column measures layout rather than JIT.
+  await layoutGraph(toDisplayGraph(readOnnx(readFileSync(join(DIR, files[0])))), elk);
+  const rows: Row[] = [];
+  for (const f of files) rows.push(await nodeSide(f, elk));
+  if (process.env.BENCH_NODE_ONLY !== '1') await browserSide(rows);
+  table(rows);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
