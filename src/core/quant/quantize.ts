@@ -253,25 +253,22 @@ export function quantizedWeights(model: Model, tensors: ReadonlyMap<string, Tens
   return out;
 }
 
-const weightCache = new WeakMap<ReadonlyMap<string, TensorQuant>, Map<string, Map<string, FloatTensor>>>();
+const weightCache = new WeakMap<ReadonlyMap<string, TensorQuant>, Map<string, FloatTensor>>();
 const weightModel = new WeakMap<Map<string, FloatTensor>, Model>();
 
 /**
  * One run with quantized weights and fake-quantized activations at every quantization point: what the
- * DPU computes, up to its integer accumulation. `roundMode` forces one rounding everywhere (ONNX QDQ
- * rounds half to even).
+ * DPU computes, up to its integer accumulation. `roundMode` forces one rounding on the activations (an
+ * ONNX QDQ runtime rounds them half to even); weights keep their own.
  */
 export function runFakeQuant(
   model: Model, tensors: ReadonlyMap<string, TensorQuant>, feeds: Feeds,
   opts: { outputs?: readonly string[]; roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void } = {},
 ): Record<string, FloatTensor> {
-  const key = opts.roundMode ?? '';
-  let byMode = weightCache.get(tensors);
-  if (!byMode) { byMode = new Map(); weightCache.set(tensors, byMode); }
-  let weights = byMode.get(key);
+  let weights = weightCache.get(tensors);
   if (!weights || weightModel.get(weights) !== model) {
-    weights = quantizedWeights(model, tensors, opts.roundMode);
-    byMode.set(key, weights);
+    weights = quantizedWeights(model, tensors);
+    weightCache.set(tensors, weights);
     weightModel.set(weights, model);
   }
   return runFloat(model, feeds, {
