@@ -4,8 +4,9 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { isInputError } from '../src/core/errors';
-import type { Dim, Model, Shape, TensorInfo } from '../src/core/ir';
+import type { Dim, Shape, TensorInfo } from '../src/core/ir';
 import { readOnnx, readValueInfo } from '../src/core/onnx/reader';
+import { isUntyped } from '../src/core/onnx/untyped';
 import { ProtoReader } from '../src/core/onnx/wire';
 import { inferShapes } from '../src/core/onnx/shapes';
 
@@ -37,13 +38,8 @@ function expectedRejection(message: string, bytes: Uint8Array): boolean {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes('location');
 }
 
-/** Whether the file itself gives the output an element type (the reader assumes float32 otherwise). */
-function declaredTyped(model: Model, name: string): boolean {
-  return model.graph.outputs.some((o) => o.name === name && o.shape !== undefined);
-}
-
-/** The top-level graph's value_info entries exactly as the file declares them. */
-function declaredValueInfo(bytes: Uint8Array): Map<string, TensorInfo> {
+/** The top-level graph's value_info (field 13) or outputs (field 12) exactly as the file declares them. */
+function declared(bytes: Uint8Array, field: 12 | 13): Map<string, TensorInfo> {
   const out = new Map<string, TensorInfo>();
   const model = new ProtoReader(bytes);
   while (!model.done) {
@@ -52,7 +48,7 @@ function declaredValueInfo(bytes: Uint8Array): Map<string, TensorInfo> {
     const g = model.message();
     while (!g.done) {
       const [gf, gwt] = g.tag();
-      if (gf === 13) { const vi = readValueInfo(g.message()); out.set(vi.name, vi); } else g.skip(gwt);
+      if (gf === field) { const vi = readValueInfo(g.message()); out.set(vi.name, vi); } else g.skip(gwt);
     }
   }
   return out;
@@ -93,9 +89,10 @@ function main(): number {
       continue;
     }
     const bad: string[] = [];
+    const typed = new Set([...declared(bytes, 12).values()].filter((o) => !isUntyped(o)).map((o) => o.name));
     for (const o of model.graph.outputs) {
       const info = inferred.get(o.name);
-      if (info && declaredTyped(model, o.name) && info.dtype !== o.dtype) bad.push(`${o.name}: inferred ${info.dtype}, declared ${o.dtype}`);
+      if (info && typed.has(o.name) && info.dtype !== o.dtype) bad.push(`${o.name}: inferred ${info.dtype}, declared ${o.dtype}`);
       const got = info?.shape;
       const want = o.shape;
       if (!got) {
@@ -111,9 +108,9 @@ function main(): number {
       if (disagrees(got, want)) bad.push(`${o.name}: inferred ${fmt(got)}, declared ${fmt(want)}`);
     }
     // Intermediate tensors the file declares (value_info) are checked the same way.
-    for (const [name, declared] of declaredValueInfo(bytes)) {
+    for (const [name, decl] of declared(bytes, 13)) {
       const got = inferred.get(name)?.shape;
-      const want = declared.shape;
+      const want = decl.shape;
       if (!got || !want || !want.every((d) => typeof d === 'number')) continue;
       outputsChecked++;
       if (disagrees(got, want)) bad.push(`${name}: inferred ${fmt(got)}, declared ${fmt(want)}`);

@@ -252,6 +252,40 @@ describe('graph structure', () => {
     expect(m.graph.valueInfo.get('y')?.shape).toEqual([3]);
   });
 
+  it('infers inside bodies with the enclosing scope visible (If reads an outer tensor; Loop carries untyped values)', () => {
+    const branch = (op: string) => buildGraph({
+      inputs: {}, outputs: ['r'], nodes: [{ op, inputs: ['x'], outputs: ['r'] }],
+    });
+    const body = buildGraph({
+      // Untyped body inputs, as ONNX function expansions write them: types come from the Loop's inputs.
+      inputs: ['i', 'c', 'acc'],
+      outputs: ['c_out', 'acc_out', 'scan'],
+      nodes: [
+        { op: 'Identity', inputs: ['c'], outputs: ['c_out'] },
+        { op: 'Add', inputs: ['acc', 'x'], outputs: ['acc_out'] },
+        { op: 'Identity', inputs: ['acc_out'], outputs: ['scan'] },
+      ],
+    });
+    const m = buildModel({
+      inputs: { x: ['int32', [2, 3]], cond: ['bool', []], n: ['int64', []], a0: ['int32', [2, 3]] },
+      outputs: ['y', 'acc', 'scans'],
+      nodes: [
+        { op: 'If', inputs: ['cond'], outputs: ['y'], attrs: { then_branch: branch('Relu'), else_branch: branch('Neg') } },
+        { op: 'Loop', inputs: ['n', 'cond', 'a0'], outputs: ['acc', 'scans'], attrs: { body } },
+      ],
+    });
+    const thenG = attr(m.graph.nodes[0], 'then_branch', 'graph')!;
+    expect(thenG.valueInfo.get('r')).toEqual({ name: 'r', dtype: 'int32', shape: [2, 3] });
+    expect(m.graph.valueInfo.get('y')).toEqual({ name: 'y', dtype: 'int32', shape: [2, 3] });
+    const loopBody = attr(m.graph.nodes[1], 'body', 'graph')!;
+    expect(loopBody.valueInfo.get('acc_out')?.dtype).toBe('int32');
+    expect(m.graph.valueInfo.get('acc')?.dtype).toBe('int32');
+    expect(m.graph.outputs.map((o) => o.dtype)).toEqual(['int32', 'int32', 'int32']);
+    expect(m.graph.valueInfo.get('acc')?.shape).toEqual([2, 3]);
+    // Scan outputs stack one slice per iteration: a leading dimension nothing static can know.
+    expect(m.graph.valueInfo.get('scans')?.shape?.slice(1)).toEqual([2, 3]);
+  });
+
   it('keeps custom-domain ops with their domain and leaves their outputs without a shape', () => {
     const m = buildModel({
       extraOpsets: [{ domain: 'com.example', version: 1 }],

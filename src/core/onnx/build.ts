@@ -18,6 +18,7 @@
  */
 import type { AttrValue, ConstTensor, Dim, DType, Graph, Model, Node, TensorInfo, TensorValues } from '../ir';
 import { readOnnx } from './reader';
+import { markUntyped } from './untyped';
 import { writeOnnx } from './writer';
 
 export type AttrInput = number | string | readonly number[] | readonly string[] | ConstTensor | Graph | AttrValue;
@@ -31,7 +32,7 @@ export interface NodeSpec {
   readonly attrs?: Readonly<Record<string, AttrInput>>;
 }
 
-/** An output may be named alone (its type is then left to inference) or given a dtype and shape. */
+/** A value may be named alone (written without a type, left to inference) or given a dtype and shape. */
 export type ValueSpec = Readonly<Record<string, readonly [DType, readonly Dim[] | undefined]>> | readonly string[];
 
 export interface ModelSpec {
@@ -140,7 +141,7 @@ function toAttr(v: AttrInput): AttrValue {
 }
 
 function values(spec: ValueSpec): TensorInfo[] {
-  if (Array.isArray(spec)) return (spec as string[]).map((name) => ({ name, dtype: 'float32' }));
+  if (Array.isArray(spec)) return (spec as string[]).map((name) => markUntyped({ name, dtype: 'float32' }));
   return Object.entries(spec as Record<string, readonly [DType, readonly Dim[] | undefined]>).map(([name, [dtype, shape]]) =>
     shape ? { name, dtype, shape: [...shape] } : { name, dtype },
   );

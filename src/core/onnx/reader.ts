@@ -4,8 +4,9 @@ import {
   topoSort, type AttrValue, type ConstTensor, type Dim, type DType, type Graph, type Model, type Node,
   type OpsetImport, type TensorInfo, type TensorValues,
 } from '../ir';
-import { inferShapes } from './shapes';
+import { inferShapesDeep } from './shapes';
 import { dtypeFromCode, readTensor } from './tensor';
+import { isUntyped, markUntyped } from './untyped';
 import { ProtoReader } from './wire';
 
 /** A graph as it is in the file, before shape inference fills valueInfo. */
@@ -102,8 +103,9 @@ export function readValueInfo(r: ProtoReader): TensorInfo {
     else if (f === 2) type = readType(r.message());
     else r.skip(wt);
   }
-  const dtype = type && type.code ? dtypeFromCode(type.code, `value "${name}"`) : UNKNOWN_DTYPE;
-  return type?.shape ? { name, dtype, shape: type.shape } : { name, dtype };
+  if (!type || !type.code) return markUntyped(type?.shape ? { name, dtype: UNKNOWN_DTYPE, shape: type.shape } : { name, dtype: UNKNOWN_DTYPE });
+  const dtype = dtypeFromCode(type.code, `value "${name}"`);
+  return type.shape ? { name, dtype, shape: type.shape } : { name, dtype };
 }
 
 /** Expands a SparseTensorProto (values=1, indices=2, dims=3) to a dense tensor. */
@@ -171,13 +173,13 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
       case 3: i64 = r.int64(); break;
       case 4: s = r.bytes(); break;
       case 5: t = readTensor(r.message(), what()); break;
-      case 6: g = finishGraph(readGraph(r.message(), opset), opset); break;
+      case 6: g = finishSubgraph(readGraph(r.message(), opset)); break;
       case 22: t = readSparse(r.message(), what()); sparse = true; break;
       case 7: r.repeated(wt, () => r.float(), floats); break;
       case 8: r.repeated(wt, () => r.int64(), ints); break;
       case 9: strings.push(r.bytes()); break;
       case 10: tensors.push(readTensor(r.message(), what())); break;
-      case 11: graphs.push(finishGraph(readGraph(r.message(), opset), opset)); break;
+      case 11: graphs.push(finishSubgraph(readGraph(r.message(), opset))); break;
       case 23: tensors.push(readSparse(r.message(), what())); break;
       case 21: refOnly = true; r.skip(wt); break;
       default: r.skip(wt);
@@ -282,30 +284,56 @@ function readGraph(r: ProtoReader, opset: number): RawGraph {
   return g;
 }
 
-/** Orders check and shape inference; returns the IR graph. */
+function checkAcyclic(g: Graph): void {
+  try {
+    topoSort(g);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    throw new InputError(`${g.name ? `graph "${g.name}": ` : ''}${(e as Error).message}`);
+  }
+}
+
+/**
+ * A control-flow body. Its valueInfo starts as declared and is completed when the top-level graph is
+ * inferred, because a body can read tensors of the scopes around it.
+ */
+function finishSubgraph(raw: RawGraph): Graph {
+  const g: Graph = {
+    name: raw.name, nodes: raw.nodes, inputs: raw.inputs, outputs: raw.outputs, initializers: raw.initializers,
+    valueInfo: new Map(raw.declared),
+  };
+  checkAcyclic(g);
+  return g;
+}
+
+/** Order check and shape inference (into the bodies too); returns the top-level IR graph. */
 function finishGraph(raw: RawGraph, opset: number): Graph {
   const base: Graph = {
     name: raw.name, nodes: raw.nodes, inputs: raw.inputs, outputs: raw.outputs, initializers: raw.initializers,
     valueInfo: raw.declared,
   };
-  try {
-    topoSort(base);
-  } catch (e) {
-    if (isInputError(e)) throw e;
-    throw new InputError(`${raw.name ? `graph "${raw.name}": ` : ''}${(e as Error).message}`);
+  checkAcyclic(base);
+  const all = inferShapesDeep(base, opset);
+  for (const [g, info] of all) {
+    if (g === base) continue;
+    // Bodies were built by this reader with a Map of their own: completing it here is part of reading.
+    const target = g.valueInfo as Map<string, TensorInfo>;
+    for (const [k, v] of info) target.set(k, v);
   }
-  const valueInfo = inferShapes(base, opset);
+  const valueInfo = all.get(base)!;
   // Declared outputs fill what inference could not find; inference wins where both know a dimension.
   for (const o of raw.outputs) {
     const inferred = valueInfo.get(o.name);
     if (!inferred) valueInfo.set(o.name, o);
+    else if (isUntyped(inferred)) continue;
     else if (!inferred.shape && o.shape) valueInfo.set(o.name, { ...inferred, shape: o.shape });
   }
   for (const i of raw.inputs) if (!valueInfo.has(i.name)) valueInfo.set(i.name, i);
-  // Outputs whose type the file omitted take what inference found.
+  // Outputs whose type or shape the file omitted take what inference found.
   const outputs = raw.outputs.map((o) => {
     const v = valueInfo.get(o.name);
-    return v && !o.shape ? { ...o, dtype: v.dtype, ...(v.shape ? { shape: v.shape } : {}) } : o;
+    if (!v || v === o || (o.shape && !isUntyped(o))) return o;
+    return { name: o.name, dtype: isUntyped(o) ? v.dtype : o.dtype, ...(o.shape ?? v.shape ? { shape: o.shape ?? v.shape } : {}) };
   });
   return { ...base, outputs, valueInfo };
 }

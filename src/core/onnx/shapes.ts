@@ -2,6 +2,7 @@
 // shape arithmetic (Shape→Gather→Unsqueeze→Concat→Reshape, as PyTorch writes it) resolves to
 // concrete Reshape targets. Unknown ops leave their outputs unknown; nothing here throws on a model.
 import { ONNX_DTYPE, attr, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Node, type Shape, type TensorInfo } from '../ir';
+import { isUntyped } from './untyped';
 import { elementCount, toFloat64 } from './values';
 
 /** A small known tensor value (shape arithmetic). Strings are symbolic dimensions from `Shape`. */
@@ -226,10 +227,18 @@ function valFromTensor(t: ConstTensor): Val | undefined {
 class Env {
   readonly info = new Map<string, TensorInfo>();
   private readonly vals = new Map<string, Val>();
-  constructor(private readonly graph: Graph) {}
+  /**
+   * @param outer the enclosing graph's names, visible inside control-flow bodies
+   * @param subgraphs what inference found inside each body, shared down the whole model
+   */
+  constructor(
+    private readonly graph: Graph,
+    private readonly outer: Env | undefined,
+    readonly subgraphs: Map<Graph, Map<string, TensorInfo>>,
+  ) {}
 
   get(name: string): TensorInfo | undefined {
-    return name ? this.info.get(name) : undefined;
+    return name ? this.info.get(name) ?? this.outer?.get(name) : undefined;
   }
   shape(name: string): Dim[] | undefined {
     return this.get(name)?.shape as Dim[] | undefined;
@@ -247,7 +256,8 @@ class Env {
       if (fv) this.vals.set(name, fv);
       return fv;
     }
-    return undefined;
+    // A local name shadows the outer scope even when its value is unknown.
+    return this.info.has(name) ? undefined : this.outer?.value(name);
   }
   ints(name: string): number[] | undefined {
     return nums(this.value(name));
@@ -650,7 +660,8 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const a = normAxis(axis, x.length);
       return [{ dtype: xt, shape: x.map((d, i) => (i === a ? unknownDim() : d)) }];
     }
-    case 'If': return ifOutputs(node);
+    case 'If': return ifOutputs(node, env);
+    case 'Loop': return loopOutputs(node, env);
   }
   if (REDUCE.has(op)) {
     if (!xt) return [];
@@ -689,16 +700,43 @@ function einsum(node: Node, env: Env): Out[] {
   return [{ dtype, shape: [...rhs].map((c) => size.get(c) ?? unknownDim()) }];
 }
 
-function ifOutputs(node: Node): Out[] {
+/** What is known of a body graph's output: inferred inside the body, else as declared. */
+function bodyOutput(g: Graph, i: number, env: Env): TensorInfo | undefined {
+  const o = g.outputs[i];
+  if (!o) return undefined;
+  const found = env.subgraphs.get(g)?.get(o.name) ?? g.valueInfo.get(o.name) ?? o;
+  return isUntyped(found) ? undefined : found;
+}
+
+function ifOutputs(node: Node, env: Env): Out[] {
   const thenG = attr(node, 'then_branch', 'graph');
   const elseG = attr(node, 'else_branch', 'graph');
   if (!thenG || !elseG) return [];
-  return thenG.outputs.map((t, i) => {
-    const e = elseG.outputs[i];
-    const ts = thenG.valueInfo.get(t.name)?.shape ?? t.shape;
-    const es = e ? elseG.valueInfo.get(e.name)?.shape ?? e.shape : undefined;
+  return thenG.outputs.map((_, i) => {
+    const t = bodyOutput(thenG, i, env);
+    const e = bodyOutput(elseG, i, env);
+    if (!t) return undefined;
+    const ts = t.shape;
+    const es = e?.shape;
     const shape = ts && es && ts.length === es.length ? ts.map((d, k) => (d === es[k] ? d : unknownDim())) : undefined;
     return { dtype: t.dtype, shape };
+  });
+}
+
+/** Loop: carried values keep the body's shapes where they agree with the initial ones; scan outputs gain a leading trip dimension. */
+function loopOutputs(node: Node, env: Env): Out[] {
+  const body = attr(node, 'body', 'graph');
+  if (!body) return [];
+  const carried = node.inputs.length - 2;
+  return node.outputs.map((_, k) => {
+    const b = bodyOutput(body, k + 1, env);
+    if (!b) return undefined;
+    if (k < carried) {
+      const init = env.shape(node.inputs[k + 2]);
+      const shape = b.shape && init && b.shape.length === init.length ? b.shape.map((d, i) => (d === init[i] ? d : unknownDim())) : undefined;
+      return { dtype: b.dtype, shape };
+    }
+    return { dtype: b.dtype, shape: b.shape ? [unknownDim(), ...b.shape] : undefined };
   });
 }
 
@@ -914,20 +952,61 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
  * their outputs out of the map (or with unknown shape when only the dtype is certain).
  */
 export function inferShapes(graph: Graph, opset: number): Map<string, TensorInfo> {
-  // Unknown-dimension names count from 1 in each graph, so a model always gets the same names.
+  return inferShapesDeep(graph, opset).get(graph)!;
+}
+
+/**
+ * Like inferShapes, also inferring inside If/Loop/Scan bodies with the enclosing scopes visible;
+ * returns a map per graph (the top-level one included).
+ */
+export function inferShapesDeep(graph: Graph, opset: number): Map<Graph, Map<string, TensorInfo>> {
+  // Unknown-dimension names count from 1 in each model, so a model always gets the same names.
   const savedFresh = fresh;
   fresh = 0;
   try {
-    return inferGraph(graph, opset);
+    const all = new Map<Graph, Map<string, TensorInfo>>();
+    all.set(graph, inferGraph(graph, opset, undefined, all));
+    return all;
   } finally {
     fresh = savedFresh;
   }
 }
 
-function inferGraph(graph: Graph, opset: number): Map<string, TensorInfo> {
-  const env = new Env(graph);
-  for (const [name, vi] of graph.valueInfo) env.info.set(name, vi);
-  for (const i of graph.inputs) env.info.set(i.name, i);
+function subgraphsOf(node: Node): Graph[] {
+  const out: Graph[] = [];
+  for (const a of Object.values(node.attrs)) {
+    if (a.kind === 'graph') out.push(a.value);
+    else if (a.kind === 'graphs') out.push(...a.value);
+  }
+  return out;
+}
+
+/** Loop bodies take (iteration, condition, carried values…): untyped ones get their types from the Loop's inputs. */
+function loopBodySeeds(node: Node, body: Graph, env: Env): Map<string, TensorInfo> {
+  const seeds = new Map<string, TensorInfo>();
+  body.inputs.forEach((b, k) => {
+    if (!isUntyped(b)) return;
+    // Carried values start with the initial value's shape, as onnx's own Loop inference assumes;
+    // loopOutputs marks any dimension the body changes as unknown.
+    const dtype: DType | undefined = k === 0 ? 'int64' : k === 1 ? 'bool' : env.dtype(node.inputs[k] ?? '');
+    const shape = k < 2 ? [] : env.shape(node.inputs[k] ?? '');
+    if (dtype) seeds.set(b.name, shape ? { name: b.name, dtype, shape } : { name: b.name, dtype });
+  });
+  return seeds;
+}
+
+function inferGraph(
+  graph: Graph, opset: number, outer: Env | undefined, all: Map<Graph, Map<string, TensorInfo>>,
+  seeds?: ReadonlyMap<string, TensorInfo>,
+): Map<string, TensorInfo> {
+  const env = new Env(graph, outer, all);
+  // Guessed dtypes (see untyped.ts) are not facts to build on.
+  for (const [name, vi] of graph.valueInfo) if (!isUntyped(vi)) env.info.set(name, vi);
+  for (const i of graph.inputs) {
+    const seeded = seeds?.get(i.name);
+    if (seeded) env.info.set(i.name, seeded);
+    else if (!isUntyped(i)) env.info.set(i.name, i);
+  }
   for (const [name, t] of graph.initializers) env.info.set(name, { name, dtype: t.dtype, shape: t.shape });
   let order: readonly Node[];
   try {
@@ -936,6 +1015,14 @@ function inferGraph(graph: Graph, opset: number): Map<string, TensorInfo> {
     order = graph.nodes;
   }
   for (const node of order) {
+    for (const sub of subgraphsOf(node)) {
+      try {
+        const seeds = node.opType === 'Loop' && node.domain === '' ? loopBodySeeds(node, sub, env) : undefined;
+        all.set(sub, inferGraph(sub, opset, env, all, seeds));
+      } catch {
+        /* a body we cannot follow keeps its declared types */
+      }
+    }
     let outs: Out[];
     try {
       outs = infer(node, env, opset);

@@ -1,6 +1,7 @@
 // IR → ONNX ModelProto bytes. Round-trips readOnnx; tensors are written as raw_data.
 import { ONNX_DTYPE_CODE, type AttrValue, type Graph, type Model, type Node, type TensorInfo } from '../ir';
 import { writeTensor } from './tensor';
+import { isUntyped } from './untyped';
 import { ProtoWriter } from './wire';
 
 const ATTR_CODE: Record<AttrValue['kind'], number> = {
@@ -20,7 +21,10 @@ export function irVersionFor(opset: number): number {
 }
 
 function writeValueInfo(v: TensorInfo): ProtoWriter {
-  const tensorType = new ProtoWriter().varint(1, ONNX_DTYPE_CODE[v.dtype]);
+  // An untyped value stays untyped in the file rather than claiming the reader's float32 guess.
+  if (isUntyped(v) && !v.shape) return new ProtoWriter().string(1, v.name);
+  const tensorType = new ProtoWriter();
+  if (!isUntyped(v)) tensorType.varint(1, ONNX_DTYPE_CODE[v.dtype]);
   if (v.shape) {
     const shape = new ProtoWriter();
     for (const d of v.shape) {
