@@ -232,6 +232,22 @@ describe('graph structure', () => {
     expect(vi.get('o2')?.shape).toEqual([2]);
   });
 
+  it('densifies a Constant\'s sparse_value', () => {
+    const values = tensorProto(1, [2], (w) => w.packedFloats(4, [5, 7]));
+    const indices = tensorProto(7, [2, 2], (w) => w.packedVarints(7, [0, 1, 1, 0]));
+    const sparse = new ProtoWriter().message(1, values).message(2, indices).varint(3, 2).varint(3, 2);
+    const attrW = new ProtoWriter().string(1, 'sparse_value').varint(20, 11).message(22, sparse);
+    const node = new ProtoWriter().string(2, 'y').string(4, 'Constant').message(5, attrW);
+    const vi = new ProtoWriter().string(1, 'y').message(2, new ProtoWriter().message(1, new ProtoWriter().varint(1, 1)));
+    const g = new ProtoWriter().message(1, node).message(12, vi);
+    const m = readOnnx(new ProtoWriter().varint(1, 7).message(7, g).message(8, new ProtoWriter().varint(2, 13)).finish());
+    const t = attr(m.graph.nodes[0], 'sparse_value', 'tensor')!;
+    expect(t.shape).toEqual([2, 2]);
+    expect(Array.from(t.values as Float32Array)).toEqual([0, 5, 7, 0]);
+    expect(m.graph.nodes[0].opType).toBe('Constant');
+    expect(m.graph.valueInfo.get('y')?.shape).toEqual([2, 2]);
+  });
+
   it('parses If/Loop bodies recursively into graph attributes without executing them', () => {
     const branch = (k: number) => buildGraph({
       name: `b${k}`,
@@ -370,6 +386,18 @@ describe('bad input', () => {
     expectInputError(() => readOnnx(modelWithTensor(tensorProto(99, [1], (w) => w.bytes(9, new Uint8Array(4))))), /unknown data type 99/);
     expectInputError(() => readOnnx(modelWithTensor(tensorProto(1, [3], (w) => w.bytes(9, new Uint8Array(8))))), /holds 8 bytes.*needs 12/);
     expectInputError(() => readOnnx(modelWithTensor(tensorProto(1, [3], () => {}))), /holds no data/);
+  });
+  it('rejects a model cut between its graph and its opset_import', () => {
+    // buildOnnx writes ir_version, producer, graph, then opset_import: drop the tail after the graph.
+    const r = new ProtoReader(good);
+    let graphEnd = 0;
+    while (!r.done) {
+      const [f, wt] = r.tag();
+      r.skip(wt);
+      if (f === 7) graphEnd = r.pos;
+    }
+    expect(graphEnd).toBeLessThan(good.length);
+    expectInputError(() => readOnnx(good.subarray(0, graphEnd)), /truncated or malformed: the model has no opset_import/);
   });
   it('rejects a protobuf that has no graph', () => {
     expectInputError(() => readOnnx(new ProtoWriter().varint(1, 7).string(2, 'x').finish()), /no graph/);

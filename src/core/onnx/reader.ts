@@ -384,6 +384,8 @@ export function readOnnx(bytes: Uint8Array): Model {
   if (r.pos !== r.end) throw new InputError('the file is truncated or is not an ONNX model (protobuf data ends mid-field)');
   if (!graphMsg) throw new InputError('the file is not an ONNX model (it has no graph)');
   if (!(irVersion >= 1 && irVersion <= 20)) throw new InputError(`the file is not an ONNX model (IR version ${irVersion} is not one ONNX has defined)`);
+  // Writers put opset_import after the graph, so a file cut right there still parses: IR 3+ requires it.
+  if (irVersion >= 3 && opsetImports.length === 0) throw new InputError('the file is truncated or malformed: the model has no opset_import');
   const opset = opsetImports.find((o) => o.domain === '')?.version ?? (opsetImports.length ? 0 : 1);
   const graph = finishGraph(readGraph(graphMsg, opset), opset);
   return { format: 'onnx', graph, opset, opsetImports, producer, producerVersion, metadata };

@@ -802,7 +802,7 @@ function cancel(total: Dim, rest: Dim[]): Dim | undefined {
 /** The tensor a Constant node produces, from whichever value attribute it uses. */
 export function constantTensor(node: Node): ConstTensor | undefined {
   const name = node.outputs[0] ?? '';
-  const t = attr(node, 'value', 'tensor');
+  const t = attr(node, 'value', 'tensor') ?? attr(node, 'sparse_value', 'tensor');
   if (t) return { ...t, name };
   const f = attr(node, 'value_float', 'float');
   if (f !== undefined) return { name, dtype: 'float32', shape: [], values: Float32Array.of(f) };
