@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { inspectJson, summarize } from '../../src/core/analysis/summary';
 import { buildModel, tensor } from '../../src/core/onnx/build';
@@ -86,5 +86,17 @@ describe('inspectJson', () => {
     expect(j.ops).toEqual({ Constant: 1, Add: 1, Custom: 1 });
     expect(j.params).toBe(0);
     expect(j.outputs).toEqual([{ name: 'y', shape: null, dtype: 'float32' }]);
+  });
+});
+
+const SHARED = '/work/shared/models/onnx';
+describe.skipIf(!existsSync(SHARED))('MACs of published architectures (shared models)', () => {
+  const macsOf = (f: string) => summarize(readOnnx(new Uint8Array(readFileSync(`${SHARED}/${f}`)))).macs;
+  // The papers' multiply-add counts at 224×224: MobileNetV2 300 M, EfficientNet-B0 390 M.
+  it('MobileNetV2 ≈ 300 M', () => {
+    expect(Math.abs(macsOf('mobilenet_v2_bn_random.onnx') / 300e6 - 1)).toBeLessThan(0.01);
+  });
+  it('EfficientNet-B0 ≈ 390 M', () => {
+    expect(Math.abs(macsOf('efficientnet_b0_random.onnx') / 390e6 - 1)).toBeLessThan(0.02);
   });
 });
