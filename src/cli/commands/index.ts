@@ -1,4 +1,5 @@
 import { inspect } from './inspect';
+import { quantize } from './quantize';
 
 export interface Command {
   readonly summary: string;
@@ -9,4 +10,5 @@ export interface Command {
 // Each capability registers its subcommand here (inspect, quantize, compile, simulate).
 export const commands: Record<string, Command> = {
   inspect,
+  quantize,
 };

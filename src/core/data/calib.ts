@@ -1,8 +1,8 @@
 // Calibration samples from arrays (.npy/.npz) or encoded images, batched as model feeds.
 import { InputError } from '../errors';
 import type { FloatTensor } from '../ir/tensor';
-import { decodeImage, type Image8 } from './image';
-import { toFloat32, type NdArray } from './npy';
+import { decodeImage, isJpeg, isPng, type Image8 } from './image';
+import { isNpy, isZip, parseNpy, parseNpz, toFloat32, type NdArray } from './npy';
 import { imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
 
 /** A finite, indexable set of samples, each a flat Float32Array of the model's per-sample shape. */
@@ -108,4 +108,26 @@ export function* batches(s: SampleSet, spec: InputSpec, batchSize = 16): Generat
     for (let i = 0; i < n; i++) data.set(s.sample(start + i), i * per);
     yield { [spec.name]: { shape: [n, ...s.sampleShape], data } };
   }
+}
+
+const IMAGE_EXT = /\.(png|jpe?g)$/i;
+
+/**
+ * Calibration samples from user files, as the app and the CLI both receive them: one .npy, one .npz
+ * (the array named like the model input, else its only/first array), or any number of PNG/JPEG images.
+ */
+export function samplesFromFiles(files: readonly { name: string; bytes: Uint8Array }[], spec: InputSpec, pre?: PreprocessSpec): SampleSet {
+  if (files.length === 0) throw new InputError('no calibration files (expected a .npy, a .npz or PNG/JPEG images)');
+  const arrays = files.filter((f) => isNpy(f.bytes) || (isZip(f.bytes) && /\.npz$/i.test(f.name)));
+  if (arrays.length > 0) {
+    if (files.length > 1) throw new InputError(`give one .npy/.npz file or a folder of images, not ${files.length} files`);
+    const f = arrays[0];
+    if (isNpy(f.bytes)) return samplesFromArray(parseNpy(f.bytes, f.name), spec, pre, f.name);
+    const z = parseNpz(f.bytes, f.name);
+    const key = z.has(spec.name) ? spec.name : [...z.keys()][0];
+    return samplesFromArray(z.get(key)!, spec, pre, `${f.name}/${key}`);
+  }
+  const images = files.filter((f) => IMAGE_EXT.test(f.name) || isPng(f.bytes) || isJpeg(f.bytes));
+  if (images.length === 0) throw new InputError(`no calibration data among ${files.length} file(s): expected .npy, .npz, PNG or JPEG`);
+  return samplesFromImages(images, spec, pre);
 }

@@ -1,0 +1,143 @@
+// `fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [...]`: calibrate and quantize a model to
+// power-of-two fix points, writing a QDQ ONNX model, quant_info.json and a report.
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
+import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
+import { InputError } from '../../core/errors';
+import { openModel } from '../../core/open';
+import { writeOnnx } from '../../core/onnx/writer';
+import { dpuOverrides, parseQuantConfig } from '../../core/quant/config';
+import { exportQdq, quantInfoJson } from '../../core/quant/qdq';
+import { quantizeModel, type QuantResult } from '../../core/quant/quantize';
+import type { Command } from './index';
+import { readModelFile } from './inspect';
+
+const USAGE = 'usage: fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [--config quant.json] [--preprocess preprocess.json] [--calib-count N] [--json]';
+
+interface Args {
+  model: string;
+  calib: string;
+  out: string;
+  config?: string;
+  preprocess?: string;
+  calibCount?: number;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const valued = new Set(['--calib', '--out', '--config', '--preprocess', '--calib-count']);
+  const opts = new Map<string, string>();
+  const pos: string[] = [];
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (valued.has(a)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
+      opts.set(a, v);
+    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
+    else pos.push(a);
+  }
+  if (pos.length !== 1) throw new InputError(pos.length ? `quantize takes one model, got ${pos.length}` : USAGE);
+  const calib = opts.get('--calib');
+  const out = opts.get('--out');
+  if (!calib) throw new InputError(`--calib is required (${USAGE})`);
+  if (!out) throw new InputError(`--out is required (${USAGE})`);
+  const countText = opts.get('--calib-count');
+  const calibCount = countText === undefined ? undefined : Number(countText);
+  if (calibCount !== undefined && !(Number.isInteger(calibCount) && calibCount > 0)) throw new InputError(`--calib-count must be a positive integer, got "${countText}"`);
+  return { model: pos[0], calib, out, config: opts.get('--config'), preprocess: opts.get('--preprocess'), calibCount, json };
+}
+
+function readText(path: string, what: string): string {
+  const text = new TextDecoder().decode(readModelFile(path)).replace(/^\uFEFF/, '');
+  if (!text.trim()) throw new InputError(`${what} ${path} is empty`);
+  return text;
+}
+
+function calibFiles(path: string): { name: string; bytes: Uint8Array }[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new InputError(`cannot read ${path}: no such file or directory`);
+  }
+  if (!st.isDirectory()) return [{ name: basename(path), bytes: readModelFile(path) }];
+  const names = readdirSync(path).filter((f) => /\.(png|jpe?g|npy|npz)$/i.test(f)).sort();
+  if (names.length === 0) throw new InputError(`${path} holds no .png, .jpg, .npy or .npz files`);
+  return names.map((f) => ({ name: f, bytes: readModelFile(join(path, f)) }));
+}
+
+/** JSON has no Infinity: an exact layer reports null SQNR. */
+const db = (x: number) => (Number.isFinite(x) ? Math.round(x * 100) / 100 : null);
+
+export function reportJson(r: QuantResult, modelName: string, samples: number) {
+  return {
+    model: modelName,
+    calibration_samples: samples,
+    prepare: r.prepareLog,
+    warnings: r.warnings,
+    tensors: Object.fromEntries([...r.tensors.values()].map((t) => [t.name, {
+      data_type: t.dataType, layer: t.layer, bit_width: t.bitWidth, fix_point: t.fixPoint,
+      calibrated_fix_point: t.calibratedFixPoint, method: t.method, round_mode: t.roundMode,
+      clipped_fraction: t.clippedFraction, all_zero: t.allZero,
+    }])),
+    adjustments: r.adjustments,
+    layers: r.layers.map((l) => ({ layer: l.layer, op: l.opType, output: l.output, sqnr_db: db(l.sqnrDb), cosine: l.cosine })),
+  };
+}
+
+export const quantize: Command = {
+  summary: 'calibrate and quantize a model to power-of-two fix points (QDQ ONNX + quant_info.json)',
+  async run(argv: string[]): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const a = parseArgs(argv);
+    const model = openModel(readModelFile(a.model), basename(a.model));
+    if (model.format !== 'onnx') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
+    const config = parseQuantConfig(a.config ? readText(a.config, 'config') : {});
+    const pre = a.preprocess ? parsePreprocess(readText(a.preprocess, 'preprocess file')) : undefined;
+    const inputs = model.graph.inputs;
+    if (inputs.length !== 1) throw new InputError(`quantize from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
+    const spec = inputSpecFromShape(inputs[0].name, inputs[0].shape ?? [], pre?.layout);
+    const samples = limitSamples(samplesFromFiles(calibFiles(a.calib), spec, pre), a.calibCount);
+    if (samples.count === 0) throw new InputError(`${a.calib} holds no samples`);
+    const stderr = (s: string) => { if (!a.json) process.stderr.write(s); };
+    for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
+    const r = await quantizeModel(model, () => batches(samples, spec), config, {
+      onProgress: (p) => stderr(`\r${p.phase} ${p.batch}`),
+    });
+    stderr('\n');
+    mkdirSync(a.out, { recursive: true });
+    const stem = basename(a.model, extname(a.model));
+    const { model: qdq, skipped } = exportQdq(r.model, r.tensors);
+    writeFileSync(join(a.out, `${stem}_qdq.onnx`), writeOnnx(qdq));
+    writeFileSync(join(a.out, 'quant_info.json'), `${JSON.stringify(quantInfoJson(r.tensors), null, 1)}\n`);
+    writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(reportJson(r, basename(a.model), samples.count), null, 1)}\n`);
+    const worst = [...r.layers].sort((x, y) => x.sqnrDb - y.sqnrDb).slice(0, 5);
+    if (a.json) {
+      process.stdout.write(`${JSON.stringify({
+        tensors: r.tensors.size,
+        fix_points: Object.fromEntries([...r.tensors.values()].map((t) => [t.name, t.fixPoint])),
+        adjustments: r.adjustments,
+        worst_layers: worst.map((l) => ({ layer: l.layer, op: l.opType, sqnr_db: db(l.sqnrDb), cosine: l.cosine })),
+      })}\n`);
+      return 0;
+    }
+    for (const w of [...r.warnings, ...skipped.map((s) => `${s} kept in float in the QDQ model (not power-of-two 8-bit)`)]) process.stderr.write(`warning: ${w}\n`);
+    const lines = [
+      `quantized ${basename(a.model)} on ${samples.count} samples: ${r.tensors.size} tensors, ${r.adjustments.length} rule adjustment(s)`,
+      ...r.prepareLog.map((l) => `  prepare ${l.pass}: ${l.detail}`),
+      ...r.adjustments.map((x) => `  ${x.rule}: ${x.tensor} ${x.from} → ${x.to} (${x.reason})`),
+      'worst layers (SQNR dB, cosine):',
+      ...worst.map((l) => `  ${l.layer} (${l.opType}): ${Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(2) : '∞'} dB, ${l.cosine.toFixed(5)}`),
+      `wrote ${join(a.out, `${stem}_qdq.onnx`)}, quant_info.json, report.json`,
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  },
+};
