@@ -25,8 +25,7 @@ const SAME_SHAPE = new Set([
   'ThresholdedRelu', 'Mish', 'Gelu', 'Identity', 'LRN', 'InstanceNormalization', 'LpNormalization',
   'MeanVarianceNormalization', 'Shrink', 'CumSum', 'Trilu', 'ReverseSequence', 'BitwiseNot', 'PRelu',
   'GroupNormalization', 'Swish', 'FastGelu', 'QuickGelu', 'Relu6', 'ScatterElements', 'ScatterND', 'Scatter',
-  'Dropout', 'LayerNormalization', 'BatchNormalization', 'SpatialBN', 'Affine', 'ScaledTanh', 'ImageScaler',
-  'Crop', 'MeanVarianceNormalization',
+  'Dropout', 'LayerNormalization', 'BatchNormalization', 'Affine', 'ScaledTanh', 'ImageScaler',
 ]);
 const BOOL_SAME_SHAPE = new Set(['IsNaN', 'IsInf', 'Not']);
 const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Mod', 'Max', 'Min', 'Sum', 'Mean', 'BitShift',
@@ -435,11 +434,12 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const dtype = node.inputs.map((n) => env.dtype(n)).find(Boolean);
       if (!dtype) return [];
       const known = shapes.filter((s): s is Dim[] => !!s);
-      if (known.length !== shapes.length || !known.length) return [{ dtype, shape: known[0] ? known[0].map(unknownDim) : undefined }];
+      if (!known.length) return [{ dtype }];
       const rank = known[0].length;
       const axis = normAxis(attrIntOr(node, 'axis', 0), rank);
+      // With one part unknown, only the concatenated axis is: the others must agree.
+      if (known.length !== shapes.length) return [{ dtype, shape: known[0].map((d, i) => (i === axis ? unknownDim() : d)) }];
       const out = known[0].slice();
-      out[axis] = prod([]) as number;
       const parts = known.map((s) => s[axis]);
       out[axis] = parts.every(isNum) ? parts.reduce((p, q) => p + q, 0) : parts.filter((d) => d !== 0).map(String).join('+');
       for (let i = 0; i < rank; i++) if (i !== axis && !isNum(out[i])) out[i] = known.map((s) => s[i]).find(isNum) ?? out[i];
