@@ -161,7 +161,6 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
   const strings: Uint8Array[] = [];
   const tensors: ConstTensor[] = [];
   const graphs: Graph[] = [];
-  let sparse = false;
   let refOnly = false;
   const what = () => `attribute "${name}" of ${nodeLabel}`;
   while (!r.done) {
@@ -174,7 +173,7 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
       case 4: s = r.bytes(); break;
       case 5: t = readTensor(r.message(), what()); break;
       case 6: g = finishSubgraph(readGraph(r.message(), opset)); break;
-      case 22: t = readSparse(r.message(), what()); sparse = true; break;
+      case 22: t = readSparse(r.message(), what()); break;
       case 7: r.repeated(wt, () => r.float(), floats); break;
       case 8: r.repeated(wt, () => r.int64(), ints); break;
       case 9: strings.push(r.bytes()); break;
@@ -185,7 +184,6 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
       default: r.skip(wt);
     }
   }
-  void sparse;
   const dec = new TextDecoder();
   let kind: AttrValue['kind'] | undefined = ATTR_TYPES[type];
   if (!kind) {
