@@ -125,7 +125,8 @@ function readSparse(r: ProtoReader, what: string): ConstTensor {
     throw new InputError(`${what} is a sparse ${values.dtype} tensor, which is not supported; store it dense`);
   }
   const total = dims.reduce((a, b) => a * b, 1);
-  if (dims.some((d) => !(d >= 0)) || total > 2 ** 31) throw new InputError(`${what} is a sparse tensor of impossible shape [${dims.join(', ')}]`);
+  // Densifying must stay affordable: 2^27 elements is 512 MB of float32.
+  if (dims.some((d) => !(d >= 0)) || total > 2 ** 27) throw new InputError(`${what} is a sparse tensor of shape [${dims.join(', ')}], too large to expand`);
   const nnz = values.shape.reduce((a, b) => a * b, 1);
   const src = values.values as Exclude<TensorValues, readonly string[]>;
   const Ctor = src.constructor as new (n: number) => Exclude<TensorValues, readonly string[]>;
