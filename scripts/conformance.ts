@@ -10,7 +10,8 @@ import { isUntyped } from '../src/core/onnx/untyped';
 import { ProtoReader } from '../src/core/onnx/wire';
 import { inferShapes } from '../src/core/onnx/shapes';
 
-const ROOT = '/usr/share/libonnx-testdata/data';
+// ONNX_TESTDATA_DIR points the script at another tree of model.onnx files (its own tests use that).
+const ROOT = process.env.ONNX_TESTDATA_DIR ?? '/usr/share/libonnx-testdata/data';
 const verbose = process.argv.includes('--verbose');
 
 function findModels(dir: string, out: string[] = []): string[] {
