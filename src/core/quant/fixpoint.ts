@@ -149,7 +149,8 @@ export function fixPointOfScale(scale: number): number | undefined {
   if (!(scale > 0) || !Number.isFinite(scale)) return undefined;
   const fp = -Math.log2(scale);
   const r = Math.round(fp);
-  return 2 ** -r === scale || Math.abs(fp - r) < 1e-6 ? r : undefined;
+  // + 0 turns −0 (scale 1) into 0
+  return 2 ** -r === scale || Math.abs(fp - r) < 1e-6 ? r + 0 : undefined;
 }
 
 /**

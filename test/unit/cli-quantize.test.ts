@@ -1,0 +1,76 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readOnnx } from '../../src/core/onnx/reader';
+import { importQdq } from '../../src/core/quant/qdq';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'fixpoint-quantize-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** npx itself may warn about the environment's npm config; that is not the command's output. */
+const own = (s: string) => s.split('\n').filter((l) => !l.startsWith('npm warn')).join('\n');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/main.ts', 'quantize', ...args], { timeout: 120_000 });
+    return { code: 0, stdout, stderr: own(stderr) };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: own(x.stderr) };
+  }
+}
+
+describe('fixpoint quantize', () => {
+  it('writes the QDQ model, quant_info.json and report.json, and prints the --json summary', async () => {
+    const out = join(dir, 'fm');
+    const r = await cli('public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', '16', '--out', out, '--json');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.tensors).toBe(10);
+    expect(j.fix_points.image).toBe(-1);
+    expect(Array.isArray(j.adjustments)).toBe(true);
+    expect(j.worst_layers).toHaveLength(3);
+    expect(j.worst_layers[0].sqnr_db).toBeGreaterThan(15);
+    const info = JSON.parse(readFileSync(join(out, 'quant_info.json'), 'utf8'));
+    expect(info.image).toEqual([8, -1]);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.calibration_samples).toBe(16);
+    expect(report.tensors['conv.weight']).toMatchObject({ data_type: 'weights', bit_width: 8, method: 'diffs' });
+    expect(report.layers.map((l: { op: string }) => l.op)).toEqual(['Conv', 'Gemm', 'Gemm']);
+    const qdq = importQdq(readOnnx(new Uint8Array(readFileSync(join(out, 'fmnist_seed000_qdq.onnx')))));
+    for (const [name, [, fp]] of Object.entries(info as Record<string, [number, number]>)) expect(qdq.fixPoints.get(name)?.fixPoint).toBe(fp);
+  });
+  it('takes a config and a preprocess file', async () => {
+    const cfg = join(dir, 'q.json');
+    const pre = join(dir, 'p.json');
+    writeFileSync(cfg, JSON.stringify({ tensor_quantize_config: { activation: { method: 'maxmin' } } }));
+    writeFileSync(pre, JSON.stringify({ scale: 0.5 }));
+    const r = await cli('public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', '8', '--config', cfg, '--preprocess', pre, '--out', join(dir, 'p'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).fix_points.image).toBe(0); // pixels halved: 0..127.5
+    expect(JSON.parse(readFileSync(join(dir, 'p', 'report.json'), 'utf8')).tensors['/Relu_output_0'].method).toBe('maxmin');
+  });
+  it('bad input exits 2 with a one-line error', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ tensor_quantize_config: { activation: { method: 'kl' } } }));
+    const cases: [string[], RegExp][] = [
+      [['public/models/fmnist_seed000.onnx', '--out', dir], /--calib is required/],
+      [['public/models/fmnist_seed000.onnx', '--calib', 'nope.npy', '--out', dir], /cannot read nope.npy/],
+      [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--config', bad, '--out', dir], /tensor_quantize_config\.activation\.method: expected one of/],
+      [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/ATTRIBUTION.md', '--out', dir], /no calibration data/],
+      [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', 'x', '--out', dir], /--calib-count must be a positive integer/],
+    ];
+    for (const [args, msg] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(/^error: /);
+      expect(r.stderr).toMatch(msg);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    }
+    expect(existsSync(join(dir, 'quant_info.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { buildModel, tensor } from '../../src/core/onnx/build';
+import type { FloatTensor } from '../../src/core/ir';
+import { parseQuantConfig } from '../../src/core/quant/config';
+import { quantizeModel, requantize, runFakeQuant } from '../../src/core/quant/quantize';
+import { runFloat } from '../../src/core/sim/float/interpreter';
+
+function rand(n: number, seed: number, scale = 1) {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => (((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1) * scale);
+}
+
+const net = () => buildModel({
+  inputs: { x: ['float32', ['N', 2, 6, 6]] },
+  outputs: ['y'],
+  initializers: {
+    w0: tensor('float32', [3, 2, 3, 3], rand(54, 1, 0.5)), b0: tensor('float32', [3], [0.1, -0.2, 0.05]),
+    w1: tensor('float32', [3, 3, 1, 1], rand(9, 2)), z: tensor('float32', [3, 1, 1], [0, 0, 0]),
+  },
+  nodes: [
+    { op: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+    { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+    { op: 'Conv', inputs: ['r', 'w1'], outputs: ['d'] },
+    { op: 'Mul', inputs: ['d', 'z'], outputs: ['dead'] },
+    { op: 'Add', inputs: ['r', 'd'], outputs: ['s'] },
+    { op: 'Add', inputs: ['s', 'dead'], outputs: ['y'] },
+  ],
+});
+
+const feeds = (seed: number): Record<string, FloatTensor> => ({ x: { shape: [4, 2, 6, 6], data: rand(288, seed, 2) } });
+
+describe('quantizeModel', () => {
+  it('gives every quantized tensor a fix point, SQNR per layer, and honours per-layer overrides', async () => {
+    const cfg = parseQuantConfig({ include_cle: false, layer_quantize_config: [{ layer_type: 'Mul', quantizable_data_type: [] }] });
+    const data = [feeds(1), feeds(2), feeds(3)];
+    const r = await quantizeModel(net(), data, cfg);
+    const names = [...r.tensors.keys()].sort();
+    expect(names).toEqual(['b0', 'd', 'r', 's', 'w0', 'w1', 'x', 'y']); // 'dead' (Mul) stays float
+    expect(r.tensors.get('dead')).toBeUndefined();
+    const x = r.tensors.get('x')!;
+    expect(x.dataType).toBe('input');
+    expect(x.fixPoint).toBe(6); // |x| < 2 → maxmin 5 or 6; diffs keeps the better
+    expect(r.tensors.get('r')!.histogram!.counts.reduce((a, b) => a + b, 0)).toBe(3 * 4 * 3 * 36);
+    expect(r.tensors.get('r')!.alternatives.length).toBeGreaterThan(3);
+    for (const l of r.layers) {
+      expect(l.sqnrDb).toBeGreaterThan(20);
+      expect(l.cosine).toBeGreaterThan(0.99);
+    }
+    expect(r.layers.map((l) => l.output)).toEqual(expect.arrayContaining(['r', 'd', 's']));
+    // Quantized, the all-zero Mul output gets the sentinel fix point and a warning.
+    const all = await quantizeModel(net(), data, parseQuantConfig({ include_cle: false }), { skipEvaluation: true });
+    expect(all.tensors.get('dead')).toMatchObject({ allZero: true, fixPoint: 12 });
+    expect(all.warnings).toEqual(['dead was all zero over the calibration set (fix point 12)']);
+    // Fake-quant outputs stay close to float.
+    const f = runFloat(r.model, feeds(9)).y.data;
+    const q = runFakeQuant(r.model, r.tensors, feeds(9)).y.data;
+    let err = 0; let sig = 0;
+    for (let i = 0; i < f.length; i++) { err += (f[i] - q[i]) ** 2; sig += f[i] ** 2; }
+    expect(10 * Math.log10(sig / err)).toBeGreaterThan(20);
+  });
+  it('re-solves from kept statistics without a float pass: pins, methods, rules', async () => {
+    const r = await quantizeModel(net(), [feeds(4), feeds(5)], parseQuantConfig({ include_cle: false, include_bias_corr: false }), { skipEvaluation: true });
+    const t0 = r.tensors.get('r')!;
+    // Pinning r's fix point far above the conv's shift_cut limit is pulled back by the rule, with a reason.
+    const pinned = requantize(r.session, { fixPoints: { r: 12 } });
+    const fpIn = pinned.tensors.get('x')!.fixPoint;
+    const fpW = pinned.tensors.get('w0')!.fixPoint;
+    expect(pinned.tensors.get('r')!.fixPoint).toBe(Math.min(12, fpIn + fpW));
+    expect(pinned.tensors.get('r')!.calibratedFixPoint).toBe(12);
+    const m = requantize(r.session, { methods: { r: 'maxmin' } });
+    expect(m.tensors.get('r')!.method).toBe('maxmin');
+    expect(m.tensors.get('r')!.clippedFraction).toBe(0);
+    expect(m.tensors.get('r')!.fixPoint).toBeLessThanOrEqual(t0.fixPoint);
+    expect(() => requantize(r.session, { fixPoints: { nope: 1 } })).toThrow('no quantized tensor named "nope"');
+  });
+  it('reports progress and honours an abort signal', async () => {
+    const seen: string[] = [];
+    await quantizeModel(net(), () => [feeds(6), feeds(7)], parseQuantConfig({}), { onProgress: (p) => seen.push(`${p.phase}${p.batch}`) });
+    expect(seen).toEqual(['calibrate1', 'calibrate2', 'evaluate1', 'evaluate2']);
+    const ac = new AbortController();
+    ac.abort();
+    await expect(quantizeModel(net(), [feeds(1)], parseQuantConfig({}), { signal: ac.signal })).rejects.toThrow('cancelled');
+    await expect(quantizeModel(net(), [], parseQuantConfig({}))).rejects.toThrow('the calibration set is empty');
+  });
+  it('float-scale methods on a non-DPU target keep their float scales', async () => {
+    const cfg = parseQuantConfig({ target_device: 'CPU', overall_quantize_config: { scale_type: 'float', method: 'percentile', percentage: 99 } });
+    const r = await quantizeModel(net(), [feeds(1)], cfg, { skipEvaluation: true });
+    const t = r.tensors.get('r')!;
+    expect(t.method).toBe('percentile');
+    expect(t.scale).not.toBe(2 ** -t.fixPoint);
+    expect(r.adjustments).toEqual([]);
+  });
+});
+
