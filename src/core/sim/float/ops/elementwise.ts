@@ -233,11 +233,61 @@ function binaryOp(a: FloatTensor, b: FloatTensor, f: F2, what: string): FloatTen
     for (let i = 0; i < y.length; i++) out[i] = f(v, y[i]);
     return { shape: b.shape, data: out };
   }
-  return broadcastMap([a, b], (args) => f(args[0], args[1]), what);
+  return broadcast2(a, b, f, what);
+}
+
+/** Two-input broadcast over merged dimensions: one odometer step per inner run, no per-element arrays. */
+function broadcast2(a: FloatTensor, b: FloatTensor, f: F2, what: string): FloatTensor {
+  const shape = broadcastShapes([a.shape, b.shape], what);
+  const n = size(shape);
+  const out = new Float32Array(n);
+  const { dims, strides } = coalesce(shape, [broadcastStrides(a.shape, shape), broadcastStrides(b.shape, shape)]);
+  const rank = dims.length;
+  if (rank === 0) { if (n) out[0] = f(a.data[0], b.data[0]); return { shape, data: out }; }
+  const [sa, sb] = strides;
+  const inner = dims[rank - 1], ia = sa[rank - 1], ib = sb[rank - 1];
+  const x = a.data, y = b.data;
+  const idx = new Array<number>(rank).fill(0);
+  let oa = 0, ob = 0;
+  for (let o = 0; o < n; ) {
+    if (ib === 0) { const v = y[ob]; for (let j = 0, p = oa; j < inner; j++, p += ia) out[o++] = f(x[p], v); }
+    else if (ia === 0) { const v = x[oa]; for (let j = 0, q = ob; j < inner; j++, q += ib) out[o++] = f(v, y[q]); }
+    else for (let j = 0, p = oa, q = ob; j < inner; j++, p += ia, q += ib) out[o++] = f(x[p], y[q]);
+    for (let d = rank - 2; d >= 0; d--) {
+      idx[d]++;
+      oa += sa[d]; ob += sb[d];
+      if (idx[d] < dims[d]) break;
+      oa -= sa[d] * dims[d]; ob -= sb[d] * dims[d];
+      idx[d] = 0;
+    }
+  }
+  return { shape, data: out };
+}
+
+/**
+ * Same-shape arithmetic with the operator written in the loop: the generic loops call `f` through a
+ * call site shared by every op, which V8 cannot inline, and SiLU's Mul runs on every activation.
+ */
+function sameShapeArith(op: string, a: FloatTensor, b: FloatTensor): FloatTensor | undefined {
+  const x = a.data, y = b.data, n = x.length;
+  if (n !== y.length || a.shape.length !== b.shape.length || !a.shape.every((d, i) => d === b.shape[i])) return undefined;
+  const out = new Float32Array(n);
+  switch (op) {
+    case 'Add': for (let i = 0; i < n; i++) out[i] = x[i] + y[i]; break;
+    case 'Sub': for (let i = 0; i < n; i++) out[i] = x[i] - y[i]; break;
+    case 'Mul': for (let i = 0; i < n; i++) out[i] = x[i] * y[i]; break;
+    case 'Div': for (let i = 0; i < n; i++) out[i] = x[i] / y[i]; break;
+    default: return undefined;
+  }
+  return { shape: a.shape, data: out };
 }
 
 function binaryKernel(f: F2, intF?: F2): Kernel {
   return (inp, ctx) => {
+    if (!intF || !isIntType(ctx.dtype(ctx.node.outputs[0]))) {
+      const fast = sameShapeArith(ctx.node.opType, need(inp, 0, ctx), need(inp, 1, ctx));
+      if (fast) return [fast];
+    }
     const isInt = intF && isIntType(ctx.dtype(ctx.node.outputs[0]));
     return [binaryOp(need(inp, 0, ctx), need(inp, 1, ctx), isInt ? intF : f, `${ctx.node.opType} (node ${ctx.node.name})`)];
   };
