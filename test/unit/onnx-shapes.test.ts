@@ -311,3 +311,27 @@ describe('agreement with a real exporter', () => {
     for (const d of declared) expect(inferred.get(d.name)?.shape, d.name).toEqual(d.shape);
   });
 });
+
+describe('onnxruntime contrib ops (com.microsoft) of QOperator models', () => {
+  const u8 = (dims: Dim[]) => ['uint8', dims] as const;
+  const q = { s: tensor('float32', [], [0.1]), z: tensor('uint8', [], [128]) };
+  const ms = { domain: 'com.microsoft' };
+  const run = (c: Omit<Case, 'opset'>, ...names: string[]) =>
+    buildModel({ opset: 13, extraOpsets: [{ domain: 'com.microsoft', version: 1 }], inputs: c.inputs, outputs: [names[0]], initializers: c.initializers, nodes: c.nodes })
+      .graph.valueInfo.get(names[0]);
+  it('QLinearAdd broadcasts, QLinearConcat concatenates the X inputs, QLinearGlobalAveragePool keeps N and C', () => {
+    expect(run({ inputs: { a: u8([1, 8, 4, 4]), b: u8([1, 8, 1, 1]) }, initializers: q, nodes: [{ op: 'QLinearAdd', ...ms, inputs: ['a', 's', 'z', 'b', 's', 'z', 's', 'z'], outputs: ['y'] }] }, 'y'))
+      .toEqual({ name: 'y', dtype: 'uint8', shape: [1, 8, 4, 4] });
+    expect(run({ inputs: { a: u8([1, 8, 4, 4]), b: u8([1, 3, 4, 4]) }, initializers: q, nodes: [{ op: 'QLinearConcat', ...ms, inputs: ['s', 'z', 'a', 's', 'z', 'b', 's', 'z'], outputs: ['y'], attrs: { axis: 1 } }] }, 'y')?.shape)
+      .toEqual([1, 11, 4, 4]);
+    expect(run({ inputs: { a: u8([2, 8, 5, 5]) }, initializers: q, nodes: [{ op: 'QLinearGlobalAveragePool', ...ms, inputs: ['a', 's', 'z', 's', 'z'], outputs: ['y'] }] }, 'y')?.shape)
+      .toEqual([2, 8, 1, 1]);
+  });
+  it('QGemm takes B from input 3 and its output type from y_zero_point', () => {
+    const c = { inputs: { a: u8([4, 16]) }, initializers: { ...q, w: tensor('uint8', [10, 16], new Array(160).fill(1)) } };
+    expect(run({ ...c, nodes: [{ op: 'QGemm', ...ms, inputs: ['a', 's', 'z', 'w', 's', 'z', '', 's', 'z'], outputs: ['y'], attrs: { transB: 1 } }] }, 'y'))
+      .toEqual({ name: 'y', dtype: 'uint8', shape: [4, 10] });
+    expect(run({ ...c, nodes: [{ op: 'QGemm', ...ms, inputs: ['a', 's', 'z', 'w', 's', 'z'], outputs: ['y'], attrs: { transB: 1 } }] }, 'y')?.dtype)
+      .toBe('float32');
+  });
+});

@@ -40,7 +40,7 @@ export function nodeMacs(model: Model, node: Node): number {
   const vi = model.graph.valueInfo;
   const shapeOf = (name: string | undefined) => (name ? vi.get(name)?.shape : undefined);
   switch (node.opType) {
-    case 'Conv': case 'ConvInteger': case 'QLinearConv': {
+    case 'Conv': case 'ConvInteger': case 'QLinearConv': case 'FusedConv': {
       const wIdx = node.opType === 'QLinearConv' ? 3 : 1;
       const w = shapeOf(node.inputs[wIdx]);
       const y = shapeOf(node.outputs[0]);
@@ -55,7 +55,7 @@ export function nodeMacs(model: Model, node: Node): number {
       // W is [Ci, Co/group, k...]: every input element meets Co/group·K weights.
       return prodDims(x) * prodDims(w.slice(1));
     }
-    case 'Gemm': {
+    case 'Gemm': case 'QGemm': {
       const a = shapeOf(node.inputs[0]);
       const y = shapeOf(node.outputs[0]);
       if (!a || !y || a.length !== 2) return 0;

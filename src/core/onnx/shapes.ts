@@ -321,6 +321,33 @@ function infer(node: Node, env: Env, opset: number): Out[] {
     }
     case 'DynamicQuantizeLinear':
       return [{ dtype: 'uint8', shape: x }, { dtype: 'float32', shape: [] }, { dtype: 'uint8', shape: [] }];
+    case 'QLinearAdd': case 'QLinearMul': {
+      const dt = env.dtype(node.inputs[0]);
+      return dt ? [{ dtype: dt, shape: broadcastShapes([x, env.shape(node.inputs[3] ?? '')]) }] : [];
+    }
+    case 'QLinearLeakyRelu': case 'QLinearSigmoid': case 'QLinearSoftmax':
+      return [same()];
+    case 'QLinearGlobalAveragePool': {
+      if (!xt) return [];
+      if (!x) return [{ dtype: xt }];
+      const last = attrIntOr(node, 'channels_last', 0) === 1;
+      return [{ dtype: xt, shape: x.map((d, i) => (i === 0 || (last ? i === x.length - 1 : i === 1) ? d : 1)) }];
+    }
+    case 'QLinearConcat': {
+      // Inputs: Y_scale, Y_zero_point, then (X, scale, zero point) per part.
+      const parts = node.inputs.slice(2).filter((_, k) => k % 3 === 0);
+      return infer({ ...node, opType: 'Concat', inputs: parts }, env, opset);
+    }
+    case 'QLinearAveragePool':
+      return infer({ ...node, opType: 'AveragePool', domain: '' }, env, opset).slice(0, 1);
+    case 'QGemm': {
+      // Inputs: A, a_scale, a_zp, B, b_scale, b_zp, C, y_scale, y_zp; float output without y_scale.
+      const dt = env.dtype(node.inputs[8] ?? '') ?? (node.inputs[7] ? 'uint8' : 'float32');
+      const inner = infer({ ...node, opType: 'Gemm', domain: '', inputs: [node.inputs[0], node.inputs[3]] }, env, opset)[0];
+      return [inner ? { dtype: dt, shape: inner.shape } : undefined];
+    }
+    case 'FusedConv':
+      return infer({ ...node, opType: 'Conv', domain: '' }, env, opset);
     case 'Conv': case 'ConvInteger': case 'QLinearConv': {
       const [xi, wi] = op === 'QLinearConv' ? [0, 3] : [0, 1];
       const xs = env.shape(node.inputs[xi]);
