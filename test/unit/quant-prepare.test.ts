@@ -80,6 +80,21 @@ describe('graph preparation', () => {
       expect(r0 / r1).toBeCloseTo(1, 4);
     }
   });
+  it('CLE through ReLU and MaxPool', () => {
+    const m = buildModel({
+      inputs: { x: ['float32', ['N', 3, 6, 6]] }, outputs: ['y'],
+      initializers: { w0: tensor('float32', [4, 3, 3, 3], rand(108, 31, 4)), w1: tensor('float32', [2, 4, 1, 1], rand(8, 32, 0.05)) },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0'], outputs: ['a'] },
+        { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+        { op: 'MaxPool', inputs: ['r'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'Conv', inputs: ['p', 'w1'], outputs: ['y'] },
+      ],
+    });
+    const e = crossLayerEqualize(m);
+    expect(e).not.toBe(m);
+    close(out(e), out(m));
+  });
   it('CLE into a depthwise conv', () => {
     const m = buildModel({
       inputs: { x: ['float32', ['N', 3, 6, 6]] }, outputs: ['y'],

@@ -58,6 +58,10 @@ describe('quantizeModel', () => {
     for (let i = 0; i < f.length; i++) { err += (f[i] - q[i]) ** 2; sig += f[i] ** 2; }
     expect(10 * Math.log10(sig / err)).toBeGreaterThan(20);
   });
+  it('keeps the first/last conv and add layers in float when the config asks', async () => {
+    const r = await quantizeModel(net(), [feeds(1)], parseQuantConfig({ keep_first_last_layer_accuracy: true, keep_add_layer_accuracy: true }), { skipEvaluation: true });
+    expect([...r.tensors.keys()].sort()).toEqual(['dead', 'x']);
+  });
   it('re-solves from kept statistics without a float pass: pins, methods, rules', async () => {
     const r = await quantizeModel(net(), [feeds(4), feeds(5)], parseQuantConfig({ include_cle: false, include_bias_corr: false }), { skipEvaluation: true });
     const t0 = r.tensors.get('r')!;

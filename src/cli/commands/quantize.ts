@@ -107,11 +107,12 @@ export const quantize: Command = {
     const samples = limitSamples(samplesFromFiles(calibFiles(a.calib), spec, pre), a.calibCount);
     if (samples.count === 0) throw new InputError(`${a.calib} holds no samples`);
     const stderr = (s: string) => { if (!a.json) process.stderr.write(s); };
+    const progress = (s: string) => { if (!a.json && process.stderr.isTTY) process.stderr.write(s); };
     for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
     const r = await quantizeModel(model, () => batches(samples, spec), config, {
-      onProgress: (p) => stderr(`\r${p.phase} ${p.batch}`),
+      onProgress: (p) => progress(`\r${p.phase} ${p.batch}/${samples.count}`),
     });
-    stderr('\n');
+    progress('\n');
     mkdirSync(a.out, { recursive: true });
     const stem = basename(a.model, extname(a.model));
     const { model: qdq, skipped } = exportQdq(r.model, r.tensors);

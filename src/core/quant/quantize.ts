@@ -147,7 +147,14 @@ function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
     const p = resolveParams(cfg, 'input');
     if (p) params.set(t, { dataType: 'input', layer: '', p });
   }
+  // keep_first_last_layer_accuracy / keep_add_layer_accuracy leave those layers in float.
+  const convs = q.layers.filter((l) => l.kind === 'conv');
+  const keepFloat = new Set<QLayer>([
+    ...(cfg.keep_first_last_layer_accuracy && convs.length ? [convs[0], convs[convs.length - 1]] : []),
+    ...(cfg.keep_add_layer_accuracy ? q.layers.filter((l) => l.kind === 'add') : []),
+  ]);
   for (const l of q.layers) {
+    if (keepFloat.has(l)) continue;
     const ref = { name: l.node.name, opType: l.node.opType };
     const a = resolveParams(cfg, 'activation', ref);
     if (a && runner.isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });

@@ -28,9 +28,10 @@ function findPairs(model: Model): Pair[] {
   for (const n of g.nodes) {
     if (!isConvLike(n) || !g.initializers.has(n.inputs[1]) || uses.get(n.inputs[1]) !== 1) continue;
     if (n.inputs[2] && !g.initializers.has(n.inputs[2])) continue;
+    // Walk through ops that commute with a positive per-channel scale: relu, leaky relu, max pool.
     let next = soleConsumer(g, n.outputs[0], cons);
-    if (next && HOMOGENEOUS.has(next.opType)) {
-      if (next.opType === 'PRelu') continue; // per-channel slopes would have to move too
+    while (next && (HOMOGENEOUS.has(next.opType) || next.opType === 'MaxPool')) {
+      if (next.opType === 'PRelu') break; // per-channel slopes would have to move too
       next = soleConsumer(g, next.outputs[0], cons);
     }
     if (!next || !isConvLike(next) || next.opType !== n.opType || !g.initializers.has(next.inputs[1]) || uses.get(next.inputs[1]) !== 1) continue;
