@@ -32,7 +32,7 @@ export async function runOrt(bytes: Uint8Array, feeds: Record<string, FloatTenso
   try {
     const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor('float32', t.data, [...t.shape])]));
     const res = await session.run(ortFeeds, outputs ? [...outputs] : session.outputNames);
-    return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { shape: t.dims.map(Number), data: Float32Array.from(t.data as ArrayLike<number>) }]));
+    return Object.fromEntries(Object.entries(res).map(([k, t]) => [k, { shape: t.dims.map(Number), data: Float32Array.from(t.data as ArrayLike<number | bigint>, Number) }]));
   } finally {
     await session.release();
   }

@@ -6,16 +6,21 @@ import { size } from '../tensor';
 
 type Coord = (xo: number, scale: number, inLen: number, outLen: number) => number;
 
+// Every step is rounded to float32 as onnxruntime computes it: nearest-neighbour picks flip on exact
+// ties (3.5 / 1.4f is 2.5 in float32 but 2.50000004 in doubles).
+const r32 = Math.fround;
+
 function coordinateMode(ctx: KernelCtx, mode: string): Coord {
   switch (mode) {
-    case 'half_pixel': return (x, s) => (x + 0.5) / s - 0.5;
-    case 'pytorch_half_pixel': return (x, s, _n, out) => (out > 1 ? (x + 0.5) / s - 0.5 : 0);
-    case 'align_corners': return (x, _s, n, out) => (out === 1 ? 0 : (x * (n - 1)) / (out - 1));
-    case 'asymmetric': return (x, s) => x / s;
-    case 'tf_half_pixel_for_nn': return (x, s) => (x + 0.5) / s;
+    case 'half_pixel': return (x, s) => r32(r32((x + 0.5) / s) - 0.5);
+    case 'pytorch_half_pixel': return (x, s, _n, out) => (out > 1 ? r32(r32((x + 0.5) / s) - 0.5) : 0);
+    case 'align_corners': return (x, _s, n, out) => (out === 1 ? 0 : r32(r32(x * (n - 1)) / (out - 1)));
+    case 'asymmetric': return (x, s) => r32(x / s);
+    case 'tf_half_pixel_for_nn': return (x, s) => r32((x + 0.5) / s);
     case 'half_pixel_symmetric': return (x, s, n, out) => {
-      const adj = out / (s * n);
-      return (n / 2) * (1 - adj) + (x + 0.5) / s - 0.5;
+      const adj = r32(out / r32(s * n));
+      const offset = r32(r32(n / 2) * r32(1 - adj));
+      return r32(offset + r32(r32((x + 0.5) / s) - 0.5));
     };
     default: throw bad(ctx, `coordinate_transformation_mode ${mode} is not supported`);
   }
@@ -111,11 +116,12 @@ function resize(ctx: KernelCtx, x: FloatTensor, scales: readonly number[] | unde
   if (sizes) {
     if (sizes.length !== r) throw bad(ctx, `sizes [${sizes}] do not match rank ${r}`);
     outShape = [...sizes];
-    sc = sizes.map((s, i) => s / x.shape[i]);
+    sc = sizes.map((s, i) => r32(s / x.shape[i]));
   } else if (scales) {
     if (scales.length !== r) throw bad(ctx, `scales [${scales}] do not match rank ${r}`);
-    sc = [...scales];
-    outShape = x.shape.map((d, i) => Math.floor(d * scales[i]));
+    sc = scales.map(r32);
+    // The product is a float32 one in onnxruntime: 5 × 1.4f is exactly 7 there, 6.9999999 in doubles.
+    outShape = x.shape.map((d, i) => Math.floor(Math.fround(d * scales[i])));
   } else throw bad(ctx, 'needs scales or sizes');
   let t = x;
   for (let a = 0; a < r; a++) {
