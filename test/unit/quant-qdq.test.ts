@@ -63,6 +63,24 @@ describe('QDQ export', () => {
     expect(exact / want.length).toBeGreaterThan(0.95);
     await session.release();
   });
+  it('per-channel float-scale weights (non-DPU target) export as per-axis DequantizeLinear that onnxruntime runs', async () => {
+    const cfg = parseQuantConfig({ target_device: 'CPU', tensor_quantize_config: { weights: { per_channel: true, scale_type: 'float', method: 'maxmin' }, activation: { scale_type: 'float', method: 'percentile', percentage: 99.9 } } });
+    const r = await quantizeModel(smallNet(), [batch(30)], cfg, { skipEvaluation: true });
+    const w0 = r.tensors.get('w0')!;
+    expect(w0.channel?.axis).toBe(0);
+    expect(w0.channel?.scales).toHaveLength(4);
+    const w1 = r.tensors.get('w1')!;
+    expect(w1.channel?.scales).toHaveLength(6);
+    const { model: qdq } = exportQdq(r.model, r.tensors);
+    const session = await ort.InferenceSession.create(writeOnnx(qdq));
+    const feeds = batch(31);
+    const got = (await session.run({ x: new ort.Tensor('float32', feeds.x.data, feeds.x.shape) })).y.data as Float32Array;
+    const want = runFakeQuant(r.model, r.tensors, feeds, { roundMode: 'half_even' }).y.data;
+    const step = r.tensors.get('y')!.scale;
+    expect(step).not.toBe(2 ** -r.tensors.get('y')!.fixPoint);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThanOrEqual(step + 1e-6);
+    await session.release();
+  });
   it('quant_info.json maps each tensor to [bit_width, fix_point], and import reads the export back', async () => {
     const r = await quantizeModel(smallNet(), [batch(20)], parseQuantConfig({}), { skipEvaluation: true });
     const info = quantInfoJson(r.tensors);

@@ -6,7 +6,7 @@ import type { ConstTensor, Model, Node } from '../ir';
 import { InputError } from '../errors';
 import { constantTensor } from '../onnx/shapes';
 import { toFloat64 } from '../onnx/values';
-import { fixPointOfScale, quantize } from './fixpoint';
+import { fixPointOfScale, quantize, ROUNDERS } from './fixpoint';
 import { constValues, withGraph } from './prepare/edit';
 import type { TensorQuant } from './quantize';
 
@@ -18,8 +18,9 @@ export function quantInfoJson(tensors: ReadonlyMap<string, TensorQuant>): Record
 }
 
 /**
- * The QDQ model of a quantization. Only power-of-two, ≤ 8-bit tensors are exported as QDQ (ONNX
- * QuantizeLinear has no 16-bit type before opset 21); the others stay float and are listed in `skipped`.
+ * The QDQ model of a quantization: every ≤ 8-bit tensor (power-of-two, float-scale or per-channel)
+ * becomes QDQ (ONNX QuantizeLinear has no 16-bit type before opset 21); wider ones stay float and are
+ * listed in `skipped`.
  * QuantizeLinear rounds half to even: a QDQ runtime differs from DPU_ROUND on exact ties.
  */
 export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant>): { model: Model; skipped: string[] } {
@@ -36,7 +37,7 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
   const scaleOf = (t: TensorQuant, int: 'int8' | 'int32') => {
     const s = fresh(`${t.name}_scale`);
     const z = fresh(`${t.name}_zero_point`);
-    inits.set(s, { name: s, dtype: 'float32', shape: [], values: new Float32Array([2 ** -t.fixPoint]) });
+    inits.set(s, { name: s, dtype: 'float32', shape: [], values: new Float32Array([t.scale]) });
     inits.set(z, { name: z, dtype: int, shape: [], values: int === 'int8' ? new Int8Array(1) : new Int32Array(1) });
     return [s, z];
   };
@@ -45,13 +46,37 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
   const post = new Map<string, Node[]>();
   const inputRewire = new Map<string, string>();
   for (const t of tensors.values()) {
-    if (t.scale !== 2 ** -t.fixPoint || t.bitWidth > 8) { skipped.push(t.name); continue; }
+    if (t.channel && t.bitWidth <= 8) {
+      // Per-channel weights (non-DPU targets): 1-D scales along the channel axis.
+      const w = inits.get(t.name);
+      if (!w) continue;
+      const v = constValues(w);
+      const { axis, scales } = t.channel;
+      const inner = w.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+      const q = new Int8Array(v.length);
+      for (let i = 0; i < v.length; i++) {
+        const c = Math.floor(i / inner) % scales.length;
+        q[i] = Math.max(-128, Math.min(127, ROUNDERS[t.roundMode](v[i] / scales[c])));
+      }
+      const qn = fresh(`${t.name}_quantized`);
+      const s = fresh(`${t.name}_scale`);
+      const z = fresh(`${t.name}_zero_point`);
+      inits.set(qn, { name: qn, dtype: 'int8', shape: [...w.shape], values: q });
+      inits.set(s, { name: s, dtype: 'float32', shape: [scales.length], values: Float32Array.from(scales) });
+      inits.set(z, { name: z, dtype: 'int8', shape: [scales.length], values: new Int8Array(scales.length) });
+      inits.delete(t.name);
+      pre.push({ name: fresh(`${t.name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qn, s, z], outputs: [t.name], attrs: { axis: { kind: 'int', value: axis } } });
+      continue;
+    }
+    if (t.bitWidth > 8) { skipped.push(t.name); continue; }
     if (t.dataType === 'weights' || t.dataType === 'bias') {
       const w = inits.get(t.name);
       if (!w) continue;
-      const q = quantize(constValues(w), w.shape, t.fixPoint, t.bitWidth, t.roundMode);
+      const q = t.scale === 2 ** -t.fixPoint
+        ? Int8Array.from(quantize(constValues(w), w.shape, t.fixPoint, t.bitWidth, t.roundMode).q)
+        : Int8Array.from(constValues(w), (v) => Math.max(-128, Math.min(127, ROUNDERS[t.roundMode](v / t.scale))));
       const qn = fresh(`${t.name}_quantized`);
-      inits.set(qn, { name: qn, dtype: 'int8', shape: [...w.shape], values: Int8Array.from(q.q) });
+      inits.set(qn, { name: qn, dtype: 'int8', shape: [...w.shape], values: q });
       inits.delete(t.name);
       const [s, z] = scaleOf(t, 'int8');
       pre.push({ name: fresh(`${t.name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qn, s, z], outputs: [t.name], attrs: {} });

@@ -16,7 +16,7 @@ import {
 } from './calibrate/stats';
 import { resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
 import {
-  clippedFraction, fakeQuant, fakeQuantScale, quantError, zeroTensorFixPoint, type RoundMode,
+  clippedFraction, fakeQuant, fakeQuantScale, intRange, quantError, ROUNDERS, zeroTensorFixPoint, type RoundMode,
 } from './fixpoint';
 import { prepareModel, type PrepareLog } from './prepare';
 import { constValues, floatConst, withGraph } from './prepare/edit';
@@ -45,6 +45,38 @@ export interface TensorQuant {
   /** Mean squared error at nearby fix points (activations: estimated from the histogram). */
   readonly alternatives: readonly { fp: number; mse: number }[];
   readonly histogram?: { lo: number; hi: number; counts: number[] };
+  /** Per-channel weights (non-DPU targets only): one scale per slice along `axis`. */
+  readonly channel?: ChannelQuant;
+}
+
+export interface ChannelQuant {
+  readonly axis: number;
+  readonly scales: readonly number[];
+}
+
+/** Output-channel axis of a layer's weight: OC first for Conv and Gemm(transB), last for MatMul. */
+function weightChannelAxis(opType: string, transB: boolean): number {
+  if (opType === 'Conv') return 0;
+  if (opType === 'ConvTranspose') return 1;
+  return opType === 'Gemm' && transB ? 0 : 1;
+}
+
+/** Visit each slice along `axis` of a C-ordered tensor: f(channel, flat index). */
+function forEachChannel(shape: readonly number[], axis: number, f: (c: number, i: number) => void): void {
+  const c = shape[axis];
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const n = shape.reduce((a, b) => a * b, 1);
+  for (let i = 0; i < n; i++) f(Math.floor(i / inner) % c, i);
+}
+
+function channelChoice(values: Float32Array, shape: readonly number[], axis: number, p: TensorQuantParams, method: CalibMethod): ChannelQuant {
+  const parts: number[][] = Array.from({ length: shape[axis] }, () => []);
+  forEachChannel(shape, axis, (c, i) => parts[c].push(values[i]));
+  const scales = parts.map((part) => {
+    const ch = constChoice(Float32Array.from(part), p, method);
+    return p.scale_type === 'poweroftwo' ? 2 ** -ch.fp : ch.scale;
+  });
+  return { axis, scales };
 }
 
 export interface LayerMetric {
@@ -209,10 +241,17 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
       ({ fp, scale, allZero } = constChoice(values, p, method));
     }
     chosen.set(name, fp);
+    let channel: ChannelQuant | undefined;
+    if (values && dataType === 'weights' && p.per_channel && config.target_device !== 'DPU') {
+      const l = qgraph.layers.find((x) => x.weight === name)!;
+      const transB = l.node.attrs.transB?.kind === 'int' && l.node.attrs.transB.value === 1;
+      const shape = model.graph.initializers.get(name)!.shape;
+      channel = channelChoice(values, shape, weightChannelAxis(l.node.opType, transB), p, method);
+    }
     info.set(name, {
       name, dataType, layer, calibratedFixPoint: fp, bitWidth: p.bit_width, method, roundMode: p.round_mode,
       scale: p.scale_type === 'poweroftwo' ? 2 ** -fp : scale, allZero, values,
-      histogram: s ? histogramForDisplay(s) : undefined,
+      histogram: s ? histogramForDisplay(s) : undefined, channel,
     });
   }
   for (const [name, fp] of Object.entries(overrides.fixPoints ?? {})) {
@@ -245,7 +284,18 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
   return { tensors, adjustments };
 }
 
-function fq(x: Float32Array, t: TensorQuant, mode: RoundMode = t.roundMode): Float32Array {
+function fq(x: Float32Array, t: TensorQuant, mode: RoundMode = t.roundMode, shape?: readonly number[]): Float32Array {
+  if (t.channel && shape) {
+    const out = new Float32Array(x.length);
+    const { lo, hi } = intRange(t.bitWidth);
+    const r = ROUNDERS[mode];
+    const sc = t.channel.scales;
+    forEachChannel(shape, t.channel.axis, (c, i) => {
+      const v = r(x[i] / sc[c]);
+      out[i] = (v < lo ? lo : v > hi ? hi : v) * sc[c];
+    });
+    return out;
+  }
   return t.scale === 2 ** -t.fixPoint ? fakeQuant(x, t.fixPoint, t.bitWidth, mode) : fakeQuantScale(x, t.scale, t.bitWidth, mode);
 }
 
@@ -255,7 +305,7 @@ export function quantizedWeights(model: Model, tensors: ReadonlyMap<string, Tens
   for (const t of tensors.values()) {
     if (t.dataType !== 'weights' && t.dataType !== 'bias') continue;
     const init = model.graph.initializers.get(t.name)!;
-    out.set(t.name, { shape: init.shape, data: fq(constValues(init), t, roundMode) });
+    out.set(t.name, { shape: init.shape, data: fq(constValues(init), t, roundMode, init.shape) });
   }
   return out;
 }
