@@ -167,12 +167,12 @@ export function planFloat(model: Model): FloatRunner {
     dynamic.forEach((n, i) => {
       const outs = exec(n, get);
       n.outputs.forEach((o, k) => { if (o) emit(o, outs[k]); });
-      if (env.size >= peak.tensors) {
-        let bytes = 0;
-        for (const t of env.values()) bytes += t.data.byteLength;
-        peak.tensors = env.size;
-        peak.bytes = Math.max(peak.bytes, bytes);
-      }
+      // Reshape-like ops share their input's array: count each array once.
+      let bytes = 0;
+      const arrays = new Set<Float32Array>();
+      for (const t of env.values()) if (!arrays.has(t.data)) { arrays.add(t.data); bytes += t.data.byteLength; }
+      peak.tensors = Math.max(peak.tensors, env.size);
+      peak.bytes = Math.max(peak.bytes, bytes);
       for (const o of n.outputs) if (o && !lastUse.has(o) && !keep.has(o)) env.delete(o);
       for (const t of n.inputs) if (t && lastUse.get(t) === i && !keep.has(t)) env.delete(t);
     });
