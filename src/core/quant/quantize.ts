@@ -219,6 +219,18 @@ function constChoice(x: Float32Array, p: TensorQuantParams, method: CalibMethod)
   return { fp: fixPointOfThreshold(t, p.bit_width)!, scale: scaleOfThreshold(t, p.bit_width), allZero: false };
 }
 
+interface ConstCache {
+  values: Map<string, Float32Array>;
+  choices: Map<string, { fp: number; scale: number; allZero: boolean }>;
+  errors: Map<string, number>;
+}
+const constCaches = new WeakMap<Model, ConstCache>();
+function constCacheOf(session: QuantSession): ConstCache {
+  let c = constCaches.get(session.model);
+  if (!c) { c = { values: new Map(), choices: new Map(), errors: new Map() }; constCaches.set(session.model, c); }
+  return c;
+}
+
 /** Re-solve every fix point from the kept statistics: calibration choice → overrides → §3 rules. */
 export function requantize(session: QuantSession, overrides: QuantOverrides = {}): { tensors: Map<string, TensorQuant>; adjustments: Adjustment[] } {
   const { model, qgraph, params, stats, config } = session;
@@ -237,8 +249,15 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
     } else {
       const init = model.graph.initializers.get(name);
       if (!init) continue;
-      values = constValues(init);
-      ({ fp, scale, allZero } = constChoice(values, p, method));
+      // Weights never change within a session: their values and choices are computed once, so a UI
+      // re-solve after a pin or method change costs only the rules.
+      const cache = constCacheOf(session);
+      values = cache.values.get(name) ?? constValues(init);
+      cache.values.set(name, values);
+      const key = `${name}\u0000${method}\u0000${p.bit_width}\u0000${p.round_mode}\u0000${p.percentage}`;
+      const c = cache.choices.get(key) ?? constChoice(values, p, method);
+      cache.choices.set(key, c);
+      ({ fp, scale, allZero } = c);
     }
     chosen.set(name, fp);
     let channel: ChannelQuant | undefined;
@@ -270,8 +289,15 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
     const fp = fps.get(name)!;
     const s = stats.get(name);
     const { values, ...rest } = i;
+    const errs = constCacheOf(session).errors;
+    const constMse = (f: number) => {
+      const key = `${name}\u0000${f}\u0000${i.bitWidth}\u0000${i.roundMode}`;
+      let e = errs.get(key);
+      if (e === undefined) { e = quantError(values!, f, i.bitWidth, i.roundMode) / values!.length; errs.set(key, e); }
+      return e;
+    };
     const alts = s ? alternatives(s, fp, i.bitWidth, i.roundMode)
-      : Array.from({ length: 7 }, (_, k) => fp - 3 + k).map((f) => ({ fp: f, mse: quantError(values!, f, i.bitWidth, i.roundMode) / values!.length }));
+      : Array.from({ length: 7 }, (_, k) => fp - 3 + k).map((f) => ({ fp: f, mse: constMse(f) }));
     tensors.set(name, {
       ...rest,
       fixPoint: fp,
