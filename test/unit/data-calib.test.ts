@@ -7,7 +7,7 @@ import { decodeImage } from '../../src/core/data/image';
 import {
   imageToSample, inputSpecFromShape, letterbox, parsePreprocess, resizeBilinear,
 } from '../../src/core/data/preprocess';
-import { batches, samplesFromArray, samplesFromImages } from '../../src/core/data/calib';
+import { batches, limitSamples, samplesFromArray, samplesFromFiles, samplesFromImages } from '../../src/core/data/calib';
 
 /** A .npy file written byte by byte, as numpy 1.x writes version 1.0. */
 function handNpy(descr: string, shape: string, body: Uint8Array): Uint8Array {
@@ -135,5 +135,22 @@ describe('preprocessing', () => {
     const s = samplesFromImages([{ name: 'a.png', bytes: png }], inputSpecFromShape('x', ['N', 1, 2, 2]), { scale: 1 / 255 });
     expect(s.sample(0)[3]).toBeCloseTo(1);
     expect(() => decodeImage(new Uint8Array([1, 2, 3]), 'x.bmp')).toThrow('x.bmp: not a PNG or JPEG image');
+  });
+});
+
+describe('calibration files', () => {
+  const spec = inputSpecFromShape('image', ['N', 1, 2, 2]);
+  const arr = { dtype: 'uint8' as const, shape: [3, 2, 2], data: Uint8Array.from({ length: 12 }, (_, i) => i) };
+  it('reads one .npy, an .npz by input name, or images; limits the count', () => {
+    expect(samplesFromFiles([{ name: 'a.npy', bytes: writeNpy(arr) }], spec).count).toBe(3);
+    const z = writeNpz({ labels: { dtype: 'uint8', shape: [3], data: new Uint8Array(3) }, image: arr });
+    expect(Array.from(samplesFromFiles([{ name: 'd.npz', bytes: z }], spec).sample(2))).toEqual([8, 9, 10, 11]);
+    const png = encodePng({ width: 2, height: 2, data: new Uint8Array([1, 2, 3, 4]), channels: 1, depth: 8 });
+    const imgs = samplesFromFiles([{ name: 'x.png', bytes: png }, { name: 'y.png', bytes: png }], spec);
+    expect(imgs.count).toBe(2);
+    expect(Array.from(imgs.sample(1))).toEqual([1, 2, 3, 4]);
+    expect(limitSamples(imgs, 1).count).toBe(1);
+    expect(() => samplesFromFiles([{ name: 'a.npy', bytes: writeNpy(arr) }, { name: 'b.npy', bytes: writeNpy(arr) }], spec)).toThrow(/one .npy\/.npz file/);
+    expect(() => samplesFromFiles([{ name: 'notes.txt', bytes: new TextEncoder().encode('hi') }], spec)).toThrow(/no calibration data/);
   });
 });

@@ -58,6 +58,30 @@ describe('quantizeModel', () => {
     for (let i = 0; i < f.length; i++) { err += (f[i] - q[i]) ** 2; sig += f[i] ** 2; }
     expect(10 * Math.log10(sig / err)).toBeGreaterThan(20);
   });
+  it('bias correction cancels the mean output shift that weight quantization causes', async () => {
+    const conv = () => buildModel({
+      inputs: { x: ['float32', ['N', 2, 6, 6]] }, outputs: ['y'],
+      initializers: { w: tensor('float32', [3, 2, 3, 3], rand(54, 41, 0.37)), b: tensor('float32', [3], [0.3, -0.1, 0]) },
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'] }],
+    });
+    // Inputs with a non-zero mean so rounding errors of the weights shift the output mean.
+    const data = [1, 2, 3].map((k) => ({ x: { shape: [4, 2, 6, 6], data: rand(288, k, 1).map((v) => v + 1.5) } }));
+    const meanShift = async (biasCorr: boolean) => {
+      const r = await quantizeModel(conv(), data, parseQuantConfig({ include_cle: false, include_bias_corr: biasCorr, quantizable_data_type: ['weights'] }), { skipEvaluation: true });
+      const ref = conv();
+      const shift = new Float64Array(3);
+      for (const d of data) {
+        const f = runFloat(ref, d).y;
+        const q = runFakeQuant(r.model, r.tensors, d).y;
+        for (let i = 0; i < f.data.length; i++) shift[Math.floor(i / 36) % 3] += (q.data[i] - f.data[i]) / (36 * 4 * 3);
+      }
+      return Math.max(...shift.map(Math.abs));
+    };
+    const without = await meanShift(false);
+    const withCorr = await meanShift(true);
+    expect(without).toBeGreaterThan(1e-4);
+    expect(withCorr).toBeLessThan(without / 10);
+  });
   it('keeps the first/last conv and add layers in float when the config asks', async () => {
     const r = await quantizeModel(net(), [feeds(1)], parseQuantConfig({ keep_first_last_layer_accuracy: true, keep_add_layer_accuracy: true }), { skipEvaluation: true });
     expect([...r.tensors.keys()].sort()).toEqual(['dead', 'x']);
