@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { encode as encodePng } from 'fast-png';
+import { mkdirSync } from 'node:fs';
+import { parseNpy } from '../../src/core/data/npy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { importQdq } from '../../src/core/quant/qdq';
 
@@ -53,6 +56,18 @@ describe('fixpoint quantize', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).fix_points.image).toBe(0); // pixels halved: 0..127.5
     expect(JSON.parse(readFileSync(join(dir, 'p', 'report.json'), 'utf8')).tensors['/Relu_output_0'].method).toBe('maxmin');
+  });
+  it('calibrates from a folder of PNG images', async () => {
+    const imgs = join(dir, 'imgs');
+    mkdirSync(imgs);
+    const a = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy')));
+    for (let i = 0; i < 4; i++)
+      writeFileSync(join(imgs, `im${i}.png`), encodePng({ width: 28, height: 28, channels: 1, depth: 8, data: (a.data as Uint8Array).slice(i * 784, (i + 1) * 784) }));
+    writeFileSync(join(imgs, 'README.txt'), 'not an image');
+    const r = await cli('public/models/fmnist_seed000.onnx', '--calib', imgs, '--out', join(dir, 'i'), '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, 'i', 'report.json'), 'utf8')).calibration_samples).toBe(4);
+    expect(JSON.parse(r.stdout).fix_points.image).toBe(-1);
   });
   it('bad input exits 2 with a one-line error', async () => {
     const bad = join(dir, 'bad.json');
