@@ -75,3 +75,25 @@ describe('§3 rules', () => {
     expect(m.adjustments[0]).toMatchObject({ tensor: 'x', from: 15, to: 12, rule: 'max_fp' });
   });
 });
+
+describe('hard-sigmoid / hard-swish constraints (§2)', () => {
+  const m = buildModel({
+    opset: 14,
+    inputs: { x: ['float32', [1, 4]], z: ['float32', [1, 4]] }, outputs: ['hs', 'sw'],
+    nodes: [
+      { op: 'HardSigmoid', inputs: ['x'], outputs: ['hs'], name: 'hsig', attrs: { alpha: 1 / 6, beta: 0.5 } },
+      { op: 'HardSwish', inputs: ['z'], outputs: ['sw'], name: 'hswish' },
+    ],
+  });
+  const q = buildQGraph(m.graph, () => true);
+  it('hsigmoid: fp_in ≥ 0 and fp_out ≥ 7', () => {
+    const a = applyRules(q, new Map([['x', -2], ['hs', 5], ['z', 4], ['sw', 4]]));
+    expect(a.fps.get('x')).toBe(0);
+    expect(a.fps.get('hs')).toBe(7);
+    expect(a.adjustments.map((x) => x.rule)).toEqual(['hsigmoid', 'hsigmoid']);
+  });
+  it('hswish: fp_out ≤ fp_in + 7', () => {
+    const a = applyRules(q, new Map([['x', 2], ['hs', 7], ['z', 1], ['sw', 10]]));
+    expect(a.adjustments).toEqual([expect.objectContaining({ tensor: 'sw', from: 10, to: 8, rule: 'hswish' })]);
+  });
+});

@@ -3,7 +3,7 @@
 import { maxFixPoint } from './fixpoint';
 import type { QGraph } from './qgraph';
 
-export type RuleName = 'shift_cut' | 'shift_bias' | 'shift_read' | 'shift_write' | 'concat' | 'pool' | 'max_fp';
+export type RuleName = 'shift_cut' | 'shift_bias' | 'shift_read' | 'shift_write' | 'concat' | 'pool' | 'hsigmoid' | 'hswish' | 'max_fp';
 
 export interface Adjustment {
   readonly tensor: string;
@@ -104,6 +104,19 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           break;
         }
         default:
+          // The DPU's hard-sigmoid/hard-swish (§2): hsigmoid needs fp_in ≥ 0, fp_out ≥ 7 and
+          // shift 14 + fp_in − fp_out ∈ [0, 31]; hswish needs fp_out ≤ fp_in + 7.
+          if (l.node.opType === 'HardSigmoid') {
+            if (fin[0] < 0) set(l.inputs[0], 0, 'hsigmoid', `${l.node.name}: hard-sigmoid input fix point ${fin[0]} < 0 raised to 0 (inputs beyond ±3 saturate anyway)`);
+            const fi = fps.get(l.inputs[0])!;
+            const o0 = fps.get(l.output)!;
+            if (o0 < 7) set(l.output, 7, 'hsigmoid', `${l.node.name}: hard-sigmoid output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
+            const o1 = fps.get(l.output)!;
+            if (14 + fi - o1 < 0) set(l.output, 14 + fi, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} < 0, output fix point lowered`);
+            else if (14 + fi - o1 > 31) set(l.output, fi - 17, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} > 31, output fix point raised`);
+          } else if (l.node.opType === 'HardSwish') {
+            if (out > fin[0] + 7) set(l.output, fin[0] + 7, 'hswish', `${l.node.name}: hard-swish output fix point ${out} > fp_in ${fin[0]} + 7, lowered`);
+          }
           break;
       }
     }
