@@ -82,6 +82,12 @@ describe('quantizeModel', () => {
     expect(without).toBeGreaterThan(1e-4);
     expect(withCorr).toBeLessThan(without / 10);
   });
+  it('groups forward runs into statistics batches of statBatch samples, the same for every tensor', async () => {
+    const one = (seed: number) => ({ x: { shape: [1, 2, 6, 6], data: rand(72, seed, 2) } });
+    const r = await quantizeModel(net(), [1, 2, 3, 4, 5].map(one), parseQuantConfig({}), { statBatch: 2, skipEvaluation: true });
+    for (const name of ['x', 'r', 's']) expect(r.session.stats.get(name)!.batchFps.diffs).toHaveLength(3); // 2 + 2 + 1
+    expect(r.session.stats.get('x')!.count).toBe(5 * 72);
+  });
   it('keeps the first/last conv and add layers in float when the config asks', async () => {
     const r = await quantizeModel(net(), [feeds(1)], parseQuantConfig({ keep_first_last_layer_accuracy: true, keep_add_layer_accuracy: true }), { skipEvaluation: true });
     expect([...r.tensors.keys()].sort()).toEqual(['dead', 'x']);

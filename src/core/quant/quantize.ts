@@ -367,12 +367,15 @@ export function runFakeQuant(
   });
 }
 
+/** Floats of activations held at most before a statistics batch is closed (64 MB). */
+const PENDING_BUDGET = 1 << 24;
+
 async function calibrate(
   runner: FloatRunner, q: QGraph, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
   biasLayers: readonly QLayer[], weightOverride: Map<string, FloatTensor> | undefined,
 ): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array> }> {
   const stats = new Map<string, TensorStats>();
-  const pending = new Map<string, { parts: Float32Array[]; n: number; samples: number }>();
+  const pending = new Map<string, { parts: Float32Array[]; n: number }>();
   const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input');
   for (const [name] of observed) stats.set(name, newTensorStats());
   const statBatch = o.statBatch ?? 32;
@@ -402,6 +405,8 @@ async function calibrate(
     if (count) counts.set(name, (counts.get(name) ?? 0) + per);
   };
   let batch = 0;
+  let pendingSamples = 0;
+  let pendingFloats = 0;
   for await (const feeds of read()) {
     abortIfNeeded(o.signal);
     const samples = Object.values(feeds)[0]?.shape[0] ?? 1;
@@ -410,13 +415,21 @@ async function calibrate(
         if (convOut.has(name)) accumulate(sumsF, name, t, true);
         if (!stats.has(name)) return;
         let p = pending.get(name);
-        if (!p) { p = { parts: [], n: 0, samples: 0 }; pending.set(name, p); }
-        p.parts.push(t.data);
+        if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
+        // A copy: the run owns its tensors.
+        p.parts.push(t.data.slice());
         p.n += t.data.length;
-        p.samples += samples;
-        if (p.samples >= statBatch || p.n >= 1 << 22) flush(name);
+        pendingFloats += t.data.length;
       },
     });
+    // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when
+    // holding them would exceed the memory budget (large feature maps).
+    pendingSamples += samples;
+    if (pendingSamples >= statBatch || pendingFloats >= PENDING_BUDGET) {
+      for (const name of [...pending.keys()]) flush(name);
+      pendingSamples = 0;
+      pendingFloats = 0;
+    }
     if (weightOverride && convOut.size)
       runner.run(feeds, { weights: weightOverride, outputs: [...convOut.keys()], observe: (name, t) => { if (convOut.has(name)) accumulate(sumsQ, name, t, false); } });
     batch++;
