@@ -16,8 +16,9 @@ export function gemmAcc(
 ): void {
   const M4 = M - (M % 4), N4 = N - (N % 4);
   if (M4 && N4) {
-    // A as M/4 panels of K×4, so the micro-kernel reads both operands sequentially.
-    const Ap = new Float32Array(K * M4);
+    // A as M/4 panels of K×4, so the micro-kernel reads both operands sequentially. The panels are
+    // float64: loads then need no float32 → double conversion (exact either way).
+    const Ap = new Float64Array(K * M4);
     for (let i = 0; i < M4; i++) for (let k = 0; k < K; k++) Ap[(i >> 2) * 4 * K + k * 4 + (i & 3)] = A[aOff + i * K + k];
     tiles(M4, N4, N, K, Ap, B, bOff, C, cOff);
   }
@@ -39,8 +40,8 @@ export function gemmAcc(
   }
 }
 
-function tiles(M4: number, N4: number, N: number, K: number, Ap: Float32Array, B: Float32Array, bOff: number, C: Float32Array, cOff: number): void {
-  const Bp = new Float32Array(K * 4);
+function tiles(M4: number, N4: number, N: number, K: number, Ap: Float64Array, B: Float32Array, bOff: number, C: Float32Array, cOff: number): void {
+  const Bp = new Float64Array(K * 4);
   for (let j = 0; j < N4; j += 4) {
     for (let k = 0, pb = bOff + j; k < K; k++, pb += N) {
       Bp[4 * k] = B[pb]; Bp[4 * k + 1] = B[pb + 1]; Bp[4 * k + 2] = B[pb + 2]; Bp[4 * k + 3] = B[pb + 3];
