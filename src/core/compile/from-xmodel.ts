@@ -49,7 +49,7 @@ export function layersFromXModel(m: XModel): LayerGraph {
   for (const o of m.ops) {
     if (isConst(o.name)) continue;
     const ins = inputOps(o);
-    if (o.type === 'fix' || o.type === 'float2fix' || o.type === 'fix2float') {
+    if (o.type === 'fix' || o.type === 'float2fix' || o.type === 'fix2float' || o.type === 'upload' || o.type === 'download') {
       const fp = xInt(o.attrs, 'fix_point') ?? xInt(o.output.attrs, 'fix_point');
       if (fp !== undefined) {
         quantized = true;

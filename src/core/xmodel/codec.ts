@@ -29,7 +29,11 @@ function scalarIn(kind: string, v: unknown): unknown {
   switch (kind) {
     case 'int64': return big(v, false);
     case 'uint64': return big(v, true);
-    case 'bytes': return (v as Msg)?.value instanceof Uint8Array ? (v as Msg).value : new Uint8Array(0);
+    case 'bytes': {
+      // A plain view (Node's decoder hands out Buffers, whose toJSON and equality differ).
+      const b = (v as Msg)?.value;
+      return b instanceof Uint8Array ? new Uint8Array(b.buffer, b.byteOffset, b.byteLength) : new Uint8Array(0);
+    }
     default: return v;
   }
 }
