@@ -63,11 +63,27 @@ const relu: Kernel = (inp, ctx) => {
   return [{ shape: x.shape, data: out }];
 };
 
+// exp for the sigmoid: V8 calls out of optimised code for Math.exp, and YOLO-style SiLU runs a sigmoid
+// on every activation. 2^k from a table times a degree-10 Taylor polynomial on |t| ≤ ln2/2 is within
+// 1e-13 relative of Math.exp — far below float32 resolution.
+const POW2_MIN = -130;
+const POW2 = Float64Array.from({ length: 261 }, (_, i) => 2 ** (i + POW2_MIN));
+const LN2_HI = 0.693145751953125, LN2_LO = 1.4286068203094173e-6;
+
+export function expForSigmoid(x: number): number {
+  // Beyond ±88 the float32 sigmoid is 0 or 1 whatever exp returns.
+  const v = x < -88 ? -88 : x > 88 ? 88 : x;
+  const k = Math.round(v * Math.LOG2E);
+  const t = v - k * LN2_HI - k * LN2_LO;
+  const p = 1 + t * (1 + t * (1 / 2 + t * (1 / 6 + t * (1 / 24 + t * (1 / 120 + t * (1 / 720 + t * (1 / 5040 + t * (1 / 40320 + t * (1 / 362880 + t / 3628800)))))))));
+  return p * POW2[k - POW2_MIN];
+}
+
 const sigmoid: Kernel = (inp, ctx) => {
   const x = need(inp, 0, ctx);
   const a = x.data;
   const out = new Float32Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = 1 / (1 + Math.exp(-a[i]));
+  for (let i = 0; i < a.length; i++) out[i] = 1 / (1 + expForSigmoid(-a[i]));
   return [{ shape: x.shape, data: out }];
 };
 
