@@ -3,8 +3,8 @@
 // Placement: each layer goes to the accelerator when the target supports it (after fusing nonlinearities
 // and applying the what-if conversions), to the CPU otherwise, inputs to USER.
 // Partitioning: a subgraph must be convex (no path leaves it and comes back), or its runner would wait on
-// itself. Layers get a level = the largest number of device changes on any path from an input; layers of one
-// device, one level and connected form a subgraph, which is convex by construction. Adjacent subgraphs of
+// itself. Layers get a level = the largest number of device changes on any path from an input; DPU layers of
+// one level, and connected CPU layers of one level, form a subgraph, which is convex by construction. Adjacent subgraphs of
 // the same device are then merged whenever no other path joins them (a merge along such a path would put
 // a CPU region inside a DPU subgraph's cycle).
 import { layerCost, sumCosts, ZERO_COST, type LayerCost } from './cost';
@@ -158,6 +158,17 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
     for (const p of preds.get(id)!)
       if (device.get(p) === device.get(id) && level.get(p) === level.get(id) && device.get(id) !== 'USER')
         parent.set(find(id), find(p));
+  // DPU layers of one level form one subgraph even when not connected (fewest runner calls; convex because
+  // any path between them would cross another device and raise the level). CPU layers stay per component,
+  // as vai_c_xir gives each graph output its own fix2float subgraph.
+  const dpuOfLevel = new Map<number, number>();
+  for (const id of order) {
+    if (device.get(id) !== 'DPU') continue;
+    const lv = level.get(id)!;
+    const first = dpuOfLevel.get(lv);
+    if (first === undefined) dpuOfLevel.set(lv, id);
+    else parent.set(find(id), find(first));
+  }
 
   // 4. Merge adjacent same-device groups when no other path joins them.
   mergeGroups(ids, preds, succs, device, find, parent);

@@ -162,6 +162,8 @@ export function makeDpuczdx8g(config: DpuConfig, clockHz = DEFAULT_CLOCK_HZ): Ta
 
   function fuses(producer: Layer, a: Activation): boolean {
     if (!FUSABLE.has(a.type)) return false;
+    // A slope the DPU cannot compute must not drag its conv to the CPU: it stays a CPU layer of its own.
+    if (a.type === 'leaky_relu' && Math.abs((a.alpha ?? 0.01) - DPU_LEAKY_SLOPE) > 1e-6) return false;
     switch (producer.kind) {
       case 'conv': case 'deconv': case 'dense':
         return a.type !== 'leaky_relu' || config.convLeakyRelu;
