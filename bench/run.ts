@@ -73,7 +73,16 @@ async function drop(page: Page, name: string, bytes: Uint8Array): Promise<void> 
 
 async function paintedAfterDrop(page: Page, name: string, bytes: Uint8Array): Promise<{ total: number; stages: string }> {
   await drop(page, name, bytes);
-  await page.waitForFunction(() => performance.getEntriesByName('file-to-painted').length > 0, undefined, { timeout: 120_000, polling: 20 });
+  const deadline = Date.now() + Number(process.env.BENCH_TIMEOUT ?? 120_000);
+  while (!(await page.evaluate(`performance.getEntriesByName('file-to-painted').length > 0`))) {
+    if (Date.now() > deadline) {
+      const banner = await page.locator('[data-testid=error-banner]').allInnerTexts();
+      if (process.env.BENCH_DEBUG) await page.screenshot({ path: process.env.BENCH_DEBUG });
+      const marks = await page.evaluate(`JSON.stringify([performance.getEntries().filter((e) => e.entryType === 'mark').map((e) => e.name), document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), document.querySelectorAll('.react-flow__node').length, getComputedStyle(document.querySelector('.react-flow__node')).visibility, document.visibilityState])`);
+      throw new Error(`${name} was not drawn within 2 minutes (${banner.join(' ') || 'no error shown'}; marks ${marks})`);
+    }
+    await page.waitForTimeout(10);
+  }
   // A string, not a function: tsx would wrap inner arrow functions in a helper the page does not have.
   return page.evaluate(`(() => {
     const at = (n) => performance.getEntriesByName(n)[0]?.startTime;
@@ -93,11 +102,12 @@ async function browserSide(rows: Row[]): Promise<void> {
   const url = server.resolvedUrls!.local[0];
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--enable-precise-memory-info'] });
   try {
-    const small = readFileSync(join(DIR, rows.reduce((a, b) => (Number(a.mb) <= Number(b.mb) ? a : b)).model));
+    const bySize = [...rows].sort((a, b) => Number(a.mb) - Number(b.mb));
     for (const row of rows) {
       // A fresh page per model, as a user opening the app would have; ELK warms up while the gallery shows.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await context.newPage();
+      page.on('pageerror', (e) => console.error(`${row.model}: page error: ${String(e)}`));
       await page.goto(url);
       await page.waitForSelector('html[data-layout-warm]', { timeout: 60_000 });
       const bytes = readFileSync(join(DIR, row.model));
@@ -109,7 +119,9 @@ async function browserSide(rows: Row[]): Promise<void> {
       const metrics = (await cdp.send('Performance.getMetrics')).metrics;
       row.jsHeap = mib(metrics.find((m) => m.name === 'JSHeapUsedSize')?.value ?? 0);
       // Open something else, then the same file again: its layout comes from the cache.
-      await paintedAfterDrop(page, 'other.onnx', small);
+      await page.waitForTimeout(1500);
+      const other = bySize.find((r) => r.model !== row.model)!.model;
+      await paintedAfterDrop(page, other, readFileSync(join(DIR, other)));
       row.reopen = (await paintedAfterDrop(page, row.model, bytes)).total;
       await context.close();
     }

@@ -27,6 +27,7 @@ let spare: Handle<ModelApi> | undefined;
 let layoutWorker: Handle<LayoutApi> | undefined;
 /** The open in flight; cancel() rejects it and ends its workers. */
 let inFlight: { cancel(): void } | undefined;
+let opens = 0;
 
 export class Cancelled extends Error {
   override readonly name = 'Cancelled';
@@ -89,7 +90,7 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     current?.worker.terminate();
     current = h;
     set({
-      model: { hash: opened.hash, info: opened.info, graph: opened.graph, layout },
+      model: { openId: ++opens, hash: opened.hash, info: opened.info, graph: opened.graph, layout },
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
     });
   } catch (e) {

@@ -4,6 +4,8 @@ import type { DisplayGraph, Layout } from '../core/view/types';
 import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
 
 export interface OpenModel {
+  /** Distinct for every open, even of the same file: the graph view remounts on it. */
+  readonly openId: number;
   readonly hash: string;
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;

@@ -94,7 +94,7 @@ describe('toDisplayGraph', () => {
     expect(g.nodes.filter((n) => n.kind === 'op').map((n) => n.name)).toEqual(['conv']);
     const conv = op(g, 'conv');
     expect(conv.weights.map((w) => [w.label, w.shape])).toEqual([['W', [3, 2, 1, 1]], ['B', [3]]]);
-    expect(conv.folded.sort()).toEqual(['bias', 'bshape', 'wdq']);
+    expect([...conv.folded].sort()).toEqual(['bias', 'bshape', 'wdq']);
   });
 
   it('keeps a node whose output is a graph output even when its inputs are constant', () => {

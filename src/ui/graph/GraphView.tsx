@@ -42,7 +42,7 @@ function minimapColor(n: Node): string {
 }
 
 /** Marks `graph-painted` once React Flow has shown the first node, for the bench and tests. */
-function usePaintMark(root: React.RefObject<HTMLDivElement | null>, hash: string): void {
+function usePaintMark(root: React.RefObject<HTMLDivElement | null>, token: string): void {
   useEffect(() => {
     let frame = 0;
     const check = () => {
@@ -50,7 +50,7 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, hash: string
       if (el && getComputedStyle(el).visibility === 'visible') {
         performance.mark('graph-painted');
         try { performance.measure('file-to-painted', 'file-received', 'graph-painted'); } catch { /* opened without a file mark */ }
-        root.current?.setAttribute('data-painted', hash);
+        root.current?.setAttribute('data-painted', token);
         return;
       }
       frame = requestAnimationFrame(check);
@@ -58,7 +58,7 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, hash: string
     root.current?.removeAttribute('data-painted');
     frame = requestAnimationFrame(check);
     return () => cancelAnimationFrame(frame);
-  }, [root, hash]);
+  }, [root, token]);
 }
 
 function Canvas({ model }: { model: OpenModel }) {
@@ -68,7 +68,7 @@ function Canvas({ model }: { model: OpenModel }) {
   const big = nodes.length > FIT_LIMIT;
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
-  usePaintMark(root, model.hash);
+  usePaintMark(root, `${model.openId}:${model.hash}`);
 
   useEffect(() => {
     if (focusSeq === 0) return;
@@ -95,7 +95,7 @@ function Canvas({ model }: { model: OpenModel }) {
   return (
     <div className="graph-canvas" ref={root} data-testid="graph">
       <ReactFlow
-        key={model.hash}
+        key={model.openId}
         defaultNodes={nodes}
         defaultEdges={edges}
         nodeTypes={nodeTypes}
@@ -128,7 +128,7 @@ function Canvas({ model }: { model: OpenModel }) {
 
 export function GraphView({ model }: { model: OpenModel }) {
   return (
-    <ReactFlowProvider key={model.hash}>
+    <ReactFlowProvider key={model.openId}>
       <Canvas model={model} />
     </ReactFlowProvider>
   );
