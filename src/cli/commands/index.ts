@@ -1,3 +1,4 @@
+import { compile } from './compile';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 
@@ -11,4 +12,5 @@ export interface Command {
 export const commands: Record<string, Command> = {
   inspect,
   quantize,
+  compile,
 };

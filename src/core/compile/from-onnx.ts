@@ -40,6 +40,13 @@ export function layersFromOnnx(model: Model): LayerGraph {
   };
   const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? g.inputs.find((i) => i.name === t)?.shape);
   let quantized = false;
+  const dequant = new Map<string, number>();
+  const realValues = (t: string): { values: Float32Array; fixPoint?: number } => {
+    const c = constOf(t)!;
+    const scale = dequant.get(t) ?? 1;
+    const fp = dequant.has(t) ? -Math.log2(scale) : undefined;
+    return { values: Float32Array.from(toFloat64(c), (v) => v * scale), fixPoint: fp !== undefined && Number.isInteger(fp) ? fp : undefined };
+  };
 
   for (const i of g.inputs) b.add({ name: i.name, kind: 'input', op: 'input', sourceOps: [], inputs: [], shape: nhwc(i.shape), tensor: i.name, weightElements: 0 });
 
@@ -53,9 +60,10 @@ export function layersFromOnnx(model: Model): LayerGraph {
         if (Number.isInteger(fp) && !isConst(n.inputs[0])) { b.setFixPoint(n.inputs[0], fp); quantized = true; }
       }
       if (isConst(n.inputs[0])) {
-        // A dequantized weight is still a constant.
+        // A dequantized weight is still a constant; remember its scale for real values and fix point.
         const c = constOf(n.inputs[0])!;
         consts.set(out, c);
+        if (n.opType === 'DequantizeLinear' && s && s > 0) dequant.set(out, s);
         continue;
       }
       b.addAlias(out, n.inputs[0], n.name);
@@ -88,7 +96,18 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const shape = shapeOf(out);
     const inShape = feature.length ? shapeOf(b.resolve(feature[0])) : [];
     const base = { name: n.name, op: n.opType, sourceOps: [n.name], inputs: feature, shape, tensor: out, weightElements };
-    const d = toDraft(n, base, inShape, weights, scalar, isConst);
+    let d = toDraft(n, base, inShape, weights, scalar, isConst);
+    const constIns = n.inputs.filter((x) => x && isConst(x));
+    if ((d.kind === 'conv' || d.kind === 'depthwise' || d.kind === 'deconv' || d.kind === 'dense') && constIns.length) {
+      const transB = attrInt(n, 'transB', 0) === 1;
+      d = { ...d, weights: () => constIns.slice(0, 2).map((x, i) => {
+        const { values, fixPoint } = realValues(x);
+        const shape = constOf(x)!.shape;
+        if (i === 1) return { role: 'bias' as const, shape, values, fixPoint };
+        const w = xirLayout(n.opType, shape, values, transB);
+        return { role: 'weights' as const, shape: w.shape, values: w.values, fixPoint };
+      }) };
+    }
     if (n.opType === 'BatchNormalization') {
       const p = b.producerOf(n.inputs[0]);
       if (p && (p.kind === 'conv' || p.kind === 'depthwise' || p.kind === 'deconv' || p.kind === 'dense') && !p.activation) {
@@ -177,4 +196,29 @@ function toDraft(
   if (ELTWISE[t]) return { ...base, kind: 'eltwise', eltwise: ELTWISE[t], constOperand: n.inputs.some((x) => x && isConst(x)) };
   if (RESHAPES.has(t)) return { ...base, kind: 'reshape' };
   return { ...base, kind: 'other' };
+}
+
+/** ONNX weight layouts → XIR's [OC, KH, KW, IC] (dense: [OC, IC]). */
+function xirLayout(op: string, shape: readonly number[], v: Float32Array, transB: boolean): { shape: number[]; values: Float32Array } {
+  if (shape.length === 4) {
+    // Conv: [OC, IC, KH, KW]; ConvTranspose: [IC, OC, KH, KW].
+    const [a, b, kh, kw] = shape;
+    const [oc, ic] = op === 'ConvTranspose' ? [b, a] : [a, b];
+    const out = new Float32Array(v.length);
+    for (let o = 0; o < oc; o++)
+      for (let i = 0; i < ic; i++)
+        for (let y = 0; y < kh; y++)
+          for (let x = 0; x < kw; x++) {
+            const src = op === 'ConvTranspose' ? ((i * oc + o) * kh + y) * kw + x : ((o * ic + i) * kh + y) * kw + x;
+            out[((o * kh + y) * kw + x) * ic + i] = v[src];
+          }
+    return { shape: [oc, kh, kw, ic], values: out };
+  }
+  if (shape.length === 2 && !transB && op !== 'Gemm' || shape.length === 2 && op === 'Gemm' && !transB) {
+    const [ic, oc] = shape;
+    const out = new Float32Array(v.length);
+    for (let i = 0; i < ic; i++) for (let o = 0; o < oc; o++) out[o * ic + i] = v[i * oc + o];
+    return { shape: [oc, ic], values: out };
+  }
+  return { shape: [...shape], values: v };
 }

@@ -1,9 +1,9 @@
 // XIR quantizer output (`*_int.xmodel`: float ops + fix ops under one root subgraph) → layers.
 import {
-  inputOps, xBool, xInt, xInts, xString, type XModel, type XOp,
+  inputOps, opFixPoint, xBool, xBytes, xInt, xInts, xString, type XModel, type XOp,
 } from '../xmodel/types';
 import { LayerBuilder, type LayerGraph } from './builder';
-import type { Activation, Layer, LayerKind } from './layer';
+import type { Activation, Layer, LayerKind, WeightTensor } from './layer';
 
 type Draft = Parameters<LayerBuilder['add']>[0];
 
@@ -39,6 +39,25 @@ export function layersFromXModel(m: XModel): LayerGraph {
     const o = ops.get(name)!;
     return o.type === 'fix' ? [name, ...constOps(o.args[0].ops[0])] : [name];
   };
+  // Real weight values of a const (float data) or const-fix (int8 data × 2^-fp), with the fix point.
+  const weightOf = (role: 'weights' | 'bias', name: string): WeightTensor => {
+    let o = ops.get(name)!;
+    let fixPoint = opFixPoint(o);
+    while (o.type === 'fix') { o = ops.get(o.args[0].ops[0])!; fixPoint ??= opFixPoint(o); }
+    const data = xBytes(o.attrs, 'data') ?? new Uint8Array(0);
+    const n = o.output.shape.reduce((a, x) => a * x, 1);
+    let values: Float32Array;
+    if (o.type === 'const-fix' && data.length === n) {
+      const scale = 2 ** -(fixPoint ?? 0);
+      values = Float32Array.from(new Int8Array(data.buffer, data.byteOffset, n), (q) => q * scale);
+    } else if (data.length === n * 4) {
+      values = new Float32Array(n);
+      new Uint8Array(values.buffer).set(data);
+    } else {
+      values = new Float32Array(0); // the compiled files keep weights in the subgraph's parameter blob
+    }
+    return { role, shape: o.output.shape, values, fixPoint };
+  };
   const consumers = new Map<string, number>();
   for (const o of m.ops) for (const i of inputOps(o)) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   const returnOps = m.attrs.return_ops?.kind === 'string_vec' ? m.attrs.return_ops.value : [];
@@ -64,9 +83,11 @@ export function layersFromXModel(m: XModel): LayerGraph {
     const weightElements = ins.filter(isConst).reduce((s, i) => s + ops.get(i)!.output.shape.reduce((a, x) => a * x, 1), 0);
     const shape = o.output.shape;
     const inShape = featureIns.length ? ops.get(featureIns[0])?.output.shape ?? [] : [];
+    const constArgs = o.args.filter((a) => a.name === 'weights' || a.name === 'bias').flatMap((a) => a.ops.map((n) => [a.name, n] as const));
     const base = {
       name: o.name, op: o.type, sourceOps: [o.name, ...weightOps], inputs: featureIns, shape, tensor: o.name,
       weightElements, fixPoint: xInt(o.output.attrs, 'fix_point'),
+      weights: constArgs.length ? () => constArgs.map(([role, n]) => weightOf(role as 'weights' | 'bias', n)) : undefined,
     };
     let d: Draft;
     const t = o.type.replace(/-fix$/, '');

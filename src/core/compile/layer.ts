@@ -58,8 +58,17 @@ export interface Layer {
   activation?: Activation;
   /** Bytes of constant weights and biases (int8 on the DPU: one byte per element). */
   readonly weightElements: number;
+  /** Weights then bias in XIR layout ([OC, KH, KW, IC]) as real values, computed when an xmodel is written. */
+  readonly weights?: () => readonly WeightTensor[];
   /** True when a graph output is produced here. */
   readonly graphOutput: boolean;
+}
+
+export interface WeightTensor {
+  readonly role: 'weights' | 'bias';
+  readonly shape: readonly number[];
+  readonly values: Float32Array;
+  readonly fixPoint?: number;
 }
 
 /** Conversions a quantizer can apply; the what-if treats them as relaxations of the support rules. */

@@ -1,0 +1,148 @@
+// `fixpoint compile MODEL (--arch A | --board B | --arch-json F) [--config quant.json] [--out DIR] [--json]`
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import {
+  layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
+  type CompileResult, type CompileSource, type Conversions, type Target,
+} from '../../core/compile';
+import { pynqPython, vartPython } from '../../core/compile/deploy';
+import { compiledXModel } from '../../core/compile/emit';
+import { InputError } from '../../core/errors';
+import { openModel } from '../../core/open';
+import { readXModel, writeXModel } from '../../core/xmodel/codec';
+import type { Command } from './index';
+import { readModelFile } from './inspect';
+
+const USAGE = 'usage: fixpoint compile MODEL (--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json) [--config quant.json] [--out DIR] [--json]';
+const VALUED = new Set(['--arch', '--board', '--arch-json', '--config', '--out']);
+
+function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; json: boolean } {
+  const opts = new Map<string, string>();
+  const files: string[] = [];
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--json') json = true;
+    else if (VALUED.has(a)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
+      opts.set(a, v);
+    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
+    else files.push(a);
+  }
+  if (files.length !== 1) throw new InputError(files.length ? `compile takes one model, got ${files.length}` : USAGE);
+  return { file: files[0], opts, json };
+}
+
+function readText(path: string): string {
+  return new TextDecoder().decode(readModelFile(path));
+}
+
+function chooseTarget(opts: Map<string, string>): Target {
+  const given = ['--arch', '--board', '--arch-json'].filter((k) => opts.has(k));
+  if (given.length !== 1) throw new InputError(`give exactly one of --arch, --board, --arch-json (${USAGE})`);
+  if (opts.has('--arch')) return targetByArch(opts.get('--arch')!);
+  if (opts.has('--board')) return targetByBoard(opts.get('--board')!);
+  return targetByArchJson(readText(opts.get('--arch-json')!));
+}
+
+/** The conversion switches of a vai_q quant config (docs/dpu-reference.md §5). */
+function conversionsFrom(path: string | undefined): Conversions {
+  if (!path) return NO_CONVERSIONS;
+  let j: Record<string, unknown>;
+  try {
+    j = JSON.parse(readText(path));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError(`${path} is not valid JSON`);
+  }
+  return {
+    ...NO_CONVERSIONS,
+    siluToHardSwish: j.convert_silu_to_hswish === true,
+    relu6ToRelu: j.convert_relu6_to_relu === true,
+    sigmoidToHardSigmoid: j.convert_sigmoid_to_hsigmoid === true,
+  };
+}
+
+function source(bytes: Uint8Array, name: string): CompileSource {
+  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readXModel(bytes) };
+  return { kind: 'onnx', model: openModel(bytes, name) };
+}
+
+export function compileJson(r: CompileResult) {
+  return {
+    target: r.target.name,
+    device_subgraph_number: r.deviceSubgraphNumber,
+    dpu_subgraph_number: r.dpuSubgraphNumber,
+    subgraphs: r.subgraphs.map((s) => ({
+      name: s.name, device: s.device, ops: s.ops,
+      inputs: s.inputs.map((p) => ({ name: p.name, shape: p.shape, fix_point: p.fixPoint ?? null })),
+      outputs: s.outputs.map((p) => ({ name: p.name, shape: p.shape, fix_point: p.fixPoint ?? null })),
+      workload: s.cost.workload, workload_on_arch: s.cost.workloadOnArch,
+    })),
+    cpu_ops: r.cpuOps.map((c) => ({ name: c.name, op: c.op, reason: c.reason, ...(c.fix ? { fix: c.fix } : {}) })),
+  };
+}
+
+function human(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(2)} G`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}
+
+function report(r: CompileResult, file: string): string {
+  const rows = [['#', 'device', 'name', 'ops', 'workload', 'on arch', 'time', 'inputs (fix point)']];
+  r.subgraphs.forEach((s, i) => rows.push([
+    String(i), s.device, s.name.length > 48 ? s.name.slice(0, 47) + '…' : s.name, String(s.ops.length),
+    s.device === 'DPU' ? human(s.cost.workload) : '', s.device === 'DPU' ? human(s.cost.workloadOnArch) : '',
+    s.device === 'DPU' ? `${(s.cost.seconds * 1e3).toFixed(3)} ms` : '',
+    s.inputs.map((p) => `${p.name.length > 24 ? '…' + p.name.slice(-23) : p.name}${p.fixPoint !== undefined ? ` (${p.fixPoint})` : ''}`).join(', '),
+  ]));
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((x) => x[c].length)));
+  const table = rows.map((x) => x.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
+  const lines = [
+    `${basename(file)} → ${r.target.name} (${(r.target.cost.clockHz / 1e6).toFixed(0)} MHz)`,
+    r.summary,
+    '',
+    table,
+    '',
+    `DPU total: workload ${human(r.totals.workload)}op, on arch ${human(r.totals.workloadOnArch)}op, ideal ${(r.totals.seconds * 1e3).toFixed(3)} ms, weights ${human(r.totals.weightBytes)}B`,
+  ];
+  if (r.cpuOps.length) {
+    lines.push('', 'on the CPU:');
+    for (const c of r.cpuOps) lines.push(`  ${c.name} (${c.op}): ${c.reason}${c.fix ? ` — ${c.fix}` : ''}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const compile: Command = {
+  summary: 'partition a model into DPU/CPU subgraphs for a DPU target, with workloads and deployment code',
+  async run(argv: string[]): Promise<number> {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      process.stdout.write(`${USAGE}\n`);
+      return 0;
+    }
+    const { file, opts, json } = parseArgs(argv);
+    const target = chooseTarget(opts);
+    const conversions = conversionsFrom(opts.get('--config'));
+    const src = source(readModelFile(file), basename(file));
+    const r = partition(layersOf(src), target, conversions);
+    const out = opts.get('--out');
+    if (out) {
+      const stem = basename(file, extname(file)).replace(/_int$/, '');
+      const xname = `${stem}.xmodel`;
+      try {
+        mkdirSync(out, { recursive: true });
+        writeFileSync(join(out, xname), writeXModel(compiledXModel(r)));
+        writeFileSync(join(out, `${stem}_vart.py`), vartPython(r, xname));
+        writeFileSync(join(out, `${stem}_pynq.py`), pynqPython(r, xname));
+      } catch (e) {
+        throw new InputError(`cannot write to ${out}: ${(e as Error).message.split('\n')[0]}`);
+      }
+    }
+    process.stdout.write(json ? `${JSON.stringify(compileJson(r))}\n` : report(r, file));
+    return 0;
+  },
+};
+
