@@ -74,6 +74,7 @@ export function compiledXModel(r: CompileResult): XModel {
   const boundary = new Map<string, string>(); // `${layerIndex}->${subgraph}` → upload/download op name
   const sgOps: string[][] = r.subgraphs.map(() => []);
 
+  const emitted = new Set<string>();
   const emit = (op: XOp, sg: number) => { ops.push(op); sgOps[sg].push(op.name); };
 
   r.subgraphs.forEach((s, si) => {
@@ -118,8 +119,10 @@ export function compiledXModel(r: CompileResult): XModel {
       // Weights as const-fix (int8) on the DPU, float const elsewhere.
       for (const w of l.weights?.() ?? []) {
         if (!w.values.length) continue;
+        const name = w.name;
+        if (emitted.has(name)) { args.push({ name: w.role, ops: [name] }); continue; }
+        emitted.add(name);
         const fp = w.fixPoint ?? weightFixPoint(w.values);
-        const name = `${l.name}_${w.role}`;
         const q = int8 || p.device === 'DPU';
         const data = q ? quantize(w.values, fp) : new Uint8Array(w.values.buffer.slice(w.values.byteOffset, w.values.byteOffset + w.values.byteLength));
         emit({

@@ -103,9 +103,9 @@ export function layersFromOnnx(model: Model): LayerGraph {
       d = { ...d, weights: () => constIns.slice(0, 2).map((x, i) => {
         const { values, fixPoint } = realValues(x);
         const shape = constOf(x)!.shape;
-        if (i === 1) return { role: 'bias' as const, shape, values, fixPoint };
+        if (i === 1) return { name: x, role: 'bias' as const, shape, values, fixPoint };
         const w = xirLayout(n.opType, shape, values, transB);
-        return { role: 'weights' as const, shape: w.shape, values: w.values, fixPoint };
+        return { name: x, role: 'weights' as const, shape: w.shape, values: w.values, fixPoint };
       }) };
     }
     if (n.opType === 'BatchNormalization') {
@@ -214,7 +214,7 @@ function xirLayout(op: string, shape: readonly number[], v: Float32Array, transB
           }
     return { shape: [oc, kh, kw, ic], values: out };
   }
-  if (shape.length === 2 && !transB && op !== 'Gemm' || shape.length === 2 && op === 'Gemm' && !transB) {
+  if (shape.length === 2 && !transB) {
     const [ic, oc] = shape;
     const out = new Float32Array(v.length);
     for (let i = 0; i < ic; i++) for (let o = 0; o < oc; o++) out[o * ic + i] = v[i * oc + o];

@@ -56,7 +56,7 @@ export function layersFromXModel(m: XModel): LayerGraph {
     } else {
       values = new Float32Array(0); // the compiled files keep weights in the subgraph's parameter blob
     }
-    return { role, shape: o.output.shape, values, fixPoint };
+    return { name: o.name, role, shape: o.output.shape, values, fixPoint };
   };
   const consumers = new Map<string, number>();
   for (const o of m.ops) for (const i of inputOps(o)) consumers.set(i, (consumers.get(i) ?? 0) + 1);

@@ -65,6 +65,8 @@ export interface Layer {
 }
 
 export interface WeightTensor {
+  /** The constant's name in the source model. */
+  readonly name: string;
   readonly role: 'weights' | 'bias';
   readonly shape: readonly number[];
   readonly values: Float32Array;
