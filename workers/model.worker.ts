@@ -8,6 +8,7 @@ import { tensorStats } from '../src/core/analysis/stats';
 import { toDisplayGraph } from '../src/core/view/display';
 import { contentHash } from '../src/core/view/hash';
 import { isInputError } from '../src/core/errors';
+import { buildOnnx, tensor } from '../src/core/onnx/build';
 import type { Opened, OpenStage, WeightStats } from './protocol';
 
 let model: Model | undefined;
@@ -61,6 +62,24 @@ const api = {
       tensor, dtype: t.dtype, shape: t.shape, count: s.count, min: s.min, max: s.max, mean: s.mean, std: s.std,
       counts: Array.from(s.histogram.counts),
     };
+  },
+
+  /**
+   * Reads a small generated model a few times so the reader's code is optimised by the JIT before the
+   * user's file arrives (the app keeps a spare worker warmed this way).
+   */
+  warmUp(): void {
+    const nodes = [];
+    const initializers: Record<string, ConstTensor> = {};
+    let x = 'x';
+    for (let i = 0; i < 40; i++) {
+      initializers[`w${i}`] = tensor('float32', [4, 4, 3, 3], new Array(144).fill(0.1));
+      nodes.push({ op: 'Conv', inputs: [x, `w${i}`], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } });
+      nodes.push({ op: 'Relu', inputs: [`c${i}`], outputs: [`r${i}`] });
+      x = `r${i}`;
+    }
+    const bytes = buildOnnx({ inputs: { x: ['float32', [1, 4, 8, 8]] }, outputs: [x], initializers, nodes });
+    for (let r = 0; r < 5; r++) toDisplayGraph(openModel(bytes, 'warm-up.onnx'));
   },
 
   summary() {

@@ -14,7 +14,9 @@ interface Handle<T> {
 
 function spawnModel(): Handle<ModelApi> {
   const worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
-  return { worker, api: Comlink.wrap<ModelApi>(worker) };
+  const api = Comlink.wrap<ModelApi>(worker);
+  void api.warmUp().catch(() => undefined);
+  return { worker, api };
 }
 function spawnLayout(): Handle<LayoutApi> {
   const worker = new Worker(new URL('../../workers/layout.worker.ts', import.meta.url), { type: 'module', name: 'layout' });
