@@ -2,6 +2,8 @@
 import { InputError } from './errors';
 import type { Model } from './ir';
 import { readOnnx } from './onnx/reader';
+import { readXModel } from './xmodel/codec';
+import { xmodelToModel } from './xmodel/to-model';
 
 const MAGIC: readonly [string, readonly number[]][] = [
   ['a PNG image', [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
@@ -50,5 +52,7 @@ export function openModel(bytes: Uint8Array, fileName: string): Model {
   if (bytes.length === 0) throw new InputError(`${label} is empty (0 bytes), not an ONNX model`);
   const foreign = sniffForeign(bytes);
   if (foreign) throw new InputError(`${label} is ${foreign}, not an ONNX model`);
+  // XIR graphs (.xmodel) have no magic bytes: the extension decides.
+  if (/\.xmodel$/i.test(fileName)) return xmodelToModel(readXModel(bytes));
   return readOnnx(bytes);
 }
