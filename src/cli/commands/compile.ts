@@ -126,7 +126,8 @@ export const compile: Command = {
     const { file, opts, json } = parseArgs(argv);
     const target = chooseTarget(opts);
     const conversions = conversionsFrom(opts.get('--config'));
-    const src = source(readModelFile(file), basename(file));
+    // A private copy at offset 0: typed-array views of 64-bit constants need 8-byte alignment.
+    const src = source(readModelFile(file).slice(), basename(file));
     const r = partition(layersOf(src), target, conversions);
     const out = opts.get('--out');
     if (out) {
