@@ -113,7 +113,6 @@ function Canvas({ model }: { model: OpenModel }) {
         selectNodesOnDrag={false}
         onNodeClick={(_, n) => select(n.id)}
         onPaneClick={() => select(null)}
-        proOptions={{ hideAttribution: true }}
         deleteKeyCode={null}
         selectionKeyCode={null}
         multiSelectionKeyCode={null}
