@@ -10,6 +10,7 @@ import { contentHash } from '../src/core/view/hash';
 import { isInputError } from '../src/core/errors';
 import { buildOnnx, tensor } from '../src/core/onnx/build';
 import type { Opened, OpenStage, WeightStats } from './protocol';
+import * as quant from './quant';
 
 let model: Model | undefined;
 /** Initializers and Constant values by tensor name: every weight the display graph can show. */
@@ -41,6 +42,7 @@ const api = {
       const graph = toDisplayGraph(m);
       model = m;
       constants = collectConstants(m);
+      quant.resetQuant();
       return {
         hash,
         graph,
@@ -86,7 +88,28 @@ const api = {
     if (!model) throw new Error('no model is open');
     return summarize(model);
   },
+  // Calibration and quantization (workers/quant.ts); errors keep their InputError name.
+  quantInput() { return guard(() => quant.modelInput(need())); },
+  setCalibration(files: { name: string; bytes: Uint8Array }[], pre: unknown, limit?: number) { return guard(() => quant.setCalibration(need(), files, pre, limit)); },
+  calibPreview(n: number) { return guard(() => quant.calibPreview(n)); },
+  async quantize(configText: string, onProgress?: Parameters<typeof quant.runQuantize>[2]) {
+    try { return await quant.runQuantize(need(), configText, onProgress); } catch (e) { rethrow(e); }
+  },
+  cancelQuantize() { quant.cancelQuantize(); },
+  requantize(overrides: Parameters<typeof quant.applyOverrides>[0]) { return guard(() => quant.applyOverrides(overrides)); },
+  tensorDetail(name: string) { return quant.tensorDetail(name); },
+  importedFixPoints() { return guard(() => quant.importedFixPoints(need())); },
+  exportArtifact(kind: 'qdq' | 'info' | 'config') { return guard(() => quant.exportArtifacts(kind)); },
+  checkConfig(text: string) { return guard(() => quant.checkConfig(text)); },
 };
+
+function need(): Model {
+  if (!model) throw new Error('no model is open');
+  return model;
+}
+function guard<T>(f: () => T): T {
+  try { return f(); } catch (e) { rethrow(e); }
+}
 
 export type ModelApi = typeof api;
 Comlink.expose(api);

@@ -7,6 +7,10 @@ import { SidePanel } from './panels/SidePanel';
 import { SummaryDialog } from './panels/SummaryDialog';
 import { openFile, prepare } from './session';
 import { requestFit, set, useStore } from './store';
+import { PipelineBar } from './pipeline/PipelineBar';
+import { StepPanel } from './pipeline/StepPanel';
+import { SqnrLegend } from './quant/badges';
+import './quant/register';
 
 function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
   useEffect(() => {
@@ -77,8 +81,7 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
           <button onClick={() => set({ summaryOpen: true })} data-testid="open-summary">Summary</button>
         </>
       )}
-      {/* Later steps (calibrate, quantize, compile, simulate) take this space. */}
-      <div className="topbar-pipeline" />
+      <PipelineBar />
       <div ref={search}><Search /></div>
     </header>
   );
@@ -88,6 +91,7 @@ export function App() {
   const model = useStore((s) => s.model);
   const galleryOpen = useStore((s) => s.galleryOpen);
   const summaryOpen = useStore((s) => s.summaryOpen);
+  const colorMode = useStore((s) => s.colorMode);
   const search = useRef<HTMLDivElement>(null);
   const dragging = useDrop();
   useShortcuts(search);
@@ -99,7 +103,8 @@ export function App() {
       <main className="workspace">
         <ErrorBoundary>
           {model && <GraphView model={model} />}
-          {model && !galleryOpen && <Legend />}
+          {model && !galleryOpen && (colorMode === 'sqnr' ? <SqnrLegend /> : <Legend />)}
+          {model && !galleryOpen && <StepPanel />}
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
         </ErrorBoundary>
         <ErrorBoundary>{model && !galleryOpen && <SidePanel />}</ErrorBoundary>

@@ -135,6 +135,11 @@ export async function openUrl(url: string, fileName: string): Promise<void> {
   }
 }
 
+/** The worker holding the open model (calibration and quantization run there). */
+export function modelWorker(): Comlink.Remote<ModelApi> | undefined {
+  return current?.api;
+}
+
 export const HISTOGRAM_BINS = 64;
 
 /** Fetches a weight's statistics from the model worker once per tensor. */

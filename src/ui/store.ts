@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { DisplayGraph, Layout } from '../core/view/types';
 import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
+import { initialQuantSlice, type QuantSlice } from './quant/slice';
 
 export interface OpenModel {
   /** Distinct for every open, even of the same file: the graph view remounts on it. */
@@ -15,11 +16,11 @@ export interface OpenModel {
 export type Busy = { readonly fileName: string; readonly stage: OpenStage };
 
 /** How nodes are coloured; later steps add modes (quantization error, DPU/CPU partition). */
-export type ColorMode = 'category';
+export type ColorMode = 'category' | 'sqnr';
 
 export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
 
-export interface AppState {
+export interface AppState extends QuantSlice {
   model: OpenModel | null;
   busy: Busy | null;
   error: string | null;
@@ -50,6 +51,7 @@ export const useStore = create<AppState>()(() => ({
   colorMode: 'category',
   expanded: {},
   stats: {},
+  ...initialQuantSlice,
 }));
 
 export const set = useStore.setState;

@@ -8,6 +8,7 @@ import { select, useStore, type OpenModel } from '../store';
 import { CATEGORY_STYLE } from './categories';
 import { edgeTypes, type ShapeFlowEdge } from './edges';
 import { nodeTypes, type OpNodeData } from './nodes';
+import { showTensor } from '../quant/badges';
 
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
@@ -29,7 +30,7 @@ function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlow
     };
   });
   const edges = graph.edges.map((e): ShapeFlowEdge => ({
-    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label },
+    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor },
     markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: '#777' },
     focusable: false,
   }));
@@ -113,6 +114,7 @@ function Canvas({ model }: { model: OpenModel }) {
         selectNodesOnDrag={false}
         onNodeClick={(_, n) => select(n.id)}
         onPaneClick={() => select(null)}
+        onEdgeClick={(_, e) => showTensor(e.source, (e.data as { tensor?: string } | undefined)?.tensor)}
         deleteKeyCode={null}
         selectionKeyCode={null}
         multiSelectionKeyCode={null}

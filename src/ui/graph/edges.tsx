@@ -2,17 +2,20 @@
 // and a state update per edge, which adds up on big graphs.
 import { memo } from 'react';
 import { BaseEdge, getBezierPath, type Edge, type EdgeProps } from '@xyflow/react';
+import { useEdgeFix } from '../quant/badges';
 
-export type ShapeEdgeData = { label: string };
+export type ShapeEdgeData = { label: string; tensor?: string };
 export type ShapeFlowEdge = Edge<ShapeEdgeData, 'shape'>;
 
 export const ShapeEdge = memo(function ShapeEdge(p: EdgeProps<ShapeFlowEdge>) {
   const [path, lx, ly] = getBezierPath(p);
   const label = p.data?.label;
+  const fix = useEdgeFix(p.data?.tensor);
   return (
     <>
-      <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} />
+      <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} className={fix?.float ? 'edge-float' : undefined} />
       {label && <text className="edge-label" x={lx + 4} y={ly} dominantBaseline="middle">{label}</text>}
+      {fix && <text className={`edge-fp${fix.float ? ' float' : ''}`} data-testid="edge-fp" x={lx + 4} y={ly + (label ? 11 : 0)} dominantBaseline="middle">{fix.text}</text>}
     </>
   );
 });

@@ -5,6 +5,7 @@ import { nodeRows } from '../../core/view/layout';
 import type { DisplayNode } from '../../core/view/types';
 import { useStore, toggleExpanded } from '../store';
 import { CATEGORY_STYLE } from './categories';
+import { useQuantColor, WeightFixes } from '../quant/badges';
 
 export type OpNodeData = { node: DisplayNode; color?: string };
 export type OpFlowNode = Node<OpNodeData, 'op'>;
@@ -53,7 +54,8 @@ function Subgraphs({ id, node }: { id: string; node: DisplayNode }) {
 
 export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpFlowNode>) {
   const n = data.node;
-  const color = data.color ?? CATEGORY_STYLE[n.category].color;
+  const quantColor = useQuantColor(n);
+  const color = quantColor ?? data.color ?? CATEGORY_STYLE[n.category].color;
   return (
     <div
       className={`op-node${selected ? ' selected' : ''}${n.unknown ? ' unknown' : ''}`}
@@ -66,7 +68,7 @@ export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpF
         {n.label}{n.unknown && <span className="op-unknown" data-testid="unknown-op"> ?</span>}
       </div>
       {(n.weights.length > 0 || n.summary.length > 0 || n.subgraphs.length > 0) && (
-        <div className="op-rows"><Body id={id} node={n} /></div>
+        <div className="op-rows"><Body id={id} node={n} /><WeightFixes node={n} /></div>
       )}
       <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />
     </div>

@@ -6,6 +6,7 @@ import type { DisplayNode, DisplayWeight } from '../../core/view/types';
 import { loadStats } from '../session';
 import { select, useStore } from '../store';
 import { Histogram } from './Histogram';
+import { NodeQuant } from '../quant/NodeQuant';
 
 function Weight({ w }: { w: DisplayWeight }) {
   const entry = useStore((s) => s.stats[w.tensor]);
@@ -85,6 +86,7 @@ export function SidePanel() {
         </section>
       )}
       <Ports title="Outputs" ports={node.outputs} />
+      <NodeQuant node={node} />
       {node.subgraphs.map((s) => (
         <section key={s.attr}>
           <h4>{s.attr} ({s.ops.length} ops)</h4>

@@ -1,0 +1,132 @@
+// What the calibrate/quantize panels ask of the model worker. Errors land in the slice; nothing here
+// drops the open model or the user's inputs.
+import * as Comlink from 'comlink';
+import type { CalibPreview, QuantSummary, TensorDetail } from '../../../workers/protocol';
+import { modelWorker } from '../session';
+import { get, set } from '../store';
+import { quantReset, type TensorOverride } from './slice';
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function worker() {
+  const w = modelWorker();
+  if (!w) throw new Error('no model is open');
+  return w;
+}
+
+/** Called when a model opens: reset the slice, and show a QDQ model's power-of-two fix points at once. */
+export async function onModelOpened(openId: number): Promise<void> {
+  set(quantReset(openId));
+  try {
+    const imported = await worker().importedFixPoints();
+    if (imported && get().quantFor === openId) set({ quant: imported });
+  } catch (e) {
+    if (get().quantFor === openId) set({ quantError: messageOf(e) });
+  }
+}
+
+export async function loadCalibration(files: { name: string; bytes: Uint8Array }[], preprocess: unknown): Promise<CalibPreview[]> {
+  try {
+    const calib = await worker().setCalibration(files, preprocess);
+    set({ calib, calibError: null });
+    return await worker().calibPreview(6);
+  } catch (e) {
+    // The previous calibration set (if any) stays loaded in the worker.
+    set({ calibError: messageOf(e) });
+    return [];
+  }
+}
+
+export async function filesOf(list: Iterable<File>): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const files = [...list].sort((a, b) => a.name.localeCompare(b.name));
+  return Promise.all(files.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.arrayBuffer()) })));
+}
+
+export async function fetchFile(url: string, name: string): Promise<{ name: string; bytes: Uint8Array }> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status}`);
+  return { name, bytes: new Uint8Array(await res.arrayBuffer()) };
+}
+
+/** Validate the edited config; returns whether it is usable. */
+export async function checkConfig(text: string): Promise<boolean> {
+  try {
+    await worker().checkConfig(text);
+    set({ quantConfigError: null });
+    return true;
+  } catch (e) {
+    set({ quantConfigError: messageOf(e) });
+    return false;
+  }
+}
+
+export async function runQuantize(): Promise<void> {
+  const { quantConfig, quantFor } = get();
+  if (!(await checkConfig(quantConfig))) return;
+  set({ quantRun: { state: 'running', phase: 'calibrate', batch: 0, total: 0 }, quantError: null });
+  try {
+    const onProgress = Comlink.proxy((p: { phase: string; batch: number; total: number }) => {
+      if (get().quantRun.state === 'running') set({ quantRun: { state: 'running', ...p } });
+    });
+    const summary = await worker().quantize(quantConfig, onProgress);
+    if (get().quantFor !== quantFor) return;
+    set({ quant: summary, overrides: {}, quantRun: { state: 'idle' } });
+  } catch (e) {
+    const cancelled = e instanceof Error && e.name === 'AbortError';
+    set({ quantRun: { state: 'idle' }, quantError: cancelled ? 'quantization cancelled' : messageOf(e) });
+  }
+}
+
+export function cancelQuantize(): void {
+  void modelWorker()?.cancelQuantize();
+}
+
+/** Pin a fix point / method for one tensor (undefined clears it) and re-solve from the kept statistics. */
+export async function setOverride(tensor: string, o: TensorOverride | undefined): Promise<void> {
+  const next = { ...get().overrides };
+  if (o && (o.fixPoint !== undefined || o.method !== undefined)) next[tensor] = o;
+  else delete next[tensor];
+  const fixPoints: Record<string, number> = {};
+  const methods: Record<string, string> = {};
+  for (const [t, v] of Object.entries(next)) {
+    if (v.fixPoint !== undefined) fixPoints[t] = v.fixPoint;
+    if (v.method !== undefined) methods[t] = v.method;
+  }
+  try {
+    const summary: QuantSummary = await worker().requantize({ fixPoints, methods: methods as never });
+    set({ quant: summary, overrides: next, quantError: null });
+  } catch (e) {
+    set({ quantError: messageOf(e) });
+  }
+}
+
+export function tensorDetail(name: string): Promise<TensorDetail | null> {
+  return worker().tensorDetail(name);
+}
+
+export async function download(kind: 'qdq' | 'info' | 'config'): Promise<void> {
+  try {
+    const { name, bytes } = await worker().exportArtifact(kind);
+    const stem = (get().model?.info.fileName ?? 'model').replace(/\.onnx$/i, '');
+    const fileName = kind === 'qdq' ? `${stem}_qdq.onnx` : name;
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: kind === 'qdq' ? 'application/octet-stream' : 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = fileName;
+    a.click();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (e) {
+    set({ quantError: messageOf(e) });
+  }
+}
+
+/** Colour of a layer by SQNR: red below 10 dB, green above 40 dB. */
+export function sqnrColor(db: number | undefined): string {
+  if (db === undefined) return '#cfd3d8';
+  if (!Number.isFinite(db)) return '#1f8a4c';
+  const t = Math.max(0, Math.min(1, (db - 10) / 30));
+  const hue = Math.round(t * 130);
+  return `hsl(${hue}, 65%, 45%)`;
+}
+
+export const formatDb = (db: number) => (Number.isFinite(db) ? `${db.toFixed(1)} dB` : '∞ dB');

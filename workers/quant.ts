@@ -1,0 +1,164 @@
+// Calibration and quantization over the model the model worker holds. Calibration data, statistics and
+// the quant session stay here; the UI receives fix points, metrics and small previews only.
+import type { Model } from '../src/core/ir';
+import { InputError } from '../src/core/errors';
+import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../src/core/data/calib';
+import { inputSpecFromShape, parsePreprocess, type InputSpec, type PreprocessSpec } from '../src/core/data/preprocess';
+import {
+  exportQdq, exportQuantConfig, importQdq, parseQuantConfig, quantInfoJson, quantizeModel, requantize,
+  type QuantOverrides, type QuantProgress, type QuantResult, type TensorQuant,
+} from '../src/core/quant';
+import { writeOnnx } from '../src/core/onnx/writer';
+import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
+
+interface CalibState {
+  readonly files: { name: string; bytes: Uint8Array }[];
+  readonly pre: PreprocessSpec;
+  readonly spec: InputSpec;
+  readonly samples: SampleSet;
+}
+
+/** Per open model: the worker holds one model, so one state. */
+let calib: CalibState | undefined;
+let result: QuantResult | undefined;
+let tensors: ReadonlyMap<string, TensorQuant> = new Map();
+let abort: AbortController | undefined;
+
+export function resetQuant(): void {
+  abort?.abort();
+  calib = undefined;
+  result = undefined;
+  tensors = new Map();
+}
+
+export function modelInput(model: Model): InputSpec {
+  const inputs = model.graph.inputs;
+  if (inputs.length !== 1) throw new InputError(`calibration from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
+  return inputSpecFromShape(inputs[0].name, inputs[0].shape ?? []);
+}
+
+/** Reads the files with the preprocess spec; on error the previous calibration set is kept. */
+export function setCalibration(model: Model, files: { name: string; bytes: Uint8Array }[], preJson: unknown, limit?: number): CalibInfo {
+  const pre = parsePreprocess(preJson ?? {});
+  const base = modelInput(model);
+  const spec = pre.layout && base.layout !== 'flat' ? inputSpecFromShape(base.name, model.graph.inputs[0].shape ?? [], pre.layout) : base;
+  const samples = limitSamples(samplesFromFiles(files, spec, pre), limit);
+  if (samples.count === 0) throw new InputError('the calibration files hold no samples');
+  samples.sample(0); // decode now so a shape error surfaces here, not mid-run
+  calib = { files, pre, spec, samples };
+  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length };
+}
+
+/** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */
+export function calibPreview(n: number): CalibPreview[] {
+  if (!calib) return [];
+  const { samples, spec } = calib;
+  const out: CalibPreview[] = [];
+  const sh = samples.sampleShape;
+  if (spec.layout === 'flat' || sh.length !== 3) return out;
+  const [c, h, w] = spec.layout === 'NCHW' ? [sh[0], sh[1], sh[2]] : [sh[2], sh[0], sh[1]];
+  for (let i = 0; i < Math.min(n, samples.count); i++) {
+    const x = samples.sample(i);
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const v of x) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    const k = hi > lo ? 255 / (hi - lo) : 0;
+    const rgba = new Uint8ClampedArray(w * h * 4);
+    for (let p = 0; p < w * h; p++) {
+      for (let ch = 0; ch < 3; ch++) {
+        const cc = c === 1 ? 0 : Math.min(ch, c - 1);
+        const v = spec.layout === 'NCHW' ? x[cc * w * h + p] : x[p * c + cc];
+        rgba[p * 4 + ch] = (v - lo) * k;
+      }
+      rgba[p * 4 + 3] = 255;
+    }
+    out.push({ width: w, height: h, rgba, min: lo, max: hi });
+  }
+  return out;
+}
+
+function fixOf(t: TensorQuant): TensorFix {
+  return {
+    fixPoint: t.fixPoint, calibratedFixPoint: t.calibratedFixPoint, bitWidth: t.bitWidth, dataType: t.dataType,
+    layer: t.layer, method: t.method, clippedFraction: t.clippedFraction,
+  };
+}
+
+function summaryOf(r: QuantResult | undefined, t: ReadonlyMap<string, TensorQuant>, source: QuantSummary['source']): QuantSummary {
+  return {
+    source,
+    tensors: Object.fromEntries([...t.values()].map((x) => [x.name, fixOf(x)])),
+    layers: (r?.layers ?? []).map((l) => ({ ...l })),
+    adjustments: (r?.adjustments ?? []).map((a) => ({ ...a })),
+    warnings: [...(r?.warnings ?? [])],
+    prepareLog: (r?.prepareLog ?? []).map((l) => ({ ...l })),
+  };
+}
+
+/** Yields to the event loop between batches so a cancel message reaches the worker mid-run. */
+async function* yielding(s: SampleSet, spec: InputSpec) {
+  for (const b of batches(s, spec)) {
+    await new Promise((r) => setTimeout(r, 0));
+    yield b;
+  }
+}
+
+export async function runQuantize(model: Model, configText: string, onProgress?: (p: QuantProgress & { total: number }) => void): Promise<QuantSummary> {
+  if (!calib) throw new InputError('no calibration data: load images, a .npy/.npz, or the sample data first');
+  const config = parseQuantConfig(configText);
+  abort?.abort();
+  const ctl = new AbortController();
+  abort = ctl;
+  const { samples, spec } = calib;
+  const total = Math.ceil(samples.count / (spec.fixedBatch ?? 16));
+  const r = await quantizeModel(model, () => yielding(samples, spec), config, {
+    signal: ctl.signal,
+    onProgress: (p) => onProgress?.({ ...p, total }),
+  });
+  if (ctl.signal.aborted) throw Object.assign(new Error('quantization cancelled'), { name: 'AbortError' });
+  result = r;
+  tensors = r.tensors;
+  return summaryOf(r, tensors, 'calibration');
+}
+
+export function cancelQuantize(): void {
+  abort?.abort();
+}
+
+/** Re-solves fix points from the kept statistics with the UI's pins and method choices. */
+export function applyOverrides(overrides: QuantOverrides): QuantSummary {
+  if (!result) throw new InputError('quantize the model first');
+  const r = requantize(result.session, overrides);
+  result = { ...result, tensors: r.tensors, adjustments: r.adjustments };
+  tensors = r.tensors;
+  return summaryOf(result, tensors, 'calibration');
+}
+
+export function tensorDetail(name: string): TensorDetail | null {
+  const t = tensors.get(name);
+  if (!t) return null;
+  return { ...fixOf(t), name, scale: t.scale, alternatives: t.alternatives.map((a) => ({ ...a })), histogram: t.histogram && { ...t.histogram, counts: [...t.histogram.counts] } };
+}
+
+/** Fix points of a QDQ model with power-of-two scales; null when the model has no Q/DQ nodes. */
+export function importedFixPoints(model: Model): QuantSummary | null {
+  if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) return null;
+  const { fixPoints } = importQdq(model);
+  result = undefined;
+  const fixes: Record<string, TensorFix> = {};
+  for (const [name, f] of fixPoints)
+    fixes[name] = { fixPoint: f.fixPoint, calibratedFixPoint: f.fixPoint, bitWidth: f.bitWidth, dataType: f.kind, layer: '', method: 'imported', clippedFraction: Number.NaN };
+  return { source: 'imported', tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
+}
+
+export function exportArtifacts(kind: 'qdq' | 'info' | 'config'): { name: string; bytes: Uint8Array } {
+  if (!result) throw new InputError('quantize the model first');
+  if (kind === 'qdq') return { name: 'qdq.onnx', bytes: writeOnnx(exportQdq(result.model, tensors).model) };
+  const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(result.session.config)}\n`;
+  return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
+}
+
+/** Validates config text without running anything: the InputError names the bad field. */
+export function checkConfig(text: string): string {
+  return exportQuantConfig(parseQuantConfig(text));
+}
