@@ -3,6 +3,7 @@
 // graphs compute on shapes is far below 2^24, where float32 is exact.
 import { InputError } from '../../errors';
 import type { ConstTensor, DType, FloatTensor } from '../../ir';
+import { halfToFloat } from '../../onnx/values';
 
 export function size(shape: readonly number[]): number {
   let n = 1;
@@ -102,15 +103,6 @@ export function forEachIndex(shape: readonly number[], strides: readonly number[
       idx[d] = 0;
     }
   }
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** A constant as float32. Float32 values are shared, not copied: kernels never write their inputs. */
