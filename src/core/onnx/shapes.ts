@@ -559,7 +559,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const out = x.slice();
       axes.forEach((a, j) => {
         if (sizes) out[a] = sizes[j];
-        else if (scales) out[a] = isNum(x[a]) ? Math.floor(x[a] * scales[j] + 1e-9) : scales[j] === 1 ? x[a] : unknownDim();
+        else if (scales) out[a] = isNum(x[a]) ? Math.floor(Math.fround(x[a] * scales[j])) : scales[j] === 1 ? x[a] : unknownDim();
       });
       return [{ dtype: xt, shape: out }];
     }
