@@ -187,6 +187,8 @@ describe('shape manipulation', () => {
   it('Resize by scales and by sizes; Upsample by attribute (opset 7) and input (opset 9)', () => {
     expect(shape({ inputs: { x: f32([1, 3, 10, 10]) }, initializers: { r: tensor('float32', [0], []), s: tensor('float32', [4], [1, 1, 2, 2.5]) }, nodes: [{ op: 'Resize', inputs: ['x', 'r', 's'], outputs: ['y'] }] })).toEqual([1, 3, 20, 25]);
     expect(shape({ inputs: { x: f32([1, 3, 10, 10]) }, initializers: { z: i64([1, 3, 7, 9]) }, nodes: [{ op: 'Resize', inputs: ['x', '', '', 'z'], outputs: ['y'] }] })).toEqual([1, 3, 7, 9]);
+    // onnxruntime multiplies in float32: 5 × float32(1.4) rounds to exactly 7, where float64 gives 6.99…
+    expect(shape({ inputs: { x: f32([1, 3, 5, 5]) }, initializers: { r: tensor('float32', [0], []), s: tensor('float32', [4], [1, 1, 1.4, 1]) }, nodes: [{ op: 'Resize', inputs: ['x', 'r', 's'], outputs: ['y'] }] })).toEqual([1, 3, 7, 5]);
     expect(shape({ opset: 10, inputs: { x: f32([1, 3, 5, 5]) }, initializers: { s: tensor('float32', [4], [1, 1, 2, 2]) }, nodes: [{ op: 'Resize', inputs: ['x', 's'], outputs: ['y'] }] })).toEqual([1, 3, 10, 10]);
     expect(shape({ opset: 7, inputs: { x: f32([1, 3, 5, 5]) }, nodes: [{ op: 'Upsample', inputs: ['x'], outputs: ['y'], attrs: { scales: floats([1, 1, 2, 3]) } }] })).toEqual([1, 3, 10, 15]);
     expect(shape({ opset: 9, inputs: { x: f32([1, 3, 5, 5]) }, initializers: { s: tensor('float32', [4], [1, 1, 2, 2]) }, nodes: [{ op: 'Upsample', inputs: ['x', 's'], outputs: ['y'] }] })).toEqual([1, 3, 10, 10]);
