@@ -1,0 +1,130 @@
+// The Compile step's panel: target, what-if conversions, the partition, the clicked subgraph, deployment.
+// For an already compiled .xmodel it shows the file's own subgraph tree instead.
+import type { CompileView } from '../../../workers/protocol';
+import type { Conversions } from '../../core/compile/layer';
+import { select, useStore } from '../store';
+import { setConversion } from './actions';
+import { nodeSubgraph, subgraphColors } from './colors';
+import { Deploy } from './Deploy';
+import { FileTree } from './FileTree';
+import { human, millis } from './format';
+import { SubgraphDetail } from './SubgraphDetail';
+import { TargetPicker } from './TargetPicker';
+import './compile.css';
+
+const CONVERSIONS: readonly { key: keyof Conversions; label: string }[] = [
+  { key: 'siluToHardSwish', label: 'SiLU → hard-swish' },
+  { key: 'sigmoidToHardSigmoid', label: 'Sigmoid → hard-sigmoid' },
+  { key: 'leakyReluToDpuSlope', label: 'LeakyReLU slope → 26/256' },
+  { key: 'relu6ToRelu', label: 'ReLU6 → ReLU' },
+];
+
+function WhatIf({ view }: { view: CompileView | null }) {
+  const conv = useStore((s) => s.conversions);
+  const any = CONVERSIONS.some((c) => conv[c.key]);
+  return (
+    <section>
+      <h4>What if the quantizer converted…</h4>
+      {CONVERSIONS.map((c) => (
+        <label key={c.key} className="cp-check">
+          <input type="checkbox" checked={conv[c.key]} onChange={(e) => setConversion(c.key, e.target.checked)} data-testid={`conv-${c.key}`} />
+          {c.label}
+        </label>
+      ))}
+      {view && any && (
+        <div className="small" data-testid="whatif-counts">
+          device / DPU subgraphs: <b>{view.baseline.deviceSubgraphNumber} / {view.baseline.dpuSubgraphNumber}</b> →{' '}
+          <b>{view.deviceSubgraphNumber} / {view.dpuSubgraphNumber}</b>
+        </div>
+      )}
+    </section>
+  );
+}
+
+function SubgraphList({ view }: { view: CompileView }) {
+  const graph = useStore((s) => s.model?.graph);
+  const colors = subgraphColors(view.subgraphs.map((s) => s.device));
+  const goTo = (i: number) => {
+    const n = graph?.nodes.find((x) => nodeSubgraph(x, view.opSubgraph) === i);
+    if (n) select(n.id, true);
+  };
+  return (
+    <details>
+      <summary><h4 className="cp-inline">All {view.subgraphs.length} subgraphs</h4></summary>
+      <table className="cp-list small" data-testid="subgraph-list">
+        <thead><tr><th>#</th><th>device</th><th>ops</th><th>workload</th><th>time</th></tr></thead>
+        <tbody>
+          {view.subgraphs.map((s, i) => (
+            <tr key={i} onClick={() => goTo(i)} title={s.name}>
+              <td><span className="swatch" style={{ background: colors[i] }} /> {i}</td>
+              <td>{s.device}</td><td>{s.ops.length}</td>
+              <td>{s.device === 'DPU' ? `${human(s.cost.workload)}op` : ''}</td>
+              <td>{s.device === 'DPU' ? millis(s.cost.seconds) : ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
+/** The Compile step's panel body (the pipeline's StepPanel gives it its frame and close button). */
+export function CompilePanel() {
+  const run = useStore((s) => s.compileRun);
+  const file = useStore((s) => s.compiledFile);
+  const view = run.state === 'done' ? run.view : null;
+  if (file) {
+    return (
+      <div className="step-panel-body cp-panel" data-testid="compile-panel">
+        <div className="cp-summary" data-testid="compile-summary">{file.summary}</div>
+        <div className="muted small">This file is already compiled: its own subgraphs, devices and fix points.</div>
+        <FileTree />
+      </div>
+    );
+  }
+  return (
+    <div className="step-panel-body cp-panel" data-testid="compile-panel">
+      <TargetPicker />
+      {run.state === 'running' && <div className="muted small">compiling…</div>}
+      {run.state === 'error' && <div className="cp-error" data-testid="compile-error">{run.message}</div>}
+      {view && (
+        <>
+          <div className="cp-summary" data-testid="compile-summary">{view.summary}</div>
+          <div className="muted small" data-testid="compile-totals">
+            {view.target} · DPU workload {human(view.totals.workload)}op · ideal {millis(view.totals.seconds)} · weights {human(view.totals.weightBytes)}B · partitioned in {view.millis.toFixed(1)} ms
+          </div>
+        </>
+      )}
+      <WhatIf view={view} />
+      {view && (
+        <>
+          <section><h4>Selected</h4><SubgraphDetail view={view} /></section>
+          <SubgraphList view={view} />
+          <Deploy />
+        </>
+      )}
+    </div>
+  );
+}
+
+/** Bottom-left legend in device mode; carries the compiler's summary line so it is always in view. */
+export function DeviceLegend() {
+  const run = useStore((s) => s.compileRun);
+  const file = useStore((s) => s.compiledFile);
+  const devices = file ? file.devices : run.state === 'done' ? run.view.subgraphs.map((s) => s.device) : [];
+  const summary = file ? file.summary : run.state === 'done' ? run.view.summary : run.state === 'running' ? 'compiling…' : '';
+  const colors = subgraphColors(devices);
+  const shades = (d: string) => colors.filter((_, i) => devices[i]?.toUpperCase() === d).slice(0, 7);
+  return (
+    <div className="legend cp-legend" data-testid="device-legend">
+      <div className="cp-legend-summary" data-testid="legend-summary">{summary}</div>
+      {(['DPU', 'CPU', 'USER'] as const).map((d) => (
+        <div key={d} className="legend-item">
+          {shades(d).length ? shades(d).map((c, i) => <span key={i} className="swatch" style={{ background: c }} />) : <span className="swatch" style={{ background: '#eee' }} />}
+          {d === 'DPU' ? 'DPU subgraphs (one shade each)' : d === 'CPU' ? 'CPU subgraphs' : 'USER (graph inputs)'}
+        </div>
+      ))}
+      <div className="legend-item"><span className="swatch" style={{ background: '#b8bcc2' }} />not a layer (folded)</div>
+    </div>
+  );
+}

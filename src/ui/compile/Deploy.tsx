@@ -1,0 +1,34 @@
+// The generated deployment code (VART, pynq_dpu) and the downloads: compiled .xmodel and per-layer costs.
+import { useState } from 'react';
+import { useStore } from '../store';
+import { downloadCostTable, downloadXModel } from './actions';
+
+const TABS = [{ id: 'vart', label: 'VART' }, { id: 'pynq', label: 'pynq_dpu' }] as const;
+
+export function Deploy() {
+  const d = useStore((s) => s.deployment);
+  const [tab, setTab] = useState<(typeof TABS)[number]['id']>('vart');
+  const [copied, setCopied] = useState(false);
+  if (!d) return null;
+  const code = tab === 'vart' ? d.vart : d.pynq;
+  const copy = () => {
+    void navigator.clipboard?.writeText(code).then(() => { setCopied(true); setTimeout(() => setCopied(false), 1500); }, () => undefined);
+  };
+  return (
+    <section data-testid="deploy">
+      <h4>Deploy</h4>
+      <div className="cp-row">
+        <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
+        <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
+      </div>
+      <div className="cp-tabs">
+        {TABS.map((t) => (
+          <button key={t.id} className={tab === t.id ? 'active' : ''} onClick={() => setTab(t.id)} data-testid={`deploy-tab-${t.id}`}>{t.label}</button>
+        ))}
+        <span className="cp-spacer" />
+        <button onClick={copy} data-testid="copy-code">{copied ? 'Copied' : 'Copy'}</button>
+      </div>
+      <pre className="cp-code" data-testid="deploy-code">{code}</pre>
+    </section>
+  );
+}

@@ -1,0 +1,114 @@
+// Compile actions: every target or what-if change re-partitions in the model worker (milliseconds);
+// only the newest answer is kept.
+import type { Conversions } from '../../core/compile/layer';
+import { parseArchJson } from '../../core/compile/targets/fingerprint';
+import { modelWorker } from '../session';
+import { get, set } from '../store';
+import { nodeColors } from './colors';
+import { targetChoice, type PickedTarget } from './slice';
+
+let seq = 0;
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Called once per opened model: a compiled .xmodel opens straight into its subgraph view. */
+export async function prepareCompile(openId: number): Promise<void> {
+  seq++;
+  set({ compileRun: { state: 'idle' }, compiledFile: null, deployment: null, deviceColors: {}, archError: null });
+  const w = modelWorker();
+  if (!w) return;
+  try {
+    const file = await w.compiledFile();
+    const m = get().model;
+    if (m?.openId !== openId) return;
+    if (!file) {
+      if (get().activeStep === 'compile') void recompile();
+      return;
+    }
+    set({ compiledFile: file, deviceColors: nodeColors(m.graph, file.opSubgraph, file.devices) });
+    // The file's own partition is the point of opening it: show it straight away.
+    set({ activeStep: 'compile', colorMode: 'device' });
+  } catch (e) {
+    set({ compileRun: { state: 'error', message: message(e) } });
+  }
+}
+
+/** The Compile step opened: device colours, and a first compile for the current target. */
+export function openCompile(): void {
+  set({ colorMode: 'device' });
+  if (!get().compiledFile && get().compileRun.state === 'idle') void recompile();
+}
+
+export function closeCompile(): void {
+  if (get().colorMode === 'device') set({ colorMode: 'category' });
+}
+
+export async function recompile(): Promise<void> {
+  const w = modelWorker();
+  const m = get().model;
+  if (!w || !m || get().compiledFile) return;
+  const mine = ++seq;
+  const { compileTarget, conversions } = get();
+  if (get().compileRun.state !== 'done') set({ compileRun: { state: 'running' } });
+  try {
+    const view = await w.compile(targetChoice(compileTarget), conversions);
+    if (mine !== seq) return;
+    const colors = nodeColors(m.graph, view.opSubgraph, view.subgraphs.map((s) => s.device));
+    set({ compileRun: { state: 'done', view }, deviceColors: colors });
+    const deployment = await w.deployment();
+    if (mine === seq) set({ deployment });
+  } catch (e) {
+    if (mine === seq) set({ compileRun: { state: 'error', message: message(e) }, deployment: null });
+  }
+}
+
+export function setTarget(t: PickedTarget): void {
+  set({ compileTarget: t, archError: null });
+  void recompile();
+}
+
+export function setConversion(key: keyof Conversions, on: boolean): void {
+  set((s) => ({ conversions: { ...s.conversions, [key]: on } }));
+  void recompile();
+}
+
+/** A refused arch.json leaves the current target (and the coloured graph) as they were. */
+export async function importArchJson(file: File): Promise<void> {
+  const text = await file.text();
+  try {
+    const config = parseArchJson(text);
+    setTarget({ kind: 'archJson', text, fileName: file.name, config });
+  } catch (e) {
+    set({ archError: `${file.name}: ${message(e)}` });
+  }
+}
+
+function download(name: string, blob: Blob): void {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export async function downloadXModel(): Promise<void> {
+  const w = modelWorker();
+  const d = get().deployment;
+  if (!w || !d) return;
+  try {
+    const bytes = await w.compiledXModel();
+    download(d.xmodelName, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  } catch (e) {
+    set({ error: `could not write the compiled model (${message(e)})` });
+  }
+}
+
+export function downloadCostTable(): void {
+  const d = get().deployment;
+  if (d) download(d.xmodelName.replace(/\.xmodel$/, '_cost.csv'), new Blob([d.costCsv], { type: 'text/csv' }));
+}

@@ -1,0 +1,160 @@
+// The Compile step in Chromium, on the built app: YOLOX-nano for KV260, the what-if, a CPU op's reason,
+// a compiled .xmodel's own subgraphs, and a bad arch.json. Expected numbers come from the core run in Node.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layersOf, NO_CONVERSIONS, partition, targetByBoard } from '../../src/core/compile';
+import { readOnnx } from '../../src/core/onnx/reader';
+import { readXModel } from '../../src/core/xmodel/codec';
+import { deviceSubgraphs, subgraphDevice } from '../../src/core/xmodel/types';
+import { dropFiles, openApp, type AppSession } from './browser';
+
+const yoloxBytes = new Uint8Array(readFileSync('public/models/yolox_nano.onnx'));
+const layers = layersOf({ kind: 'onnx', model: readOnnx(yoloxBytes.slice()) });
+const kv260 = targetByBoard('KV260');
+const plain = partition(layers, kv260, NO_CONVERSIONS);
+const hswish = partition(layers, kv260, { ...NO_CONVERSIONS, siluToHardSwish: true });
+const compiledName = 'pointpillars_compiled_B4096.xmodel';
+const compiledBytes = new Uint8Array(readFileSync(`test/fixtures/xmodel/${compiledName}`));
+
+let app: AppSession;
+beforeAll(async () => {
+  app = await openApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function waitPainted(previous?: string | null): Promise<string> {
+  await app.page.waitForFunction(
+    (prev) => {
+      const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+      return v && v !== prev ? v : null;
+    },
+    previous ?? null,
+    { timeout: 60_000 },
+  );
+  return (await app.page.getAttribute('[data-testid=graph]', 'data-painted'))!;
+}
+
+const summaryText = () => app.page.getByTestId('compile-summary').innerText();
+async function waitSummary(text: string): Promise<void> {
+  await app.page.getByTestId('compile-summary').filter({ hasText: text }).waitFor({ timeout: 30_000 });
+}
+/** Header colours of the op nodes React Flow has rendered. */
+const headerColors = () => app.page.locator('.react-flow__node .op-header').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+
+describe('compile step', () => {
+  it('features YOLOX-nano in the gallery as the compile sample', async () => {
+    const card = app.page.locator('[data-testid=sample][data-file="yolox_nano.onnx"]');
+    await card.waitFor();
+    expect(await card.getByTestId('sample-highlight').innerText()).toMatch(/Compile/);
+  });
+
+  it('compiles YOLOX-nano for KV260: the summary line, device colours and legend', async () => {
+    expect(plain.deviceSubgraphNumber).toBeGreaterThan(hswish.deviceSubgraphNumber);
+    await app.page.locator('[data-file="yolox_nano.onnx"]').click();
+    await waitPainted();
+    const before = await headerColors();
+    await app.page.getByTestId('step-compile').click();
+    await waitSummary(plain.summary);
+    expect(await app.page.getByTestId('legend-summary').innerText()).toBe(plain.summary);
+    expect(await app.page.getByTestId('target-select').inputValue()).toBe('board:KV260');
+    // Repainted by device: blue (DPU) and orange (CPU) hues replace the category colours.
+    await app.page.waitForFunction((b) => {
+      const now = [...document.querySelectorAll('.react-flow__node .op-header')].map((e) => getComputedStyle(e).backgroundColor);
+      return now.join() !== b.join();
+    }, before);
+    expect(new Set(await headerColors()).size).toBeGreaterThan(1);
+    expect(await app.page.getByTestId('device-legend').innerText()).toContain('DPU subgraphs');
+  });
+
+  it('SiLU → hard-swish re-partitions at once and shows before → after', async () => {
+    await app.page.getByTestId('conv-siluToHardSwish').check();
+    await waitSummary(hswish.summary);
+    const counts = await app.page.getByTestId('whatif-counts').innerText();
+    expect(counts).toContain(`${plain.deviceSubgraphNumber} / ${plain.dpuSubgraphNumber}`);
+    expect(counts).toContain(`${hswish.deviceSubgraphNumber} / ${hswish.dpuSubgraphNumber}`);
+    expect(await app.page.getByTestId('legend-summary').innerText()).toBe(hswish.summary);
+    await app.page.getByTestId('conv-siluToHardSwish').uncheck();
+    await waitSummary(plain.summary);
+  });
+
+  it('a clicked CPU op says why it is on the CPU and which conversion would move it', async () => {
+    const cpu = plain.cpuOps.find((c) => c.fix && /sigmoid/i.test(c.op)) ?? plain.cpuOps.find((c) => c.fix)!;
+    expect(cpu).toBeDefined();
+    await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
+    await app.page.keyboard.press('/');
+    await app.page.keyboard.type(cpu.name);
+    await app.page.getByTestId('search-result').first().waitFor();
+    await app.page.keyboard.press('Enter');
+    const node = app.page.locator(`[data-testid=graph-node][data-name="${cpu.name}"]`);
+    await node.waitFor();
+    await node.click();
+    const reason = app.page.getByTestId('cpu-reason');
+    await reason.waitFor();
+    expect(await reason.innerText()).toContain(cpu.reason);
+    expect(await app.page.getByTestId('cpu-fix').innerText()).toContain(cpu.fix!);
+    expect(await app.page.getByTestId('subgraph-device').innerText()).toBe('CPU');
+  });
+
+  it('offers the VART and pynq_dpu scripts and the compiled .xmodel', async () => {
+    const code = app.page.getByTestId('deploy-code');
+    await code.waitFor();
+    expect(await code.innerText()).toContain('vart.Runner.create_runner');
+    await app.page.getByTestId('deploy-tab-pynq').click();
+    expect(await code.innerText()).toContain('DpuOverlay');
+    const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.getByTestId('download-xmodel').click()]);
+    expect(download.suggestedFilename()).toBe('yolox_nano.xmodel');
+    const x = readXModel(new Uint8Array(readFileSync(await download.path())));
+    expect(deviceSubgraphs(x)).toHaveLength(plain.deviceSubgraphNumber);
+  });
+
+  it('a bad arch.json gives a clear message and keeps the target and graph', async () => {
+    await app.page.getByTestId('arch-json-input').setInputFiles({ name: 'arch.json', mimeType: 'application/json', buffer: Buffer.from('{"fingerprint":"0x2000000000000"}') });
+    const err = app.page.getByTestId('arch-error');
+    await err.waitFor();
+    expect(await err.innerText()).toMatch(/arch\.json: fingerprint 0x2000000000000 is not a known DPU configuration/);
+    expect(await summaryText()).toBe(plain.summary);
+    expect(await app.page.getByTestId('target-select').inputValue()).toBe('board:KV260');
+    expect(await app.page.locator('.react-flow__node').count()).toBeGreaterThan(0);
+  });
+
+  it('a good arch.json is decoded field by field and becomes the target', async () => {
+    await app.page.getByTestId('arch-json-input').setInputFiles({ name: 'arch.json', mimeType: 'application/json', buffer: Buffer.from('{"fingerprint":"0x101000056010407"}') });
+    const fp = app.page.getByTestId('fingerprint');
+    await fp.waitFor();
+    const text = await fp.innerText();
+    expect(text).toContain('0x101000056010407');
+    expect(text).toMatch(/peak ops \/ clock\s+4096/);
+    expect(await app.page.getByTestId('arch-error').count()).toBe(0);
+    await waitSummary(plain.summary);
+  });
+
+  it('a dropped compiled .xmodel shows its own subgraph tree and devices', async () => {
+    const x = readXModel(compiledBytes.slice());
+    const devices = deviceSubgraphs(x).map((s) => subgraphDevice(s));
+    const previous = await app.page.getAttribute('[data-testid=graph]', 'data-painted');
+    await dropFiles(app.page, [{ name: compiledName, bytes: compiledBytes }]);
+    await waitPainted(previous);
+    const tree = app.page.getByTestId('xmodel-tree');
+    await tree.waitFor({ timeout: 30_000 });
+    const top = tree.locator(':scope > [data-testid=xsubgraph]');
+    expect(await top.count()).toBe(devices.length);
+    expect(await top.evaluateAll((els) => els.map((e) => e.getAttribute('data-device')))).toEqual(devices);
+    const dpu = devices.filter((d) => d === 'DPU').length;
+    expect(await summaryText()).toBe(`Total device subgraph number ${devices.length}, DPU subgraph number ${dpu}`);
+    expect(await app.page.getByTestId('legend-summary').innerText()).toBe(await summaryText());
+    // The DPU subgraph carries its fingerprint and fix points.
+    const dpuNode = top.filter({ has: app.page.locator('summary .cp-dpu') }).first();
+    await dpuNode.locator(':scope > summary').click();
+    const children = dpuNode.locator(':scope > .cp-tree-body > details > summary');
+    for (let i = 0; i < await children.count(); i++) await children.nth(i).click();
+    expect(await dpuNode.innerText()).toMatch(/fingerprint 0x[0-9a-f]+/);
+    expect(await dpuNode.innerText()).toMatch(/fix_point -?\d+/);
+  });
+
+  it('made no request to another origin and raised no page error', () => {
+    expect(app.foreignRequests).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
+  });
+});
