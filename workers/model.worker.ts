@@ -9,10 +9,26 @@ import { toDisplayGraph } from '../src/core/view/display';
 import { contentHash } from '../src/core/view/hash';
 import { isInputError } from '../src/core/errors';
 import { buildOnnx, tensor } from '../src/core/onnx/build';
+import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
+import { readXModel } from '../src/core/xmodel/codec';
+import type { Conversions } from '../src/core/compile';
 import type { Opened, OpenStage, WeightStats } from './protocol';
 import * as quant from './quant';
 
 let model: Model | undefined;
+let compiler: { kind: 'session'; session: CompileSession } | { kind: 'compiled'; view: ReturnType<typeof compiledFileView> } | undefined;
+
+/** A compiled .xmodel is shown as the file's own subgraphs; anything else compiles from its layers. */
+function compilerFor(bytes: Uint8Array, fileName: string, m: Model): typeof compiler {
+  if (!/\.xmodel$/i.test(fileName)) return { kind: 'session', session: new CompileSession({ kind: 'onnx', model: m }, fileName) };
+  const x = readXModel(bytes);
+  return isCompiled(x) ? { kind: 'compiled', view: compiledFileView(x) } : { kind: 'session', session: new CompileSession({ kind: 'xmodel', xmodel: x }, fileName) };
+}
+
+function compileSession(): CompileSession {
+  if (compiler?.kind !== 'session') throw new Error(compiler ? 'this file is already compiled' : 'no model is open');
+  return compiler.session;
+}
 /** Initializers and Constant values by tensor name: every weight the display graph can show. */
 let constants = new Map<string, ConstTensor>();
 
@@ -42,6 +58,7 @@ const api = {
       const graph = toDisplayGraph(m);
       model = m;
       constants = collectConstants(m);
+      compiler = compilerFor(bytes, fileName, m);
       quant.resetQuant();
       return {
         hash,
@@ -88,6 +105,24 @@ const api = {
     if (!model) throw new Error('no model is open');
     return summarize(model);
   },
+
+  // DPU compilation (workers/compile.ts): a compiled .xmodel shows its own subgraphs instead.
+  compiledFile() {
+    return compiler?.kind === 'compiled' ? compiler.view : null;
+  },
+  compile(choice: TargetChoice, conversions: Conversions) {
+    try { return compileSession().run(choice, conversions); } catch (e) { rethrow(e); }
+  },
+  deployment() {
+    try { return compileSession().deployment(); } catch (e) { rethrow(e); }
+  },
+  compiledXModel(): Uint8Array {
+    try {
+      const bytes = compileSession().xmodelBytes();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    } catch (e) { rethrow(e); }
+  },
+
   // Calibration and quantization (workers/quant.ts); errors keep their InputError name.
   quantInput() { return guard(() => quant.modelInput(need())); },
   setCalibration(files: { name: string; bytes: Uint8Array }[], pre: unknown, limit?: number) { return guard(() => quant.setCalibration(need(), files, pre, limit)); },

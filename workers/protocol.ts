@@ -1,6 +1,9 @@
 // What the model worker sends the UI: plain data only (weights never leave the worker).
 import type { DisplayGraph } from '../src/core/view/types';
 
+// DPU compilation (workers/compile.ts).
+export type { CompileView, CompiledFileView, CpuOpView, Deployment, SubgraphView, TargetChoice, XSubgraphView } from './compile';
+
 export type OpenStage = 'hashing' | 'reading' | 'display' | 'layout';
 
 export interface ModelInfo {

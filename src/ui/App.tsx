@@ -11,6 +11,8 @@ import { PipelineBar } from './pipeline/PipelineBar';
 import { StepPanel } from './pipeline/StepPanel';
 import { SqnrLegend } from './quant/badges';
 import './quant/register';
+import './compile/register';
+import { DeviceLegend } from './compile/CompilePanel';
 
 function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
   useEffect(() => {
@@ -70,7 +72,7 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
       <div className="brand">Fixpoint Studio</div>
       <button onClick={() => picker.current?.click()} data-testid="open-file">Open…</button>
       <input
-        ref={picker} type="file" accept=".onnx" hidden data-testid="file-input"
+        ref={picker} type="file" accept=".onnx,.xmodel" hidden data-testid="file-input"
         onChange={(e) => { const f = e.target.files?.[0]; if (f) void openFile(f); e.target.value = ''; }}
       />
       <button onClick={() => set({ galleryOpen: true })} data-testid="open-gallery">Samples</button>
@@ -103,7 +105,7 @@ export function App() {
       <main className="workspace">
         <ErrorBoundary>
           {model && <GraphView model={model} />}
-          {model && !galleryOpen && (colorMode === 'sqnr' ? <SqnrLegend /> : <Legend />)}
+          {model && !galleryOpen && (colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
           {model && !galleryOpen && <StepPanel />}
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
         </ErrorBoundary>
@@ -111,7 +113,7 @@ export function App() {
         <Progress />
       </main>
       {summaryOpen && model && <ErrorBoundary><SummaryDialog /></ErrorBoundary>}
-      {dragging && <div className="drop-overlay">Drop an .onnx file to open it</div>}
+      {dragging && <div className="drop-overlay">Drop an .onnx or .xmodel file to open it</div>}
     </div>
   );
 }

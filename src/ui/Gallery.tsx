@@ -8,6 +8,8 @@ export interface Sample {
   readonly description: string;
   readonly source: string;
   readonly license: string;
+  /** Shown as a badge: what the sample is the showcase of. */
+  readonly highlight?: string;
 }
 
 const base = `${import.meta.env.BASE_URL}models/`;
@@ -25,15 +27,16 @@ export function Gallery({ onClose }: { onClose?: () => void }) {
       <div className="gallery-head">
         <div>
           <h2>Open a model</h2>
-          <p className="muted">Drop an <code>.onnx</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
+          <p className="muted">Drop an <code>.onnx</code> or <code>.xmodel</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
         </div>
         {onClose && <button onClick={onClose} data-testid="gallery-close">Back to graph</button>}
       </div>
       {error && <div className="banner">{error}</div>}
       <div className="cards">
         {samples?.map((s) => (
-          <button key={s.file} className="card" data-testid="sample" data-file={s.file} onClick={() => void openUrl(base + s.file, s.file)}>
+          <button key={s.file} className={`card${s.highlight ? ' card-featured' : ''}`} data-testid="sample" data-file={s.file} onClick={() => void openUrl(base + s.file, s.file)}>
             <div className="card-title">{s.title}</div>
+            {s.highlight && <div className="card-highlight" data-testid="sample-highlight">{s.highlight}</div>}
             <div className="card-desc">{s.description}</div>
             <div className="card-meta muted">{s.file} · {s.license} · {s.source}</div>
           </button>

@@ -2,6 +2,7 @@
 import { create } from 'zustand';
 import type { DisplayGraph, Layout } from '../core/view/types';
 import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
+import { initialCompileSlice, type CompileSlice } from './compile/slice';
 import { initialQuantSlice, type QuantSlice } from './quant/slice';
 
 export interface OpenModel {
@@ -16,11 +17,11 @@ export interface OpenModel {
 export type Busy = { readonly fileName: string; readonly stage: OpenStage };
 
 /** How nodes are coloured; later steps add modes (quantization error, DPU/CPU partition). */
-export type ColorMode = 'category' | 'sqnr';
+export type ColorMode = 'category' | 'sqnr' | 'device';
 
 export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
 
-export interface AppState extends QuantSlice {
+export interface AppState extends QuantSlice, CompileSlice {
   model: OpenModel | null;
   busy: Busy | null;
   error: string | null;
@@ -52,6 +53,7 @@ export const useStore = create<AppState>()(() => ({
   expanded: {},
   stats: {},
   ...initialQuantSlice,
+  ...initialCompileSlice,
 }));
 
 export const set = useStore.setState;

@@ -55,7 +55,9 @@ function Subgraphs({ id, node }: { id: string; node: DisplayNode }) {
 export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpFlowNode>) {
   const n = data.node;
   const quantColor = useQuantColor(n);
-  const color = quantColor ?? data.color ?? CATEGORY_STYLE[n.category].color;
+  // Device mode (compile): each node reads only its own colour, so a re-partition repaints just the changed ones.
+  const deviceColor = useStore((s) => (s.colorMode === 'device' ? s.deviceColors[id] : undefined));
+  const color = deviceColor ?? quantColor ?? data.color ?? CATEGORY_STYLE[n.category].color;
   return (
     <div
       className={`op-node${selected ? ' selected' : ''}${n.unknown ? ' unknown' : ''}`}
