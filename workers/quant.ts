@@ -148,6 +148,11 @@ export function importedFixPoints(model: Model): QuantSummary | null {
   const fixes: Record<string, TensorFix> = {};
   for (const [name, f] of fixPoints)
     fixes[name] = { fixPoint: f.fixPoint, calibratedFixPoint: f.fixPoint, bitWidth: f.bitWidth, dataType: f.kind, layer: '', method: 'imported', clippedFraction: Number.NaN };
+  // The Q → DQ pair carries the fix point of the tensor it quantizes: show it on both of its outputs.
+  for (const n of model.graph.nodes) {
+    if ((n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') && fixes[n.inputs[0]] && n.outputs[0] && !fixes[n.outputs[0]])
+      fixes[n.outputs[0]] = fixes[n.inputs[0]];
+  }
   return { source: 'imported', tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
 }
 

@@ -1,0 +1,119 @@
+// Calibration and quantization in Chromium: fmnist with its sample data, badges, SQNR mode, the
+// worst-layers table, a bad config, and a QDQ model's imported fix points.
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { importQdq } from '../../src/core/quant';
+import { openModel } from '../../src/core/open';
+import { openApp, type AppSession } from './browser';
+
+let app: AppSession;
+beforeAll(async () => {
+  app = await openApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+async function openSample(file: string, previous?: string | null): Promise<void> {
+  await app.page.getByTestId('open-gallery').click().catch(() => undefined);
+  await app.page.locator(`[data-file="${file}"]`).click();
+  await app.page.waitForFunction(
+    (prev) => {
+      const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+      return v && v !== prev;
+    },
+    previous ?? null,
+    { timeout: 60_000 },
+  );
+}
+const painted = () => app.page.getAttribute('[data-testid=graph]', 'data-painted');
+
+describe('calibrate and quantize', () => {
+  it('quantizes fmnist on its sample data: fp badges, SQNR colours, worst layers', async () => {
+    await openSample('fmnist_seed000.onnx');
+    const { page } = app;
+    expect(await page.getByTestId('step-simulate').isDisabled()).toBe(true);
+    await page.getByTestId('step-calibrate').click();
+    await page.getByTestId('use-sample-calib').click();
+    await page.getByTestId('calib-info').waitFor();
+    expect(await page.getByTestId('calib-info').innerText()).toContain('200 samples of ⟨1×28×28⟩');
+    expect(await page.getByTestId('calib-preview').locator('canvas').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('step-calibrate').getAttribute('data-done')).toBe('');
+
+    await page.getByTestId('to-quantize').click();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('quant-error').count()).toBe(0);
+
+    // The graph input is raw 0..255 pixels in int8: fp=-1 (step 2, range −256..254).
+    const model = openModel(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')), 'fmnist_seed000.onnx');
+    const input = model.graph.inputs[0].name;
+    const edgeTexts = await page.getByTestId('edge-fp').allTextContents();
+    expect(edgeTexts.length).toBeGreaterThan(2);
+    expect(edgeTexts.every((t) => /^fp=-?\d+$|^float$/.test(t))).toBe(true);
+    await page.locator(`[data-testid=graph-node][data-name="${input}"]`).click();
+    const nq = page.getByTestId('node-quant');
+    await nq.waitFor();
+    expect(await nq.innerText()).toContain(`${input}: fp=-1`);
+    // Weights inside a Conv carry their fix points.
+    const conv = model.graph.nodes.find((n) => n.opType === 'Conv')!;
+    const wfp = page.locator(`[data-testid=graph-node][data-name="${conv.name}"] [data-testid=weight-fp]`);
+    expect(await wfp.innerText()).toMatch(/W fp=\d+/);
+
+    // The tensor detail of an activation: histogram with the range, clipping, alternatives.
+    await page.getByTestId('tensor-detail').waitFor();
+    expect(await page.getByTestId('clipped').innerText()).toMatch(/%$/);
+    await page.getByTestId('alternatives').waitFor();
+    expect(await page.getByTestId('range-histogram').count()).toBe(1);
+
+    await page.getByTestId('sqnr-mode').check();
+    await page.getByTestId('sqnr-legend').waitFor();
+    const rows = page.getByTestId('worst-row');
+    expect(await rows.count()).toBeGreaterThan(1);
+    // Sorted ascending by SQNR: the first row is the worst.
+    const db = (await page.getByTestId('worst-layers').locator('tbody tr td:nth-child(2)').allInnerTexts()).map((t) => (t.startsWith('∞') ? Infinity : parseFloat(t)));
+    expect(db).toEqual([...db].sort((a, b) => a - b));
+    await rows.first().click();
+    await page.getByTestId('node-quant').waitFor();
+    expect(await page.getByTestId('node-quant').innerText()).toContain('SQNR');
+    const header = await page.locator(`[data-testid=graph-node][data-name="${conv.name}"] .op-header`).evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(header).toMatch(/^rgb/);
+    expect(header).not.toBe('rgb(207, 211, 216)'); // measured, so not the "not measured" grey
+    await page.screenshot({ path: 'test/e2e/quantize.png' });
+
+    // Pinning a fix point re-solves at once.
+    await page.locator(`[data-testid=graph-node][data-name="${input}"]`).click();
+    await page.getByTestId('overrides').locator('input').fill('-2');
+    await page.getByTestId('pin-fp').click();
+    await page.waitForFunction((name) => document.querySelector('[data-testid=node-quant]')?.textContent?.includes(`${name}: fp=-2`), input);
+  });
+
+  it('names the bad field of an invalid config and keeps the model', async () => {
+    const { page } = app;
+    const before = await painted();
+    if (!(await page.getByTestId('quantize-panel').isVisible())) await page.getByTestId('step-quantize').click();
+    await page.locator('.config-json summary').click();
+    await page.getByTestId('quant-config').fill('{"overall_quantize_config": {"method": "best"}}');
+    await page.getByTestId('run-quantize').click();
+    const err = page.getByTestId('config-error');
+    await err.waitFor();
+    expect(await err.innerText()).toContain('overall_quantize_config.method');
+    expect(await painted()).toBe(before);
+    expect(await page.getByTestId('model-name').innerText()).toBe('fmnist_seed000.onnx');
+    expect(await page.getByTestId('quant-results').count()).toBe(1);
+  });
+
+  it('opens the Vitis AI QDQ retinaface with its fix points, no calibration', async () => {
+    const bytes = new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx'));
+    const { fixPoints } = importQdq(openModel(bytes, 'retinaface_vitis_qdq.onnx'));
+    await openSample('retinaface_vitis_qdq.onnx', await painted());
+    const { page } = app;
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=edge-fp]').length > 0, null, { timeout: 30_000 });
+    const texts = await page.getByTestId('edge-fp').allTextContents();
+    const fps = new Set([...fixPoints.values()].map((f) => `fp=${f.fixPoint}`));
+    expect(texts.some((t) => fps.has(t))).toBe(true);
+    expect(await page.getByTestId('step-quantize').getAttribute('data-done')).toBe('');
+    expect(app.foreignRequests).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
+  });
+});
