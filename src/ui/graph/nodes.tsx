@@ -68,9 +68,10 @@ export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpF
       <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
       <div className="op-header" style={{ background: color }} title={n.unknown ? `${n.domain}::${n.label} — custom op, unknown to the tool` : n.label}>
         {n.label}{n.unknown && <span className="op-unknown" data-testid="unknown-op"> ?</span>}
+        <WeightFixes node={n} />
       </div>
       {(n.weights.length > 0 || n.summary.length > 0 || n.subgraphs.length > 0) && (
-        <div className="op-rows"><Body id={id} node={n} /><WeightFixes node={n} /></div>
+        <div className="op-rows"><Body id={id} node={n} /></div>
       )}
       <Handle type="source" position={Position.Bottom} style={hidden} isConnectable={false} />
     </div>

@@ -5,6 +5,7 @@ import type { DisplayNode } from '../../core/view/types';
 import type { TensorDetail } from '../../../workers/protocol';
 import { set, useStore } from '../store';
 import { formatDb, runQuantize, setOverride, tensorDetail } from './actions';
+import { tensorFixLabel } from './badges';
 
 /** The float distribution with the representable range of the chosen fix point shaded. */
 function RangeHistogram({ d }: { d: TensorDetail }) {
@@ -57,7 +58,7 @@ function Detail({ name }: { name: string }) {
     void tensorDetail(name).then((x) => { if (live) setD(x); }, () => undefined);
     return () => { live = false; };
   }, [name, fix]);
-  if (!fix) return <div className="small muted" data-testid="tensor-float">{name}: kept in float</div>;
+  if (!fix) return <div className="small muted" data-testid="tensor-float">{name}: no fix point of its own (inside a fused layer, derived from its input, or computed in float)</div>;
   return (
     <div className="tensor-detail" data-testid="tensor-detail">
       <div className="small"><span className="mono">{name}</span></div>
@@ -131,7 +132,8 @@ function LayerConfig({ layer }: { layer: string }) {
 export function NodeQuant({ node }: { node: DisplayNode }) {
   const quant = useStore((s) => s.quant);
   const picked = useStore((s) => s.quantTensor);
-  if (!quant) return null;
+  const graph = useStore((s) => s.model?.graph);
+  if (!quant || !graph) return null;
   const tensors = [...node.outputs.map((o) => o.tensor), ...node.weights.map((w) => w.tensor)];
   const current = picked && tensors.includes(picked) ? picked : tensors.find((t) => quant.tensors[t]) ?? tensors[0];
   const sqnr = quant.layers.find((l) => l.layer === node.name || node.outputs.some((o) => o.tensor === l.output));
@@ -141,10 +143,10 @@ export function NodeQuant({ node }: { node: DisplayNode }) {
       {sqnr && <div className="small">SQNR {formatDb(sqnr.sqnrDb)} · cosine {sqnr.cosine.toFixed(5)}</div>}
       <div className="fp-chips">
         {tensors.map((t) => {
-          const f = quant.tensors[t];
+          const label = tensorFixLabel(quant, graph, t);
           return (
-            <button key={t} className={`fp-chip${t === current ? ' on' : ''}${f ? '' : ' float'}`} title={t} onClick={() => set({ quantTensor: t })}>
-              {t.length > 18 ? `…${t.slice(-16)}` : t}: {f ? `fp=${f.fixPoint}` : 'float'}
+            <button key={t} className={`fp-chip${t === current ? ' on' : ''}${label === 'float' ? ' float' : ''}`} title={t} onClick={() => set({ quantTensor: t })}>
+              {t.length > 18 ? `…${t.slice(-16)}` : t}: {label}
             </button>
           );
         })}

@@ -1,5 +1,5 @@
 // Fix-point badges on edges and inside nodes, and the SQNR colouring of nodes.
-import type { DisplayNode } from '../../core/view/types';
+import type { DisplayGraph, DisplayNode } from '../../core/view/types';
 import type { QuantSummary } from '../../../workers/protocol';
 import { select, set, useStore } from '../store';
 import { sqnrColor } from './actions';
@@ -21,24 +21,76 @@ export function useQuantColor(n: DisplayNode): string | undefined {
   return useStore((s) => (s.colorMode === 'sqnr' && s.quant ? sqnrColor(sqnrOf(s.quant, n)) : undefined));
 }
 
-/** "W fp=7 · B fp=9" for a node's quantized weights. */
+/** "W7 B9" in the header: the fix points of a node's quantized weights. */
 export function WeightFixes({ node }: { node: DisplayNode }) {
   const text = useStore((s) => {
-    if (!s.quant) return '';
+    if (!s.quant || node.weights.length === 0) return '';
     return node.weights.flatMap((w) => {
       const f = s.quant!.tensors[w.tensor];
       return f ? [`${w.label} fp=${f.fixPoint}${f.bitWidth !== 8 ? `/${f.bitWidth}b` : ''}`] : [];
-    }).join(' · ');
+    }).join(' ');
   });
   if (!text) return null;
-  return <div className="op-row fp-row" data-testid="weight-fp">{text}</div>;
+  return <span className="fp-head" data-testid="weight-fp" title="fix points of the weights">{text}</span>;
 }
 
-/** The fix point of an edge's tensor: `fp=N`, or `float` once the model is quantized and this one is not. */
-export function useEdgeFix(tensor: string | undefined): { text: string; float: boolean } | null {
-  const fp = useStore((s) => (s.quant && tensor ? (s.quant.tensors[tensor]?.fixPoint ?? null) : undefined));
-  if (fp === undefined) return null;
-  return fp === null ? { text: 'float', float: true } : { text: `fp=${fp}`, float: false };
+type EdgeFix = { text: string; float: boolean } | null;
+const edgeIndex = new WeakMap<QuantSummary, Map<string, EdgeFix>>();
+
+/**
+ * What an edge shows once the model is quantized: its own fix point; the fix point of the input of a
+ * value-preserving op (Flatten, Reshape, MaxPool…) it inherits; nothing inside a fused layer (the
+ * Conv → ReLU tensor never leaves the DPU); `float` when nothing quantized feeds it.
+ */
+function edgeFixes(q: QuantSummary, g: DisplayGraph): Map<string, EdgeFix> {
+  let m = edgeIndex.get(q);
+  if (m) return m;
+  const fixes = new Map<string, EdgeFix>();
+  const producer = new Map<string, DisplayNode>();
+  for (const n of g.nodes) for (const o of n.outputs) producer.set(o.tensor, n);
+  const resolve = (t: string, depth = 0): EdgeFix => {
+    if (fixes.has(t)) return fixes.get(t)!;
+    const f = q.tensors[t];
+    let r: EdgeFix;
+    if (f) r = { text: `fp=${f.fixPoint}`, float: false };
+    else {
+      const p = producer.get(t);
+      if (!p || p.kind !== 'op' || depth > 200) r = { text: 'float', float: true };
+      else if (p.weights.some((w) => q.tensors[w.tensor])) r = null;
+      else {
+        const ins = p.inputs.map((i) => resolve(i.tensor, depth + 1));
+        const same = PASS_THROUGH.has(p.label) && ins.length > 0 && ins.every((x) => x && !x.float && x.text === ins[0]!.text);
+        r = same ? ins[0] : ins.some((x) => x === null || (x && !x.float)) && q.source === 'imported' ? null : { text: 'float', float: true };
+      }
+    }
+    fixes.set(t, r);
+    return r;
+  };
+  for (const e of g.edges) resolve(e.tensor);
+  m = fixes;
+  edgeIndex.set(q, m);
+  return m;
+}
+
+/** Ops whose output holds the input's values (or a subset): the DPU keeps the input's fix point. */
+const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Unsqueeze', 'Transpose', 'MaxPool', 'Identity', 'Slice', 'Gather', 'Split', 'Pad', 'Resize', 'Upsample', 'DepthToSpace', 'SpaceToDepth', 'Relu']);
+
+/** A tensor's label in the side panel: `fp=N`, `float`, or `in layer` for a fused layer's inner tensor. */
+export function tensorFixLabel(q: QuantSummary, g: DisplayGraph, tensor: string): string {
+  if (q.tensors[tensor]) return `fp=${q.tensors[tensor].fixPoint}`;
+  if (!edgeFixes(q, g).has(tensor)) return 'float';
+  const f = edgeFixes(q, g).get(tensor);
+  return f ? f.text : 'in layer';
+}
+
+/** The fix point of an edge's tensor (see edgeFixes); null before quantization or inside a fused layer. */
+export function useEdgeFix(tensor: string | undefined): EdgeFix {
+  const key = useStore((s) => {
+    if (!s.quant || !s.model || !tensor) return '';
+    const f = edgeFixes(s.quant, s.model.graph).get(tensor);
+    return f ? `${f.float ? 'f' : 'q'}${f.text}` : '';
+  });
+  return key ? { text: key.slice(1), float: key[0] === 'f' } : null;
 }
 
 /** An edge click: select its producer and show the tensor's quantization in the side panel. */
