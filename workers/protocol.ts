@@ -33,3 +33,50 @@ export interface WeightStats {
   /** Histogram over [min, max]: `counts.length` equal-width bins. */
   readonly counts: readonly number[];
 }
+
+// ---- calibration and quantization (workers/quant.ts) ----
+
+export interface CalibInfo {
+  readonly count: number;
+  readonly sampleShape: readonly number[];
+  readonly input: string;
+  readonly layout: string;
+  readonly files: number;
+}
+
+/** One preprocessed sample as an image, for the preview. */
+export interface CalibPreview {
+  readonly width: number;
+  readonly height: number;
+  readonly rgba: Uint8ClampedArray;
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface TensorFix {
+  readonly fixPoint: number;
+  readonly calibratedFixPoint: number;
+  readonly bitWidth: number;
+  readonly dataType: string;
+  readonly layer: string;
+  /** A calibration method, or 'imported' for fix points read from a QDQ model. */
+  readonly method: string;
+  /** NaN when not known (imported). */
+  readonly clippedFraction: number;
+}
+
+export interface TensorDetail extends TensorFix {
+  readonly name: string;
+  readonly scale: number;
+  readonly alternatives: readonly { fp: number; mse: number }[];
+  readonly histogram?: { lo: number; hi: number; counts: number[] };
+}
+
+export interface QuantSummary {
+  readonly source: 'calibration' | 'imported';
+  readonly tensors: Readonly<Record<string, TensorFix>>;
+  readonly layers: readonly { layer: string; opType: string; output: string; sqnrDb: number; cosine: number }[];
+  readonly adjustments: readonly { rule: string; tensor: string; from: number; to: number; reason: string }[];
+  readonly warnings: readonly string[];
+  readonly prepareLog: readonly { pass: string; detail: string }[];
+}
