@@ -2,6 +2,7 @@
 // worst-layers table, a bad config, and a QDQ model's imported fix points.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeNpy } from '../../src/core/data/npy';
 import { importQdq } from '../../src/core/quant';
 import { openModel } from '../../src/core/open';
 import { openApp, type AppSession } from './browser';
@@ -86,6 +87,21 @@ describe('calibrate and quantize', () => {
     await page.getByTestId('overrides').locator('input').fill('-2');
     await page.getByTestId('pin-fp').click();
     await page.waitForFunction((name) => document.querySelector('[data-testid=node-quant]')?.textContent?.includes(`${name}: fp=-2`), input);
+  });
+
+  it('names both shapes when calibration data does not fit, and keeps the loaded set', async () => {
+    const { page } = app;
+    await page.getByTestId('step-calibrate').click();
+    const bad = writeNpy({ dtype: 'float32', shape: [4, 5], data: new Float32Array(20) });
+    await page.getByTestId('calib-input').setInputFiles({ name: 'wrong.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(bad) });
+    const err = page.getByTestId('calib-error');
+    await err.waitFor();
+    expect(await err.innerText()).toContain('(5)');
+    expect(await err.innerText()).toContain('(1, 28, 28)');
+    expect(await page.getByTestId('calib-info').innerText()).toContain('200 samples');
+    expect(await page.getByTestId('quant-results').count()).toBe(0); // the Quantize panel is closed, not the result lost
+    await page.getByTestId('step-quantize').click();
+    expect(await page.getByTestId('quant-results').count()).toBe(1);
   });
 
   it('names the bad field of an invalid config and keeps the model', async () => {
