@@ -21,17 +21,17 @@ export function useQuantColor(n: DisplayNode): string | undefined {
   return useStore((s) => (s.colorMode === 'sqnr' && s.quant ? sqnrColor(sqnrOf(s.quant, n)) : undefined));
 }
 
-/** "W7 B9" in the header: the fix points of a node's quantized weights. */
+/** "fp W7 B9" in the header: the fix points of a node's quantized weights. */
 export function WeightFixes({ node }: { node: DisplayNode }) {
   const text = useStore((s) => {
     if (!s.quant || node.weights.length === 0) return '';
     return node.weights.flatMap((w) => {
       const f = s.quant!.tensors[w.tensor];
-      return f ? [`${w.label} fp=${f.fixPoint}${f.bitWidth !== 8 ? `/${f.bitWidth}b` : ''}`] : [];
+      return f ? [`${w.label}${f.fixPoint}${f.bitWidth !== 8 ? `/${f.bitWidth}b` : ''}`] : [];
     }).join(' ');
   });
   if (!text) return null;
-  return <span className="fp-head" data-testid="weight-fp" title="fix points of the weights">{text}</span>;
+  return <span className="fp-head" data-testid="weight-fp" title={`fix points of the weights: ${text}`}>fp {text}</span>;
 }
 
 type EdgeFix = { text: string; float: boolean } | null;
