@@ -42,6 +42,8 @@ export interface CompileView {
   /** The same target with no conversions: the "before" of the what-if. */
   readonly baseline: { readonly deviceSubgraphNumber: number; readonly dpuSubgraphNumber: number };
   readonly quantized: boolean;
+  /** Compiled from the Quantize step's result (QDQ) rather than the opened file. */
+  readonly fromQuantize: boolean;
   readonly subgraphs: readonly SubgraphView[];
   /** Source op name → index into `subgraphs`. */
   readonly opSubgraph: Readonly<Record<string, number>>;
@@ -90,7 +92,8 @@ export function resolveTarget(c: TargetChoice): Target {
 export class CompileSession {
   private layers: LayerGraph | undefined;
   private last: CompileResult | undefined;
-  constructor(private readonly source: CompileSource, private readonly fileName: string) {}
+  /** `fromQuantize`: the source is the Quantize step's QDQ model rather than the opened file. */
+  constructor(private readonly source: CompileSource, private readonly fileName: string, private readonly fromQuantize = false) {}
 
   run(choice: TargetChoice, conversions: Conversions): CompileView {
     const t0 = performance.now();
@@ -99,7 +102,7 @@ export class CompileSession {
     const r = partition(this.layers, target, conversions);
     const base = isNone(conversions) ? r : partition(this.layers, target, NO_CONVERSIONS);
     this.last = r;
-    return toView(r, base, performance.now() - t0);
+    return { ...toView(r, base, performance.now() - t0), fromQuantize: this.fromQuantize };
   }
 
   deployment(): Deployment {
@@ -126,7 +129,7 @@ function stem(fileName: string): string {
   return fileName.replace(/\.[^.]*$/, '').replace(/_int$/, '') || 'model';
 }
 
-function toView(r: CompileResult, base: CompileResult, millis: number): CompileView {
+function toView(r: CompileResult, base: CompileResult, millis: number): Omit<CompileView, 'fromQuantize'> {
   const opSubgraph: Record<string, number> = {};
   r.subgraphs.forEach((s, i) => {
     for (const o of s.ops) opSubgraph[o] = i;

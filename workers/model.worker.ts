@@ -11,23 +11,38 @@ import { isInputError } from '../src/core/errors';
 import { buildOnnx, tensor } from '../src/core/onnx/build';
 import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
 import { readXModel } from '../src/core/xmodel/codec';
+import { readOnnx } from '../src/core/onnx/reader';
 import type { Conversions } from '../src/core/compile';
 import type { Opened, OpenStage, WeightStats } from './protocol';
 import * as quant from './quant';
 
 let model: Model | undefined;
-let compiler: { kind: 'session'; session: CompileSession } | { kind: 'compiled'; view: ReturnType<typeof compiledFileView> } | undefined;
+let compiler: { kind: 'session'; session: CompileSession; fileName: string } | { kind: 'compiled'; view: ReturnType<typeof compiledFileView> } | undefined;
 
 /** A compiled .xmodel is shown as the file's own subgraphs; anything else compiles from its layers. */
 function compilerFor(bytes: Uint8Array, fileName: string, m: Model): typeof compiler {
-  if (!/\.xmodel$/i.test(fileName)) return { kind: 'session', session: new CompileSession({ kind: 'onnx', model: m }, fileName) };
+  if (!/\.xmodel$/i.test(fileName)) return { kind: 'session', session: new CompileSession({ kind: 'onnx', model: m }, fileName), fileName };
   const x = readXModel(bytes);
-  return isCompiled(x) ? { kind: 'compiled', view: compiledFileView(x) } : { kind: 'session', session: new CompileSession({ kind: 'xmodel', xmodel: x }, fileName) };
+  return isCompiled(x) ? { kind: 'compiled', view: compiledFileView(x) } : { kind: 'session', session: new CompileSession({ kind: 'xmodel', xmodel: x }, fileName), fileName };
 }
 
-function compileSession(): CompileSession {
+/** The Quantize step's result as a QDQ model, rebuilt when the UI's quant version changes. */
+let quantized: { version: number; session: CompileSession | undefined } = { version: 0, session: undefined };
+
+function compileSession(quantVersion = 0): CompileSession {
   if (compiler?.kind !== 'session') throw new Error(compiler ? 'this file is already compiled' : 'no model is open');
-  return compiler.session;
+  if (quantVersion !== quantized.version) {
+    let session: CompileSession | undefined;
+    try {
+      session = new CompileSession({ kind: 'onnx', model: readOnnx(quant.exportArtifacts('qdq').bytes) }, compiler.fileName, true);
+    } catch (e) {
+      // Not quantized in this session (or an imported QDQ model): compile the model itself.
+      if (!isInputError(e)) throw e;
+      session = undefined;
+    }
+    quantized = { version: quantVersion, session };
+  }
+  return quantized.session ?? compiler.session;
 }
 /** Initializers and Constant values by tensor name: every weight the display graph can show. */
 let constants = new Map<string, ConstTensor>();
@@ -59,6 +74,7 @@ const api = {
       model = m;
       constants = collectConstants(m);
       compiler = compilerFor(bytes, fileName, m);
+      quantized = { version: 0, session: undefined };
       quant.resetQuant();
       return {
         hash,
@@ -110,15 +126,18 @@ const api = {
   compiledFile() {
     return compiler?.kind === 'compiled' ? compiler.view : null;
   },
-  compile(choice: TargetChoice, conversions: Conversions) {
-    try { return compileSession().run(choice, conversions); } catch (e) { rethrow(e); }
+  /** `quantVersion` counts the UI's quantize results: a new one compiles the quantized (QDQ) model. */
+  compile(choice: TargetChoice, conversions: Conversions, quantVersion = 0) {
+    try {
+      return compileSession(quantVersion).run(choice, conversions);
+    } catch (e) { rethrow(e); }
   },
   deployment() {
-    try { return compileSession().deployment(); } catch (e) { rethrow(e); }
+    try { return compileSession(quantized.version).deployment(); } catch (e) { rethrow(e); }
   },
   compiledXModel(): Uint8Array {
     try {
-      const bytes = compileSession().xmodelBytes();
+      const bytes = compileSession(quantized.version).xmodelBytes();
       return Comlink.transfer(bytes, [bytes.buffer]);
     } catch (e) { rethrow(e); }
   },

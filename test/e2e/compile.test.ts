@@ -36,6 +36,36 @@ async function waitPainted(previous?: string | null): Promise<string> {
   return (await app.page.getAttribute('[data-testid=graph]', 'data-painted'))!;
 }
 
+async function openSample(file: string): Promise<void> {
+  const previous = await app.page.getAttribute('[data-testid=graph]', 'data-painted');
+  await app.page.getByTestId('open-gallery').click();
+  await app.page.locator(`[data-file="${file}"]`).click();
+  await waitPainted(previous);
+}
+
+/** Finds a node with the search box (it centres it), then clicks it. */
+async function focusNode(name: string): Promise<void> {
+  await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
+  await app.page.keyboard.press('/');
+  await app.page.keyboard.press('Control+A'); // replace the previous query
+  await app.page.keyboard.type(name);
+  await app.page.getByTestId('search-result').first().waitFor();
+  await app.page.keyboard.press('Enter');
+  const node = app.page.locator(`[data-testid=graph-node][data-name="${name}"]`);
+  await node.waitFor();
+  await node.click();
+  await app.page.getByTestId('subgraph-detail').waitFor();
+}
+
+/** The step buttons toggle: open the Compile panel only when it is not already open. */
+async function openCompileStep(): Promise<void> {
+  if (await app.page.getByTestId('compile-panel').count()) return;
+  await app.page.getByTestId('step-compile').click();
+  await app.page.getByTestId('compile-panel').waitFor();
+}
+
+const firstConv = () => app.page.locator('[data-testid=graph-node][data-op=Conv]').first().getAttribute('data-name').then((n) => n!);
+
 const summaryText = () => app.page.getByTestId('compile-summary').innerText();
 async function waitSummary(text: string): Promise<void> {
   await app.page.getByTestId('compile-summary').filter({ hasText: text }).waitFor({ timeout: 30_000 });
@@ -82,14 +112,7 @@ describe('compile step', () => {
   it('a clicked CPU op says why it is on the CPU and which conversion would move it', async () => {
     const cpu = plain.cpuOps.find((c) => c.fix && /sigmoid/i.test(c.op)) ?? plain.cpuOps.find((c) => c.fix)!;
     expect(cpu).toBeDefined();
-    await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
-    await app.page.keyboard.press('/');
-    await app.page.keyboard.type(cpu.name);
-    await app.page.getByTestId('search-result').first().waitFor();
-    await app.page.keyboard.press('Enter');
-    const node = app.page.locator(`[data-testid=graph-node][data-name="${cpu.name}"]`);
-    await node.waitFor();
-    await node.click();
+    await focusNode(cpu.name);
     const reason = app.page.getByTestId('cpu-reason');
     await reason.waitFor();
     expect(await reason.innerText()).toContain(cpu.reason);
@@ -151,6 +174,40 @@ describe('compile step', () => {
     for (let i = 0; i < await children.count(); i++) await children.nth(i).click();
     expect(await dpuNode.innerText()).toMatch(/fingerprint 0x[0-9a-f]+/);
     expect(await dpuNode.innerText()).toMatch(/fix_point -?\d+/);
+  });
+
+  it('a QDQ model compiles with its own fix points on the subgraph ports', async () => {
+    const qdq = readOnnx(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')));
+    const r = partition(layersOf({ kind: 'onnx', model: qdq }), kv260);
+    const dpu = r.subgraphs.find((sg) => sg.device === 'DPU' && sg.inputs.some((p) => p.fixPoint !== undefined))!;
+    expect(dpu).toBeDefined();
+    await openSample('retinaface_vitis_qdq.onnx');
+    await openCompileStep();
+    await waitSummary(r.summary);
+    expect(await app.page.getByTestId('compile-source').innerText()).toContain('QDQ');
+    await focusNode(dpu.ops.find((o) => qdq.graph.nodes.some((n) => n.name === o && n.opType === 'Conv'))!);
+    const ports = await app.page.getByTestId('subgraph-port').allInnerTexts();
+    const p = dpu.inputs.find((x) => x.fixPoint !== undefined)!;
+    expect(ports.some((t) => t.includes(p.name) && t.includes(`fix_point ${p.fixPoint}`))).toBe(true);
+    expect(await app.page.getByTestId('subgraph-cost').innerText()).toContain('workload_on_arch');
+  });
+
+  it('after Quantize, Compile uses the quantized model: fix points on the ports', async () => {
+    await openSample('fmnist_seed000.onnx');
+    await openCompileStep();
+    await app.page.getByTestId('compile-source').filter({ hasText: 'Float model' }).waitFor();
+    await focusNode(await firstConv());
+    expect((await app.page.getByTestId('subgraph-port').allInnerTexts()).join()).not.toMatch(/fix_point \d/);
+    await app.page.getByTestId('step-calibrate').click();
+    await app.page.getByTestId('use-sample-calib').click();
+    await app.page.getByTestId('calib-info').waitFor();
+    await app.page.getByTestId('to-quantize').click();
+    await app.page.getByTestId('run-quantize').click();
+    await app.page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await openCompileStep();
+    await app.page.getByTestId('compile-source').filter({ hasText: 'Quantize step' }).waitFor({ timeout: 30_000 });
+    await focusNode(await firstConv());
+    expect((await app.page.getByTestId('subgraph-port').allInnerTexts()).join()).toMatch(/fix_point -?\d/);
   });
 
   it('made no request to another origin and raised no page error', () => {

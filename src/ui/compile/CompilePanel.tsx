@@ -93,6 +93,11 @@ export function CompilePanel() {
           <div className="muted small" data-testid="compile-totals">
             {view.target} · DPU workload {human(view.totals.workload)}op · ideal {millis(view.totals.seconds)} · weights {human(view.totals.weightBytes)}B · partitioned in {view.millis.toFixed(1)} ms
           </div>
+          <div className="muted small" data-testid="compile-source">
+            {view.fromQuantize ? 'Compiled from the Quantize step’s result: fix points as quantized.'
+              : view.quantized ? 'Fix points from the model’s own QDQ nodes.'
+              : 'Float model: partition and cost are exact; fix points appear after Quantize.'}
+          </div>
         </>
       )}
       <WhatIf view={view} />

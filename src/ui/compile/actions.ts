@@ -8,6 +8,12 @@ import { nodeColors } from './colors';
 import { targetChoice, type PickedTarget } from './slice';
 
 let seq = 0;
+/** Bumped whenever the Quantize step's result changes: the worker then compiles the quantized model. */
+let quantVersion = 0;
+
+export function quantChanged(): void {
+  quantVersion++;
+}
 
 function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
@@ -53,7 +59,7 @@ export async function recompile(): Promise<void> {
   const { compileTarget, conversions } = get();
   if (get().compileRun.state !== 'done') set({ compileRun: { state: 'running' } });
   try {
-    const view = await w.compile(targetChoice(compileTarget), conversions);
+    const view = await w.compile(targetChoice(compileTarget), conversions, quantVersion);
     if (mine !== seq) return;
     const colors = nodeColors(m.graph, view.opSubgraph, view.subgraphs.map((s) => s.device));
     set({ compileRun: { state: 'done', view }, deviceColors: colors });
