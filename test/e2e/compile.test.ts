@@ -176,6 +176,20 @@ describe('compile step', () => {
     expect(await dpuNode.innerText()).toMatch(/fix_point -?\d+/);
   });
 
+  it('a quantizer-output .xmodel opens as a graph and compiles here', async () => {
+    const name = 'pointpillars_int.xmodel';
+    const bytes = new Uint8Array(readFileSync(`test/fixtures/xmodel/${name}`));
+    const r = partition(layersOf({ kind: 'xmodel', xmodel: readXModel(bytes.slice()) }), targetByBoard('ZCU102'));
+    const previous = await app.page.getAttribute('[data-testid=graph]', 'data-painted');
+    await app.page.getByTestId('file-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await waitPainted(previous);
+    await openCompileStep();
+    await app.page.getByTestId('target-select').selectOption('board:ZCU102');
+    await waitSummary(r.summary);
+    expect(await app.page.getByTestId('xmodel-tree').count()).toBe(0);
+    expect(await app.page.getByTestId('compile-source').innerText()).toContain('QDQ');
+  });
+
   it('a QDQ model compiles with its own fix points on the subgraph ports', async () => {
     const qdq = readOnnx(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')));
     const r = partition(layersOf({ kind: 'onnx', model: qdq }), kv260);
