@@ -40,6 +40,7 @@ describe('calibrate and quantize', () => {
     expect(await page.getByTestId('calib-info').innerText()).toContain('200 samples of ⟨1×28×28⟩');
     expect(await page.getByTestId('calib-preview').locator('canvas').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('step-calibrate').getAttribute('data-done')).toBe('');
+    await page.screenshot({ path: 'test/.tmp/calibrate.png' });
 
     await page.getByTestId('to-quantize').click();
     await page.getByTestId('run-quantize').click();
@@ -80,7 +81,7 @@ describe('calibrate and quantize', () => {
     const header = await page.locator(`[data-testid=graph-node][data-name="${conv.name}"] .op-header`).evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(header).toMatch(/^rgb/);
     expect(header).not.toBe('rgb(207, 211, 216)'); // measured, so not the "not measured" grey
-    await page.screenshot({ path: 'test/e2e/quantize.png' });
+    await page.screenshot({ path: 'test/.tmp/quantize.png' });
 
     // Pinning a fix point re-solves at once.
     await page.locator(`[data-testid=graph-node][data-name="${input}"]`).click();
@@ -119,6 +120,17 @@ describe('calibrate and quantize', () => {
     expect(await page.getByTestId('quant-results').count()).toBe(1);
   });
 
+  it('cancels a run in the worker and keeps the previous result', async () => {
+    const { page } = app;
+    await page.getByTestId('quant-config').fill('{"overall_quantize_config": {"method": "maxmin"}}');
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-cancel').click();
+    await page.getByTestId('quant-error').waitFor();
+    expect(await page.getByTestId('quant-error').innerText()).toBe('quantization cancelled');
+    expect(await page.getByTestId('run-quantize').isEnabled()).toBe(true);
+    expect(await page.getByTestId('quant-results').count()).toBe(1);
+  });
+
   it('opens the Vitis AI QDQ retinaface with its fix points, no calibration', async () => {
     const bytes = new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx'));
     const { fixPoints } = importQdq(openModel(bytes, 'retinaface_vitis_qdq.onnx'));
@@ -128,7 +140,10 @@ describe('calibrate and quantize', () => {
     const texts = await page.getByTestId('edge-fp').allTextContents();
     const fps = new Set([...fixPoints.values()].map((f) => `fp=${f.fixPoint}`));
     expect(texts.some((t) => fps.has(t))).toBe(true);
+    await page.screenshot({ path: 'test/.tmp/retinaface-qdq.png' });
     expect(await page.getByTestId('step-quantize').getAttribute('data-done')).toBe('');
+    // The SQNR colouring belonged to fmnist's run: the new model opens in category colours.
+    expect(await page.getByTestId('sqnr-legend').count()).toBe(0);
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
   });

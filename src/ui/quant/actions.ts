@@ -16,7 +16,8 @@ function worker() {
 
 /** Called when a model opens: reset the slice, and show a QDQ model's power-of-two fix points at once. */
 export async function onModelOpened(openId: number): Promise<void> {
-  set(quantReset(openId));
+  // The SQNR colours belong to the previous model's run.
+  set((s) => ({ ...quantReset(openId), colorMode: s.colorMode === 'sqnr' ? 'category' : s.colorMode }));
   try {
     const imported = await worker().importedFixPoints();
     if (imported && get().quantFor === openId) set({ quant: imported });
