@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { layersOf, NO_CONVERSIONS, partition, targetByBoard } from '../../src/core/compile';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { readXModel } from '../../src/core/xmodel/codec';
-import { deviceSubgraphs, subgraphDevice } from '../../src/core/xmodel/types';
+import { deviceSubgraphs, subgraphDevice, subgraphOps } from '../../src/core/xmodel/types';
 import { dropFiles, openApp, type AppSession } from './browser';
 
 const yoloxBytes = new Uint8Array(readFileSync('public/models/yolox_nano.onnx'));
@@ -44,7 +44,7 @@ async function openSample(file: string): Promise<void> {
 }
 
 /** Finds a node with the search box (it centres it), then clicks it. */
-async function focusNode(name: string): Promise<void> {
+async function focusNode(name: string, detail = true): Promise<void> {
   await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
   await app.page.keyboard.press('/');
   await app.page.keyboard.press('Control+A'); // replace the previous query
@@ -54,7 +54,7 @@ async function focusNode(name: string): Promise<void> {
   const node = app.page.locator(`[data-testid=graph-node][data-name="${name}"]`);
   await node.waitFor();
   await node.click();
-  await app.page.getByTestId('subgraph-detail').waitFor();
+  if (detail) await app.page.getByTestId('subgraph-detail').waitFor();
 }
 
 /** The step buttons toggle: open the Compile panel only when it is not already open. */
@@ -174,6 +174,14 @@ describe('compile step', () => {
     for (let i = 0; i < await children.count(); i++) await children.nth(i).click();
     expect(await dpuNode.innerText()).toMatch(/fingerprint 0x[0-9a-f]+/);
     expect(await dpuNode.innerText()).toMatch(/fix_point -?\d+/);
+    // Clicking a graph node selects its subgraph in the tree.
+    const cpuIndex = devices.lastIndexOf('CPU');
+    const cpuOp = subgraphOps(deviceSubgraphs(x)[cpuIndex])[0];
+    await focusNode(cpuOp, false);
+    const sel = tree.locator('[data-testid=xsubgraph][data-selected]');
+    await sel.waitFor();
+    expect(await sel.getAttribute('data-device')).toBe('CPU');
+    expect(await sel.locator(':scope > summary').innerText()).toContain(deviceSubgraphs(x)[cpuIndex].name.slice(0, 30));
   });
 
   it('a quantizer-output .xmodel opens as a graph and compiles here', async () => {

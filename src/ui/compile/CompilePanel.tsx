@@ -119,7 +119,7 @@ export function DeviceLegend() {
   const devices = file ? file.devices : run.state === 'done' ? run.view.subgraphs.map((s) => s.device) : [];
   const summary = file ? file.summary : run.state === 'done' ? run.view.summary : run.state === 'running' ? 'compiling…' : '';
   const colors = subgraphColors(devices);
-  const shades = (d: string) => colors.filter((_, i) => devices[i]?.toUpperCase() === d).slice(0, 7);
+  const shades = (d: string) => [...new Set(colors.filter((_, i) => devices[i]?.toUpperCase() === d))].slice(0, 7);
   return (
     <div className="legend cp-legend" data-testid="device-legend">
       <div className="cp-legend-summary" data-testid="legend-summary">{summary}</div>

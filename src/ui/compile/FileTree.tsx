@@ -1,12 +1,18 @@
 // A compiled .xmodel as the file stores it: device subgraphs, their children, fix points and workloads.
+import { useEffect, useRef } from 'react';
 import type { XSubgraphView } from '../../../workers/protocol';
 import { useStore } from '../store';
-import { subgraphColors } from './colors';
+import { nodeSubgraph, subgraphColors } from './colors';
 import { human, shape } from './format';
 
-function Node({ s, color, depth }: { s: XSubgraphView; color?: string; depth: number }) {
+function Node({ s, color, depth, selected = false }: { s: XSubgraphView; color?: string; depth: number; selected?: boolean }) {
+  const ref = useRef<HTMLDetailsElement>(null);
+  // The subgraph of the clicked graph node opens and scrolls into view.
+  useEffect(() => {
+    if (selected && ref.current) { ref.current.open = true; ref.current.scrollIntoView({ block: 'nearest' }); }
+  }, [selected]);
   return (
-    <details className="cp-tree-node" open={depth === 0} data-testid="xsubgraph" data-device={s.device ?? ''}>
+    <details ref={ref} className={`cp-tree-node${selected ? ' cp-selected' : ''}`} data-testid="xsubgraph" data-device={s.device ?? ''} data-selected={selected ? '' : undefined}>
       <summary>
         {color && <span className="swatch" style={{ background: color }} />}
         {s.device && <span className={`cp-badge cp-${s.device.toLowerCase()}`}>{s.device}</span>}
@@ -35,12 +41,14 @@ function Node({ s, color, depth }: { s: XSubgraphView; color?: string; depth: nu
 
 export function FileTree() {
   const f = useStore((s) => s.compiledFile);
+  const node = useStore((s) => (s.selectedId ? s.model?.graph.nodes.find((n) => n.id === s.selectedId) : undefined));
   if (!f) return null;
   const colors = subgraphColors(f.devices);
+  const selected = node ? nodeSubgraph(node, f.opSubgraph) : undefined;
   return (
     <section data-testid="xmodel-tree">
       <h4>Subgraphs in the file</h4>
-      {f.tree.children.map((c, i) => <Node key={`${c.name}:${i}`} s={c} color={colors[i]} depth={1} />)}
+      {f.tree.children.map((c, i) => <Node key={`${c.name}:${i}`} s={c} color={colors[i]} depth={1} selected={i === selected} />)}
     </section>
   );
 }
