@@ -78,6 +78,8 @@ describe('calibrate and quantize', () => {
     await rows.first().click();
     await page.getByTestId('node-quant').waitFor();
     expect(await page.getByTestId('node-quant').innerText()).toContain('SQNR');
+    // A layer's weight: its value histogram against the fix point's range.
+    await page.getByTestId('tensor-detail').getByTestId('range-histogram').waitFor();
     const header = await page.locator(`[data-testid=graph-node][data-name="${conv.name}"] .op-header`).evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(header).toMatch(/^rgb/);
     expect(header).not.toBe('rgb(207, 211, 216)'); // measured, so not the "not measured" grey

@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { DisplayNode } from '../../core/view/types';
 import type { TensorDetail } from '../../../workers/protocol';
+import { loadStats } from '../session';
 import { set, useStore } from '../store';
 import { formatDb, runQuantize, setOverride, tensorDetail } from './actions';
 import { tensorFixLabel } from './badges';
@@ -58,6 +59,12 @@ function Detail({ name }: { name: string }) {
     void tensorDetail(name).then((x) => { if (live) setD(x); }, () => undefined);
     return () => { live = false; };
   }, [name, fix]);
+  // Weights have no calibration histogram: their value histogram (the Weights section's) stands in.
+  const stats = useStore((s) => s.stats[name]);
+  useEffect(() => { if (fix?.dataType === 'weights' || fix?.dataType === 'bias') void loadStats(name); }, [name, fix?.dataType]);
+  const shown = d && !d.histogram && stats?.state === 'done' && stats.stats
+    ? { ...d, histogram: { lo: stats.stats.min, hi: stats.stats.max, counts: [...stats.stats.counts] } }
+    : d;
   if (!fix) return <div className="small muted" data-testid="tensor-float">{name}: no fix point of its own (inside a fused layer, derived from its input, or computed in float)</div>;
   return (
     <div className="tensor-detail" data-testid="tensor-detail">
@@ -67,7 +74,7 @@ function Detail({ name }: { name: string }) {
         {fix.calibratedFixPoint !== fix.fixPoint && <> (calibrated {fix.calibratedFixPoint}, moved by a DPU rule)</>}
         {Number.isFinite(fix.clippedFraction) && <> · clipped <span data-testid="clipped">{(fix.clippedFraction * 100).toPrecision(3)}%</span></>}
       </div>
-      {d && <RangeHistogram d={d} />}
+      {shown && <RangeHistogram d={shown} />}
       {d && d.alternatives.length > 0 && (
         <table className="props small" data-testid="alternatives">
           <thead><tr><td>fp</td><td>error (MSE)</td></tr></thead>
