@@ -5,7 +5,7 @@ import { nodeRows } from '../../core/view/layout';
 import type { DisplayNode } from '../../core/view/types';
 import { useStore, toggleExpanded } from '../store';
 import { CATEGORY_STYLE } from './categories';
-import { useQuantColor, WeightFixes } from '../quant/badges';
+import { useQuantColor, WeightFix } from '../quant/badges';
 
 export type OpNodeData = { node: DisplayNode; color?: string };
 export type OpFlowNode = Node<OpNodeData, 'op'>;
@@ -17,7 +17,7 @@ function Body({ id, node }: { id: string; node: DisplayNode }) {
   return (
     <>
       {nodeRows(node).map((r, i) => (
-        <div className="op-row" key={i} title={r}>{r}</div>
+        <div className="op-row" key={i} title={r}>{i < node.weights.length && <WeightFix tensor={node.weights[i].tensor} />}{r}</div>
       ))}
       {node.subgraphs.length > 0 && <Subgraphs id={id} node={node} />}
     </>
@@ -68,7 +68,6 @@ export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpF
       <Handle type="target" position={Position.Top} style={hidden} isConnectable={false} />
       <div className="op-header" style={{ background: color }} title={n.unknown ? `${n.domain}::${n.label} — custom op, unknown to the tool` : n.label}>
         {n.label}{n.unknown && <span className="op-unknown" data-testid="unknown-op"> ?</span>}
-        <WeightFixes node={n} />
       </div>
       {(n.weights.length > 0 || n.summary.length > 0 || n.subgraphs.length > 0) && (
         <div className="op-rows"><Body id={id} node={n} /></div>

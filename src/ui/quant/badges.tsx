@@ -21,17 +21,11 @@ export function useQuantColor(n: DisplayNode): string | undefined {
   return useStore((s) => (s.colorMode === 'sqnr' && s.quant ? sqnrColor(sqnrOf(s.quant, n)) : undefined));
 }
 
-/** "fp W7 B9" in the header: the fix points of a node's quantized weights. */
-export function WeightFixes({ node }: { node: DisplayNode }) {
-  const text = useStore((s) => {
-    if (!s.quant || node.weights.length === 0) return '';
-    return node.weights.flatMap((w) => {
-      const f = s.quant!.tensors[w.tensor];
-      return f ? [`${w.label}${f.fixPoint}${f.bitWidth !== 8 ? `/${f.bitWidth}b` : ''}`] : [];
-    }).join(' ');
-  });
-  if (!text) return null;
-  return <span className="fp-head" data-testid="weight-fp" title={`fix points of the weights: ${text}`}>fp {text}</span>;
+/** `fp=N` on a weight's row inside its node (floated right so the shape, not the fix point, is cut). */
+export function WeightFix({ tensor }: { tensor: string }) {
+  const f = useStore((s) => s.quant?.tensors[tensor]);
+  if (!f) return null;
+  return <span className="fp-tag" data-testid="weight-fp" title={`${tensor}: fix point ${f.fixPoint}, ${f.bitWidth}-bit`}>fp={f.fixPoint}{f.bitWidth !== 8 ? `/${f.bitWidth}b` : ''}</span>;
 }
 
 type EdgeFix = { text: string; float: boolean } | null;
