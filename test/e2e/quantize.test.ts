@@ -86,6 +86,17 @@ describe('calibrate and quantize', () => {
     expect(header).not.toBe('rgb(207, 211, 216)'); // measured, so not the "not measured" grey
     await page.screenshot({ path: 'test/.tmp/quantize.png' });
 
+    // quant_info.json downloads from a Blob URL: [bit width, fix point] per tensor.
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-info').click()]);
+    expect(dl.suggestedFilename()).toBe('quant_info.json');
+    const info = JSON.parse(readFileSync(await dl.path(), 'utf8')) as Record<string, [number, number]>;
+    expect(info[input]).toEqual([8, -1]);
+    expect(info[conv.inputs[1]]?.[0]).toBe(8);
+    const [qdq] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-qdq').click()]);
+    expect(qdq.suggestedFilename()).toBe('fmnist_seed000_qdq.onnx');
+    const q = openModel(new Uint8Array(readFileSync(await qdq.path())), 'qdq.onnx');
+    expect(importQdq(q).fixPoints.get(input)?.fixPoint).toBe(-1);
+
     // Pinning a fix point re-solves at once.
     await page.locator(`[data-testid=graph-node][data-name="${input}"]`).click();
     await page.getByTestId('overrides').locator('input').fill('-2');
