@@ -97,6 +97,11 @@ describe('calibrate and quantize', () => {
     const q = openModel(new Uint8Array(readFileSync(await qdq.path())), 'qdq.onnx');
     expect(importQdq(q).fixPoints.get(input)?.fixPoint).toBe(-1);
 
+    // Clicking an edge shows its tensor's quantization in the side panel.
+    await page.locator('.react-flow__edge', { has: page.getByTestId('edge-fp') }).first().locator('.react-flow__edge-interaction').dispatchEvent('click');
+    await page.getByTestId('tensor-detail').waitFor();
+    expect(await page.getByTestId('tensor-detail').innerText()).toContain(input);
+
     // Pinning a fix point re-solves at once.
     await page.locator(`[data-testid=graph-node][data-name="${input}"]`).click();
     await page.getByTestId('overrides').locator('input').fill('-2');
