@@ -67,6 +67,8 @@ describe('calibrate and quantize', () => {
     await page.getByTestId('tensor-detail').waitFor();
     expect(await page.getByTestId('clipped').innerText()).toMatch(/%$/);
     await page.getByTestId('alternatives').waitFor();
+    await page.getByTestId('node-quant').screenshot({ path: 'test/.tmp/node-quant.png' });
+    await page.getByTestId('alternatives').waitFor();
     expect(await page.getByTestId('range-histogram').count()).toBe(1);
 
     await page.getByTestId('sqnr-mode').check();
