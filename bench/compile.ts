@@ -1,12 +1,13 @@
 // Compile time per model: `npx tsx bench/compile.ts [DIR…]` (default /work/shared/models/{onnx,xmodel}).
 // Prints read, layer normalisation, partition (no conversions and with SiLU→hard-swish) times and counts.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { layersOf, NO_CONVERSIONS, partition, targetByArch, type CompileSource } from '../src/core/compile';
 import { openModel } from '../src/core/open';
 import { readXModel } from '../src/core/xmodel/codec';
+import { SHARED_DIR, SHARED_ONNX } from '../test/shared';
 
-const dirs = process.argv.slice(2).length ? process.argv.slice(2) : ['/work/shared/models/onnx', '/work/shared/models/xmodel'];
+const dirs = process.argv.slice(2).length ? process.argv.slice(2) : [SHARED_ONNX, resolve(SHARED_DIR, 'models/xmodel')];
 const target = targetByArch('DPUCZDX8G_ISA1_B4096');
 const ms = (t: number) => `${(performance.now() - t).toFixed(1)} ms`.padStart(10);
 

@@ -4,13 +4,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as ort from 'onnxruntime-web';
 import { readOnnx } from '../src/core/onnx/reader';
 import { planFloat } from '../src/core/sim/float/interpreter';
+import { SHARED_ONNX } from '../test/shared';
 
 ort.env.wasm.numThreads = 1;
 const DEFAULT = [
   'public/models/mnist-8.onnx',
   'public/models/fmnist_seed000.onnx',
   'public/models/yolox_nano.onnx',
-  '/work/shared/models/onnx/mobilenet_v2_bn_random.onnx',
+  SHARED_ONNX + '/mobilenet_v2_bn_random.onnx',
 ];
 const reps = Number(process.env.REPS ?? 3);
 

@@ -10,8 +10,9 @@ import { preview } from 'vite';
 import { readOnnx } from '../src/core/onnx/reader';
 import { toDisplayGraph } from '../src/core/view/display';
 import { layoutGraph } from '../src/core/view/layout';
+import { SHARED_ONNX } from '../test/shared';
 
-const DIR = process.env.BENCH_MODELS ?? '/work/shared/models/onnx';
+const DIR = process.env.BENCH_MODELS ?? SHARED_ONNX;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const GOALS: Record<string, number> = { 'light_densenet121.onnx': 950, 'yolox_nano.onnx': 430 };
 

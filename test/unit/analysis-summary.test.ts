@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inspectJson, summarize } from '../../src/core/analysis/summary';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { readOnnx } from '../../src/core/onnx/reader';
+import { SHARED_ONNX } from '../shared';
 
 const ones = (dims: number[]) => tensor('float32', dims, new Array(dims.reduce((a, b) => a * b, 1)).fill(1));
 
@@ -89,7 +90,7 @@ describe('inspectJson', () => {
   });
 });
 
-const SHARED = '/work/shared/models/onnx';
+const SHARED = SHARED_ONNX;
 describe.skipIf(!existsSync(SHARED))('MACs of published architectures (shared models)', () => {
   const macsOf = (f: string) => summarize(readOnnx(new Uint8Array(readFileSync(`${SHARED}/${f}`)))).macs;
   // The papers' multiply-add counts at 224×224: MobileNetV2 300 M, EfficientNet-B0 390 M.

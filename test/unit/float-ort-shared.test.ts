@@ -6,8 +6,9 @@ import { readOnnx } from '../../src/core/onnx/reader';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { planFloat } from '../../src/core/sim/float/interpreter';
 import { compare, randomFeeds, runOrt } from './float-ort';
+import { SHARED_ONNX } from '../shared';
 
-const DIR = '/work/shared/models/onnx/';
+const DIR = SHARED_ONNX + '/';
 const FILES = ['mobilenet_v2_bn_random.onnx', 'mobilenet_v3_small_random.onnx', 'efficientnet_b0_random.onnx'];
 
 describe.skipIf(!existsSync(DIR + FILES[0]))('float interpreter agrees with onnxruntime-web on /work/shared models', () => {

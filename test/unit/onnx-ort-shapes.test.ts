@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Model } from '../../src/core/ir';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { writeOnnx } from '../../src/core/onnx/writer';
+import { SHARED_ONNX } from '../shared';
 
 ort.env.wasm.numThreads = 1;
 
@@ -39,7 +40,7 @@ describe('inferred shapes match onnxruntime on every edge', () => {
   it('retinaface_vitis_qdq (QDQ, Shape→Gather→Concat→Reshape, Resize)', async () => {
     expect(await check('public/models/retinaface_vitis_qdq.onnx')).toBeGreaterThan(1000);
   });
-  const shared = '/work/shared/models/onnx/mobilenet_v3_small_random.onnx';
+  const shared = SHARED_ONNX + '/mobilenet_v3_small_random.onnx';
   it.skipIf(!existsSync(shared))('mobilenet_v3_small (HardSwish, HardSigmoid, squeeze-excite)', async () => {
     expect(await check(shared)).toBeGreaterThan(100);
   });
