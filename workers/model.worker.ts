@@ -12,6 +12,7 @@ import { buildOnnx, tensor } from '../src/core/onnx/build';
 import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
 import { readXModel } from '../src/core/xmodel/codec';
 import { readOnnx } from '../src/core/onnx/reader';
+import { constantTensor } from '../src/core/onnx/shapes';
 import type { Conversions } from '../src/core/compile';
 import type { Opened, OpenStage, WeightStats } from './protocol';
 import * as quant from './quant';
@@ -50,8 +51,8 @@ let constants = new Map<string, ConstTensor>();
 function collectConstants(m: Model): Map<string, ConstTensor> {
   const out = new Map(m.graph.initializers);
   for (const n of m.graph.nodes) {
-    const v = n.attrs.value;
-    if (n.opType === 'Constant' && v?.kind === 'tensor' && n.outputs[0]) out.set(n.outputs[0], v.value);
+    const t = n.opType === 'Constant' && n.outputs[0] ? constantTensor(n) : undefined;
+    if (t) out.set(t.name, t);
   }
   return out;
 }
