@@ -63,7 +63,9 @@ export const ELK_OPTIONS: Record<string, string> = {
   'elk.algorithm': 'layered',
   'elk.direction': 'DOWN',
   'elk.layered.layering.strategy': 'LONGEST_PATH_SOURCE',
-  'elk.layered.nodePlacement.strategy': 'BRANDES_KOEPF',
+  // SIMPLE placement centres each layer: half the time of BRANDES_KOEPF on YOLOX-nano (220 vs 418 ms in
+  // Node), a fifth less on DenseNet-121, and chains of these top-down CNN graphs still come out straight.
+  'elk.layered.nodePlacement.strategy': 'SIMPLE',
   'elk.layered.crossingMinimization.strategy': 'LAYER_SWEEP',
   'elk.layered.thoroughness': '1',
   // Greedy switch (a crossing-minimisation post-pass) took a third to a half of the time on DenseNet-121
