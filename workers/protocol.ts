@@ -70,6 +70,8 @@ export interface TensorDetail extends TensorFix {
   readonly scale: number;
   readonly alternatives: readonly { fp: number; mse: number }[];
   readonly histogram?: { lo: number; hi: number; counts: number[] };
+  /** Weights and biases: the float values and their quantized values, binned over the same range. */
+  readonly weightHistograms?: { lo: number; hi: number; float: number[]; quantized: number[] };
 }
 
 export interface QuantSummary {

@@ -9,6 +9,8 @@ import {
   type QuantOverrides, type QuantProgress, type QuantResult, type TensorQuant,
 } from '../src/core/quant';
 import { writeOnnx } from '../src/core/onnx/writer';
+import { toFloat64 } from '../src/core/analysis/stats';
+import { fakeQuant } from '../src/core/quant/fixpoint';
 import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
 
 interface CalibState {
@@ -137,7 +139,32 @@ export function applyOverrides(overrides: QuantOverrides): QuantSummary {
 export function tensorDetail(name: string): TensorDetail | null {
   const t = tensors.get(name);
   if (!t) return null;
-  return { ...fixOf(t), name, scale: t.scale, alternatives: t.alternatives.map((a) => ({ ...a })), histogram: t.histogram && { ...t.histogram, counts: [...t.histogram.counts] } };
+  return {
+    ...fixOf(t), name, scale: t.scale, alternatives: t.alternatives.map((a) => ({ ...a })),
+    histogram: t.histogram && { ...t.histogram, counts: [...t.histogram.counts] },
+    weightHistograms: weightHistograms(t),
+  };
+}
+
+/** Float vs quantized values of a weight (as the prepared model holds it: BN folded, CLE applied). */
+function weightHistograms(t: TensorQuant, bins = 64): TensorDetail['weightHistograms'] {
+  const w = t.dataType === 'weights' || t.dataType === 'bias' ? result?.model.graph.initializers.get(t.name) : undefined;
+  if (!w || w.dtype === 'string' || t.channel) return undefined;
+  const x = toFloat64(w);
+  const q = fakeQuant(x, t.fixPoint, t.bitWidth, t.roundMode);
+  let lo = Infinity, hi = -Infinity;
+  for (let i = 0; i < x.length; i++) {
+    lo = Math.min(lo, x[i], q[i]);
+    hi = Math.max(hi, x[i], q[i]);
+  }
+  if (!(hi > lo)) return undefined;
+  const bin = (v: number) => Math.min(bins - 1, Math.floor(((v - lo) / (hi - lo)) * bins));
+  const float = new Array<number>(bins).fill(0), quantized = new Array<number>(bins).fill(0);
+  for (let i = 0; i < x.length; i++) {
+    float[bin(x[i])]++;
+    quantized[bin(q[i])]++;
+  }
+  return { lo, hi, float, quantized };
 }
 
 /** Fix points of a QDQ model with power-of-two scales; null when the model has no Q/DQ nodes. */

@@ -81,8 +81,15 @@ describe('calibrate and quantize', () => {
     await rows.first().click();
     await page.getByTestId('node-quant').waitFor();
     expect(await page.getByTestId('node-quant').innerText()).toContain('SQNR');
-    // A layer's weight: its value histogram against the fix point's range.
-    await page.getByTestId('tensor-detail').getByTestId('range-histogram').waitFor();
+    // The worst layer opens on its weight: float and quantized histograms.
+    await page.getByTestId('tensor-detail').getByTestId('weight-histograms').waitFor();
+    // A weight: float values above their quantized values, on one range.
+    await page.locator(`[data-testid=graph-node][data-name="${conv.name}"]`).click();
+    await page.getByTestId('node-quant').locator('.fp-chip', { hasText: conv.inputs[1].length > 18 ? conv.inputs[1].slice(-16) : conv.inputs[1] }).click();
+    const wh = page.getByTestId('weight-histograms');
+    await wh.waitFor();
+    expect(await wh.getByTestId('histogram').count()).toBe(2);
+    expect(await wh.innerText()).toMatch(/quantized \(fp=-?\d+/);
     const header = await page.locator(`[data-testid=graph-node][data-name="${conv.name}"] .op-header`).evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(header).toMatch(/^rgb/);
     expect(header).not.toBe('rgb(207, 211, 216)'); // measured, so not the "not measured" grey

@@ -7,6 +7,7 @@ import { loadStats } from '../session';
 import { set, useStore } from '../store';
 import { formatDb, runQuantize, setOverride, tensorDetail } from './actions';
 import { tensorFixLabel } from './badges';
+import { Histogram } from '../panels/Histogram';
 
 /** The float distribution with the representable range of the chosen fix point shaded. */
 function RangeHistogram({ d }: { d: TensorDetail }) {
@@ -74,7 +75,7 @@ function Detail({ name }: { name: string }) {
         {fix.calibratedFixPoint !== fix.fixPoint && <> (calibrated {fix.calibratedFixPoint}, moved by a DPU rule)</>}
         {Number.isFinite(fix.clippedFraction) && <> · clipped <span data-testid="clipped">{(fix.clippedFraction * 100).toPrecision(3)}%</span></>}
       </div>
-      {shown && <RangeHistogram d={shown} />}
+      {d?.weightHistograms ? <WeightHistograms h={d.weightHistograms} fp={fix.fixPoint} /> : shown && <RangeHistogram d={shown} />}
       {d && d.alternatives.length > 0 && (
         <table className="props small" data-testid="alternatives">
           <thead><tr><td>fp</td><td>error (MSE)</td></tr></thead>
@@ -85,6 +86,18 @@ function Detail({ name }: { name: string }) {
           </tbody>
         </table>
       )}
+    </div>
+  );
+}
+
+/** A weight's float values above its quantized values, on one x range, so the rounding grid shows. */
+function WeightHistograms({ h, fp }: { h: NonNullable<TensorDetail['weightHistograms']>; fp: number }) {
+  return (
+    <div data-testid="weight-histograms">
+      <div className="small muted">float</div>
+      <Histogram counts={h.float} min={h.lo} max={h.hi} height={90} />
+      <div className="small muted">quantized (fp={fp}, step 2^{-fp})</div>
+      <Histogram counts={h.quantized} min={h.lo} max={h.hi} height={90} />
     </div>
   );
 }
