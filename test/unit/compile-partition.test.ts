@@ -130,3 +130,13 @@ describe.skipIf(!existsSync(YOLOX))('yolox_nano: SiLU as Sigmoid·Mul', () => {
     expect(ms).toBeLessThan(500);
   });
 });
+
+describe('fmnist_seed000: the Vitis AI tutorial network', () => {
+  const model = openModel(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')), 'fmnist_seed000.onnx');
+
+  it('compiles to one DPU subgraph, as vai_c_xir reports for it (Flatten→Dense 10816→128 included)', () => {
+    const r = partition(layersOf({ kind: 'onnx', model }), t);
+    expect(r.summary).toBe('Total device subgraph number 3, DPU subgraph number 1');
+    expect(r.cpuOps.map((c) => c.op)).toEqual(['fix2float']);
+  });
+});

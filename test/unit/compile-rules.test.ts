@@ -46,6 +46,17 @@ describe('conv limits (B4096)', () => {
   it('channels up to 256·16', () => {
     expect(reason({ kernel: [1, 1], inChannels: 4096, outChannels: 4096 })).toBe('ok');
     expect(reason({ kernel: [1, 1], inChannels: 16, outChannels: 4097 })).toMatch(/exceed 4096/);
+    expect(reason({ kernel: [1, 1], inChannels: 4097, outChannels: 16 })).toMatch(/exceed 4096/);
+  });
+
+  it('a dense layer is bounded by the weight bank, not by 256·16 input channels', () => {
+    const dense = { kind: 'dense' as const, op: 'Gemm', kernel: [1, 1] as [number, number] };
+    // VGG-16 fc6 and the Fashion-MNIST tutorial's Flatten→Dense run on the DPU.
+    expect(reason({ ...dense, inChannels: 25088, outChannels: 4096 })).toBe('ok');
+    expect(reason({ ...dense, inChannels: 10816, outChannels: 128 })).toBe('ok');
+    // ceil(32784/16) = 2049
+    expect(reason({ ...dense, inChannels: 32784, outChannels: 10 })).toBe('Dense: kw·kh·ceil(ic/16)=2049 > weight bank depth 2048');
+    expect(reason({ ...dense, inChannels: 64, outChannels: 4097 })).toMatch(/exceed 4096/);
   });
 
   it('padding up to (kernel−1)·dilation', () => {

@@ -103,7 +103,9 @@ export function makeDpuczdx8g(config: DpuConfig, clockHz = DEFAULT_CLOCK_HZ): Ta
         }
         const ic = l.inChannels ?? 0;
         const oc = l.outChannels ?? 0;
-        if (ic > maxChannels || oc > maxChannels)
+        // A dense layer's input channels are bounded by the weight bank depth below, not by 256·cp: VGG-16's
+        // fc6 (25088→4096) and the Vitis AI Fashion-MNIST tutorial's Flatten→Dense (10816→128) run on the DPU.
+        if ((l.kind !== 'dense' && ic > maxChannels) || oc > maxChannels)
           return no(`${label} channels ${ic}→${oc} exceed ${maxChannels} (256·${cp})`);
         const [kh, kw] = l.kernel ?? [1, 1];
         const depth = kw * kh * Math.ceil(ic / cp);
