@@ -43,6 +43,20 @@ async function openSample(file: string): Promise<void> {
   await waitPainted(previous);
 }
 
+/**
+ * Waits until the search's 300 ms centring animation has ended: on a loaded machine a click computed
+ * mid-animation lands on the pane and deselects.
+ */
+async function viewportStill(): Promise<void> {
+  await app.page.waitForFunction(() => {
+    const w = window as unknown as { __vp?: { t: string; since: number } };
+    const t = document.querySelector<HTMLElement>('.react-flow__viewport')?.style.transform ?? '';
+    const now = performance.now();
+    if (!w.__vp || w.__vp.t !== t) w.__vp = { t, since: now };
+    return now - w.__vp.since > 200;
+  }, undefined, { polling: 50, timeout: 10_000 });
+}
+
 /** Finds a node with the search box (it centres it), then clicks it. */
 async function focusNode(name: string, detail = true): Promise<void> {
   await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
@@ -53,6 +67,7 @@ async function focusNode(name: string, detail = true): Promise<void> {
   await app.page.keyboard.press('Enter');
   const node = app.page.locator(`[data-testid=graph-node][data-name="${name}"]`);
   await node.waitFor();
+  await viewportStill();
   await node.click();
   if (detail) await app.page.getByTestId('subgraph-detail').waitFor();
 }
