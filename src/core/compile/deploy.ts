@@ -1,37 +1,217 @@
 // Python a user runs on the board: VART (any Vitis AI image) and pynq_dpu (PYNQ on KV260/ZCU104), filled in
-// with this model's DPU subgraph tensors, shapes and fix points.
-import type { CompileResult, Port, Subgraph } from './partition';
+// with this model's partition: every DPU subgraph in topological order, a stub for each CPU step between
+// them, and the tensors crossing subgraph boundaries with their shapes and fix points as Python constants.
+import type { Layer } from './layer';
+import type { CompileResult, PlacedLayer, Port, Subgraph } from './partition';
 
 function py(s: string): string {
   return JSON.stringify(s);
+}
+
+/** Text safe inside a one-line Python comment. */
+function comment(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ');
 }
 
 function shapeTuple(shape: readonly number[]): string {
   return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
 }
 
-function portLines(ports: readonly Port[], what: string): string {
-  return ports.map((p, i) => `#   ${what}[${i}] ${p.name}  shape ${shapeTuple(p.shape)}  fix_point ${p.fixPoint ?? 'unknown'}`).join('\n');
+function portLines(ports: readonly Port[], what: string, indent = ''): string {
+  return ports.map((p, i) => `${indent}#   ${what}[${i}] ${comment(p.name)}  shape ${shapeTuple(p.shape)}  fix_point ${p.fixPoint ?? 'unknown'}`).join('\n');
 }
 
-function dpuSubgraphs(r: CompileResult): Subgraph[] {
-  return r.subgraphs.filter((s) => s.device === 'DPU');
+function stemOf(xmodelFile: string): string {
+  return xmodelFile.replace(/^.*[\\/]/, '').replace(/\.xmodel$/i, '') || 'model';
 }
 
-/** VART: deserialize, find the DPU child, run it with int8 buffers scaled by the fix points. */
-export function vartPython(r: CompileResult, xmodelFile: string): string {
-  const dpu = dpuSubgraphs(r);
-  const first = dpu[0];
-  const note = dpu.length > 1
-    ? `# This model has ${dpu.length} DPU subgraphs; this script runs the first. Run the others the same way,\n# with the CPU subgraphs between them (see the compile report) computed in Python.\n`
-    : '';
-  return `#!/usr/bin/env python3
-# Run ${r.graph.name || 'the model'} on ${r.target.name} with VART (Vitis AI runtime).
-# ${r.summary}
-${note}${first ? `# DPU subgraph ${first.name}:\n${portLines(first.inputs, 'input')}\n${portLines(first.outputs, 'output')}\n` : ''}import sys
-import numpy as np
-import vart
-import xir
+/** What to run to get a board-ready .xmodel: the arch.json with this target's fingerprint and vai_c_xir. */
+export interface BoardCompile {
+  /** Contents of arch.json, or undefined when the target has no known fingerprint. */
+  readonly archJson?: string;
+  readonly command: string;
+  /** Where vai_c_xir writes the board .xmodel. */
+  readonly output: string;
+}
+
+export function boardCompile(r: CompileResult, xmodelFile: string): BoardCompile {
+  const stem = stemOf(xmodelFile);
+  const fp = r.target.fingerprint;
+  return {
+    archJson: fp === undefined ? undefined : `{"fingerprint": "0x${fp.toString(16)}"}`,
+    // vai_c_xir compiles the quantizer's xmodel (vai_q_pytorch / vai_q_tensorflow2 write <name>_int.xmodel).
+    command: `vai_c_xir -x ${stem}_int.xmodel -a arch.json -o board -n ${stem}`,
+    output: `board/${stem}.xmodel`,
+  };
+}
+
+/** The limitation of the exported file and how to get one the DPU runs, as comment lines. */
+function limitationLines(r: CompileResult, xmodelFile: string): string {
+  const b = boardCompile(r, xmodelFile);
+  return [
+    '#',
+    `# LIMITATION: the ${comment(xmodelFile)} Fixpoint Studio exports is for inspection (Netron, XIR tools): it has`,
+    '# the partition, fix points and int8 weights but NO DPU machine code, so VART cannot run it. For the board,',
+    `# compile the quantized model with vai_c_xir and the arch.json of your DPU (${r.target.name}):`,
+    b.archJson ? `#   echo '${b.archJson}' > arch.json` : '#   (this target has no known fingerprint: use the arch.json shipped with your DPU build)',
+    `#   ${b.command}`,
+    `# and run this script on ${b.output}. Its partition should match the one below; the script checks the count.`,
+    '#',
+  ].join('\n');
+}
+
+/** How an op reads in a stub's comment: the op, and what the pattern is when it is a known one. */
+function opLabel(l: Layer): string {
+  const a = l.activation?.type;
+  if (a === 'silu') return 'Sigmoid·Mul (SiLU)';
+  if (l.kind === 'activation' && a === 'sigmoid') return 'Sigmoid';
+  if (l.kind === 'output') return 'fix2float (graph output)';
+  return l.op;
+}
+
+function tensorOf(r: CompileResult, id: number): { name: string; shape: readonly number[] } {
+  const l = r.graph.layers[id];
+  return { name: l.tensor, shape: l.shape };
+}
+
+function cpuOpLine(r: CompileResult, p: PlacedLayer): string {
+  const l = p.layer;
+  const ins = l.inputs.map((id) => tensorOf(r, id)).map((t) => `${t.name} ${shapeTuple(t.shape)}`).join(', ');
+  const reason = p.reason ? ` — ${p.reason}` : '';
+  return comment(`${opLabel(l)} "${l.name}" on ${ins || '(no input)'} -> ${l.tensor} ${shapeTuple(l.shape)}${reason}`);
+}
+
+/** Every tensor that crosses a subgraph boundary, once. */
+function boundaryTensors(r: CompileResult): Port[] {
+  const seen = new Map<string, Port>();
+  for (const s of r.subgraphs) for (const p of [...s.inputs, ...s.outputs]) if (!seen.has(p.name)) seen.set(p.name, p);
+  return [...seen.values()];
+}
+
+function tensorsBlock(r: CompileResult): string {
+  const rows = boundaryTensors(r).map((p) => {
+    const fp = p.fixPoint;
+    return `    ${py(p.name)}: {"shape": ${shapeTuple(p.shape)}, "fix_point": ${fp ?? 'None'}, "scale": ${fp === undefined ? 'None' : `2.0 ** ${fp}`}},`;
+  });
+  return `# Every tensor crossing a subgraph boundary: shape (NHWC, as the DPU sees it), fix_point, and
+# scale = 2**fix_point (real = int8 / scale). fix_point None: ${r.graph.quantized ? 'not known to this compile' : 'the model was not quantized yet'};
+# the board xmodel's own fix_point is used then.
+TENSORS = {
+${rows.join('\n')}
+}
+GRAPH_INPUTS = [${r.subgraphs.filter((s) => s.device === 'USER').flatMap((s) => s.outputs).map((p) => py(p.name)).join(', ')}]
+GRAPH_OUTPUTS = [${r.layers.filter((p) => p.layer.graphOutput).map((p) => py(p.layer.tensor)).join(', ')}]`;
+}
+
+function dpuBlock(dpu: readonly Subgraph[]): string {
+  const rows = dpu.map((s, i) => `    # DPU subgraph ${i}: ${comment(s.name)}
+${portLines(s.inputs, 'input', '    ')}
+${portLines(s.outputs, 'output', '    ')}
+    {"name": ${py(s.name)}, "inputs": [${s.inputs.map((p) => py(p.name)).join(', ')}], "outputs": [${s.outputs.map((p) => py(p.name)).join(', ')}]},`);
+  return `# The DPU subgraphs in topological order; the board xmodel from vai_c_xir must have the same ones.
+DPU_SUBGRAPHS = [
+${rows.join('\n')}
+]`;
+}
+
+/** A CPU subgraph that only converts a DPU output to float: the int8 → float step already did that. */
+function onlyFix2Float(r: CompileResult, s: Subgraph): boolean {
+  return s.layers.every((i) => r.layers[i].layer.kind === 'output');
+}
+
+function cpuFunction(r: CompileResult, s: Subgraph, index: number, fn: string): string {
+  const ops = s.layers.map((i) => `    #   ${cpuOpLine(r, r.layers[i])}`).join('\n');
+  const reads = s.inputs.map((p) => `    #   ${comment(p.name)} ${shapeTuple(p.shape)}`).join('\n') || '    #   (nothing)';
+  const writes = s.outputs.map((p) => `    #   ${comment(p.name)} ${shapeTuple(p.shape)}`).join('\n') || '    #   (nothing)';
+  const head = `def ${fn}(values):
+    # CPU subgraph #${index} ${comment(s.name)}: runs on the ARM cores, between DPU subgraphs.
+    # Ops, in order:
+${ops}
+    # Reads (float32, from values):
+${reads}
+    # Writes (float32, into values):
+${writes}`;
+  const what = s.layers.map((i) => opLabel(r.layers[i].layer)).join(', ');
+  const ins = s.inputs.map((p) => `${p.name} ${shapeTuple(p.shape)}`).join(', ');
+  return `${head}
+    # TODO: this is yours to write (numpy, or onnxruntime on the CPU part of the model).
+    raise NotImplementedError(${py(`CPU step ${s.name}: ${what} on ${ins || 'no input'} — write ${fn}()`)})
+`;
+}
+
+/** CPU stubs, then the step list: DPU subgraphs and CPU functions in the partition's topological order. */
+function stepsBlock(r: CompileResult): string {
+  const fns: string[] = [];
+  const steps: string[] = [];
+  let dpu = 0;
+  r.subgraphs.forEach((s, i) => {
+    if (s.device === 'DPU') steps.push(`    ("dpu", ${dpu++}),  # ${comment(s.name)}`);
+    else if (s.device === 'CPU' && onlyFix2Float(r, s)) {
+      // Nothing to write: to_float already turned the DPU's int8 output into real values.
+      steps.push(`    # CPU subgraph #${i} ${comment(s.name)}: fix2float of ${s.inputs.map((p) => comment(p.name)).join(', ')}, done by to_float`);
+    } else if (s.device === 'CPU') {
+      const fn = `cpu_step_${i}`;
+      fns.push(cpuFunction(r, s, i, fn));
+      steps.push(`    ("cpu", ${fn}),`);
+    }
+  });
+  return `${fns.join('\n\n')}${fns.length ? '\n\n' : ''}# Every step in topological order: ("dpu", index into DPU_SUBGRAPHS) or ("cpu", function).
+STEPS = [
+${steps.join('\n')}
+]`;
+}
+
+const HELPERS = `SUFFIXES = re.compile(r"(_fix|_upload_\\d+|_download_\\d+|_inserted_fix_\\d+)+$")
+
+
+def match(runner_tensors, names):
+    """Pairs a runner's tensors with this compile's tensor names: by name (vai_c_xir keeps the source name,
+    sometimes with a suffix such as _fix), else by shape, else by position."""
+    left = list(runner_tensors)
+    out = []
+    for n in names:
+        t = (next((t for t in left if t.name == n), None)
+             or next((t for t in left if SUFFIXES.sub("", t.name) == n), None)
+             or next((t for t in left if tuple(t.dims) == tuple(TENSORS[n]["shape"])), None)
+             or left[0])
+        left.remove(t)
+        out.append(t)
+    return out
+
+
+def scale_of(name, tensor):
+    """2**fix_point of one tensor: this compile's value; the board xmodel's when it differs (its code uses that)."""
+    fp = TENSORS[name]["fix_point"]
+    board = tensor.get_attr("fix_point") if tensor.has_attr("fix_point") else None
+    if fp is None:
+        fp = board
+    elif board is not None and board != fp:
+        print(f"warning: {name}: fix_point {board} in the board xmodel, {fp} in this compile; using {board}", file=sys.stderr)
+        fp = board
+    if fp is None:
+        raise ValueError(f"{name}: no fix_point (quantize the model first)")
+    return TENSORS[name]["scale"] if fp == TENSORS[name]["fix_point"] else 2.0 ** fp
+
+
+def to_int8(x, scale):
+    """DPU input: real * 2^fix_point, rounded and saturated to int8."""
+    return np.clip(np.round(x * scale), -128, 127).astype(np.int8)
+
+
+def to_float(q, scale):
+    """DPU output: int8 * 2^-fix_point."""
+    return q.astype(np.float32) / scale
+
+
+def run_dpu(runner, subgraph, values):
+    ins = match(runner.get_input_tensors(), subgraph["inputs"])
+    outs = match(runner.get_output_tensors(), subgraph["outputs"])
+    in_bufs = [to_int8(values[n], scale_of(n, t)).reshape(tuple(t.dims)) for n, t in zip(subgraph["inputs"], ins)]
+    out_bufs = [np.empty(tuple(t.dims), dtype=np.int8, order="C") for t in outs]
+    job = runner.execute_async(in_bufs, out_bufs)
+    runner.wait(job)
+    for n, t, b in zip(subgraph["outputs"], outs, out_bufs):
+        values[n] = to_float(b, scale_of(n, t))
 
 
 def dpu_subgraphs(graph):
@@ -40,28 +220,65 @@ def dpu_subgraphs(graph):
     return [c for c in children if c.has_attr("device") and c.get_attr("device").upper() == "DPU"]
 
 
+def check_board_xmodel(subgraphs):
+    if len(subgraphs) != len(DPU_SUBGRAPHS):
+        raise SystemExit(f"expected {len(DPU_SUBGRAPHS)} DPU subgraph(s), found {len(subgraphs)}: compile with the same conversions and arch.json")
+    if any(not s.has_attr("mc_code") for s in subgraphs):
+        raise SystemExit("this xmodel has no DPU machine code (the inspection file?): compile it with vai_c_xir, see the top of this script")
+
+
+def preprocess():
+    """Replace with your preprocessed input(s): float32, NHWC, shapes as in TENSORS."""
+    return {n: np.random.rand(*TENSORS[n]["shape"]).astype(np.float32) for n in GRAPH_INPUTS}
+
+
+def run(runners, values):
+    for kind, step in STEPS:
+        if kind == "dpu":
+            run_dpu(runners[step], DPU_SUBGRAPHS[step], values)
+        else:
+            step(values)
+    return {n: values[n] for n in GRAPH_OUTPUTS}`;
+
+function body(r: CompileResult): string {
+  return `${tensorsBlock(r)}
+
+${dpuBlock(r.subgraphs.filter((s) => s.device === 'DPU'))}
+
+${HELPERS}
+
+
+${stepsBlock(r)}`;
+}
+
+function dpuCount(r: CompileResult): number {
+  return r.subgraphs.filter((s) => s.device === 'DPU').length;
+}
+
+/** VART: deserialize, one runner per DPU subgraph, run the steps with int8 buffers scaled by the fix points. */
+export function vartPython(r: CompileResult, xmodelFile: string): string {
+  return `#!/usr/bin/env python3
+# Run ${comment(r.graph.name || 'the model')} on ${r.target.name} with VART (Vitis AI runtime).
+# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+${limitationLines(r, xmodelFile)}
+import re
+import sys
+import numpy as np
+import vart
+import xir
+
+${body(r)}
+
+
 def main(xmodel=${py(xmodelFile)}):
     graph = xir.Graph.deserialize(xmodel)
     subgraphs = dpu_subgraphs(graph)
-    assert len(subgraphs) == ${dpu.length}, f"expected ${dpu.length} DPU subgraph(s), found {len(subgraphs)}"
-    runner = vart.Runner.create_runner(subgraphs[0], "run")
-    inputs = runner.get_input_tensors()
-    outputs = runner.get_output_tensors()
-    # real = int8 · 2^-fix_point: inputs are scaled by 2^fix_point before the int8 cast, outputs by 2^-fix_point.
-    in_scales = [2.0 ** t.get_attr("fix_point") for t in inputs]
-    out_scales = [2.0 ** -t.get_attr("fix_point") for t in outputs]
-    in_bufs = [np.zeros(tuple(t.dims), dtype=np.int8) for t in inputs]
-    out_bufs = [np.zeros(tuple(t.dims), dtype=np.int8) for t in outputs]
-
-    # Replace with your preprocessed input (NHWC, float32), shape ${first ? shapeTuple(first.inputs[0]?.shape ?? []) : '()'}.
-    x = np.random.rand(*tuple(inputs[0].dims)).astype(np.float32)
-    in_bufs[0][...] = np.clip(np.round(x * in_scales[0]), -128, 127).astype(np.int8)
-
-    job = runner.execute_async(in_bufs, out_bufs)
-    runner.wait(job)
-    results = [b.astype(np.float32) * s for b, s in zip(out_bufs, out_scales)]
-    for t, y in zip(outputs, results):
-        print(t.name, y.shape, float(y.min()), float(y.max()))
+    check_board_xmodel(subgraphs)
+    runners = [vart.Runner.create_runner(s, "run") for s in subgraphs]
+    # Scales are per tensor: TENSORS[name]["scale"] = 2**fix_point, checked against get_attr("fix_point").
+    results = run(runners, preprocess())
+    for n, y in results.items():
+        print(n, y.shape, float(y.min()), float(y.max()))
     return results
 
 
@@ -70,34 +287,29 @@ if __name__ == "__main__":
 `;
 }
 
-/** pynq_dpu: load the bitstream overlay and the model, then the same runner API. */
+/** pynq_dpu: the overlay loads the bitstream and the model; its own runner covers only the first DPU subgraph. */
 export function pynqPython(r: CompileResult, xmodelFile: string): string {
-  const first = dpuSubgraphs(r)[0];
-  return `# Run ${r.graph.name || 'the model'} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${r.target.name}).
-# ${r.summary}
-${first ? `${portLines(first.inputs, 'input')}\n${portLines(first.outputs, 'output')}\n` : ''}import numpy as np
+  return `# Run ${comment(r.graph.name || 'the model')} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${r.target.name}).
+# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+${limitationLines(r, xmodelFile)}
+import re
+import sys
+import numpy as np
+import vart
+import xir
 from pynq_dpu import DpuOverlay
+
+${body(r)}
+
 
 overlay = DpuOverlay("dpu.bit")
 overlay.load_model(${py(xmodelFile)})
-dpu = overlay.runner
-
-inputs = dpu.get_input_tensors()
-outputs = dpu.get_output_tensors()
-in_scale = 2.0 ** inputs[0].get_attr("fix_point")
-out_scales = [2.0 ** -t.get_attr("fix_point") for t in outputs]
-
-in_buf = [np.empty(tuple(inputs[0].dims), dtype=np.int8, order="C")]
-out_buf = [np.empty(tuple(t.dims), dtype=np.int8, order="C") for t in outputs]
-
-# Replace with your preprocessed image (NHWC float32)${first?.inputs[0] ? `, shape ${shapeTuple(first.inputs[0].shape)}` : ''}.
-x = np.random.rand(*tuple(inputs[0].dims)).astype(np.float32)
-in_buf[0][...] = np.clip(np.round(x * in_scale), -128, 127).astype(np.int8)
-
-job_id = dpu.execute_async(in_buf, out_buf)
-dpu.wait(job_id)
-results = [b.astype(np.float32) * s for b, s in zip(out_buf, out_scales)]
-for t, y in zip(outputs, results):
-    print(t.name, y.shape)
+# overlay.runner runs only the first DPU subgraph: one runner per DPU subgraph instead.
+subgraphs = dpu_subgraphs(xir.Graph.deserialize(${py(xmodelFile)}))
+check_board_xmodel(subgraphs)
+runners = [vart.Runner.create_runner(s, "run") for s in subgraphs]
+results = run(runners, preprocess())
+for n, y in results.items():
+    print(n, y.shape)
 `;
 }
