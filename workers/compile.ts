@@ -4,7 +4,7 @@ import {
   layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
   type CompileResult, type CompileSource, type Conversions, type Device, type LayerCost, type LayerGraph, type Port, type Target,
 } from '../src/core/compile';
-import { pynqPython, vartPython } from '../src/core/compile/deploy';
+import { boardCompile, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
 import { writeXModel } from '../src/core/xmodel/codec';
 import {
@@ -58,6 +58,8 @@ export interface Deployment {
   readonly vart: string;
   readonly pynq: string;
   readonly costCsv: string;
+  /** The exported .xmodel has no machine code: how to compile a board one with vai_c_xir. */
+  readonly board: BoardCompile;
 }
 
 /** A subgraph of a compiled .xmodel, as the file stores it. */
@@ -108,7 +110,7 @@ export class CompileSession {
   deployment(): Deployment {
     const r = this.require();
     const xmodelName = `${stem(this.fileName)}.xmodel`;
-    return { xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r) };
+    return { xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName) };
   }
 
   xmodelBytes(): Uint8Array {

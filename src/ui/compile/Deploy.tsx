@@ -17,6 +17,17 @@ export function Deploy() {
   return (
     <section data-testid="deploy">
       <h4>Deploy</h4>
+      <div className="cp-limit small" data-testid="deploy-limitation">
+        <div>
+          <b>This .xmodel is for inspection</b> (Netron, XIR tools): it has the partition, fix points and int8 weights but
+          no DPU machine code, so the board cannot run it. For the board, compile the quantized model with vai_c_xir using
+          the arch.json of {d.board.archJson ? 'this target' : 'your DPU build'}:
+        </div>
+        <pre className="cp-cmd mono" data-testid="vai-c-command">
+          {d.board.archJson ? `echo '${d.board.archJson}' > arch.json\n` : ''}{d.board.command}
+        </pre>
+        <div>then run the script below on {d.board.output}.</div>
+      </div>
       <div className="cp-row">
         <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
         <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
