@@ -8,16 +8,23 @@ import { nodeSubgraph, subgraphColors } from './colors';
 import { Deploy } from './Deploy';
 import { FileTree } from './FileTree';
 import { human, millis } from './format';
+import { CONVERSION_LABELS, countsChange, settingsChange } from './history';
 import { SubgraphDetail } from './SubgraphDetail';
 import { TargetPicker } from './TargetPicker';
 import './compile.css';
 
-const CONVERSIONS: readonly { key: keyof Conversions; label: string }[] = [
-  { key: 'siluToHardSwish', label: 'SiLU → hard-swish' },
-  { key: 'sigmoidToHardSigmoid', label: 'Sigmoid → hard-sigmoid' },
-  { key: 'leakyReluToDpuSlope', label: 'LeakyReLU slope → 26/256' },
-  { key: 'relu6ToRelu', label: 'ReLU6 → ReLU' },
-];
+const CONVERSIONS = (Object.keys(CONVERSION_LABELS) as (keyof Conversions)[]).map((key) => ({ key, label: CONVERSION_LABELS[key] }));
+
+/** Before → after against the previous compile of this model: what the last target switch or toggle did. */
+function Change() {
+  const h = useStore((s) => s.compileHistory);
+  if (!h.previous || !h.current) return null;
+  return (
+    <div className="cp-change" data-testid="compile-change">
+      <span className="muted">{settingsChange(h.previous, h.current)}:</span> <b>{countsChange(h.previous, h.current)}</b>
+    </div>
+  );
+}
 
 function WhatIf({ view }: { view: CompileView | null }) {
   const conv = useStore((s) => s.conversions);
@@ -33,7 +40,7 @@ function WhatIf({ view }: { view: CompileView | null }) {
       ))}
       {view && any && (
         <div className="small" data-testid="whatif-counts">
-          device / DPU subgraphs: <b>{view.baseline.deviceSubgraphNumber} / {view.baseline.dpuSubgraphNumber}</b> →{' '}
+          vs. no conversions, device / DPU subgraphs: <b>{view.baseline.deviceSubgraphNumber} / {view.baseline.dpuSubgraphNumber}</b> →{' '}
           <b>{view.deviceSubgraphNumber} / {view.dpuSubgraphNumber}</b>
         </div>
       )}
@@ -90,6 +97,7 @@ export function CompilePanel() {
       {view && (
         <>
           <div className="cp-summary" data-testid="compile-summary">{view.summary}</div>
+          <Change />
           <div className="muted small" data-testid="compile-totals">
             {view.target} · DPU workload {human(view.totals.workload)}op · ideal {millis(view.totals.seconds)} · weights {human(view.totals.weightBytes)}B · partitioned in {view.millis.toFixed(1)} ms
           </div>
@@ -112,6 +120,8 @@ export function CompilePanel() {
   );
 }
 
+const LEGEND_SWATCHES = 9;
+
 /** Bottom-left legend in device mode; carries the compiler's summary line so it is always in view. */
 export function DeviceLegend() {
   const run = useStore((s) => s.compileRun);
@@ -119,14 +129,22 @@ export function DeviceLegend() {
   const devices = file ? file.devices : run.state === 'done' ? run.view.subgraphs.map((s) => s.device) : [];
   const summary = file ? file.summary : run.state === 'done' ? run.view.summary : run.state === 'running' ? 'compiling…' : '';
   const colors = subgraphColors(devices);
-  const shades = (d: string) => [...new Set(colors.filter((_, i) => devices[i]?.toUpperCase() === d))].slice(0, 7);
+  const of = (d: string) => colors.filter((_, i) => devices[i]?.toUpperCase() === d);
+  // A sample of the shades: the swatches of every subgraph would not fit; the count says how many there are.
+  const sample = (cs: string[]) => cs.slice(0, LEGEND_SWATCHES);
+  const text: Record<'DPU' | 'CPU' | 'USER', (n: number) => string> = {
+    DPU: (n) => n === 0 ? 'no DPU subgraphs' : `${n} DPU subgraph${n === 1 ? '' : 's'}, ${n === 1 ? 'blue' : `${n} shades of blue, one each`}`,
+    CPU: (n) => n === 0 ? 'no CPU subgraphs' : `${n} CPU subgraph${n === 1 ? '' : 's'}, ${n === 1 ? 'orange' : `${n} shades of orange, one each`}`,
+    USER: () => 'USER (graph inputs)',
+  };
   return (
     <div className="legend cp-legend" data-testid="device-legend">
       <div className="cp-legend-summary" data-testid="legend-summary">{summary}</div>
       {(['DPU', 'CPU', 'USER'] as const).map((d) => (
-        <div key={d} className="legend-item">
-          {shades(d).length ? shades(d).map((c, i) => <span key={i} className="swatch" style={{ background: c }} />) : <span className="swatch" style={{ background: '#eee' }} />}
-          {d === 'DPU' ? 'DPU subgraphs (one shade each)' : d === 'CPU' ? 'CPU subgraphs' : 'USER (graph inputs)'}
+        <div key={d} className="legend-item" data-testid={`legend-${d.toLowerCase()}`}>
+          {of(d).length ? sample(of(d)).map((c, i) => <span key={i} className="swatch" style={{ background: c }} />) : <span className="swatch" style={{ background: '#eee' }} />}
+          {of(d).length > LEGEND_SWATCHES && <span className="muted">…</span>}
+          {text[d](of(d).length)}
         </div>
       ))}
       <div className="legend-item"><span className="swatch" style={{ background: '#b8bcc2' }} />not a layer (folded)</div>

@@ -3,6 +3,8 @@
 import type { CompileView, CpuOpView, SubgraphView } from '../../../workers/protocol';
 import type { DisplayNode } from '../../core/view/types';
 import { useStore } from '../store';
+import { setConversion } from './actions';
+import { CONVERSION_LABELS, conversionInFix } from './history';
 import { nodeSubgraph } from './colors';
 import { human, millis, shape } from './format';
 
@@ -26,6 +28,18 @@ function cpuReason(n: DisplayNode, view: CompileView): CpuOpView | undefined {
   return view.cpuReasons[n.name] ?? n.folded.map((f) => view.cpuReasons[f]).find((x) => x);
 }
 
+/** The fix's what-if conversion, applied from here: the same toggle as the checkbox above. */
+function ApplyFix({ fix }: { fix?: string }) {
+  const key = conversionInFix(fix);
+  const on = useStore((s) => (key ? s.conversions[key] : false));
+  if (!key || on) return null;
+  return (
+    <button className="cp-apply" onClick={() => setConversion(key, true)} data-testid="apply-conversion">
+      Apply {CONVERSION_LABELS[key]}
+    </button>
+  );
+}
+
 export function SubgraphDetail({ view }: { view: CompileView }) {
   const node = useStore((s) => (s.selectedId ? s.model?.graph.nodes.find((n) => n.id === s.selectedId) : undefined));
   if (!node) return <div className="muted small cp-hint">Click a node to see its subgraph.</div>;
@@ -46,6 +60,7 @@ export function SubgraphDetail({ view }: { view: CompileView }) {
         <div className="cp-why" data-testid="cpu-reason">
           <div><b>{node.name}</b> runs on the CPU: {cpu.reason}</div>
           {cpu.fix && <div className="cp-fix" data-testid="cpu-fix">To move it to the DPU: {cpu.fix}</div>}
+          <ApplyFix fix={cpu.fix} />
         </div>
       )}
       {!view.quantized && <div className="muted small">Float model: fix points appear once it is quantized (QDQ).</div>}

@@ -22,7 +22,7 @@ function message(e: unknown): string {
 /** Called once per opened model: a compiled .xmodel opens straight into its subgraph view. */
 export async function prepareCompile(openId: number): Promise<void> {
   seq++;
-  set({ compileRun: { state: 'idle' }, compiledFile: null, deployment: null, deviceColors: {}, archError: null });
+  set({ compileRun: { state: 'idle' }, compiledFile: null, deployment: null, deviceColors: {}, archError: null, compileHistory: { previous: null, current: null } });
   const w = modelWorker();
   if (!w) return;
   try {
@@ -62,7 +62,8 @@ export async function recompile(): Promise<void> {
     const view = await w.compile(targetChoice(compileTarget), conversions, quantVersion);
     if (mine !== seq) return;
     const colors = nodeColors(m.graph, view.opSubgraph, view.subgraphs.map((s) => s.device));
-    set({ compileRun: { state: 'done', view }, deviceColors: colors });
+    const current = { target: view.target, conversions, deviceSubgraphNumber: view.deviceSubgraphNumber, dpuSubgraphNumber: view.dpuSubgraphNumber };
+    set((s) => ({ compileRun: { state: 'done', view }, deviceColors: colors, compileHistory: { previous: s.compileHistory.current, current } }));
     const deployment = await w.deployment();
     if (mine === seq) set({ deployment });
   } catch (e) {

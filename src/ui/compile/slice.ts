@@ -1,6 +1,7 @@
 // The compile part of the app store: target, what-if conversions, the last result and the node colours.
 import type { Conversions } from '../../core/compile/layer';
 import type { DpuConfig } from '../../core/compile/targets/fingerprint';
+import type { CompileSnapshot } from './history';
 import type { CompiledFileView, CompileView, Deployment, TargetChoice } from '../../../workers/protocol';
 
 /** The target as picked: a preset or board, or an imported arch.json with its decoded fingerprint. */
@@ -24,6 +25,8 @@ export interface CompileSlice {
   /** Set when the open file is an already compiled .xmodel: its own subgraph tree. */
   compiledFile: CompiledFileView | null;
   deployment: Deployment | null;
+  /** The last two compiles' settings and counts (of this model): the before → after of a change. */
+  compileHistory: { readonly previous: CompileSnapshot | null; readonly current: CompileSnapshot | null };
   /** Display node id → colour, in device mode. */
   deviceColors: Readonly<Record<string, string>>;
 }
@@ -37,6 +40,7 @@ export const initialCompileSlice: CompileSlice = {
   compileRun: { state: 'idle' },
   compiledFile: null,
   deployment: null,
+  compileHistory: { previous: null, current: null },
   deviceColors: {},
 };
 
