@@ -2,7 +2,8 @@
 // a compiled .xmodel's own subgraphs, and a bad arch.json. Expected numbers come from the core run in Node.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { layersOf, NO_CONVERSIONS, partition, targetByBoard } from '../../src/core/compile';
+import { layersOf, NO_CONVERSIONS, partition, targetByArch, targetByBoard, type CompileResult } from '../../src/core/compile';
+import { boardCompile } from '../../src/core/compile/deploy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { deviceSubgraphs, subgraphDevice, subgraphOps } from '../../src/core/xmodel/types';
@@ -13,6 +14,10 @@ const layers = layersOf({ kind: 'onnx', model: readOnnx(yoloxBytes.slice()) });
 const kv260 = targetByBoard('KV260');
 const plain = partition(layers, kv260, NO_CONVERSIONS);
 const hswish = partition(layers, kv260, { ...NO_CONVERSIONS, siluToHardSwish: true });
+const b512 = partition(layers, targetByArch('B512'), NO_CONVERSIONS);
+/** The panel's before → after line between two compiles, from the core results. */
+const change = (a: CompileResult, b: CompileResult) =>
+  `DPU subgraphs ${a.dpuSubgraphNumber} → ${b.dpuSubgraphNumber}, device subgraphs ${a.deviceSubgraphNumber} → ${b.deviceSubgraphNumber}`;
 const compiledName = 'pointpillars_compiled_B4096.xmodel';
 const compiledBytes = new Uint8Array(readFileSync(`test/fixtures/xmodel/${compiledName}`));
 
@@ -111,6 +116,8 @@ describe('compile step', () => {
     }, before);
     expect(new Set(await headerColors()).size).toBeGreaterThan(1);
     expect(await app.page.getByTestId('device-legend').innerText()).toContain('DPU subgraphs');
+    // One shade per DPU subgraph, and the legend says how many.
+    expect(await app.page.getByTestId('legend-dpu').innerText()).toContain(`${plain.dpuSubgraphNumber} DPU subgraphs, ${plain.dpuSubgraphNumber} shades of blue`);
   });
 
   it('SiLU → hard-swish re-partitions at once and shows before → after', async () => {
@@ -120,8 +127,21 @@ describe('compile step', () => {
     expect(counts).toContain(`${plain.deviceSubgraphNumber} / ${plain.dpuSubgraphNumber}`);
     expect(counts).toContain(`${hswish.deviceSubgraphNumber} / ${hswish.dpuSubgraphNumber}`);
     expect(await app.page.getByTestId('legend-summary').innerText()).toBe(hswish.summary);
+    expect(await app.page.getByTestId('compile-change').innerText()).toBe(`+SiLU → hard-swish: ${change(plain, hswish)}`);
     await app.page.getByTestId('conv-siluToHardSwish').uncheck();
     await waitSummary(plain.summary);
+    // Relative to the previous result (hard-swish), not to "no conversions".
+    expect(await app.page.getByTestId('compile-change').innerText()).toBe(`−SiLU → hard-swish: ${change(hswish, plain)}`);
+  });
+
+  it('switching the target shows before → after against the previous compile', async () => {
+    await app.page.getByTestId('target-select').selectOption('arch:DPUCZDX8G_ISA1_B512');
+    await app.page.getByTestId('compile-change').filter({ hasText: 'target B4096 → B512' }).waitFor({ timeout: 30_000 });
+    expect(await app.page.getByTestId('compile-change').innerText()).toBe(`target B4096 → B512: ${change(plain, b512)}`);
+    expect(await app.page.getByTestId('compile-totals').innerText()).toContain('DPUCZDX8G_ISA1_B512');
+    await app.page.getByTestId('target-select').selectOption('board:KV260');
+    await app.page.getByTestId('compile-change').filter({ hasText: 'target B512 → B4096' }).waitFor({ timeout: 30_000 });
+    expect(await app.page.getByTestId('compile-change').innerText()).toBe(`target B512 → B4096: ${change(b512, plain)}`);
   });
 
   it('a clicked CPU op says why it is on the CPU and which conversion would move it', async () => {
@@ -135,10 +155,37 @@ describe('compile step', () => {
     expect(await app.page.getByTestId('subgraph-device').innerText()).toBe('CPU');
   });
 
+  it('the CPU op\'s conversion applies from its panel and the counts drop', async () => {
+    const cpu = plain.cpuOps.find((c) => c.fix === 'enable SiLU→hard-swish')!;
+    await focusNode(cpu.name);
+    const apply = app.page.getByTestId('apply-conversion');
+    expect(await apply.innerText()).toBe('Apply SiLU → hard-swish');
+    await apply.click();
+    await waitSummary(hswish.summary);
+    expect(await app.page.getByTestId('compile-change').innerText()).toBe(`+SiLU → hard-swish: ${change(plain, hswish)}`);
+    expect(hswish.dpuSubgraphNumber).toBeLessThan(plain.dpuSubgraphNumber);
+    expect(await app.page.getByTestId('conv-siluToHardSwish').isChecked()).toBe(true);
+    await app.page.getByTestId('subgraph-device').filter({ hasText: 'DPU' }).waitFor();
+    expect(await apply.count()).toBe(0);
+    await app.page.getByTestId('conv-siluToHardSwish').uncheck();
+    await waitSummary(plain.summary);
+  });
+
   it('offers the VART and pynq_dpu scripts and the compiled .xmodel', async () => {
     const code = app.page.getByTestId('deploy-code');
     await code.waitFor();
-    expect(await code.innerText()).toContain('vart.Runner.create_runner');
+    // The deployment follows the summary by one worker call: wait for the plain compile's script.
+    await code.filter({ hasText: `("dpu", ${plain.dpuSubgraphNumber - 1}),` }).waitFor({ timeout: 30_000 });
+    const vart = await code.innerText();
+    expect(vart).toContain('vart.Runner.create_runner');
+    // Every DPU subgraph is a step, the last one included.
+    expect(vart).toContain(`("dpu", ${plain.dpuSubgraphNumber - 1}),`);
+    expect(vart).toContain('NO DPU machine code');
+    const board = boardCompile(plain, 'yolox_nano.xmodel');
+    expect(await app.page.getByTestId('deploy-limitation').innerText()).toContain('This .xmodel is for inspection');
+    const cmd = await app.page.getByTestId('vai-c-command').innerText();
+    expect(cmd).toContain(`echo '{"fingerprint": "0x101000056010407"}' > arch.json`);
+    expect(cmd).toContain(board.command);
     await app.page.getByTestId('deploy-tab-pynq').click();
     expect(await code.innerText()).toContain('DpuOverlay');
     const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.getByTestId('download-xmodel').click()]);
