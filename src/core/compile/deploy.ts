@@ -170,6 +170,8 @@ def match(runner_tensors, names):
     left = list(runner_tensors)
     out = []
     for n in names:
+        if not left:
+            raise SystemExit(f"{n}: the board subgraph has fewer tensors than this compile ({len(names)}): recompile with the same settings")
         t = (next((t for t in left if t.name == n), None)
              or next((t for t in left if SUFFIXES.sub("", t.name) == n), None)
              or next((t for t in left if tuple(t.dims) == tuple(TENSORS[n]["shape"])), None)
