@@ -190,6 +190,7 @@ function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
     const ref = { name: l.node.name, opType: l.node.opType };
     const a = resolveParams(cfg, 'activation', ref);
     if (a && runner.isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });
+    if (a && l.preActivation && runner.isFloat(l.preActivation)) params.set(l.preActivation, { dataType: 'activation', layer: l.node.name, p: a });
     if (l.weight) {
       const w = resolveParams(cfg, 'weights', ref);
       if (w) params.set(l.weight, { dataType: 'weights', layer: l.node.name, p: w });

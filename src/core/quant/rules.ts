@@ -56,13 +56,35 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           const fw = l.weight ? fps.get(l.weight) : undefined;
           if (fw === undefined) break;
           const fi = fin[0];
-          let cut = fw + fi - fps.get(l.output)!;
+          // With a fused hard-sigmoid/hard-swish the shifter writes the pre-activation (hsigmoid_in), not
+          // the layer output: shift_cut and shift_bias are relative to it (vart conv-fix: the accumulator
+          // is cut to int8 at hsigmoid_in, then shift_hsigmoid moves it to fp_out).
+          const pre = l.preActivation !== undefined && fps.has(l.preActivation) ? l.preActivation : l.output;
+          const hard = pre !== l.output ? l.activation!.opType : undefined;
+          if (hard === 'HardSigmoid' && fps.get(pre)! < 0 && fw + fi >= 0) {
+            // fp_in ≥ 0 is the nonlinearity's input, the pre-activation. When fp_w + fp_in < 0 no position
+            // satisfies both this and shift_cut ≥ 0; shift_cut wins below (the hardware cannot shift left).
+            set(pre, 0, 'hsigmoid', `${l.node.name}: fused hard-sigmoid input (conv output) fix point ${fps.get(pre)} < 0 raised to 0`);
+          }
+          let cut = fw + fi - fps.get(pre)!;
           if (cut < 0) {
-            set(l.output, fw + fi, 'shift_cut', `${l.node.name}: shift_cut = fp_w ${fw} + fp_in ${fi} − fp_out ${fps.get(l.output)} = ${cut} < 0, output fix point lowered`);
+            set(pre, fw + fi, 'shift_cut', `${l.node.name}: shift_cut = fp_w ${fw} + fp_in ${fi} − fp_out ${fps.get(pre)} = ${cut} < 0, output fix point lowered`);
             cut = 0;
           } else if (cut > 16) {
-            set(l.weight!, 16 + fps.get(l.output)! - fi, 'shift_cut', `${l.node.name}: shift_cut = ${cut} > 16, weight fix point lowered`);
+            set(l.weight!, 16 + fps.get(pre)! - fi, 'shift_cut', `${l.node.name}: shift_cut = ${cut} > 16, weight fix point lowered`);
             cut = 16;
+          }
+          if (hard === 'HardSigmoid') {
+            const hin = fps.get(pre)!;
+            const o0 = fps.get(l.output)!;
+            if (o0 < 7) set(l.output, 7, 'hsigmoid', `${l.node.name}: fused hard-sigmoid output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
+            const o1 = fps.get(l.output)!;
+            if (14 + hin - o1 < 0) set(l.output, 14 + hin, 'hsigmoid', `${l.node.name}: fused hard-sigmoid shift 14 + ${hin} − ${o1} < 0, output fix point lowered`);
+            else if (14 + hin - o1 > 31) set(l.output, hin - 17, 'hsigmoid', `${l.node.name}: fused hard-sigmoid shift 14 + ${hin} − ${o1} > 31, output fix point raised`);
+          } else if (hard === 'HardSwish') {
+            const hin = fps.get(pre)!;
+            const o0 = fps.get(l.output)!;
+            if (o0 > hin + 7) set(l.output, hin + 7, 'hswish', `${l.node.name}: fused hard-swish output fix point ${o0} > fp_in ${hin} + 7 (conv output), lowered`);
           }
           const fb = l.bias ? fps.get(l.bias) : undefined;
           if (fb === undefined) break;
@@ -97,7 +119,8 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           break;
         }
         case 'pool': {
-          if (o.alignPool === false || l.node.opType.startsWith('Global')) break;
+          // Global pools too (§3 "pool: fp_in = fp_out"): a global average is the same sum × N/2^M.
+          if (o.alignPool === false) break;
           const m = Math.min(out, fin[0]);
           if (out !== m) set(l.output, m, 'pool', `${l.node.name}: pool output takes its input's fix point ${m}`);
           if (fin[0] !== m) set(l.inputs[0], m, 'pool', `${l.node.name}: pool input takes its output's fix point ${m}`);
