@@ -58,6 +58,14 @@ describe('§3 rules', () => {
     const relu = applyRules(qg('Relu'), new Map([...base(), ['b', 12]]));
     expect(relu.adjustments).toEqual([]);
   });
+  it('shift_bias below its lower bound without LeakyReLU: bound −(24 − (8 + shift_cut))', () => {
+    // shift_cut = 2 + 0 − (−6) = 8, so shift_bias ≥ min(0, −(24 − 16)) = −8; 2 + 0 − 12 = −10 → b = 10
+    const a = applyRules(qg(), new Map([...base(), ['x', 0], ['w', 2], ['r', -6], ['b', 12], ['z', -6], ['s', -6], ['p', -6], ['pz', -6], ['cat', -6]]));
+    expect(a.adjustments).toEqual([expect.objectContaining({ tensor: 'b', from: 12, to: 10, rule: 'shift_bias' })]);
+    expect(a.adjustments[0].reason).toContain('shift_bias = -10 < -8');
+    // at the bound itself nothing moves
+    expect(applyRules(qg(), new Map([...base(), ['x', 0], ['w', 2], ['r', -6], ['b', 10], ['z', -6], ['s', -6], ['p', -6], ['pz', -6], ['cat', -6]])).adjustments).toEqual([]);
+  });
   it('add: shift_read ≤ 15 and shift_write within ±15', () => {
     const a = applyRules(qg(), new Map([...base(), ['z', -12], ['pz', -12], ['cat', -12], ['p', -12], ['s', -12]]));
     expect(a.adjustments.find((x) => x.rule === 'shift_read')).toMatchObject({ tensor: 'r', from: 5, to: 3 });
