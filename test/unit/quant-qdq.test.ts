@@ -9,6 +9,9 @@ import { parseQuantConfig } from '../../src/core/quant/config';
 import { exportQdq, importQdq, quantInfoJson } from '../../src/core/quant/qdq';
 import { quantizeModel, requantize, runFakeQuant } from '../../src/core/quant/quantize';
 import { toFloat64 } from '../../src/core/onnx/values';
+import { parseNpy } from '../../src/core/data/npy';
+import { inputSpecFromShape } from '../../src/core/data/preprocess';
+import { batches, samplesFromArray } from '../../src/core/data/calib';
 
 ort.env.wasm.numThreads = 1;
 
@@ -191,6 +194,34 @@ describe('QDQ export of other bit widths', () => {
     expect(back.fixPoints.get('r')?.bitWidth).toBe(16);
     expect(back.fixPoints.get('w0')?.bitWidth).toBe(16);
   });
+});
+
+const FMNIST = 'public/models/fmnist_seed000.onnx';
+describe.skipIf(!existsSync(FMNIST))('QDQ export of fmnist_seed000 (shipped model and calibration set)', () => {
+  const model = readOnnx(new Uint8Array(readFileSync(FMNIST)));
+  const spec = inputSpecFromShape('image', model.graph.inputs[0].shape!);
+  const calib = samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec);
+  const evalSet = samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy'))), spec);
+  for (const method of ['diffs', 'maxmin', 'percentile', 'mse', 'entropy'] as const) {
+    it(`${method}: onnxruntime on the QDQ export equals the fake-quant run (half_even) on 100 images`, async () => {
+      const r = await quantizeModel(model, () => batches(calib, spec), parseQuantConfig({ overall_quantize_config: { method } }), { skipEvaluation: true });
+      expect(r.tensors.get('image')!.method).toBe(method);
+      const session = await ort.InferenceSession.create(writeOnnx(exportQdq(r.model, r.tensors).model));
+      try {
+        let worst = 0;
+        for (let i = 0; i < 100; i++) {
+          const x = evalSet.sample(i * 10);
+          const got = (await session.run({ image: new ort.Tensor('float32', x, [1, 1, 28, 28]) })).logits.data as Float32Array;
+          const want = runFakeQuant(r.model, r.tensors, { image: { shape: [1, 1, 28, 28], data: x } }, { roundMode: 'half_even' }).logits.data;
+          for (let k = 0; k < want.length; k++) worst = Math.max(worst, Math.abs(got[k] - want[k]));
+        }
+        // same integer grids, same rounding: bit-identical logits
+        expect(worst).toBe(0);
+      } finally {
+        await session.release();
+      }
+    }, 60_000);
+  }
 });
 
 const RETINA = 'public/models/retinaface_vitis_qdq.onnx';
