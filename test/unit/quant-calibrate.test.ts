@@ -5,6 +5,8 @@ import {
   combineFixPoints, diffsFixPoint, entropyThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
 } from '../../src/core/quant/calibrate/methods';
 import { chooseFixPoint, clippedFraction, newTensorStats, observe } from '../../src/core/quant/calibrate/stats';
+import { samplesFromArray } from '../../src/core/data/calib';
+import { inputSpecFromShape } from '../../src/core/data/preprocess';
 
 /** Deterministic normal samples (Box–Muller over a LCG). */
 function gaussian(n: number, sigma = 1, seed = 1): Float32Array {
@@ -196,5 +198,31 @@ describe('tensor statistics', () => {
     const s = newTensorStats();
     observe(s, Float32Array.from({ length: 784 }, (_, i) => i % 256));
     expect(chooseFixPoint(s, { method: 'diffs', bitWidth: 8, statistic: 'modal', percentage: 99.99 }).fixPoint).toBe(-1);
+  });
+});
+
+describe('calibration samples from an array', () => {
+  const spec = inputSpecFromShape('x', ['N', 1, 4, 4]);
+  it('converts each sample when it is read, not the whole array (a uint8 set stays 1 byte per value)', () => {
+    const n = 1 << 22; // 4 M samples of 16 pixels: 64 MB of uint8, 256 MB as float32
+    const data = new Uint8Array(n * 16);
+    for (let i = 0; i < 64; i++) data[i] = i;
+    data[data.length - 1] = 255;
+    const before = process.memoryUsage().arrayBuffers;
+    const s = samplesFromArray({ dtype: 'uint8', shape: [n, 1, 4, 4], data }, spec);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(grown).toBeLessThan(16 << 20);
+    expect(s.count).toBe(n);
+    expect([...s.sample(1)]).toEqual(Array.from({ length: 16 }, (_, k) => 16 + k));
+    expect(s.sample(n - 1)[15]).toBe(255);
+    // a fresh copy each read: changing one does not change the data
+    s.sample(0)[0] = 99;
+    expect(s.sample(0)[0]).toBe(0);
+  });
+  it('int64 and float64 samples convert the same way', () => {
+    const i64 = samplesFromArray({ dtype: 'int64', shape: [2, 1, 4, 4], data: BigInt64Array.from({ length: 32 }, (_, k) => BigInt(k - 3)) }, spec);
+    expect([...i64.sample(1)]).toEqual(Array.from({ length: 16 }, (_, k) => k + 13));
+    const f64 = samplesFromArray({ dtype: 'float64', shape: [2, 1, 4, 4], data: Float64Array.from({ length: 32 }, (_, k) => k / 4) }, spec);
+    expect(f64.sample(1)).toEqual(Float32Array.from({ length: 16 }, (_, k) => (k + 16) / 4));
   });
 });
