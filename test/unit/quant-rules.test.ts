@@ -153,6 +153,23 @@ describe('hard-sigmoid / hard-swish fused into a conv (§2)', () => {
     // hard-swish has no fp_out ≥ 7 floor
     expect(applyRules(fused('HardSwish'), fps({ c: 2, y: 3 })).adjustments).toEqual([]);
   });
+  it('fused into an add: shift_write is taken against the sum (hsigmoid_in), the limits against the output', () => {
+    const q = buildQGraph(buildModel({
+      opset: 14,
+      inputs: { a: ['float32', [1, 4]], b: ['float32', [1, 4]] }, outputs: ['y'],
+      nodes: [
+        { op: 'Add', inputs: ['a', 'b'], outputs: ['s'], name: 'add' },
+        { op: 'HardSigmoid', inputs: ['s'], outputs: ['y'], name: 'hs', attrs: { alpha: float(1 / 6), beta: float(0.5) } },
+      ],
+    }).graph, () => true);
+    expect(q.layers[0]).toMatchObject({ kind: 'add', preActivation: 's', output: 'y' });
+    const a = applyRules(q, new Map([['a', 4], ['b', 4], ['s', 5], ['y', 6]]));
+    expect(a.adjustments).toEqual([expect.objectContaining({ tensor: 'y', from: 6, to: 7, rule: 'hsigmoid' })]);
+    // shift_write = −12 − 4 = −16 < −15 moves the sum's position, not the output's
+    const w = applyRules(q, new Map([['a', -12], ['b', -12], ['s', 4], ['y', 7]]));
+    expect(w.adjustments[0]).toMatchObject({ tensor: 's', from: 4, to: 3, rule: 'shift_write' });
+    expect(w.fps.get('y')).toBe(7);
+  });
   it('Conv → Sigmoid with the hard-sigmoid conversion: the output gets fp 7 and the change is recorded', async () => {
     const { parseQuantConfig } = await import('../../src/core/quant/config');
     const { quantizeModel } = await import('../../src/core/quant/quantize');

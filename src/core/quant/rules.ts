@@ -1,7 +1,7 @@
 // The fix-position constraints of §3 that the DPU's shifters impose. Each rule lowers or raises one
 // fix point and records why, so the UI can show every change the quantizer made to a calibrated value.
 import { maxFixPoint } from './fixpoint';
-import type { QGraph } from './qgraph';
+import type { QGraph, QLayer } from './qgraph';
 
 export type RuleName = 'shift_cut' | 'shift_bias' | 'shift_read' | 'shift_write' | 'concat' | 'pool' | 'hsigmoid' | 'hswish' | 'max_fp';
 
@@ -42,6 +42,29 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
     const cap = maxFixPoint(bits(t));
     if (fp > cap) set(t, cap, 'max_fp', `fix point ${fp} above the ${bits(t)}-bit maximum ${cap}`);
   }
+  /** Where a layer's shifter writes: the pre-activation before a fused hard-sigmoid/hard-swish. */
+  const preOf = (l: QLayer) => (l.preActivation !== undefined && fps.has(l.preActivation) ? l.preActivation : l.output);
+  /**
+   * The DPU's hard-sigmoid/hard-swish (§2) between the nonlinearity's input and output fix points:
+   * hsigmoid fp_in ≥ 0, fp_out ≥ 7 and shift 14 + fp_in − fp_out ∈ [0, 31]; hswish fp_out ≤ fp_in + 7.
+   * Fused into a conv or add (`fusedInto`), the input is that layer's pre-activation output.
+   */
+  const hardLimits = (layer: string, op: string, input: string, output: string, raiseInput: boolean, fusedInto?: string) => {
+    const what = fusedInto ? `fused hard-${op === 'HardSigmoid' ? 'sigmoid' : 'swish'} (input: the ${fusedInto} output)` : `hard-${op === 'HardSigmoid' ? 'sigmoid' : 'swish'}`;
+    const fi0 = fps.get(input)!;
+    if (op === 'HardSigmoid') {
+      if (fi0 < 0 && raiseInput) set(input, 0, 'hsigmoid', `${layer}: ${what} input fix point ${fi0} < 0 raised to 0 (inputs beyond ±3 saturate anyway)`);
+      const fi = fps.get(input)!;
+      const o0 = fps.get(output)!;
+      if (o0 < 7) set(output, 7, 'hsigmoid', `${layer}: ${what} output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
+      const o1 = fps.get(output)!;
+      if (14 + fi - o1 < 0) set(output, 14 + fi, 'hsigmoid', `${layer}: ${what} shift 14 + ${fi} − ${o1} < 0, output fix point lowered`);
+      else if (14 + fi - o1 > 31) set(output, fi - 17, 'hsigmoid', `${layer}: ${what} shift 14 + ${fi} − ${o1} > 31, output fix point raised`);
+    } else if (op === 'HardSwish') {
+      const o0 = fps.get(output)!;
+      if (o0 > fi0 + 7) set(output, fi0 + 7, 'hswish', `${layer}: ${what} output fix point ${o0} > fp_in ${fi0} + 7, lowered`);
+    }
+  };
   const maxPasses = o.maxPasses ?? 8;
   for (let pass = 0; pass < maxPasses; pass++) {
     const before = adjustments.length;
@@ -59,13 +82,7 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           // With a fused hard-sigmoid/hard-swish the shifter writes the pre-activation (hsigmoid_in), not
           // the layer output: shift_cut and shift_bias are relative to it (vart conv-fix: the accumulator
           // is cut to int8 at hsigmoid_in, then shift_hsigmoid moves it to fp_out).
-          const pre = l.preActivation !== undefined && fps.has(l.preActivation) ? l.preActivation : l.output;
-          const hard = pre !== l.output ? l.activation!.opType : undefined;
-          if (hard === 'HardSigmoid' && fps.get(pre)! < 0 && fw + fi >= 0) {
-            // fp_in ≥ 0 is the nonlinearity's input, the pre-activation. When fp_w + fp_in < 0 no position
-            // satisfies both this and shift_cut ≥ 0; shift_cut wins below (the hardware cannot shift left).
-            set(pre, 0, 'hsigmoid', `${l.node.name}: fused hard-sigmoid input (conv output) fix point ${fps.get(pre)} < 0 raised to 0`);
-          }
+          const pre = preOf(l);
           let cut = fw + fi - fps.get(pre)!;
           if (cut < 0) {
             set(pre, fw + fi, 'shift_cut', `${l.node.name}: shift_cut = fp_w ${fw} + fp_in ${fi} − fp_out ${fps.get(pre)} = ${cut} < 0, output fix point lowered`);
@@ -74,18 +91,9 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
             set(l.weight!, 16 + fps.get(pre)! - fi, 'shift_cut', `${l.node.name}: shift_cut = ${cut} > 16, weight fix point lowered`);
             cut = 16;
           }
-          if (hard === 'HardSigmoid') {
-            const hin = fps.get(pre)!;
-            const o0 = fps.get(l.output)!;
-            if (o0 < 7) set(l.output, 7, 'hsigmoid', `${l.node.name}: fused hard-sigmoid output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
-            const o1 = fps.get(l.output)!;
-            if (14 + hin - o1 < 0) set(l.output, 14 + hin, 'hsigmoid', `${l.node.name}: fused hard-sigmoid shift 14 + ${hin} − ${o1} < 0, output fix point lowered`);
-            else if (14 + hin - o1 > 31) set(l.output, hin - 17, 'hsigmoid', `${l.node.name}: fused hard-sigmoid shift 14 + ${hin} − ${o1} > 31, output fix point raised`);
-          } else if (hard === 'HardSwish') {
-            const hin = fps.get(pre)!;
-            const o0 = fps.get(l.output)!;
-            if (o0 > hin + 7) set(l.output, hin + 7, 'hswish', `${l.node.name}: fused hard-swish output fix point ${o0} > fp_in ${hin} + 7 (conv output), lowered`);
-          }
+          // When fp_w + fp_in < 0 no pre-activation position satisfies both fp ≥ 0 and shift_cut ≥ 0:
+          // shift_cut wins (the shifter cannot shift left).
+          if (pre !== l.output) hardLimits(l.node.name, l.activation!.opType, pre, l.output, fw + fi >= 0, 'conv');
           const fb = l.bias ? fps.get(l.bias) : undefined;
           if (fb === undefined) break;
           const fw2 = fps.get(l.weight!)!;
@@ -104,9 +112,13 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
               if (fin[i] > lo + 15) set(t, lo + 15, 'shift_read', `${l.node.name}: shift_read = ${hi - lo} > 15, input fix point lowered`);
             });
           }
-          const w = lo - out;
-          if (w > 15) set(l.output, lo - 15, 'shift_write', `${l.node.name}: shift_write = ${w} > 15, output fix point raised`);
-          else if (w < -15) set(l.output, lo + 15, 'shift_write', `${l.node.name}: shift_write = ${w} < −15, output fix point lowered`);
+          // Before a fused hard-sigmoid the sum is written at hsigmoid_in (vart eltwise-fix: shift_write =
+          // fp_min − hsigmoid_in), the pre-activation's fix point.
+          const pre = preOf(l);
+          const w = lo - fps.get(pre)!;
+          if (w > 15) set(pre, lo - 15, 'shift_write', `${l.node.name}: shift_write = ${w} > 15, output fix point raised`);
+          else if (w < -15) set(pre, lo + 15, 'shift_write', `${l.node.name}: shift_write = ${w} < −15, output fix point lowered`);
+          if (pre !== l.output) hardLimits(l.node.name, l.activation!.opType, pre, l.output, true, 'add');
           break;
         }
         case 'concat': {
@@ -127,19 +139,7 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           break;
         }
         default:
-          // The DPU's hard-sigmoid/hard-swish (§2): hsigmoid needs fp_in ≥ 0, fp_out ≥ 7 and
-          // shift 14 + fp_in − fp_out ∈ [0, 31]; hswish needs fp_out ≤ fp_in + 7.
-          if (l.node.opType === 'HardSigmoid') {
-            if (fin[0] < 0) set(l.inputs[0], 0, 'hsigmoid', `${l.node.name}: hard-sigmoid input fix point ${fin[0]} < 0 raised to 0 (inputs beyond ±3 saturate anyway)`);
-            const fi = fps.get(l.inputs[0])!;
-            const o0 = fps.get(l.output)!;
-            if (o0 < 7) set(l.output, 7, 'hsigmoid', `${l.node.name}: hard-sigmoid output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
-            const o1 = fps.get(l.output)!;
-            if (14 + fi - o1 < 0) set(l.output, 14 + fi, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} < 0, output fix point lowered`);
-            else if (14 + fi - o1 > 31) set(l.output, fi - 17, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} > 31, output fix point raised`);
-          } else if (l.node.opType === 'HardSwish') {
-            if (out > fin[0] + 7) set(l.output, fin[0] + 7, 'hswish', `${l.node.name}: hard-swish output fix point ${out} > fp_in ${fin[0]} + 7, lowered`);
-          }
+          if (l.node.opType === 'HardSigmoid' || l.node.opType === 'HardSwish') hardLimits(l.node.name, l.node.opType, l.inputs[0], l.output, true);
           break;
       }
     }
