@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { quantError } from '../../src/core/quant/fixpoint';
-import { addToHistogram, newHistogram, totalCount, absHistogram } from '../../src/core/quant/calibrate/histogram';
+import { addToHistogram, binWidth, HIST_BINS, newHistogram, totalCount, absHistogram } from '../../src/core/quant/calibrate/histogram';
 import {
   combineFixPoints, diffsFixPoint, entropyThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
 } from '../../src/core/quant/calibrate/methods';
 import { chooseFixPoint, clippedFraction, newTensorStats, observe } from '../../src/core/quant/calibrate/stats';
+import { samplesFromArray } from '../../src/core/data/calib';
+import { inputSpecFromShape } from '../../src/core/data/preprocess';
 
 /** Deterministic normal samples (Box–Muller over a LCG). */
 function gaussian(n: number, sigma = 1, seed = 1): Float32Array {
@@ -37,6 +39,13 @@ describe('diffs (MinMSE)', () => {
     expect(d.fixPoint).toBe(brute.fp);
     expect(d.fixPoint).toBeGreaterThan(3);
     for (const e of d.errors) expect(e.sse).toBeCloseTo(quantError(x, e.fp), 6);
+    // By hand: SSE ≈ outlier clip loss (10 − 127·2^-fp)² + rounding noise 20000·(2^-fp)²/12 (σ = 0.1 spans
+    // several steps from fp 4 on; at fp 3 the outlier 10 = 80 steps is exact):
+    //   fp 3: 0 + 26.0   fp 4: 4.25 + 6.51 = 10.8   fp 5: 36.4 + 1.63 = 38.0
+    //   fp 6: 64.3 + 0.41 = 64.7   fp 7: 81.1 + 0.10 = 81.2   → fp 4
+    expect(d.fixPoint).toBe(4);
+    const hand = [26.0, 10.8, 38.0, 64.7, 81.2];
+    d.errors.forEach((e, k) => expect(Math.abs(e.sse - hand[k])).toBeLessThan(0.3));
   });
   it('keeps fp0 for a uniform distribution that a larger fp would clip heavily', () => {
     const x = Float32Array.from({ length: 1001 }, (_, i) => (-1 + i / 500) * 1.9);
@@ -69,26 +78,100 @@ describe('histogram', () => {
   });
 });
 
+/** An |x| histogram with the given counts in bins of width 1 (range 2048 over 4096 signed bins). */
+function absCounts(counts: readonly number[]) {
+  const h = newHistogram();
+  h.range = HIST_BINS / 2;
+  counts.forEach((c, k) => { h.counts[HIST_BINS / 2 + k] = c; });
+  return h;
+}
+
+/**
+ * TensorRT's KL calibration written out plainly (no prefix sums, every candidate rebuilt from scratch):
+ * P = bins [0, i) with the tail added to bin i−1; Q = bins [0, i) merged into `levels` groups
+ * [⌊j·i/levels⌋, ⌊(j+1)·i/levels⌋) and spread back over each group's non-empty bins; the i with the least
+ * KL(P‖Q) gives the threshold (i + 0.5) bins, capped at the data's last bin.
+ */
+function referenceEntropyBins(abs: readonly number[], levels: number): number {
+  let last = abs.length - 1;
+  while (last > 0 && abs[last] === 0) last--;
+  if (last + 1 <= levels) return last + 1;
+  const sum = (a: readonly number[]) => a.reduce((x, y) => x + y, 0);
+  let best = 0;
+  let bestKl = Infinity;
+  for (let i = levels; i <= last + 1; i++) {
+    const p = abs.slice(0, i);
+    p[i - 1] += sum(abs.slice(i));
+    const q = new Array<number>(i).fill(0);
+    for (let j = 0; j < levels; j++) {
+      const lo = Math.floor((j * i) / levels);
+      const hi = Math.floor(((j + 1) * i) / levels);
+      const group = abs.slice(lo, hi);
+      const nonEmpty = group.filter((v) => v > 0).length;
+      for (let k = lo; k < hi; k++) q[k] = abs[k] > 0 ? sum(group) / nonEmpty : 0;
+    }
+    const sp = sum(p);
+    const sq = sum(q);
+    let kl = 0;
+    for (let k = 0; k < i; k++) if (p[k] > 0) kl += q[k] === 0 ? Infinity : (p[k] / sp) * Math.log((p[k] / sp) / (q[k] / sq));
+    if (kl < bestKl) { bestKl = kl; best = i; }
+  }
+  return Math.min(best + 0.5, last + 1);
+}
+
 describe('histogram methods', () => {
   const h = newHistogram();
   const x = gaussian(200000, 1, 7);
   addToHistogram(h, x);
-  it('percentile: 99.99 % of |N(0,1)| lies below ≈3.89', () => {
-    expect(percentileThreshold(h, 99.99)!).toBeGreaterThan(3.6);
-    expect(percentileThreshold(h, 99.99)!).toBeLessThan(4.3);
-    expect(percentileThreshold(h, 95)!).toBeCloseTo(1.96, 1);
+  const w = binWidth(h); // 8 / 2048
+  const sorted = Float64Array.from(x, Math.abs).sort();
+  const quantile = (pct: number) => sorted[Math.ceil((pct / 100) * sorted.length) - 1];
+  it('percentile: the upper edge of the bin holding the sample quantile (≈3.92 at 99.99 % for N(0,1))', () => {
+    for (const pct of [99.99, 99, 95]) {
+      const t = percentileThreshold(h, pct)!;
+      expect(t).toBeGreaterThanOrEqual(quantile(pct));
+      expect(t - quantile(pct)).toBeLessThanOrEqual(w);
+    }
+    expect(percentileThreshold(h, 99.99)!).toBeCloseTo(3.92, 1);
+    expect(percentileThreshold(h, 95)!).toBeCloseTo(1.96, 2);
   });
-  it('mse: the 8-bit MSE-optimal clip of N(0,1) is ≈ 4 σ (Banner et al.)', () => {
+  it('mse: the candidate edge whose exact squared error on the samples is least (≈ 4 σ for 8 bits)', () => {
     const t = mseThreshold(h)!;
-    expect(t).toBeGreaterThan(3.3);
-    expect(t).toBeLessThan(4.5);
+    // every candidate of the search (edges 16, 24, … bins), scored on the raw samples
+    const exact = (edge: number) => {
+      const s = (edge * w) / 127;
+      let e = 0;
+      for (const v of sorted) { const q = Math.min(Math.round(v / s), 127) * s; e += (v - q) ** 2; }
+      return e;
+    };
+    let bestEdge = 16;
+    for (let edge = 16; edge <= 2048; edge += 8) if (exact(edge) < exact(bestEdge)) bestEdge = edge;
+    // the histogram estimate may land one candidate off the exact optimum, no further
+    expect(Math.abs(t / w - bestEdge)).toBeLessThanOrEqual(8);
+    expect(t).toBeGreaterThan(3.8);
+    expect(t).toBeLessThan(4.1);
   });
-  it('entropy (KL): clips well inside the max of N(0,1)', () => {
+  it('entropy (KL), by hand with 2 levels: counts [8, 4, 4, 1] → threshold 3.5 bins', () => {
+    // i = 2: P = [8, 9]/17,       Q = [8, 4]/12:          KL = 0.0810
+    // i = 3: P = [8, 4, 5]/17,    Q = [8, 4, 4]/16:       KL = (12/17)·ln(16/17) + (5/17)·ln(20/17) = 0.0050
+    // i = 4: P = [8, 4, 4, 1]/17, Q = [6, 6, 2.5, 2.5]/17: KL = 0.0967
+    // i = 3 wins → (3 + 0.5) bins
+    expect(entropyThreshold(absCounts([8, 4, 4, 1]), 2)).toBe(3.5);
+    // [8, 8, 2, 1, 1]: KL 0.0201, 0.0380, 0.0062, 0.0118 for i = 2…5 → 4.5 bins
+    expect(entropyThreshold(absCounts([8, 8, 2, 1, 1]), 2)).toBe(4.5);
+    // flat counts: the full range reproduces P exactly (KL 0) and the threshold is the data's end
+    expect(entropyThreshold(absCounts(new Array(256).fill(5)), 8)).toBe(256);
+  });
+  it('entropy (KL) on N(0,1) equals the plain reference implementation', () => {
+    const abs = [...absHistogram(h)];
     const t = entropyThreshold(h)!;
-    let max = 0;
-    for (const v of x) max = Math.max(max, Math.abs(v));
-    expect(t).toBeGreaterThan(2);
-    expect(t).toBeLessThan(max);
+    expect(t).toBe(referenceEntropyBins(abs, 128) * w);
+    expect(t).toBeCloseTo(4.0996, 3);
+    for (const seed of [3, 11]) {
+      const hh = newHistogram();
+      addToHistogram(hh, gaussian(50000, 0.5, seed).map((v) => Math.max(0, v)));
+      expect(entropyThreshold(hh)).toBe(referenceEntropyBins([...absHistogram(hh)], 128) * binWidth(hh));
+    }
   });
 });
 
@@ -115,5 +198,31 @@ describe('tensor statistics', () => {
     const s = newTensorStats();
     observe(s, Float32Array.from({ length: 784 }, (_, i) => i % 256));
     expect(chooseFixPoint(s, { method: 'diffs', bitWidth: 8, statistic: 'modal', percentage: 99.99 }).fixPoint).toBe(-1);
+  });
+});
+
+describe('calibration samples from an array', () => {
+  const spec = inputSpecFromShape('x', ['N', 1, 4, 4]);
+  it('converts each sample when it is read, not the whole array (a uint8 set stays 1 byte per value)', () => {
+    const n = 1 << 22; // 4 M samples of 16 pixels: 64 MB of uint8, 256 MB as float32
+    const data = new Uint8Array(n * 16);
+    for (let i = 0; i < 64; i++) data[i] = i;
+    data[data.length - 1] = 255;
+    const before = process.memoryUsage().arrayBuffers;
+    const s = samplesFromArray({ dtype: 'uint8', shape: [n, 1, 4, 4], data }, spec);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    expect(grown).toBeLessThan(16 << 20);
+    expect(s.count).toBe(n);
+    expect([...s.sample(1)]).toEqual(Array.from({ length: 16 }, (_, k) => 16 + k));
+    expect(s.sample(n - 1)[15]).toBe(255);
+    // a fresh copy each read: changing one does not change the data
+    s.sample(0)[0] = 99;
+    expect(s.sample(0)[0]).toBe(0);
+  });
+  it('int64 and float64 samples convert the same way', () => {
+    const i64 = samplesFromArray({ dtype: 'int64', shape: [2, 1, 4, 4], data: BigInt64Array.from({ length: 32 }, (_, k) => BigInt(k - 3)) }, spec);
+    expect([...i64.sample(1)]).toEqual(Array.from({ length: 16 }, (_, k) => k + 13));
+    const f64 = samplesFromArray({ dtype: 'float64', shape: [2, 1, 4, 4], data: Float64Array.from({ length: 32 }, (_, k) => k / 4) }, spec);
+    expect(f64.sample(1)).toEqual(Float32Array.from({ length: 16 }, (_, k) => (k + 16) / 4));
   });
 });

@@ -38,12 +38,32 @@ describe('quant config', () => {
     expect(resolveParams(c, 'activation', { name: 'c1', opType: 'Conv' })).toMatchObject({ method: 'percentile', percentage: 99.9 });
   });
   it('forces the DPU constraints and allows per-channel float scales elsewhere', () => {
-    const raw = { overall_quantize_config: { per_channel: true, scale_type: 'float' } };
+    const raw = { overall_quantize_config: { per_channel: true, scale_type: 'float', method: 'maxmin' } };
     const dpu = parseQuantConfig(raw);
     expect(resolveParams(dpu, 'weights')).toMatchObject({ per_channel: false, scale_type: 'poweroftwo' });
     expect(dpuOverrides(dpu)).toEqual(['overall_quantize_config.per_channel', 'overall_quantize_config.scale_type']);
     const cpu = parseQuantConfig({ ...raw, target_device: 'CPU' });
     expect(resolveParams(cpu, 'weights')).toMatchObject({ per_channel: true, scale_type: 'float' });
+  });
+  it('refuses a float scale with a power-of-two-only method, as vai_q does, naming the field', () => {
+    expect(() => parseQuantConfig({ target_device: 'CPU', overall_quantize_config: { scale_type: 'float' } })).toThrow(
+      'quant config: overall_quantize_config.method (unset, default "diffs"): "diffs" picks power-of-two positions only; with scale_type "float" (target_device CPU) use maxmin, percentile, mse or entropy');
+    expect(() => parseQuantConfig({ target_device: 'GPU', tensor_quantize_config: { activation: { scale_type: 'float', method: 'diffs' } } })).toThrow(
+      /^quant config: tensor_quantize_config\.activation\.method: "diffs" picks power-of-two/);
+    expect(() => parseQuantConfig({ target_device: 'CPU', tensor_quantize_config: { weights: { per_channel: true, scale_type: 'float', method: 'percentile' } } })).toThrow(
+      'quant config: tensor_quantize_config.weights.method: per-channel float-scale weights take only method "maxmin", not "percentile" (target_device CPU)');
+    expect(() => parseQuantConfig({
+      target_device: 'CPU', overall_quantize_config: { scale_type: 'float', method: 'maxmin' },
+      layer_quantize_config: [{ layer_name: 'fc', quantizable_data_type: ['activation'], tensor_quantize_config: { activation: { method: 'diffs' } } }],
+    })).toThrow(/^quant config: layer_quantize_config\.0\.tensor_quantize_config\.activation\.method: "diffs"/);
+    // a data type the layer does not quantize is not checked; the DPU preset forces power-of-two anyway
+    expect(() => parseQuantConfig({
+      target_device: 'CPU', overall_quantize_config: { scale_type: 'float', method: 'entropy' },
+      layer_quantize_config: [{ layer_name: 'fc', quantizable_data_type: [], tensor_quantize_config: { activation: { method: 'diffs' } } }],
+    })).not.toThrow();
+    expect(() => parseQuantConfig({ overall_quantize_config: { scale_type: 'float' } })).not.toThrow();
+    for (const method of ['maxmin', 'percentile', 'mse', 'entropy'])
+      expect(() => parseQuantConfig({ target_device: 'CPU', overall_quantize_config: { scale_type: 'float', method } })).not.toThrow();
   });
   it('exports JSON that parses back to the same config', () => {
     const c = parseQuantConfig({ include_cle: false, tensor_quantize_config: { weights: { method: 'maxmin' } } });

@@ -7,7 +7,11 @@ import { writeOnnx } from '../../src/core/onnx/writer';
 import type { FloatTensor, Model } from '../../src/core/ir';
 import { parseQuantConfig } from '../../src/core/quant/config';
 import { exportQdq, importQdq, quantInfoJson } from '../../src/core/quant/qdq';
-import { quantizeModel, runFakeQuant } from '../../src/core/quant/quantize';
+import { quantizeModel, requantize, runFakeQuant } from '../../src/core/quant/quantize';
+import { toFloat64 } from '../../src/core/onnx/values';
+import { parseNpy } from '../../src/core/data/npy';
+import { inputSpecFromShape } from '../../src/core/data/preprocess';
+import { batches, samplesFromArray } from '../../src/core/data/calib';
 
 ort.env.wasm.numThreads = 1;
 
@@ -100,6 +104,124 @@ describe('QDQ export', () => {
     });
     expect(() => importQdq(m)).toThrow('QuantizeLinear q0: scale 0.012299999594688416 is not a power of two');
   });
+});
+
+/** Largest |ORT − fake-quant (half_even)| over the output, and the fake-quant output. */
+async function ortVsFakeQuant(qdq: Model, r: Awaited<ReturnType<typeof quantizeModel>>, tensors: typeof r.tensors, feeds: Record<string, FloatTensor>) {
+  const session = await ort.InferenceSession.create(writeOnnx(qdq));
+  try {
+    const got = (await session.run({ x: new ort.Tensor('float32', feeds.x.data, [...feeds.x.shape]) })).y.data as Float32Array;
+    const want = runFakeQuant(r.model, tensors, feeds, { roundMode: 'half_even' }).y.data;
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+    return { worst, want };
+  } finally {
+    await session.release();
+  }
+}
+
+describe('QDQ export of other bit widths', () => {
+  const twoConvs = (): Model => buildModel({
+    inputs: { x: ['float32', ['N', 2, 8, 8]] }, outputs: ['y'],
+    initializers: {
+      w0: tensor('float32', [4, 2, 3, 3], rand(72, 1, 0.5)), b0: tensor('float32', [4], rand(4, 2, 0.2)),
+      w1: tensor('float32', [3, 4, 1, 1], rand(12, 5, 0.5)),
+    },
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c'], name: 'conv0', attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+      { op: 'Conv', inputs: ['r', 'w1'], outputs: ['y'], name: 'conv1' },
+    ],
+  });
+  const layerBits = (bit_width: number) => parseQuantConfig({
+    layer_quantize_config: [{ layer_name: 'conv0', quantizable_data_type: ['weights', 'bias', 'activation'], overall_quantize_config: { bit_width } }],
+  });
+  const feeds = { x: { shape: [4, 2, 8, 8], data: rand(4 * 128, 9, 3) } };
+
+  it('a 4-bit layer: int8 Q/DQ plus a Clip to the 4-bit range, and onnxruntime equals the fake-quant run', async () => {
+    const r = await quantizeModel(twoConvs(), [feeds], layerBits(4), { skipEvaluation: true });
+    expect(r.tensors.get('r')!.bitWidth).toBe(4);
+    const { model: qdq, skipped } = exportQdq(r.model, r.tensors);
+    expect(skipped).toEqual([]);
+    const clips = qdq.graph.nodes.filter((n) => n.opType === 'Clip');
+    expect(clips).toHaveLength(1);
+    const s = 2 ** -r.tensors.get('r')!.fixPoint;
+    const bound = (i: number) => toFloat64(qdq.graph.initializers.get(clips[0].inputs[i])!)[0];
+    expect([bound(1), bound(2)]).toEqual([-8 * s, 7 * s]);
+    // 4-bit weights are stored clamped to [−8, 7]
+    const w0q = [...qdq.graph.initializers.values()].find((t) => t.name.startsWith('w0_quantized'))!;
+    expect(Math.min(...(w0q.values as Int8Array))).toBeGreaterThanOrEqual(-8);
+    expect(Math.max(...(w0q.values as Int8Array))).toBeLessThanOrEqual(7);
+    expect((await ortVsFakeQuant(qdq, r, r.tensors, feeds)).worst).toBe(0);
+    // A fix point that makes the 4-bit range clip hard (±1): int8 alone would let values up to ±16 through.
+    const pinned = requantize(r.session, { fixPoints: { r: 3 } }).tensors;
+    const { worst, want } = await ortVsFakeQuant(exportQdq(r.model, pinned).model, r, pinned, feeds);
+    expect(worst).toBe(0);
+    const unclipped = runFakeQuant(r.model, new Map([...pinned, ['r', { ...pinned.get('r')!, bitWidth: 8 }]]), feeds, { roundMode: 'half_even' }).y.data;
+    expect(want.some((v, i) => Math.abs(v - unclipped[i]) > 1e-3)).toBe(true); // the clip matters here
+    // import reads the 4-bit width back from the Clip
+    const back = importQdq(readOnnx(writeOnnx(qdq)));
+    expect(back.fixPoints.get('r')).toEqual({ fixPoint: r.tensors.get('r')!.fixPoint, bitWidth: 4, kind: 'activation' });
+    expect(back.fixPoints.get('y')?.bitWidth).toBe(8);
+  });
+
+  it('a 16-bit layer: int16 Q/DQ at opset 21 (ReduceMean axes moved to an input), and onnxruntime equals the fake-quant run', async () => {
+    const m = twoConvs();
+    const net = buildModel({
+      opset: 13,
+      inputs: { x: ['float32', ['N', 2, 8, 8]] }, outputs: ['y'],
+      initializers: Object.fromEntries(m.graph.initializers),
+      nodes: [
+        ...m.graph.nodes.map((n) => (n.name === 'conv1' ? { op: n.opType, inputs: [...n.inputs], outputs: ['d'], name: n.name } : { op: n.opType, inputs: [...n.inputs], outputs: [...n.outputs], name: n.name, attrs: n.attrs })),
+        { op: 'ReduceMean', inputs: ['d'], outputs: ['y'], name: 'mean', attrs: { axes: [2, 3], keepdims: 0 } },
+      ],
+    });
+    const r = await quantizeModel(net, [feeds], layerBits(16), { skipEvaluation: true });
+    expect(r.tensors.get('r')!.bitWidth).toBe(16);
+    expect(r.tensors.get('w0')!.bitWidth).toBe(16);
+    const { model: qdq } = exportQdq(r.model, r.tensors);
+    expect(qdq.opset).toBe(21);
+    const mean = qdq.graph.nodes.find((n) => n.opType === 'ReduceMean')!;
+    expect(mean.attrs.axes).toBeUndefined();
+    expect([...(qdq.graph.initializers.get(mean.inputs[1])!.values as BigInt64Array)]).toEqual([2n, 3n]);
+    const zr = qdq.graph.nodes.find((n) => n.opType === 'QuantizeLinear' && n.inputs[0] === 'r')!;
+    expect(qdq.graph.initializers.get(zr.inputs[2])!.dtype).toBe('int16');
+    expect(qdq.graph.initializers.get([...qdq.graph.initializers.keys()].find((k) => k.startsWith('w0_quantized'))!)!.dtype).toBe('int16');
+    const { worst } = await ortVsFakeQuant(qdq, r, r.tensors, feeds);
+    // ReduceMean sums in float32 in both, in possibly different orders: at most one output step
+    expect(worst).toBeLessThanOrEqual(2 ** -r.tensors.get('y')!.fixPoint + 1e-6);
+    const back = importQdq(readOnnx(writeOnnx(qdq)));
+    expect(back.fixPoints.get('r')?.bitWidth).toBe(16);
+    expect(back.fixPoints.get('w0')?.bitWidth).toBe(16);
+  });
+});
+
+const FMNIST = 'public/models/fmnist_seed000.onnx';
+describe.skipIf(!existsSync(FMNIST))('QDQ export of fmnist_seed000 (shipped model and calibration set)', () => {
+  const model = readOnnx(new Uint8Array(readFileSync(FMNIST)));
+  const spec = inputSpecFromShape('image', model.graph.inputs[0].shape!);
+  const calib = samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec);
+  const evalSet = samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy'))), spec);
+  for (const method of ['diffs', 'maxmin', 'percentile', 'mse', 'entropy'] as const) {
+    it(`${method}: onnxruntime on the QDQ export equals the fake-quant run (half_even) on 100 images`, async () => {
+      const r = await quantizeModel(model, () => batches(calib, spec), parseQuantConfig({ overall_quantize_config: { method } }), { skipEvaluation: true });
+      expect(r.tensors.get('image')!.method).toBe(method);
+      const session = await ort.InferenceSession.create(writeOnnx(exportQdq(r.model, r.tensors).model));
+      try {
+        let worst = 0;
+        for (let i = 0; i < 100; i++) {
+          const x = evalSet.sample(i * 10);
+          const got = (await session.run({ image: new ort.Tensor('float32', x, [1, 1, 28, 28]) })).logits.data as Float32Array;
+          const want = runFakeQuant(r.model, r.tensors, { image: { shape: [1, 1, 28, 28], data: x } }, { roundMode: 'half_even' }).logits.data;
+          for (let k = 0; k < want.length; k++) worst = Math.max(worst, Math.abs(got[k] - want[k]));
+        }
+        // same integer grids, same rounding: bit-identical logits
+        expect(worst).toBe(0);
+      } finally {
+        await session.release();
+      }
+    }, 60_000);
+  }
 });
 
 const RETINA = 'public/models/retinaface_vitis_qdq.onnx';

@@ -124,5 +124,35 @@ describe('quantizeModel', () => {
     expect(t.scale).not.toBe(2 ** -t.fixPoint);
     expect(r.adjustments).toEqual([]);
   });
+  it('maxmin with scale_type float: scale = max|x|/127 per output channel, per tensor for activations (CPU target)', async () => {
+    // 1×1 conv: out_c = w_c0·x0 + w_c1·x1; with x = ±(1, 1) the ReLU output peaks at |2.54 + 0.1| = 2.64
+    const w = [0.5, -1.27, 2.54, 0.1, -0.127, 0.05];
+    const m = buildModel({
+      inputs: { x: ['float32', ['N', 2, 1, 1]] }, outputs: ['r'],
+      initializers: { w0: tensor('float32', [3, 2, 1, 1], w) },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0'], outputs: ['c'], name: 'conv' },
+        { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+      ],
+    });
+    const batch = { x: { shape: [2, 2, 1, 1], data: Float32Array.from([1, 1, -1, -1]) } };
+    const base = { target_device: 'CPU', include_cle: false, include_bias_corr: false };
+    const f = Math.fround;
+    const perChannel = await quantizeModel(m, [batch], parseQuantConfig({ ...base, overall_quantize_config: { per_channel: true, scale_type: 'float', method: 'maxmin' } }), { skipEvaluation: true });
+    const w0 = perChannel.tensors.get('w0')!;
+    expect(w0.channel).toEqual({ axis: 0, scales: [f(1.27) / 127, f(2.54) / 127, f(0.127) / 127] });
+    const r = perChannel.tensors.get('r')!;
+    expect(r.scale).toBeCloseTo(2.64 / 127, 7);
+    expect(r.fixPoint).toBe(5); // floor(log2(127.5 / 2.64)), shown for reference only
+    expect(perChannel.tensors.get('x')!.scale).toBe(1 / 127);
+    // channel 1's weights quantize exactly (2.54 → 127, 0.1 → 5 steps of 0.02), so its peak is r's 127th step
+    const out = runFakeQuant(perChannel.model, perChannel.tensors, batch).r.data;
+    expect(out[1]).toBeCloseTo(127 * r.scale, 6);
+    const perTensor = await quantizeModel(m, [batch], parseQuantConfig({ ...base, overall_quantize_config: { scale_type: 'float', method: 'maxmin' } }), { skipEvaluation: true });
+    expect(perTensor.tensors.get('w0')!.channel).toBeUndefined();
+    expect(perTensor.tensors.get('w0')!.scale).toBe(f(2.54) / 127);
+    // a method picked later (the UI) is checked like the config
+    expect(() => requantize(perTensor.session, { methods: { r: 'diffs' } })).toThrow('r: "diffs" picks power-of-two positions only');
+    expect(() => requantize(perChannel.session, { methods: { w0: 'mse' } })).toThrow('w0: per-channel float-scale weights take only method "maxmin", not "mse"');
+  });
 });
-

@@ -2,7 +2,7 @@
 import { InputError } from '../errors';
 import type { FloatTensor } from '../ir/tensor';
 import { decodeImage, isJpeg, isPng, type Image8 } from './image';
-import { isNpy, isZip, parseNpy, parseNpz, toFloat32, type NdArray } from './npy';
+import { isNpy, isZip, parseNpy, parseNpz, type NdArray } from './npy';
 import { imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
 
 /** A finite, indexable set of samples, each a flat Float32Array of the model's per-sample shape. */
@@ -39,20 +39,25 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
   const count = a.shape[0];
   const per = a.shape.slice(1);
   const perN = per.reduce((x, y) => x * y, 1);
-  const values = toFloat32(a);
+  // Each sample is converted to float32 when it is read, never the whole array: a uint8 image set as
+  // float32 would take 4× its bytes however few samples a calibration count keeps.
+  const values = (i: number): Float32Array => {
+    const d = a.data.subarray(i * perN, (i + 1) * perN);
+    return d instanceof BigInt64Array ? Float32Array.from(d, (v) => Number(v)) : Float32Array.from(d as ArrayLike<number>);
+  };
   const want = spec.sampleShape;
   const wantN = want.every((d) => d > 0) ? want.reduce((x, y) => x * y, 1) : -1;
   if (!pre && sameShape(per, want)) {
-    return { count, sampleShape: per, sample: (i) => values.slice(i * perN, (i + 1) * perN) };
+    return { count, sampleShape: per, sample: values };
   }
   const view = spec.layout === 'flat' ? undefined : imageView(per);
   if (!view) {
     if (spec.layout === 'flat' && perN === wantN)
-      return { count, sampleShape: want, sample: (i) => values.slice(i * perN, (i + 1) * perN) };
+      return { count, sampleShape: want, sample: values };
     throw new InputError(`${name}: samples of shape ${fmt(per)} do not fit model input "${spec.name}" of shape ${fmt(want)}`);
   }
   const toImage = (i: number): FloatImage => {
-    const src = values.subarray(i * perN, (i + 1) * perN);
+    const src = values(i);
     if (!view.chw) return { width: view.w, height: view.h, channels: view.c, data: src };
     const hw = view.h * view.w;
     const d = new Float32Array(perN);

@@ -99,7 +99,47 @@ export function parseQuantConfig(source: string | unknown): QuantConfig {
     if (!l.layer_type === !l.layer_name)
       throw new InputError(`quant config: layer_quantize_config.${i}: give exactly one of layer_type, layer_name`);
   });
+  checkFloatScaleMethods(r.data);
   return r.data;
+}
+
+/** Calibration methods that give a float scale (§4); diffs only searches power-of-two positions. */
+const FLOAT_SCALE_METHODS: readonly string[] = ['maxmin', 'percentile', 'mse', 'entropy'];
+
+/**
+ * vai_q refuses a float scale with a method that cannot produce one (its config checker exits): per
+ * tensor only maxmin, percentile, mse and entropy; per-channel weights only maxmin. The DPU preset
+ * forces power-of-two scales, so only other targets are checked. Every place the merged parameters
+ * are resolved (top level and each layer entry, per data type) is checked, and the message names the
+ * field that set the method.
+ */
+function checkFloatScaleMethods(cfg: QuantConfig): void {
+  if (cfg.target_device === 'DPU') return;
+  const check = (dt: DataType, chain: readonly (readonly [string, PartialTensorParams | undefined])[]) => {
+    const p: TensorQuantParams = { ...DEFAULT_PARAMS, ...Object.assign({}, ...chain.map(([, c]) => c ?? {})) };
+    if (p.scale_type !== 'float') return;
+    const last = (k: keyof PartialTensorParams) => [...chain].reverse().find(([, c]) => c?.[k] !== undefined)?.[0];
+    const setBy = last('method');
+    // An unset method is reported where the float scale was asked for: that is where it belongs.
+    const field = setBy ? `${setBy}.method` : `${last('scale_type')}.method (unset, default "${DEFAULT_PARAMS.method}")`;
+    const target = `target_device ${cfg.target_device}`;
+    if (dt === 'weights' && p.per_channel) {
+      if (p.method !== 'maxmin')
+        throw new InputError(`quant config: ${field}: per-channel float-scale weights take only method "maxmin", not "${p.method}" (${target})`);
+    } else if (!FLOAT_SCALE_METHODS.includes(p.method)) {
+      throw new InputError(`quant config: ${field}: "${p.method}" picks power-of-two positions only; with scale_type "float" (${target}) use maxmin, percentile, mse or entropy`);
+    }
+  };
+  for (const dt of DATA_TYPES) {
+    const top = [['overall_quantize_config', cfg.overall_quantize_config], [`tensor_quantize_config.${dt}`, cfg.tensor_quantize_config[dt]]] as const;
+    if (cfg.quantizable_data_type.includes(dt)) check(dt, top);
+    cfg.layer_quantize_config.forEach((l, i) => {
+      if (!l.quantizable_data_type.includes(dt)) return;
+      check(dt, [...top,
+        [`layer_quantize_config.${i}.overall_quantize_config`, l.overall_quantize_config],
+        [`layer_quantize_config.${i}.tensor_quantize_config.${dt}`, l.tensor_quantize_config?.[dt]]]);
+    });
+  }
 }
 
 export function defaultQuantConfig(): QuantConfig {

@@ -1,12 +1,12 @@
 // QDQ ONNX: the interchange form of a power-of-two quantization. Export puts QuantizeLinear →
-// DequantizeLinear (scale 2^-fp, zero point 0, int8) on every quantized activation and stores weights
-// and biases as integers behind a DequantizeLinear, so onnxruntime can run what the tool quantized.
+// DequantizeLinear (scale 2^-fp, zero point 0, int8 or int16) on every quantized activation and stores
+// weights and biases as integers behind a DequantizeLinear, so onnxruntime can run what the tool quantized.
 // Import reads the fix points back from a QDQ model quantized elsewhere (Vitis AI), no calibration.
 import type { ConstTensor, Model, Node } from '../ir';
 import { InputError } from '../errors';
 import { constantTensor } from '../onnx/shapes';
 import { toFloat64 } from '../onnx/values';
-import { fixPointOfScale, quantize, ROUNDERS } from './fixpoint';
+import { fixPointOfScale, intRange, quantize, ROUNDERS } from './fixpoint';
 import { constValues, withGraph } from './prepare/edit';
 import type { TensorQuant } from './quantize';
 
@@ -17,11 +17,49 @@ export function quantInfoJson(tensors: ReadonlyMap<string, TensorQuant>): Record
   return out;
 }
 
+/** ONNX storage type of a b-bit integer: int8 up to 8 bits, int16 (QuantizeLinear-21) up to 16. */
+function storageOf(bitWidth: number): 'int8' | 'int16' {
+  if (bitWidth > 16) throw new InputError(`QDQ export: ${bitWidth}-bit tensors have no ONNX QuantizeLinear type (at most 16 bits)`);
+  return bitWidth <= 8 ? 'int8' : 'int16';
+}
+
+const REDUCE_AXES_TO_INPUT = new Set([
+  'ReduceMax', 'ReduceMin', 'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare',
+]);
+
 /**
- * The QDQ model of a quantization: every ≤ 8-bit tensor (power-of-two, float-scale or per-channel)
- * becomes QDQ (ONNX QuantizeLinear has no 16-bit type before opset 21); wider ones stay float and are
- * listed in `skipped`.
+ * The same nodes valid at opset 21 (int16 QuantizeLinear/DequantizeLinear need it). Between 13 and 21
+ * the Reduce ops took `axes` from an attribute to an input (18) and Split without sizes needs
+ * `num_outputs` (18); both are rewritten. GridSample renamed its modes (20): refused, not guessed.
+ */
+function upgradeToOpset21(nodes: readonly Node[], inits: Map<string, ConstTensor>, fresh: (b: string) => string): Node[] {
+  return nodes.map((n) => {
+    if (n.domain !== '' && n.domain !== 'ai.onnx') return n;
+    if (REDUCE_AXES_TO_INPUT.has(n.opType) && n.attrs.axes?.kind === 'ints') {
+      const { axes, ...attrs } = n.attrs;
+      const name = fresh(`${n.name}_axes`);
+      const v = (axes.value as readonly number[]).map(BigInt);
+      inits.set(name, { name, dtype: 'int64', shape: [v.length], values: BigInt64Array.from(v) });
+      return { ...n, inputs: [n.inputs[0] ?? '', name], attrs };
+    }
+    if (n.opType === 'Split' && !n.inputs[1] && n.attrs.num_outputs === undefined)
+      return { ...n, attrs: { ...n.attrs, num_outputs: { kind: 'int', value: n.outputs.length } } };
+    if (n.opType === 'GridSample')
+      throw new InputError(`QDQ export: a 9-16-bit tensor needs int16 QuantizeLinear (opset 21), but GridSample "${n.name}" changed its modes at opset 20; quantize to 8 bits or re-export the model at opset 21`);
+    return n;
+  });
+}
+
+/**
+ * The QDQ model of a quantization: every quantized tensor (power-of-two, float-scale or per-channel)
+ * becomes QuantizeLinear → DequantizeLinear, or integer weights behind a DequantizeLinear, so
+ * onnxruntime runs exactly the tool's fake-quant grid:
+ * - up to 8 bits the integers are int8; below 8 bits a Clip to [lo·scale, hi·scale] of the b-bit range
+ *   follows the DequantizeLinear (int8 alone would saturate at ±128 instead), weights are stored
+ *   already clamped to the b-bit range;
+ * - 9 to 16 bits use int16, which QuantizeLinear has only from opset 21: the model is raised to 21.
  * QuantizeLinear rounds half to even: a QDQ runtime differs from DPU_ROUND on exact ties.
+ * `skipped` is kept for callers and stays empty: every bit width the config accepts (2-16) is exported.
  */
 export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant>): { model: Model; skipped: string[] } {
   const g = model.graph;
@@ -33,73 +71,91 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
     taken.add(n);
     return n;
   };
-  const skipped: string[] = [];
-  const scaleOf = (t: TensorQuant, int: 'int8' | 'int32') => {
+  const typed = (int: 'int8' | 'int16' | 'int32', n: number) => (int === 'int8' ? new Int8Array(n) : int === 'int16' ? new Int16Array(n) : new Int32Array(n));
+  const scaleOf = (t: TensorQuant, int: 'int8' | 'int16') => {
     const s = fresh(`${t.name}_scale`);
     const z = fresh(`${t.name}_zero_point`);
     inits.set(s, { name: s, dtype: 'float32', shape: [], values: new Float32Array([t.scale]) });
-    inits.set(z, { name: z, dtype: int, shape: [], values: int === 'int8' ? new Int8Array(1) : new Int32Array(1) });
+    inits.set(z, { name: z, dtype: int, shape: [], values: typed(int, 1) });
     return [s, z];
   };
+  const scalar = (base: string, v: number) => {
+    const n = fresh(base);
+    inits.set(n, { name: n, dtype: 'float32', shape: [], values: new Float32Array([v]) });
+    return n;
+  };
+  let wide = false;
   const pre: Node[] = [];
   const renameOut = new Map<string, string>();
   const post = new Map<string, Node[]>();
   const inputRewire = new Map<string, string>();
   for (const t of tensors.values()) {
-    if (t.channel && t.bitWidth <= 8) {
+    const int = storageOf(t.bitWidth);
+    if (int === 'int16') wide = true;
+    const { lo, hi } = intRange(t.bitWidth);
+    const clampQ = (v: number) => (v < lo ? lo : v > hi ? hi : v);
+    if (t.channel) {
       // Per-channel weights (non-DPU targets): 1-D scales along the channel axis.
       const w = inits.get(t.name);
       if (!w) continue;
       const v = constValues(w);
       const { axis, scales } = t.channel;
       const inner = w.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-      const q = new Int8Array(v.length);
+      const q = typed(int, v.length);
       for (let i = 0; i < v.length; i++) {
         const c = Math.floor(i / inner) % scales.length;
-        q[i] = Math.max(-128, Math.min(127, ROUNDERS[t.roundMode](v[i] / scales[c])));
+        q[i] = clampQ(ROUNDERS[t.roundMode](v[i] / scales[c]));
       }
       const qn = fresh(`${t.name}_quantized`);
       const s = fresh(`${t.name}_scale`);
       const z = fresh(`${t.name}_zero_point`);
-      inits.set(qn, { name: qn, dtype: 'int8', shape: [...w.shape], values: q });
+      inits.set(qn, { name: qn, dtype: int, shape: [...w.shape], values: q });
       inits.set(s, { name: s, dtype: 'float32', shape: [scales.length], values: Float32Array.from(scales) });
-      inits.set(z, { name: z, dtype: 'int8', shape: [scales.length], values: new Int8Array(scales.length) });
+      inits.set(z, { name: z, dtype: int, shape: [scales.length], values: typed(int, scales.length) });
       inits.delete(t.name);
       pre.push({ name: fresh(`${t.name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qn, s, z], outputs: [t.name], attrs: { axis: { kind: 'int', value: axis } } });
       continue;
     }
-    if (t.bitWidth > 8) { skipped.push(t.name); continue; }
     if (t.dataType === 'weights' || t.dataType === 'bias') {
       const w = inits.get(t.name);
       if (!w) continue;
-      const q = t.scale === 2 ** -t.fixPoint
-        ? Int8Array.from(quantize(constValues(w), w.shape, t.fixPoint, t.bitWidth, t.roundMode).q)
-        : Int8Array.from(constValues(w), (v) => Math.max(-128, Math.min(127, ROUNDERS[t.roundMode](v / t.scale))));
+      const vals = constValues(w);
+      const q = typed(int, vals.length);
+      if (t.scale === 2 ** -t.fixPoint) q.set(quantize(vals, w.shape, t.fixPoint, t.bitWidth, t.roundMode).q);
+      else for (let i = 0; i < vals.length; i++) q[i] = clampQ(ROUNDERS[t.roundMode](vals[i] / t.scale));
       const qn = fresh(`${t.name}_quantized`);
-      inits.set(qn, { name: qn, dtype: 'int8', shape: [...w.shape], values: q });
+      inits.set(qn, { name: qn, dtype: int, shape: [...w.shape], values: q });
       inits.delete(t.name);
-      const [s, z] = scaleOf(t, 'int8');
+      const [s, z] = scaleOf(t, int);
       pre.push({ name: fresh(`${t.name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qn, s, z], outputs: [t.name], attrs: {} });
       continue;
     }
-    const [s, z] = scaleOf(t, 'int8');
+    const [s, z] = scaleOf(t, int);
     // Consumers read the dequantized copy; only a graph output must keep its name, so there the
     // producer's output is renamed instead.
     const isInput = g.inputs.some((i) => i.name === t.name);
     const isOutput = g.outputs.some((o) => o.name === t.name);
     const src = isOutput ? fresh(`${t.name}_float`) : t.name;
+    const narrow = t.bitWidth < 8;
     const qo = fresh(`${t.name}_QuantizeLinear_Output`);
-    const dqo = isOutput ? t.name : fresh(`${t.name}_DequantizeLinear_Output`);
+    const last = isOutput ? t.name : fresh(`${t.name}_${narrow ? 'Clip' : 'DequantizeLinear'}_Output`);
+    const dqo = narrow ? fresh(`${t.name}_DequantizeLinear_Output`) : last;
     if (isOutput) renameOut.set(t.name, src);
-    else inputRewire.set(t.name, dqo);
+    else inputRewire.set(t.name, last);
     const nodes: Node[] = [
       { name: fresh(`${t.name}_QuantizeLinear`), opType: 'QuantizeLinear', domain: '', inputs: [src, s, z], outputs: [qo], attrs: {} },
       { name: fresh(`${t.name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qo, s, z], outputs: [dqo], attrs: {} },
     ];
+    if (narrow) {
+      // Exact in float32: a small integer times the stored scale.
+      const min = scalar(`${t.name}_clip_min`, Math.fround(lo * Math.fround(t.scale)));
+      const max = scalar(`${t.name}_clip_max`, Math.fround(hi * Math.fround(t.scale)));
+      nodes.push({ name: fresh(`${t.name}_Clip`), opType: 'Clip', domain: '', inputs: [dqo, min, max], outputs: [last], attrs: {} });
+    }
     if (isInput) pre.push(...nodes);
     else post.set(t.name, nodes);
   }
-  const nodes: Node[] = [...pre];
+  let nodes: Node[] = [...pre];
   const qdqNodes = new Set([...pre, ...[...post.values()].flat()]);
   for (const n of g.nodes) {
     const m: Node = {
@@ -110,13 +166,15 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
     nodes.push(m);
     for (const o of n.outputs) nodes.push(...(post.get(o) ?? []));
   }
-  const opset = Math.max(model.opset, 13);
+  const floor = wide ? 21 : 13;
+  if (wide && model.opset < 21) nodes = upgradeToOpset21(nodes, inits, fresh);
+  const opset = Math.max(model.opset, floor);
   const opsetImports = model.opsetImports.some((o) => o.domain === '' || o.domain === 'ai.onnx')
-    ? model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: Math.max(o.version, 13) } : o))
+    ? model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: Math.max(o.version, floor) } : o))
     : [{ domain: '', version: opset }, ...model.opsetImports];
   return {
     model: { ...withGraph(model, { nodes, initializers: inits, valueInfo: new Map() }), opset, opsetImports, producer: 'fixpoint-studio' },
-    skipped,
+    skipped: [],
   };
 }
 
@@ -140,6 +198,18 @@ export function importQdq(model: Model): { fixPoints: Map<string, ImportedFixPoi
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   let scales = 0;
   const bitsOf = (dtype: string | undefined) => (dtype === 'int16' || dtype === 'uint16' ? 16 : dtype === 'int32' ? 32 : dtype === 'int4' || dtype === 'uint4' ? 4 : 8);
+  const readers = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
+  /** A narrower width our export writes as int8 Q → DQ → Clip to [−2^(b−1)·s, (2^(b−1)−1)·s]. */
+  const clipped = (q: Node, scale: number): { bits: number; out: string } | undefined => {
+    const dq = readers.get(q.outputs[0])?.find((r) => r.opType === 'DequantizeLinear');
+    const clip = dq && readers.get(dq.outputs[0]);
+    if (!clip || clip.length !== 1 || clip[0].opType !== 'Clip') return undefined;
+    const [lo, hi] = [clip[0].inputs[1], clip[0].inputs[2]].map((n) => (n && consts.get(n) ? toFloat64(consts.get(n)!)[0] : NaN));
+    const b = Math.log2(-lo / scale) + 1;
+    const ok = Number.isInteger(b) && b >= 2 && b < 8 && Math.fround((2 ** (b - 1) - 1) * scale) === Math.fround(hi);
+    return ok ? { bits: b, out: clip[0].outputs[0] } : undefined;
+  };
   for (const n of g.nodes) {
     if (n.opType !== 'QuantizeLinear' && n.opType !== 'DequantizeLinear') continue;
     const sc = consts.get(n.inputs[1]);
@@ -155,10 +225,13 @@ export function importQdq(model: Model): { fixPoints: Map<string, ImportedFixPoi
     }
     const zp = n.inputs[2] ? consts.get(n.inputs[2]) : undefined;
     if (zp && toFloat64(zp).some((v) => v !== 0)) throw new InputError(`${n.opType} ${n.name}: zero point is not 0; the DPU quantizes symmetrically`);
-    const bitWidth = bitsOf(zp?.dtype ?? (n.opType === 'DequantizeLinear' ? consts.get(n.inputs[0])?.dtype : undefined));
+    const stored = bitsOf(zp?.dtype ?? (n.opType === 'DequantizeLinear' ? consts.get(n.inputs[0])?.dtype : undefined));
+    const clip = stored === 8 && n.opType === 'QuantizeLinear' ? clipped(n, 2 ** -fp!) : undefined;
+    const bitWidth = clip?.bits ?? stored;
     if (n.opType === 'QuantizeLinear') {
       const name = n.inputs[0];
       fixPoints.set(name, { fixPoint: fp!, bitWidth, kind: consts.has(name) ? 'weights' : 'activation' });
+      if (clip && graphOutputs.has(clip.out)) fixPoints.set(clip.out, { fixPoint: fp!, bitWidth, kind: 'activation' });
     } else if (graphOutputs.has(n.outputs[0])) {
       // A graph output carries the fix point of the Q → DQ pair that produces it.
       fixPoints.set(n.outputs[0], { fixPoint: fp!, bitWidth, kind: 'activation' });

@@ -17,6 +17,14 @@ export interface QLayer {
   readonly output: string;
   /** Tensors computed inside the layer that are not quantized (conv output before relu). */
   readonly internal: readonly string[];
+  /**
+   * The conv output before a fused hard-sigmoid/hard-swish, which is a quantization point of its own:
+   * the DPU rounds and saturates the accumulator to int8 at this fix point (XIR `hsigmoid_in`) and
+   * only then applies the nonlinearity with `shift_hsigmoid = 14 + hsigmoid_in − fp_out` (vai_q keeps a
+   * fix between the conv and the hard-sigmoid; the compiler merges them). ReLU-like activations commute
+   * with the shift, so they need no such point.
+   */
+  readonly preActivation?: string;
   readonly weight?: string;
   readonly bias?: string;
   /** The nonlinearity fused in, if any. */
@@ -40,6 +48,8 @@ const POOL = new Set(['MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxP
 const PASS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Dropout']);
 /** Nonlinearities the DPU fuses into conv / add. */
 const FUSABLE = new Set(['Relu', 'LeakyRelu', 'Clip', 'PRelu', 'HardSigmoid', 'HardSwish']);
+/** Fused nonlinearities whose input is quantized at its own fix point (`hsigmoid_in`). */
+const QUANTIZED_INPUT = new Set(['HardSigmoid', 'HardSwish']);
 
 /** Clip(0, 6), by attributes (opset < 11) or constant inputs. */
 export function isRelu6(n: Node, g: Graph): boolean {
@@ -88,12 +98,14 @@ export function buildQGraph(g: Graph, isFloat: (name: string) => boolean): QGrap
     let activation: Node | undefined;
     let output = out;
     const internal: string[] = [];
+    let preActivation: string | undefined;
     if (kind === 'conv' || kind === 'add') {
       const c = cons.get(out);
       if (c && c.length === 1 && !outputs.has(out) && FUSABLE.has(c[0].opType) && (c[0].opType !== 'Clip' || isRelu6(c[0], g))) {
         activation = c[0];
         fusedAway.add(c[0]);
-        internal.push(out);
+        if (QUANTIZED_INPUT.has(c[0].opType)) preActivation = out;
+        else internal.push(out);
         output = c[0].outputs[0];
       }
     }
@@ -101,10 +113,12 @@ export function buildQGraph(g: Graph, isFloat: (name: string) => boolean): QGrap
       node: n, kind, inputs: actIn, output, internal,
       weight: kind === 'conv' ? n.inputs[1] : undefined,
       bias: kind === 'conv' && n.inputs[2] && g.initializers.has(n.inputs[2]) ? n.inputs[2] : undefined,
-      activation,
+      activation, preActivation,
     };
     layers.push(layer);
+    if (preActivation) producer.set(preActivation, layer);
     producer.set(output, layer);
   }
-  return { layers, inputs, points: [...inputs, ...layers.map((l) => l.output)], alias, producer };
+  const points = [...inputs, ...layers.flatMap((l) => (l.preActivation ? [l.preActivation, l.output] : [l.output]))];
+  return { layers, inputs, points, alias, producer };
 }

@@ -190,6 +190,7 @@ function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
     const ref = { name: l.node.name, opType: l.node.opType };
     const a = resolveParams(cfg, 'activation', ref);
     if (a && runner.isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });
+    if (a && l.preActivation && runner.isFloat(l.preActivation)) params.set(l.preActivation, { dataType: 'activation', layer: l.node.name, p: a });
     if (l.weight) {
       const w = resolveParams(cfg, 'weights', ref);
       if (w) params.set(l.weight, { dataType: 'weights', layer: l.node.name, p: w });
@@ -210,6 +211,10 @@ function constChoice(x: Float32Array, p: TensorQuantParams, method: CalibMethod)
   const zero = () => { const fp = zeroTensorFixPoint(p.bit_width); return { fp, scale: 2 ** -fp, allZero: true }; };
   if (!(min < 0 || max > 0)) return zero();
   const fromFp = (fp: number) => ({ fp, scale: 2 ** -fp, allZero: false });
+  if (method === 'maxmin' && p.scale_type === 'float') {
+    const t = Math.max(-min, max);
+    return { fp: fixPointOfThreshold(t, p.bit_width)!, scale: scaleOfThreshold(t, p.bit_width), allZero: false };
+  }
   if (method === 'maxmin') return fromFp(maxminFixPoint(Math.min(min, 0), Math.max(max, 0), p.bit_width)!);
   if (method === 'diffs') return fromFp(diffsFixPoint(x, p.bit_width, p.round_mode)!.fixPoint);
   const h = newHistogram();
@@ -238,13 +243,19 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
   const info = new Map<string, Omit<TensorQuant, 'fixPoint' | 'clippedFraction' | 'alternatives'> & { values?: Float32Array }>();
   for (const [name, { dataType, layer, p }] of params) {
     const method = overrides.methods?.[name] ?? p.method;
+    // The config was checked at parse time; a method chosen afterwards gets the same check.
+    if (p.scale_type === 'float' && config.target_device !== 'DPU') {
+      if (dataType === 'weights' && p.per_channel && method !== 'maxmin')
+        throw new InputError(`${name}: per-channel float-scale weights take only method "maxmin", not "${method}"`);
+      if (method === 'diffs') throw new InputError(`${name}: "diffs" picks power-of-two positions only; with scale_type "float" use maxmin, percentile, mse or entropy`);
+    }
     const s = stats.get(name);
     let fp: number;
     let scale: number;
     let allZero: boolean;
     let values: Float32Array | undefined;
     if (s) {
-      const c = chooseFixPoint(s, { method, bitWidth: p.bit_width, statistic: p.calib_statistic_method, percentage: p.percentage });
+      const c = chooseFixPoint(s, { method, bitWidth: p.bit_width, statistic: p.calib_statistic_method, percentage: p.percentage, scaleType: p.scale_type });
       ({ fixPoint: fp, scale, allZero } = c);
     } else {
       const init = model.graph.initializers.get(name);
@@ -254,7 +265,7 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
       const cache = constCacheOf(session);
       values = cache.values.get(name) ?? constValues(init);
       cache.values.set(name, values);
-      const key = `${name}\u0000${method}\u0000${p.bit_width}\u0000${p.round_mode}\u0000${p.percentage}`;
+      const key = `${name}\u0000${method}\u0000${p.bit_width}\u0000${p.round_mode}\u0000${p.percentage}\u0000${p.scale_type}`;
       const c = cache.choices.get(key) ?? constChoice(values, p, method);
       cache.choices.set(key, c);
       ({ fp, scale, allZero } = c);

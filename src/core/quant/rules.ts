@@ -1,7 +1,7 @@
 // The fix-position constraints of §3 that the DPU's shifters impose. Each rule lowers or raises one
 // fix point and records why, so the UI can show every change the quantizer made to a calibrated value.
 import { maxFixPoint } from './fixpoint';
-import type { QGraph } from './qgraph';
+import type { QGraph, QLayer } from './qgraph';
 
 export type RuleName = 'shift_cut' | 'shift_bias' | 'shift_read' | 'shift_write' | 'concat' | 'pool' | 'hsigmoid' | 'hswish' | 'max_fp';
 
@@ -42,6 +42,29 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
     const cap = maxFixPoint(bits(t));
     if (fp > cap) set(t, cap, 'max_fp', `fix point ${fp} above the ${bits(t)}-bit maximum ${cap}`);
   }
+  /** Where a layer's shifter writes: the pre-activation before a fused hard-sigmoid/hard-swish. */
+  const preOf = (l: QLayer) => (l.preActivation !== undefined && fps.has(l.preActivation) ? l.preActivation : l.output);
+  /**
+   * The DPU's hard-sigmoid/hard-swish (§2) between the nonlinearity's input and output fix points:
+   * hsigmoid fp_in ≥ 0, fp_out ≥ 7 and shift 14 + fp_in − fp_out ∈ [0, 31]; hswish fp_out ≤ fp_in + 7.
+   * Fused into a conv or add (`fusedInto`), the input is that layer's pre-activation output.
+   */
+  const hardLimits = (layer: string, op: string, input: string, output: string, raiseInput: boolean, fusedInto?: string) => {
+    const what = fusedInto ? `fused hard-${op === 'HardSigmoid' ? 'sigmoid' : 'swish'} (input: the ${fusedInto} output)` : `hard-${op === 'HardSigmoid' ? 'sigmoid' : 'swish'}`;
+    const fi0 = fps.get(input)!;
+    if (op === 'HardSigmoid') {
+      if (fi0 < 0 && raiseInput) set(input, 0, 'hsigmoid', `${layer}: ${what} input fix point ${fi0} < 0 raised to 0 (inputs beyond ±3 saturate anyway)`);
+      const fi = fps.get(input)!;
+      const o0 = fps.get(output)!;
+      if (o0 < 7) set(output, 7, 'hsigmoid', `${layer}: ${what} output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
+      const o1 = fps.get(output)!;
+      if (14 + fi - o1 < 0) set(output, 14 + fi, 'hsigmoid', `${layer}: ${what} shift 14 + ${fi} − ${o1} < 0, output fix point lowered`);
+      else if (14 + fi - o1 > 31) set(output, fi - 17, 'hsigmoid', `${layer}: ${what} shift 14 + ${fi} − ${o1} > 31, output fix point raised`);
+    } else if (op === 'HardSwish') {
+      const o0 = fps.get(output)!;
+      if (o0 > fi0 + 7) set(output, fi0 + 7, 'hswish', `${layer}: ${what} output fix point ${o0} > fp_in ${fi0} + 7, lowered`);
+    }
+  };
   const maxPasses = o.maxPasses ?? 8;
   for (let pass = 0; pass < maxPasses; pass++) {
     const before = adjustments.length;
@@ -56,14 +79,21 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           const fw = l.weight ? fps.get(l.weight) : undefined;
           if (fw === undefined) break;
           const fi = fin[0];
-          let cut = fw + fi - fps.get(l.output)!;
+          // With a fused hard-sigmoid/hard-swish the shifter writes the pre-activation (hsigmoid_in), not
+          // the layer output: shift_cut and shift_bias are relative to it (vart conv-fix: the accumulator
+          // is cut to int8 at hsigmoid_in, then shift_hsigmoid moves it to fp_out).
+          const pre = preOf(l);
+          let cut = fw + fi - fps.get(pre)!;
           if (cut < 0) {
-            set(l.output, fw + fi, 'shift_cut', `${l.node.name}: shift_cut = fp_w ${fw} + fp_in ${fi} − fp_out ${fps.get(l.output)} = ${cut} < 0, output fix point lowered`);
+            set(pre, fw + fi, 'shift_cut', `${l.node.name}: shift_cut = fp_w ${fw} + fp_in ${fi} − fp_out ${fps.get(pre)} = ${cut} < 0, output fix point lowered`);
             cut = 0;
           } else if (cut > 16) {
-            set(l.weight!, 16 + fps.get(l.output)! - fi, 'shift_cut', `${l.node.name}: shift_cut = ${cut} > 16, weight fix point lowered`);
+            set(l.weight!, 16 + fps.get(pre)! - fi, 'shift_cut', `${l.node.name}: shift_cut = ${cut} > 16, weight fix point lowered`);
             cut = 16;
           }
+          // When fp_w + fp_in < 0 no pre-activation position satisfies both fp ≥ 0 and shift_cut ≥ 0:
+          // shift_cut wins (the shifter cannot shift left).
+          if (pre !== l.output) hardLimits(l.node.name, l.activation!.opType, pre, l.output, fw + fi >= 0, 'conv');
           const fb = l.bias ? fps.get(l.bias) : undefined;
           if (fb === undefined) break;
           const fw2 = fps.get(l.weight!)!;
@@ -82,9 +112,13 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
               if (fin[i] > lo + 15) set(t, lo + 15, 'shift_read', `${l.node.name}: shift_read = ${hi - lo} > 15, input fix point lowered`);
             });
           }
-          const w = lo - out;
-          if (w > 15) set(l.output, lo - 15, 'shift_write', `${l.node.name}: shift_write = ${w} > 15, output fix point raised`);
-          else if (w < -15) set(l.output, lo + 15, 'shift_write', `${l.node.name}: shift_write = ${w} < −15, output fix point lowered`);
+          // Before a fused hard-sigmoid the sum is written at hsigmoid_in (vart eltwise-fix: shift_write =
+          // fp_min − hsigmoid_in), the pre-activation's fix point.
+          const pre = preOf(l);
+          const w = lo - fps.get(pre)!;
+          if (w > 15) set(pre, lo - 15, 'shift_write', `${l.node.name}: shift_write = ${w} > 15, output fix point raised`);
+          else if (w < -15) set(pre, lo + 15, 'shift_write', `${l.node.name}: shift_write = ${w} < −15, output fix point lowered`);
+          if (pre !== l.output) hardLimits(l.node.name, l.activation!.opType, pre, l.output, true, 'add');
           break;
         }
         case 'concat': {
@@ -97,26 +131,15 @@ export function applyRules(q: QGraph, fpsIn: ReadonlyMap<string, number>, o: Rul
           break;
         }
         case 'pool': {
-          if (o.alignPool === false || l.node.opType.startsWith('Global')) break;
+          // Global pools too (§3 "pool: fp_in = fp_out"): a global average is the same sum × N/2^M.
+          if (o.alignPool === false) break;
           const m = Math.min(out, fin[0]);
           if (out !== m) set(l.output, m, 'pool', `${l.node.name}: pool output takes its input's fix point ${m}`);
           if (fin[0] !== m) set(l.inputs[0], m, 'pool', `${l.node.name}: pool input takes its output's fix point ${m}`);
           break;
         }
         default:
-          // The DPU's hard-sigmoid/hard-swish (§2): hsigmoid needs fp_in ≥ 0, fp_out ≥ 7 and
-          // shift 14 + fp_in − fp_out ∈ [0, 31]; hswish needs fp_out ≤ fp_in + 7.
-          if (l.node.opType === 'HardSigmoid') {
-            if (fin[0] < 0) set(l.inputs[0], 0, 'hsigmoid', `${l.node.name}: hard-sigmoid input fix point ${fin[0]} < 0 raised to 0 (inputs beyond ±3 saturate anyway)`);
-            const fi = fps.get(l.inputs[0])!;
-            const o0 = fps.get(l.output)!;
-            if (o0 < 7) set(l.output, 7, 'hsigmoid', `${l.node.name}: hard-sigmoid output fix point ${o0} < 7 raised to 7 (its range is [0, 1])`);
-            const o1 = fps.get(l.output)!;
-            if (14 + fi - o1 < 0) set(l.output, 14 + fi, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} < 0, output fix point lowered`);
-            else if (14 + fi - o1 > 31) set(l.output, fi - 17, 'hsigmoid', `${l.node.name}: hard-sigmoid shift 14 + ${fi} − ${o1} > 31, output fix point raised`);
-          } else if (l.node.opType === 'HardSwish') {
-            if (out > fin[0] + 7) set(l.output, fin[0] + 7, 'hswish', `${l.node.name}: hard-swish output fix point ${out} > fp_in ${fin[0]} + 7, lowered`);
-          }
+          if (l.node.opType === 'HardSigmoid' || l.node.opType === 'HardSwish') hardLimits(l.node.name, l.node.opType, l.inputs[0], l.output, true);
           break;
       }
     }

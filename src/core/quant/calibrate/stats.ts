@@ -58,6 +58,8 @@ export interface ChooseOptions {
   readonly bitWidth: number;
   readonly statistic: StatisticMethod;
   readonly percentage: number;
+  /** 'float' (non-DPU targets): maxmin gives scale = max|x| / (2^(b−1) − 1) instead of a power of two. */
+  readonly scaleType?: 'float' | 'poweroftwo';
 }
 
 export function chooseFixPoint(s: TensorStats, o: ChooseOptions): CalibChoice {
@@ -77,7 +79,10 @@ export function chooseFixPoint(s: TensorStats, o: ChooseOptions): CalibChoice {
     return { fixPoint: fp, scale: 2 ** -fp, threshold: (2 ** (o.bitWidth - 1) - 1) * 2 ** -fp, allZero: false };
   };
   switch (o.method) {
-    case 'maxmin': return fromFp(combineFixPoints(s.batchFps.maxmin, o.statistic));
+    // A float scale is symmetric over the whole calibration set's range (vai_q's running min/max).
+    case 'maxmin': return o.scaleType === 'float'
+      ? fromThreshold(Math.max(-s.min, s.max))
+      : fromFp(combineFixPoints(s.batchFps.maxmin, o.statistic));
     case 'diffs': return fromFp(combineFixPoints(s.batchFps.diffs, o.statistic));
     case 'percentile': return fromThreshold(percentileThreshold(s.hist, o.percentage));
     case 'mse': return fromThreshold(mseThreshold(s.hist, o.bitWidth));
