@@ -42,6 +42,8 @@ export interface CalibInfo {
   readonly input: string;
   readonly layout: string;
   readonly files: number;
+  /** The array went to the model unchanged (no preprocessing applied). */
+  readonly asIs: boolean;
 }
 
 /** One preprocessed sample as an image, for the preview. */

@@ -48,7 +48,7 @@ export function setCalibration(model: Model, files: { name: string; bytes: Uint8
   if (samples.count === 0) throw new InputError('the calibration files hold no samples');
   samples.sample(0); // decode now so a shape error surfaces here, not mid-run
   calib = { files, pre, spec, samples };
-  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length };
+  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length, asIs: samples.asIs };
 }
 
 /** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */
