@@ -3,6 +3,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { CalibPreview } from '../../../workers/protocol';
 import { set, useStore } from '../store';
 import { fetchFile, filesOf, loadCalibration } from './actions';
+import { CALIB_FILE, droppedFiles, nothingUsable } from './drop';
 import { formDefaults, formOfPreset, isEmptyForm, specOfForm, withField, type PreForm } from './preprocessForm';
 
 const base = import.meta.env.BASE_URL;
@@ -59,11 +60,23 @@ export function CalibratePanel() {
     setPreview(await loadCalibration(fs, specOfForm(f)));
     setLoading(false);
   };
-  const pick = async (list: FileList | null) => {
-    if (!list?.length) return;
-    const fs = (await filesOf(Array.from(list))).filter((f) => /\.(npy|npz|png|jpe?g)$/i.test(f.name));
+  const pickFiles = async (list: readonly File[]) => {
+    const usable = list.filter((f) => CALIB_FILE.test(f.name));
+    if (usable.length === 0) {
+      set({ calibError: nothingUsable(list.length) });
+      return;
+    }
+    const fs = await filesOf(usable);
     setFiles(fs);
     await load(fs, form);
+  };
+  const pick = (list: FileList | null) => (list?.length ? pickFiles(Array.from(list)) : Promise.resolve());
+  const drop = (dt: DataTransfer) => {
+    // The items are readable only now, inside the event: droppedFiles takes them before awaiting.
+    droppedFiles(dt.items, dt.files).then(
+      ({ files: fs, skipped }) => (fs.length ? pickFiles(fs) : set({ calibError: nothingUsable(skipped) })),
+      (e: unknown) => set({ calibError: `cannot read the dropped files: ${e instanceof Error ? e.message : String(e)}` }),
+    );
   };
   const useSample = async () => {
     const name = SAMPLE_CALIB[fileName];
@@ -95,7 +108,7 @@ export function CalibratePanel() {
         className="calib-drop"
         data-testid="calib-drop"
         onDragOver={(e) => { e.preventDefault(); e.stopPropagation(); }}
-        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); void pick(e.dataTransfer.files); }}
+        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); drop(e.dataTransfer); }}
       >
         Drop images, a folder's images, or a <code>.npy</code>/<code>.npz</code> here
         <div className="row">
