@@ -111,7 +111,7 @@ function Overrides({ tensor }: { tensor: string }) {
   if (!fix) return null;
   return (
     <div className="overrides" data-testid="overrides">
-      <label>Method <select value={o?.method ?? ''} onChange={(e) => void setOverride(tensor, { ...o, method: e.target.value || undefined })}>
+      <label>Method <select data-testid="override-method" value={o?.method ?? ''} onChange={(e) => void setOverride(tensor, { ...o, method: e.target.value || undefined })}>
         <option value="">as configured</option>
         {METHODS.map((m) => <option key={m}>{m}</option>)}
       </select></label>
@@ -142,7 +142,7 @@ function LayerConfig({ layer, node }: { layer: string; node: string }) {
     <div className="overrides">
       <button onClick={() => apply({ quantizable_data_type: [] })} data-testid="keep-float">Keep layer in float</button>
       <label>bits <input className="mono" size={3} value={bits} onChange={(e) => setBits(e.target.value)} /></label>
-      <button onClick={() => apply({ quantizable_data_type: ['weights', 'bias', 'activation'], overall_quantize_config: { bit_width: Number(bits) } })}>Set bit width</button>
+      <button onClick={() => apply({ quantizable_data_type: ['weights', 'bias', 'activation'], overall_quantize_config: { bit_width: Number(bits) } })} data-testid="set-bits">Set bit width</button>
       <button onClick={() => apply(null)}>Reset</button>
       {layer !== node && <div className="small" data-testid="layer-of">Applies to layer <span className="mono">{layer}</span>: this node is fused into it.</div>}
       <div className="small muted">These re-run calibration (the float pass); method and pinned fp re-solve instantly.</div>
