@@ -42,7 +42,7 @@ export interface CalibInfo {
   readonly input: string;
   readonly layout: string;
   readonly files: number;
-  /** The array went to the model unchanged (no preprocessing applied). */
+  /** The values went to the model unchanged (at most their axes reordered): no preprocessing applied. */
   readonly asIs: boolean;
 }
 

@@ -69,6 +69,7 @@ describe('array layouts → model samples', () => {
     const b = samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4, 1], data: pix }, nchw);
     const c = samplesFromArray({ dtype: 'uint8', shape: [2, 1, 4, 4], data: pix }, nchw);
     expect(a.count).toBe(2);
+    expect([a.asIs, b.asIs, c.asIs]).toEqual([true, true, true]);
     expect(Array.from(a.sample(1))).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
     expect(b.sample(1)).toEqual(a.sample(1));
     expect(c.sample(1)).toEqual(a.sample(1));

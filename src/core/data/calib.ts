@@ -9,7 +9,7 @@ import { hasPreprocess, imageToSample, type FloatImage, type InputSpec, type Pre
 export interface SampleSet {
   readonly count: number;
   readonly sampleShape: readonly number[];
-  /** The array's values go to the model unchanged (no preprocessing applied). */
+  /** The values go to the model unchanged (at most their axes reordered): no preprocessing applied. */
   readonly asIs: boolean;
   sample(i: number): Float32Array;
 }
@@ -80,7 +80,8 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
     return { ...img, channels: 3, data: d };
   };
   const first = imageToSample(dropAlpha(toImage(0)), spec, given);
-  return { count, sampleShape: shapeOfSample(spec, first.length), asIs: false, sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, given)) };
+  // Without a spec nothing but the axis order changed (conversionsNeeded refused the rest).
+  return { count, sampleShape: shapeOfSample(spec, first.length), asIs: !given, sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, given)) };
 }
 
 /** The lossy steps an array read as images would need to reach the model's shape, which the spec does not ask for. */

@@ -99,7 +99,7 @@ export function CalibratePanel() {
     onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }),
     onBlur: () => { if (draft[k] !== undefined) change(k, draft[k]); },
   });
-  const shape = dflt.sampleShape.join('×');
+  const shape = dflt.sampleShape.length ? dflt.sampleShape.join('×') : 'the model input\'s shape';
   const chosen = !isEmptyForm(form);
 
   return (
