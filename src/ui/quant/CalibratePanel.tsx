@@ -99,7 +99,7 @@ export function CalibratePanel() {
     onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }),
     onBlur: () => { if (draft[k] !== undefined) change(k, draft[k]); },
   });
-  const shape = dflt.sampleShape.length ? dflt.sampleShape.join('×') : 'the model input\'s shape';
+  const shape = dflt.sampleShape.length ? `⟨${dflt.sampleShape.join('×')}⟩` : 'model-shaped';
   const chosen = !isEmptyForm(form);
 
   return (
@@ -123,8 +123,8 @@ export function CalibratePanel() {
         <legend>Preprocessing {samplePre && <span className="muted small">(from the sample's description)</span>}</legend>
         <div className="small muted pre-note" data-testid="preprocess-note">
           {chosen
-            ? <>The settings chosen here apply to every sample, arrays of ⟨{shape}⟩ included.</>
-            : <>An array of ⟨{shape}⟩ samples is fed as it is. Images are resized and fed as raw pixel values; choose a setting to change that (it then applies to arrays too).</>}
+            ? <>The settings chosen here apply to every sample, arrays of {shape} included.</>
+            : <>An array of {shape} samples is fed as it is. Images are resized and fed as raw pixel values; choose a setting to change that (it then applies to arrays too).</>}
         </div>
         <label>Resize <select data-testid="pre-resize" value={form.resize ?? ''} onChange={(e) => change('resize', e.target.value as PreForm['resize'] | '')}><option value="">default ({dflt.resize})</option><option value="stretch">stretch</option><option value="letterbox">letterbox</option></select></label>
         <label>Colour <select data-testid="pre-color" value={form.color ?? ''} onChange={(e) => change('color', e.target.value as PreForm['color'] | '')}><option value="">default ({dflt.color})</option><option value="rgb">RGB</option><option value="bgr">BGR</option><option value="grayscale">grayscale</option></select></label>
