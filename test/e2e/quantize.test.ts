@@ -195,6 +195,14 @@ describe('calibrate and quantize', () => {
     await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('2 samples'));
     expect(await page.getByTestId('calib-info').innerText()).toContain('preprocessed');
     expect(await page.getByTestId('calib-error').count()).toBe(0);
+    // A drop with nothing usable says what was expected (items without a file-system entry fall back to their file).
+    await page.getByTestId('calib-drop').evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-error]')?.textContent?.includes('none of the 1 file(s) is calibration data'));
+    expect(await page.getByTestId('calib-info').innerText()).toContain('2 samples');
     await page.getByTestId('pre-clear').click();
     await page.getByTestId('use-sample-calib').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('200 samples'));

@@ -52,7 +52,7 @@ export function CalibratePanel() {
       setForm(formOfPreset(pre));
     }, () => setForm({}));
     return () => { live = false; };
-  }, [fileName]);
+  }, [fileName]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const load = async (fs: { name: string; bytes: Uint8Array }[], f: PreForm) => {
     if (fs.length === 0) return;
