@@ -151,7 +151,9 @@ const api = {
     try { return await quant.runQuantize(need(), configText, onProgress); } catch (e) { rethrow(e); }
   },
   cancelQuantize() { quant.cancelQuantize(); },
-  requantize(overrides: Parameters<typeof quant.applyOverrides>[0]) { return guard(() => quant.applyOverrides(overrides)); },
+  async requantize(overrides: Parameters<typeof quant.applyOverrides>[0]) {
+    try { return await quant.applyOverrides(overrides); } catch (e) { rethrow(e); }
+  },
   tensorDetail(name: string) { return quant.tensorDetail(name); },
   importedFixPoints() { return guard(() => quant.importedFixPoints(need())); },
   exportArtifact(kind: 'qdq' | 'info' | 'config') { return guard(() => quant.exportArtifacts(kind)); },

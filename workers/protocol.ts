@@ -42,6 +42,8 @@ export interface CalibInfo {
   readonly input: string;
   readonly layout: string;
   readonly files: number;
+  /** The values went to the model unchanged (at most their axes reordered): no preprocessing applied. */
+  readonly asIs: boolean;
 }
 
 /** One preprocessed sample as an image, for the preview. */
@@ -76,6 +78,8 @@ export interface TensorDetail extends TensorFix {
 
 export interface QuantSummary {
   readonly source: 'calibration' | 'imported';
+  /** Node name → the quantization layer it belongs to (a fused Relu → its Conv): layer configs use these names. */
+  readonly layerOf: Readonly<Record<string, string>>;
   readonly tensors: Readonly<Record<string, TensorFix>>;
   readonly layers: readonly { layer: string; opType: string; output: string; sqnrDb: number; cosine: number }[];
   readonly adjustments: readonly { rule: string; tensor: string; from: number; to: number; reason: string }[];

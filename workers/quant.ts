@@ -5,8 +5,8 @@ import { InputError } from '../src/core/errors';
 import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../src/core/data/calib';
 import { inputSpecFromShape, parsePreprocess, type InputSpec, type PreprocessSpec } from '../src/core/data/preprocess';
 import {
-  exportQdq, exportQuantConfig, importQdq, parseQuantConfig, quantInfoJson, quantizeModel, requantize,
-  type QuantOverrides, type QuantProgress, type QuantResult, type TensorQuant,
+  evaluateLayers, exportQdq, exportQuantConfig, importQdq, layerOverride, parseQuantConfig, quantInfoJson, quantizeModel,
+  requantize, type QuantConfig, type QuantOverrides, type QuantProgress, type QuantResult, type QuantSession, type TensorQuant,
 } from '../src/core/quant';
 import { writeOnnx } from '../src/core/onnx/writer';
 import { toFloat64 } from '../src/core/analysis/stats';
@@ -23,15 +23,25 @@ interface CalibState {
 /** Per open model: the worker holds one model, so one state. */
 let calib: CalibState | undefined;
 let result: QuantResult | undefined;
+/** The samples the current result was calibrated on: re-measuring after a pin must use the same ones. */
+let resultSamples: { samples: SampleSet; spec: InputSpec } | undefined;
+/** The pins and method changes applied on top of `result` (they go into the exported config). */
+let overrides: QuantOverrides = {};
 let tensors: ReadonlyMap<string, TensorQuant> = new Map();
 let abort: AbortController | undefined;
+let evalAbort: AbortController | undefined;
 
 export function resetQuant(): void {
   abort?.abort();
+  evalAbort?.abort();
   calib = undefined;
   result = undefined;
+  resultSamples = undefined;
+  overrides = {};
   tensors = new Map();
 }
+
+const cancelled = () => Object.assign(new Error('quantization cancelled'), { name: 'AbortError' });
 
 export function modelInput(model: Model): InputSpec {
   const inputs = model.graph.inputs;
@@ -48,7 +58,7 @@ export function setCalibration(model: Model, files: { name: string; bytes: Uint8
   if (samples.count === 0) throw new InputError('the calibration files hold no samples');
   samples.sample(0); // decode now so a shape error surfaces here, not mid-run
   calib = { files, pre, spec, samples };
-  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length };
+  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length, asIs: samples.asIs };
 }
 
 /** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */
@@ -86,9 +96,20 @@ function fixOf(t: TensorQuant): TensorFix {
   };
 }
 
+/** Every node of a quantized layer → the layer's name (a fused Relu → its Conv), which layer configs use. */
+function layerMap(r: QuantResult | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of r?.session.qgraph.layers ?? []) {
+    out[l.node.name] = l.node.name;
+    if (l.activation) out[l.activation.name] = l.node.name;
+  }
+  return out;
+}
+
 function summaryOf(r: QuantResult | undefined, t: ReadonlyMap<string, TensorQuant>, source: QuantSummary['source']): QuantSummary {
   return {
     source,
+    layerOf: layerMap(r),
     tensors: Object.fromEntries([...t.values()].map((x) => [x.name, fixOf(x)])),
     layers: (r?.layers ?? []).map((l) => ({ ...l })),
     adjustments: (r?.adjustments ?? []).map((a) => ({ ...a })),
@@ -117,8 +138,11 @@ export async function runQuantize(model: Model, configText: string, onProgress?:
     signal: ctl.signal,
     onProgress: (p) => onProgress?.({ ...p, total }),
   });
-  if (ctl.signal.aborted) throw Object.assign(new Error('quantization cancelled'), { name: 'AbortError' });
+  if (ctl.signal.aborted) throw cancelled();
+  evalAbort?.abort();
   result = r;
+  resultSamples = { samples, spec };
+  overrides = {};
   tensors = r.tensors;
   return summaryOf(r, tensors, 'calibration');
 }
@@ -127,13 +151,56 @@ export function cancelQuantize(): void {
   abort?.abort();
 }
 
-/** Re-solves fix points from the kept statistics with the UI's pins and method choices. */
-export function applyOverrides(overrides: QuantOverrides): QuantSummary {
-  if (!result) throw new InputError('quantize the model first');
-  const r = requantize(result.session, overrides);
-  result = { ...result, tensors: r.tensors, adjustments: r.adjustments };
+/**
+ * Re-solves fix points from the kept statistics with the UI's pins and method choices, then measures
+ * the layers again on the samples of the run (a pin that clips changes every SQNR downstream). A newer
+ * call or run cancels this one, which then rejects with an AbortError.
+ */
+export async function applyOverrides(next: QuantOverrides): Promise<QuantSummary> {
+  if (!result || !resultSamples) throw new InputError('quantize the model first');
+  const base = result;
+  const r = requantize(base.session, next);
+  evalAbort?.abort();
+  const ctl = new AbortController();
+  evalAbort = ctl;
+  const { samples, spec } = resultSamples;
+  const layers = base.layers.length === 0 ? [] : await evaluateLayers(base.model, base.session.qgraph, r.tensors, () => yielding(samples, spec), { signal: ctl.signal });
+  if (ctl.signal.aborted || result !== base) throw cancelled();
+  result = { ...base, tensors: r.tensors, adjustments: r.adjustments, layers };
+  overrides = next;
   tensors = r.tensors;
   return summaryOf(result, tensors, 'calibration');
+}
+
+/**
+ * The run's config with the per-tensor method choices written in, so importing it reproduces them:
+ * a layer's tensor as `layer_quantize_config[].tensor_quantize_config[dataType].method` (merged into
+ * the layer's effective entry, which a by-name entry replaces), a graph input as
+ * `tensor_quantize_config.input.method`. Pinned fix points have no field in the schema.
+ */
+export function configWithOverrides(session: QuantSession, o: QuantOverrides): QuantConfig {
+  const cfg = session.config;
+  let tensorCfg = cfg.tensor_quantize_config;
+  let layers = [...cfg.layer_quantize_config];
+  for (const [name, method] of Object.entries(o.methods ?? {})) {
+    const p = session.params.get(name);
+    if (!p) continue;
+    if (p.dataType === 'input' || !p.layer) {
+      tensorCfg = { ...tensorCfg, input: { ...tensorCfg.input, method } };
+      continue;
+    }
+    const opType = session.qgraph.layers.find((l) => l.node.name === p.layer)?.node.opType ?? '';
+    const current = layerOverride({ ...cfg, layer_quantize_config: layers }, { name: p.layer, opType });
+    const dt = p.dataType;
+    const entry = {
+      layer_name: p.layer,
+      quantizable_data_type: current?.quantizable_data_type ?? cfg.quantizable_data_type,
+      ...(current?.overall_quantize_config ? { overall_quantize_config: current.overall_quantize_config } : {}),
+      tensor_quantize_config: { ...current?.tensor_quantize_config, [dt]: { ...current?.tensor_quantize_config?.[dt], method } },
+    };
+    layers = [...layers.filter((l) => l.layer_name !== p.layer), entry];
+  }
+  return { ...cfg, tensor_quantize_config: tensorCfg, layer_quantize_config: layers };
 }
 
 export function tensorDetail(name: string): TensorDetail | null {
@@ -172,6 +239,8 @@ export function importedFixPoints(model: Model): QuantSummary | null {
   if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) return null;
   const { fixPoints } = importQdq(model);
   result = undefined;
+  resultSamples = undefined;
+  overrides = {};
   const fixes: Record<string, TensorFix> = {};
   for (const [name, f] of fixPoints)
     fixes[name] = { fixPoint: f.fixPoint, calibratedFixPoint: f.fixPoint, bitWidth: f.bitWidth, dataType: f.kind, layer: '', method: 'imported', clippedFraction: Number.NaN };
@@ -180,13 +249,13 @@ export function importedFixPoints(model: Model): QuantSummary | null {
     if ((n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') && fixes[n.inputs[0]] && n.outputs[0] && !fixes[n.outputs[0]])
       fixes[n.outputs[0]] = fixes[n.inputs[0]];
   }
-  return { source: 'imported', tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
+  return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
 }
 
 export function exportArtifacts(kind: 'qdq' | 'info' | 'config'): { name: string; bytes: Uint8Array } {
   if (!result) throw new InputError('quantize the model first');
   if (kind === 'qdq') return { name: 'qdq.onnx', bytes: writeOnnx(exportQdq(result.model, tensors).model) };
-  const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(result.session.config)}\n`;
+  const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(configWithOverrides(result.session, overrides))}\n`;
   return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
 }
 

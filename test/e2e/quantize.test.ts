@@ -118,6 +118,49 @@ describe('calibrate and quantize', () => {
     await page.waitForFunction((name) => document.querySelector('[data-testid=node-quant]')?.textContent?.includes(`${name}: fp=-2`), input);
   });
 
+  it('a pin re-measures SQNR and lists the rule adjustment it causes; a fused Relu\'s settings reach its Conv', async () => {
+    const { page } = app;
+    const convDb = async () => parseFloat(await page.getByTestId('worst-row').filter({ hasText: '/conv/Conv' }).locator('td:nth-child(2)').innerText());
+    const selectedName = () => page.locator('.react-flow__node.selected [data-testid=graph-node]').getAttribute('data-name');
+    const before = await convDb();
+    await page.locator('[data-testid=graph-node][data-name="/Relu"]').click();
+    const nq = page.getByTestId('node-quant');
+    await nq.waitFor();
+    expect(await page.getByTestId('layer-of').innerText()).toContain('/conv/Conv');
+    // fp=8 is above fp_w + fp_in, so shift_cut lowers it; the range left (a few units) clips the ReLU output.
+    await page.getByTestId('overrides').locator('input').fill('8');
+    await page.getByTestId('pin-fp').click();
+    const adj = page.getByTestId('adjustments');
+    await adj.waitFor();
+    await page.waitForFunction(() => !document.querySelector('[data-testid=remeasuring]'));
+    expect(await convDb()).toBeLessThan(before - 10);
+    await adj.locator('summary').click();
+    const row = page.getByTestId('adjustment-row').filter({ hasText: '/Relu_output_0' }).first();
+    expect(await row.innerText()).toMatch(/8→-?\d+[\s\S]*shift_cut/);
+    await page.locator('[data-testid=graph-node][data-name="/conv/Conv"]').click();
+    await expect.poll(selectedName).toBe('/conv/Conv');
+    await row.click();
+    await expect.poll(selectedName).toBe('/Relu');
+    await page.screenshot({ path: 'test/.tmp/adjustments.png' });
+
+    // A method chosen in the side panel is written into the exported config, under the layer's name.
+    await page.locator('[data-testid=graph-node][data-name="/conv/Conv"]').click();
+    await nq.locator('.fp-chip', { hasText: 'conv.weight' }).click();
+    await page.getByTestId('override-method').selectOption('maxmin');
+    await page.waitForFunction(() => document.querySelector('[data-testid=tensor-detail]')?.textContent?.includes('· maxmin'));
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-config').click()]);
+    const cfg = JSON.parse(readFileSync(await dl.path(), 'utf8')) as { layer_quantize_config: { layer_name?: string; tensor_quantize_config?: Record<string, { method?: string }> }[] };
+    expect(cfg.layer_quantize_config.find((l) => l.layer_name === '/conv/Conv')?.tensor_quantize_config?.weights?.method).toBe('maxmin');
+
+    // "Keep layer in float" on the fused Relu names the Conv, so the Relu's output really goes float.
+    await page.locator('[data-testid=graph-node][data-name="/Relu"]').click();
+    await page.getByTestId('keep-float').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=node-quant]')?.textContent?.includes('/Relu_output_0: float'), null, { timeout: 60_000 });
+    const text = await page.getByTestId('quant-config').inputValue();
+    expect(text).toContain('"layer_name": "/conv/Conv"');
+    expect(text).not.toContain('"layer_name": "/Relu"');
+  });
+
   it('names both shapes when calibration data does not fit, and keeps the loaded set', async () => {
     const { page } = app;
     await page.getByTestId('step-calibrate').click();
@@ -131,6 +174,39 @@ describe('calibrate and quantize', () => {
     expect(await page.getByTestId('quant-results').count()).toBe(0); // the Quantize panel is closed, not the result lost
     await page.getByTestId('step-quantize').click();
     expect(await page.getByTestId('quant-results').count()).toBe(1);
+
+    // With no preprocessing chosen, an array of the model's shape goes in as it is (the CLI's default too).
+    await page.getByTestId('step-calibrate').click();
+    await page.getByTestId('pre-clear').click();
+    expect(await page.getByTestId('preprocess-note').innerText()).toContain('⟨1×28×28⟩ samples is fed as it is');
+    expect(await page.getByTestId('pre-scale').getAttribute('placeholder')).toBe('1');
+    const norm = Float32Array.from({ length: 3 * 784 }, (_, i) => (i % 11) / 5 - 1);
+    await page.getByTestId('calib-input').setInputFiles({ name: 'norm.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(writeNpy({ dtype: 'float32', shape: [3, 1, 28, 28], data: norm })) });
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('3 samples'));
+    expect(await page.getByTestId('calib-info').innerText()).toContain('fed as is');
+    expect(await page.getByTestId('calib-preview').locator('figcaption').first().innerText()).toBe('-1.00…1.00');
+    // An RGB 32×32 array is not squeezed into the grey 28×28 input without being asked to.
+    const rgb = writeNpy({ dtype: 'uint8', shape: [2, 32, 32, 3], data: new Uint8Array(2 * 32 * 32 * 3) });
+    await page.getByTestId('calib-input').setInputFiles({ name: 'rgb.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(rgb) });
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-error]')?.textContent?.includes('(32, 32, 3)'));
+    expect(await err.innerText()).toMatch(/rgb\.npy: calibration samples are \(32, 32, 3\) but the model input "[^"]+" is \S+×1×28×28; set a resize and a colour conversion/);
+    await page.getByTestId('pre-resize').selectOption('stretch');
+    await page.getByTestId('pre-color').selectOption('grayscale');
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('2 samples'));
+    expect(await page.getByTestId('calib-info').innerText()).toContain('preprocessed');
+    expect(await page.getByTestId('calib-error').count()).toBe(0);
+    // A drop with nothing usable says what was expected (items without a file-system entry fall back to their file).
+    await page.getByTestId('calib-drop').evaluate((el) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['hello'], 'notes.txt', { type: 'text/plain' }));
+      el.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-error]')?.textContent?.includes('none of the 1 file(s) is calibration data'));
+    expect(await page.getByTestId('calib-info').innerText()).toContain('2 samples');
+    await page.getByTestId('pre-clear').click();
+    await page.getByTestId('use-sample-calib').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('200 samples'));
+    await page.getByTestId('step-quantize').click();
   });
 
   it('names the bad field of an invalid config and keeps the model', async () => {

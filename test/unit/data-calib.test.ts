@@ -5,8 +5,9 @@ import jpeg from 'jpeg-js';
 import { parseNpy, parseNpz, writeNpy, writeNpz, toFloat32 } from '../../src/core/data/npy';
 import { decodeImage } from '../../src/core/data/image';
 import {
-  imageToSample, inputSpecFromShape, letterbox, parsePreprocess, resizeBilinear,
+  hasPreprocess, imageToSample, inputSpecFromShape, letterbox, parsePreprocess, resizeBilinear,
 } from '../../src/core/data/preprocess';
+import { formDefaults, formOfPreset, specOfForm, withField } from '../../src/ui/quant/preprocessForm';
 import { batches, limitSamples, samplesFromArray, samplesFromFiles, samplesFromImages } from '../../src/core/data/calib';
 
 /** A .npy file written byte by byte, as numpy 1.x writes version 1.0. */
@@ -68,6 +69,7 @@ describe('array layouts → model samples', () => {
     const b = samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4, 1], data: pix }, nchw);
     const c = samplesFromArray({ dtype: 'uint8', shape: [2, 1, 4, 4], data: pix }, nchw);
     expect(a.count).toBe(2);
+    expect([a.asIs, b.asIs, c.asIs]).toEqual([true, true, true]);
     expect(Array.from(a.sample(1))).toEqual(Array.from({ length: 16 }, (_, i) => 16 + i));
     expect(b.sample(1)).toEqual(a.sample(1));
     expect(c.sample(1)).toEqual(a.sample(1));
@@ -86,14 +88,80 @@ describe('array layouts → model samples', () => {
     expect(() => samplesFromArray({ dtype: 'float32', shape: [1, 5, 7, 9], data: new Float32Array(315) }, nchw, undefined, 'd.npy'))
       .toThrow('d.npy: samples of shape (5, 7, 9) do not fit model input "x" of shape (1, 4, 4)');
   });
-  it('resizes (N,H,W) images to the model size and batches them', () => {
+  it('resizes (N,H,W) images to the model size when asked, and batches them', () => {
     const big = Uint8Array.from({ length: 3 * 64 }, (_, i) => (i % 64) * 4);
-    const s = samplesFromArray({ dtype: 'uint8', shape: [3, 8, 8], data: big }, nchw);
+    const s = samplesFromArray({ dtype: 'uint8', shape: [3, 8, 8], data: big }, nchw, { resize: 'stretch' });
     expect(s.sample(0)).toHaveLength(16);
+    expect(s.asIs).toBe(false);
+    expect(() => samplesFromArray({ dtype: 'uint8', shape: [3, 8, 8], data: big }, nchw)).toThrow(/are \(8, 8\) but the model input "x" is N×1×4×4; set a resize in/);
     const bs = [...batches(s, nchw, 2)];
     expect(bs.map((b) => b.x.shape)).toEqual([[2, 1, 4, 4], [1, 1, 4, 4]]);
     const fixed = [...batches(samplesFromArray({ dtype: 'uint8', shape: [2, 4, 4, 3], data: new Uint8Array(96) }, nhwc), nhwc)];
     expect(fixed.map((b) => b.x.shape)).toEqual([[1, 4, 4, 3], [1, 4, 4, 3]]);
+  });
+});
+
+describe('arrays: fed as is, or converted only when asked', () => {
+  const spec3 = inputSpecFromShape('x', ['N', 3, 8, 8]);
+  // Normalised float NCHW data, as a PyTorch DataLoader would dump it.
+  const data = Float32Array.from({ length: 2 * 3 * 8 * 8 }, (_, i) => (i % 7) / 3 - 1);
+  const file = [{ name: 'dataset.npy', bytes: writeNpy({ dtype: 'float32', shape: [2, 3, 8, 8], data }) }];
+
+  it('an array of the model\'s per-sample shape goes in unchanged with no spec or an empty one', () => {
+    const cli = samplesFromFiles(file, spec3);
+    const empty = samplesFromFiles(file, spec3, parsePreprocess({}));
+    expect(cli.asIs).toBe(true);
+    expect(empty.asIs).toBe(true);
+    expect(Array.from(cli.sample(1))).toEqual(Array.from(data.subarray(192, 384)));
+    expect(empty.sample(1)).toEqual(cli.sample(1));
+    expect(hasPreprocess({})).toBe(false);
+    expect(hasPreprocess({ description: 'only words' })).toBe(false);
+    expect(hasPreprocess({ scale: 1 })).toBe(true);
+  });
+
+  it('the browser form with nothing chosen sends an empty spec, so it feeds what the CLI feeds', () => {
+    const d = formDefaults(['N', 3, 8, 8]);
+    expect(d).toMatchObject({ layout: 'NCHW', color: 'rgb', scale: '1', sampleShape: [3, 8, 8] });
+    expect(specOfForm({})).toEqual({});
+    const browser = samplesFromFiles(file, spec3, parsePreprocess(specOfForm({})));
+    expect(browser.sample(0)).toEqual(samplesFromFiles(file, spec3).sample(0));
+    // A sample's preset is a preprocessing file: its fields are sent, and they apply to a matching array.
+    const preset = formOfPreset({ scale: 0.5, layout: 'NCHW', color: 'RGB', mean: [0, 0, 1] });
+    expect(specOfForm(preset)).toEqual({ scale: 0.5, layout: 'NCHW', color: 'rgb', mean: [0, 0, 1] });
+    const scaled = samplesFromFiles(file, spec3, parsePreprocess(specOfForm(preset)));
+    expect(scaled.asIs).toBe(false);
+    expect(scaled.sample(0)[0]).toBeCloseTo(data[0] * 0.5);
+    expect(scaled.sample(0)[128]).toBeCloseTo(data[128] * 0.5 - 1);
+    // Clearing a field goes back to the default; raw drops scale/mean/std.
+    expect(withField(preset, 'scale', '')).not.toHaveProperty('scale');
+    expect(specOfForm({ raw: true, scale: '0.1', std: '2' })).toEqual({ raw: true });
+  });
+
+  it('a matching non-image array with a spec says why the spec cannot apply', () => {
+    const spec = inputSpecFromShape('x', ['N', 5, 7, 9]);
+    const a = { dtype: 'float32' as const, shape: [2, 5, 7, 9], data: new Float32Array(630) };
+    expect(samplesFromArray(a, spec, {}).count).toBe(2);
+    let msg = '';
+    try { samplesFromArray(a, spec, { scale: 0.5 }, 'd.npy'); } catch (e) { msg = (e as Error).message; }
+    expect(msg).toBe('d.npy: samples of shape (5, 7, 9) already fit model input "x" but are not images, so the preprocessing cannot apply; clear it to feed them as they are');
+    expect(msg).not.toContain('do not fit');
+  });
+
+  it('refuses to resize or grey-convert an array unless the spec asks, naming both shapes', () => {
+    const rgb = [{ name: 'c.npy', bytes: writeNpy({ dtype: 'uint8', shape: [2, 32, 32, 3], data: Uint8Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => i & 255) }) }];
+    const mono = inputSpecFromShape('image', [1, 1, 28, 28]);
+    expect(() => samplesFromFiles(rgb, mono)).toThrow('c.npy: calibration samples are (32, 32, 3) but the model input "image" is 1×1×28×28; set a resize and a colour conversion in the preprocessing to convert them');
+    expect(() => samplesFromFiles(rgb, mono, { resize: 'stretch' })).toThrow(/is 1×1×28×28; set a colour conversion in/);
+    expect(() => samplesFromFiles(rgb, mono, { color: 'grayscale' })).toThrow(/; set a resize in/);
+    const ok = samplesFromFiles(rgb, mono, { resize: 'stretch', color: 'grayscale' });
+    expect(ok.sampleShape).toEqual([1, 28, 28]);
+    expect(ok.sample(1)).toHaveLength(784);
+    // Reordering axes loses nothing and needs no spec: (N,H,W,1) for an NCHW 1-channel model.
+    const hw1 = writeNpy({ dtype: 'uint8', shape: [1, 28, 28, 1], data: Uint8Array.from({ length: 784 }, (_, i) => i & 255) });
+    expect(Array.from(samplesFromFiles([{ name: 'g.npy', bytes: hw1 }], mono).sample(0).slice(0, 3))).toEqual([0, 1, 2]);
+    // Image files are resized by default, as before.
+    const png = encodePng({ width: 4, height: 4, data: new Uint8Array(16).fill(7), channels: 1, depth: 8 });
+    expect(Array.from(samplesFromFiles([{ name: 'a.png', bytes: png }], inputSpecFromShape('x', ['N', 1, 2, 2])).sample(0))).toEqual([7, 7, 7, 7]);
   });
 });
 

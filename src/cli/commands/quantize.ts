@@ -131,7 +131,8 @@ export const quantize: Command = {
     }
     for (const w of [...r.warnings, ...skipped.map((s) => `${s} kept in float in the QDQ model (not power-of-two 8-bit)`)]) process.stderr.write(`warning: ${w}\n`);
     const lines = [
-      `quantized ${basename(a.model)} on ${samples.count} samples: ${r.tensors.size} tensors, ${r.adjustments.length} rule adjustment(s)`,
+      // Says what the browser's Calibrate panel says, so a run can be compared with the app's.
+      `quantized ${basename(a.model)} on ${samples.count} samples (${samples.asIs ? 'fed as is' : 'preprocessed'}): ${r.tensors.size} tensors, ${r.adjustments.length} rule adjustment(s)`,
       ...r.prepareLog.map((l) => `  prepare ${l.pass}: ${l.detail}`),
       ...r.adjustments.map((x) => `  ${x.rule}: ${x.tensor} ${x.from} → ${x.to} (${x.reason})`),
       'worst layers (SQNR dB, cosine):',

@@ -3,12 +3,14 @@ import { InputError } from '../errors';
 import type { FloatTensor } from '../ir/tensor';
 import { decodeImage, isJpeg, isPng, type Image8 } from './image';
 import { isNpy, isZip, parseNpy, parseNpz, type NdArray } from './npy';
-import { imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
+import { hasPreprocess, imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
 
 /** A finite, indexable set of samples, each a flat Float32Array of the model's per-sample shape. */
 export interface SampleSet {
   readonly count: number;
   readonly sampleShape: readonly number[];
+  /** The values go to the model unchanged (at most their axes reordered): no preprocessing applied. */
+  readonly asIs: boolean;
   sample(i: number): Float32Array;
 }
 
@@ -31,8 +33,10 @@ function imageView(per: readonly number[]): { h: number; w: number; c: number; c
 
 /**
  * Samples from an array whose first axis counts samples. An array whose per-sample shape already is the
- * model's is fed as is, unless a preprocess spec is given; other layouts (N,H,W), (N,H,W,C), (N,C,H,W)
- * are read as images and preprocessed. Anything else is an InputError naming both shapes.
+ * model's is fed as is, unless a preprocess spec asks for something; other layouts (N,H,W), (N,H,W,C),
+ * (N,C,H,W) are read as images. Reordering axes is lossless and always done, but resizing or changing
+ * the channel count of an array happens only when the spec asks for it (resize/size, color): a
+ * calibration set silently squeezed into the wrong shape calibrates the wrong distribution.
  */
 export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSpec, name = 'array'): SampleSet {
   if (a.shape.length < 1) throw new InputError(`${name}: a scalar cannot be calibration data`);
@@ -47,14 +51,23 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
   };
   const want = spec.sampleShape;
   const wantN = want.every((d) => d > 0) ? want.reduce((x, y) => x * y, 1) : -1;
-  if (!pre && sameShape(per, want)) {
-    return { count, sampleShape: per, sample: values };
+  const given = hasPreprocess(pre) ? pre : undefined;
+  const matches = sameShape(per, want);
+  if (!given && matches) {
+    return { count, sampleShape: per, asIs: true, sample: values };
   }
   const view = spec.layout === 'flat' ? undefined : imageView(per);
   if (!view) {
     if (spec.layout === 'flat' && perN === wantN)
-      return { count, sampleShape: want, sample: values };
+      return { count, sampleShape: want, asIs: true, sample: values };
+    if (matches)
+      throw new InputError(`${name}: samples of shape ${fmt(per)} already fit model input "${spec.name}" but are not images, so the preprocessing cannot apply; clear it to feed them as they are`);
     throw new InputError(`${name}: samples of shape ${fmt(per)} do not fit model input "${spec.name}" of shape ${fmt(want)}`);
+  }
+  const missing = conversionsNeeded(view, spec, given);
+  if (missing.length > 0) {
+    const model = [spec.fixedBatch ?? 'N', ...want.map((d) => (d < 0 ? '?' : d))].join('×');
+    throw new InputError(`${name}: calibration samples are ${fmt(per)} but the model input "${spec.name}" is ${model}; set ${missing.join(' and ')} in the preprocessing to convert them`);
   }
   const toImage = (i: number): FloatImage => {
     const src = values(i);
@@ -71,8 +84,22 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
     for (let p = 0; p < n; p++) for (let k = 0; k < 3; k++) d[p * 3 + k] = img.data[p * 4 + k];
     return { ...img, channels: 3, data: d };
   };
-  const first = imageToSample(dropAlpha(toImage(0)), spec, pre);
-  return { count, sampleShape: shapeOfSample(spec, first.length), sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, pre)) };
+  const first = imageToSample(dropAlpha(toImage(0)), spec, given);
+  // Without a spec nothing but the axis order changed (conversionsNeeded refused the rest).
+  return { count, sampleShape: shapeOfSample(spec, first.length), asIs: !given, sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, given)) };
+}
+
+/** The lossy steps an array read as images would need to reach the model's shape, which the spec does not ask for. */
+function conversionsNeeded(view: { h: number; w: number; c: number }, spec: InputSpec, pre: PreprocessSpec | undefined): string[] {
+  const layout = pre?.layout ?? spec.layout;
+  const s = spec.sampleShape;
+  const c = layout === 'NHWC' ? s[2] : s[0];
+  let [h, w] = layout === 'NHWC' ? [s[0], s[1]] : [s[1], s[2]];
+  if (pre?.size) [h, w] = pre.size;
+  const out: string[] = [];
+  if (((h > 0 && h !== view.h) || (w > 0 && w !== view.w)) && pre?.resize === undefined && pre?.size === undefined) out.push('a resize');
+  if (c > 0 && c !== view.c && pre?.color === undefined) out.push('a colour conversion');
+  return out;
 }
 
 function shapeOfSample(spec: InputSpec, n: number): number[] {
@@ -95,7 +122,7 @@ export function samplesFromImages(files: readonly { name: string; bytes: Uint8Ar
   if (files.length === 0) throw new InputError('no calibration images');
   const get = (i: number) => imageToSample(toFloatImage(decodeImage(files[i].bytes, files[i].name)), spec, pre);
   const first = get(0);
-  return { count: files.length, sampleShape: shapeOfSample(spec, first.length), sample: (i) => (i === 0 ? first : get(i)) };
+  return { count: files.length, sampleShape: shapeOfSample(spec, first.length), asIs: false, sample: (i) => (i === 0 ? first : get(i)) };
 }
 
 export function limitSamples(s: SampleSet, n: number | undefined): SampleSet {

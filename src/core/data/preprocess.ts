@@ -34,6 +34,14 @@ const schema = z.strictObject({
 
 export type PreprocessSpec = z.infer<typeof schema>;
 
+/**
+ * Whether a spec asks for anything: an empty one (the browser form with nothing chosen, `{}` from a
+ * file) must behave like no spec at all, so an array that already fits is fed as it is in both places.
+ */
+export function hasPreprocess(pre: PreprocessSpec | undefined): pre is PreprocessSpec {
+  return !!pre && Object.entries(pre).some(([k, v]) => k !== 'description' && v !== undefined);
+}
+
 export function parsePreprocess(source: string | unknown): PreprocessSpec {
   let json = source;
   if (typeof source === 'string') {

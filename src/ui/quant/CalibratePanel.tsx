@@ -3,50 +3,13 @@ import { useEffect, useRef, useState } from 'react';
 import type { CalibPreview } from '../../../workers/protocol';
 import { set, useStore } from '../store';
 import { fetchFile, filesOf, loadCalibration } from './actions';
+import { CALIB_FILE, droppedFiles, nothingUsable } from './drop';
+import { formDefaults, formOfPreset, isEmptyForm, specOfForm, withField, type PreForm } from './preprocessForm';
 
 const base = import.meta.env.BASE_URL;
 
 /** Sample models that ship calibration data in public/calib. */
 const SAMPLE_CALIB: Readonly<Record<string, string>> = { 'fmnist_seed000.onnx': 'fmnist_calib200.npy' };
-
-interface Form {
-  resize: 'stretch' | 'letterbox';
-  color: 'rgb' | 'bgr' | 'grayscale';
-  layout: 'NCHW' | 'NHWC';
-  scale: string;
-  mean: string;
-  std: string;
-  raw: boolean;
-}
-
-const numbers = (s: string) => s.split(/[\s,]+/).filter(Boolean).map(Number);
-
-/** The preprocess JSON (src/core/data/preprocess.ts) the form describes. */
-function toSpec(f: Form): Record<string, unknown> {
-  const mean = numbers(f.mean);
-  const std = numbers(f.std);
-  return {
-    resize: f.resize, color: f.color, layout: f.layout, raw: f.raw || undefined,
-    scale: f.raw ? undefined : Number(f.scale),
-    mean: f.raw || mean.length === 0 ? undefined : mean.length === 1 ? mean[0] : mean,
-    std: f.raw || std.length === 0 ? undefined : std.length === 1 ? std[0] : std,
-  };
-}
-
-function defaultForm(pre: Record<string, unknown> | undefined, shape: readonly (number | string)[] | undefined): Form {
-  const chLast = shape?.length === 4 && (shape[3] === 3 || shape[3] === 1) && !(shape[1] === 3 || shape[1] === 1);
-  const channels = shape?.length === 4 ? (chLast ? shape[3] : shape[1]) : 3;
-  const arr = (v: unknown) => (Array.isArray(v) ? v.join(', ') : v === undefined ? '' : String(v));
-  return {
-    resize: (pre?.resize as Form['resize']) ?? 'stretch',
-    color: ((pre?.color as string | undefined)?.toLowerCase() as Form['color']) ?? (channels === 1 ? 'grayscale' : 'rgb'),
-    layout: (pre?.layout as Form['layout']) ?? (chLast ? 'NHWC' : 'NCHW'),
-    scale: String(pre?.scale ?? 1 / 255),
-    mean: arr(pre?.mean ?? 0),
-    std: arr(pre?.std ?? 1),
-    raw: pre?.raw === true,
-  };
-}
 
 function PreviewCanvas({ p }: { p: CalibPreview }) {
   const el = useRef<HTMLCanvasElement>(null);
@@ -68,14 +31,17 @@ export function CalibratePanel() {
   const calib = useStore((s) => s.calib);
   const error = useStore((s) => s.calibError);
   const [samplePre, setSamplePre] = useState<Record<string, unknown> | undefined>();
-  const [form, setForm] = useState<Form>(() => defaultForm(undefined, undefined));
+  const [form, setForm] = useState<PreForm>({});
+  // Text fields are edited here and applied on blur, so a half-typed number is not sent.
+  const [draft, setDraft] = useState<Pick<PreForm, 'scale' | 'mean' | 'std'>>({});
   const [files, setFiles] = useState<{ name: string; bytes: Uint8Array }[]>([]);
   const [preview, setPreview] = useState<CalibPreview[]>([]);
   const [loading, setLoading] = useState(false);
   const picker = useRef<HTMLInputElement>(null);
   const folder = useRef<HTMLInputElement>(null);
   const fileName = model?.info.fileName ?? '';
-  const inputShape = model?.graph.nodes.find((n) => n.kind === 'input')?.outputs[0]?.shape;
+  const inputShape = model?.graph.nodes.find((n) => n.kind === 'input')?.outputs[0]?.shape as (number | string)[] | undefined;
+  const dflt = formDefaults(inputShape);
 
   useEffect(() => {
     let live = true;
@@ -83,22 +49,34 @@ export function CalibratePanel() {
       const pre = list.find((s) => s.file === fileName)?.preprocess;
       if (!live) return;
       setSamplePre(pre);
-      setForm(defaultForm(pre, inputShape as (number | string)[] | undefined));
-    }, () => setForm(defaultForm(undefined, inputShape as (number | string)[] | undefined)));
+      setForm(formOfPreset(pre));
+    }, () => setForm({}));
     return () => { live = false; };
   }, [fileName]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const load = async (fs: { name: string; bytes: Uint8Array }[], f: Form) => {
+  const load = async (fs: { name: string; bytes: Uint8Array }[], f: PreForm) => {
     if (fs.length === 0) return;
     setLoading(true);
-    setPreview(await loadCalibration(fs, toSpec(f)));
+    setPreview(await loadCalibration(fs, specOfForm(f)));
     setLoading(false);
   };
-  const pick = async (list: FileList | null) => {
-    if (!list?.length) return;
-    const fs = (await filesOf(Array.from(list))).filter((f) => /\.(npy|npz|png|jpe?g)$/i.test(f.name));
+  const pickFiles = async (list: readonly File[]) => {
+    const usable = list.filter((f) => CALIB_FILE.test(f.name));
+    if (usable.length === 0) {
+      set({ calibError: nothingUsable(list.length) });
+      return;
+    }
+    const fs = await filesOf(usable);
     setFiles(fs);
     await load(fs, form);
+  };
+  const pick = (list: FileList | null) => (list?.length ? pickFiles(Array.from(list)) : Promise.resolve());
+  const drop = (dt: DataTransfer) => {
+    // The items are readable only now, inside the event: droppedFiles takes them before awaiting.
+    droppedFiles(dt.items, dt.files).then(
+      ({ files: fs, skipped }) => (fs.length ? pickFiles(fs) : set({ calibError: nothingUsable(skipped) })),
+      (e: unknown) => set({ calibError: `cannot read the dropped files: ${e instanceof Error ? e.message : String(e)}` }),
+    );
   };
   const useSample = async () => {
     const name = SAMPLE_CALIB[fileName];
@@ -110,11 +88,19 @@ export function CalibratePanel() {
       set({ calibError: e instanceof Error ? e.message : String(e) });
     }
   };
-  const change = (patch: Partial<Form>) => {
-    const next = { ...form, ...patch };
+  const apply = (next: PreForm) => {
     setForm(next);
+    setDraft({});
     void load(files, next);
   };
+  const change = <K extends keyof PreForm>(k: K, v: PreForm[K] | '' | false) => apply(withField(form, k, v));
+  const text = (k: 'scale' | 'mean' | 'std') => ({
+    className: 'mono', value: draft[k] ?? form[k] ?? '', placeholder: dflt[k], disabled: form.raw === true, 'data-testid': `pre-${k}`,
+    onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }),
+    onBlur: () => { if (draft[k] !== undefined) change(k, draft[k]); },
+  });
+  const shape = dflt.sampleShape.length ? `⟨${dflt.sampleShape.join('×')}⟩` : 'model-shaped';
+  const chosen = !isEmptyForm(form);
 
   return (
     <div className="step-panel-body" data-testid="calibrate-panel">
@@ -122,7 +108,7 @@ export function CalibratePanel() {
         className="calib-drop"
         data-testid="calib-drop"
         onDragOver={(e) => { e.preventDefault(); e.stopPropagation(); }}
-        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); void pick(e.dataTransfer.files); }}
+        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); drop(e.dataTransfer); }}
       >
         Drop images, a folder's images, or a <code>.npy</code>/<code>.npz</code> here
         <div className="row">
@@ -135,19 +121,28 @@ export function CalibratePanel() {
       </div>
       <fieldset className="pre-form" data-testid="preprocess-form">
         <legend>Preprocessing {samplePre && <span className="muted small">(from the sample's description)</span>}</legend>
-        <label>Resize <select value={form.resize} onChange={(e) => change({ resize: e.target.value as Form['resize'] })}><option value="stretch">stretch</option><option value="letterbox">letterbox</option></select></label>
-        <label>Colour <select value={form.color} onChange={(e) => change({ color: e.target.value as Form['color'] })}><option value="rgb">RGB</option><option value="bgr">BGR</option><option value="grayscale">grayscale</option></select></label>
-        <label>Layout <select value={form.layout} onChange={(e) => change({ layout: e.target.value as Form['layout'] })}><option>NCHW</option><option>NHWC</option></select></label>
-        <label><input type="checkbox" checked={form.raw} onChange={(e) => change({ raw: e.target.checked })} /> raw pixels (0..255)</label>
-        <label>Scale <input className="mono" value={form.scale} disabled={form.raw} onChange={(e) => setForm({ ...form, scale: e.target.value })} onBlur={() => change({})} /></label>
-        <label>Mean <input className="mono" value={form.mean} disabled={form.raw} onChange={(e) => setForm({ ...form, mean: e.target.value })} onBlur={() => change({})} /></label>
-        <label>Std <input className="mono" value={form.std} disabled={form.raw} onChange={(e) => setForm({ ...form, std: e.target.value })} onBlur={() => change({})} /></label>
+        <div className="small muted pre-note" data-testid="preprocess-note">
+          {chosen
+            ? <>The settings chosen here apply to every sample, arrays of {shape} included.</>
+            : <>An array of {shape} samples is fed as it is. Images are resized and fed as raw pixel values; choose a setting to change that (it then applies to arrays too).</>}
+        </div>
+        <label>Resize <select data-testid="pre-resize" value={form.resize ?? ''} onChange={(e) => change('resize', e.target.value as PreForm['resize'] | '')}><option value="">default ({dflt.resize})</option><option value="stretch">stretch</option><option value="letterbox">letterbox</option></select></label>
+        <label>Colour <select data-testid="pre-color" value={form.color ?? ''} onChange={(e) => change('color', e.target.value as PreForm['color'] | '')}><option value="">default ({dflt.color})</option><option value="rgb">RGB</option><option value="bgr">BGR</option><option value="grayscale">grayscale</option></select></label>
+        <label>Layout <select data-testid="pre-layout" value={form.layout ?? ''} onChange={(e) => change('layout', e.target.value as PreForm['layout'] | '')}><option value="">default ({dflt.layout})</option><option>NCHW</option><option>NHWC</option></select></label>
+        <label className="check"><input type="checkbox" checked={form.raw === true} onChange={(e) => change('raw', e.target.checked)} /> raw pixels (0..255)</label>
+        <label>Scale <input {...text('scale')} /></label>
+        <label>Mean <input {...text('mean')} /></label>
+        <label>Std <input {...text('std')} /></label>
+        <div className="row">
+          <button disabled={!chosen} onClick={() => apply({})} data-testid="pre-clear">Defaults</button>
+          {samplePre && <button onClick={() => apply(formOfPreset(samplePre))}>Sample's settings</button>}
+        </div>
       </fieldset>
       {loading && <div className="muted small">reading calibration data…</div>}
       {error && <div className="panel-error" role="alert" data-testid="calib-error">{error}</div>}
       {calib && (
         <div data-testid="calib-info" className="small">
-          {calib.count} samples of ⟨{calib.sampleShape.join('×')}⟩ for input <span className="mono">{calib.input}</span> ({calib.layout})
+          {calib.count} samples of ⟨{calib.sampleShape.join('×')}⟩ for input <span className="mono">{calib.input}</span> ({calib.layout}), {calib.asIs ? 'fed as is' : 'preprocessed'}
         </div>
       )}
       {preview.length > 0 && <div className="calib-previews" data-testid="calib-preview">{preview.map((p, i) => <PreviewCanvas key={i} p={p} />)}</div>}

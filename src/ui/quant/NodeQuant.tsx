@@ -111,7 +111,7 @@ function Overrides({ tensor }: { tensor: string }) {
   if (!fix) return null;
   return (
     <div className="overrides" data-testid="overrides">
-      <label>Method <select value={o?.method ?? ''} onChange={(e) => void setOverride(tensor, { ...o, method: e.target.value || undefined })}>
+      <label>Method <select data-testid="override-method" value={o?.method ?? ''} onChange={(e) => void setOverride(tensor, { ...o, method: e.target.value || undefined })}>
         <option value="">as configured</option>
         {METHODS.map((m) => <option key={m}>{m}</option>)}
       </select></label>
@@ -127,7 +127,7 @@ function Overrides({ tensor }: { tensor: string }) {
 
 type Json = Record<string, unknown>;
 /** Layer-level changes that need calibration again: written into the config's layer_quantize_config. */
-function LayerConfig({ layer }: { layer: string }) {
+function LayerConfig({ layer, node }: { layer: string; node: string }) {
   const text = useStore((s) => s.quantConfig);
   const [bits, setBits] = useState('8');
   const apply = (entry: Json | null) => {
@@ -142,8 +142,9 @@ function LayerConfig({ layer }: { layer: string }) {
     <div className="overrides">
       <button onClick={() => apply({ quantizable_data_type: [] })} data-testid="keep-float">Keep layer in float</button>
       <label>bits <input className="mono" size={3} value={bits} onChange={(e) => setBits(e.target.value)} /></label>
-      <button onClick={() => apply({ quantizable_data_type: ['weights', 'bias', 'activation'], overall_quantize_config: { bit_width: Number(bits) } })}>Set bit width</button>
+      <button onClick={() => apply({ quantizable_data_type: ['weights', 'bias', 'activation'], overall_quantize_config: { bit_width: Number(bits) } })} data-testid="set-bits">Set bit width</button>
       <button onClick={() => apply(null)}>Reset</button>
+      {layer !== node && <div className="small" data-testid="layer-of">Applies to layer <span className="mono">{layer}</span>: this node is fused into it.</div>}
       <div className="small muted">These re-run calibration (the float pass); method and pinned fp re-solve instantly.</div>
     </div>
   );
@@ -173,7 +174,7 @@ export function NodeQuant({ node }: { node: DisplayNode }) {
       </div>
       {current && <Detail name={current} />}
       {current && quant.source === 'calibration' && <Overrides tensor={current} />}
-      {node.kind === 'op' && quant.source === 'calibration' && <LayerConfig layer={node.name} />}
+      {node.kind === 'op' && quant.source === 'calibration' && <LayerConfig layer={quant.layerOf[node.name] ?? node.name} node={node.name} />}
     </section>
   );
 }

@@ -1,6 +1,7 @@
 // Quantizer settings (a form over the quant-config JSON, which stays editable), run with progress and
 // cancel, then the results: worst layers, exports.
 import { useMemo, useRef, useState } from 'react';
+import type { DisplayNode } from '../../core/view/types';
 import { select, set, useStore } from '../store';
 import { cancelQuantize, checkConfig, download, formatDb, runQuantize, sqnrColor } from './actions';
 
@@ -120,10 +121,48 @@ function WorstLayers() {
   );
 }
 
+/** The node showing a tensor: its producer, the op holding it as a weight, a graph input, or its layer. */
+function nodeOfTensor(nodes: readonly DisplayNode[], tensor: string, layer: string | undefined): DisplayNode | undefined {
+  return nodes.find((n) => n.outputs.some((o) => o.tensor === tensor) && n.kind !== 'output')
+    ?? nodes.find((n) => n.weights.some((w) => w.tensor === tensor))
+    ?? (layer ? nodes.find((n) => n.kind === 'op' && n.name === layer) : undefined);
+}
+
+/** What the §3 rules moved and why; a row selects the tensor's node. */
+function Adjustments() {
+  const quant = useStore((s) => s.quant);
+  const nodes = useStore((s) => s.model?.graph.nodes);
+  if (!quant || quant.adjustments.length === 0) return null;
+  const show = (tensor: string) => {
+    const n = nodes && nodeOfTensor(nodes, tensor, quant.tensors[tensor]?.layer);
+    if (!n) return;
+    set({ quantTensor: tensor });
+    select(n.id, true);
+  };
+  return (
+    <details className="adjustments" data-testid="adjustments">
+      <summary>{quant.adjustments.length} rule adjustment(s)</summary>
+      <table className="worst">
+        <thead><tr><th>tensor</th><th>fp</th><th>reason</th></tr></thead>
+        <tbody>
+          {quant.adjustments.map((a, i) => (
+            <tr key={i} onClick={() => show(a.tensor)} data-testid="adjustment-row" title={`${a.rule}: show in graph`}>
+              <td className="mono">{a.tensor}</td>
+              <td className="mono">{a.from}→{a.to}</td>
+              <td className="reason">{a.reason} <span className="muted">({a.rule})</span></td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
+}
+
 function Results() {
   const quant = useStore((s) => s.quant);
   const colorMode = useStore((s) => s.colorMode);
   const overrides = useStore((s) => Object.keys(s.overrides).length);
+  const remeasuring = useStore((s) => s.remeasuring);
   if (!quant) return null;
   const n = Object.keys(quant.tensors).length;
   return (
@@ -132,6 +171,8 @@ function Results() {
         {quant.source === 'imported' ? `${n} fix points read from the model's QDQ scales` : `${n} tensors quantized, ${quant.adjustments.length} rule adjustment(s)`}
         {overrides > 0 && `, ${overrides} override(s)`}
       </div>
+      {remeasuring && <div className="small muted" role="status" data-testid="remeasuring">re-measuring SQNR after the change…</div>}
+      <Adjustments />
       {quant.prepareLog.map((l, i) => <div key={i} className="small muted">prepare {l.pass}: {l.detail}</div>)}
       {quant.warnings.map((w, i) => <div key={i} className="small warn">{w}</div>)}
       {quant.layers.length > 0 && (

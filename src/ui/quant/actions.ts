@@ -82,9 +82,16 @@ export function cancelQuantize(): void {
   void modelWorker()?.cancelQuantize();
 }
 
-/** Pin a fix point / method for one tensor (undefined clears it) and re-solve from the kept statistics. */
+let overrideSeq = 0;
+
+/**
+ * Pin a fix point / method for one tensor (undefined clears it), re-solve from the kept statistics and
+ * measure the layers again. The overrides change at once so a second pin made meanwhile keeps the
+ * first; only the latest call's answer is shown (the worker cancels the older measurement).
+ */
 export async function setOverride(tensor: string, o: TensorOverride | undefined): Promise<void> {
-  const next = { ...get().overrides };
+  const prev = get().overrides;
+  const next = { ...prev };
   if (o && (o.fixPoint !== undefined || o.method !== undefined)) next[tensor] = o;
   else delete next[tensor];
   const fixPoints: Record<string, number> = {};
@@ -93,11 +100,16 @@ export async function setOverride(tensor: string, o: TensorOverride | undefined)
     if (v.fixPoint !== undefined) fixPoints[t] = v.fixPoint;
     if (v.method !== undefined) methods[t] = v.method;
   }
+  const seq = ++overrideSeq;
+  set({ overrides: next, remeasuring: true });
   try {
     const summary: QuantSummary = await worker().requantize({ fixPoints, methods: methods as never });
-    set({ quant: summary, overrides: next, quantError: null });
+    if (seq !== overrideSeq) return;
+    set({ quant: summary, quantError: null, remeasuring: false });
   } catch (e) {
-    set({ quantError: messageOf(e) });
+    if (seq !== overrideSeq) return;
+    if (e instanceof Error && e.name === 'AbortError') set({ remeasuring: false });
+    else set({ overrides: prev, quantError: messageOf(e), remeasuring: false });
   }
 }
 

@@ -27,6 +27,8 @@ export interface QuantSlice {
   quantRun: QuantRun;
   quantError: string | null;
   overrides: Readonly<Record<string, TensorOverride>>;
+  /** A pin or method change is being re-solved and its layers measured again. */
+  remeasuring: boolean;
   /** The tensor whose histogram and alternatives are shown (an edge click or a node output). */
   quantTensor: string | null;
 }
@@ -42,6 +44,7 @@ export const initialQuantSlice: QuantSlice = {
   quantRun: { state: 'idle' },
   quantError: null,
   overrides: {},
+  remeasuring: false,
   quantTensor: null,
 };
 
