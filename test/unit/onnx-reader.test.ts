@@ -4,7 +4,9 @@ import { isInputError } from '../../src/core/errors';
 import { attr, type ConstTensor, type DType } from '../../src/core/ir';
 import { buildGraph, buildModel, buildOnnx, float, tensor } from '../../src/core/onnx/build';
 import { readOnnx } from '../../src/core/onnx/reader';
-import { toFloat64 } from '../../src/core/onnx/values';
+import { toFloat64, typedValues } from '../../src/core/onnx/values';
+import { tensorStats } from '../../src/core/analysis/stats';
+import { constToFloat } from '../../src/core/sim/float/tensor';
 import { ProtoReader, ProtoWriter } from '../../src/core/onnx/wire';
 import { writeOnnx } from '../../src/core/onnx/writer';
 
@@ -101,9 +103,9 @@ describe('initializer storage forms and dtypes', () => {
 
   it('float_data, packed and unpacked', () => {
     const packed = modelWithTensor(tensorProto(1, [3], (w) => w.packedFloats(4, [1.5, -2, 4])));
-    expect(Array.from(readW(packed).values as Float32Array)).toEqual([1.5, -2, 4]);
+    expect(Array.from(typedValues(readW(packed)) as Float32Array)).toEqual([1.5, -2, 4]);
     const unpacked = modelWithTensor(tensorProto(1, [2], (w) => w.float(4, 0.25).float(4, 8)));
-    expect(Array.from(readW(unpacked).values as Float32Array)).toEqual([0.25, 8]);
+    expect(Array.from(typedValues(readW(unpacked)) as Float32Array)).toEqual([0.25, 8]);
   });
 
   it('int32_data carries int8/uint8/int16/uint16/bool/float16/bfloat16/int4 as the proto says', () => {
@@ -136,7 +138,7 @@ describe('initializer storage forms and dtypes', () => {
     const u32 = readW(modelWithTensor(tensorProto(12, [2], (w) => w.packedVarints(11, [2 ** 32 - 1, 4]))));
     expect(Array.from(u32.values as Uint32Array)).toEqual([2 ** 32 - 1, 4]);
     const f64 = readW(modelWithTensor(tensorProto(11, [2], (w) => w.packedDoubles(10, [Math.PI, -1e200]))));
-    expect(Array.from(f64.values as Float64Array)).toEqual([Math.PI, -1e200]);
+    expect(Array.from(typedValues(f64) as Float64Array)).toEqual([Math.PI, -1e200]);
     const str = readW(modelWithTensor(tensorProto(8, [2], (w) => w.string(6, 'héllo').string(6, ''))));
     expect(str.values).toEqual(['héllo', '']);
   });
@@ -144,13 +146,13 @@ describe('initializer storage forms and dtypes', () => {
   it('complex64 keeps interleaved real/imaginary parts', () => {
     const c = readW(modelWithTensor(tensorProto(14, [2], (w) => w.packedFloats(4, [1, 2, 3, 4]))));
     expect(c.dtype).toBe('complex64');
-    expect(Array.from(c.values as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(typedValues(c) as Float32Array)).toEqual([1, 2, 3, 4]);
   });
 
-  it('keeps aligned raw_data as a view over the file bytes and copies only misaligned data', () => {
+  it('keeps raw_data as a view over the file bytes, aligned or not (no copy)', () => {
     // Big enough weights: ProtoWriter output starts at offset 0 of its buffer; pick a prefix length so the
     // raw data lands 4-byte aligned, then shift by one byte to misalign it.
-    const weights = new Float32Array(1000).map((_, i) => i * 0.5);
+    const weights = new Float32Array(1000).map((_, i) => i * 0.5 - 7);
     const raw = new Uint8Array(weights.buffer);
     const bytes = modelWithTensor(tensorProto(1, [1000], (w) => w.bytes(9, raw)));
     const start = findSubarray(bytes, raw);
@@ -159,14 +161,55 @@ describe('initializer storage forms and dtypes', () => {
     const alignedOff = (4 - (start % 4)) % 4;
     padded.set(bytes, alignedOff);
     const aligned = readW(padded.subarray(alignedOff, alignedOff + bytes.length));
+    expect(aligned.values).toBeInstanceOf(Float32Array);
     expect((aligned.values as Float32Array).buffer).toBe(padded.buffer);
+    expect(typedValues(aligned)).toBe(aligned.values);
     expect(Array.from(aligned.values as Float32Array)).toEqual(Array.from(weights));
-    const misOff = alignedOff + 1;
-    const padded2 = new Uint8Array(bytes.length + 8);
-    padded2.set(bytes, misOff);
-    const mis = readW(padded2.subarray(misOff, misOff + bytes.length));
-    expect((mis.values as Float32Array).buffer).not.toBe(padded2.buffer);
-    expect(Array.from(mis.values as Float32Array)).toEqual(Array.from(weights));
+    for (const shift of [1, 2, 3]) {
+      const misOff = alignedOff + shift;
+      const padded2 = new Uint8Array(bytes.length + 8);
+      padded2.set(bytes, misOff);
+      const mis = readW(padded2.subarray(misOff, misOff + bytes.length));
+      expect(mis.dtype).toBe('float32');
+      // The stored data is the file's own bytes: same ArrayBuffer, at the raw_data offset, not a copy.
+      const v = mis.values as Uint8Array;
+      expect(v).toBeInstanceOf(Uint8Array);
+      expect(v.buffer).toBe(padded2.buffer);
+      expect(v.byteOffset).toBe(misOff + start);
+      expect(v.byteLength).toBe(4000);
+      const decoded = typedValues(mis);
+      expect(decoded).toBeInstanceOf(Float32Array);
+      expect(Array.from(decoded as Float32Array)).toEqual(Array.from(weights));
+      expect(Array.from(toFloat64(mis))).toEqual(Array.from(weights));
+      expect(constToFloat(mis).data).toEqual(weights);
+      const s = tensorStats(mis, 4);
+      expect([s.count, s.min, s.max]).toEqual([1000, -7, 492.5]);
+      // Decoding does not replace the view: the model keeps costing only the file.
+      expect(mis.values).toBe(v);
+    }
+  });
+
+  it('decodes misaligned float64, int64 and int32 raw_data in place of a copy', () => {
+    const cases: [number, DType, ArrayBufferView, number[]][] = [
+      [11, 'float64', Float64Array.of(Math.PI, -1e200, 0.5), [Math.PI, -1e200, 0.5]],
+      [7, 'int64', BigInt64Array.of(-1n, 2n ** 40n, 3n), [-1, 2 ** 40, 3]],
+      [6, 'int32', Int32Array.of(-5, 70000, 2), [-5, 70000, 2]],
+    ];
+    for (const [code, dtype, arr, want] of cases) {
+      const raw = new Uint8Array(arr.buffer);
+      const bytes = modelWithTensor(tensorProto(code, [3], (w) => w.bytes(9, raw)));
+      const start = findSubarray(bytes, raw);
+      // An offset that is odd relative to every element size.
+      const off = (9 - (start % 8)) % 8 || 8;
+      const buf = new Uint8Array(bytes.length + 16);
+      buf.set(bytes, off);
+      const t = readW(buf.subarray(off, off + bytes.length));
+      expect((off + start) % 2, dtype).toBe(1);
+      expect(t.values, dtype).toBeInstanceOf(Uint8Array);
+      expect((t.values as Uint8Array).buffer, dtype).toBe(buf.buffer);
+      expect(typedValues(t), dtype).toBeInstanceOf(arr.constructor);
+      expect(Array.from(toFloat64(t)), dtype).toEqual(want);
+    }
   });
 
   it('expands sparse initializers to dense tensors', () => {
@@ -178,7 +221,7 @@ describe('initializer storage forms and dtypes', () => {
     const got = readOnnx(bytes).graph.initializers.get('w')!;
     // The sparse initializer is named by its values tensor ('w') and replaces the dense one read before it.
     expect(got.shape).toEqual([2, 3]);
-    expect(Array.from(got.values as Float32Array)).toEqual([0, 5, 0, 0, 7, 0]);
+    expect(Array.from(typedValues(got) as Float32Array)).toEqual([0, 5, 0, 0, 7, 0]);
   });
 });
 
@@ -243,7 +286,7 @@ describe('graph structure', () => {
     const m = readOnnx(new ProtoWriter().varint(1, 7).message(7, g).message(8, new ProtoWriter().varint(2, 13)).finish());
     const t = attr(m.graph.nodes[0], 'sparse_value', 'tensor')!;
     expect(t.shape).toEqual([2, 2]);
-    expect(Array.from(t.values as Float32Array)).toEqual([0, 5, 7, 0]);
+    expect(Array.from(typedValues(t) as Float32Array)).toEqual([0, 5, 7, 0]);
     expect(m.graph.nodes[0].opType).toBe('Constant');
     expect(m.graph.valueInfo.get('y')?.shape).toEqual([2, 2]);
   });
@@ -263,7 +306,7 @@ describe('graph structure', () => {
     });
     const thenG = attr(m.graph.nodes[0], 'then_branch', 'graph')!;
     expect(thenG.name).toBe('b1');
-    expect(Array.from(thenG.initializers.get('k')!.values as Float32Array)).toEqual([1, 1, 1]);
+    expect(Array.from(typedValues(thenG.initializers.get('k')!) as Float32Array)).toEqual([1, 1, 1]);
     expect(thenG.valueInfo.get('r')?.shape).toEqual([3]);
     expect(m.graph.valueInfo.get('y')?.shape).toEqual([3]);
   });

@@ -1,6 +1,7 @@
 // Model → the graph the viewer draws: one node per operator, constants folded into their consumers,
 // graph inputs and outputs as nodes of their own, edges labelled with tensor shapes.
 import { formatShape, numel, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Model, type Node, type TensorInfo } from '../ir';
+import { typedValues } from '../onnx/values';
 import { allAttrs, formatNumber, summaryAttrs } from './attrs';
 import { INPUT_NAMES, KNOWN_DOMAINS, opCategory } from './categories';
 import type { DisplayEdge, DisplayGraph, DisplayNode, DisplayPort, DisplaySubgraph, DisplayWeight } from './types';
@@ -26,7 +27,7 @@ interface ConstInfo {
 
 function preview(t: ConstTensor): string | undefined {
   if (numel(t.shape) > PREVIEW_LIMIT || !DIRECT.has(t.dtype)) return undefined;
-  const vs = Array.from(t.values as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : formatNumber(v)));
+  const vs = Array.from(typedValues(t) as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : formatNumber(v)));
   return t.shape.length === 0 ? vs[0] : `[${vs.join(', ')}]`;
 }
 
