@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readOnnx, readValueInfo } from '../../src/core/onnx/reader';
 import { inferShapes } from '../../src/core/onnx/shapes';
 import { ProtoReader } from '../../src/core/onnx/wire';
-import type { Dim, DType } from '../../src/core/ir';
-import { buildModel, float, floats, tensor, type NodeSpec } from '../../src/core/onnx/build';
+import { attr, type Dim, type DType } from '../../src/core/ir';
+import { buildGraph, buildModel, float, floats, tensor, type NodeSpec } from '../../src/core/onnx/build';
 import type { ConstTensor } from '../../src/core/ir';
 
 interface Case {
@@ -335,5 +335,56 @@ describe('onnxruntime contrib ops (com.microsoft) of QOperator models', () => {
       .toEqual({ name: 'y', dtype: 'uint8', shape: [4, 10] });
     expect(run({ ...c, nodes: [{ op: 'QGemm', ...ms, inputs: ['a', 's', 'z', 'w', 's', 'z'], outputs: ['y'], attrs: { transB: 1 } }] }, 'y')?.dtype)
       .toBe('float32');
+  });
+});
+
+describe('Scan', () => {
+  // A running sum: state s += slice; the scan output is the state after each step.
+  const body = (typed?: { s: readonly Dim[]; xi: readonly Dim[] }) => buildGraph({
+    inputs: typed ? { s: ['float32', typed.s], xi: ['float32', typed.xi] } : ['s', 'xi'],
+    outputs: ['s_out', 'y_out'],
+    nodes: [
+      { op: 'Add', inputs: ['s', 'xi'], outputs: ['s_out'] },
+      { op: 'Identity', inputs: ['s_out'], outputs: ['y_out'] },
+    ],
+  });
+  const run = (opset: number, x: readonly Dim[], s0: readonly Dim[], attrs: NodeSpec['attrs'], g = body()) => {
+    const m = buildModel({
+      opset, inputs: { s0: ['float32', s0], x: ['float32', x] }, outputs: ['sf', 'ys'],
+      nodes: [{ op: 'Scan', inputs: opset < 9 ? ['', 's0', 'x'] : ['s0', 'x'], outputs: ['sf', 'ys'], attrs: { body: g, num_scan_inputs: 1, ...attrs } }],
+    });
+    const inner = attr(m.graph.nodes[0], 'body', 'graph')!;
+    return { sf: m.graph.valueInfo.get('sf')?.shape, ys: m.graph.valueInfo.get('ys')?.shape, sOut: inner.valueInfo.get('s_out')?.shape, m };
+  };
+
+  it('opset 9+: states keep the body shape; scan outputs gain the sequence axis at scan_output_axes', () => {
+    const r = run(11, [5, 4], [4], {});
+    expect(r.sOut).toEqual([4]); // the body saw one [4] slice of x
+    expect(r.sf).toEqual([4]);
+    expect(r.ys).toEqual([5, 4]);
+    expect(r.m.graph.valueInfo.get('ys')?.dtype).toBe('float32');
+    expect(run(11, [5, 4], [4], { scan_output_axes: [1] }).ys).toEqual([4, 5]);
+    expect(run(11, [5, 4], [4], { scan_output_axes: [-1] }).ys).toEqual([4, 5]);
+  });
+
+  it('opset 9+: scan_input_axes picks the axis the input is sliced along and the sequence length', () => {
+    const r = run(9, [3, 7, 2], [3, 2], { scan_input_axes: [1] });
+    expect(r.sOut).toEqual([3, 2]);
+    expect(r.ys).toEqual([7, 3, 2]);
+    expect(run(11, [3, 2, 7], [3, 2], { scan_input_axes: [-1], scan_output_axes: [2] }).ys).toEqual([3, 2, 7]);
+    // A symbolic sequence length carries through.
+    expect(run(11, ['T', 4], [4], {}).ys).toEqual(['T', 4]);
+  });
+
+  it('opset 8: a leading batch axis on every operand, scanning along axis 1', () => {
+    const r = run(8, [2, 5, 4], [2, 4], {});
+    expect(r.sOut).toEqual([4]);
+    expect(r.sf).toEqual([2, 4]);
+    expect(r.ys).toEqual([2, 5, 4]);
+  });
+
+  it('uses the body\'s declared input shapes when it has them', () => {
+    const r = run(11, [6, 3], [3], {}, body({ s: [3], xi: [3] }));
+    expect([r.sf, r.ys]).toEqual([[3], [6, 3]]);
   });
 });
