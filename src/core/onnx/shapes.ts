@@ -434,7 +434,15 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       if (!x) return [{ dtype: xt }];
       const axes = axesOf(node, env, 1);
       if (!axes) {
-        if (node.inputs[1]) return [{ dtype: xt }];
+        if (node.inputs[1]) {
+          // Axes computed at run time: their count gives the rank, and when exactly that many dims are 1
+          // (squeezing anything else is an error) they are the ones removed.
+          const k = env.shape(node.inputs[1])?.[0];
+          if (!isNum(k) || k > x.length) return [{ dtype: xt }];
+          const ones = x.filter((d) => d === 1).length;
+          if (ones === k && x.every(isNum)) return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
+          return [{ dtype: xt, shape: Array.from({ length: x.length - k }, unknownDim) }];
+        }
         if (!x.every(isNum)) return [{ dtype: xt }];
         return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
       }
