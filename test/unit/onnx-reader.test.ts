@@ -101,6 +101,68 @@ describe('initializer storage forms and dtypes', () => {
     expect(Array.from(toFloat64(readW(b2)))).toEqual([1, Infinity, -1]);
   });
 
+  it('float8e4m3fnuz and float8e5m2fnuz (no infinities, NaN is 0x80, -0 does not exist) as raw_data and int32_data', () => {
+    // e4m3fnuz: bias 8, 0x40 = 1, 0xC4 = -1.5, 0x7F = 240 (max), 0x01 = 2^-10 (smallest subnormal), 0x80 = NaN.
+    const e4 = [0x40, 0xc4, 0x7f, 0x01, 0x80, 0x00];
+    const e4want = [1, -1.5, 240, 2 ** -10, NaN, 0];
+    // e5m2fnuz: bias 16, 0x40 = 1, 0xC2 = -1.5, 0x7F = 57344 (max), 0x01 = 2^-17, 0x80 = NaN.
+    const e5 = [0x40, 0xc2, 0x7f, 0x01, 0x80, 0x00];
+    const e5want = [1, -1.5, 57344, 2 ** -17, NaN, 0];
+    for (const [code, dtype, bytes, want] of [[18, 'float8e4m3fnuz', e4, e4want], [20, 'float8e5m2fnuz', e5, e5want]] as const) {
+      const raw = readW(modelWithTensor(tensorProto(code, [2, 3], (w) => w.bytes(9, Uint8Array.from(bytes)))));
+      expect(raw.dtype).toBe(dtype);
+      expect(raw.shape).toEqual([2, 3]);
+      expect(Array.from(toFloat64(raw))).toEqual(want);
+      const viaInt32 = readW(modelWithTensor(tensorProto(code, [2, 3], (w) => w.packedVarints(5, bytes))));
+      expect(Array.from(toFloat64(viaInt32))).toEqual(want);
+      // The writer keeps the bytes: reading its output gives the same values.
+      const again = readOnnx(writeOnnx(readOnnx(modelWithTensor(tensorProto(code, [2, 3], (w) => w.bytes(9, Uint8Array.from(bytes))))))).graph.initializers.get('w')!;
+      expect([again.dtype, Array.from(toFloat64(again))]).toEqual([dtype, want]);
+    }
+  });
+
+  it('float4e2m1 packs two per byte, low nibble first, an odd count padding the last byte', () => {
+    // 1 → 0x2, −6 → 0xF, 0.5 → 0x1, 3 → 0x5, −1.5 → 0xB.
+    const packed = [0xf2, 0x51, 0x0b];
+    const want = [1, -6, 0.5, 3, -1.5];
+    const raw = readW(modelWithTensor(tensorProto(23, [5], (w) => w.bytes(9, Uint8Array.from(packed)))));
+    expect(raw.dtype).toBe('float4e2m1');
+    expect(Array.from(toFloat64(raw))).toEqual(want);
+    const viaInt32 = readW(modelWithTensor(tensorProto(23, [5], (w) => w.packedVarints(5, packed))));
+    expect(Array.from(toFloat64(viaInt32))).toEqual(want);
+    // Five elements need three bytes, not two or five.
+    expect(() => readW(modelWithTensor(tensorProto(23, [5], (w) => w.bytes(9, Uint8Array.of(0xf2, 0x51)))))).toThrow(
+      'tensor "w" holds 2 bytes but its shape [5] of float4e2m1 needs 3',
+    );
+    expect(() => readW(modelWithTensor(tensorProto(23, [5], (w) => w.packedVarints(5, [1, 2, 3, 4, 5]))))).toThrow(/holds 5 values/);
+  });
+
+  it('complex64 and complex128 as raw_data and as float_data/double_data keep interleaved (re, im) pairs', () => {
+    const pairs = [1.5, -2, 0, 3.25]; // (1.5 − 2i), (0 + 3.25i)
+    const c64raw = readW(modelWithTensor(tensorProto(14, [2], (w) => w.bytes(9, new Uint8Array(Float32Array.from(pairs).buffer)))));
+    expect([c64raw.dtype, c64raw.shape]).toEqual(['complex64', [2]]);
+    expect(Array.from(toFloat64(c64raw))).toEqual(pairs);
+    expect(typedValues(c64raw)).toBeInstanceOf(Float32Array);
+    const c64floats = readW(modelWithTensor(tensorProto(14, [2], (w) => { for (const v of pairs) w.float(4, v); })));
+    expect(Array.from(toFloat64(c64floats))).toEqual(pairs);
+    const big = [Math.PI, -1e200, 2 ** -1074, 7];
+    const c128raw = readW(modelWithTensor(tensorProto(15, [2], (w) => w.bytes(9, new Uint8Array(Float64Array.from(big).buffer)))));
+    expect([c128raw.dtype, c128raw.shape]).toEqual(['complex128', [2]]);
+    expect(Array.from(toFloat64(c128raw))).toEqual(big);
+    expect(typedValues(c128raw)).toBeInstanceOf(Float64Array);
+    const c128doubles = readW(modelWithTensor(tensorProto(15, [2], (w) => w.packedDoubles(10, big))));
+    expect(Array.from(toFloat64(c128doubles))).toEqual(big);
+    // Two complex64 elements are 16 bytes / 4 floats: half of that is an error naming both counts.
+    expect(() => readW(modelWithTensor(tensorProto(14, [2], (w) => w.bytes(9, new Uint8Array(8)))))).toThrow(
+      'tensor "w" holds 8 bytes but its shape [2] of complex64 needs 16',
+    );
+    expect(() => readW(modelWithTensor(tensorProto(14, [2], (w) => w.packedFloats(4, [1, 2]))))).toThrow(/holds 2 floats/);
+    expect(() => readW(modelWithTensor(tensorProto(15, [2], (w) => w.packedFloats(4, [1, 2, 3, 4]))))).toThrow('tensor "w" stores complex128 data in float_data');
+    // Round trip through the writer.
+    const again = readOnnx(writeOnnx(readOnnx(modelWithTensor(tensorProto(15, [2], (w) => w.packedDoubles(10, big)))))).graph.initializers.get('w')!;
+    expect([again.dtype, Array.from(toFloat64(again))]).toEqual(['complex128', big]);
+  });
+
   it('float_data, packed and unpacked', () => {
     const packed = modelWithTensor(tensorProto(1, [3], (w) => w.packedFloats(4, [1.5, -2, 4])));
     expect(Array.from(typedValues(readW(packed)) as Float32Array)).toEqual([1.5, -2, 4]);

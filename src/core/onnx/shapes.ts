@@ -564,6 +564,17 @@ function infer(node: Node, env: Env, opset: number): Out[] {
         if ((node.inputs[3] && !sz) || (!sizes && !scales)) return [{ dtype: xt, shape: x.map(unknownDim) }];
       }
       if (!sizes && !scales) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      const policy = attr(node, 'keep_aspect_ratio_policy', 'string') ?? 'stretch';
+      if (sizes && policy !== 'stretch' && opset >= 18) {
+        // One scale for all resized axes (the smallest or largest sizes[j]/x), then round(scale·x) per axis.
+        const sz = sizes;
+        if (!axes.every((a) => isNum(x[a]))) return [{ dtype: xt, shape: x.map((d, i) => (axes.includes(i) ? unknownDim() : d)) }];
+        const ratios = axes.map((a, j) => sz[j] / (x[a] as number));
+        const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+        const out = x.slice();
+        for (const a of axes) out[a] = Math.round(scale * (x[a] as number));
+        return [{ dtype: xt, shape: out }];
+      }
       const out = x.slice();
       axes.forEach((a, j) => {
         if (sizes) out[a] = sizes[j];
@@ -675,6 +686,14 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const y = batchFirst ? [batch, seq, dirs, hidden] : [seq, dirs, batch, hidden];
       const yh = batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden];
       return [{ dtype: xt, shape: y }, { dtype: xt, shape: yh }, { dtype: xt, shape: yh }];
+    }
+    case 'AffineGrid': {
+      // theta [N, 2, 3] or [N, 3, 4]; size = (N, C, H, W) or (N, C, D, H, W) → grid [N, (D,) H, W, 2 or 3].
+      const dt = env.dtype(i0);
+      if (!dt) return [];
+      const size = node.inputs[1] ? env.ints(node.inputs[1]) : undefined;
+      if (!size || size.length < 4) return [{ dtype: dt }];
+      return [{ dtype: dt, shape: [size[0], ...size.slice(2), size.length - 2] }];
     }
     case 'GridSample': {
       const grid = env.shape(node.inputs[1]);
