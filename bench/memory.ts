@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { summarize } from '../src/core/analysis/summary';
 import { tensorStats } from '../src/core/analysis/stats';
@@ -20,7 +20,7 @@ import { SHARED_ONNX } from '../test/shared';
 const DIR = process.env.BENCH_MODELS ?? SHARED_ONNX;
 const mib = (b: number) => b / 2 ** 20;
 
-interface Measure {
+export interface Measure {
   fileBytes: number;
   /** RSS of the process before the file was read (Node + the loaded code). */
   baseRss: number;
@@ -96,7 +96,8 @@ function bigModel(): Uint8Array {
   return buildOnnx({ inputs: { x: ['float32', [1, C, 14, 14]] }, outputs: [x], initializers, nodes });
 }
 
-function measureInChild(file: string): Measure {
+/** Opens `file` in a fresh Node process and returns what that cost in memory. */
+export function measureInChild(file: string): Measure {
   const self = fileURLToPath(import.meta.url);
   const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', file], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!) as Measure;
@@ -129,5 +130,8 @@ function main(): void {
   }
 }
 
-if (process.argv[2] === '--child') console.log(JSON.stringify(child(process.argv[3])));
-else main();
+// Run as a script (not imported by bench/run.ts): measure one file as the child, or all as the parent.
+if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
+  if (process.argv[2] === '--child') console.log(JSON.stringify(child(process.argv[3])));
+  else main();
+}
