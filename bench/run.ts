@@ -1,6 +1,6 @@
 // `npm run bench`: for each model in /work/shared/models/onnx, read and layout times in Node, and the
 // time from dropping the file to the graph on screen in Chromium (the app's own performance marks),
-// plus peak memory. Prints a plain table.
+// plus peak memory (per model, in a fresh process: see bench/memory.ts). Prints a plain table.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { readOnnx } from '../src/core/onnx/reader';
 import { toDisplayGraph } from '../src/core/view/display';
 import { layoutGraph } from '../src/core/view/layout';
 import { SHARED_ONNX } from '../test/shared';
+import { measureInChild } from './memory';
 
 const DIR = process.env.BENCH_MODELS ?? SHARED_ONNX;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -23,8 +24,9 @@ interface Row {
   shown: number;
   read: number;
   layout: number;
+  /** Peak RSS of a fresh Node process that opens the model (bench/memory.ts). */
   nodeRss: number;
-  nodeHeap: number;
+  nodeRssPerFile: number;
   painted?: number;
   reopen?: number;
   stages?: string;
@@ -37,25 +39,18 @@ const mib = (b: number) => b / 2 ** 20;
 async function nodeSide(file: string, elk: InstanceType<typeof ELK>): Promise<Row> {
   const buf = readFileSync(join(DIR, file));
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
-  let rss = process.memoryUsage().rss;
-  let heap = process.memoryUsage().heapUsed;
-  const sample = () => {
-    const m = process.memoryUsage();
-    rss = Math.max(rss, m.rss);
-    heap = Math.max(heap, m.heapUsed);
-  };
   let t = performance.now();
   const model = readOnnx(bytes);
   const read = ms(t);
-  sample();
   t = performance.now();
   const dg = toDisplayGraph(model);
   await layoutGraph(dg, elk);
   const layout = ms(t);
-  sample();
+  // Memory in a fresh process per model: in this one, earlier models' garbage would count too.
+  const mem = measureInChild(join(DIR, file));
   return {
     model: file, mb: (buf.length / 1e6).toFixed(1), ops: model.graph.nodes.length, shown: dg.nodes.length,
-    read, layout, nodeRss: mib(rss), nodeHeap: mib(heap),
+    read, layout, nodeRss: mib(mem.peakRss), nodeRssPerFile: mem.peakRss / mem.fileBytes,
   };
 }
 
@@ -133,9 +128,9 @@ async function browserSide(rows: Row[]): Promise<void> {
 }
 
 function table(rows: Row[]): void {
-  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node rss MiB', 'node heap MiB', 'file→painted ms', '(read / layout)', 'reopen ms', 'page heap MiB', 'goal ms'];
+  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node peak rss MiB', 'rss/file', 'file→painted ms', '(read / layout)', 'reopen ms', 'page heap MiB', 'goal ms'];
   const body = rows.map((r) => [
-    r.model, r.mb, String(r.ops), String(r.shown), r.read.toFixed(0), r.layout.toFixed(0), r.nodeRss.toFixed(0), r.nodeHeap.toFixed(0),
+    r.model, r.mb, String(r.ops), String(r.shown), r.read.toFixed(0), r.layout.toFixed(0), r.nodeRss.toFixed(0), r.nodeRssPerFile.toFixed(1),
     r.painted?.toFixed(0) ?? '-', r.stages ?? '-', r.reopen?.toFixed(0) ?? '-', r.jsHeap?.toFixed(0) ?? '-', GOALS[r.model] ? String(GOALS[r.model]) : '',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -1,5 +1,6 @@
 // ONNX conformance: every model.onnx of Debian's libonnx-testdata must open, run shape inference, and
-// agree with the output shapes the model declares. Not part of `npm test` (about 1000 files).
+// agree with the output shapes the model declares; the output of a common CNN op must not stay unknown
+// when the shapes of its inputs are known. Not part of `npm test` (about 1000 files).
 //   npm run conformance [-- --verbose]   (--verbose also lists outputs inference left unknown)
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -22,6 +23,13 @@ function findModels(dir: string, out: string[] = []): string[] {
   }
   return out;
 }
+
+/** Ops every CNN export uses: inference must always find their output's shape from known input shapes. */
+const COMMON_CNN = new Set([
+  'Conv', 'Relu', 'MaxPool', 'AveragePool', 'BatchNormalization', 'Gemm', 'MatMul', 'Add', 'Mul', 'Concat', 'Reshape',
+  'Flatten', 'Transpose', 'Resize', 'Softmax', 'Sigmoid', 'GlobalAveragePool', 'Pad', 'Slice', 'Squeeze', 'Unsqueeze',
+  'Clip', 'LeakyRelu',
+]);
 
 const fmt = (s: Shape | undefined) => (s ? `[${s.join(',')}]` : '?');
 
@@ -65,6 +73,8 @@ function main(): number {
   const failures: string[] = [];
   const expected: string[] = [];
   const unknownOutputs: string[] = [];
+  /** Node outputs (top-level graphs) whose shape inference left unknown, by op type. */
+  const unknownByOp = new Map<string, number>();
   let outputsChecked = 0;
   let partlySymbolic = 0;
   for (const file of files) {
@@ -90,6 +100,18 @@ function main(): number {
       continue;
     }
     const bad: string[] = [];
+    const known = (t: string) => !t || inferred.get(t)?.shape !== undefined;
+    for (const n of model.graph.nodes) {
+      const op = n.domain ? `${n.domain}::${n.opType}` : n.opType;
+      n.outputs.forEach((o, k) => {
+        if (!o || known(o)) return;
+        unknownByOp.set(op, (unknownByOp.get(op) ?? 0) + 1);
+        // Optional outputs (Dropout's mask, BatchNormalization's training statistics) are not the op's result.
+        if (k === 0 && !n.domain && COMMON_CNN.has(n.opType) && n.inputs.every(known)) {
+          bad.push(`${n.opType} "${n.name}" output ${o} stays unknown though its inputs' shapes are known (${n.inputs.filter(Boolean).map((i) => fmt(inferred.get(i)?.shape)).join(', ')})`);
+        }
+      });
+    }
     const typed = new Set([...declared(bytes, 12).values()].filter((o) => !isUntyped(o)).map((o) => o.name));
     for (const o of model.graph.outputs) {
       const info = inferred.get(o.name);
@@ -126,6 +148,8 @@ function main(): number {
   }
   console.log(`checked ${outputsChecked} static declared shapes (outputs and value_info) (${partlySymbolic} inferred with some dimension unknown); ${unknownOutputs.length} outputs left unknown by inference`);
   if (verbose) for (const u of unknownOutputs) console.log(`  unknown: ${u}`);
+  const byOp = [...unknownByOp].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+  console.log(`node outputs left unknown, by op type (${byOp.reduce((a, [, c]) => a + c, 0)} in all): ${byOp.map(([op, c]) => `${op} ${c}`).join(', ') || 'none'}`);
   console.log(`conformance: ${passed} passed, ${failures.length} failed`);
   return failures.length ? 1 : 0;
 }

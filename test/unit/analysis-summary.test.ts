@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inspectJson, summarize } from '../../src/core/analysis/summary';
+import { inspectJson, modelBatch, summarize } from '../../src/core/analysis/summary';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { SHARED_ONNX } from '../shared';
@@ -43,6 +43,56 @@ describe('summarize', () => {
     expect(macs.MatMul).toBe(10 * 5);
     expect(macs.Relu).toBe(0);
     expect(s.macs).toBe(macs.Conv + macs.ConvTranspose + macs.Gemm + macs.MatMul);
+  });
+  it('counts MACs at batch 1 when the batch is fixed at 8 (the same as with a symbolic batch)', () => {
+    const fixed = buildModel({
+      inputs: { x: ['float32', [8, 4, 16, 16]], s: ['float32', [8, 6, 10]] },
+      outputs: ['y', 'z'],
+      initializers: {
+        w1: ones([8, 2, 3, 3]), b1: ones([8]), wt: ones([8, 4, 2, 2]), wg: ones([4 * 32 * 32, 10]), wm: ones([10, 5]),
+        shape: tensor('int64', [2], [8, -1]),
+      },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c'], attrs: { group: 2, pads: [1, 1, 1, 1] } },
+        { op: 'Relu', inputs: ['c'], outputs: ['r'] },
+        { op: 'ConvTranspose', inputs: ['r', 'wt'], outputs: ['t'], attrs: { strides: [2, 2] } },
+        { op: 'Reshape', inputs: ['t', 'shape'], outputs: ['f'] },
+        { op: 'Gemm', inputs: ['f', 'wg'], outputs: ['g'] },
+        { op: 'MatMul', inputs: ['g', 'wm'], outputs: ['y'] },
+        // A sequence input [batch, 6, 10]: 6 rows per sample.
+        { op: 'MatMul', inputs: ['s', 'wm'], outputs: ['z'] },
+      ],
+    });
+    const f = summarize(fixed);
+    expect(f.layers[0].outputShape).toEqual([8, 8, 16, 16]);
+    expect(f.layers.map((l) => l.macs)).toEqual([
+      8 * 16 * 16 * (4 / 2) * 3 * 3, 0, 8 * 16 * 16 * 4 * 2 * 2, 0, 4096 * 10, 10 * 5, 6 * 10 * 5,
+    ]);
+    expect(f.macs - 6 * 10 * 5).toBe(s.macs);
+    expect(modelBatch(fixed)).toBe(8);
+  });
+  it('keeps a Gemm\'s M when it is not the batch, and takes batch 1 when the inputs disagree', () => {
+    const m = buildModel({
+      inputs: { x: ['float32', [8, 3]], y: ['float32', [2, 3]] },
+      outputs: ['a', 'b'],
+      initializers: { w: ones([3, 7]), k: ones([5, 3]) },
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'w'], outputs: ['a'] },
+        { op: 'Gemm', inputs: ['k', 'w'], outputs: ['b'] },
+      ],
+    });
+    expect(modelBatch(m)).toBe(1);
+    expect(summarize(m).layers.map((l) => l.macs)).toEqual([8 * 3 * 7, 5 * 3 * 7]);
+    const one = buildModel({
+      inputs: { x: ['float32', [8, 3]] },
+      outputs: ['a', 'b'],
+      initializers: { w: ones([3, 7]), k: ones([5, 3]) },
+      nodes: [
+        { op: 'Gemm', inputs: ['x', 'w'], outputs: ['a'] },
+        { op: 'Gemm', inputs: ['k', 'w'], outputs: ['b'] },
+      ],
+    });
+    expect(summarize(one).layers.map((l) => l.macs)).toEqual([3 * 7, 5 * 3 * 7]);
   });
   it('lists layers with their output shapes and own parameter counts', () => {
     expect(s.layers.map((l) => [l.name, l.outputShape, l.params])).toEqual([

@@ -1,6 +1,6 @@
 // Runs the real `fixpoint` entry point (through tsx, no build needed) as a child process.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -111,5 +111,37 @@ describe.concurrent('fixpoint inspect', () => {
     expectUserError(missing, /cannot read .*nope\.onnx: no such file/);
     expectUserError(none, /usage: fixpoint inspect MODEL/);
     expectUserError(option, /unknown option --yaml/);
+  });
+
+  it('the real bin (node bin/fixpoint.js) runs: dist-cli/ when built, else the source through tsx', async () => {
+    const m = file('bin-small.onnx', buildOnnx({
+      inputs: { x: ['float32', [1, 3, 8, 8]] }, outputs: ['y'],
+      initializers: { w: tensor('float32', [4, 3, 1, 1], new Array(12).fill(0.5)) },
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['c'] }, { op: 'Relu', inputs: ['c'], outputs: ['y'] }],
+    }));
+    let r: { code: number; stdout: string; stderr: string };
+    try {
+      const { stdout, stderr } = await run(process.execPath, ['bin/fixpoint.js', 'inspect', m, '--json']);
+      r = { code: 0, stdout, stderr };
+    } catch (e) {
+      r = e as { code: number; stdout: string; stderr: string };
+    }
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      format: 'onnx', opset: 13, producer: 'fixpoint-test', nodes: 2, ops: { Conv: 1, Relu: 1 }, params: 12,
+      macs: 4 * 8 * 8 * 3, inputs: [{ name: 'x', shape: [1, 3, 8, 8], dtype: 'float32' }],
+      outputs: [{ name: 'y', shape: [1, 4, 8, 8], dtype: 'float32' }],
+    });
+  });
+
+  it('the bin says what to do when there is neither a build nor tsx', async () => {
+    // A copy of the launcher with no dist-cli/, src/ or node_modules/ beside it.
+    const lone = join(mkdtempSync(join(tmpdir(), 'fixpoint-bin-')), 'bin');
+    mkdirSync(lone);
+    copyFileSync('bin/fixpoint.js', join(lone, 'fixpoint.js'));
+    const r = await run(process.execPath, [join(lone, 'fixpoint.js'), 'inspect', 'x.onnx']).then(
+      ({ stdout, stderr }) => ({ code: 0, stdout, stderr }), (e) => e as { code: number; stdout: string; stderr: string });
+    expectUserError(r, /the CLI is not built and tsx is not installed; run `npm run build`/);
   });
 });

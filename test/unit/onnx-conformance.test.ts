@@ -64,4 +64,30 @@ describe.concurrent('scripts/conformance.ts', () => {
     ]);
     expect(r.stdout).toMatch(/expected rejections \(1\):\n {2}node\/test_external\/model\.onnx: .*uses external data file "w\.bin"/);
   });
+
+  it('lists outputs left unknown per op type, and fails a common CNN op left unknown from known input shapes', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'conformance-'));
+    // A Reshape target of symbolic length: the output's rank cannot be found, though every input's shape is known.
+    put(root, 'node/test_reshape_unknown', buildOnnx({
+      inputs: { x: ['float32', [2, 3]], s: ['int64', ['n']] },
+      outputs: ['y'],
+      nodes: [{ op: 'Reshape', inputs: ['x', 's'], outputs: ['y'] }],
+    }));
+    // An op of another domain may stay unknown: it is listed, not failed.
+    put(root, 'node/test_custom', buildOnnx({
+      inputs: { x: ['float32', [2, 3]] },
+      outputs: ['y'],
+      extraOpsets: [{ domain: 'com.example', version: 1 }],
+      nodes: [{ op: 'Foo', domain: 'com.example', inputs: ['x'], outputs: ['t'] }, { op: 'Relu', inputs: ['t'], outputs: ['y'] }],
+    }));
+    const r = await conformance(root);
+    expect(r.code).toBe(1);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines.pop()).toBe('conformance: 1 passed, 1 failed');
+    expect(lines.filter((l) => l.startsWith('FAIL'))).toEqual([
+      'FAIL node/test_reshape_unknown/model.onnx: Reshape "Reshape_0" output y stays unknown though its inputs\' shapes are known ([2,3], [n])',
+    ]);
+    // Relu after the unknown op is unknown too, but its input was not known: no failure for it.
+    expect(lines).toContain('node outputs left unknown, by op type (3 in all): com.example::Foo 1, Relu 1, Reshape 1');
+  });
 });

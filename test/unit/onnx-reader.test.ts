@@ -4,7 +4,9 @@ import { isInputError } from '../../src/core/errors';
 import { attr, type ConstTensor, type DType } from '../../src/core/ir';
 import { buildGraph, buildModel, buildOnnx, float, tensor } from '../../src/core/onnx/build';
 import { readOnnx } from '../../src/core/onnx/reader';
-import { toFloat64 } from '../../src/core/onnx/values';
+import { toFloat64, typedValues } from '../../src/core/onnx/values';
+import { tensorStats } from '../../src/core/analysis/stats';
+import { constToFloat } from '../../src/core/sim/float/tensor';
 import { ProtoReader, ProtoWriter } from '../../src/core/onnx/wire';
 import { writeOnnx } from '../../src/core/onnx/writer';
 
@@ -99,11 +101,73 @@ describe('initializer storage forms and dtypes', () => {
     expect(Array.from(toFloat64(readW(b2)))).toEqual([1, Infinity, -1]);
   });
 
+  it('float8e4m3fnuz and float8e5m2fnuz (no infinities, NaN is 0x80, -0 does not exist) as raw_data and int32_data', () => {
+    // e4m3fnuz: bias 8, 0x40 = 1, 0xC4 = -1.5, 0x7F = 240 (max), 0x01 = 2^-10 (smallest subnormal), 0x80 = NaN.
+    const e4 = [0x40, 0xc4, 0x7f, 0x01, 0x80, 0x00];
+    const e4want = [1, -1.5, 240, 2 ** -10, NaN, 0];
+    // e5m2fnuz: bias 16, 0x40 = 1, 0xC2 = -1.5, 0x7F = 57344 (max), 0x01 = 2^-17, 0x80 = NaN.
+    const e5 = [0x40, 0xc2, 0x7f, 0x01, 0x80, 0x00];
+    const e5want = [1, -1.5, 57344, 2 ** -17, NaN, 0];
+    for (const [code, dtype, bytes, want] of [[18, 'float8e4m3fnuz', e4, e4want], [20, 'float8e5m2fnuz', e5, e5want]] as const) {
+      const raw = readW(modelWithTensor(tensorProto(code, [2, 3], (w) => w.bytes(9, Uint8Array.from(bytes)))));
+      expect(raw.dtype).toBe(dtype);
+      expect(raw.shape).toEqual([2, 3]);
+      expect(Array.from(toFloat64(raw))).toEqual(want);
+      const viaInt32 = readW(modelWithTensor(tensorProto(code, [2, 3], (w) => w.packedVarints(5, bytes))));
+      expect(Array.from(toFloat64(viaInt32))).toEqual(want);
+      // The writer keeps the bytes: reading its output gives the same values.
+      const again = readOnnx(writeOnnx(readOnnx(modelWithTensor(tensorProto(code, [2, 3], (w) => w.bytes(9, Uint8Array.from(bytes))))))).graph.initializers.get('w')!;
+      expect([again.dtype, Array.from(toFloat64(again))]).toEqual([dtype, want]);
+    }
+  });
+
+  it('float4e2m1 packs two per byte, low nibble first, an odd count padding the last byte', () => {
+    // 1 → 0x2, −6 → 0xF, 0.5 → 0x1, 3 → 0x5, −1.5 → 0xB.
+    const packed = [0xf2, 0x51, 0x0b];
+    const want = [1, -6, 0.5, 3, -1.5];
+    const raw = readW(modelWithTensor(tensorProto(23, [5], (w) => w.bytes(9, Uint8Array.from(packed)))));
+    expect(raw.dtype).toBe('float4e2m1');
+    expect(Array.from(toFloat64(raw))).toEqual(want);
+    const viaInt32 = readW(modelWithTensor(tensorProto(23, [5], (w) => w.packedVarints(5, packed))));
+    expect(Array.from(toFloat64(viaInt32))).toEqual(want);
+    // Five elements need three bytes, not two or five.
+    expect(() => readW(modelWithTensor(tensorProto(23, [5], (w) => w.bytes(9, Uint8Array.of(0xf2, 0x51)))))).toThrow(
+      'tensor "w" holds 2 bytes but its shape [5] of float4e2m1 needs 3',
+    );
+    expect(() => readW(modelWithTensor(tensorProto(23, [5], (w) => w.packedVarints(5, [1, 2, 3, 4, 5]))))).toThrow(/holds 5 values/);
+  });
+
+  it('complex64 and complex128 as raw_data and as float_data/double_data keep interleaved (re, im) pairs', () => {
+    const pairs = [1.5, -2, 0, 3.25]; // (1.5 − 2i), (0 + 3.25i)
+    const c64raw = readW(modelWithTensor(tensorProto(14, [2], (w) => w.bytes(9, new Uint8Array(Float32Array.from(pairs).buffer)))));
+    expect([c64raw.dtype, c64raw.shape]).toEqual(['complex64', [2]]);
+    expect(Array.from(toFloat64(c64raw))).toEqual(pairs);
+    expect(typedValues(c64raw)).toBeInstanceOf(Float32Array);
+    const c64floats = readW(modelWithTensor(tensorProto(14, [2], (w) => { for (const v of pairs) w.float(4, v); })));
+    expect(Array.from(toFloat64(c64floats))).toEqual(pairs);
+    const big = [Math.PI, -1e200, 2 ** -1074, 7];
+    const c128raw = readW(modelWithTensor(tensorProto(15, [2], (w) => w.bytes(9, new Uint8Array(Float64Array.from(big).buffer)))));
+    expect([c128raw.dtype, c128raw.shape]).toEqual(['complex128', [2]]);
+    expect(Array.from(toFloat64(c128raw))).toEqual(big);
+    expect(typedValues(c128raw)).toBeInstanceOf(Float64Array);
+    const c128doubles = readW(modelWithTensor(tensorProto(15, [2], (w) => w.packedDoubles(10, big))));
+    expect(Array.from(toFloat64(c128doubles))).toEqual(big);
+    // Two complex64 elements are 16 bytes / 4 floats: half of that is an error naming both counts.
+    expect(() => readW(modelWithTensor(tensorProto(14, [2], (w) => w.bytes(9, new Uint8Array(8)))))).toThrow(
+      'tensor "w" holds 8 bytes but its shape [2] of complex64 needs 16',
+    );
+    expect(() => readW(modelWithTensor(tensorProto(14, [2], (w) => w.packedFloats(4, [1, 2]))))).toThrow(/holds 2 floats/);
+    expect(() => readW(modelWithTensor(tensorProto(15, [2], (w) => w.packedFloats(4, [1, 2, 3, 4]))))).toThrow('tensor "w" stores complex128 data in float_data');
+    // Round trip through the writer.
+    const again = readOnnx(writeOnnx(readOnnx(modelWithTensor(tensorProto(15, [2], (w) => w.packedDoubles(10, big)))))).graph.initializers.get('w')!;
+    expect([again.dtype, Array.from(toFloat64(again))]).toEqual(['complex128', big]);
+  });
+
   it('float_data, packed and unpacked', () => {
     const packed = modelWithTensor(tensorProto(1, [3], (w) => w.packedFloats(4, [1.5, -2, 4])));
-    expect(Array.from(readW(packed).values as Float32Array)).toEqual([1.5, -2, 4]);
+    expect(Array.from(typedValues(readW(packed)) as Float32Array)).toEqual([1.5, -2, 4]);
     const unpacked = modelWithTensor(tensorProto(1, [2], (w) => w.float(4, 0.25).float(4, 8)));
-    expect(Array.from(readW(unpacked).values as Float32Array)).toEqual([0.25, 8]);
+    expect(Array.from(typedValues(readW(unpacked)) as Float32Array)).toEqual([0.25, 8]);
   });
 
   it('int32_data carries int8/uint8/int16/uint16/bool/float16/bfloat16/int4 as the proto says', () => {
@@ -136,7 +200,7 @@ describe('initializer storage forms and dtypes', () => {
     const u32 = readW(modelWithTensor(tensorProto(12, [2], (w) => w.packedVarints(11, [2 ** 32 - 1, 4]))));
     expect(Array.from(u32.values as Uint32Array)).toEqual([2 ** 32 - 1, 4]);
     const f64 = readW(modelWithTensor(tensorProto(11, [2], (w) => w.packedDoubles(10, [Math.PI, -1e200]))));
-    expect(Array.from(f64.values as Float64Array)).toEqual([Math.PI, -1e200]);
+    expect(Array.from(typedValues(f64) as Float64Array)).toEqual([Math.PI, -1e200]);
     const str = readW(modelWithTensor(tensorProto(8, [2], (w) => w.string(6, 'héllo').string(6, ''))));
     expect(str.values).toEqual(['héllo', '']);
   });
@@ -144,13 +208,13 @@ describe('initializer storage forms and dtypes', () => {
   it('complex64 keeps interleaved real/imaginary parts', () => {
     const c = readW(modelWithTensor(tensorProto(14, [2], (w) => w.packedFloats(4, [1, 2, 3, 4]))));
     expect(c.dtype).toBe('complex64');
-    expect(Array.from(c.values as Float32Array)).toEqual([1, 2, 3, 4]);
+    expect(Array.from(typedValues(c) as Float32Array)).toEqual([1, 2, 3, 4]);
   });
 
-  it('keeps aligned raw_data as a view over the file bytes and copies only misaligned data', () => {
+  it('keeps raw_data as a view over the file bytes, aligned or not (no copy)', () => {
     // Big enough weights: ProtoWriter output starts at offset 0 of its buffer; pick a prefix length so the
     // raw data lands 4-byte aligned, then shift by one byte to misalign it.
-    const weights = new Float32Array(1000).map((_, i) => i * 0.5);
+    const weights = new Float32Array(1000).map((_, i) => i * 0.5 - 7);
     const raw = new Uint8Array(weights.buffer);
     const bytes = modelWithTensor(tensorProto(1, [1000], (w) => w.bytes(9, raw)));
     const start = findSubarray(bytes, raw);
@@ -159,14 +223,55 @@ describe('initializer storage forms and dtypes', () => {
     const alignedOff = (4 - (start % 4)) % 4;
     padded.set(bytes, alignedOff);
     const aligned = readW(padded.subarray(alignedOff, alignedOff + bytes.length));
+    expect(aligned.values).toBeInstanceOf(Float32Array);
     expect((aligned.values as Float32Array).buffer).toBe(padded.buffer);
+    expect(typedValues(aligned)).toBe(aligned.values);
     expect(Array.from(aligned.values as Float32Array)).toEqual(Array.from(weights));
-    const misOff = alignedOff + 1;
-    const padded2 = new Uint8Array(bytes.length + 8);
-    padded2.set(bytes, misOff);
-    const mis = readW(padded2.subarray(misOff, misOff + bytes.length));
-    expect((mis.values as Float32Array).buffer).not.toBe(padded2.buffer);
-    expect(Array.from(mis.values as Float32Array)).toEqual(Array.from(weights));
+    for (const shift of [1, 2, 3]) {
+      const misOff = alignedOff + shift;
+      const padded2 = new Uint8Array(bytes.length + 8);
+      padded2.set(bytes, misOff);
+      const mis = readW(padded2.subarray(misOff, misOff + bytes.length));
+      expect(mis.dtype).toBe('float32');
+      // The stored data is the file's own bytes: same ArrayBuffer, at the raw_data offset, not a copy.
+      const v = mis.values as Uint8Array;
+      expect(v).toBeInstanceOf(Uint8Array);
+      expect(v.buffer).toBe(padded2.buffer);
+      expect(v.byteOffset).toBe(misOff + start);
+      expect(v.byteLength).toBe(4000);
+      const decoded = typedValues(mis);
+      expect(decoded).toBeInstanceOf(Float32Array);
+      expect(Array.from(decoded as Float32Array)).toEqual(Array.from(weights));
+      expect(Array.from(toFloat64(mis))).toEqual(Array.from(weights));
+      expect(constToFloat(mis).data).toEqual(weights);
+      const s = tensorStats(mis, 4);
+      expect([s.count, s.min, s.max]).toEqual([1000, -7, 492.5]);
+      // Decoding does not replace the view: the model keeps costing only the file.
+      expect(mis.values).toBe(v);
+    }
+  });
+
+  it('decodes misaligned float64, int64 and int32 raw_data in place of a copy', () => {
+    const cases: [number, DType, ArrayBufferView, number[]][] = [
+      [11, 'float64', Float64Array.of(Math.PI, -1e200, 0.5), [Math.PI, -1e200, 0.5]],
+      [7, 'int64', BigInt64Array.of(-1n, 2n ** 40n, 3n), [-1, 2 ** 40, 3]],
+      [6, 'int32', Int32Array.of(-5, 70000, 2), [-5, 70000, 2]],
+    ];
+    for (const [code, dtype, arr, want] of cases) {
+      const raw = new Uint8Array(arr.buffer);
+      const bytes = modelWithTensor(tensorProto(code, [3], (w) => w.bytes(9, raw)));
+      const start = findSubarray(bytes, raw);
+      // An offset that is odd relative to every element size.
+      const off = (9 - (start % 8)) % 8 || 8;
+      const buf = new Uint8Array(bytes.length + 16);
+      buf.set(bytes, off);
+      const t = readW(buf.subarray(off, off + bytes.length));
+      expect((off + start) % 2, dtype).toBe(1);
+      expect(t.values, dtype).toBeInstanceOf(Uint8Array);
+      expect((t.values as Uint8Array).buffer, dtype).toBe(buf.buffer);
+      expect(typedValues(t), dtype).toBeInstanceOf(arr.constructor);
+      expect(Array.from(toFloat64(t)), dtype).toEqual(want);
+    }
   });
 
   it('expands sparse initializers to dense tensors', () => {
@@ -178,7 +283,7 @@ describe('initializer storage forms and dtypes', () => {
     const got = readOnnx(bytes).graph.initializers.get('w')!;
     // The sparse initializer is named by its values tensor ('w') and replaces the dense one read before it.
     expect(got.shape).toEqual([2, 3]);
-    expect(Array.from(got.values as Float32Array)).toEqual([0, 5, 0, 0, 7, 0]);
+    expect(Array.from(typedValues(got) as Float32Array)).toEqual([0, 5, 0, 0, 7, 0]);
   });
 });
 
@@ -243,7 +348,7 @@ describe('graph structure', () => {
     const m = readOnnx(new ProtoWriter().varint(1, 7).message(7, g).message(8, new ProtoWriter().varint(2, 13)).finish());
     const t = attr(m.graph.nodes[0], 'sparse_value', 'tensor')!;
     expect(t.shape).toEqual([2, 2]);
-    expect(Array.from(t.values as Float32Array)).toEqual([0, 5, 7, 0]);
+    expect(Array.from(typedValues(t) as Float32Array)).toEqual([0, 5, 7, 0]);
     expect(m.graph.nodes[0].opType).toBe('Constant');
     expect(m.graph.valueInfo.get('y')?.shape).toEqual([2, 2]);
   });
@@ -263,7 +368,7 @@ describe('graph structure', () => {
     });
     const thenG = attr(m.graph.nodes[0], 'then_branch', 'graph')!;
     expect(thenG.name).toBe('b1');
-    expect(Array.from(thenG.initializers.get('k')!.values as Float32Array)).toEqual([1, 1, 1]);
+    expect(Array.from(typedValues(thenG.initializers.get('k')!) as Float32Array)).toEqual([1, 1, 1]);
     expect(thenG.valueInfo.get('r')?.shape).toEqual([3]);
     expect(m.graph.valueInfo.get('y')?.shape).toEqual([3]);
   });

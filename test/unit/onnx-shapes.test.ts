@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { readOnnx, readValueInfo } from '../../src/core/onnx/reader';
 import { inferShapes } from '../../src/core/onnx/shapes';
 import { ProtoReader } from '../../src/core/onnx/wire';
-import type { Dim, DType } from '../../src/core/ir';
-import { buildModel, float, floats, tensor, type NodeSpec } from '../../src/core/onnx/build';
+import { attr, type Dim, type DType } from '../../src/core/ir';
+import { buildGraph, buildModel, float, floats, tensor, type NodeSpec } from '../../src/core/onnx/build';
 import type { ConstTensor } from '../../src/core/ir';
 
 interface Case {
@@ -335,5 +335,127 @@ describe('onnxruntime contrib ops (com.microsoft) of QOperator models', () => {
       .toEqual({ name: 'y', dtype: 'uint8', shape: [4, 10] });
     expect(run({ ...c, nodes: [{ op: 'QGemm', ...ms, inputs: ['a', 's', 'z', 'w', 's', 'z'], outputs: ['y'], attrs: { transB: 1 } }] }, 'y')?.dtype)
       .toBe('float32');
+  });
+});
+
+describe('Scan', () => {
+  // A running sum: state s += slice; the scan output is the state after each step.
+  const body = (typed?: { s: readonly Dim[]; xi: readonly Dim[] }) => buildGraph({
+    inputs: typed ? { s: ['float32', typed.s], xi: ['float32', typed.xi] } : ['s', 'xi'],
+    outputs: ['s_out', 'y_out'],
+    nodes: [
+      { op: 'Add', inputs: ['s', 'xi'], outputs: ['s_out'] },
+      { op: 'Identity', inputs: ['s_out'], outputs: ['y_out'] },
+    ],
+  });
+  const run = (opset: number, x: readonly Dim[], s0: readonly Dim[], attrs: NodeSpec['attrs'], g = body()) => {
+    const m = buildModel({
+      opset, inputs: { s0: ['float32', s0], x: ['float32', x] }, outputs: ['sf', 'ys'],
+      nodes: [{ op: 'Scan', inputs: opset < 9 ? ['', 's0', 'x'] : ['s0', 'x'], outputs: ['sf', 'ys'], attrs: { body: g, num_scan_inputs: 1, ...attrs } }],
+    });
+    const inner = attr(m.graph.nodes[0], 'body', 'graph')!;
+    return { sf: m.graph.valueInfo.get('sf')?.shape, ys: m.graph.valueInfo.get('ys')?.shape, sOut: inner.valueInfo.get('s_out')?.shape, m };
+  };
+
+  it('opset 9+: states keep the body shape; scan outputs gain the sequence axis at scan_output_axes', () => {
+    const r = run(11, [5, 4], [4], {});
+    expect(r.sOut).toEqual([4]); // the body saw one [4] slice of x
+    expect(r.sf).toEqual([4]);
+    expect(r.ys).toEqual([5, 4]);
+    expect(r.m.graph.valueInfo.get('ys')?.dtype).toBe('float32');
+    expect(run(11, [5, 4], [4], { scan_output_axes: [1] }).ys).toEqual([4, 5]);
+    expect(run(11, [5, 4], [4], { scan_output_axes: [-1] }).ys).toEqual([4, 5]);
+  });
+
+  it('opset 9+: scan_input_axes picks the axis the input is sliced along and the sequence length', () => {
+    const r = run(9, [3, 7, 2], [3, 2], { scan_input_axes: [1] });
+    expect(r.sOut).toEqual([3, 2]);
+    expect(r.ys).toEqual([7, 3, 2]);
+    expect(run(11, [3, 2, 7], [3, 2], { scan_input_axes: [-1], scan_output_axes: [2] }).ys).toEqual([3, 2, 7]);
+    // A symbolic sequence length carries through.
+    expect(run(11, ['T', 4], [4], {}).ys).toEqual(['T', 4]);
+  });
+
+  it('opset 8: a leading batch axis on every operand, scanning along axis 1', () => {
+    const r = run(8, [2, 5, 4], [2, 4], {});
+    expect(r.sOut).toEqual([4]);
+    expect(r.sf).toEqual([2, 4]);
+    expect(r.ys).toEqual([2, 5, 4]);
+  });
+
+  it('uses the body\'s declared input shapes when it has them', () => {
+    const r = run(11, [6, 3], [3], {}, body({ s: [3], xi: [3] }));
+    expect([r.sf, r.ys]).toEqual([[3], [6, 3]]);
+  });
+});
+
+describe('opset 19–21 specifics', () => {
+  it('Pad 19: every mode (wrap is new) gives the padded shape; axes select the padded dims', () => {
+    for (const mode of ['constant', 'reflect', 'edge', 'wrap']) {
+      expect(shape({
+        opset: 19, inputs: { x: f32([1, 3, 4, 5]) }, initializers: { p: i64([0, 0, 1, 2, 0, 0, 3, 4]) },
+        nodes: [{ op: 'Pad', inputs: ['x', 'p'], outputs: ['y'], attrs: { mode } }],
+      }), mode).toEqual([1, 3, 8, 11]);
+    }
+    // pads for axes (-2, -1) only, with an empty constant_value slot.
+    expect(shape({
+      opset: 19, inputs: { x: f32([2, 3, 4, 5]) }, initializers: { p: i64([1, 0, 2, 3]), a: i64([-2, -1]) },
+      nodes: [{ op: 'Pad', inputs: ['x', 'p', '', 'a'], outputs: ['y'], attrs: { mode: 'wrap' } }],
+    })).toEqual([2, 3, 7, 8]);
+  });
+
+  it('DequantizeLinear 21 blocked: the output has the input\'s shape and the scale\'s dtype', () => {
+    const [y] = infer({
+      opset: 21, inputs: { x: ['int4', [4, 6]] },
+      initializers: { s: tensor('float16', [4, 2], new Array(8).fill(0.5)), z: tensor('int4', [4, 2], new Array(8).fill(0)) },
+      nodes: [{ op: 'DequantizeLinear', inputs: ['x', 's', 'z'], outputs: ['y'], attrs: { axis: 1, block_size: 3 } }],
+    }, 'y');
+    expect(y).toEqual({ name: 'y', dtype: 'float16', shape: [4, 6] });
+    const [q] = infer({
+      opset: 21, inputs: { x: f32([4, 6]) }, initializers: { s: ones([4, 2]) },
+      nodes: [{ op: 'QuantizeLinear', inputs: ['x', 's'], outputs: ['q'], attrs: { axis: 1, block_size: 3, output_dtype: 22 } }],
+    }, 'q');
+    expect(q).toEqual({ name: 'q', dtype: 'int4', shape: [4, 6] });
+  });
+
+  it('Reshape allowzero: a 0 is a real zero-sized dim with allowzero=1 and copies the input dim without', () => {
+    const r = (x: Dim[], target: number[], allowzero: number) => shape({
+      opset: 21, inputs: { x: f32(x) }, initializers: { s: i64(target) },
+      nodes: [{ op: 'Reshape', inputs: ['x', 's'], outputs: ['y'], attrs: { allowzero } }],
+    });
+    expect(r([0, 3, 4], [3, 0, 4], 1)).toEqual([3, 0, 4]);
+    expect(r([2, 3, 4], [0, -1], 0)).toEqual([2, 12]);
+    expect(r([2, 3, 4], [0, 4, 3], 0)).toEqual([2, 4, 3]);
+  });
+
+  it('AveragePool 19 dilations widen the window', () => {
+    const ap = (attrs: NodeSpec['attrs']) => shape({
+      opset: 19, inputs: { x: f32([1, 2, 10, 10]) }, nodes: [{ op: 'AveragePool', inputs: ['x'], outputs: ['y'], attrs }],
+    });
+    expect(ap({ kernel_shape: [3, 3], dilations: [2, 2] })).toEqual([1, 2, 6, 6]);
+    // H: (10 + 2 − 5) / 2 + 1 = 4 with the 5-wide dilated window; W: (10 + 2 − 7) / 2 + 1 = 3.
+    expect(ap({ kernel_shape: [3, 3], dilations: [2, 3], strides: [2, 2], pads: [1, 1, 1, 1] })).toEqual([1, 2, 4, 3]);
+    expect(ap({ kernel_shape: [3, 3], dilations: [2, 2], strides: [2, 2], ceil_mode: 1 })).toEqual([1, 2, 4, 4]);
+  });
+
+  it('Resize 18+ keep_aspect_ratio_policy scales every resized axis by one factor', () => {
+    const rs = (policy: string) => shape({
+      opset: 19, inputs: { x: f32([1, 3, 20, 40]) }, initializers: { sz: i64([10, 10]) },
+      nodes: [{ op: 'Resize', inputs: ['x', '', '', 'sz'], outputs: ['y'], attrs: { axes: [2, 3], keep_aspect_ratio_policy: policy } }],
+    });
+    expect(rs('stretch')).toEqual([1, 3, 10, 10]);
+    expect(rs('not_larger')).toEqual([1, 3, 5, 10]);
+    expect(rs('not_smaller')).toEqual([1, 3, 10, 20]);
+  });
+
+  it('GridSample 20 on a 5-D input and AffineGrid 20', () => {
+    expect(shape({
+      opset: 20, inputs: { x: f32([1, 3, 4, 5, 6]), g: f32([1, 2, 3, 4, 3]) },
+      nodes: [{ op: 'GridSample', inputs: ['x', 'g'], outputs: ['y'] }],
+    })).toEqual([1, 3, 2, 3, 4]);
+    expect(shape({
+      opset: 20, inputs: { t: f32([2, 2, 3]) }, initializers: { s: i64([2, 3, 7, 9]) },
+      nodes: [{ op: 'AffineGrid', inputs: ['t', 's'], outputs: ['y'] }],
+    })).toEqual([2, 7, 9, 2]);
   });
 });

@@ -33,40 +33,63 @@ function prodDims(shape: Shape): number {
 }
 
 /**
- * Multiply-accumulates of one node at batch 1 (symbolic dims count as 1): Conv and ConvTranspose
- * N·Co·Ho·Wo·(Ci/group)·Kh·Kw (ConvTranspose over its input positions), Gemm M·N·K, MatMul batch·M·N·K.
+ * The model's fixed batch size: the leading dimension shared by every graph input of rank ≥ 2, when it is
+ * a number; 1 when the inputs disagree, are symbolic, or have lower rank (the batch is then unknown or 1).
  */
-export function nodeMacs(model: Model, node: Node): number {
+export function modelBatch(model: Model): number {
+  let batch: number | undefined;
+  for (const i of model.graph.inputs) {
+    const d = i.shape && i.shape.length >= 2 ? i.shape[0] : undefined;
+    if (d === undefined) continue;
+    if (typeof d !== 'number' || (batch !== undefined && d !== batch)) return 1;
+    batch = d;
+  }
+  return batch && batch > 0 ? batch : 1;
+}
+
+/**
+ * Multiply-accumulates of one node at batch 1 (symbolic dims count as 1): Conv and ConvTranspose
+ * N·Co·Ho·Wo·(Ci/group)·Kh·Kw with N = 1 (ConvTranspose over its input positions), Gemm M·N·K and MatMul
+ * batch·M·N·K with the leading dimension counted as 1 when it is the model's batch (`batch`, from
+ * modelBatch): a fixed batch of 8 would otherwise count every layer 8 times.
+ */
+export function nodeMacs(model: Model, node: Node, batch = modelBatch(model)): number {
   const vi = model.graph.valueInfo;
   const shapeOf = (name: string | undefined) => (name ? vi.get(name)?.shape : undefined);
+  // Elements of an activation at batch 1: without the leading N of an NCHW tensor.
+  const perSample = (shape: Shape) => prodDims(shape.slice(1));
+  // Rows of a Gemm/MatMul output, with a leading dimension that is the batch counted once.
+  const rowsAtBatch1 = (shape: Shape) => (shape.length && shape[0] === batch ? prodDims(shape.slice(1)) : prodDims(shape));
   switch (node.opType) {
     case 'Conv': case 'ConvInteger': case 'QLinearConv': case 'FusedConv': {
       const wIdx = node.opType === 'QLinearConv' ? 3 : 1;
       const w = shapeOf(node.inputs[wIdx]);
       const y = shapeOf(node.outputs[0]);
-      if (!w || !y || w.length < 3) return 0;
+      if (!w || !y || w.length < 3 || y.length < 2) return 0;
       // W is [Co, Ci/group, k...]: its element count already carries Ci/group·K.
-      return prodDims(y) * prodDims(w.slice(1));
+      return perSample(y) * prodDims(w.slice(1));
     }
     case 'ConvTranspose': {
       const w = shapeOf(node.inputs[1]);
       const x = shapeOf(node.inputs[0]);
-      if (!w || !x || w.length < 3) return 0;
+      if (!w || !x || w.length < 3 || x.length < 2) return 0;
       // W is [Ci, Co/group, k...]: every input element meets Co/group·K weights.
-      return prodDims(x) * prodDims(w.slice(1));
+      return perSample(x) * prodDims(w.slice(1));
     }
     case 'Gemm': case 'QGemm': {
       const a = shapeOf(node.inputs[0]);
       const y = shapeOf(node.outputs[0]);
-      if (!a || !y || a.length !== 2) return 0;
+      if (!a || !y || a.length !== 2 || y.length !== 2) return 0;
       const k = attr(node, 'transA', 'int') ? a[0] : a[1];
-      return prodDims(y) * dimValue(k);
+      return rowsAtBatch1(y) * dimValue(k);
     }
     case 'MatMul': case 'MatMulInteger': case 'QLinearMatMul': {
       const a = shapeOf(node.inputs[0]);
       const y = shapeOf(node.outputs[0]);
       if (!a || !y || !a.length) return 0;
-      return prodDims(y) * dimValue(a[a.length - 1]);
+      const k = dimValue(a[a.length - 1]);
+      // A 1-D A makes y lose M: y's elements are then N (or batch·N) and there is no batch row to drop.
+      return (a.length === 1 ? prodDims(y) : rowsAtBatch1(y)) * k;
     }
     default: return 0;
   }
@@ -79,8 +102,9 @@ export function summarize(model: Model): ModelSummary {
   let params = 0;
   for (const t of g.initializers.values()) params += numelOf(t.shape);
   let macs = 0;
+  const batch = modelBatch(model);
   const layers = g.nodes.map((n): LayerRow => {
-    const m = nodeMacs(model, n);
+    const m = nodeMacs(model, n, batch);
     macs += m;
     let p = 0;
     for (const i of n.inputs) {

@@ -12,9 +12,10 @@ export interface TensorInfo {
 }
 
 /**
- * Element storage of a constant tensor. Numeric types whose JS typed array exists are held in it
- * (a view over the file's bytes whenever alignment allows); float16/bfloat16/float8/int4/bool are kept
- * as their raw little-endian bytes in `Uint8Array` and decoded on demand (see `toFloat64`).
+ * Element storage of a constant tensor, never a copy of the file: numeric types whose JS typed array
+ * exists are held in it when the file's bytes are aligned for it; otherwise (misaligned raw_data, and
+ * always for float16/bfloat16/float8/int4/bool) `values` is a Uint8Array of the raw little-endian bytes.
+ * Read numbers through `typedValues` or `toFloat64` (onnx/values.ts), which decode on demand.
  */
 export type TensorValues =
   | Float32Array | Float64Array

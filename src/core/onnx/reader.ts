@@ -7,6 +7,7 @@ import {
 import { inferShapesDeep } from './shapes';
 import { dtypeFromCode, readTensor } from './tensor';
 import { isUntyped, markUntyped } from './untyped';
+import { typedValues } from './values';
 import { ProtoReader } from './wire';
 
 /** A graph as it is in the file, before shape inference fills valueInfo. */
@@ -121,17 +122,17 @@ function readSparse(r: ProtoReader, what: string): ConstTensor {
     else r.skip(wt);
   }
   if (!values || !indices) throw new InputError(`${what} is a sparse tensor without values or indices`);
-  if (values.dtype === 'string' || values.dtype === 'bool' || (values.values instanceof Uint8Array && values.dtype !== 'uint8')) {
+  const src = typedValues(values) as Exclude<TensorValues, readonly string[]>;
+  if (values.dtype === 'string' || values.dtype === 'bool' || (src instanceof Uint8Array && values.dtype !== 'uint8')) {
     throw new InputError(`${what} is a sparse ${values.dtype} tensor, which is not supported; store it dense`);
   }
   const total = dims.reduce((a, b) => a * b, 1);
   // Densifying must stay affordable: 2^27 elements is 512 MB of float32.
   if (dims.some((d) => !(d >= 0)) || total > 2 ** 27) throw new InputError(`${what} is a sparse tensor of shape [${dims.join(', ')}], too large to expand`);
   const nnz = values.shape.reduce((a, b) => a * b, 1);
-  const src = values.values as Exclude<TensorValues, readonly string[]>;
   const Ctor = src.constructor as new (n: number) => Exclude<TensorValues, readonly string[]>;
   const dense = new Ctor(total);
-  const idx = Array.from(indices.values as ArrayLike<number | bigint>, Number);
+  const idx = Array.from(typedValues(indices) as ArrayLike<number | bigint>, Number);
   const strides = dims.map((_, i) => dims.slice(i + 1).reduce((a, b) => a * b, 1));
   for (let k = 0; k < nnz; k++) {
     let flat = 0;

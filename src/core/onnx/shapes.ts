@@ -434,7 +434,15 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       if (!x) return [{ dtype: xt }];
       const axes = axesOf(node, env, 1);
       if (!axes) {
-        if (node.inputs[1]) return [{ dtype: xt }];
+        if (node.inputs[1]) {
+          // Axes computed at run time: their count gives the rank, and when exactly that many dims are 1
+          // (squeezing anything else is an error) they are the ones removed.
+          const k = env.shape(node.inputs[1])?.[0];
+          if (!isNum(k) || k > x.length) return [{ dtype: xt }];
+          const ones = x.filter((d) => d === 1).length;
+          if (ones === k && x.every(isNum)) return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
+          return [{ dtype: xt, shape: Array.from({ length: x.length - k }, unknownDim) }];
+        }
         if (!x.every(isNum)) return [{ dtype: xt }];
         return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
       }
@@ -556,6 +564,17 @@ function infer(node: Node, env: Env, opset: number): Out[] {
         if ((node.inputs[3] && !sz) || (!sizes && !scales)) return [{ dtype: xt, shape: x.map(unknownDim) }];
       }
       if (!sizes && !scales) return [{ dtype: xt, shape: x.map(unknownDim) }];
+      const policy = attr(node, 'keep_aspect_ratio_policy', 'string') ?? 'stretch';
+      if (sizes && policy !== 'stretch' && opset >= 18) {
+        // One scale for all resized axes (the smallest or largest sizes[j]/x), then round(scale·x) per axis.
+        const sz = sizes;
+        if (!axes.every((a) => isNum(x[a]))) return [{ dtype: xt, shape: x.map((d, i) => (axes.includes(i) ? unknownDim() : d)) }];
+        const ratios = axes.map((a, j) => sz[j] / (x[a] as number));
+        const scale = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+        const out = x.slice();
+        for (const a of axes) out[a] = Math.round(scale * (x[a] as number));
+        return [{ dtype: xt, shape: out }];
+      }
       const out = x.slice();
       axes.forEach((a, j) => {
         if (sizes) out[a] = sizes[j];
@@ -668,6 +687,14 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const yh = batchFirst ? [batch, dirs, hidden] : [dirs, batch, hidden];
       return [{ dtype: xt, shape: y }, { dtype: xt, shape: yh }, { dtype: xt, shape: yh }];
     }
+    case 'AffineGrid': {
+      // theta [N, 2, 3] or [N, 3, 4]; size = (N, C, H, W) or (N, C, D, H, W) → grid [N, (D,) H, W, 2 or 3].
+      const dt = env.dtype(i0);
+      if (!dt) return [];
+      const size = node.inputs[1] ? env.ints(node.inputs[1]) : undefined;
+      if (!size || size.length < 4) return [{ dtype: dt }];
+      return [{ dtype: dt, shape: [size[0], ...size.slice(2), size.length - 2] }];
+    }
     case 'GridSample': {
       const grid = env.shape(node.inputs[1]);
       if (!xt) return [];
@@ -689,6 +716,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
     }
     case 'If': return ifOutputs(node, env);
     case 'Loop': return loopOutputs(node, env);
+    case 'Scan': return scanOutputs(node, env, opset);
   }
   if (REDUCE.has(op)) {
     if (!xt) return [];
@@ -764,6 +792,80 @@ function loopOutputs(node: Node, env: Env): Out[] {
       return { dtype: b.dtype, shape };
     }
     return { dtype: b.dtype, shape: b.shape ? [unknownDim(), ...b.shape] : undefined };
+  });
+}
+
+/**
+ * How a Scan lays out its operands. Opset 8: inputs are (sequence_lens, states…, scan inputs…), every
+ * operand has a leading batch axis and scans along axis 1. Opset 9+: no batch and no sequence_lens; scan
+ * inputs and outputs scan along scan_input_axes / scan_output_axes (default 0; negative from 11).
+ */
+interface ScanLayout {
+  readonly states: number;
+  readonly scans: number;
+  /** Index in node.inputs of the first state. */
+  readonly first: number;
+  readonly batch?: Dim;
+  readonly seq: Dim;
+  /** The axis each scan input scans along, normalised to its rank. */
+  readonly inAxes: readonly number[];
+}
+
+function scanLayout(node: Node, body: Graph, env: Env, opset: number): ScanLayout | undefined {
+  const scans = attr(node, 'num_scan_inputs', 'int');
+  if (scans === undefined || scans < 1) return undefined;
+  const states = body.inputs.length - scans;
+  if (states < 0) return undefined;
+  const first = opset < 9 ? 1 : 0;
+  const inAxesAttr = (attr(node, 'scan_input_axes', 'ints') as number[] | undefined) ?? [];
+  const inAxes: number[] = [];
+  for (let j = 0; j < scans; j++) {
+    const rank = env.shape(node.inputs[first + states + j] ?? '')?.length ?? 0;
+    inAxes.push(opset < 9 ? 1 : normAxis(inAxesAttr[j] ?? 0, rank));
+  }
+  const s0 = env.shape(node.inputs[first + states] ?? '');
+  const seq = s0?.[inAxes[0]] ?? unknownDim();
+  const batch = opset < 9 ? (s0?.[0] ?? env.shape(node.inputs[first] ?? '')?.[0] ?? unknownDim()) : undefined;
+  return { states, scans, first, batch, seq, inAxes };
+}
+
+/** Scan bodies see the states as they are and one slice of each scan input (its scan axis, and opset 8's batch, removed). */
+function scanBodySeeds(node: Node, body: Graph, env: Env, opset: number): Map<string, TensorInfo> {
+  const seeds = new Map<string, TensorInfo>();
+  const l = scanLayout(node, body, env, opset);
+  if (!l) return seeds;
+  body.inputs.forEach((b, k) => {
+    if (!isUntyped(b)) return;
+    const outer = node.inputs[l.first + k] ?? '';
+    const dtype = env.dtype(outer);
+    const s = env.shape(outer);
+    if (!dtype) return;
+    let shape: Dim[] | undefined;
+    if (s) {
+      const drop = k < l.states ? (opset < 9 ? [0] : []) : opset < 9 ? [0, 1] : [l.inAxes[k - l.states]];
+      shape = s.filter((_, i) => !drop.includes(i));
+    }
+    seeds.set(b.name, shape ? { name: b.name, dtype, shape } : { name: b.name, dtype });
+  });
+  return seeds;
+}
+
+/** Scan: final states take the body's state outputs; scan outputs stack the body's per-step outputs along their scan axis. */
+function scanOutputs(node: Node, env: Env, opset: number): Out[] {
+  const body = attr(node, 'body', 'graph');
+  if (!body) return [];
+  const l = scanLayout(node, body, env, opset);
+  if (!l) return [];
+  const outAxes = (attr(node, 'scan_output_axes', 'ints') as number[] | undefined) ?? [];
+  return node.outputs.map((_, k) => {
+    const b = bodyOutput(body, k, env);
+    if (!b) return undefined;
+    if (!b.shape) return { dtype: b.dtype };
+    if (k < l.states) return { dtype: b.dtype, shape: opset < 9 ? [l.batch!, ...b.shape] : [...b.shape] };
+    if (opset < 9) return { dtype: b.dtype, shape: [l.batch!, l.seq, ...b.shape] };
+    const axis = normAxis(outAxes[k - l.states] ?? 0, b.shape.length + 1);
+    if (!(axis >= 0 && axis <= b.shape.length)) return { dtype: b.dtype };
+    return { dtype: b.dtype, shape: [...b.shape.slice(0, axis), l.seq, ...b.shape.slice(axis)] };
   });
 }
 
@@ -1044,7 +1146,9 @@ function inferGraph(
   for (const node of order) {
     for (const sub of subgraphsOf(node)) {
       try {
-        const seeds = node.opType === 'Loop' && node.domain === '' ? loopBodySeeds(node, sub, env) : undefined;
+        const seeds = node.domain !== '' ? undefined
+          : node.opType === 'Loop' ? loopBodySeeds(node, sub, env)
+          : node.opType === 'Scan' ? scanBodySeeds(node, sub, env, opset) : undefined;
         all.set(sub, inferGraph(sub, opset, env, all, seeds));
       } catch {
         /* a body we cannot follow keeps its declared types */

@@ -1,7 +1,9 @@
-// TensorProto ⇄ ConstTensor. Decoding keeps numeric data as typed-array views over the file's bytes
-// (copying only when raw_data is misaligned for the element size), so a large model costs its own size.
+// TensorProto ⇄ ConstTensor. Decoding never copies tensor data: raw_data becomes a typed-array view over
+// the file's bytes when its offset suits the element size, and stays a Uint8Array view of the same bytes
+// otherwise (decoded on demand by typedValues/toFloat64), so a large model costs its own size.
 import { InputError } from '../errors';
 import { ONNX_DTYPE, ONNX_DTYPE_CODE, bitsPerElement, type ConstTensor, type DType, type TensorValues } from '../ir';
+import { ctorFor } from './values';
 import { ProtoReader, ProtoWriter, WireType } from './wire';
 
 /** Bytes of storage for `count` elements of `dtype` (4-bit types pack two per byte). */
@@ -16,31 +18,15 @@ export function dtypeFromCode(code: number, what: string): DType {
   return dt;
 }
 
-type TypedCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): TensorValues; BYTES_PER_ELEMENT: number };
-
-/** The typed array class holding each dtype's elements; raw-byte dtypes use Uint8Array. */
-function ctorFor(dtype: DType): TypedCtor {
-  switch (dtype) {
-    case 'float32': case 'complex64': return Float32Array as unknown as TypedCtor;
-    case 'float64': case 'complex128': return Float64Array as unknown as TypedCtor;
-    case 'int8': return Int8Array as unknown as TypedCtor;
-    case 'int16': return Int16Array as unknown as TypedCtor;
-    case 'uint16': return Uint16Array as unknown as TypedCtor;
-    case 'int32': return Int32Array as unknown as TypedCtor;
-    case 'uint32': return Uint32Array as unknown as TypedCtor;
-    case 'int64': return BigInt64Array as unknown as TypedCtor;
-    case 'uint64': return BigUint64Array as unknown as TypedCtor;
-    default: return Uint8Array as unknown as TypedCtor;
-  }
-}
-
-/** Wraps little-endian bytes as `dtype`'s typed array: a view when aligned, one copy otherwise. */
+/**
+ * Wraps little-endian bytes as `dtype`'s typed array when their offset is a multiple of the element size,
+ * else returns the bytes themselves: raw_data offsets in a file are arbitrary (most fall misaligned), and
+ * copying them would double a model's memory. Consumers read numbers through typedValues/toFloat64.
+ */
 export function viewBytes(dtype: DType, bytes: Uint8Array): TensorValues {
   const C = ctorFor(dtype);
-  const n = bytes.byteLength / C.BYTES_PER_ELEMENT;
-  if (bytes.byteOffset % C.BYTES_PER_ELEMENT === 0) return new C(bytes.buffer, bytes.byteOffset, n);
-  const copy = bytes.slice();
-  return new C(copy.buffer, 0, n);
+  if (bytes.byteOffset % C.BYTES_PER_ELEMENT !== 0) return bytes;
+  return new C(bytes.buffer, bytes.byteOffset, bytes.byteLength / C.BYTES_PER_ELEMENT);
 }
 
 interface RawTensor {

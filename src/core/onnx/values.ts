@@ -1,6 +1,41 @@
 // Element decoding for every dtype a ConstTensor can hold. float16/bfloat16/float8/4-bit types are
-// stored as raw little-endian bytes (see ir/tensor.ts); this turns any of them into float64 numbers.
-import type { ConstTensor, DType } from '../ir';
+// stored as raw little-endian bytes, and so is any numeric tensor whose bytes sit misaligned in the file
+// (see ir/tensor.ts); these functions turn any of them into numbers.
+import type { ConstTensor, DType, TensorValues } from '../ir';
+
+type Numeric = Exclude<TensorValues, readonly string[]>;
+export type TypedCtor = { new (buffer: ArrayBufferLike, byteOffset: number, length: number): Numeric; BYTES_PER_ELEMENT: number };
+
+/** The typed array class holding each dtype's elements; raw-byte dtypes use Uint8Array. */
+export function ctorFor(dtype: DType): TypedCtor {
+  switch (dtype) {
+    case 'float32': case 'complex64': return Float32Array as unknown as TypedCtor;
+    case 'float64': case 'complex128': return Float64Array as unknown as TypedCtor;
+    case 'int8': return Int8Array as unknown as TypedCtor;
+    case 'int16': return Int16Array as unknown as TypedCtor;
+    case 'uint16': return Uint16Array as unknown as TypedCtor;
+    case 'int32': return Int32Array as unknown as TypedCtor;
+    case 'uint32': return Uint32Array as unknown as TypedCtor;
+    case 'int64': return BigInt64Array as unknown as TypedCtor;
+    case 'uint64': return BigUint64Array as unknown as TypedCtor;
+    default: return Uint8Array as unknown as TypedCtor;
+  }
+}
+
+/**
+ * The elements in their dtype's own typed array (Float32Array for float32, BigInt64Array for int64…):
+ * the stored array itself when it is one, otherwise a decoded copy that belongs to the caller and is
+ * not kept in the model. Raw-byte dtypes (float16, float8, 4-bit, bool) come back as their bytes.
+ */
+export function typedValues(t: ConstTensor): TensorValues {
+  const v = t.values;
+  if (Array.isArray(v)) return v;
+  const C = ctorFor(t.dtype);
+  if (v instanceof C) return v;
+  const bytes = v as Uint8Array;
+  // One memcpy into a fresh (hence aligned) buffer; bytes the shape does not cover were rejected on read.
+  return new C(bytes.slice().buffer, 0, Math.floor(bytes.byteLength / C.BYTES_PER_ELEMENT));
+}
 
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
@@ -60,7 +95,7 @@ export function toFloat64(t: ConstTensor): Float64Array {
   const v = t.values;
   switch (t.dtype) {
     case 'string': return Float64Array.from(v as readonly string[], (s) => Number(s));
-    case 'int64': case 'uint64': return Float64Array.from(v as BigInt64Array, (x) => Number(x));
+    case 'int64': case 'uint64': return Float64Array.from(typedValues(t) as BigInt64Array, (x) => Number(x));
     case 'float16': case 'bfloat16': {
       const b = v as Uint8Array;
       const out = new Float64Array(n);
@@ -85,6 +120,6 @@ export function toFloat64(t: ConstTensor): Float64Array {
       return out;
     }
     case 'bool': return Float64Array.from(v as Uint8Array, (x) => (x ? 1 : 0));
-    default: return Float64Array.from(v as ArrayLike<number>);
+    default: return Float64Array.from(typedValues(t) as ArrayLike<number>);
   }
 }

@@ -1,8 +1,10 @@
 // Model → the graph the viewer draws: one node per operator, constants folded into their consumers,
 // graph inputs and outputs as nodes of their own, edges labelled with tensor shapes.
 import { formatShape, numel, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Model, type Node, type TensorInfo } from '../ir';
+import { typedValues } from '../onnx/values';
 import { allAttrs, formatNumber, summaryAttrs } from './attrs';
-import { INPUT_NAMES, KNOWN_DOMAINS, opCategory } from './categories';
+import { isKnownOp } from '../onnx/ops';
+import { INPUT_NAMES, opCategory } from './categories';
 import type { DisplayEdge, DisplayGraph, DisplayNode, DisplayPort, DisplaySubgraph, DisplayWeight } from './types';
 
 /** Ops never folded even when their inputs are constant: their value is not a function of the inputs. */
@@ -26,7 +28,7 @@ interface ConstInfo {
 
 function preview(t: ConstTensor): string | undefined {
   if (numel(t.shape) > PREVIEW_LIMIT || !DIRECT.has(t.dtype)) return undefined;
-  const vs = Array.from(t.values as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : formatNumber(v)));
+  const vs = Array.from(typedValues(t) as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? String(v) : formatNumber(v)));
   return t.shape.length === 0 ? vs[0] : `[${vs.join(', ')}]`;
 }
 
@@ -151,7 +153,7 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     });
     nodes.push({
       id, kind: 'op', label: n.opType, name: n.name, domain: n.domain, category: opCategory(n.opType),
-      unknown: !KNOWN_DOMAINS.has(n.domain), weights, summary: summaryAttrs(n), attrs: allAttrs(n),
+      unknown: !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n), attrs: allAttrs(n),
       inputs, outputs: n.outputs.filter((o) => o !== '').map(port), folded: foldedNames, subgraphs: subgraphsOf(n),
     });
     for (const o of n.outputs) if (o) producerId.set(o, id);

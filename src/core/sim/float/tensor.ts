@@ -3,7 +3,7 @@
 // graphs compute on shapes is far below 2^24, where float32 is exact.
 import { InputError } from '../../errors';
 import type { ConstTensor, DType, FloatTensor } from '../../ir';
-import { halfToFloat } from '../../onnx/values';
+import { halfToFloat, typedValues } from '../../onnx/values';
 
 export function size(shape: readonly number[]): number {
   let n = 1;
@@ -105,9 +105,12 @@ export function forEachIndex(shape: readonly number[], strides: readonly number[
   }
 }
 
-/** A constant as float32. Float32 values are shared, not copied: kernels never write their inputs. */
+/**
+ * A constant as float32. Float32 values are shared, not copied, when the file's bytes are aligned
+ * (kernels never write their inputs); misaligned ones are decoded once into the interpreter's copy.
+ */
 export function constToFloat(c: ConstTensor): FloatTensor {
-  const v = c.values;
+  const v = typedValues(c);
   const shape = c.shape;
   const n = size(shape);
   if (v instanceof Float32Array) return { shape, data: v };
