@@ -1,7 +1,7 @@
 // Compiling the real quantizer output here must reproduce what vai_c_xir made of it.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { layersOf, partition, targetByArch, workloads } from '../../src/core/compile';
+import { layersOf, partition, targetByArch } from '../../src/core/compile';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { opDevices, subgraphDevice, xInt, type XModel } from '../../src/core/xmodel/types';
 
@@ -64,7 +64,7 @@ describe('cost model vs the workloads vai_c_xir stored on every DPU op', () => {
       const stored = m.ops.filter((o) => xInt(o.attrs, 'workload') !== undefined);
       expect(stored.length).toBeGreaterThanOrEqual(6);
       for (const o of stored) {
-        const w = workloads(layers.get(o.name)!, target.cost);
+        const w = target.cost(layers.get(o.name)!);
         expect([o.name, w.workload, w.workloadOnArch]).toEqual([o.name, xInt(o.attrs, 'workload'), xInt(o.attrs, 'workload_on_arch')]);
       }
     });

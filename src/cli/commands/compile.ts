@@ -102,7 +102,7 @@ function report(r: CompileResult, file: string): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((x) => x[c].length)));
   const table = rows.map((x) => x.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
   const lines = [
-    `${basename(file)} → ${r.target.name} (${(r.target.cost.clockHz / 1e6).toFixed(0)} MHz)`,
+    `${basename(file)} → ${r.target.name} (${(r.target.clockHz / 1e6).toFixed(0)} MHz)`,
     r.summary,
     '',
     table,
