@@ -62,7 +62,7 @@ export function targetByArch(arch: string, clockHz?: number): Target {
   const f = FAMILIES.find((x) => x.matches(arch));
   if (!f) {
     const known = FAMILIES.flatMap((x) => x.presets.map((p) => p.id));
-    throw new InputError(`unknown DPU architecture "${arch}"; known: ${known.join(', ')}`);
+    throw new InputError(`unknown architecture "${arch}"; known: ${known.join(', ')}`);
   }
   return f.create(arch, clockHz);
 }
