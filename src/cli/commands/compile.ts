@@ -61,6 +61,7 @@ function conversionsFrom(path: string | undefined): Conversions {
     siluToHardSwish: j.convert_silu_to_hswish === true,
     relu6ToRelu: j.convert_relu6_to_relu === true,
     sigmoidToHardSigmoid: j.convert_sigmoid_to_hsigmoid === true,
+    leakyReluToDpuSlope: j.convert_leaky_relu_slope === true,
   };
 }
 
@@ -80,7 +81,8 @@ export function compileJson(r: CompileResult) {
       outputs: s.outputs.map((p) => ({ name: p.name, shape: p.shape, fix_point: p.fixPoint ?? null })),
       workload: s.cost.workload, workload_on_arch: s.cost.workloadOnArch,
     })),
-    cpu_ops: r.cpuOps.map((c) => ({ name: c.name, op: c.op, reason: c.reason, ...(c.fix ? { fix: c.fix } : {}) })),
+    // The reason carries its fix too, so a reader of `reason` alone learns what to change.
+    cpu_ops: r.cpuOps.map((c) => ({ name: c.name, op: c.op, reason: c.fix ? `${c.reason}; ${c.fix}` : c.reason, ...(c.fix ? { fix: c.fix } : {}) })),
   };
 }
 
