@@ -137,17 +137,26 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
       why.set(id, { reason: s.reason, fix: s.fix });
     }
   }
-  for (let changed = true, pass = 0; changed && pass < 8; pass++) {
-    changed = false;
-    for (const id of order) {
-      const l = eff.get(id)!;
-      if (device.get(id) !== acc || !PASSIVE.has(l.kind)) continue;
-      const around = [...preds.get(id)!, ...succs.get(id)!];
-      if (around.length && around.every((x) => device.get(x) !== acc)) {
-        device.set(id, 'CPU');
-        why.set(id, { reason: `${l.op}: no ${acc} computation next to it, so it stays with its CPU neighbours` });
-        changed = true;
-      }
+  // A connected region of accelerator layers (so only CPU and USER layers around it) that computes nothing
+  // (reshapes, concats, pads) stays with its CPU neighbours: as a subgraph of its own it would only add an
+  // upload/download round trip (RetinaFace: 9 head reshapes and 3 concats between CPU transposes and outputs).
+  const seen = new Set<number>();
+  for (const id of order) {
+    if (seen.has(id) || device.get(id) !== acc) continue;
+    const region: number[] = [];
+    let passive = true;
+    for (const stack = [id]; stack.length;) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      region.push(x);
+      if (!PASSIVE.has(eff.get(x)!.kind)) passive = false;
+      for (const y of [...preds.get(x)!, ...succs.get(x)!]) if (device.get(y) === acc) stack.push(y);
+    }
+    if (!passive) continue;
+    for (const x of region) {
+      device.set(x, 'CPU');
+      why.set(x, { reason: `${eff.get(x)!.op}: no ${acc} computation next to it, so it stays with its CPU neighbours` });
     }
   }
 
