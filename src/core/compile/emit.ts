@@ -165,7 +165,7 @@ export function compiledXModel(r: CompileResult): XModel {
       const from = download.get(src) ?? own.get(src)!;
       // vai_c_xir names it after the fixed tensor and its reader: `<op>_fix_<reader>`.
       const name = unique(`${onAccel(src) ? `${l.tensor}_fix` : l.name}_${reader}`);
-      push({ name, type: 'fix2float', attrs: { device: str('CPU'), ...fixAttrs(l.fixPoint ?? 0) }, args: [{ name: 'input', ops: [from] }], output: floatTensor(name, l.shape) }, si);
+      push({ name, type: 'fix2float', attrs: { device: str('CPU'), ...(l.fixPoint === undefined ? {} : fixAttrs(l.fixPoint)) }, args: [{ name: 'input', ops: [from] }], output: floatTensor(name, l.shape) }, si);
       crossings.set(key, name);
     }
     return crossings.get(key)!;
@@ -259,7 +259,7 @@ export function compiledXModel(r: CompileResult): XModel {
         // vai_c_xir turns a graph output's fix into `<fix>_`, a fix2float of the download.
         const name = unique(`${l.name}_`);
         push({
-          name, type: 'fix2float', attrs: { device: str('CPU'), ...fixAttrs(l.fixPoint ?? 0) },
+          name, type: 'fix2float', attrs: { device: str('CPU'), ...(l.fixPoint === undefined ? {} : fixAttrs(l.fixPoint)) },
           args: [{ name: 'input', ops: [download.get(src) ?? own.get(src)!] }], output: floatTensor(name, l.shape),
         }, si);
         own.set(li, name);
