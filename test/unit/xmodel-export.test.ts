@@ -81,6 +81,18 @@ describe('export of pointpillars_int.xmodel → B4096 vs pointpillars_compiled_B
     expect(dpuOf(ours)[0].name).toBe(dpuOf(real)[0].name);
   });
 
+  it('declares every op type it uses in op_defs, custom PPScatterV2 as the quantizer output did', () => {
+    const types = [...new Set(ours.ops.map((o) => o.type))];
+    expect(ours.opDefs!.map((d) => d.name)).toEqual(types);
+    const defs = load('pointpillars_int.xmodel').opDefs!;
+    for (const t of ['PPScatterV2', 'conv2d-fix', 'fix2float']) {
+      expect(defs.find((d) => d.name === t)).toBeDefined();
+      expect(ours.opDefs!.find((d) => d.name === t)).toEqual(defs.find((d) => d.name === t));
+    }
+    // the same signature vai_c_xir declares for the custom op
+    expect(ours.opDefs!.find((d) => d.name === 'PPScatterV2')!.inputArgs).toEqual(real.opDefs!.find((d) => d.name === 'PPScatterV2')!.inputArgs);
+  });
+
   it('is re-read by our compiler into the same partition', () => {
     const again = partition(layersOf({ kind: 'xmodel', xmodel: ours }), target);
     expect(again.summary).toBe('Total device subgraph number 8, DPU subgraph number 2');
@@ -103,6 +115,15 @@ describe('export of a float ONNX model', () => {
       expect(nodes.get(mul.name)?.opType).toBe('Mul');
       expect(mul.args[0].ops).toEqual([...s.args[0].ops, s.name]);
     }
+  });
+
+  it('derives op_defs from the ops when the source had none', () => {
+    expect(new Set(x.opDefs!.map((d) => d.name))).toEqual(new Set(x.ops.map((o) => o.type)));
+    expect(x.opDefs!.find((d) => d.name === 'sigmoid')!.inputArgs).toEqual([{ name: 'input', occurType: 0, dataType: 4 }]);
+    expect(x.opDefs!.find((d) => d.name === 'mul')!.inputArgs).toEqual([{ name: 'input', occurType: 3, dataType: 4 }]);
+    const conv = x.opDefs!.find((d) => d.name === 'conv2d-fix')!;
+    expect(conv.inputArgs.map((a) => [a.name, a.dataType])).toEqual([['input', 2], ['weights', 2], ['bias', 2]]);
+    expect(conv.attrs.find((a) => a.name === 'kernel')).toEqual({ name: 'kernel', occurType: 0, defaultValue: { kind: 'int32_vec', value: [] } });
   });
 
   it('leaves no op outside a subgraph and no argument dangling', () => {

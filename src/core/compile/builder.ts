@@ -1,5 +1,6 @@
 // Shared bookkeeping of the two front ends: tensor → producing layer, fix points, graph outputs, and the
 // passes that only look at layers (SiLU pattern, output conversion layers).
+import type { XOpDef } from '../xmodel/types';
 import type { Layer } from './layer';
 
 export interface LayerGraph {
@@ -9,6 +10,8 @@ export interface LayerGraph {
   readonly quantized: boolean;
   /** Every source op, in source order, with its type: what `ops` lists refer to. */
   readonly sourceOps: readonly { readonly name: string; readonly type: string }[];
+  /** The source xmodel's op type signatures (custom ops among them), passed on to an exported xmodel. */
+  readonly opDefs?: readonly XOpDef[];
 }
 
 type Draft = Omit<Layer, 'id' | 'inputs' | 'graphOutput' | 'sourceOps' | 'inputShapes'> & {

@@ -5,7 +5,7 @@
 // (checked on pointpillars_compiled_B4096.xmodel, see test/unit/xmodel-export.test.ts).
 // No machine code: the DPU children carry no mc_code/reg maps, so VART cannot run the file, but XIR tools
 // and Netron read it.
-import type { XAttr, XModel, XOp, XSubgraph } from '../xmodel/types';
+import { X_ARG_OCCUR, X_DATA_TYPES, type XAttr, type XModel, type XOp, type XOpDef, type XSubgraph } from '../xmodel/types';
 import type { Activation, Layer } from './layer';
 import { isAccelerator, type CompileResult } from './partition';
 
@@ -89,6 +89,42 @@ const intTensor = (name: string, shape: readonly number[], fp: number | undefine
   name, shape: dims(shape), dataType: 'XINT' as const, bitWidth: 8, attrs: fp === undefined ? {} : fixAttrs(fp),
 });
 const floatTensor = (name: string, shape: readonly number[]) => ({ name, shape: dims(shape), dataType: 'FLOAT' as const, bitWidth: 32, attrs: {} });
+
+/** A value of the attribute's kind that says nothing (op_defs give defaults only to type the attribute). */
+function emptyOf(a: XAttr): XAttr {
+  if (a.kind.startsWith('map_')) return { kind: a.kind, value: {} } as XAttr;
+  if (a.kind.endsWith('_vec')) return { kind: a.kind, value: [] } as XAttr;
+  const zero: Record<string, unknown> = {
+    bool: false, int64: 0n, uint64: 0n, string: '', bytes: new Uint8Array(0),
+  };
+  return { kind: a.kind, value: zero[a.kind] ?? 0 } as XAttr;
+}
+
+/** op_defs for every op type written: the source file's signature when it had one, else one read off the ops. */
+export function opDefsFor(ops: readonly XOp[], known: readonly XOpDef[] = []): XOpDef[] {
+  const byName = new Map(ops.map((o) => [o.name, o]));
+  const byType = new Map<string, XOp[]>();
+  for (const o of ops) byType.set(o.type, [...(byType.get(o.type) ?? []), o]);
+  return [...byType].map(([type, list]) => {
+    const k = known.find((d) => d.name === type);
+    if (k) return k;
+    const argNames = [...new Set(list.flatMap((o) => o.args.map((a) => a.name)))];
+    const inputArgs = argNames.map((name) => {
+      const uses = list.map((o) => o.args.find((a) => a.name === name));
+      const always = uses.every((u) => u && u.ops.length > 0);
+      const many = uses.some((u) => u && u.ops.length > 1);
+      const first = uses.find((u) => u && u.ops.length)?.ops[0];
+      const dt = first ? X_DATA_TYPES.indexOf(byName.get(first)!.output.dataType) : X_DATA_TYPES.indexOf('FLOAT');
+      const occurType = many ? (always ? X_ARG_OCCUR.REQUIRED_AND_REPEATED : X_ARG_OCCUR.REPEATED) : always ? X_ARG_OCCUR.REQUIRED : X_ARG_OCCUR.OPTIONAL;
+      return { name, occurType, dataType: dt };
+    });
+    const attrNames = [...new Set(list.flatMap((o) => Object.keys(o.attrs)))];
+    const attrs = attrNames.map((name) => ({
+      name, occurType: list.every((o) => name in o.attrs) ? 0 : 1, defaultValue: emptyOf(list.find((o) => name in o.attrs)!.attrs[name]),
+    }));
+    return { name: type, inputArgs, attrs };
+  });
+}
 
 interface Child { name: string; ops: string[]; workload: number; workloadOnArch: number; skip: boolean; sorted: boolean }
 
@@ -330,5 +366,6 @@ export function compiledXModel(r: CompileResult): XModel {
     ops,
     attrs: {},
     root: { name: 'root', ops: [], attrs: { workload: u64(total.workload), workload_on_arch: u64(total.workloadOnArch) }, children: rootChildren },
+    opDefs: opDefsFor(ops, r.graph.opDefs),
   };
 }
