@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
-  layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
+  isAccelerator, layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
   type CompileResult, type CompileSource, type Conversions, type Target,
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
@@ -97,8 +97,8 @@ function report(r: CompileResult, file: string): string {
   const rows = [['#', 'device', 'name', 'ops', 'workload', 'on arch', 'time', 'inputs (fix point)']];
   r.subgraphs.forEach((s, i) => rows.push([
     String(i), s.device, s.name.length > 48 ? s.name.slice(0, 47) + '…' : s.name, String(s.ops.length),
-    s.device === 'DPU' ? human(s.cost.workload) : '', s.device === 'DPU' ? human(s.cost.workloadOnArch) : '',
-    s.device === 'DPU' ? `${(s.cost.seconds * 1e3).toFixed(3)} ms` : '',
+    isAccelerator(s.device) ? human(s.cost.workload) : '', isAccelerator(s.device) ? human(s.cost.workloadOnArch) : '',
+    isAccelerator(s.device) ? `${(s.cost.seconds * 1e3).toFixed(3)} ms` : '',
     s.inputs.map((p) => `${p.name.length > 24 ? '…' + p.name.slice(-23) : p.name}${p.fixPoint !== undefined ? ` (${p.fixPoint})` : ''}`).join(', '),
   ]));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((x) => x[c].length)));
@@ -109,7 +109,7 @@ function report(r: CompileResult, file: string): string {
     '',
     table,
     '',
-    `DPU total: workload ${human(r.totals.workload)}op, on arch ${human(r.totals.workloadOnArch)}op, ideal ${(r.totals.seconds * 1e3).toFixed(3)} ms, weights ${human(r.totals.weightBytes)}B`,
+    `${r.target.device} total: workload ${human(r.totals.workload)}op, on arch ${human(r.totals.workloadOnArch)}op, ideal ${(r.totals.seconds * 1e3).toFixed(3)} ms, weights ${human(r.totals.weightBytes)}B`,
   ];
   if (r.cpuOps.length) {
     lines.push('', 'on the CPU:');
