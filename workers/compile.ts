@@ -145,7 +145,7 @@ function toView(r: CompileResult, base: CompileResult, millis: number): Omit<Com
     for (const o of p.layer.sourceOps) cpuReasons[o] = v;
   }
   return {
-    target: r.target.name, clockHz: r.target.cost.clockHz, summary: r.summary,
+    target: r.target.name, clockHz: r.target.clockHz, summary: r.summary,
     deviceSubgraphNumber: r.deviceSubgraphNumber, dpuSubgraphNumber: r.dpuSubgraphNumber,
     baseline: { deviceSubgraphNumber: base.deviceSubgraphNumber, dpuSubgraphNumber: base.dpuSubgraphNumber },
     quantized: r.graph.quantized,

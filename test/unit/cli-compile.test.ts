@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { buildOnnx, tensor } from '../../src/core/onnx/build';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { subgraphDevice, tensorFixPoint, xBig, xBytes, xString } from '../../src/core/xmodel/types';
 
@@ -71,6 +72,33 @@ describe('fixpoint compile', () => {
     const k = JSON.parse(cli(['public/models/yolox_nano.onnx', '--arch', 'B4096', '--json', '--config', cfg]).out);
     expect(k.dpu_subgraph_number * 10).toBeLessThan(j.dpu_subgraph_number);
     expect(j.cpu_ops.some((c: { reason: string; fix?: string }) => c.fix === 'enable SiLU→hard-swish')).toBe(true);
+    // the reason itself says what to do
+    expect(j.cpu_ops.filter((c: { reason: string }) => c.reason.endsWith('; enable SiLU→hard-swish')).length).toBeGreaterThan(10);
+    const sig = k.cpu_ops.find((c: { op: string }) => c.op === 'Sigmoid');
+    expect(sig.reason).toBe('Sigmoid: not supported by DPUCZDX8G; enable Sigmoid→hard-sigmoid');
+    expect(sig.fix).toBe('enable Sigmoid→hard-sigmoid');
+  });
+
+  it('--config convert_leaky_relu_slope moves a LeakyReLU of another slope onto the DPU', () => {
+    const W = tensor('float32', [8, 8, 3, 3], new Float32Array(8 * 8 * 9).fill(0.01));
+    const onnx = join(dir, 'leaky.onnx');
+    writeFileSync(onnx, buildOnnx({
+      inputs: { x: ['float32', [1, 8, 16, 16]] }, outputs: ['y'], initializers: { w: W },
+      nodes: [
+        { op: 'Conv', name: 'c', inputs: ['x', 'w'], outputs: ['a'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'LeakyRelu', name: 'l', inputs: ['a'], outputs: ['b'], attrs: { alpha: 0.2 } },
+        { op: 'Conv', name: 'd', inputs: ['b', 'w'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } },
+      ],
+    }));
+    const plain = JSON.parse(cli([onnx, '--arch', 'B4096', '--json']).out);
+    expect(plain.cpu_ops.map((c: { name: string }) => c.name)).toContain('l');
+    expect(plain.cpu_ops.find((c: { name: string }) => c.name === 'l').reason).toMatch(/slope 0\.2 ≠ 26\/256.*; enable "LeakyReLU slope → 26\/256"/);
+    const cfg = join(dir, 'leaky.json');
+    writeFileSync(cfg, JSON.stringify({ convert_leaky_relu_slope: true }));
+    const conv = JSON.parse(cli([onnx, '--arch', 'B4096', '--json', '--config', cfg]).out);
+    expect(conv.cpu_ops.map((c: { name: string }) => c.name)).not.toContain('l');
+    expect(conv.dpu_subgraph_number).toBe(1);
+    expect(plain.dpu_subgraph_number).toBe(2);
   });
 
   it('bad input: one line, exit 2', () => {

@@ -14,7 +14,8 @@ function graph(nodes: NodeSpec[], outputs: string[] = ['y']): LayerGraph {
   const model = buildModel({
     inputs: { x: ['float32', [1, 8, 16, 16]] },
     outputs,
-    initializers: { w: W },
+    // reshape targets: two transposed heads [1,16,16,8] → [1,256,8], their concat [1,512,8] → [1,8,32,16]
+    initializers: { w: W, shape: tensor('int64', [3], [1, 256, 8]), shape4: tensor('int64', [4], [1, 8, 32, 16]) },
     nodes: nodes.map((n) => (n.op === 'Conv' ? { ...n, inputs: [...n.inputs, 'w'], attrs: { pads: [1, 1, 1, 1] } } : n)),
   });
   return layersOf({ kind: 'onnx', model });
@@ -138,5 +139,37 @@ describe('fmnist_seed000: the Vitis AI tutorial network', () => {
     const r = partition(layersOf({ kind: 'onnx', model }), t);
     expect(r.summary).toBe('Total device subgraph number 3, DPU subgraph number 1');
     expect(r.cpuOps.map((c) => c.op)).toEqual(['fix2float']);
+  });
+});
+
+describe('compute-free DPU islands', () => {
+  it('leaves reshapes and concats between CPU ops on the CPU, but not when a conv reads them', () => {
+    const head = (tail: NodeSpec[]) => graph([
+      conv('c1', 'x', 'a'),
+      { op: 'Transpose', name: 't1', inputs: ['a'], outputs: ['ta'], attrs: { perm: [0, 2, 3, 1] } },
+      { op: 'Transpose', name: 't2', inputs: ['a'], outputs: ['tb'], attrs: { perm: [0, 2, 3, 1] } },
+      { op: 'Reshape', name: 'r1', inputs: ['ta', 'shape'], outputs: ['ra'] },
+      { op: 'Reshape', name: 'r2', inputs: ['tb', 'shape'], outputs: ['rb'] },
+      { op: 'Concat', name: 'cat', inputs: ['ra', 'rb'], outputs: [tail.length ? 'm' : 'y'], attrs: { axis: 1 } },
+      ...tail,
+    ]);
+    const island = partition(head([]), t);
+    expect(island.subgraphs.filter((s) => s.device === 'DPU').map((s) => s.ops)).toEqual([['c1']]);
+    for (const n of ['r1', 'r2', 'cat'])
+      expect(island.cpuOps.find((c) => c.name === n)?.reason).toMatch(/no DPU computation next to it/);
+    expectConvex(island);
+    // the same reshapes and concat feeding a conv do computation's work: they stay on the DPU with it
+    const fed = partition(head([{ op: 'Reshape', name: 'r3', inputs: ['m', 'shape4'], outputs: ['n'] }, conv('c2', 'n', 'y')]), t);
+    expect(fed.subgraphs.filter((s) => s.device === 'DPU').map((s) => s.ops)).toEqual([['c1'], ['r1', 'r2', 'cat', 'r3', 'c2']]);
+  });
+
+  const RETINA = 'public/models/retinaface_vitis_qdq.onnx';
+  it.skipIf(!existsSync(RETINA))('RetinaFace QDQ: its 9 head reshapes and 3 concats join the CPU transposes (no DPU subgraph of workload 0)', () => {
+    const r = partition(layersOf({ kind: 'onnx', model: openModel(new Uint8Array(readFileSync(RETINA)).slice(), 'r.onnx') }), t);
+    expect(r.summary).toBe('Total device subgraph number 5, DPU subgraph number 1');
+    expect(r.subgraphs.filter((s) => s.device === 'DPU' && s.cost.workload === 0)).toEqual([]);
+    const moved = r.cpuOps.filter((c) => /no DPU computation/.test(c.reason)).map((c) => c.op).sort();
+    expect(moved).toEqual([...Array(3).fill('Concat'), ...Array(9).fill('Reshape')]);
+    expectConvex(r);
   });
 });

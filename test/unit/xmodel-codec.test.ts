@@ -106,6 +106,16 @@ describe('xmodel reader: compiled model', () => {
     expect(t.root.children.map(subgraphDevice)).toEqual(['USER', 'DPU', 'CPU', 'DPU', 'CPU']);
     expect(t.ops.find((o) => o.type === 'Mylayer')).toBeDefined();
   });
+
+  it('reads the op_defs (field 101), which declare custom ops such as Mylayer', () => {
+    const t = load('tf2_custom_op_compiled_B4096.xmodel');
+    expect(t.opDefs).toHaveLength(107);
+    const my = t.opDefs!.find((d) => d.name === 'Mylayer')!;
+    expect(my.inputArgs).toEqual([{ name: 'input', occurType: 2, dataType: 4 }]);
+    expect(my.attrs.find((a) => a.name === 'shape')!.defaultValue).toEqual({ kind: 'int32_vec', value: [] });
+    const conv = t.opDefs!.find((d) => d.name === 'conv2d-fix')!;
+    expect(conv.inputArgs.map((a) => [a.name, a.occurType, a.dataType])).toEqual([['input', 0, 2], ['weights', 0, 2], ['bias', 1, 2]]);
+  });
 });
 
 describe('xmodel writer', () => {
@@ -116,6 +126,7 @@ describe('xmodel writer', () => {
       const b = readXModel(bytes);
       expect(digest(b)).toEqual(digest(a));
       expect(b.ops.length).toBe(a.ops.length);
+      expect(b.opDefs).toEqual(a.opDefs);
       // and a second write is byte-identical (stable encoding)
       expect(Buffer.from(writeXModel(b)).equals(Buffer.from(bytes))).toBe(true);
     });

@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import {
-  layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
+  isAccelerator, layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
   type CompileResult, type CompileSource, type Conversions, type Target,
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
@@ -61,6 +61,7 @@ function conversionsFrom(path: string | undefined): Conversions {
     siluToHardSwish: j.convert_silu_to_hswish === true,
     relu6ToRelu: j.convert_relu6_to_relu === true,
     sigmoidToHardSigmoid: j.convert_sigmoid_to_hsigmoid === true,
+    leakyReluToDpuSlope: j.convert_leaky_relu_slope === true,
   };
 }
 
@@ -80,7 +81,8 @@ export function compileJson(r: CompileResult) {
       outputs: s.outputs.map((p) => ({ name: p.name, shape: p.shape, fix_point: p.fixPoint ?? null })),
       workload: s.cost.workload, workload_on_arch: s.cost.workloadOnArch,
     })),
-    cpu_ops: r.cpuOps.map((c) => ({ name: c.name, op: c.op, reason: c.reason, ...(c.fix ? { fix: c.fix } : {}) })),
+    // The reason carries its fix too, so a reader of `reason` alone learns what to change.
+    cpu_ops: r.cpuOps.map((c) => ({ name: c.name, op: c.op, reason: c.fix ? `${c.reason}; ${c.fix}` : c.reason, ...(c.fix ? { fix: c.fix } : {}) })),
   };
 }
 
@@ -95,19 +97,19 @@ function report(r: CompileResult, file: string): string {
   const rows = [['#', 'device', 'name', 'ops', 'workload', 'on arch', 'time', 'inputs (fix point)']];
   r.subgraphs.forEach((s, i) => rows.push([
     String(i), s.device, s.name.length > 48 ? s.name.slice(0, 47) + '…' : s.name, String(s.ops.length),
-    s.device === 'DPU' ? human(s.cost.workload) : '', s.device === 'DPU' ? human(s.cost.workloadOnArch) : '',
-    s.device === 'DPU' ? `${(s.cost.seconds * 1e3).toFixed(3)} ms` : '',
+    isAccelerator(s.device) ? human(s.cost.workload) : '', isAccelerator(s.device) ? human(s.cost.workloadOnArch) : '',
+    isAccelerator(s.device) ? `${(s.cost.seconds * 1e3).toFixed(3)} ms` : '',
     s.inputs.map((p) => `${p.name.length > 24 ? '…' + p.name.slice(-23) : p.name}${p.fixPoint !== undefined ? ` (${p.fixPoint})` : ''}`).join(', '),
   ]));
   const widths = rows[0].map((_, c) => Math.max(...rows.map((x) => x[c].length)));
   const table = rows.map((x) => x.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()).join('\n');
   const lines = [
-    `${basename(file)} → ${r.target.name} (${(r.target.cost.clockHz / 1e6).toFixed(0)} MHz)`,
+    `${basename(file)} → ${r.target.name} (${(r.target.clockHz / 1e6).toFixed(0)} MHz)`,
     r.summary,
     '',
     table,
     '',
-    `DPU total: workload ${human(r.totals.workload)}op, on arch ${human(r.totals.workloadOnArch)}op, ideal ${(r.totals.seconds * 1e3).toFixed(3)} ms, weights ${human(r.totals.weightBytes)}B`,
+    `${r.target.device} total: workload ${human(r.totals.workload)}op, on arch ${human(r.totals.workloadOnArch)}op, ideal ${(r.totals.seconds * 1e3).toFixed(3)} ms, weights ${human(r.totals.weightBytes)}B`,
   ];
   if (r.cpuOps.length) {
     lines.push('', 'on the CPU:');

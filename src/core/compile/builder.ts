@@ -1,5 +1,6 @@
 // Shared bookkeeping of the two front ends: tensor → producing layer, fix points, graph outputs, and the
 // passes that only look at layers (SiLU pattern, output conversion layers).
+import type { XOpDef } from '../xmodel/types';
 import type { Layer } from './layer';
 
 export interface LayerGraph {
@@ -9,6 +10,8 @@ export interface LayerGraph {
   readonly quantized: boolean;
   /** Every source op, in source order, with its type: what `ops` lists refer to. */
   readonly sourceOps: readonly { readonly name: string; readonly type: string }[];
+  /** The source xmodel's op type signatures (custom ops among them), passed on to an exported xmodel. */
+  readonly opDefs?: readonly XOpDef[];
 }
 
 type Draft = Omit<Layer, 'id' | 'inputs' | 'graphOutput' | 'sourceOps' | 'inputShapes'> & {
@@ -81,6 +84,17 @@ export class LayerBuilder {
         graphOutput: outSet.has(d.tensor),
       });
     }
+    // A layer read only by concats takes their fix point: vai_c_xir inserts a fix with the concat's fix point
+    // there (pointpillars: each deconv+ReLU → Cat gets `…_inserted_fix_N` with fix point 4, the Cat's).
+    if (quantized) {
+      const readers = new Map<number, Layer[]>();
+      for (const l of layers) for (const i of l.inputs) readers.set(i, [...(readers.get(i) ?? []), l]);
+      for (const l of layers) {
+        const rs = readers.get(l.id) ?? [];
+        if (l.fixPoint === undefined && rs.length && rs.every((c) => c.kind === 'concat' && c.fixPoint !== undefined && c.fixPoint === rs[0].fixPoint))
+          l.fixPoint = rs[0].fixPoint;
+      }
+    }
     // Shape ops and max pools keep their input's fix point when no fix op follows them.
     if (quantized)
       for (const l of layers)
@@ -119,7 +133,7 @@ function mergeSilu(layers: Layer[]): Layer[] {
         replaced.set(m.id, {
           ...m, kind: 'activation', op: `${s.op}+${m.op}`, activation: { type: 'silu' },
           sourceOps: [...s.sourceOps, ...m.sourceOps], inputs: [m.inputs[xi]], inputShapes: [m.inputShapes[xi]],
-          eltwise: undefined,
+          eltwise: undefined, chain: [{ name: s.name, op: s.op }, { name: m.name, op: m.op }],
         });
         break;
       }

@@ -1,5 +1,5 @@
 // Ideal-cycle cost model. Workload formulas match the `workload` / `workload_on_arch` attributes vai_c_xir
-// stores (checked exactly on pointpillars_compiled_B4096.xmodel, see test/unit/compile-cost.test.ts):
+// stores (checked exactly on pointpillars_compiled_B4096.xmodel, see "cost model vs the workloads vai_c_xir stored" in test/unit/compile-conformance.test.ts):
 //   conv / dense:      Ho·Wo·Co·(2·Kh·Kw·Ci + 1)
 //   transposed conv:   Hi·Wi·Co·Kh·Kw·(2·Ci + 1)      (per input pixel)
 //   max/avg pool:      Ho·Wo·C·Kh·Kw

@@ -147,7 +147,8 @@ export function layersFromXModel(m: XModel): LayerGraph {
     b.add(d as Draft);
   }
   const outputs = outputNames.map((n) => ({ tensor: n, op: ops.get(n)?.type === 'fix' ? n : undefined }));
-  return b.finish(m.name, outputs, quantized, m.ops.map((o) => ({ name: o.name, type: o.type })));
+  const g = b.finish(m.name, outputs, quantized, m.ops.map((o) => ({ name: o.name, type: o.type })));
+  return m.opDefs ? { ...g, opDefs: m.opDefs } : g;
 }
 
 export type { Layer };

@@ -62,6 +62,9 @@ export interface Layer {
   readonly weights?: () => readonly WeightTensor[];
   /** True when a graph output is produced here. */
   readonly graphOutput: boolean;
+  /** When one layer stands for a chain of computing source ops (SiLU = Sigmoid then Mul(x, ·)): those ops in
+   * order, so an exported graph names each op rather than an invented fused type. */
+  readonly chain?: readonly { readonly name: string; readonly op: string }[];
 }
 
 export interface WeightTensor {

@@ -7,12 +7,18 @@
 // one level, and connected CPU layers of one level, form a subgraph, which is convex by construction. Adjacent subgraphs of
 // the same device are then merged whenever no other path joins them (a merge along such a path would put
 // a CPU region inside a DPU subgraph's cycle).
-import { layerCost, sumCosts, ZERO_COST, type LayerCost } from './cost';
+import { sumCosts, ZERO_COST, type LayerCost } from './cost';
 import type { LayerGraph } from './builder';
 import { convertedActivation, NO_CONVERSIONS, type Conversions, type Layer } from './layer';
 import type { Target } from './targets/target';
 
-export type Device = 'USER' | 'DPU' | 'CPU';
+/** USER (graph inputs), CPU, or the accelerator's label (its target's `device`, 'DPU' for the DPUCZDX8G). */
+export type Device = 'USER' | 'CPU' | 'DPU' | (string & {});
+
+/** Whether a device label names an accelerator (anything but USER and CPU). */
+export function isAccelerator(d: Device): boolean {
+  return d !== 'USER' && d !== 'CPU';
+}
 
 export interface PlacedLayer {
   /** The layer as it runs: a fused nonlinearity included. */
@@ -58,8 +64,9 @@ export interface CompileResult {
   /** Topological order. */
   readonly subgraphs: readonly Subgraph[];
   readonly deviceSubgraphNumber: number;
+  /** Subgraphs on the accelerator (named after the DPU, whatever the target). */
   readonly dpuSubgraphNumber: number;
-  /** The real compiler's summary line. */
+  /** The real compiler's summary line, with the target's device label. */
   readonly summary: string;
   readonly cpuOps: readonly CpuOp[];
   readonly totals: LayerCost;
@@ -73,6 +80,8 @@ const PASSIVE = new Set(['reshape', 'concat', 'pad']);
 export function partition(g: LayerGraph, target: Target, conversions: Conversions = NO_CONVERSIONS): CompileResult {
   const L = g.layers;
   const n = L.length;
+  const acc = target.device;
+  if (acc === 'USER' || acc === 'CPU' || !acc) throw new Error(`target ${target.name}: device label "${acc}" is reserved; name the accelerator (e.g. "DPU")`);
   const consumers: number[][] = L.map(() => []);
   for (const l of L) for (const i of l.inputs) consumers[i].push(l.id);
 
@@ -122,23 +131,32 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
     const l = eff.get(id)!;
     if (l.kind === 'input') { device.set(id, 'USER'); continue; }
     const s = target.supports(l, conversions);
-    if (s.ok) device.set(id, 'DPU');
+    if (s.ok) device.set(id, acc);
     else {
       device.set(id, 'CPU');
       why.set(id, { reason: s.reason, fix: s.fix });
     }
   }
-  for (let changed = true, pass = 0; changed && pass < 8; pass++) {
-    changed = false;
-    for (const id of order) {
-      const l = eff.get(id)!;
-      if (device.get(id) !== 'DPU' || !PASSIVE.has(l.kind)) continue;
-      const around = [...preds.get(id)!, ...succs.get(id)!];
-      if (around.length && around.every((x) => device.get(x) !== 'DPU')) {
-        device.set(id, 'CPU');
-        why.set(id, { reason: `${l.op}: no DPU computation next to it, so it stays with its CPU neighbours` });
-        changed = true;
-      }
+  // A connected region of accelerator layers (so only CPU and USER layers around it) that computes nothing
+  // (reshapes, concats, pads) stays with its CPU neighbours: as a subgraph of its own it would only add an
+  // upload/download round trip (RetinaFace: 9 head reshapes and 3 concats between CPU transposes and outputs).
+  const seen = new Set<number>();
+  for (const id of order) {
+    if (seen.has(id) || device.get(id) !== acc) continue;
+    const region: number[] = [];
+    let passive = true;
+    for (const stack = [id]; stack.length;) {
+      const x = stack.pop()!;
+      if (seen.has(x)) continue;
+      seen.add(x);
+      region.push(x);
+      if (!PASSIVE.has(eff.get(x)!.kind)) passive = false;
+      for (const y of [...preds.get(x)!, ...succs.get(x)!]) if (device.get(y) === acc) stack.push(y);
+    }
+    if (!passive) continue;
+    for (const x of region) {
+      device.set(x, 'CPU');
+      why.set(x, { reason: `${eff.get(x)!.op}: no ${acc} computation next to it, so it stays with its CPU neighbours` });
     }
   }
 
@@ -163,7 +181,7 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
   // as vai_c_xir gives each graph output its own fix2float subgraph.
   const dpuOfLevel = new Map<number, number>();
   for (const id of order) {
-    if (device.get(id) !== 'DPU') continue;
+    if (device.get(id) !== acc) continue;
     const lv = level.get(id)!;
     const first = dpuOfLevel.get(lv);
     if (first === undefined) dpuOfLevel.set(lv, id);
@@ -191,7 +209,7 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
     index.set(id, layers.length);
     layers.push({
       layer: l, members: fusedAct.has(id) ? [id, fusedAct.get(id)!] : [id], device: d,
-      reason: w?.reason, fix: w?.fix, cost: d === 'DPU' ? layerCost(l, target.cost) : ZERO_COST,
+      reason: w?.reason, fix: w?.fix, cost: d === acc ? target.cost(l) : ZERO_COST,
     });
   }
 
@@ -218,18 +236,18 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
     }
     return {
       name: `subgraph_${eff.get(members[0])!.name}`, device: d, layers: members.map((m) => index.get(m)!),
-      ops, inputs, outputs, cost: d === 'DPU' ? sumCosts(members.map((m) => layers[index.get(m)!].cost)) : ZERO_COST,
+      ops, inputs, outputs, cost: d === acc ? sumCosts(members.map((m) => layers[index.get(m)!].cost)) : ZERO_COST,
     };
   });
 
-  const dpu = subgraphs.filter((s) => s.device === 'DPU').length;
+  const dpu = subgraphs.filter((s) => s.device === acc).length;
   const cpuOps: CpuOp[] = layers.filter((p) => p.device === 'CPU').map((p) => ({
     name: p.layer.name, op: p.layer.op, reason: p.reason ?? '', ...(p.fix ? { fix: p.fix } : {}),
   }));
   return {
     target, conversions, graph: g, layers, subgraphs,
     deviceSubgraphNumber: subgraphs.length, dpuSubgraphNumber: dpu,
-    summary: `Total device subgraph number ${subgraphs.length}, DPU subgraph number ${dpu}`,
+    summary: `Total device subgraph number ${subgraphs.length}, ${acc} subgraph number ${dpu}`,
     cpuOps, totals: sumCosts(subgraphs.map((s) => s.cost)), opDevice,
   };
 }

@@ -4,7 +4,7 @@ import Long from 'long';
 import { InputError } from '../errors';
 import { GraphMessage } from './schema';
 import {
-  X_DATA_TYPES, type XAttr, type XAttrs, type XDataType, type XModel, type XOp, type XSubgraph, type XTensor,
+  X_DATA_TYPES, type XAttr, type XAttrs, type XDataType, type XModel, type XOp, type XOpDef, type XSubgraph, type XTensor,
 } from './types';
 
 // Bundlers hide protobufjs' optional require('long'); without it 64-bit values decode as lossy doubles and
@@ -85,6 +85,23 @@ function subgraphIn(s: Msg): XSubgraph {
   };
 }
 
+const text = (v: unknown) => (typeof v === 'string' && v ? { annotation: v } : {});
+
+function opDefIn(d: Msg): XOpDef {
+  return {
+    name: d.name ?? '',
+    inputArgs: (d.input_args ?? []).map((a: Msg) => ({ name: a.name ?? '', occurType: a.occur_type ?? 0, dataType: a.data_type ?? 0, ...text(a.annotation) })),
+    attrs: (d.attrs ?? []).map((a: Msg) => {
+      const dv = a.default_value ? attrIn(a.default_value) : undefined;
+      return {
+        name: a.name ?? '', occurType: a.occur_type ?? 0, ...(dv ? { defaultValue: dv } : {}),
+        ...(a.list_length ? { listLength: a.list_length } : {}), ...text(a.annotation),
+      };
+    }),
+    ...text(d.annotation),
+  };
+}
+
 /** Decodes an .xmodel file. Throws InputError naming the problem for truncated or foreign files. */
 export function readXModel(bytes: Uint8Array): XModel {
   let g: Msg;
@@ -115,7 +132,8 @@ export function readXModel(bytes: Uint8Array): XModel {
       for (const i of a.ops)
         if (!names.has(i)) throw new InputError(`not a valid .xmodel: op "${o.name}" reads "${i}", which is not in the file`);
   const root = subgraphIn(g.subg_root);
-  return { name: g.graph_name ?? '', ops, attrs: attrsIn(g.graph_attr), root };
+  const opDefs: XOpDef[] = (g.op_defs ?? []).map(opDefIn);
+  return { name: g.graph_name ?? '', ops, attrs: attrsIn(g.graph_attr), root, ...(opDefs.length ? { opDefs } : {}) };
 }
 
 // ---- writing ----
@@ -182,6 +200,15 @@ export function writeXModel(m: XModel): Uint8Array {
     })),
     subg_root: subgraphOut(m.root),
     graph_attr: attrsOut(m.attrs),
+    op_defs: (m.opDefs ?? []).map((d) => ({
+      name: d.name,
+      input_args: d.inputArgs.map((a) => ({ name: a.name, occur_type: a.occurType, data_type: a.dataType, annotation: a.annotation })),
+      attrs: d.attrs.map((a) => ({
+        name: a.name, occur_type: a.occurType, default_value: a.defaultValue ? attrOut(a.defaultValue) : undefined,
+        list_length: a.listLength, annotation: a.annotation,
+      })),
+      annotation: d.annotation,
+    })),
   });
   return GraphMessage.encode(msg).finish();
 }

@@ -62,11 +62,26 @@ export interface XSubgraph {
   readonly children: readonly XSubgraph[];
 }
 
+/** How often an argument occurs (XIR OpArgDef::OccurType). */
+export const X_ARG_OCCUR = { REQUIRED: 0, OPTIONAL: 1, REPEATED: 2, REQUIRED_AND_REPEATED: 3 } as const;
+
+/** An op type's signature (Graph.op_defs): lets XIR read types its op registry lacks, such as custom ops. */
+export interface XOpDef {
+  readonly name: string;
+  /** occurType: X_ARG_OCCUR; dataType: index into X_DATA_TYPES. */
+  readonly inputArgs: readonly { readonly name: string; readonly occurType: number; readonly dataType: number; readonly annotation?: string }[];
+  /** occurType 0 = required, 1 = optional; the default value also gives the attribute's type. */
+  readonly attrs: readonly { readonly name: string; readonly occurType: number; readonly defaultValue?: XAttr; readonly listLength?: number; readonly annotation?: string }[];
+  readonly annotation?: string;
+}
+
 export interface XModel {
   readonly name: string;
   readonly ops: readonly XOp[];
   readonly attrs: XAttrs;
   readonly root: XSubgraph;
+  /** Absent when the file has none. */
+  readonly opDefs?: readonly XOpDef[];
 }
 
 export type XDevice = 'USER' | 'DPU' | 'CPU';

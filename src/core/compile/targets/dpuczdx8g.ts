@@ -3,7 +3,8 @@
 import type { Activation, Conversions, Layer } from '../layer';
 import { convertedActivation } from '../layer';
 import { decodeFingerprint, type DpuConfig } from './fingerprint';
-import { SUPPORTED, type Support, type Target } from './target';
+import { layerCost } from '../cost';
+import { SUPPORTED, type CostParams, type Support, type Target } from './target';
 
 export const DPU_LEAKY_SLOPE = 26 / 256;
 export const DEFAULT_CLOCK_HZ = 300e6;
@@ -42,7 +43,12 @@ const OTHER_REASONS: Record<string, string> = {
   lstm: 'recurrent layers run on the CPU',
 };
 
-export function makeDpuczdx8g(config: DpuConfig, clockHz = DEFAULT_CLOCK_HZ): Target {
+/** A DPUCZDX8G target: its cost model's parameters are open for tools that show them. */
+export interface DpuTarget extends Target {
+  readonly params: CostParams;
+}
+
+export function makeDpuczdx8g(config: DpuConfig, clockHz = DEFAULT_CLOCK_HZ): DpuTarget {
   const { pixelParallel: pp, channelParallel: cp, name } = config;
   const family = 'DPUCZDX8G';
   const maxChannels = 256 * cp;
@@ -178,16 +184,17 @@ export function makeDpuczdx8g(config: DpuConfig, clockHz = DEFAULT_CLOCK_HZ): Ta
     }
   }
 
+  const params: CostParams = {
+    pixelParallel: pp, inputChannelParallel: cp, outputChannelParallel: cp,
+    channelAugmentation: config.channelAugmentation, aluPixelParallel: Math.max(1, config.aluParallel), opsPerClock: config.size, clockHz,
+  };
   return {
-    name, family, fingerprint: config.fingerprint,
-    cost: {
-      pixelParallel: pp, inputChannelParallel: cp, outputChannelParallel: cp,
-      channelAugmentation: config.channelAugmentation, aluPixelParallel: Math.max(1, config.aluParallel), opsPerClock: config.size, clockHz,
-    },
+    name, family, fingerprint: config.fingerprint, device: 'DPU', clockHz, params,
+    cost: (l) => layerCost(l, params),
     supports, fuses,
   };
 }
 
-export function dpuczdx8g(size: number, clockHz = DEFAULT_CLOCK_HZ): Target {
+export function dpuczdx8g(size: number, clockHz = DEFAULT_CLOCK_HZ): DpuTarget {
   return makeDpuczdx8g(decodeFingerprint(dpuczdx8gFingerprint(size)), clockHz);
 }
