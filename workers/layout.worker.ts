@@ -7,8 +7,9 @@ import type { DisplayGraph, Layout } from '../src/core/view/types';
 const elk = new ELK();
 
 const api = {
-  layout(graph: DisplayGraph): Promise<Layout> {
-    return layoutGraph(graph, elk);
+  /** `expanded`: control-flow nodes whose body is shown (see nodeSize). */
+  layout(graph: DisplayGraph, expanded: readonly string[] = []): Promise<Layout> {
+    return layoutGraph(graph, elk, undefined, new Set(expanded));
   },
   /** Runs ELK on a small graph so the first real layout does not pay for loading and JIT. */
   async warmUp(rounds = 6): Promise<void> {

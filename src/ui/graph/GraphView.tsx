@@ -10,6 +10,9 @@ import { edgeTypes, type ShapeFlowEdge } from './edges';
 import { nodeTypes, type OpNodeData } from './nodes';
 import { showTensor } from '../quant/badges';
 
+/** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
+const FIT_OPTIONS = { maxZoom: 1.5, padding: 0.1 } as const;
+
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
 
@@ -65,7 +68,21 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, token: strin
 function Canvas({ model }: { model: OpenModel }) {
   const flow = useReactFlow();
   const root = useRef<HTMLDivElement>(null);
-  const { nodes, edges } = useMemo(() => toFlow(model), [model]);
+  // Built once per open: React Flow owns the nodes after mounting (uncontrolled), and a new layout of the
+  // same model (a body shown or hidden) moves them in the effect below.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const { nodes, edges } = useMemo(() => toFlow(model), [model.openId]);
+  const laidOut = useRef(model.layout);
+  useEffect(() => {
+    if (laidOut.current === model.layout) return;
+    laidOut.current = model.layout;
+    const boxes = model.layout.boxes;
+    flow.setNodes((ns) => ns.map((n) => {
+      const b = boxes[n.id];
+      if (!b || (n.position.x === b.x && n.position.y === b.y && n.width === b.width && n.height === b.height)) return n;
+      return { ...n, position: { x: b.x, y: b.y }, width: b.width, height: b.height, style: { ...n.style, width: b.width, height: b.height } };
+    }));
+  }, [model.layout, flow]);
   const big = nodes.length > FIT_LIMIT;
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
@@ -81,7 +98,7 @@ function Canvas({ model }: { model: OpenModel }) {
   }, [focusSeq, flow, model]);
 
   useEffect(() => {
-    if (fitSeq > 0) void flow.fitView({ duration: 300 });
+    if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });
   }, [fitSeq, flow]);
 
   const onInit = () => {
@@ -103,7 +120,7 @@ function Canvas({ model }: { model: OpenModel }) {
         edgeTypes={edgeTypes}
         onInit={onInit}
         fitView={!big}
-        fitViewOptions={{ maxZoom: 1.5, padding: 0.1 }}
+        fitViewOptions={FIT_OPTIONS}
         minZoom={0.02}
         maxZoom={4}
         onlyRenderVisibleElements={big}
