@@ -60,6 +60,10 @@ describe('graph viewer', () => {
     // Edge labels carry tensor shapes.
     expect(await app.page.locator('.edge-label', { hasText: '1×8×28×28' }).count()).toBeGreaterThan(0);
     expect(await app.page.getByTestId('legend').isVisible()).toBe(true);
+    // The overview draws every node in one path per colour, and a frame for the visible part.
+    const colours = new Set(dg.nodes.map((n) => n.category));
+    expect(await app.page.getByTestId('overview').locator('path').count()).toBe(colours.size);
+    expect(await app.page.getByTestId('overview').locator('rect.overview-view').count()).toBe(1);
   });
 
   it('shows a Conv weight with its shape and statistics in the side panel', async () => {
