@@ -38,6 +38,10 @@ export class Cancelled extends Error {
 /** Boots the workers and warms up ELK while the user looks at the gallery. */
 export function prepare(): void {
   spare ??= spawnModel();
+  ensureLayoutWorker();
+}
+
+function ensureLayoutWorker(): void {
   if (!layoutWorker) {
     layoutWorker = spawnLayout();
     // The attribute tells the bench (and anyone curious) that ELK is hot.
@@ -84,7 +88,9 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     if (layout) performance.mark('layout-cached');
     if (!layout) {
       set({ busy: { fileName, stage: 'layout' } });
-      prepare();
+      // Not prepare(): booting the next spare model worker now would take a core from ELK (on two cores it
+      // made YOLOX's layout several times slower); the spare starts once this open is done.
+      ensureLayoutWorker();
       layoutBusy = true;
       layout = await Promise.race([layoutWorker!.api.layout(opened.graph), cancelledP]);
       layoutBusy = false;
@@ -121,7 +127,7 @@ export async function toggleBody(id: string): Promise<void> {
   if (!model) return;
   const open = Object.entries(get().expanded).filter(([, v]) => v).map(([k]) => k);
   const seq = ++relayouts;
-  prepare();
+  ensureLayoutWorker();
   try {
     const layout = (open.length === 0 ? await getLayout(model.hash) : undefined) ?? await layoutWorker!.api.layout(model.graph, open);
     const now = get().model;
