@@ -2,7 +2,7 @@
 // up while idle.
 import * as Comlink from 'comlink';
 import ELK from 'elkjs/lib/elk.bundled.js';
-import { layoutGraph } from '../src/core/view/layout';
+import { layoutElk, layoutGraph, type ElkGraph } from '../src/core/view/layout';
 import type { DisplayEdge, DisplayGraph, DisplayNode, Layout } from '../src/core/view/types';
 
 const elk = new ELK();
@@ -54,10 +54,10 @@ export function warmBranches(blocks: number): DisplayGraph {
 }
 
 const api = {
-  /** `expanded`: control-flow nodes whose body is shown (see nodeSize). */
-  layout(graph: DisplayGraph, expanded: readonly string[] = []): Promise<Layout> {
+  /** `input`: from layoutInput, computed by the caller so only ids, sizes and edges cross over. */
+  layout(input: ElkGraph): Promise<Layout> {
     stopWarmUp = true;
-    return layoutGraph(graph, elk, undefined, new Set(expanded));
+    return layoutElk(input, elk);
   },
   /**
    * Runs ELK on synthetic graphs so the first real layout does not pay for loading and JIT. A few runs of

@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import type { ModelApi } from '../../workers/model.worker';
 import type { LayoutApi } from '../../workers/layout.worker';
+import { layoutInput } from '../core/view/layout';
 import { getLayout, putLayout } from './layoutCache';
 import { get, set, toggleExpanded } from './store';
 
@@ -92,7 +93,7 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
       // made YOLOX's layout several times slower); the spare starts once this open is done.
       ensureLayoutWorker();
       layoutBusy = true;
-      layout = await Promise.race([layoutWorker!.api.layout(opened.graph), cancelledP]);
+      layout = await Promise.race([layoutWorker!.api.layout(layoutInput(opened.graph)), cancelledP]);
       layoutBusy = false;
       void putLayout(opened.hash, layout);
     }
@@ -129,7 +130,7 @@ export async function toggleBody(id: string): Promise<void> {
   const seq = ++relayouts;
   ensureLayoutWorker();
   try {
-    const layout = (open.length === 0 ? await getLayout(model.hash) : undefined) ?? await layoutWorker!.api.layout(model.graph, open);
+    const layout = (open.length === 0 ? await getLayout(model.hash) : undefined) ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open)));
     const now = get().model;
     // A later toggle or another model won meanwhile.
     if (seq !== relayouts || !now || now.openId !== model.openId) return;

@@ -105,12 +105,13 @@ export const ELK_OPTIONS: Record<string, string> = {
   'elk.separateConnectedComponents': 'false',
 };
 
-/** `expanded`: ids of control-flow nodes whose body is shown, laid out at their expanded size. */
-export async function layoutGraph(
-  dg: DisplayGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS, expanded: ReadonlySet<string> = new Set(),
-): Promise<Layout> {
+/**
+ * What ELK needs of a display graph: node ids with their sizes, and one edge per connected pair (parallel
+ * tensors between the same two nodes add nothing to the layout). Much smaller than the display graph, so
+ * this is what crosses to the layout worker. `expanded`: control-flow nodes whose body is shown.
+ */
+export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = new Set()): ElkGraph {
   const children: ElkGraph[] = dg.nodes.map((n) => ({ id: n.id, ...nodeSize(n, expanded.has(n.id)) }));
-  // ELK wants one edge per connection; parallel tensors between the same two nodes add nothing to the layout.
   const seen = new Set<string>();
   const edges: NonNullable<ElkGraph['edges']> = [];
   for (const e of dg.edges) {
@@ -119,8 +120,19 @@ export async function layoutGraph(
     seen.add(k);
     edges.push({ id: e.id, sources: [e.source], targets: [e.target] });
   }
-  const out = await elk.layout({ id: 'root', layoutOptions: options, children, edges });
+  return { id: 'root', children, edges };
+}
+
+export async function layoutElk(input: ElkGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS): Promise<Layout> {
+  const out = await elk.layout({ ...input, layoutOptions: options });
   const boxes: Record<string, NodeBox> = {};
   for (const c of out.children ?? []) boxes[c.id] = { x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 };
   return { boxes, width: out.width ?? 0, height: out.height ?? 0 };
+}
+
+/** `expanded`: ids of control-flow nodes whose body is shown, laid out at their expanded size. */
+export function layoutGraph(
+  dg: DisplayGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS, expanded: ReadonlySet<string> = new Set(),
+): Promise<Layout> {
+  return layoutElk(layoutInput(dg, expanded), elk, options);
 }
