@@ -2,7 +2,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { toDisplayGraph } from '../../src/core/view/display';
-import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, layoutGraph, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
+import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
 import type { DisplayGraph } from '../../src/core/view/types';
 
 const elk = new ELK();
@@ -93,5 +93,14 @@ describe('layoutGraph', () => {
     expect(open.boxes.n1.height).toBe(nodeSize(nodes[1], true).height);
     expect(open.boxes.n1.height).toBeGreaterThan(closed.boxes.n1.height);
     expect(open.boxes.n2.y).toBeGreaterThanOrEqual(open.boxes.n1.y + open.boxes.n1.height);
+  });
+
+  it('sends ELK only sizes and one edge per connected pair', () => {
+    const g = chain(3);
+    const dg = { ...g, edges: [...g.edges, { id: 'again', source: 'n0', target: 'n1', tensor: 'other', label: '' }] };
+    const input = layoutInput(dg);
+    expect(input.edges?.map((e) => [e.sources[0], e.targets[0]])).toEqual([['n0', 'n1'], ['n1', 'n2']]);
+    expect(input.children?.map((c) => Object.keys(c).sort())).toEqual(g.nodes.map(() => ['height', 'id', 'width']));
+    expect(input.children?.[0]).toEqual({ id: 'n0', ...nodeSize(g.nodes[0]) });
   });
 });
