@@ -89,8 +89,8 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     if (layout) performance.mark('layout-cached');
     if (!layout) {
       set({ busy: { fileName, stage: 'layout' } });
-      // Not prepare(): booting the next spare model worker now would take a core from ELK (on two cores it
-      // made YOLOX's layout several times slower); the spare starts once this open is done.
+      // Not prepare(): booting the next spare model worker now would take a core from ELK (on two cores
+      // YOLOX's layout in the worker took ~1050 ms with it, ~550 without); the spare starts once this open is done.
       ensureLayoutWorker();
       layoutBusy = true;
       layout = await Promise.race([layoutWorker!.api.layout(layoutInput(opened.graph)), cancelledP]);
