@@ -2,7 +2,7 @@
 import type { Layout } from '../core/view/types';
 
 /** Bump when node metrics or ELK options change, so stale layouts are not reused. */
-const VERSION = 2;
+const VERSION = 3;
 const DB = 'fixpoint-layouts';
 const STORE = 'layouts';
 const memory = new Map<string, Layout>();

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tensorStats } from '../../src/core/analysis/stats';
 import { summarize } from '../../src/core/analysis/summary';
-import { buildOnnx, tensor } from '../../src/core/onnx/build';
+import { buildGraph, buildOnnx, tensor } from '../../src/core/onnx/build';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { formatNumber } from '../../src/core/view/attrs';
 import { toDisplayGraph } from '../../src/core/view/display';
@@ -60,6 +60,10 @@ describe('graph viewer', () => {
     // Edge labels carry tensor shapes.
     expect(await app.page.locator('.edge-label', { hasText: '1×8×28×28' }).count()).toBeGreaterThan(0);
     expect(await app.page.getByTestId('legend').isVisible()).toBe(true);
+    // The overview draws every node in one path per colour, and a frame for the visible part.
+    const colours = new Set(dg.nodes.map((n) => n.category));
+    expect(await app.page.getByTestId('overview').locator('path').count()).toBe(colours.size);
+    expect(await app.page.getByTestId('overview').locator('rect.overview-view').count()).toBe(1);
   });
 
   it('shows a Conv weight with its shape and statistics in the side panel', async () => {
@@ -79,6 +83,12 @@ describe('graph viewer', () => {
     expect(text).toContain(formatNumber(s.std));
     expect(await panel.getByTestId('histogram').locator('canvas').count()).toBe(1);
     expect(await app.page.getByTestId('panel-attrs').innerText()).toContain('kernel_shape');
+    // The value itself, on the node and in the panel (mnist-8's convolutions are 5×5).
+    const k = conv.attrs.kernel_shape;
+    expect(k?.kind === 'ints' && k.value).toEqual([5, 5]);
+    expect(await app.page.locator(`[data-testid=graph-node][data-name="${conv.name}"]`).innerText()).toContain('kernel 5×5');
+    const attrRow = app.page.getByTestId('panel-attrs').locator('tr', { hasText: 'kernel_shape' });
+    expect(await attrRow.innerText()).toMatch(/kernel_shape\s+\[5, 5\]/);
   });
 
   it('searches with "/" and jumps to the match on Enter', async () => {
@@ -149,6 +159,83 @@ describe('graph viewer', () => {
       await app.page.getByTestId('error-dismiss').click();
       await banner.waitFor({ state: 'detached' });
     }
+  });
+
+  it('shows an If body inside the node and lays the graph out again so nothing overlaps', async () => {
+    const branch = (name: string, ops: string[]) => buildGraph({
+      name, inputs: {}, outputs: [`${name}_${ops.length}`],
+      nodes: ops.map((op, i) => ({ op, name: `${name}_${op}`, inputs: [i ? `${name}_${i}` : 'outer'], outputs: [`${name}_${i + 1}`] })),
+    });
+    const bytes = buildOnnx({
+      inputs: { x: ['float32', [1, 4]], c: ['bool', []] },
+      outputs: ['z'],
+      nodes: [
+        { op: 'Relu', name: 'make_outer', inputs: ['x'], outputs: ['outer'] },
+        { op: 'If', name: 'choose', inputs: ['c'], outputs: ['y'], attrs: { then_branch: branch('then', ['Sigmoid', 'Neg']), else_branch: branch('else', ['Tanh', 'Abs', 'Exp']) } },
+        { op: 'Softmax', name: 'after', inputs: ['y'], outputs: ['z'], attrs: { axis: 1 } },
+      ],
+    });
+    const before = await app.page.getAttribute('[data-testid=graph]', 'data-painted');
+    await dropFiles(app.page, [{ name: 'branchy.onnx', bytes }]);
+    await waitPainted(before);
+    const wrapper = (name: string) => app.page.locator('.react-flow__node').filter({ has: app.page.locator(`[data-name="${name}"]`) });
+    const box = async (name: string) => (await wrapper(name).boundingBox())!;
+    // The tensor the branches read from outside comes in on an edge of its own.
+    expect(await app.page.locator('.react-flow__edge[data-id="op:0>op:1>outer"]').count()).toBe(1);
+
+    const toggle = app.page.locator('[data-name=choose] [data-testid=expand-subgraph]');
+    await toggle.waitFor({ state: 'visible' });
+    const t = (await toggle.boundingBox())!;
+    const closed = await box('choose');
+    // Not clipped: the whole button is inside the node.
+    expect(t.height).toBeGreaterThanOrEqual(10);
+    expect(t.y + t.height).toBeLessThanOrEqual(closed.y + closed.height + 0.5);
+    await toggle.click();
+    await app.page.locator('[data-name=choose] [data-testid=subgraph-body]').waitFor();
+    expect(await app.page.locator('[data-name=choose] [data-testid=subgraph-op]').allInnerTexts()).toEqual(['Sigmoid', 'Neg', 'Tanh', 'Abs', 'Exp']);
+    expect(await toggle.innerText()).toContain('hide body');
+    // Once laid out again the node is taller, holds its whole body, and the next node sits below it.
+    await expect.poll(async () => (await box('choose')).height, { timeout: 10_000 }).toBeGreaterThan(closed.height * 2);
+    const open = await box('choose');
+    const after = await box('after');
+    const body = (await app.page.locator('[data-name=choose] [data-testid=subgraph-body]').boundingBox())!;
+    expect(body.y + body.height).toBeLessThanOrEqual(open.y + open.height + 0.5);
+    const overlap = open.x < after.x + after.width && after.x < open.x + open.width && open.y < after.y + after.height && after.y < open.y + open.height;
+    expect(overlap, JSON.stringify({ open, after })).toBe(false);
+    expect(after.y).toBeGreaterThanOrEqual(open.y + open.height);
+
+    await toggle.click();
+    await expect.poll(async () => (await box('choose')).height, { timeout: 10_000 }).toBeCloseTo(closed.height, 0);
+    expect(await app.page.locator('[data-testid=subgraph-body]').count()).toBe(0);
+    // A file never seen before is laid out by ELK, not taken from the cache.
+    expect(await app.page.evaluate(() => performance.getEntriesByName('layout-cached').length)).toBe(0);
+  });
+
+  it('fits the graph with "f", zooming no further than the initial fit does', async () => {
+    const zoom = () => app.page.locator('.react-flow__viewport').evaluate((el) => new DOMMatrix(getComputedStyle(el).transform).a);
+    const canvas = (await app.page.getByTestId('graph').boundingBox())!;
+    const inside = async () => {
+      const boxes = await app.page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getBoundingClientRect().toJSON() as DOMRect));
+      return boxes.every((b) => b.left >= canvas.x - 1 && b.right <= canvas.x + canvas.width + 1 && b.top >= canvas.y - 1 && b.bottom <= canvas.y + canvas.height + 1);
+    };
+    // Zoomed far in, part of the graph is off screen.
+    for (let i = 0; i < 6; i++) await app.page.locator('.react-flow__controls-zoomin').click();
+    expect(await inside()).toBe(false);
+    await app.page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await app.page.keyboard.press('f');
+    // Six small nodes would fit at almost 3× on this screen; the fit stops at 1.5 like the initial one.
+    await expect.poll(inside, { timeout: 5_000 }).toBe(true);
+    await expect.poll(zoom, { timeout: 5_000 }).toBeCloseTo(1.5, 2);
+  });
+
+  it('serves a model opened before from the layout cache', async () => {
+    await app.page.getByTestId('open-gallery').click();
+    const before = await app.page.getAttribute('[data-testid=graph]', 'data-painted');
+    await app.page.locator('[data-file="mnist-8.onnx"]').click();
+    await waitPainted(before);
+    expect(await app.page.getByTestId('model-name').innerText()).toBe('mnist-8.onnx');
+    expect(await app.page.evaluate(() => performance.getEntriesByName('layout-cached').length)).toBe(1);
+    expect(await app.page.locator('[data-testid=graph-node]').count()).toBe(toDisplayGraph(mnist).nodes.length);
   });
 
   it('made no request to another origin and raised no page error', () => {

@@ -140,6 +140,52 @@ describe('toDisplayGraph', () => {
   });
 });
 
+describe('kernel on the node', () => {
+  it('falls back to the weight\'s spatial dims for a Conv or ConvTranspose without kernel_shape', () => {
+    const m = buildModel({
+      inputs: { x: ['float32', [1, 2, 8, 8]] },
+      outputs: ['y', 'p'],
+      initializers: {
+        W: tensor('float32', [4, 2, 5, 3], new Array(120).fill(0.1)),
+        T: tensor('float32', [4, 2, 2, 2], new Array(32).fill(0.1)),
+      },
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['x', 'W'], outputs: ['c'] },
+        { op: 'ConvTranspose', name: 'up', inputs: ['c', 'T'], outputs: ['y'], attrs: { strides: [2, 2] } },
+        { op: 'MaxPool', name: 'pool', inputs: ['x'], outputs: ['p'], attrs: { kernel_shape: [2, 2] } },
+      ],
+    });
+    const g = toDisplayGraph(m);
+    expect(op(g, 'conv').summary).toEqual([{ name: 'kernel', text: '5×3' }]);
+    expect(op(g, 'up').summary).toEqual([{ name: 'kernel', text: '2×2' }, { name: 'stride', text: '2' }]);
+    // The attribute wins when present, and is not shown twice.
+    expect(op(g, 'pool').summary).toEqual([{ name: 'kernel', text: '2×2' }]);
+  });
+});
+
+describe('control flow', () => {
+  it('draws an edge from the producer of a tensor an If branch reads from the outer scope', () => {
+    const branch = (name: string, op: string) => buildGraph({
+      name, inputs: {}, outputs: [`${name}_y`],
+      nodes: [{ op, name: `${name}_op`, inputs: ['outer'], outputs: [`${name}_y`] }],
+    });
+    const m = buildModel({
+      inputs: { x: ['float32', [2]], c: ['bool', []] },
+      outputs: ['z'],
+      nodes: [
+        { op: 'Relu', name: 'make_outer', inputs: ['x'], outputs: ['outer'] },
+        { op: 'If', name: 'if', inputs: ['c'], outputs: ['z'], attrs: { then_branch: branch('then', 'Sigmoid'), else_branch: branch('else', 'Tanh') } },
+      ],
+    });
+    const g = toDisplayGraph(m);
+    const ifNode = op(g, 'if');
+    expect(g.edges.filter((e) => e.target === ifNode.id).map((e) => [e.source, e.tensor]).sort()).toEqual(
+      [[inputId('c'), 'c'], [op(g, 'make_outer').id, 'outer']].sort(),
+    );
+    expect(ifNode.inputs.map((p) => p.tensor)).toEqual(['c', 'outer']);
+  });
+});
+
 describe('searchGraph', () => {
   it('finds nodes by op type, name and tensor name', () => {
     const g = toDisplayGraph(convNet());

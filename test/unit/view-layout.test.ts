@@ -2,7 +2,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { toDisplayGraph } from '../../src/core/view/display';
-import { ELK_OPTIONS, layoutGraph, nodeRows, nodeSize } from '../../src/core/view/layout';
+import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
 import type { DisplayGraph } from '../../src/core/view/types';
 
 const elk = new ELK();
@@ -66,5 +66,41 @@ describe('layoutGraph', () => {
     expect(nodeSize(withWeight).width).toBeGreaterThan(plain.width);
     const huge = { ...base, summary: [{ name: 'perm', text: 'x'.repeat(500) }] };
     expect(nodeSize(huge).width).toBeLessThanOrEqual(260);
+  });
+
+  it('gives a control-flow node a row for its toggle, and room for its body when expanded', () => {
+    const base = chain(1).nodes[0];
+    const loop = {
+      ...base, label: 'Loop', category: 'control' as const,
+      subgraphs: [{ attr: 'body', ops: Array.from({ length: BODY_OP_LIMIT + 5 }, (_, i) => ({ opType: i ? 'Add' : 'ConvTranspose', name: `b${i}` })) }],
+    };
+    const rows = nodeRows(loop).length;
+    expect(nodeSize(loop).height).toBe(METRICS.headerHeight + (rows + 1) * METRICS.rowHeight + 2 * METRICS.padding);
+    const body = bodyRows(loop);
+    // Title, the first ops, then how many were left out.
+    expect(body).toHaveLength(BODY_OP_LIMIT + 2);
+    expect(body.at(-1)).toEqual({ kind: 'more', text: '… 5 more' });
+    expect(nodeSize(loop, true).height).toBe(nodeSize(loop).height + body.length * METRICS.rowHeight);
+    expect(nodeSize(base, true)).toEqual(nodeSize(base));
+  });
+
+  it('lays an expanded node out at its expanded size, pushing the next node down', async () => {
+    const g = chain(3);
+    const nodes = g.nodes.map((n, i) => (i === 1 ? { ...n, label: 'If', subgraphs: [{ attr: 'then_branch', ops: [{ opType: 'Relu', name: 'r' }, { opType: 'Add', name: 'a' }] }] } : n));
+    const dg = { ...g, nodes };
+    const closed = await layoutGraph(dg, elk);
+    const open = await layoutGraph(dg, elk, ELK_OPTIONS, new Set(['n1']));
+    expect(open.boxes.n1.height).toBe(nodeSize(nodes[1], true).height);
+    expect(open.boxes.n1.height).toBeGreaterThan(closed.boxes.n1.height);
+    expect(open.boxes.n2.y).toBeGreaterThanOrEqual(open.boxes.n1.y + open.boxes.n1.height);
+  });
+
+  it('sends ELK only sizes and one edge per connected pair', () => {
+    const g = chain(3);
+    const dg = { ...g, edges: [...g.edges, { id: 'again', source: 'n0', target: 'n1', tensor: 'other', label: '' }] };
+    const input = layoutInput(dg);
+    expect(input.edges?.map((e) => [e.sources[0], e.targets[0]])).toEqual([['n0', 'n1'], ['n1', 'n2']]);
+    expect(input.children?.map((c) => Object.keys(c).sort())).toEqual(g.nodes.map(() => ['height', 'id', 'width']));
+    expect(input.children?.[0]).toEqual({ id: 'n0', ...nodeSize(g.nodes[0]) });
   });
 });

@@ -1,6 +1,6 @@
 // Attribute values as short text: every attribute for the side panel, and the few that matter for
 // reading a network (kernel, stride, group, nonzero pads) for the node itself.
-import { formatShape, type AttrValue, type ConstTensor, type Node } from '../ir';
+import { formatShape, type AttrValue, type ConstTensor, type Dim, type Node } from '../ir';
 import type { DisplayAttr } from './types';
 
 const LIST_LIMIT = 16;
@@ -44,9 +44,19 @@ function dims(xs: readonly number[], collapse: boolean): string {
   return collapse && xs.every((x) => x === xs[0]) ? String(xs[0]) : xs.join('×');
 }
 
-/** The attributes a reader of the graph wants to see on the node; defaults are left out. */
-export function summaryAttrs(node: Node): DisplayAttr[] {
+/** Ops whose kernel is the weight's spatial dims (W is [M, C/group, k1, k2, …]) when kernel_shape is left out. */
+const KERNEL_FROM_WEIGHT = new Set(['Conv', 'ConvTranspose']);
+
+/**
+ * The attributes a reader of the graph wants to see on the node; defaults are left out. `weightShape`
+ * is the shape of input 1 (W), from which a Conv without kernel_shape gets its kernel, as ONNX infers it.
+ */
+export function summaryAttrs(node: Node, weightShape?: readonly Dim[]): DisplayAttr[] {
   const out: DisplayAttr[] = [];
+  if (KERNEL_FROM_WEIGHT.has(node.opType) && node.attrs.kernel_shape === undefined && weightShape && weightShape.length > 2) {
+    const spatial = weightShape.slice(2);
+    if (spatial.every((d) => typeof d === 'number')) out.push({ name: 'kernel', text: spatial.join('×') });
+  }
   for (const [name, a] of Object.entries(node.attrs)) {
     if (a.kind === 'ints' && a.value.length > 0) {
       const v = a.value;

@@ -22,9 +22,6 @@ export function opCategory(opType: string): OpCategory {
   return BY_OP[opType] ?? 'other';
 }
 
-/** Domains whose ops the tool knows; anything else is a custom op. */
-export const KNOWN_DOMAINS: ReadonlySet<string> = new Set(['', 'ai.onnx', 'ai.onnx.ml', 'com.microsoft', 'com.vai.quantize']);
-
 /**
  * Names of the inputs of common ops as the ONNX operator schemas give them, so a weight reads "W" or
  * "scale" the way Netron labels it.

@@ -62,6 +62,36 @@ function subgraphsOf(node: Node): DisplaySubgraph[] {
   return out;
 }
 
+/**
+ * Tensors a subgraph reads from the scopes around it: used by its nodes (or nested subgraphs) but not
+ * defined inside it as an input, initializer or node output. ONNX lets If/Loop/Scan bodies do this, and
+ * without these the viewer would draw no edge into the control-flow node for them.
+ */
+export function outerScopeInputs(g: Graph): string[] {
+  const defined = new Set<string>([...g.inputs.map((t) => t.name), ...g.initializers.keys()]);
+  for (const n of g.nodes) for (const o of n.outputs) if (o) defined.add(o);
+  const out: string[] = [];
+  const add = (t: string) => { if (t && !defined.has(t) && !out.includes(t)) out.push(t); };
+  for (const n of g.nodes) {
+    n.inputs.forEach(add);
+    for (const a of Object.values(n.attrs)) {
+      if (a.kind === 'graph') outerScopeInputs(a.value).forEach(add);
+      else if (a.kind === 'graphs') a.value.forEach((sg) => outerScopeInputs(sg).forEach(add));
+    }
+  }
+  return out;
+}
+
+/** A node's inputs as drawn: its own, then what its subgraphs read from outside. */
+function drawnInputs(n: Node): string[] {
+  const own = [...n.inputs];
+  for (const a of Object.values(n.attrs)) {
+    const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : [];
+    for (const sg of graphs) for (const t of outerScopeInputs(sg)) if (!own.includes(t)) own.push(t);
+  }
+  return own;
+}
+
 export function toDisplayGraph(model: Model): DisplayGraph {
   const g = model.graph;
   const info = new Map<string, TensorInfo>();
@@ -140,12 +170,12 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     const weights: DisplayWeight[] = [];
     const inputs: DisplayPort[] = [];
     const foldedNames: string[] = [];
-    n.inputs.forEach((t, i) => {
+    drawnInputs(n).forEach((t, i) => {
       if (!t) return;
       const c = consts.get(t);
       if (c) {
         const p = c.tensor ? preview(c.tensor) : undefined;
-        weights.push({ label: names?.[i] ?? String(i), tensor: t, dtype: c.dtype, shape: c.shape, stored: c.stored, preview: p });
+        weights.push({ label: i >= n.inputs.length ? 'outer' : names?.[i] ?? String(i), tensor: t, dtype: c.dtype, shape: c.shape, stored: c.stored, preview: p });
         for (const f of c.producedBy) if (!foldedNames.includes(f)) foldedNames.push(f);
       } else {
         inputs.push(port(t));
@@ -153,7 +183,7 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     });
     nodes.push({
       id, kind: 'op', label: n.opType, name: n.name, domain: n.domain, category: opCategory(n.opType),
-      unknown: !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n), attrs: allAttrs(n),
+      unknown: !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n, n.inputs[1] ? consts.get(n.inputs[1])?.shape ?? info.get(n.inputs[1])?.shape : undefined), attrs: allAttrs(n),
       inputs, outputs: n.outputs.filter((o) => o !== '').map(port), folded: foldedNames, subgraphs: subgraphsOf(n),
     });
     for (const o of n.outputs) if (o) producerId.set(o, id);
@@ -162,7 +192,7 @@ export function toDisplayGraph(model: Model): DisplayGraph {
   // Edges once every producer is known (file order need not be topological).
   g.nodes.forEach((n, index) => {
     if (folded.has(n)) return;
-    for (const t of n.inputs) {
+    for (const t of drawnInputs(n)) {
       const src = t && !consts.has(t) ? producerId.get(t) : undefined;
       if (src) addEdge(src, opId(index), t);
     }

@@ -44,13 +44,39 @@ export function weightText(label: string, shape: readonly (number | string)[] | 
   return `${label} ⟨${shape ? shape.join('×') : '?'}⟩`;
 }
 
-export function nodeSize(n: DisplayNode): { width: number; height: number } {
+/** A body longer than this lists its first ops and how many more there are, so one Loop cannot make a node miles tall. */
+export const BODY_OP_LIMIT = 40;
+
+/**
+ * The rows of an expanded control-flow node's body: per graph attribute a title, then its ops (indented).
+ * `kind` tells the node component how to draw each row; every row is one rowHeight tall.
+ */
+export function bodyRows(n: DisplayNode): { kind: 'title' | 'op' | 'more'; text: string; name?: string }[] {
+  const rows: { kind: 'title' | 'op' | 'more'; text: string; name?: string }[] = [];
+  for (const s of n.subgraphs) {
+    rows.push({ kind: 'title', text: s.attr });
+    for (const o of s.ops.slice(0, BODY_OP_LIMIT)) rows.push({ kind: 'op', text: o.opType, name: o.name });
+    if (s.ops.length > BODY_OP_LIMIT) rows.push({ kind: 'more', text: `… ${s.ops.length - BODY_OP_LIMIT} more` });
+  }
+  return rows;
+}
+
+/**
+ * The box a node is drawn in. A control-flow node has one more row for its "show body" toggle, and when
+ * `expanded` its body rows too, so the layout makes room for exactly what the component draws.
+ */
+export function nodeSize(n: DisplayNode, expanded = false): { width: number; height: number } {
   const rows = nodeRows(n);
   const header = n.kind === 'op' ? n.label + (n.unknown ? ' ?' : '') : n.label;
-  const textW = Math.max(header.length * METRICS.headerCharWidth, ...rows.map((r) => r.length * METRICS.rowCharWidth));
+  const toggle = n.kind === 'op' && n.subgraphs.length > 0;
+  const body = toggle && expanded ? bodyRows(n) : [];
+  // Body ops are indented by two characters' width.
+  const texts = [...rows, ...(toggle ? ['▾ hide body'] : []), ...body.map((r) => (r.kind === 'title' ? r.text : `  ${r.text}`))];
+  const textW = Math.max(header.length * METRICS.headerCharWidth, ...texts.map((r) => r.length * METRICS.rowCharWidth));
   const width = Math.min(METRICS.maxWidth, Math.max(METRICS.minWidth, Math.ceil(textW + 2 * METRICS.padding + 18)));
   if (n.kind !== 'op') return { width, height: METRICS.ioHeight + (rows.length ? METRICS.rowHeight : 0) };
-  const height = METRICS.headerHeight + (rows.length ? rows.length * METRICS.rowHeight + METRICS.padding * 2 : 0);
+  const count = texts.length;
+  const height = METRICS.headerHeight + (count ? count * METRICS.rowHeight + METRICS.padding * 2 : 0);
   return { width, height };
 }
 
@@ -79,9 +105,13 @@ export const ELK_OPTIONS: Record<string, string> = {
   'elk.separateConnectedComponents': 'false',
 };
 
-export async function layoutGraph(dg: DisplayGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS): Promise<Layout> {
-  const children: ElkGraph[] = dg.nodes.map((n) => ({ id: n.id, ...nodeSize(n) }));
-  // ELK wants one edge per connection; parallel tensors between the same two nodes add nothing to the layout.
+/**
+ * What ELK needs of a display graph: node ids with their sizes, and one edge per connected pair (parallel
+ * tensors between the same two nodes add nothing to the layout). Much smaller than the display graph, so
+ * this is what crosses to the layout worker. `expanded`: control-flow nodes whose body is shown.
+ */
+export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = new Set()): ElkGraph {
+  const children: ElkGraph[] = dg.nodes.map((n) => ({ id: n.id, ...nodeSize(n, expanded.has(n.id)) }));
   const seen = new Set<string>();
   const edges: NonNullable<ElkGraph['edges']> = [];
   for (const e of dg.edges) {
@@ -90,8 +120,19 @@ export async function layoutGraph(dg: DisplayGraph, elk: ElkLike, options: Recor
     seen.add(k);
     edges.push({ id: e.id, sources: [e.source], targets: [e.target] });
   }
-  const out = await elk.layout({ id: 'root', layoutOptions: options, children, edges });
+  return { id: 'root', children, edges };
+}
+
+export async function layoutElk(input: ElkGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS): Promise<Layout> {
+  const out = await elk.layout({ ...input, layoutOptions: options });
   const boxes: Record<string, NodeBox> = {};
   for (const c of out.children ?? []) boxes[c.id] = { x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 };
   return { boxes, width: out.width ?? 0, height: out.height ?? 0 };
+}
+
+/** `expanded`: ids of control-flow nodes whose body is shown, laid out at their expanded size. */
+export function layoutGraph(
+  dg: DisplayGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS, expanded: ReadonlySet<string> = new Set(),
+): Promise<Layout> {
+  return layoutElk(layoutInput(dg, expanded), elk, options);
 }

@@ -2,44 +2,73 @@
 // so panning and zooming touch no React state of ours.
 import { useEffect, useMemo, useRef } from 'react';
 import {
-  Background, Controls, MarkerType, MiniMap, ReactFlow, ReactFlowProvider, useReactFlow, type Node,
+  Background, Controls, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Node, type NodeHandle,
 } from '@xyflow/react';
 import { select, useStore, type OpenModel } from '../store';
-import { CATEGORY_STYLE } from './categories';
+import { Overview } from './Overview';
 import { edgeTypes, type ShapeFlowEdge } from './edges';
 import { nodeTypes, type OpNodeData } from './nodes';
 import { showTensor } from '../quant/badges';
+import type { DisplayNode, NodeBox } from '../../core/view/types';
+
+/** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
+const FIT_OPTIONS = { maxZoom: 1.5, padding: 0.1 } as const;
 
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
 
+/**
+ * A React Flow node that needs no measuring: its size, and where its two handles sit (top and bottom
+ * centre, as the node components draw them), come from the layout. Without `handles` and `measured`,
+ * React Flow mounts every node once to measure it, even with onlyRenderVisibleElements — on DenseNet
+ * that was 1746 nodes mounted, measured and unmounted in one long main-thread task.
+ */
+export function flowNode(n: DisplayNode, b: NodeBox | undefined): Node<OpNodeData> {
+  const width = b?.width ?? 0;
+  const height = b?.height ?? 0;
+  const handles: NodeHandle[] = [];
+  if (n.kind !== 'input') handles.push({ type: 'target', position: Position.Top, x: width / 2 - 0.5, y: -0.5, width: 1, height: 1 });
+  if (n.kind !== 'output') handles.push({ type: 'source', position: Position.Bottom, x: width / 2 - 0.5, y: height - 0.5, width: 1, height: 1 });
+  return {
+    id: n.id,
+    type: n.kind === 'op' ? 'op' : 'io',
+    position: { x: b?.x ?? 0, y: b?.y ?? 0 },
+    width,
+    height,
+    measured: { width, height },
+    handles,
+    style: { width, height },
+    data: { node: n },
+    draggable: false,
+    connectable: false,
+  };
+}
+
 function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlowEdge[] } {
   const { graph, layout } = model;
-  const nodes = graph.nodes.map((n): Node<OpNodeData> => {
-    const b = layout.boxes[n.id];
-    return {
-      id: n.id,
-      type: n.kind === 'op' ? 'op' : 'io',
-      position: { x: b?.x ?? 0, y: b?.y ?? 0 },
-      width: b?.width,
-      height: b?.height,
-      style: { width: b?.width, height: b?.height },
-      data: { node: n },
-      draggable: false,
-      connectable: false,
-    };
-  });
+  const nodes = graph.nodes.map((n) => flowNode(n, layout.boxes[n.id]));
   const edges = graph.edges.map((e): ShapeFlowEdge => ({
     id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor },
-    markerEnd: { type: MarkerType.ArrowClosed, width: 14, height: 14, color: '#777' },
+    // One shared marker by id: marker objects make React Flow hash every edge's marker on each render.
+    markerEnd: ARROW_ID,
     focusable: false,
   }));
   return { nodes, edges };
 }
 
-function minimapColor(n: Node): string {
-  const d = n.data as OpNodeData;
-  return d.color ?? (d.node.category === 'io' ? '#9aa0a6' : CATEGORY_STYLE[d.node.category].color);
+const ARROW_ID = 'fp-arrow';
+
+/** React Flow's closed arrow, defined once for every edge. */
+function ArrowDef() {
+  return (
+    <svg className="arrow-defs" aria-hidden="true">
+      <defs>
+        <marker id={ARROW_ID} viewBox="-10 -10 20 20" markerWidth="14" markerHeight="14" markerUnits="strokeWidth" orient="auto-start-reverse" refX="0" refY="0">
+          <polyline stroke="#777" strokeLinecap="round" strokeLinejoin="round" strokeWidth="1" fill="#777" points="-5,-4 0,0 -5,4 -5,-4" />
+        </marker>
+      </defs>
+    </svg>
+  );
 }
 
 /** Marks `graph-painted` once React Flow has shown the first node, for the bench and tests. */
@@ -65,7 +94,22 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, token: strin
 function Canvas({ model }: { model: OpenModel }) {
   const flow = useReactFlow();
   const root = useRef<HTMLDivElement>(null);
-  const { nodes, edges } = useMemo(() => toFlow(model), [model]);
+  // Built once per open: React Flow owns the nodes after mounting (uncontrolled), and a new layout of the
+  // same model (a body shown or hidden) moves them in the effect below.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const { nodes, edges } = useMemo(() => toFlow(model), [model.openId]);
+  const laidOut = useRef(model.layout);
+  useEffect(() => {
+    if (laidOut.current === model.layout) return;
+    laidOut.current = model.layout;
+    const boxes = model.layout.boxes;
+    flow.setNodes((ns) => ns.map((n) => {
+      const b = boxes[n.id];
+      if (!b || (n.position.x === b.x && n.position.y === b.y && n.width === b.width && n.height === b.height)) return n;
+      const moved = flowNode((n.data as OpNodeData).node, b);
+      return { ...n, position: moved.position, width: moved.width, height: moved.height, measured: moved.measured, handles: moved.handles, style: { ...n.style, ...moved.style } };
+    }));
+  }, [model.layout, flow]);
   const big = nodes.length > FIT_LIMIT;
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
@@ -81,7 +125,7 @@ function Canvas({ model }: { model: OpenModel }) {
   }, [focusSeq, flow, model]);
 
   useEffect(() => {
-    if (fitSeq > 0) void flow.fitView({ duration: 300 });
+    if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });
   }, [fitSeq, flow]);
 
   const onInit = () => {
@@ -95,6 +139,7 @@ function Canvas({ model }: { model: OpenModel }) {
 
   return (
     <div className="graph-canvas" ref={root} data-testid="graph">
+      <ArrowDef />
       <ReactFlow
         key={model.openId}
         defaultNodes={nodes}
@@ -103,7 +148,7 @@ function Canvas({ model }: { model: OpenModel }) {
         edgeTypes={edgeTypes}
         onInit={onInit}
         fitView={!big}
-        fitViewOptions={{ maxZoom: 1.5, padding: 0.1 }}
+        fitViewOptions={FIT_OPTIONS}
         minZoom={0.02}
         maxZoom={4}
         onlyRenderVisibleElements={big}
@@ -121,7 +166,7 @@ function Canvas({ model }: { model: OpenModel }) {
       >
         <Background gap={24} color="#e6e6e6" />
         <Controls showInteractive={false} />
-        <MiniMap pannable zoomable nodeColor={minimapColor} nodeStrokeWidth={0} />
+        <Overview graph={model.graph} layout={model.layout} />
       </ReactFlow>
     </div>
   );

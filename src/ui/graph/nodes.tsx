@@ -1,9 +1,10 @@
 // Node components. Memoised and driven only by their own data, so panning re-renders none of them.
 import { memo } from 'react';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
-import { nodeRows } from '../../core/view/layout';
+import { bodyRows, nodeRows } from '../../core/view/layout';
 import type { DisplayNode } from '../../core/view/types';
-import { useStore, toggleExpanded } from '../store';
+import { useStore } from '../store';
+import { toggleBody } from '../session';
 import { CATEGORY_STYLE } from './categories';
 import { useQuantColor, WeightFix } from '../quant/badges';
 
@@ -24,27 +25,26 @@ function Body({ id, node }: { id: string; node: DisplayNode }) {
   );
 }
 
-/** Only control-flow nodes subscribe to the store. */
+/**
+ * Only control-flow nodes subscribe to the store. The toggle and the body are rows of the node itself
+ * (sized by nodeSize), and toggling re-runs the layout so the next nodes move out of the way.
+ */
 function Subgraphs({ id, node }: { id: string; node: DisplayNode }) {
   const expanded = useStore((s) => !!s.expanded[id]);
   return (
     <>
-      {(
-        <button
-          className="op-expand nodrag"
-          data-testid="expand-subgraph"
-          onClick={(e) => { e.stopPropagation(); toggleExpanded(id); }}
-        >
-          {expanded ? '▾ hide body' : '▸ show body'}
-        </button>
-      )}
+      <button
+        className="op-row op-expand nodrag"
+        data-testid="expand-subgraph"
+        aria-expanded={expanded}
+        onClick={(e) => { e.stopPropagation(); void toggleBody(id); }}
+      >
+        {expanded ? '▾ hide body' : '▸ show body'}
+      </button>
       {expanded && (
         <div className="op-body" data-testid="subgraph-body">
-          {node.subgraphs.map((s) => (
-            <div key={s.attr}>
-              <div className="op-body-title">{s.attr}</div>
-              {s.ops.map((o, i) => <div className="op-body-op" key={i} title={o.name}>{o.opType}</div>)}
-            </div>
+          {bodyRows(node).map((r, i) => (
+            <div className={`op-row op-body-${r.kind}`} data-testid={r.kind === 'op' ? 'subgraph-op' : undefined} key={i} title={r.name}>{r.text}</div>
           ))}
         </div>
       )}

@@ -98,7 +98,8 @@ export function SummaryDialog() {
                 <tfoot>
                   <tr>
                     <td /><td><b>Total</b></td><td>{rows.length} layers</td><td />
-                    <td className="num" data-testid="total-params"><b>{fmt.format(rows.reduce((a, r) => a + r.params, 0))}</b></td>
+                    {/* The model's total: a weight shared by several layers is in each of their rows but counts once. */}
+                    <td className="num" data-testid="total-params"><b>{fmt.format(summary.params)}</b></td>
                     <td className="num" data-testid="total-macs"><b>{fmt.format(rows.reduce((a, r) => a + r.macs, 0))}</b></td>
                   </tr>
                 </tfoot>
