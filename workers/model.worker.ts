@@ -66,8 +66,9 @@ function rethrow(e: unknown): never {
 const api = {
   async open(bytes: Uint8Array, fileName: string, onStage?: (stage: OpenStage) => void): Promise<Opened> {
     try {
-      onStage?.('hashing');
-      const hash = await contentHash(bytes);
+      // The digest copies the bytes and runs natively while this thread parses; the hash is only needed
+      // at the end (the layout cache key), so waiting for it first would add its time to every open.
+      const hashP = contentHash(bytes);
       onStage?.('reading');
       const m = openModel(bytes, fileName);
       onStage?.('display');
@@ -77,6 +78,7 @@ const api = {
       compiler = compilerFor(bytes, fileName, m);
       quantized = { version: 0, session: undefined };
       quant.resetQuant();
+      const hash = await hashP;
       return {
         hash,
         graph,
