@@ -136,6 +136,9 @@ export async function toggleBody(id: string): Promise<void> {
     if (seq !== relayouts || !now || now.openId !== model.openId) return;
     set({ model: { ...now, layout } });
   } catch (e) {
+    if (seq !== relayouts || get().model?.openId !== model.openId) return;
+    // The node keeps the size it was laid out at, so it must not claim its body is open.
+    toggleExpanded(id);
     set({ error: `${model.info.fileName}: could not lay the graph out again (${e instanceof Error ? e.message : String(e)})` });
   }
 }

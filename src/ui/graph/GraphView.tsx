@@ -117,12 +117,14 @@ function Canvas({ model }: { model: OpenModel }) {
 
   useEffect(() => {
     if (focusSeq === 0) return;
-    const id = useStore.getState().selectedId;
-    const b = id ? model.layout.boxes[id] : undefined;
+    // The boxes are read, not depended on: a body toggle relays out (a new layout) and must not re-centre
+    // on an old selection.
+    const { selectedId: id, model: now } = useStore.getState();
+    const b = id ? now?.layout.boxes[id] : undefined;
     if (!id || !b) return;
     flow.setNodes((ns) => ns.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })));
     void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 300 });
-  }, [focusSeq, flow, model]);
+  }, [focusSeq, flow, model.openId]);
 
   useEffect(() => {
     if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });

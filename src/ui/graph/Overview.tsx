@@ -58,9 +58,11 @@ export const Overview = memo(function Overview({ graph, layout }: { graph: Displ
         viewBox={viewBox}
         role="img"
         aria-label="Overview of the graph: click or drag to move the view"
-        onPointerDown={(e) => { dragging.current = true; e.currentTarget.setPointerCapture(e.pointerId); centreOn(e); }}
+        onPointerDown={(e) => { if (e.button !== 0) return; dragging.current = true; e.currentTarget.setPointerCapture(e.pointerId); centreOn(e); }}
         onPointerMove={(e) => { if (dragging.current) centreOn(e); }}
         onPointerUp={() => { dragging.current = false; }}
+        onPointerCancel={() => { dragging.current = false; }}
+        onLostPointerCapture={() => { dragging.current = false; }}
       >
         {paths.map((p) => <path key={p.color} d={p.d} fill={p.color} />)}
         <rect className="overview-view" x={vx} y={vy} width={vw} height={vh} strokeWidth={1.5 * unit} />

@@ -66,9 +66,14 @@ export function CalibratePanel() {
       set({ calibError: nothingUsable(list.length) });
       return;
     }
-    const fs = await filesOf(usable);
-    setFiles(fs);
-    await load(fs, form);
+    try {
+      const fs = await filesOf(usable);
+      setFiles(fs);
+      await load(fs, form);
+    } catch (e) {
+      setLoading(false);
+      set({ calibError: `cannot read the calibration files: ${e instanceof Error ? e.message : String(e)}` });
+    }
   };
   const pick = (list: FileList | null) => (list?.length ? pickFiles(Array.from(list)) : Promise.resolve());
   const drop = (dt: DataTransfer) => {

@@ -146,7 +146,7 @@ function Adjustments() {
         <thead><tr><th>tensor</th><th>fp</th><th>reason</th></tr></thead>
         <tbody>
           {quant.adjustments.map((a, i) => (
-            <tr key={i} onClick={() => show(a.tensor)} data-testid="adjustment-row" title={`${a.rule}: show in graph`}>
+            <tr key={i} onClick={() => show(a.tensor)} onKeyDown={(e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); show(a.tensor); } }} tabIndex={0} data-testid="adjustment-row" title={`${a.rule}: show in graph`}>
               <td className="mono">{a.tensor}</td>
               <td className="mono">{a.from}→{a.to}</td>
               <td className="reason">{a.reason} <span className="muted">({a.rule})</span></td>
