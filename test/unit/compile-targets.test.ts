@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { isInputError } from '../../src/core/errors';
 import { layersOf, partition, type Layer, type LayerCost } from '../../src/core/compile';
 import { compiledXModel } from '../../src/core/compile/emit';
+import { vartPython } from '../../src/core/compile/deploy';
 import {
   ARCH_NAMES, BOARDS, decodeFingerprint, parseArchJson, registerTargetFamily, SUPPORTED, targetByArch, targetByArchJson,
   targetByBoard, targetFamilies, targetPresets, type Target, type TargetFamily,
@@ -156,6 +157,14 @@ describe('a second accelerator, written against Target only', () => {
     expect(acc.map((s) => xString(s.attrs, 'dpu_name'))).toEqual(['VTA_1x16x16', 'VTA_1x16x16']);
     expect(x.ops.filter((o) => o.type === 'conv2d-fix').map((o) => xString(o.attrs, 'device'))).toEqual(['VTA', 'VTA']);
     expect(x.ops.find((o) => o.name === 's')!.type).toBe('sigmoid');
+  });
+
+  it('its deployment script runs both accelerator subgraphs with the CPU step between them', () => {
+    const py = vartPython(partition(layersOf({ kind: 'onnx', model }), vta()), 'toy.xmodel');
+    const steps = py.slice(py.indexOf('STEPS = ['), py.indexOf(']', py.indexOf('STEPS = [')));
+    expect(steps.match(/\("dpu", \d+\)/g)).toEqual(['("dpu", 0)', '("dpu", 1)']);
+    expect(steps).toMatch(/\("dpu", 0\)[\s\S]*cpu_step[\s\S]*\("dpu", 1\)/);
+    expect(py).toContain('the 2 DPU subgraph(s) run in order');
   });
 
   it('refuses USER or CPU as an accelerator label', () => {

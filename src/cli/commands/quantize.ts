@@ -115,7 +115,7 @@ export const quantize: Command = {
     progress('\n');
     mkdirSync(a.out, { recursive: true });
     const stem = basename(a.model, extname(a.model));
-    const { model: qdq, skipped } = exportQdq(r.model, r.tensors);
+    const { model: qdq } = exportQdq(r.model, r.tensors);
     writeFileSync(join(a.out, `${stem}_qdq.onnx`), writeOnnx(qdq));
     writeFileSync(join(a.out, 'quant_info.json'), `${JSON.stringify(quantInfoJson(r.tensors), null, 1)}\n`);
     writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(reportJson(r, basename(a.model), samples.count), null, 1)}\n`);
@@ -129,7 +129,7 @@ export const quantize: Command = {
       })}\n`);
       return 0;
     }
-    for (const w of [...r.warnings, ...skipped.map((s) => `${s} kept in float in the QDQ model (not power-of-two 8-bit)`)]) process.stderr.write(`warning: ${w}\n`);
+    for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
     const lines = [
       // Says what the browser's Calibrate panel says, so a run can be compared with the app's.
       `quantized ${basename(a.model)} on ${samples.count} samples (${samples.asIs ? 'fed as is' : 'preprocessed'}): ${r.tensors.size} tensors, ${r.adjustments.length} rule adjustment(s)`,

@@ -2,7 +2,7 @@
 // with this model's partition: every DPU subgraph in topological order, a stub for each CPU step between
 // them, and the tensors crossing subgraph boundaries with their shapes and fix points as Python constants.
 import type { Layer } from './layer';
-import type { CompileResult, PlacedLayer, Port, Subgraph } from './partition';
+import { isAccelerator, type CompileResult, type PlacedLayer, type Port, type Subgraph } from './partition';
 
 function py(s: string): string {
   return JSON.stringify(s);
@@ -145,7 +145,7 @@ function stepsBlock(r: CompileResult): string {
   const steps: string[] = [];
   let dpu = 0;
   r.subgraphs.forEach((s, i) => {
-    if (s.device === 'DPU') steps.push(`    ("dpu", ${dpu++}),  # ${comment(s.name)}`);
+    if (isAccelerator(s.device)) steps.push(`    ("dpu", ${dpu++}),  # ${comment(s.name)}`);
     else if (s.device === 'CPU' && onlyFix2Float(r, s)) {
       // Nothing to write: to_float already turned the DPU's int8 output into real values.
       steps.push(`    # CPU subgraph #${i} ${comment(s.name)}: fix2float of ${s.inputs.map((p) => comment(p.name)).join(', ')}, done by to_float`);
@@ -245,7 +245,7 @@ def run(runners, values):
 function body(r: CompileResult): string {
   return `${tensorsBlock(r)}
 
-${dpuBlock(r.subgraphs.filter((s) => s.device === 'DPU'))}
+${dpuBlock(r.subgraphs.filter((s) => isAccelerator(s.device)))}
 
 ${HELPERS}
 
@@ -254,7 +254,7 @@ ${stepsBlock(r)}`;
 }
 
 function dpuCount(r: CompileResult): number {
-  return r.subgraphs.filter((s) => s.device === 'DPU').length;
+  return r.subgraphs.filter((s) => isAccelerator(s.device)).length;
 }
 
 /** VART: deserialize, one runner per DPU subgraph, run the steps with int8 buffers scaled by the fix points. */

@@ -104,7 +104,11 @@ function emptyOf(a: XAttr): XAttr {
 export function opDefsFor(ops: readonly XOp[], known: readonly XOpDef[] = []): XOpDef[] {
   const byName = new Map(ops.map((o) => [o.name, o]));
   const byType = new Map<string, XOp[]>();
-  for (const o of ops) byType.set(o.type, [...(byType.get(o.type) ?? []), o]);
+  for (const o of ops) {
+    const list = byType.get(o.type);
+    if (list) list.push(o);
+    else byType.set(o.type, [o]);
+  }
   return [...byType].map(([type, list]) => {
     const k = known.find((d) => d.name === type);
     if (k) return k;
@@ -137,11 +141,19 @@ export function compiledXModel(r: CompileResult): XModel {
     taken.add(x);
     return x;
   };
+  // Decoding a layer's weights converts and transposes them: once per layer, shared by naming and writing.
+  const decoded = new Map<Layer, ReturnType<NonNullable<Layer['weights']>>>();
+  const weightsOf = (l: Layer) => {
+    if (!l.weights) return [];
+    let w = decoded.get(l);
+    if (!w) decoded.set(l, (w = l.weights()));
+    return w;
+  };
   // Source op names are kept, so reserve them before any inserted op (upload, fix2float…) picks a name.
   for (const p of r.layers) {
     if (p.layer.kind !== 'output') taken.add(p.layer.name); // an output is written as `<name>_`
     for (const c of p.layer.chain ?? []) taken.add(c.name);
-    for (const w of p.layer.weights?.() ?? []) taken.add(w.name);
+    for (const w of weightsOf(p.layer)) taken.add(w.name);
   }
   const quantized = r.graph.quantized;
   const label = r.target.device;
@@ -210,7 +222,7 @@ export function compiledXModel(r: CompileResult): XModel {
   /** Weights as const-fix (int8) on the DPU, float const elsewhere; returns the args. */
   const weightArgs = (l: Layer, int8: boolean, device: string, sg: number, child?: Child) => {
     const args: { name: string; ops: string[] }[] = [];
-    for (const w of l.weights?.() ?? []) {
+    for (const w of weightsOf(l)) {
       if (!w.values.length) continue;
       if (!emitted.has(w.name)) {
         emitted.add(w.name);

@@ -1,7 +1,7 @@
 // Small immutable graph edits shared by the preparation passes.
 import type { ConstTensor, Graph, Model, Node } from '../../ir';
 import { consumers } from '../../ir';
-import { toFloat64 } from '../../onnx/values';
+import { toFloat64, typedValues } from '../../onnx/values';
 
 export function withGraph(model: Model, graph: Partial<Graph>): Model {
   return { ...model, graph: { ...model.graph, ...graph } };
@@ -9,7 +9,10 @@ export function withGraph(model: Model, graph: Partial<Graph>): Model {
 
 /** Float values of a constant (a copy). */
 export function constValues(t: ConstTensor): Float32Array {
-  return t.values instanceof Float32Array ? Float32Array.from(t.values) : Float32Array.from(toFloat64(t));
+  // A misaligned float32 decodes straight into a fresh array (one memcpy), not through float64.
+  const v = typedValues(t);
+  if (v instanceof Float32Array) return v === t.values ? Float32Array.from(v) : v;
+  return Float32Array.from(toFloat64(t));
 }
 
 export function floatConst(name: string, shape: readonly number[], data: Float32Array): ConstTensor {
