@@ -71,6 +71,7 @@ export async function runQuantize(): Promise<void> {
     });
     const summary = await worker().quantize(quantConfig, onProgress);
     if (get().quantFor !== quantFor) return;
+    confirmedOverrides = {};
     set({ quant: summary, overrides: {}, quantRun: { state: 'idle' } });
   } catch (e) {
     const cancelled = e instanceof Error && e.name === 'AbortError';
@@ -83,6 +84,8 @@ export function cancelQuantize(): void {
 }
 
 let overrideSeq = 0;
+/** The overrides the worker last applied: what a failed call falls back to (a pending pin may never land). */
+let confirmedOverrides: Readonly<Record<string, TensorOverride>> = {};
 
 /**
  * Pin a fix point / method for one tensor (undefined clears it), re-solve from the kept statistics and
@@ -90,8 +93,7 @@ let overrideSeq = 0;
  * first; only the latest call's answer is shown (the worker cancels the older measurement).
  */
 export async function setOverride(tensor: string, o: TensorOverride | undefined): Promise<void> {
-  const prev = get().overrides;
-  const next = { ...prev };
+  const next = { ...get().overrides };
   if (o && (o.fixPoint !== undefined || o.method !== undefined)) next[tensor] = o;
   else delete next[tensor];
   const fixPoints: Record<string, number> = {};
@@ -105,11 +107,12 @@ export async function setOverride(tensor: string, o: TensorOverride | undefined)
   try {
     const summary: QuantSummary = await worker().requantize({ fixPoints, methods: methods as never });
     if (seq !== overrideSeq) return;
+    confirmedOverrides = next;
     set({ quant: summary, quantError: null, remeasuring: false });
   } catch (e) {
     if (seq !== overrideSeq) return;
     if (e instanceof Error && e.name === 'AbortError') set({ remeasuring: false });
-    else set({ overrides: prev, quantError: messageOf(e), remeasuring: false });
+    else set({ overrides: confirmedOverrides, quantError: messageOf(e), remeasuring: false });
   }
 }
 
