@@ -242,3 +242,50 @@ describe.skipIf(!existsSync(RETINA))('QDQ import of a Vitis AI model', () => {
     expect(fixPoints.get('module_1.weight')?.kind).toBe('weights');
   });
 });
+
+describe('QDQ export of a model older than opset 13', () => {
+  // Split sizes, Squeeze/Unsqueeze and ReduceSum axes are attributes before 13 and inputs from 13 on.
+  const opset11 = (): Model => buildModel({
+    opset: 11,
+    inputs: { x: ['float32', [1, 2, 8, 8]] }, outputs: ['y'],
+    initializers: { w0: tensor('float32', [4, 2, 3, 3], rand(72, 5, 0.5)) },
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w0'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Split', inputs: ['c'], outputs: ['s1', 's2'], attrs: { axis: 1, split: [1, 3] } },
+      { op: 'Unsqueeze', inputs: ['s1'], outputs: ['u'], attrs: { axes: [0] } },
+      { op: 'Squeeze', inputs: ['u'], outputs: ['q'], attrs: { axes: [0] } },
+      { op: 'ReduceSum', inputs: ['s2'], outputs: ['rs'], attrs: { axes: [1], keepdims: 1 } },
+      { op: 'Add', inputs: ['q', 'rs'], outputs: ['y'] },
+    ],
+  });
+
+  it('moves the attributes that became inputs, and onnxruntime runs it like the fake-quant run', async () => {
+    const feeds = { x: { shape: [1, 2, 8, 8], data: rand(128, 21, 2) } };
+    const r = await quantizeModel(opset11(), [feeds, { x: { shape: [1, 2, 8, 8], data: rand(128, 22, 2) } }], parseQuantConfig({}), { skipEvaluation: true });
+    const { model: qdq } = exportQdq(r.model, r.tensors);
+    expect(qdq.opset).toBe(13);
+    const node = (op: string) => qdq.graph.nodes.find((n) => n.opType === op)!;
+    for (const op of ['Split', 'Unsqueeze', 'Squeeze', 'ReduceSum']) {
+      expect(Object.keys(node(op).attrs)).not.toContain(op === 'Split' ? 'split' : 'axes');
+      expect(node(op).inputs).toHaveLength(2);
+    }
+    expect(Array.from(toFloat64(qdq.graph.initializers.get(node('Split').inputs[1])!))).toEqual([1, 3]);
+    const { worst } = await ortVsFakeQuant(qdq, r, r.tensors, feeds);
+    expect(worst).toBeLessThanOrEqual(2 ** -r.tensors.get('y')!.fixPoint + 1e-6);
+  });
+
+  it('refuses an old operator form it cannot rewrite, naming the op and the opsets', async () => {
+    const m = buildModel({
+      opset: 9,
+      inputs: { x: ['float32', [1, 2, 4, 4]] }, outputs: ['y'],
+      initializers: { w0: tensor('float32', [2, 2, 1, 1], rand(4, 6)) },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0'], outputs: ['c'] },
+        { op: 'Clip', inputs: ['c'], outputs: ['y'], attrs: { min: 0, max: 6 } },
+      ],
+    });
+    const feeds = { x: { shape: [1, 2, 4, 4], data: rand(32, 7) } };
+    const r = await quantizeModel(m, [feeds], parseQuantConfig({}), { skipEvaluation: true });
+    expect(() => exportQdq(r.model, r.tensors)).toThrow(/needs opset 13, but Clip "[^"]+" has an older form at opset 9 \(changed at 11\)/);
+  });
+});

@@ -9,6 +9,7 @@ import { toFloat64 } from '../onnx/values';
 import { fixPointOfScale, intRange, quantize, ROUNDERS } from './fixpoint';
 import { constValues, withGraph } from './prepare/edit';
 import type { TensorQuant } from './quantize';
+import { raiseOpset } from './opset';
 
 /** `quant_info.json`: each quantized tensor → [bit_width, fix_point]. */
 export function quantInfoJson(tensors: ReadonlyMap<string, TensorQuant>): Record<string, [number, number]> {
@@ -21,33 +22,6 @@ export function quantInfoJson(tensors: ReadonlyMap<string, TensorQuant>): Record
 function storageOf(bitWidth: number): 'int8' | 'int16' {
   if (bitWidth > 16) throw new InputError(`QDQ export: ${bitWidth}-bit tensors have no ONNX QuantizeLinear type (at most 16 bits)`);
   return bitWidth <= 8 ? 'int8' : 'int16';
-}
-
-const REDUCE_AXES_TO_INPUT = new Set([
-  'ReduceMax', 'ReduceMin', 'ReduceMean', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare',
-]);
-
-/**
- * The same nodes valid at opset 21 (int16 QuantizeLinear/DequantizeLinear need it). Between 13 and 21
- * the Reduce ops took `axes` from an attribute to an input (18) and Split without sizes needs
- * `num_outputs` (18); both are rewritten. GridSample renamed its modes (20): refused, not guessed.
- */
-function upgradeToOpset21(nodes: readonly Node[], inits: Map<string, ConstTensor>, fresh: (b: string) => string): Node[] {
-  return nodes.map((n) => {
-    if (n.domain !== '' && n.domain !== 'ai.onnx') return n;
-    if (REDUCE_AXES_TO_INPUT.has(n.opType) && n.attrs.axes?.kind === 'ints') {
-      const { axes, ...attrs } = n.attrs;
-      const name = fresh(`${n.name}_axes`);
-      const v = (axes.value as readonly number[]).map(BigInt);
-      inits.set(name, { name, dtype: 'int64', shape: [v.length], values: BigInt64Array.from(v) });
-      return { ...n, inputs: [n.inputs[0] ?? '', name], attrs };
-    }
-    if (n.opType === 'Split' && !n.inputs[1] && n.attrs.num_outputs === undefined)
-      return { ...n, attrs: { ...n.attrs, num_outputs: { kind: 'int', value: n.outputs.length } } };
-    if (n.opType === 'GridSample')
-      throw new InputError(`QDQ export: a 9-16-bit tensor needs int16 QuantizeLinear (opset 21), but GridSample "${n.name}" changed its modes at opset 20; quantize to 8 bits or re-export the model at opset 21`);
-    return n;
-  });
 }
 
 /**
@@ -167,7 +141,7 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
     for (const o of n.outputs) nodes.push(...(post.get(o) ?? []));
   }
   const floor = wide ? 21 : 13;
-  if (wide && model.opset < 21) nodes = upgradeToOpset21(nodes, inits, fresh);
+  nodes = raiseOpset(nodes, { from: model.opset, to: floor, inits, fresh, why: wide ? 'a 9-16-bit tensor (int16 QuantizeLinear)' : 'QuantizeLinear/DequantizeLinear with per-axis scales' });
   const opset = Math.max(model.opset, floor);
   const opsetImports = model.opsetImports.some((o) => o.domain === '' || o.domain === 'ai.onnx')
     ? model.opsetImports.map((o) => (o.domain === '' || o.domain === 'ai.onnx' ? { ...o, version: Math.max(o.version, floor) } : o))
