@@ -47,7 +47,7 @@ describe('quant config', () => {
   });
   it('refuses a float scale with a power-of-two-only method, as vai_q does, naming the field', () => {
     expect(() => parseQuantConfig({ target_device: 'CPU', overall_quantize_config: { scale_type: 'float' } })).toThrow(
-      'quant config: overall_quantize_config.method (unset, default "diffs"): "diffs" picks power-of-two positions only; with scale_type "float" (target_device CPU) use maxmin, percentile, mse or entropy');
+      'quant config: overall_quantize_config.method (unset, default "diffs"): "diffs" picks power-of-two positions only; with scale_type "float" use maxmin, percentile, mse or entropy (target_device CPU)');
     expect(() => parseQuantConfig({ target_device: 'GPU', tensor_quantize_config: { activation: { scale_type: 'float', method: 'diffs' } } })).toThrow(
       /^quant config: tensor_quantize_config\.activation\.method: "diffs" picks power-of-two/);
     expect(() => parseQuantConfig({ target_device: 'CPU', tensor_quantize_config: { weights: { per_channel: true, scale_type: 'float', method: 'percentile' } } })).toThrow(

@@ -107,6 +107,16 @@ export function parseQuantConfig(source: string | unknown): QuantConfig {
 const FLOAT_SCALE_METHODS: readonly string[] = ['maxmin', 'percentile', 'mse', 'entropy'];
 
 /**
+ * Why `method` cannot give a float scale for this tensor, or undefined when it can: per tensor only
+ * maxmin, percentile, mse and entropy; per-channel weights only maxmin. The one rule behind both the
+ * config check and a method picked later in the UI.
+ */
+export function floatScaleMethodProblem(method: string, perChannelWeights: boolean): string | undefined {
+  if (perChannelWeights) return method === 'maxmin' ? undefined : `per-channel float-scale weights take only method "maxmin", not "${method}"`;
+  return FLOAT_SCALE_METHODS.includes(method) ? undefined : `"${method}" picks power-of-two positions only; with scale_type "float" use maxmin, percentile, mse or entropy`;
+}
+
+/**
  * vai_q refuses a float scale with a method that cannot produce one (its config checker exits): per
  * tensor only maxmin, percentile, mse and entropy; per-channel weights only maxmin. The DPU preset
  * forces power-of-two scales, so only other targets are checked. Every place the merged parameters
@@ -122,13 +132,8 @@ function checkFloatScaleMethods(cfg: QuantConfig): void {
     const setBy = last('method');
     // An unset method is reported where the float scale was asked for: that is where it belongs.
     const field = setBy ? `${setBy}.method` : `${last('scale_type')}.method (unset, default "${DEFAULT_PARAMS.method}")`;
-    const target = `target_device ${cfg.target_device}`;
-    if (dt === 'weights' && p.per_channel) {
-      if (p.method !== 'maxmin')
-        throw new InputError(`quant config: ${field}: per-channel float-scale weights take only method "maxmin", not "${p.method}" (${target})`);
-    } else if (!FLOAT_SCALE_METHODS.includes(p.method)) {
-      throw new InputError(`quant config: ${field}: "${p.method}" picks power-of-two positions only; with scale_type "float" (${target}) use maxmin, percentile, mse or entropy`);
-    }
+    const problem = floatScaleMethodProblem(p.method, dt === 'weights' && p.per_channel);
+    if (problem) throw new InputError(`quant config: ${field}: ${problem} (target_device ${cfg.target_device})`);
   };
   for (const dt of DATA_TYPES) {
     const top = [['overall_quantize_config', cfg.overall_quantize_config], [`tensor_quantize_config.${dt}`, cfg.tensor_quantize_config[dt]]] as const;

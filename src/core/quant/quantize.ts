@@ -14,7 +14,7 @@ import {
   alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats, observe,
   type TensorStats,
 } from './calibrate/stats';
-import { resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
+import { floatScaleMethodProblem, resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
 import {
   clippedFraction, fakeQuant, fakeQuantScale, intRange, quantError, ROUNDERS, zeroTensorFixPoint, type RoundMode,
 } from './fixpoint';
@@ -245,9 +245,8 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
     const method = overrides.methods?.[name] ?? p.method;
     // The config was checked at parse time; a method chosen afterwards gets the same check.
     if (p.scale_type === 'float' && config.target_device !== 'DPU') {
-      if (dataType === 'weights' && p.per_channel && method !== 'maxmin')
-        throw new InputError(`${name}: per-channel float-scale weights take only method "maxmin", not "${method}"`);
-      if (method === 'diffs') throw new InputError(`${name}: "diffs" picks power-of-two positions only; with scale_type "float" use maxmin, percentile, mse or entropy`);
+      const problem = floatScaleMethodProblem(method, dataType === 'weights' && p.per_channel);
+      if (problem) throw new InputError(`${name}: ${problem}`);
     }
     const s = stats.get(name);
     let fp: number;
