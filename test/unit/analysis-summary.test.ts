@@ -7,16 +7,20 @@ import { SHARED_ONNX } from '../shared';
 
 const ones = (dims: number[]) => tensor('float32', dims, new Array(dims.reduce((a, b) => a * b, 1)).fill(1));
 
-describe('summarize', () => {
-  const model = buildModel({
-    inputs: { x: ['float32', ['batch', 4, 16, 16]] },
-    outputs: ['y'],
+/**
+ * Conv (grouped) → Relu → ConvTranspose → Reshape → Gemm → MatMul at a given batch (a name is symbolic);
+ * `sequence` adds an input [batch, 6, 10] through its own MatMul (6 rows per sample).
+ */
+function net(batch: number | string, sequence = false) {
+  return buildModel({
+    inputs: { x: ['float32', [batch, 4, 16, 16]], ...(sequence ? { s: ['float32', [batch, 6, 10]] as const } : {}) },
+    outputs: sequence ? ['y', 'z'] : ['y'],
     initializers: {
       w1: ones([8, 2, 3, 3]), b1: ones([8]), // grouped conv, group 2
       wt: ones([8, 4, 2, 2]), // ConvTranspose 8→4, stride 2
       wg: ones([4 * 32 * 32, 10]),
       wm: ones([10, 5]),
-      shape: tensor('int64', [2], [0, -1]),
+      shape: tensor('int64', [2], [typeof batch === 'number' ? batch : 0, -1]),
     },
     nodes: [
       { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c'], attrs: { group: 2, pads: [1, 1, 1, 1] } },
@@ -25,8 +29,13 @@ describe('summarize', () => {
       { op: 'Reshape', inputs: ['t', 'shape'], outputs: ['f'] },
       { op: 'Gemm', inputs: ['f', 'wg'], outputs: ['g'] },
       { op: 'MatMul', inputs: ['g', 'wm'], outputs: ['y'] },
+      ...(sequence ? [{ op: 'MatMul', inputs: ['s', 'wm'], outputs: ['z'] }] : []),
     ],
   });
+}
+
+describe('summarize', () => {
+  const model = net('batch');
   const s = summarize(model);
 
   it('counts nodes, ops and initializer elements', () => {
@@ -45,24 +54,7 @@ describe('summarize', () => {
     expect(s.macs).toBe(macs.Conv + macs.ConvTranspose + macs.Gemm + macs.MatMul);
   });
   it('counts MACs at batch 1 when the batch is fixed at 8 (the same as with a symbolic batch)', () => {
-    const fixed = buildModel({
-      inputs: { x: ['float32', [8, 4, 16, 16]], s: ['float32', [8, 6, 10]] },
-      outputs: ['y', 'z'],
-      initializers: {
-        w1: ones([8, 2, 3, 3]), b1: ones([8]), wt: ones([8, 4, 2, 2]), wg: ones([4 * 32 * 32, 10]), wm: ones([10, 5]),
-        shape: tensor('int64', [2], [8, -1]),
-      },
-      nodes: [
-        { op: 'Conv', inputs: ['x', 'w1', 'b1'], outputs: ['c'], attrs: { group: 2, pads: [1, 1, 1, 1] } },
-        { op: 'Relu', inputs: ['c'], outputs: ['r'] },
-        { op: 'ConvTranspose', inputs: ['r', 'wt'], outputs: ['t'], attrs: { strides: [2, 2] } },
-        { op: 'Reshape', inputs: ['t', 'shape'], outputs: ['f'] },
-        { op: 'Gemm', inputs: ['f', 'wg'], outputs: ['g'] },
-        { op: 'MatMul', inputs: ['g', 'wm'], outputs: ['y'] },
-        // A sequence input [batch, 6, 10]: 6 rows per sample.
-        { op: 'MatMul', inputs: ['s', 'wm'], outputs: ['z'] },
-      ],
-    });
+    const fixed = net(8, true);
     const f = summarize(fixed);
     expect(f.layers[0].outputShape).toEqual([8, 8, 16, 16]);
     expect(f.layers.map((l) => l.macs)).toEqual([
