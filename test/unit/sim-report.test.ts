@@ -1,0 +1,88 @@
+// The Simulate step's pure pieces: the float model behind a QDQ model, the refusal of a float model,
+// and the report's top-5, SQNR and file names.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { batches, limitSamples, samplesFromArray } from '../../src/core/data/calib';
+import { parseNpy } from '../../src/core/data/npy';
+import { inputSpecFromShape } from '../../src/core/data/preprocess';
+import type { FloatTensor } from '../../src/core/ir';
+import { openModel } from '../../src/core/open';
+import { parseQuantConfig } from '../../src/core/quant/config';
+import { exportQdq } from '../../src/core/quant/qdq';
+import { quantizeModel } from '../../src/core/quant/quantize';
+import { createFloatSession } from '../../src/core/sim/float/ort';
+import { probabilities, safeName, simReport, sqnrDb, topK } from '../../src/core/sim/report';
+import { quantizedSource } from '../../src/core/sim/source';
+import { hasQdq, stripQdq } from '../../src/core/sim/strip-qdq';
+import { writeOnnx } from '../../src/core/onnx/writer';
+
+const FMNIST = 'public/models/fmnist_seed000.onnx';
+
+describe('report helpers', () => {
+  it('names output files with [A-Za-z0-9_.-] only', () => {
+    expect(safeName('/fc2/Gemm_output_0')).toBe('_fc2_Gemm_output_0');
+    expect(safeName('face rpn:0.bbox')).toBe('face_rpn_0.bbox');
+  });
+  it('top-5 ranks by value with softmax probabilities, or the values when they already are a distribution', () => {
+    const t = topK([1, 3, 2, 3, -1, 0], 5);
+    expect(t.map((r) => r.index)).toEqual([1, 3, 2, 0, 5]);
+    const p = probabilities([1, 3, 2, 3, -1, 0]);
+    expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(t[0].p).toBeCloseTo(p[1], 12);
+    expect(Array.from(probabilities([0.25, 0.75]))).toEqual([0.25, 0.75]);
+  });
+  it('SQNR of dequantized codes against float', () => {
+    expect(sqnrDb([1, 2, 3], [2, 4, 6], 0.5)).toBe(Infinity);
+    // error power 0.25·3 against signal 14: 10·log10(14/0.75)
+    expect(sqnrDb([1, 2, 3], [3, 5, 7], 0.5)).toBeCloseTo(10 * Math.log10(14 / 0.75), 10);
+    expect(Number.isNaN(sqnrDb([1], [1, 2]))).toBe(true);
+  });
+  it('builds the report from a run, its agreement, the float values and the compile estimates', () => {
+    const run = {
+      outputs: { y: { value: { shape: [1, 3], data: new Float32Array([0.5, 2, -1]) }, fixPoint: 2 } },
+      tensors: new Map([['t', { name: 't', shape: [1, 4], fixPoint: 1, q: new Int8Array([2, 4, -2, 0]), subgraph: 'sg0' }]]),
+      subgraphs: [{ name: 'sg0', device: 'DPU', macs: 12, bytesIn: 4, bytesWeights: 12, bytesOut: 3, ms: 0.5 }],
+      ms: 0.6,
+    };
+    const float: Record<string, FloatTensor> = { y: { shape: [1, 3], data: new Float32Array([0.4, 2.1, -1]) }, t: { shape: [1, 4], data: new Float32Array([1, 2, -1, 0]) } };
+    const r = simReport(run, [{ name: 't', fixPoint: 1, identicalFraction: 1, maxLsb: 0 }], float, new Map([['sg0', 0.002]]), { sim: 1, fakeQuant: 2, float: 3 });
+    expect(r.outputs[0].top!.int8.map((x) => x.index)).toEqual([1, 0, 2]);
+    expect(r.outputs[0].top!.float.map((x) => x.index)).toEqual([1, 0, 2]);
+    expect(r.outputs[0].maxAbsDiff).toBeCloseTo(0.1, 6);
+    expect(r.tensors[0]).toMatchObject({ name: 't', subgraph: 'sg0', identicalFraction: 1, sqnrDb: Infinity });
+    expect(r.subgraphs[0].estimateMs).toBeCloseTo(2, 12);
+  });
+});
+
+describe('quantized source', () => {
+  it('refuses a float model, naming fixpoint quantize', () => {
+    expect(() => quantizedSource(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx')).toThrow(/float model.*fixpoint quantize/);
+  });
+  it('strips a QDQ model to float activations (weights as stored): close to the float model it was quantized from', async () => {
+    const model = openModel(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx');
+    const input = model.graph.inputs[0];
+    const spec = inputSpecFromShape(input.name, input.shape ?? []);
+    const samples = limitSamples(samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec), 16);
+    const r = await quantizeModel(model, () => batches(samples, spec), parseQuantConfig({}), { skipEvaluation: true });
+    const qdqBytes = writeOnnx(exportQdq(r.model, r.tensors).model);
+    const src = quantizedSource(qdqBytes, 'fmnist_qdq.onnx');
+    expect(src.source.kind).toBe('onnx');
+    expect(hasQdq(src.float!)).toBe(false);
+    expect(src.float!.graph.nodes.some((n) => n.opType === 'QuantizeLinear')).toBe(false);
+    const feeds = { [input.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(3) } };
+    const a = await createFloatSession(r.model);
+    const b = await createFloatSession(stripQdq(openModel(qdqBytes, 'q.onnx')), { extraOutputs: ['/Relu_output_0'] });
+    const [ya, yb] = [await a.run(feeds), await b.run(feeds)];
+    const out = model.graph.outputs[0].name;
+    // Only the weights' rounding remains: far from the int8 error, but not zero.
+    const db = sqnrDb(ya[out].data, yb[out].data);
+    expect(db).toBeGreaterThan(25);
+    expect(db).toBeLessThan(Infinity);
+    expect(yb['/Relu_output_0'].data.length).toBeGreaterThan(0);
+    await Promise.all([a.release(), b.release()]);
+  });
+  it('reads the Vitis AI RetinaFace QDQ with a float model behind it', () => {
+    const src = quantizedSource(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')), 'retinaface_vitis_qdq.onnx');
+    expect(src.float!.graph.nodes.filter((n) => n.opType === 'DequantizeLinear' || n.opType === 'QuantizeLinear')).toEqual([]);
+  });
+});
