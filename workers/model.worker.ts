@@ -12,12 +12,15 @@ import { buildOnnx, tensor } from '../src/core/onnx/build';
 import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
 import { readXModel } from '../src/core/xmodel/codec';
 import { readOnnx } from '../src/core/onnx/reader';
+import { writeOnnx } from '../src/core/onnx/writer';
 import { constantTensor } from '../src/core/onnx/shapes';
 import type { Conversions } from '../src/core/compile';
 import type { Opened, OpenStage, WeightStats } from './protocol';
 import * as quant from './quant';
 
 let model: Model | undefined;
+/** The opened file as read: an already quantized model goes to the simulator as it is. */
+let opened: { bytes: Uint8Array; fileName: string } | undefined;
 let compiler: { kind: 'session'; session: CompileSession; fileName: string } | { kind: 'compiled'; view: ReturnType<typeof compiledFileView> } | undefined;
 
 /** A compiled .xmodel is shown as the file's own subgraphs; anything else compiles from its layers. */
@@ -74,6 +77,7 @@ const api = {
       onStage?.('display');
       const graph = toDisplayGraph(m);
       model = m;
+      opened = { bytes, fileName };
       constants = collectConstants(m);
       compiler = compilerFor(bytes, fileName, m);
       quantized = { version: 0, session: undefined };
@@ -160,6 +164,32 @@ const api = {
   importedFixPoints() { return guard(() => quant.importedFixPoints(need())); },
   exportArtifact(kind: 'qdq' | 'info' | 'config') { return guard(() => quant.exportArtifacts(kind)); },
   checkConfig(text: string) { return guard(() => quant.checkConfig(text)); },
+
+  // The Simulate step (workers/sim.worker.ts) runs in its own worker; it gets the model and samples here.
+  /** The Quantize step's QDQ model, else the opened file itself (the simulator refuses a float one). */
+  simModel(): { bytes: Uint8Array; fileName: string; fromQuantize: boolean; floatBytes?: Uint8Array } {
+    return guard(() => {
+      if (!opened) throw new Error('no model is open');
+      let qdq: Uint8Array | undefined;
+      try {
+        qdq = quant.exportArtifacts('qdq').bytes;
+      } catch (e) {
+        if (!isInputError(e)) throw e;
+      }
+      const stem = opened.fileName.replace(/\.[^.]*$/, '');
+      const float = qdq ? quant.quantizedFloatModel() : undefined;
+      const out = qdq
+        ? { bytes: qdq, fileName: `${stem}_qdq.onnx`, fromQuantize: true, ...(float ? { floatBytes: writeOnnx(float) } : {}) }
+        : { bytes: opened.bytes.slice(), fileName: opened.fileName, fromQuantize: false };
+      return Comlink.transfer(out, [out.bytes.buffer, ...('floatBytes' in out && out.floatBytes ? [out.floatBytes.buffer] : [])]);
+    });
+  },
+  simSample(from: quant.SampleFrom) {
+    return guard(() => {
+      const r = quant.sampleFeed(need(), from);
+      return Comlink.transfer(r, Object.values(r.feeds).map((t) => t.data.buffer));
+    });
+  },
 };
 
 function need(): Model {

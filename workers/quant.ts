@@ -1,6 +1,6 @@
 // Calibration and quantization over the model the model worker holds. Calibration data, statistics and
 // the quant session stay here; the UI receives fix points, metrics and small previews only.
-import type { Model } from '../src/core/ir';
+import type { FloatTensor, Model } from '../src/core/ir';
 import { InputError } from '../src/core/errors';
 import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../src/core/data/calib';
 import { inputSpecFromShape, parsePreprocess, type InputSpec, type PreprocessSpec } from '../src/core/data/preprocess';
@@ -59,6 +59,32 @@ export function setCalibration(model: Model, files: { name: string; bytes: Uint8
   samples.sample(0); // decode now so a shape error surfaces here, not mid-run
   calib = { files, pre, spec, samples };
   return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length, asIs: samples.asIs };
+}
+
+export type SampleFrom =
+  | { readonly kind: 'calib'; readonly index: number }
+  | { readonly kind: 'files'; readonly files: { name: string; bytes: Uint8Array }[]; readonly index: number };
+
+/**
+ * One sample (batch 1) for the simulator: an entry of the calibration set, or of files read with the
+ * calibration set's preprocessing (the model's input shape when none is loaded), so both match what
+ * the model was quantized on.
+ */
+export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<string, FloatTensor>; count: number; index: number } {
+  let samples: SampleSet;
+  let spec: InputSpec;
+  if (from.kind === 'calib') {
+    if (!calib) throw new InputError('no calibration data loaded: load it in the Calibrate step, or pick another input');
+    ({ samples, spec } = calib);
+  } else {
+    spec = calib?.spec ?? modelInput(model);
+    samples = samplesFromFiles(from.files, spec, calib?.pre);
+  }
+  if (!(Number.isInteger(from.index) && from.index >= 0 && from.index < samples.count))
+    throw new InputError(`sample ${from.index} is out of range: the set holds ${samples.count} (0…${samples.count - 1})`);
+  // A copy: the set may cache a sample, and this one is transferred away.
+  const data = samples.sample(from.index).slice();
+  return { feeds: { [spec.name]: { shape: [1, ...samples.sampleShape], data } }, count: samples.count, index: from.index };
 }
 
 /** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */
@@ -257,6 +283,11 @@ export function exportArtifacts(kind: 'qdq' | 'info' | 'config'): { name: string
   if (kind === 'qdq') return { name: 'qdq.onnx', bytes: writeOnnx(exportQdq(result.model, tensors).model) };
   const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(configWithOverrides(result.session, overrides))}\n`;
   return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
+}
+
+/** The float model the current result quantized (BN folded, CLE applied): the simulator's float reference. */
+export function quantizedFloatModel(): Model | undefined {
+  return result?.model;
 }
 
 /** Validates config text without running anything: the InputError names the bad field. */

@@ -12,6 +12,7 @@ import { StepPanel } from './pipeline/StepPanel';
 import { SqnrLegend } from './quant/badges';
 import './quant/register';
 import './compile/register';
+import './sim/register';
 import { DeviceLegend } from './compile/CompilePanel';
 
 function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {

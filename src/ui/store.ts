@@ -4,6 +4,7 @@ import type { DisplayGraph, Layout } from '../core/view/types';
 import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
 import { initialCompileSlice, type CompileSlice } from './compile/slice';
 import { initialQuantSlice, type QuantSlice } from './quant/slice';
+import { initialSimSlice, type SimSlice } from './sim/slice';
 
 export interface OpenModel {
   /** Distinct for every open, even of the same file: the graph view remounts on it. */
@@ -21,7 +22,7 @@ export type ColorMode = 'category' | 'sqnr' | 'device';
 
 export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
 
-export interface AppState extends QuantSlice, CompileSlice {
+export interface AppState extends QuantSlice, CompileSlice, SimSlice {
   model: OpenModel | null;
   busy: Busy | null;
   error: string | null;
@@ -54,6 +55,7 @@ export const useStore = create<AppState>()(() => ({
   stats: {},
   ...initialQuantSlice,
   ...initialCompileSlice,
+  ...initialSimSlice,
 }));
 
 export const set = useStore.setState;

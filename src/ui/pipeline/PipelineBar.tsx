@@ -18,7 +18,7 @@ const STEPS: readonly StepDef[] = [
   { id: 'calibrate', label: 'Calibrate', done: (s) => !!s.calib || s.quant?.source === 'imported' },
   { id: 'quantize', label: 'Quantize', done: (s) => !!s.quant },
   { id: 'compile', label: 'Compile', done: (s) => stepDone.compile?.(s) ?? false },
-  { id: 'simulate', label: 'Simulate', unavailable: () => 'not yet available', done: () => false },
+  { id: 'simulate', label: 'Simulate', unavailable: (s) => (s.quant ? null : 'quantize the model first (or open a quantized model)'), done: (s) => stepDone.simulate?.(s) ?? false },
 ];
 
 const panels: Partial<Record<PipelineStep, { title: string; render: () => ReactNode }>> = {};

@@ -1,0 +1,190 @@
+// The Simulate step: pick one input, run it through the bit-exact int8 simulator (in its own worker),
+// and compare: each output float vs int8, every DPU tensor against fake-quant and float, and the
+// per-subgraph counters and times beside the Compile step's estimate.
+import { useMemo, useRef, useState } from 'react';
+import type { OutputReport, Ranked, TensorReport } from '../../core/sim/report';
+import type { DisplayNode } from '../../core/view/types';
+import { human, shape } from '../compile/format';
+import { formatDb } from '../quant/actions';
+import { select, set, useStore } from '../store';
+import { cancelSimulation, EVAL_SETS, runSimulation, setDroppedFile, setSimSource } from './actions';
+
+const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)} %`;
+const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4)) : String(x));
+
+function InputPicker() {
+  const fileName = useStore((s) => s.model?.info.fileName ?? '');
+  const calib = useStore((s) => s.calib);
+  const source = useStore((s) => s.simSource);
+  const index = useStore((s) => s.simIndex);
+  const file = useStore((s) => s.simFile);
+  const picker = useRef<HTMLInputElement>(null);
+  const evalSet = EVAL_SETS[fileName];
+  const count = source === 'calib' ? calib?.count : source === 'eval' ? (evalSet ? 1000 : undefined) : file?.count;
+  const drop = (f: File | undefined) => { if (f) void setDroppedFile(f); };
+  return (
+    <section>
+      <h4>Input</h4>
+      <div className="sim-row">
+        <select data-testid="sim-source" value={source} onChange={(e) => setSimSource(e.target.value as typeof source)}>
+          <option value="calib" disabled={!calib}>calibration set{calib ? ` (${calib.count})` : ' (none loaded)'}</option>
+          {evalSet && <option value="eval">Fashion-MNIST evaluation set (1000)</option>}
+          <option value="file" disabled={!file}>{file ? `${file.name} (${file.count})` : 'dropped file'}</option>
+        </select>
+        <label>#<input
+          type="number" min={0} max={count ? count - 1 : undefined} value={index} data-testid="sim-index"
+          onChange={(e) => set({ simIndex: Math.max(0, Math.floor(Number(e.target.value) || 0)) })}
+        /></label>
+      </div>
+      <div
+        className="sim-drop" data-testid="sim-drop"
+        onDragOver={(e) => { e.preventDefault(); e.stopPropagation(); }}
+        onDrop={(e) => { e.preventDefault(); e.stopPropagation(); drop(e.dataTransfer.files[0]); }}
+      >
+        Drop an image or a <code>.npy</code> here (read with the Calibrate step's preprocessing) <button onClick={() => picker.current?.click()}>File…</button>
+        <input ref={picker} type="file" accept=".npy,.npz,.png,.jpg,.jpeg" hidden data-testid="sim-file-input" onChange={(e) => { drop(e.target.files?.[0]); e.target.value = ''; }} />
+      </div>
+    </section>
+  );
+}
+
+function TopList({ rows, testid, classes }: { rows: readonly Ranked[]; testid: string; classes?: readonly string[] }) {
+  return (
+    <table className="sim-table" data-testid={testid}>
+      <thead><tr><th>class</th><th className="num">p</th></tr></thead>
+      <tbody>{rows.map((r) => (
+        <tr key={r.index}><td title={classes?.[r.index]}>{r.index}{classes?.[r.index] ? <span className="muted"> {classes[r.index]}</span> : null}</td><td className="num">{(r.p * 100).toFixed(1)} %<span className="sim-bar" style={{ width: `${Math.round(r.p * 40)}px` }} /></td></tr>
+      ))}</tbody>
+    </table>
+  );
+}
+
+function Output({ o }: { o: OutputReport }) {
+  const classes = useStore((s) => EVAL_SETS[s.model?.info.fileName ?? '']?.classes);
+  const labelled = classes && o.shape[1] === classes.length ? classes : undefined;
+  return (
+    <div className="sim-output" data-testid="sim-output">
+      <h5 className="mono">{o.name} ⟨{shape(o.shape)}⟩ {o.fixPoint !== undefined ? `fp=${o.fixPoint}` : 'float (CPU)'}</h5>
+      {o.top ? (
+        <div className="sim-top">
+          <div><div className="small muted">float</div><TopList rows={o.top.float} testid="top5-float" classes={labelled} /></div>
+          <div><div className="small muted">int8</div><TopList rows={o.top.int8} testid="top5-int8" classes={labelled} /></div>
+        </div>
+      ) : (
+        <div className="sim-values mono">
+          <div>float: {o.first.float.map(num).join(', ') || '—'}</div>
+          <div>int8: {o.first.int8.map(num).join(', ')}</div>
+        </div>
+      )}
+      <div className="small" data-testid="sim-output-diff">max |float − int8| {Number.isNaN(o.maxAbsDiff) ? '—' : num(o.maxAbsDiff)} · SQNR {Number.isNaN(o.sqnrDb) ? '—' : formatDb(o.sqnrDb)}</div>
+    </div>
+  );
+}
+
+/** The display node of a tensor: its producer, else the op named like it. */
+function nodeOf(nodes: readonly DisplayNode[] | undefined, t: TensorReport): DisplayNode | undefined {
+  return nodes?.find((n) => n.kind === 'op' && n.outputs.some((o) => o.tensor === t.name)) ?? nodes?.find((n) => n.kind === 'op' && n.name === t.name);
+}
+
+type TensorKey = 'name' | 'fixPoint' | 'identicalFraction' | 'maxLsb' | 'sqnrDb';
+
+function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
+  const nodes = useStore((s) => s.model?.graph.nodes);
+  const [key, setKey] = useState<TensorKey>('identicalFraction');
+  const [asc, setAsc] = useState(true);
+  const rows = useMemo(() => {
+    const val = (t: TensorReport) => (Number.isNaN(t[key] as number) ? Infinity : (t[key] as number));
+    const r = [...tensors].sort((a, b) => (key === 'name' ? a.name.localeCompare(b.name) : val(a) - val(b)));
+    return asc ? r : r.reverse();
+  }, [tensors, key, asc]);
+  const sortBy = (k: TensorKey) => { if (k === key) setAsc(!asc); else { setKey(k); setAsc(true); } };
+  const th = (k: TensorKey, label: string, n = true) => <th className={`sortable${n ? ' num' : ''}`} onClick={() => sortBy(k)}>{label}{k === key ? (asc ? ' ▲' : ' ▼') : ''}</th>;
+  const exact = tensors.filter((t) => t.identicalFraction === 1).length;
+  return (
+    <section>
+      <h4>DPU tensors: int8 vs fake-quant and float</h4>
+      <div className="small" data-testid="agreement-summary">{exact} of {tensors.length} tensors identical to the fake-quant run</div>
+      <div className="sim-wrap">
+        <table className="sim-table" data-testid="agreement-table">
+          <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}</tr></thead>
+          <tbody>{rows.map((t) => (
+            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); }}>
+              <td className="mono">{t.name.length > 36 ? `…${t.name.slice(-35)}` : t.name}</td>
+              <td className="num">{t.fixPoint}</td>
+              <td className={`num ${t.identicalFraction === 1 ? 'sim-ok' : 'sim-bad'}`} data-testid="identical">{pct(t.identicalFraction)}</td>
+              <td className="num">{t.maxLsb}</td>
+              <td className="num">{Number.isNaN(t.sqnrDb) ? '—' : formatDb(t.sqnrDb)}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      </div>
+    </section>
+  );
+}
+
+function Subgraphs() {
+  const report = useStore((s) => s.simReport)!;
+  return (
+    <section>
+      <h4>Subgraphs</h4>
+      <div className="sim-wrap">
+        <table className="sim-table" data-testid="subgraph-table">
+          <thead><tr><th>subgraph</th><th>device</th><th className="num">MACs</th><th className="num">in</th><th className="num">weights</th><th className="num">out</th><th className="num">ms</th><th className="num" title="The Compile step's estimate on the board">board est.</th></tr></thead>
+          <tbody>{report.subgraphs.map((s) => (
+            <tr key={s.name} data-testid="subgraph-row" title={s.name}>
+              <td className="mono">{s.name.length > 28 ? `…${s.name.slice(-27)}` : s.name}</td>
+              <td>{s.device}</td>
+              <td className="num" data-testid="subgraph-macs">{human(s.macs)}</td>
+              <td className="num">{human(s.bytesIn)}B</td>
+              <td className="num">{human(s.bytesWeights)}B</td>
+              <td className="num">{human(s.bytesOut)}B</td>
+              <td className="num">{s.ms.toFixed(2)}</td>
+              <td className="num">{s.estimateMs === undefined ? '—' : s.estimateMs.toFixed(3)}</td>
+            </tr>
+          ))}</tbody>
+        </table>
+      </div>
+      <div className="small muted" data-testid="sim-times">
+        int8 run {report.ms.sim.toFixed(1)} ms · fake-quant {report.ms.fakeQuant.toFixed(1)} ms{report.ms.float ? ` · float ${report.ms.float.toFixed(1)} ms` : ''}
+      </div>
+    </section>
+  );
+}
+
+export function SimulatePanel() {
+  const quant = useStore((s) => s.quant);
+  const run = useStore((s) => s.simRun);
+  const report = useStore((s) => s.simReport);
+  const label = useStore((s) => s.simInputLabel);
+  const prepared = useStore((s) => s.simPrepared);
+  const target = useStore((s) => s.compileTarget);
+  const targetName = target.kind === 'arch' ? target.arch : target.kind === 'board' ? target.board : target.fileName;
+  const running = run.state === 'running';
+  return (
+    <div className="step-panel-body sim-panel" data-testid="simulate-panel">
+      <div className="small">
+        Runs one sample through the bit-exact int8 model {quant?.source === 'calibration' ? 'of the Quantize step' : 'of the open (quantized) file'} for <b>{targetName}</b>
+        {' '}(<button className="link" onClick={() => set({ activeStep: 'compile' })}>change in Compile</button>)
+        {prepared && <> · {prepared.subgraphs} subgraphs, {prepared.dpuSubgraphs} on the DPU, prepared in {prepared.ms.toFixed(0)} ms</>}
+      </div>
+      <InputPicker />
+      <div className="sim-row">
+        <button className="primary" disabled={running} onClick={() => void runSimulation()} data-testid="run-sim">Run</button>
+        <button disabled={!running} onClick={cancelSimulation} data-testid="cancel-sim">Cancel</button>
+        {running && <span className="small muted" data-testid="sim-progress">{run.phase}…</span>}
+      </div>
+      {run.state === 'error' && <div className="panel-error" role="alert" data-testid="sim-error">{run.message}</div>}
+      {report && (
+        <div data-testid="sim-results">
+          <section>
+            <h4>Outputs</h4>
+            {label && <div className="small muted" data-testid="sim-input-label">{label}</div>}
+            {report.outputs.map((o) => <Output key={o.name} o={o} />)}
+          </section>
+          <Agreement tensors={report.tensors} />
+          <Subgraphs />
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,168 @@
+// Simulate actions: the simulation worker is started on first use and keeps one prepared model; a new
+// quantization, target or conversion prepares again. The model worker supplies the quantized model and
+// the samples (with the Calibrate step's preprocessing), so nothing heavy runs here.
+import * as Comlink from 'comlink';
+import type { SimApi } from '../../../workers/sim.worker';
+import { parseNpy } from '../../core/data/npy';
+import { modelWorker } from '../session';
+import { get, set } from '../store';
+import { targetChoice } from '../compile/slice';
+import { fetchFile } from '../quant/actions';
+import { initialSimSlice } from './slice';
+
+const base = import.meta.env.BASE_URL;
+
+/** Sample models with a shipped evaluation set (and its labels) in public/calib. */
+export const EVAL_SETS: Readonly<Record<string, { data: string; labels: string; classes: readonly string[] }>> = {
+  'fmnist_seed000.onnx': {
+    data: 'fmnist_eval1000.npy', labels: 'fmnist_eval1000_labels.npy',
+    classes: ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'],
+  },
+};
+
+let handle: { worker: Worker; api: Comlink.Remote<SimApi> } | undefined;
+/** What the worker has prepared: the open model, its quantization, the target and conversions. */
+let preparedKey: string | undefined;
+let quantSeq = 0;
+let runSeq = 0;
+/** The worker call under way (prepare or run): a cancel waits briefly for it to settle. */
+let busy: Promise<unknown> | undefined;
+let dropped: { name: string; bytes: Uint8Array } | undefined;
+const evalCache = new Map<string, Promise<{ file: { name: string; bytes: Uint8Array }; labels: number[] }>>();
+
+const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+function simWorker() {
+  if (!handle) {
+    const worker = new Worker(new URL('../../../workers/sim.worker.ts', import.meta.url), { type: 'module', name: 'sim' });
+    handle = { worker, api: Comlink.wrap<SimApi>(worker) };
+  }
+  return handle;
+}
+
+function stopWorker(): void {
+  handle?.worker.terminate();
+  handle = undefined;
+  preparedKey = undefined;
+}
+
+/** A new model or a new quantization: the prepared simulation and the last report no longer apply. */
+export function simModelChanged(newModel: boolean): void {
+  quantSeq++;
+  runSeq++;
+  preparedKey = undefined;
+  if (newModel) {
+    dropped = undefined;
+    set({ ...initialSimSlice });
+  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simRun: { state: 'idle' } });
+}
+
+export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
+  set({ simSource, simIndex });
+}
+
+export async function setDroppedFile(f: File): Promise<void> {
+  const bytes = new Uint8Array(await f.arrayBuffer());
+  const w = modelWorker();
+  if (!w) return;
+  try {
+    // Read once now so a bad file is named at the drop, not at Run.
+    const r = await w.simSample({ kind: 'files', files: [{ name: f.name, bytes: bytes.slice() }], index: 0 });
+    dropped = { name: f.name, bytes };
+    set({ simFile: { name: f.name, count: r.count }, simSource: 'file', simIndex: 0, simRun: { state: 'idle' } });
+  } catch (e) {
+    set({ simRun: { state: 'error', message: `${f.name}: ${messageOf(e)}` } });
+  }
+}
+
+function evalSet(fileName: string) {
+  const e = EVAL_SETS[fileName];
+  if (!e) return undefined;
+  let p = evalCache.get(fileName);
+  if (!p) {
+    p = Promise.all([fetchFile(`${base}calib/${e.data}`, e.data), fetchFile(`${base}calib/${e.labels}`, e.labels)])
+      .then(([file, l]) => ({ file, labels: Array.from(parseNpy(l.bytes, e.labels).data as ArrayLike<number>, Number) }));
+    p.catch(() => evalCache.delete(fileName));
+    evalCache.set(fileName, p);
+  }
+  return p;
+}
+
+async function sampleFeeds(): Promise<{ feeds: Awaited<ReturnType<NonNullable<ReturnType<typeof modelWorker>>['simSample']>>['feeds']; label: string }> {
+  const w = modelWorker()!;
+  const { simSource, simIndex, model } = get();
+  const fileName = model?.info.fileName ?? '';
+  if (simSource === 'calib') {
+    const r = await w.simSample({ kind: 'calib', index: simIndex });
+    return { feeds: r.feeds, label: `calibration sample #${simIndex}` };
+  }
+  if (simSource === 'eval') {
+    const set = evalSet(fileName);
+    if (!set) throw new Error(`${fileName} has no shipped evaluation set`);
+    const { file, labels } = await set;
+    const r = await w.simSample({ kind: 'files', files: [{ name: file.name, bytes: file.bytes.slice() }], index: simIndex });
+    const y = labels[simIndex];
+    const cls = EVAL_SETS[fileName].classes[y];
+    return { feeds: r.feeds, label: `evaluation sample #${simIndex} (label ${y}${cls ? ` ${cls}` : ''})` };
+  }
+  if (!dropped) throw new Error('drop an image or a .npy first');
+  const r = await w.simSample({ kind: 'files', files: [{ name: dropped.name, bytes: dropped.bytes.slice() }], index: simIndex });
+  return { feeds: r.feeds, label: `${dropped.name} #${simIndex}` };
+}
+
+function track<T>(p: Promise<T>): Promise<T> {
+  const t = p.finally(() => { if (busy === t) busy = undefined; });
+  busy = t;
+  return t;
+}
+
+export async function runSimulation(): Promise<void> {
+  const w = modelWorker();
+  const { model, compileTarget, conversions } = get();
+  if (!w || !model) return;
+  const mine = ++runSeq;
+  const live = () => mine === runSeq;
+  const phase = (p: string) => { if (live()) set({ simRun: { state: 'running', phase: p } }); };
+  try {
+    const sim = simWorker().api;
+    const choice = targetChoice(compileTarget);
+    const key = JSON.stringify([model.openId, quantSeq, choice, conversions]);
+    if (key !== preparedKey) {
+      phase('preparing');
+      const m = await w.simModel();
+      if (!live()) return;
+      const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
+      const prepared = await track(sim.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes));
+      if (!live()) return;
+      preparedKey = key;
+      set({ simPrepared: prepared });
+    }
+    phase('reading the sample');
+    const { feeds, label } = await sampleFeeds();
+    if (!live()) return;
+    const report = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
+    if (!live()) return;
+    set({ simReport: report, simInputLabel: label, simRun: { state: 'done' } });
+  } catch (e) {
+    if (!live()) return;
+    const cancelled = e instanceof Error && e.name === 'AbortError';
+    set({ simRun: cancelled ? { state: 'idle' } : { state: 'error', message: messageOf(e) } });
+  }
+}
+
+/**
+ * Asks the worker to stop; a run still busy half a second later (inside one long kernel) is ended by
+ * terminating the worker, which then prepares again on the next run.
+ */
+export function cancelSimulation(): void {
+  if (get().simRun.state !== 'running') return;
+  runSeq++;
+  const h = handle;
+  const pending = busy;
+  void h?.api.cancel();
+  set({ simRun: { state: 'idle' } });
+  if (!pending) return;
+  let settled = false;
+  pending.then(() => { settled = true; }, () => { settled = true; });
+  setTimeout(() => { if (!settled && h === handle) stopWorker(); }, 500);
+}

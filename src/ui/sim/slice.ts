@@ -1,0 +1,34 @@
+// The Simulate part of the app store: which input, the run's state and its report.
+import type { SimReport } from '../../core/sim/report';
+import type { SimPrepared } from '../../../workers/sim.worker';
+
+/** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
+export type SimSourceKind = 'calib' | 'eval' | 'file';
+
+export type SimRunState =
+  | { readonly state: 'idle' }
+  | { readonly state: 'running'; readonly phase: string }
+  | { readonly state: 'done' }
+  | { readonly state: 'error'; readonly message: string };
+
+export interface SimSlice {
+  simSource: SimSourceKind;
+  simIndex: number;
+  /** The dropped file's name and sample count (its bytes stay in ./actions). */
+  simFile: { readonly name: string; readonly count: number } | null;
+  simPrepared: SimPrepared | null;
+  simRun: SimRunState;
+  simReport: SimReport | null;
+  /** What the last report was computed on, e.g. "eval set #3 (label 9 Ankle boot)". */
+  simInputLabel: string | null;
+}
+
+export const initialSimSlice: SimSlice = {
+  simSource: 'calib',
+  simIndex: 0,
+  simFile: null,
+  simPrepared: null,
+  simRun: { state: 'idle' },
+  simReport: null,
+  simInputLabel: null,
+};

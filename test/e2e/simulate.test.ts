@@ -1,0 +1,78 @@
+// The Simulate step in Chromium: quantize the Fashion-MNIST sample on its sample data, then simulate
+// one evaluation image from the Simulate panel: float and int8 top-5, every DPU tensor identical to
+// the fake-quant run, the subgraph counters. The app must make no request outside its own origin.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type AppSession } from './browser';
+
+let app: AppSession;
+beforeAll(async () => {
+  app = await openApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+describe('simulate', () => {
+  it('quantizes fmnist, then simulates one evaluation image', async () => {
+    const { page } = app;
+    await page.locator('[data-file="fmnist_seed000.onnx"]').click();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+    expect(await page.getByTestId('step-simulate').isDisabled()).toBe(true);
+
+    await page.getByTestId('step-calibrate').click();
+    await page.getByTestId('use-sample-calib').click();
+    await page.getByTestId('calib-info').waitFor();
+    await page.getByTestId('to-quantize').click();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+
+    expect(await page.getByTestId('step-simulate').isDisabled()).toBe(false);
+    await page.getByTestId('step-simulate').click();
+    await page.getByTestId('simulate-panel').waitFor();
+    await page.getByTestId('sim-source').selectOption('eval');
+    await page.getByTestId('sim-index').fill('0');
+    // Long main-thread tasks during the run are recorded for the report (not asserted: no timed assertions).
+    await page.evaluate(() => {
+      const w = window as unknown as { __long: number[] };
+      w.__long = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__long.push(e.duration); }).observe({ type: 'longtask' });
+    });
+    await page.getByTestId('run-sim').click();
+    await page.getByTestId('sim-results').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+    console.log(`main-thread long tasks during the run (ms): ${JSON.stringify(longTasks.map((d) => Math.round(d)))}`);
+
+    expect(await page.getByTestId('sim-input-label').innerText()).toMatch(/evaluation sample #0 \(label \d/);
+    // Float and int8 top-5 of the [1, 10] classifier output, probabilities in %.
+    for (const id of ['top5-float', 'top5-int8']) {
+      const rows = page.getByTestId(id).locator('tbody tr');
+      expect(await rows.count()).toBe(5);
+      expect(await rows.first().innerText()).toMatch(/^\d [A-Za-z/ -]+\s+\d+(\.\d)? %/);
+    }
+    // The seed network's top-1 survives int8 on this image.
+    const top1 = async (id: string) => (await page.getByTestId(id).locator('tbody tr td:first-child').first().innerText()).trim().split(' ')[0];
+    expect(await top1('top5-int8')).toBe(await top1('top5-float'));
+
+    const rows = page.getByTestId('agreement-row');
+    expect(await rows.count()).toBeGreaterThan(0);
+    const identical = await page.getByTestId('agreement-table').getByTestId('identical').allInnerTexts();
+    expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
+    expect(await page.getByTestId('agreement-summary').innerText()).toMatch(/^(\d+) of \1 tensors identical/);
+
+    // Sorting by a column header reorders; a row click selects its node.
+    await page.getByTestId('agreement-table').locator('th', { hasText: 'tensor' }).click();
+    const names = await page.getByTestId('agreement-table').locator('tbody tr td:first-child').allInnerTexts();
+    expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+    await rows.first().click();
+
+    const macs = await page.getByTestId('subgraph-table').getByTestId('subgraph-macs').allInnerTexts();
+    expect(macs.length).toBeGreaterThan(0);
+    expect(macs.some((m) => /[1-9]/.test(m))).toBe(true);
+    expect(await page.getByTestId('step-simulate').getAttribute('data-done')).toBe('');
+    await page.getByTestId('step-panel').screenshot({ path: 'test/.tmp/simulate.png' });
+
+    expect(app.foreignRequests).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,114 @@
+// `fixpoint simulate` through the real command: quantize the Fashion-MNIST sample with the CLI, then
+// simulate a few evaluation images and check the JSON, the .npy outputs and the golden files.
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
+
+const run = promisify(execFile);
+const dir = mkdtempSync(join(tmpdir(), 'fixpoint-simulate-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const own = (s: string) => s.split('\n').filter((l) => !l.startsWith('npm warn')).join('\n');
+
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('npx', ['tsx', 'src/cli/main.ts', ...args], { timeout: 180_000 });
+    return { code: 0, stdout, stderr: own(stderr) };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: own(x.stderr) };
+  }
+}
+
+const N = 4;
+const qdq = join(dir, 'q', 'fmnist_seed000_qdq.onnx');
+const input = join(dir, 'eval4.npy');
+const labels = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000_labels.npy')));
+
+beforeAll(async () => {
+  const q = await cli('quantize', 'public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', '32', '--out', join(dir, 'q'), '--json');
+  expect(q.code, q.stderr).toBe(0);
+  const evalSet = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy')));
+  writeFileSync(input, writeNpy({ dtype: 'uint8', shape: [N, 28, 28], data: (evalSet.data as Uint8Array).slice(0, N * 784) }));
+}, 180_000);
+
+describe('fixpoint simulate', () => {
+  it('writes each output as .npy, the golden files, and the --json report; every DPU tensor equals fake-quant', async () => {
+    const out = join(dir, 'out');
+    const dump = join(dir, 'golden');
+    const r = await cli('simulate', qdq, '--input', input, '--out', out, '--dump', dump, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(Object.keys(j).sort()).toEqual(['ms_per_sample', 'outputs', 'samples', 'subgraphs', 'tensors']);
+    expect(j.samples).toBe(N);
+    expect(j.ms_per_sample).toBeGreaterThan(0);
+    expect(j.outputs).toHaveLength(1);
+    const o = j.outputs[0];
+    expect(Object.keys(o).sort()).toEqual(['file', 'fix_point', 'name', 'shape']);
+    expect(o.file).toBe(`${o.name.replace(/[^A-Za-z0-9_.-]/g, '_')}.npy`);
+    expect(o.shape).toEqual([N, 10]);
+    const y = parseNpy(new Uint8Array(readFileSync(join(out, o.file))));
+    expect(y.dtype).toBe('float32');
+    expect(y.shape).toEqual([N, 10]);
+    if (o.fix_point !== null) {
+      // int8 results dequantized by 2^-fp: integer codes in [-128, 127].
+      for (const v of y.data as Float32Array) {
+        const q = v * 2 ** o.fix_point;
+        expect(Number.isInteger(q) && q >= -128 && q <= 127).toBe(true);
+      }
+    }
+    // The seed network is ~88 % accurate: most of four samples are classified right.
+    let right = 0;
+    for (let i = 0; i < N; i++) {
+      const row = Array.from((y.data as Float32Array).subarray(i * 10, i * 10 + 10));
+      if (row.indexOf(Math.max(...row)) === Number(labels.data[i])) right++;
+    }
+    expect(right).toBeGreaterThanOrEqual(3);
+
+    expect(j.tensors.length).toBeGreaterThan(0);
+    for (const t of j.tensors) {
+      expect(Object.keys(t).sort()).toEqual(['fix_point', 'identical_fraction_vs_fake_quant', 'max_lsb_vs_fake_quant', 'name']);
+      expect(t.identical_fraction_vs_fake_quant, t.name).toBe(1);
+      expect(t.max_lsb_vs_fake_quant).toBe(0);
+      expect(Number.isInteger(t.fix_point)).toBe(true);
+    }
+    expect(j.subgraphs.length).toBeGreaterThan(0);
+    const dpu = j.subgraphs.filter((s: { device: string }) => s.device === 'DPU');
+    expect(dpu.length).toBeGreaterThan(0);
+    for (const s of j.subgraphs) expect(Object.keys(s).sort()).toEqual(['bytes_in', 'bytes_out', 'bytes_weights', 'device', 'macs', 'ms', 'name']);
+    // Conv 16·3·3 on 26×26 + Dense 128 + Dense 10: at least the dense layers' MACs.
+    expect(dpu.reduce((a: number, s: { macs: number }) => a + s.macs, 0)).toBeGreaterThan(16 * 9 * 26 * 26);
+
+    expect(existsSync(join(dump, 'index.json'))).toBe(true);
+    const bins = readdirSync(dump, { recursive: true }).map(String).filter((f) => f.endsWith('.bin'));
+    expect(bins.length).toBeGreaterThan(0);
+  });
+
+  it('prints a readable summary without --json', async () => {
+    const r = await cli('simulate', qdq, '--input', input, '--board', 'KV260', '--out', join(dir, 'out2'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/simulated fmnist_seed000_qdq\.onnx on DPUCZDX8G.*: 4 sample\(s\)/);
+    expect(r.stdout).toMatch(/(\d+) of \1 DPU tensors identical to the fake-quant run/);
+  });
+
+  it('bad input exits 2 with a one-line error', async () => {
+    const cases: [string[], RegExp][] = [
+      [['simulate', 'public/models/fmnist_seed000.onnx', '--input', input, '--out', dir], /float model.*fixpoint quantize/],
+      [['simulate', qdq, '--out', dir], /--input is required/],
+      [['simulate', qdq, '--input', input], /--out is required/],
+      [['simulate', qdq, '--input', 'nope.npy', '--out', dir], /nope\.npy/],
+      [['simulate', qdq, '--input', input, '--arch', 'DPUXYZ', '--out', dir], /DPUXYZ/],
+      [['simulate', qdq, '--input', input, '--arch', 'DPUCZDX8G_ISA1_B4096', '--board', 'KV260', '--out', dir], /at most one of/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await cli(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toMatch(re);
+    }
+  });
+});
