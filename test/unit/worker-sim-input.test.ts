@@ -1,0 +1,33 @@
+// The samples the Simulate step feeds (workers/quant.ts sampleFeed): the calibration set's entries, or
+// another file read with the calibration set's preprocessing, one sample at batch 1.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseNpy } from '../../src/core/data/npy';
+import { readOnnx } from '../../src/core/onnx/reader';
+import { resetQuant, sampleFeed, setCalibration } from '../../workers/quant';
+
+const model = readOnnx(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')));
+const input = model.graph.inputs[0].name;
+const file = (name: string) => ({ name, bytes: new Uint8Array(readFileSync(`public/calib/${name}`)) });
+
+describe('simulation samples', () => {
+  it('reads an entry of the calibration set, or of another file with the same preprocessing', () => {
+    resetQuant();
+    expect(() => sampleFeed(model, { kind: 'calib', index: 0 })).toThrow(/no calibration data loaded/);
+    setCalibration(model, [file('fmnist_calib200.npy')], { scale: 0.5 });
+    const a = sampleFeed(model, { kind: 'calib', index: 7 });
+    expect(a.count).toBe(200);
+    expect(a.feeds[input].shape).toEqual([1, 1, 28, 28]);
+    const raw = parseNpy(file('fmnist_calib200.npy').bytes).data as Uint8Array;
+    expect(Array.from(a.feeds[input].data.subarray(0, 784))).toEqual(Array.from(raw.subarray(7 * 784, 8 * 784), (v) => v * 0.5));
+    const e = sampleFeed(model, { kind: 'files', files: [file('fmnist_eval1000.npy')], index: 999 });
+    expect(e.count).toBe(1000);
+    const evalRaw = parseNpy(file('fmnist_eval1000.npy').bytes).data as Uint8Array;
+    expect(Array.from(e.feeds[input].data)).toEqual(Array.from(evalRaw.subarray(999 * 784), (v) => v * 0.5));
+    expect(() => sampleFeed(model, { kind: 'files', files: [file('fmnist_eval1000.npy')], index: 1000 })).toThrow(/sample 1000 is out of range: the set holds 1000/);
+    // The feed is a copy: handing it to another worker leaves the calibration set intact.
+    a.feeds[input].data.fill(0);
+    expect(sampleFeed(model, { kind: 'calib', index: 7 }).feeds[input].data[300]).toBe(raw[7 * 784 + 300] * 0.5);
+    resetQuant();
+  });
+});
