@@ -64,7 +64,9 @@ describe('simulate', () => {
     await page.getByTestId('agreement-table').locator('th', { hasText: 'tensor' }).click();
     const names = await page.getByTestId('agreement-table').locator('tbody tr td:first-child').allInnerTexts();
     expect(names).toEqual([...names].sort((a, b) => a.localeCompare(b)));
+    expect(await page.getByTestId('side-panel').count()).toBe(0);
     await rows.first().click();
+    await page.getByTestId('side-panel').getByTestId('panel-name').waitFor();
 
     const macs = await page.getByTestId('subgraph-table').getByTestId('subgraph-macs').allInnerTexts();
     expect(macs.length).toBeGreaterThan(0);
