@@ -1,7 +1,9 @@
 // The Simulate step in Chromium: quantize the Fashion-MNIST sample on its sample data, then simulate
 // one evaluation image from the Simulate panel: float and int8 top-5, every DPU tensor identical to
 // the fake-quant run, the subgraph counters. The app must make no request outside its own origin.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
 import { openApp, type AppSession } from './browser';
 
 let app: AppSession;
@@ -76,5 +78,27 @@ describe('simulate', () => {
 
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
+  });
+
+  it('runs an entry of the calibration set and of a picked .npy (same preprocessing)', async () => {
+    const { page } = app;
+    await page.getByTestId('sim-source').selectOption('calib');
+    await page.getByTestId('sim-index').fill('3');
+    await page.getByTestId('run-sim').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=sim-input-label]')?.textContent === 'calibration sample #3', null, { timeout: 60_000 });
+    expect(await page.getByTestId('top5-int8').locator('tbody tr').count()).toBe(5);
+
+    const evalSet = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy')));
+    const two = writeNpy({ dtype: 'uint8', shape: [2, 28, 28], data: (evalSet.data as Uint8Array).slice(784, 3 * 784) });
+    await page.getByTestId('sim-file-input').setInputFiles({ name: 'two.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(two) });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=sim-source]') as HTMLSelectElement | null)?.value === 'file');
+    expect(await page.getByTestId('sim-source').locator('option:checked').innerText()).toBe('two.npy (2)');
+    await page.getByTestId('sim-index').fill('1');
+    await page.getByTestId('run-sim').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=sim-input-label]')?.textContent === 'two.npy #1', null, { timeout: 60_000 });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+    const identical = await page.getByTestId('agreement-table').getByTestId('identical').allInnerTexts();
+    expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
+    expect(app.foreignRequests).toEqual([]);
   });
 });
