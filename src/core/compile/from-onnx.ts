@@ -2,6 +2,7 @@
 // they give the tensor its fix point (scale = 2^-fp) and vanish; BatchNormalization after a conv folds in.
 import { attr, attrInt, attrInts, type ConstTensor, type Model, type Node } from '../ir';
 import { toFloat64 } from '../onnx/values';
+import { roundHalfEven } from '../quant/fixpoint';
 import { LayerBuilder, type LayerGraph } from './builder';
 import type { Activation, LayerKind } from './layer';
 
@@ -61,8 +62,13 @@ export function layersFromOnnx(model: Model): LayerGraph {
       }
       if (isConst(n.inputs[0])) {
         // A dequantized weight is still a constant; remember its scale for real values and fix point.
+        // QuantizeLinear of float weights (Vitis AI's QDQ form) stores the int8 codes it computes (half to
+        // even, saturated), so the DequantizeLinear after it gives the values on the grid.
         const c = constOf(n.inputs[0])!;
-        consts.set(out, c);
+        consts.set(out, n.opType === 'QuantizeLinear' && s && s > 0 && c.dtype !== 'string' ? {
+          ...c, name: out, dtype: 'float32',
+          values: Float32Array.from(toFloat64(c), (v) => Math.max(-128, Math.min(127, roundHalfEven(v / s)))),
+        } : c);
         if (n.opType === 'DequantizeLinear' && s && s > 0) dequant.set(out, s);
         continue;
       }

@@ -4,7 +4,7 @@
 // changed method or pinned fix point is re-solved without another float pass (`requantize`).
 import type { FloatTensor, Model } from '../ir';
 import { InputError } from '../errors';
-import { planFloat, runFloat, type FloatRunner } from '../sim/float/interpreter';
+import { planFloat, runFloat, type FloatRunner, type RunOptions } from '../sim/float/interpreter';
 import { newHistogram, addToHistogram } from './calibrate/histogram';
 import {
   diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
@@ -356,7 +356,11 @@ const weightModel = new WeakMap<Map<string, FloatTensor>, Model>();
  */
 export function runFakeQuant(
   model: Model, tensors: ReadonlyMap<string, TensorQuant>, feeds: Feeds,
-  opts: { outputs?: readonly string[]; roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void } = {},
+  opts: {
+    outputs?: readonly string[]; roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void;
+    /** Op kernels replacing the float ones (dpuKernels in dpu-ops.ts: the DPU's own arithmetic). */
+    kernels?: RunOptions['kernels'];
+  } = {},
 ): Record<string, FloatTensor> {
   let weights = weightCache.get(tensors);
   if (!weights || weightModel.get(weights) !== model) {
@@ -367,6 +371,7 @@ export function runFakeQuant(
   return runFloat(model, feeds, {
     weights,
     outputs: opts.outputs,
+    kernels: opts.kernels,
     transform: (name, t) => {
       const q = tensors.get(name);
       if (!q || (q.dataType !== 'activation' && q.dataType !== 'input')) return t;

@@ -3,7 +3,7 @@
 import { InputError, isInputError } from '../../errors';
 import { topoSort, type DType, type FloatTensor, type Model, type Node } from '../../ir';
 import { inferDtypes } from './dtypes';
-import { isIntType, type KernelCtx } from './kernel';
+import { isIntType, type Kernel, type KernelCtx } from './kernel';
 import { KERNELS } from './ops';
 import { constToFloat, size } from './tensor';
 
@@ -16,6 +16,8 @@ export interface RunOptions {
   weights?: ReadonlyMap<string, FloatTensor>;
   /** Which tensors to return; default the graph outputs. */
   outputs?: readonly string[];
+  /** Kernels replacing the standard ones by op type for this run (the fake-quant run's DPU arithmetic). */
+  kernels?: Readonly<Record<string, Kernel>>;
 }
 
 /**
@@ -80,7 +82,7 @@ export function planFloat(model: Model): FloatRunner {
     },
   });
 
-  const exec = (n: Node, get: (name: string) => FloatTensor | undefined): FloatTensor[] => {
+  const exec = (n: Node, get: (name: string) => FloatTensor | undefined, kernels?: RunOptions['kernels']): FloatTensor[] => {
     const inputs = n.inputs.map((i) => {
       if (!i) return undefined;
       const t = get(i);
@@ -89,7 +91,8 @@ export function planFloat(model: Model): FloatRunner {
     });
     let outs: FloatTensor[];
     try {
-      outs = kernelOf(n)(inputs, ctxFor(n));
+      const own = kernels && (n.domain === '' || n.domain === 'ai.onnx') && Object.prototype.hasOwnProperty.call(kernels, n.opType) ? kernels[n.opType] : undefined;
+      outs = (own ?? kernelOf(n))(inputs, ctxFor(n));
     } catch (e) {
       if (isInputError(e)) throw e;
       throw new Error(`float interpreter: ${n.opType} (node ${n.name}) failed: ${(e as Error).message}`, { cause: e });
@@ -165,7 +168,7 @@ export function planFloat(model: Model): FloatRunner {
     peak.tensors = 0;
     peak.bytes = 0;
     dynamic.forEach((n, i) => {
-      const outs = exec(n, get);
+      const outs = exec(n, get, opts.kernels);
       n.outputs.forEach((o, k) => { if (o) emit(o, outs[k]); });
       // Reshape-like ops share their input's array: count each array once.
       let bytes = 0;

@@ -1,0 +1,72 @@
+// The simulator's public types (re-exported by index.ts).
+import type { CompileResult, Conversions } from '../../compile';
+import type { FloatTensor, Model } from '../../ir';
+import type { XModel } from '../../xmodel/types';
+import type { OrtOptions } from '../float/ort';
+
+export type SimSource = { kind: 'onnx'; model: Model /* QDQ, pow2 scales */ } | { kind: 'xmodel'; xmodel: XModel };
+
+export interface SimPort {
+  name: string;
+  /** Source layout, batch 1. */
+  shape: readonly number[];
+  fixPoint?: number;
+}
+
+export interface SimOptions {
+  conversions?: Conversions;
+  threads?: number;
+  wasmPaths?: OrtOptions['wasmPaths'];
+}
+
+export interface SimTensor {
+  /** The tensor's name in the source model (what fakeQuant and agreement key by). */
+  name: string;
+  /** The DPU layer producing it, as the compiled .xmodel names the op (what VART's golden files use). */
+  layer: string;
+  /** Source layout. */
+  shape: readonly number[];
+  fixPoint: number;
+  /** Source layout. */
+  q: Int8Array;
+  subgraph: string;
+}
+
+export interface Counters {
+  /** Multiply-accumulates executed (conv, depthwise, transposed conv, dense). */
+  macs: number;
+  /** Operations in the units of the compiler's workload: 2·MACs + bias adds for convs, window reads for
+   *  pools, one per input element for element-wise ops; 0 for pure data movement. */
+  ops: number;
+  bytesIn: number;
+  bytesWeights: number;
+  bytesOut: number;
+}
+
+export interface SimRun {
+  outputs: Record<string, { value: FloatTensor /* int8 dequantized, or float from a CPU tail */; fixPoint?: number }>;
+  /** Every DPU layer output (when keepTensors). */
+  tensors: Map<string, SimTensor>;
+  layers: (Counters & { name: string; subgraph: string; ms: number })[];
+  subgraphs: (Counters & { name: string; device: string; ms: number })[];
+  ms: number;
+}
+
+export interface Simulation {
+  readonly compile: CompileResult;
+  readonly inputs: readonly SimPort[];
+  readonly outputs: readonly SimPort[];
+  /** One sample (batch 1) per call; feeds are float in the source layout. */
+  run(feeds: Readonly<Record<string, FloatTensor>>, o?: { signal?: AbortSignal; keepTensors?: boolean }): Promise<SimRun>;
+  /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */
+  fakeQuant(feeds: Readonly<Record<string, FloatTensor>>): Promise<Map<string, Int8Array>>;
+  release(): Promise<void>;
+}
+
+export interface TensorAgreement {
+  name: string;
+  fixPoint: number;
+  identicalFraction: number;
+  /** Largest |difference| in int8 steps (LSB). */
+  maxLsb: number;
+}
