@@ -17,11 +17,17 @@ export interface SampleResult {
 const aborted = () => Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
 
 export class SampleRunner {
-  private float: Promise<FloatSession> | undefined;
+  private float: Promise<{ session: FloatSession; names: Map<string, string> }> | undefined;
   private readonly estimates: ReadonlyMap<string, number>;
 
-  /** `floatModel`: the de-QDQ'd model (src/core/sim/strip-qdq.ts); without it no float reference is run. */
-  constructor(readonly sim: Simulation, private readonly floatModel: Model | undefined, private readonly ort: OrtOptions = {}) {
+  /**
+   * `floatModel`: the float reference (src/core/sim/source.ts); without it no float run. `resolve` maps a
+   * Q/DQ output name to the float tensor it quantizes, for names the float model lacks.
+   */
+  constructor(
+    readonly sim: Simulation, private readonly floatModel: Model | undefined, private readonly ort: OrtOptions = {},
+    private readonly resolve: (name: string) => string = (n) => n,
+  ) {
     this.estimates = new Map(sim.compile.subgraphs.filter((s) => isAccelerator(s.device)).map((s) => [s.name, s.cost.seconds]));
   }
 
@@ -41,27 +47,34 @@ export class SampleRunner {
     const fqMs = performance.now() - t;
     check();
     const agree = agreement(run, fq);
-    let float: Record<string, FloatTensor> = {};
+    const float: Record<string, FloatTensor> = {};
     let floatMs = 0;
     if (o.float !== false && this.floatModel) {
       o.onPhase?.('float');
       t = performance.now();
-      const session = await this.floatSession(run);
-      float = await session.run(feeds, [...session.outputNames]);
+      const { session, names } = await this.floatSession(run);
+      const got = await session.run(feeds, [...session.outputNames]);
+      // Keyed by the simulator's names (a graph output may be the dequantized copy of a float tensor).
+      for (const [simName, floatName] of names) if (got[floatName]) float[simName] = got[floatName];
       floatMs = performance.now() - t;
       check();
     }
     return { run, agreement: agree, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }) };
   }
 
-  /** Built once, after the first run tells which DPU tensors exist. */
-  private floatSession(run: SimRun): Promise<FloatSession> {
+  /** Built once, after the first run tells which DPU tensors exist: each simulator name → its float tensor. */
+  private floatSession(run: SimRun): Promise<{ session: FloatSession; names: Map<string, string> }> {
     if (!this.float) {
       const m = this.floatModel!;
-      const produced = new Set(m.graph.nodes.flatMap((n) => n.outputs));
-      const extra = [...run.tensors.keys()].filter((n) => produced.has(n));
-      this.float = createFloatSession(m, { ...this.ort, extraOutputs: extra });
-      this.float.catch(() => { this.float = undefined; });
+      const produced = new Set([...m.graph.nodes.flatMap((n) => n.outputs), ...m.graph.outputs.map((o) => o.name)]);
+      const names = new Map<string, string>();
+      for (const n of [...Object.keys(run.outputs), ...run.tensors.keys()]) {
+        const f = produced.has(n) ? n : produced.has(this.resolve(n)) ? this.resolve(n) : undefined;
+        if (f) names.set(n, f);
+      }
+      const p = createFloatSession(m, { ...this.ort, extraOutputs: [...new Set(names.values())] }).then((session) => ({ session, names }));
+      p.catch(() => { if (this.float === p) this.float = undefined; });
+      this.float = p;
     }
     return this.float;
   }
@@ -69,6 +82,6 @@ export class SampleRunner {
   async release(): Promise<void> {
     const f = this.float;
     this.float = undefined;
-    await Promise.allSettled([f?.then((s) => s.release()), this.sim.release()]);
+    await Promise.allSettled([f?.then((s) => s.session.release()), this.sim.release()]);
   }
 }
