@@ -1,0 +1,192 @@
+// The epilogue of docs/simulator.md: z = acc·2^accUp + bias·2^biasUp, the fused nonlinearity, one
+// DPU_ROUND (floor(x + 0.5)) and saturation to int8. `epi` is the exact int64 form; `epiV` computes the
+// same on four int32 lanes and is used only when `fitsI32` proves no intermediate can leave int32.
+
+export const ACT_NONE = 0;
+export const ACT_RELU = 1;
+export const ACT_RELU6 = 2;
+export const ACT_LEAKY = 3;
+export const ACT_HSIGMOID = 4;
+export const ACT_HSWISH = 5;
+
+let eAccUp: i32 = 0;
+let eBiasUp: i32 = 0;
+let eShift: i32 = 0;
+let eAct: i32 = 0;
+let eRelu6Max: i32 = 0;
+let ePreShift: i32 = 0;
+let eFpPre: i32 = 0;
+let eFpOut: i32 = 0;
+
+export function setEpilogue(accUp: i32, biasUp: i32, shift: i32, act: i32, relu6Max: i32,
+  preShift: i32, fpPre: i32, fpOut: i32): void {
+  eAccUp = accUp; eBiasUp = biasUp; eShift = shift; eAct = act; eRelu6Max = relu6Max;
+  ePreShift = preShift; eFpPre = fpPre; eFpOut = fpOut;
+}
+
+/** round(x, s) of docs/simulator.md on int64: s > 0 → (x + 2^(s-1)) >> s, s < 0 → x·2^-s (saturating). */
+@inline export function rnd64(x: i64, s: i32): i64 {
+  if (s > 0) {
+    if (s > 62) return 0; // |x| < 2^61 here, so the rounded value is 0
+    return (x + (<i64>1 << <i64>(s - 1))) >> <i64>s;
+  }
+  if (s == 0) return x;
+  // Left shift: any |x| ≥ 256 saturates anyway, so clamping first keeps the shift exact and in range.
+  let k = -s;
+  if (k > 16) k = 16;
+  if (x > 256) x = 256;
+  if (x < -256) x = -256;
+  return x << <i64>k;
+}
+
+@inline export function sat8(x: i64): i32 {
+  return x > 127 ? 127 : x < -128 ? -128 : <i32>x;
+}
+
+/** Nonlinearity, rounding and saturation of one exact pre-activation z (units 2^-(S+L)). */
+export function epi(z: i64): i32 {
+  const act = eAct;
+  if (act == ACT_NONE) return sat8(rnd64(z, eShift));
+  if (act == ACT_RELU) return sat8(rnd64(z > 0 ? z : 0, eShift));
+  if (act == ACT_RELU6) {
+    let r = rnd64(z > 0 ? z : 0, eShift);
+    if (r > <i64>eRelu6Max) r = <i64>eRelu6Max;
+    return sat8(r);
+  }
+  if (act == ACT_LEAKY) return z < 0 ? sat8(rnd64(z * 26, eShift + 8)) : sat8(rnd64(z, eShift));
+  // hard-sigmoid / hard-swish: the pre-activation is first quantized at fp_pre (XIR hsigmoid_in).
+  const p = <i64>sat8(rnd64(z, ePreShift));
+  let t = p + (<i64>3 << <i64>eFpPre);
+  const six = <i64>6 << <i64>eFpPre;
+  if (t < 0) t = 0;
+  if (t > six) t = six;
+  if (act == ACT_HSIGMOID) return sat8(rnd64(t * 2731, 14 + eFpPre - eFpOut));
+  const h = <i64>sat8(rnd64(t * 2731, 14 + eFpPre - 7));
+  return sat8(rnd64(p * h, eFpPre + 7 - eFpOut));
+}
+
+/** z for one accumulator and a precomputed bias term (bias·2^biasUp). */
+@inline export function zOf(acc: i32, biasTerm: i64): i64 {
+  return (<i64>acc << <i64>eAccUp) + biasTerm;
+}
+
+export function biasUp(): i32 {
+  return eBiasUp;
+}
+
+function shiftOk(s: i32, x: f64): bool {
+  // int32 lanes: a right shift must stay < 32 and x + 2^(s-1) must not overflow.
+  if (s > 31) return false;
+  if (s > 0) return x + Math.pow(2, s - 1) < 2147483647.0;
+  return x < 2147483647.0;
+}
+
+/**
+ * Whether every intermediate of `epiV` stays inside int32 when |acc| ≤ maxAcc and |bias term| ≤ maxBias.
+ * Otherwise the caller uses the int64 `epi`.
+ */
+export function fitsI32(maxAcc: f64, maxBias: f64): bool {
+  if (eAccUp < 0 || eAccUp > 30) return false;
+  const z = maxAcc * Math.pow(2, eAccUp) + maxBias;
+  const act = eAct;
+  if (act == ACT_LEAKY) return shiftOk(eShift, z) && shiftOk(eShift + 8, z * 26);
+  if (act == ACT_HSIGMOID || act == ACT_HSWISH) {
+    if (eFpPre < 0 || eFpPre > 16) return false;
+    const t = 6 * Math.pow(2, eFpPre) * 2731;
+    if (!shiftOk(ePreShift, z) || !shiftOk(14 + eFpPre - 7, t)) return false;
+    return act == ACT_HSIGMOID ? shiftOk(14 + eFpPre - eFpOut, t) : shiftOk(eFpPre + 7 - eFpOut, 128 * 127);
+  }
+  return shiftOk(eShift, z);
+}
+
+/** round(z, s) on int32 lanes (only under `fitsI32`). */
+@inline export function rndV(z: v128, s: i32): v128 {
+  if (s > 0) return i32x4.shr_s(i32x4.add(z, i32x4.splat(1 << (s - 1))), s);
+  if (s == 0) return z;
+  let k = -s;
+  if (k > 16) k = 16;
+  return i32x4.shl(i32x4.min_s(i32x4.max_s(z, i32x4.splat(-256)), i32x4.splat(256)), k);
+}
+
+@inline function clampV(x: v128, lo: i32, hi: i32): v128 {
+  return i32x4.min_s(i32x4.max_s(x, i32x4.splat(lo)), i32x4.splat(hi));
+}
+
+/** `epi` on four lanes of z (already acc·2^accUp + bias term); the result still needs saturation. */
+@inline export function epiV(z: v128): v128 {
+  const act = eAct;
+  const zero = i32x4.splat(0);
+  if (act == ACT_NONE) return rndV(z, eShift);
+  if (act == ACT_RELU) return rndV(i32x4.max_s(z, zero), eShift);
+  if (act == ACT_RELU6) return i32x4.min_s(rndV(i32x4.max_s(z, zero), eShift), i32x4.splat(eRelu6Max));
+  if (act == ACT_LEAKY) {
+    const pos = rndV(z, eShift);
+    const neg = rndV(i32x4.mul(z, i32x4.splat(26)), eShift + 8);
+    return v128.bitselect(neg, pos, i32x4.lt_s(z, zero));
+  }
+  const p = clampV(rndV(z, ePreShift), -128, 127);
+  const t = clampV(i32x4.add(p, i32x4.splat(3 << eFpPre)), 0, 6 << eFpPre);
+  const t2731 = i32x4.mul(t, i32x4.splat(2731));
+  if (act == ACT_HSIGMOID) return rndV(t2731, 14 + eFpPre - eFpOut);
+  const h = i32x4.min_s(rndV(t2731, 14 + eFpPre - 7), i32x4.splat(127));
+  return rndV(i32x4.mul(p, h), eFpPre + 7 - eFpOut);
+}
+
+/** Saturating narrow of four int32 lanes to int8, stored as 4 bytes. */
+@inline export function store4(ptr: usize, r: v128): void {
+  const n16 = i16x8.narrow_i32x4_s(r, r);
+  v128.store32_lane(ptr, i8x16.narrow_i16x8_s(n16, n16), 0);
+}
+
+/** Saturating narrow of 16 int32 lanes to int8, stored as 16 bytes. */
+@inline export function store16(ptr: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
+  v128.store(ptr, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.narrow_i32x4_s(r2, r3)));
+}
+
+/**
+ * Bias terms per channel: int64 bias·2^biasUp at bt, and the same as int32 at bt + 8·C (valid when the
+ * caller's fitsI32 check passed). Returns max |bias term| (0 without bias).
+ */
+export function prepareBias(bias: usize, C: i32, bt: usize): f64 {
+  let m: f64 = 0;
+  const up = <i64>eBiasUp;
+  for (let c = 0; c < C; c++) {
+    const v: i64 = bias == 0 ? 0 : <i64>load<i32>(bias + (<usize>c << 2)) << up;
+    store<i64>(bt + (<usize>c << 3), v);
+    store<i32>(bt + (<usize>C << 3) + (<usize>c << 2), <i32>v);
+    const a = Math.abs(<f64>v);
+    if (a > m) m = a;
+  }
+  return m;
+}
+
+/**
+ * out[p][c] = epilogue(acc[p][c], bias term[c]) for P pixels of C channels; acc rows are accStride int32
+ * apart, out rows C bytes apart. fast: the int32 path (see fitsI32).
+ */
+export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: i32, bt: usize, fast: bool): void {
+  const bt32 = bt + (<usize>C << 3);
+  const up = eAccUp;
+  for (let p = 0; p < P; p++) {
+    const a = acc + (<usize>(p * accStride) << 2);
+    const o = out + <usize>(p * C);
+    let c = 0;
+    if (fast) {
+      for (; c + 16 <= C; c += 16) {
+        const ap = a + (<usize>c << 2);
+        const bp = bt32 + (<usize>c << 2);
+        store16(o + c,
+          epiV(i32x4.add(i32x4.shl(v128.load(ap), up), v128.load(bp))),
+          epiV(i32x4.add(i32x4.shl(v128.load(ap, 16), up), v128.load(bp, 16))),
+          epiV(i32x4.add(i32x4.shl(v128.load(ap, 32), up), v128.load(bp, 32))),
+          epiV(i32x4.add(i32x4.shl(v128.load(ap, 48), up), v128.load(bp, 48))));
+      }
+      for (; c + 4 <= C; c += 4) {
+        store4(o + c, epiV(i32x4.add(i32x4.shl(v128.load(a + (<usize>c << 2)), up), v128.load(bt32 + (<usize>c << 2)))));
+      }
+    }
+    for (; c < C; c++) {
+      store<i8>(o + c, <i8>epi(zOf(load<i32>(a + (<usize>c << 2)), load<i64>(bt + (<usize>c << 3)))));
+    }
+  }
+}

@@ -1,0 +1,341 @@
+// The int8 DPU kernels: WebAssembly SIMD128 (compiled from ./asm by scripts/build-wasm.ts) behind a small
+// engine that owns one linear memory. Semantics: docs/simulator.md — every kernel returns the exact
+// result rounded once with DPU_ROUND and saturated to int8. The JS side plans all memory (a bump
+// allocator plus per-call scratch above it); the wasm holds no allocator.
+import { InputError } from '../../errors';
+import { KERNELS_WASM_BASE64 } from './kernels.gen';
+
+export interface ConvGeometry {
+  inH: number; inW: number; inC: number; outH: number; outW: number; outC: number;
+  kH: number; kW: number; strideH: number; strideW: number; dilH: number; dilW: number; padT: number; padL: number;
+  group: number;
+}
+export type Act = 'none' | 'relu' | 'relu6' | 'leaky' | 'hsigmoid' | 'hswish';
+/** The epilogue of docs/simulator.md: z = acc·2^accUp + bias·2^biasUp (exact, int64), then act, round, saturate. */
+export interface Epilogue {
+  accUp: number; biasUp: number; shift: number /* s: to the output fp (may be <0) */;
+  act: Act; relu6Max?: number /* round(6·2^fp_out) */;
+  preShift?: number /* hsig/hswish: shift from z to fp_pre */; fpPre?: number; fpOut?: number;
+}
+export type DeconvGeometry = ConvGeometry & { outPadH?: number; outPadW?: number };
+
+export interface Int8Engine {
+  /** Bytes in wasm memory (8-byte aligned by default); returns a byte offset. Memory grows as needed. */
+  alloc(bytes: number, align?: number): number;
+  reset(): void;
+  /** Fresh views. Memory may grow on alloc and on any kernel call (scratch): re-fetch views after either. */
+  i8(ptr: number, len: number): Int8Array;
+  i32(ptr: number, len: number): Int32Array;
+  f32(ptr: number, len: number): Float32Array;
+  /** Packs [OC, KH, KW, IC/group] int8 weights into the layout conv2d/deconv2d use for g; returns its pointer. */
+  packConvWeights(w: Int8Array, g: ConvGeometry): number;
+  /** out[oh][ow][oc] int8 (NHWC, one sample) = epilogue(Σ in·w, bias[oc]); padding reads 0. bias: int32 ptr or 0. */
+  conv2d(inPtr: number, wPacked: number, biasPtr: number, outPtr: number, g: ConvGeometry, e: Epilogue): void;
+  /** Transposed conv (ONNX ConvTranspose semantics), weights [OC, KH, KW, IC/group] (XIR layout) packed by
+   *  packConvWeights with the same g; g.outH/outW already include output_padding. */
+  deconv2d(inPtr: number, wPacked: number, biasPtr: number, outPtr: number, g: DeconvGeometry, e: Epilogue): void;
+  /** y = sat(round(max(window), shift)), shift = fp_in − fp_out; padding never wins. */
+  maxPool(inPtr: number, outPtr: number, g: ConvGeometry, shift: number): void;
+  /** sum over the window (pad = 0), ×N, rounded with shift M + fp_in − fp_out. */
+  avgPool(inPtr: number, outPtr: number, g: ConvGeometry, n: number, shift: number): void;
+  /** Element-wise add of two int8 maps of `len` values with the epilogue (align shifts upA/upB to F). */
+  add(aPtr: number, bPtr: number, outPtr: number, len: number, upA: number, upB: number, e: Epilogue): void;
+  /** y = sat(round(a·b, shift)), shift = fp_a + fp_b − fp_out. */
+  mul(aPtr: number, bPtr: number, outPtr: number, len: number, shift: number): void;
+  /** y = sat(round(q, shift)): concat/resize alignment. */
+  requantize(inPtr: number, outPtr: number, len: number, shift: number): void;
+  /** Graph inputs: q = sat(floor(x·2^fp + 0.5)) from float32 (computed in float64, exact). */
+  quantize(f32Ptr: number, outPtr: number, len: number, fp: number): void;
+  /** x = q·2^-fp. */
+  dequantize(inPtr: number, f32Ptr: number, len: number, fp: number): void;
+}
+
+/** How conv2d computes a geometry; packConvWeights lays the weights out for the same path. */
+export type ConvPath = 'depthwise' | 'im2col' | 'direct';
+
+export function convPath(g: ConvGeometry): ConvPath {
+  if (g.group > 1 && g.group === g.inC && g.group === g.outC) return 'depthwise';
+  // Few input channels: padding them to 8 per tap would waste most multiplies; pack the receptive field.
+  if (g.group === 1 && g.kH * g.kW > 1 && g.inC % 8 !== 0 && g.inC < 32) return 'im2col';
+  return 'direct';
+}
+
+const ACT_CODE: Record<Act, number> = { none: 0, relu: 1, relu6: 2, leaky: 3, hsigmoid: 4, hswish: 5 };
+
+/** Python's round(): ties to even (the quantizer computes N with it). */
+function roundHalfEven(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  return d > 0.5 ? f + 1 : d < 0.5 ? f : f % 2 === 0 ? f : f + 1;
+}
+
+/**
+ * The DPU's average-pool factor N/2^M standing in for 1/(kh·kw) (dpu-reference §2): the fixed table, else
+ * the first M < ceil(log2(n·128)) minimising |round(2^M/n)/2^M − 1/n| (vai_q's search).
+ */
+export function avgPoolFactor(kh: number, kw: number): { n: number; m: number } {
+  if (!Number.isInteger(kh) || !Number.isInteger(kw) || kh < 1 || kw < 1) {
+    throw new InputError(`average pool kernel ${kh}×${kw} is not a positive integer size`);
+  }
+  if (kh === 3 && kw === 3) return { n: 7, m: 6 };
+  if (kh === 5 && kw === 5) return { n: 10, m: 8 };
+  if (kh === 6 && kw === 6) return { n: 7, m: 8 };
+  if (kh === 7 && kw === 7) return { n: 21, m: 10 };
+  if (kh === 14 && kw === 14) return { n: 21, m: 12 };
+  if ((kh === 3 && kw === 6) || (kh === 6 && kw === 3)) return { n: 7, m: 8 };
+  const rec = kh * kw;
+  const maxM = Math.ceil(Math.log2(rec * 128));
+  let best = { n: 0, m: 0 };
+  let diff = 1;
+  for (let m = 0; m < maxM; m++) {
+    const n = roundHalfEven(2 ** m / rec);
+    const d = Math.abs(n / 2 ** m - 1 / rec);
+    if (d < diff) { diff = d; best = { n, m }; }
+  }
+  return best;
+}
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  setEpilogue(accUp: number, biasUp: number, shift: number, act: number, relu6Max: number,
+    preShift: number, fpPre: number, fpOut: number): void;
+  fitsI32(maxAcc: number, maxBias: number): number;
+  prepareBias(bias: number, C: number, bt: number): number;
+  epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number): void;
+  buildV(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
+    uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
+  im2col(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  convCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    chunks: number, W: number, ocBlocks: number, outW: number, oh0: number, oh1: number, acc: number,
+    accStride: number, col0: number): void;
+  dwCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    W: number, Cp: number, outW: number, oh0: number, oh1: number, acc: number): void;
+  maxPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
+    kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, shift: number): void;
+  avgPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
+    kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, n: number,
+    shift: number, sums: number): void;
+  add(a: number, b: number, out: number, len: number, upA: number, upB: number): void;
+  mul(a: number, b: number, out: number, len: number): void;
+  requantize(inp: number, out: number, len: number, shift: number): void;
+  quantize(x: number, out: number, len: number, fp: number): void;
+  dequantize(q: number, x: number, len: number, fp: number): void;
+}
+
+let modulePromise: Promise<WebAssembly.Module> | undefined;
+
+function wasmBytes(): Uint8Array {
+  const s = atob(KERNELS_WASM_BASE64);
+  const b = new Uint8Array(s.length);
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
+  return b;
+}
+
+/** Instantiates the embedded wasm (WebAssembly API only; the module is compiled once per realm). */
+export async function loadInt8Engine(): Promise<Int8Engine> {
+  modulePromise ??= WebAssembly.compile(wasmBytes() as Uint8Array<ArrayBuffer>);
+  const instance = await WebAssembly.instantiate(await modulePromise, {});
+  return createEngine(instance.exports as unknown as Exports);
+}
+
+const SLACK = 64; // kept free above the last allocation
+const roundUp = (x: number, m: number): number => Math.ceil(x / m) * m;
+
+function checkInt(name: string, v: unknown, lo: number, hi: number): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < lo || v > hi) {
+    throw new InputError(`${name} = ${String(v)} is not an integer in [${lo}, ${hi}]`);
+  }
+  return v;
+}
+
+function checkGeometry(g: ConvGeometry, what: string): void {
+  for (const k of ['inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW', 'strideH', 'strideW', 'dilH', 'dilW', 'group'] as const) {
+    checkInt(`${what} ${k}`, g[k], 1, 1 << 24);
+  }
+  checkInt(`${what} padT`, g.padT, 0, 1 << 16);
+  checkInt(`${what} padL`, g.padL, 0, 1 << 16);
+  if (g.inC % g.group !== 0 || g.outC % g.group !== 0) {
+    throw new InputError(`${what}: group ${g.group} does not divide inC ${g.inC} and outC ${g.outC}`);
+  }
+}
+
+function createEngine(x: Exports): Int8Engine {
+  const base = roundUp(x.heapBase(), 16);
+  let top = base;
+
+  const ensure = (end: number): void => {
+    const have = x.memory.buffer.byteLength;
+    if (end + SLACK > have) x.memory.grow(Math.ceil((end + SLACK - have) / 65536));
+  };
+  const alloc = (bytes: number, align = 8): number => {
+    checkInt('alloc bytes', bytes, 0, 2 ** 31);
+    checkInt('alloc align', align, 1, 65536);
+    const p = roundUp(top, align);
+    ensure(p + bytes);
+    top = p + bytes;
+    return p;
+  };
+  /** Per-call scratch: allocated above everything and released when f returns. */
+  const scratch = <T>(sizes: number[], f: (ptrs: number[]) => T): T => {
+    const mark = top;
+    try {
+      return f(sizes.map((s) => alloc(s, 16)));
+    } finally {
+      top = mark;
+    }
+  };
+
+  const setEpilogue = (e: Epilogue): void => {
+    const act = ACT_CODE[e.act];
+    if (act === undefined) throw new InputError(`unknown activation '${String(e.act)}'`);
+    const accUp = checkInt('epilogue accUp', e.accUp, 0, 24);
+    const biasUp = checkInt('epilogue biasUp', e.biasUp, 0, 24);
+    const shift = checkInt('epilogue shift', e.shift, -32, 62);
+    let relu6Max = 0, preShift = 0, fpPre = 0, fpOut = 0;
+    if (e.act === 'relu6') relu6Max = checkInt('epilogue relu6Max', e.relu6Max, 0, 1 << 24);
+    if (e.act === 'hsigmoid' || e.act === 'hswish') {
+      preShift = checkInt('epilogue preShift', e.preShift, -32, 62);
+      fpPre = checkInt('epilogue fpPre (hard-sigmoid input fix point)', e.fpPre, 0, 16);
+      fpOut = checkInt('epilogue fpOut', e.fpOut, -32, 32);
+    }
+    x.setEpilogue(accUp, biasUp, shift, act, relu6Max, preShift, fpPre, fpOut);
+  };
+
+  const i16 = (ptr: number, len: number): Int16Array => new Int16Array(x.memory.buffer, ptr, len);
+
+  const packConvWeights = (w: Int8Array, g: ConvGeometry): number => {
+    checkGeometry(g, 'conv');
+    const icg = g.inC / g.group, ocg = g.outC / g.group, taps = g.kH * g.kW;
+    if (w.length !== g.outC * taps * icg) {
+      throw new InputError(`conv weights have ${w.length} values, expected ${g.outC}×${g.kH}×${g.kW}×${icg} = ${g.outC * taps * icg}`);
+    }
+    const path = convPath(g);
+    if (path === 'depthwise') {
+      const cp = roundUp(g.inC, 8);
+      const p = alloc(taps * cp * 2, 16);
+      const v = i16(p, taps * cp);
+      v.fill(0);
+      for (let c = 0; c < g.inC; c++) for (let t = 0; t < taps; t++) v[t * cp + c] = w[c * taps + t];
+      return p;
+    }
+    // [group][ocBlock][tap][chunk of 8 ch][4 oc][8 ch]; im2col is the same with one tap of taps·IC channels.
+    const k = path === 'im2col' ? taps * icg : icg;
+    const ntaps = path === 'im2col' ? 1 : taps;
+    const cp = roundUp(k, 8), chunks = cp / 8, blocks = Math.ceil(ocg / 4);
+    const len = g.group * blocks * ntaps * cp * 4;
+    const p = alloc(len * 2, 16);
+    const v = i16(p, len);
+    v.fill(0);
+    for (let gi = 0; gi < g.group; gi++) {
+      for (let b = 0; b < blocks; b++) {
+        for (let j = 0; j < 4; j++) {
+          const oc = b * 4 + j;
+          if (oc >= ocg) continue;
+          const src = (gi * ocg + oc) * ntaps * k;
+          for (let t = 0; t < ntaps; t++) {
+            for (let c = 0; c < k; c++) {
+              const ch = c >> 3;
+              v[((((gi * blocks + b) * ntaps + t) * chunks + ch) * 4 + j) * 8 + (c & 7)] = w[src + t * k + c];
+            }
+          }
+        }
+      }
+    }
+    return p;
+  };
+
+  /** The shared conv / transposed-conv pipeline over a zero-padded int16 copy V of the input. */
+  const convLike = (inPtr: number, wp: number, biasPtr: number, outPtr: number, g: ConvGeometry, e: Epilogue,
+    transposed: boolean): void => {
+    checkGeometry(g, transposed ? 'deconv' : 'conv');
+    setEpilogue(e);
+    const path = convPath(g);
+    const icg = g.inC / g.group, ocg = g.outC / g.group, taps = g.kH * g.kW;
+    const { outH, outW, kH, kW, dilH, dilW } = g;
+    const P = outH * outW;
+    // Transposed: V is the zero-inserted input and the conv runs at stride 1 with the kernel flipped.
+    const sH = transposed ? 1 : g.strideH, sW = transposed ? 1 : g.strideW;
+    const Hp = (outH - 1) * sH + (kH - 1) * dilH + 1;
+    const Wp = (outW - 1) * sW + (kW - 1) * dilW + 1;
+    const offT = transposed ? (kH - 1) * dilH - g.padT : g.padT;
+    const offL = transposed ? (kW - 1) * dilW - g.padL : g.padL;
+    const [vGroup, vCg, vCp] = path === 'depthwise' ? [1, g.inC, roundUp(g.inC, 8)]
+      : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, 8)];
+    const cs = vGroup * vCp;
+    const Kp = roundUp(taps * g.inC, 8);
+    const accStride = path === 'depthwise' ? vCp : g.outC + 4;
+    scratch([Hp * Wp * cs * 2, taps * 4 + 16, g.outC * 12, path === 'im2col' ? P * Kp * 2 : 0, P * accStride * 4],
+      ([V, tapOff, bt, patches, acc]) => {
+        const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
+        for (let kh = 0; kh < kH; kh++) {
+          for (let kw = 0; kw < kW; kw++) {
+            const fh = transposed ? kH - 1 - kh : kh, fw = transposed ? kW - 1 - kw : kw;
+            tv[kh * kW + kw] = ((fh * dilH) * Wp + fw * dilW) * cs * 2;
+          }
+        }
+        tv[taps] = 0; // the single tap of the im2col rows
+        x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
+          offT, offL, V, Hp, Wp);
+        const maxBias = x.prepareBias(biasPtr, g.outC, bt);
+        const fast = x.fitsI32(16384 * taps * icg, maxBias);
+        const rowStride = Wp * cs * 2, pixStride = cs * 2;
+        if (path === 'depthwise') {
+          x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc);
+        } else if (path === 'im2col') {
+          x.im2col(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
+          x.convCore(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
+            outW, 0, outH, acc, accStride, 0);
+        } else {
+          const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
+          for (let gi = 0; gi < g.group; gi++) {
+            x.convCore(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
+              wp + gi * blocks * taps * chunks * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg);
+          }
+        }
+        x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0);
+      });
+  };
+
+  const poolArgs = (g: ConvGeometry, what: string): number[] => {
+    checkGeometry(g, what);
+    if (g.inC !== g.outC) throw new InputError(`${what}: inC ${g.inC} ≠ outC ${g.outC}`);
+    return [g.inH, g.inW, g.inC, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.dilH, g.dilW, g.padT, g.padL];
+  };
+  const checkLen = (len: number): number => checkInt('length', len, 0, 2 ** 31 - 1);
+
+  return {
+    alloc,
+    reset: () => { top = base; },
+    i8: (ptr, len) => new Int8Array(x.memory.buffer, ptr, len),
+    i32: (ptr, len) => new Int32Array(x.memory.buffer, ptr, len),
+    f32: (ptr, len) => new Float32Array(x.memory.buffer, ptr, len),
+    packConvWeights,
+    conv2d: (i, w, b, o, g, e) => convLike(i, w, b, o, g, e, false),
+    deconv2d: (i, w, b, o, g, e) => convLike(i, w, b, o, g, e, true),
+    maxPool: (i, o, g, shift) => {
+      const a = poolArgs(g, 'max pool');
+      x.maxPool(i, o, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
+        checkInt('max pool shift', shift, -32, 62));
+    },
+    avgPool: (i, o, g, n, shift) => {
+      const a = poolArgs(g, 'average pool');
+      checkInt('average pool factor N', n, 0, 1 << 20);
+      checkInt('average pool shift', shift, -32, 62);
+      scratch([g.inC * 4 + 16], ([sums]) => x.avgPool(i, o, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8],
+        a[9], a[10], a[11], a[12], n, shift, sums));
+    },
+    add: (a, b, o, len, upA, upB, e) => {
+      setEpilogue({ ...e, accUp: 0, biasUp: 0 });
+      x.add(a, b, o, checkLen(len), checkInt('add upA', upA, 0, 24), checkInt('add upB', upB, 0, 24));
+    },
+    mul: (a, b, o, len, shift) => {
+      setEpilogue({ accUp: 0, biasUp: 0, shift, act: 'none' });
+      x.mul(a, b, o, checkLen(len));
+    },
+    requantize: (i, o, len, shift) => x.requantize(i, o, checkLen(len), checkInt('requantize shift', shift, -32, 62)),
+    quantize: (f, o, len, fp) => x.quantize(f, o, checkLen(len), checkInt('quantize fix point', fp, -64, 64)),
+    dequantize: (i, f, len, fp) => x.dequantize(i, f, checkLen(len), checkInt('dequantize fix point', fp, -64, 64)),
+  };
+}

@@ -1,0 +1,488 @@
+// The int8 DPU simulator: a compiled QDQ model is planned once (weights quantized and packed, one wasm
+// buffer per DPU tensor, a float session per CPU subgraph) and then runs sample after sample. DPU layers
+// compute on int8 NHWC maps with the integer semantics of docs/simulator.md; CPU subgraphs run in float on
+// onnxruntime-web between fix2float and float2fix, as the deployed model does on the board's ARM cores.
+import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
+import type { Layer } from '../../compile/layer';
+import { InputError } from '../../errors';
+import type { FloatTensor, Node } from '../../ir';
+import { dpuKernels } from '../../quant/dpu-ops';
+import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
+import { planFloat } from '../float/interpreter';
+import type { Kernel, KernelCtx } from '../float/kernel';
+import { KERNELS } from '../float/ops';
+import { createFloatSession, type FloatSession } from '../float/ort';
+import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
+import { dequantizeModel, fixPointTensor, subModel } from './source';
+import type { Counters, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
+
+const numel = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
+
+/** NHWC (how the DPU stores a 4-D map) → the source model's NCHW; other ranks are stored as they are. */
+export function sourceShape(shape: readonly number[]): number[] {
+  return shape.length === 4 ? [shape[0], shape[3], shape[1], shape[2]] : [...shape];
+}
+
+function toSource<T extends Int8Array | Float32Array>(x: T, nhwc: readonly number[], out: T): T {
+  if (nhwc.length !== 4) { out.set(x); return out; }
+  const [, H, W, C] = nhwc;
+  for (let y = 0; y < H; y++)
+    for (let xx = 0; xx < W; xx++)
+      for (let c = 0; c < C; c++) out[(c * H + y) * W + xx] = x[(y * W + xx) * C + c];
+  return out;
+}
+
+function fromSource<T extends Int8Array | Float32Array>(x: ArrayLike<number>, nhwc: readonly number[], out: T): T {
+  if (nhwc.length !== 4) { out.set(x); return out; }
+  const [, H, W, C] = nhwc;
+  for (let y = 0; y < H; y++)
+    for (let xx = 0; xx < W; xx++)
+      for (let c = 0; c < C; c++) out[(y * W + xx) * C + c] = x[(c * H + y) * W + xx];
+  return out;
+}
+
+/** float2fix: DPU_ROUND to the fix point, saturated to int8. */
+function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array {
+  const s = 2 ** fp;
+  for (let i = 0; i < x.length; i++) {
+    const q = Math.floor(x[i] * s + 0.5);
+    out[i] = q < -128 ? -128 : q > 127 ? 127 : q;
+  }
+  return out;
+}
+
+function fix2float(q: Int8Array, fp: number): Float32Array {
+  const s = 2 ** -fp;
+  return Float32Array.from(q, (v) => v * s);
+}
+
+/** A DPU tensor: int8 in wasm memory, NHWC for 4-D maps. */
+interface Buf { readonly name: string; readonly ptr: number; readonly shape: readonly number[]; readonly fp: number }
+
+interface Step {
+  readonly name: string;
+  readonly layer: string;
+  readonly out: Buf;
+  readonly counters: Counters;
+  run(): void;
+}
+
+interface DpuPlan {
+  kind: 'dpu';
+  name: string;
+  /** Tensors entering from USER or a CPU subgraph: float2fix at the entry. */
+  entries: Buf[];
+  steps: Step[];
+}
+
+interface CpuPlan {
+  kind: 'cpu';
+  name: string;
+  session?: FloatSession;
+  inputs: string[];
+  outputs: string[];
+  counters: Counters;
+}
+
+type SgPlan = DpuPlan | CpuPlan | { kind: 'user'; name: string };
+
+const ACTS: Record<string, Act> = { relu: 'relu', relu6: 'relu6', leaky_relu: 'leaky', hard_sigmoid: 'hsigmoid', hard_swish: 'hswish' };
+
+const ZERO: Counters = { macs: 0, ops: 0, bytesIn: 0, bytesWeights: 0, bytesOut: 0 };
+
+function addCounters(a: Counters, b: Counters): Counters {
+  return { macs: a.macs + b.macs, ops: a.ops + b.ops, bytesIn: a.bytesIn + b.bytesIn, bytesWeights: a.bytesWeights + b.bytesWeights, bytesOut: a.bytesOut + b.bytesOut };
+}
+
+/** [H, W, C] of a DPU map: NHWC, or a [N, C] vector as 1×1×C. */
+function hwc(shape: readonly number[], what: string): [number, number, number] {
+  if (shape.length === 4) return [shape[1], shape[2], shape[3]];
+  if (shape.length === 2) return [1, 1, shape[1]];
+  throw new InputError(`${what}: a ${shape.length}-D feature map [${shape}] cannot run on the DPU simulator (4-D NCHW maps or [N, C] vectors only)`);
+}
+
+/** Integer codes of real values that must sit on the grid of their fix point. */
+function codes(values: Float32Array, fp: number, what: string, lo: number, hi: number): number[] {
+  const s = 2 ** fp;
+  return Array.from(values, (v) => {
+    const q = Math.round(v * s);
+    if (Math.abs(q - v * s) > 1e-3 || q < lo || q > hi) throw new InputError(`${what}: value ${v} is not a ${hi === 127 ? 'int8' : 'int32'} multiple of 2^-${fp}`);
+    return q;
+  });
+}
+
+export async function prepareSimulation(src: SimSource, target: Target, o: SimOptions = {}): Promise<Simulation> {
+  if (src.kind !== 'onnx')
+    throw new InputError('the DPU simulator reads a QDQ ONNX model (power-of-two scales); export one from the Quantize step or `fixpoint quantize`');
+  const dq = dequantizeModel(src.model);
+  const compile = partition(layersOf({ kind: 'onnx', model: dq.qdq }), target, o.conversions);
+  if (!compile.graph.quantized) throw new InputError('the model has no power-of-two QuantizeLinear/DequantizeLinear nodes: quantize it first');
+  const acc = target.device;
+  const L = compile.layers;
+  const src0 = compile.graph.layers;
+  const placedOf = new Map<number, number>();
+  L.forEach((p, i) => { for (const m of p.members) placedOf.set(m, i); });
+  const consumers = new Map<number, number[]>();
+  for (const l of src0) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l.id]);
+  const nodeByName = new Map<string, Node>(dq.float.graph.nodes.map((n) => [n.name, n]));
+  const runner = planFloat(dq.float);
+
+  // Fix point of a DPU layer's output: its own, or (a head conv whose Q/DQ sits after a transpose/reshape)
+  // the first one downstream through ops that only move values.
+  const MOVES = /^(reshape|Transpose|Flatten|Reshape|Squeeze|Unsqueeze)$/;
+  const downstreamFp = (id: number, depth = 0): number | undefined => {
+    if (depth > 16) return undefined;
+    for (const c of consumers.get(id) ?? []) {
+      const l = src0[c];
+      if (l.kind !== 'reshape' && !(l.kind === 'other' && MOVES.test(l.op))) continue;
+      const fp = l.fixPoint ?? dq.tensors.get(l.tensor)?.fixPoint ?? downstreamFp(c, depth + 1);
+      if (fp !== undefined) return fp;
+    }
+    return undefined;
+  };
+  const fpOfPlaced = (pi: number): number | undefined => {
+    const p = L[pi];
+    return p.layer.fixPoint ?? dq.tensors.get(p.layer.tensor)?.fixPoint ?? downstreamFp(p.members[p.members.length - 1]);
+  };
+
+  const engine: Int8Engine = await loadInt8Engine();
+  const bufs = new Map<string, Buf>();
+  const alloc = (name: string, shape: readonly number[], fp: number): Buf => {
+    const b = { name, ptr: engine.alloc(Math.max(1, numel(shape)), 16), shape, fp };
+    bufs.set(name, b);
+    return b;
+  };
+  const sgOfPlaced = new Map<number, number>();
+  compile.subgraphs.forEach((s, si) => { for (const i of s.layers) sgOfPlaced.set(i, si); });
+
+  const inputTensors = (p: PlacedLayer): { tensor: string; placed: number }[] =>
+    p.layer.inputs.map((id) => {
+      const pi = placedOf.get(id)!;
+      return { tensor: L[pi].layer.tensor, placed: pi };
+    });
+
+  // Fake-quant needs every DPU tensor on its fix point too (a head conv's output included).
+  const fqTensors = new Map<string, TensorQuant>(dq.tensors);
+  const dpuTensorNames: string[] = [];
+  const plans: SgPlan[] = [];
+  const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
+
+  for (const [si, sg] of compile.subgraphs.entries()) {
+    if (sg.device === 'USER') {
+      plans.push({ kind: 'user', name: sg.name });
+      continue;
+    }
+    if (sg.device === acc) {
+      const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
+      const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
+        const have = bufs.get(t.tensor);
+        if (have) return have;
+        // Entering from USER or a CPU subgraph: float2fix at the producer's fix point.
+        const fp = fpOfPlaced(t.placed);
+        if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
+        const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
+        plan.entries.push(b);
+        return b;
+      };
+      for (const pi of sg.layers) {
+        const p = L[pi];
+        const l = p.layer;
+        const what = `${l.op} ${l.name}`;
+        const fp = fpOfPlaced(pi);
+        if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
+        const ins = inputTensors(p).map((t) => bufFor(t, what));
+        const out = alloc(l.tensor, l.shape, fp);
+        plan.steps.push(dpuStep(p, ins, out, what));
+        dpuTensorNames.push(l.tensor);
+        if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
+        available.add(l.tensor);
+      }
+      plans.push(plan);
+      continue;
+    }
+    // CPU: the float ops between fix2float and float2fix, in one onnxruntime session.
+    const mine = new Set(sg.layers);
+    const computing = sg.layers.filter((i) => L[i].layer.kind !== 'output');
+    const outputs = new Set<string>();
+    for (const i of sg.layers) {
+      const l = L[i].layer;
+      if (l.kind === 'output') {
+        const p = inputTensors(L[i])[0];
+        if (mine.has(p.placed)) outputs.add(p.tensor);
+        continue;
+      }
+      const leaves = compile.layers.some((q, qi) => !mine.has(qi) && inputTensors(q).some((t) => t.placed === i));
+      if (leaves || l.graphOutput) outputs.add(l.tensor);
+    }
+    const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
+    if (computing.length && outputs.size) {
+      const m = subModel(dq.float, plan.outputs, available);
+      plan.inputs = m.graph.inputs.map((i) => i.name);
+      plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+      const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
+      plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
+    }
+    for (const t of plan.outputs) available.add(t);
+    plans.push(plan);
+    void si;
+  }
+
+  function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
+    const l = p.layer;
+    const base = { name: l.tensor, layer: l.name, out };
+    const inBytes = ins.reduce((s, b) => s + numel(b.shape), 0);
+    const outBytes = numel(out.shape);
+    switch (l.kind) {
+      case 'conv': case 'depthwise': case 'dense': case 'deconv': {
+        const { g, e, w, b, macs, adds } = convPlan(l, ins, out, what);
+        const wPacked = engine.packConvWeights(w, g);
+        let biasPtr = 0;
+        if (b) { biasPtr = engine.alloc(4 * b.length, 16); engine.i32(biasPtr, b.length).set(b); }
+        const counters: Counters = { macs, ops: 2 * macs + adds, bytesIn: inBytes, bytesWeights: l.weightElements, bytesOut: outBytes };
+        if (l.kind === 'deconv') return { ...base, counters, run: () => engine.deconv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
+        return { ...base, counters, run: () => engine.conv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
+      }
+      case 'pool': {
+        const [H, W, C] = hwc(ins[0].shape, what);
+        const [oh, ow] = hwc(out.shape, what);
+        const [kh, kw] = l.kernel ?? [H, W];
+        const [sh, sw] = l.stride ?? [1, 1];
+        const [pt, pl] = l.pad ?? [0, 0, 0, 0];
+        const g: ConvGeometry = { inH: H, inW: W, inC: C, outH: oh, outW: ow, outC: C, kH: kh, kW: kw, strideH: sh, strideW: sw, dilH: 1, dilW: 1, padT: pt, padL: pl, group: C };
+        const counters: Counters = { macs: 0, ops: oh * ow * C * kh * kw, bytesIn: inBytes, bytesWeights: 0, bytesOut: outBytes };
+        if (l.poolType === 'max') return { ...base, counters, run: () => engine.maxPool(ins[0].ptr, out.ptr, g, ins[0].fp - out.fp) };
+        const { n, m } = avgPoolFactor(kh, kw);
+        return { ...base, counters, run: () => engine.avgPool(ins[0].ptr, out.ptr, g, n, m + ins[0].fp - out.fp) };
+      }
+      case 'eltwise': {
+        if (l.eltwise === 'add' && !l.constOperand && ins.length === 2) {
+          const [a, b] = ins;
+          const len = numel(out.shape);
+          if (numel(a.shape) !== len || numel(b.shape) !== len)
+            throw new InputError(`${what}: broadcasting add [${a.shape}] + [${b.shape}] is not simulated`);
+          const F = Math.max(a.fp, b.fp);
+          const e = epilogue(l, 0, 0, F, out.fp, what);
+          const counters: Counters = { macs: 0, ops: 2 * len, bytesIn: inBytes, bytesWeights: 0, bytesOut: outBytes };
+          return { ...base, counters, run: () => engine.add(a.ptr, b.ptr, out.ptr, len, F - a.fp, F - b.fp, e) };
+        }
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'concat': case 'reshape': case 'upsample': case 'pad': case 'activation':
+        return genericStep(p, ins, out, what, base);
+      default:
+        throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
+    }
+  }
+
+  /** Epilogue of an exact sum z in units 2^-S (S = fp of the accumulator after accUp). */
+  function epilogue(l: Layer, accUp: number, biasUp: number, S: number, fpOut: number, what: string): Epilogue {
+    const a = l.activation;
+    const act = a ? ACTS[a.type] : 'none';
+    if (!act) throw new InputError(`${what}: fused ${a!.type} is not a DPU nonlinearity`);
+    if (act === 'leaky' && Math.abs((a!.alpha ?? 0.01) - 26 / 256) > 1e-6)
+      throw new InputError(`${what}: LeakyReLU slope ${a!.alpha} ≠ 26/256`);
+    const e: Epilogue = { accUp, biasUp, shift: S - fpOut, act, fpOut };
+    if (act === 'relu6') return { ...e, relu6Max: Math.min(127, Math.floor(6 * 2 ** fpOut + 0.5)) };
+    if (act === 'hsigmoid' || act === 'hswish') {
+      // The pre-activation (XIR hsigmoid_in) is quantized at its own fix point first.
+      const pre = src0[l.id];
+      const fpPre = pre.fixPoint ?? dq.tensors.get(pre.tensor)?.fixPoint;
+      if (fpPre === undefined) throw new InputError(`${what}: the input of its hard-sigmoid/hard-swish has no fix point`);
+      return { ...e, preShift: S - fpPre, fpPre };
+    }
+    return e;
+  }
+
+  function convPlan(l: Layer, ins: Buf[], out: Buf, what: string) {
+    if (!l.weights) throw new InputError(`${what}: no constant weights`);
+    const [wT, bT] = l.weights();
+    if (wT.fixPoint === undefined) throw new InputError(`${what}: weights "${wT.name}" are not quantized (no DequantizeLinear with a power-of-two scale)`);
+    const x = ins[0];
+    const [H, W, C] = hwc(x.shape, what);
+    const [oh, ow, oc] = hwc(out.shape, what);
+    const dense = l.kind === 'dense';
+    const [kh, kw] = dense ? [1, 1] : l.kernel ?? [1, 1];
+    const [sh, sw] = dense ? [1, 1] : l.stride ?? [1, 1];
+    const [dh, dw] = dense ? [1, 1] : l.dilation ?? [1, 1];
+    const [pt, pl, pb, pr] = dense ? [0, 0, 0, 0] : l.pad ?? [0, 0, 0, 0];
+    const group = dense ? 1 : l.group ?? 1;
+    const wn = oc * kh * kw * (C / group);
+    if (wT.values.length !== wn) throw new InputError(`${what}: ${wT.values.length} weights for ${oc}×${kh}×${kw}×${C / group}`);
+    const w = Int8Array.from(codes(wT.values, wT.fixPoint, `${what} weights`, -128, 127));
+    const S = x.fp + wT.fixPoint;
+    let b: Int32Array | undefined;
+    let accUp = 0;
+    let biasUp = 0;
+    if (bT) {
+      if (bT.fixPoint === undefined) throw new InputError(`${what}: bias "${bT.name}" is not quantized`);
+      b = Int32Array.from(codes(bT.values, bT.fixPoint, `${what} bias`, -(2 ** 31), 2 ** 31 - 1));
+      const sb = S - bT.fixPoint;
+      accUp = Math.max(0, -sb);
+      biasUp = sb + accUp;
+    }
+    const g: ConvGeometry & { outPadH?: number; outPadW?: number } = {
+      inH: H, inW: W, inC: C, outH: oh, outW: ow, outC: oc, kH: kh, kW: kw, strideH: sh, strideW: sw,
+      dilH: dh, dilW: dw, padT: pt, padL: pl, group,
+    };
+    let macs: number;
+    let adds: number;
+    if (l.kind === 'deconv') {
+      g.outPadH = oh - ((H - 1) * sh - pt - pb + dh * (kh - 1) + 1);
+      g.outPadW = ow - ((W - 1) * sw - pl - pr + dw * (kw - 1) + 1);
+      macs = H * W * oc * kh * kw * (C / group);
+      adds = H * W * oc * kh * kw;
+    } else {
+      macs = oh * ow * oc * kh * kw * (C / group);
+      adds = oh * ow * oc;
+    }
+    const e = epilogue(l, accUp, biasUp, S + accUp, out.fp, what);
+    return { g, e, w, b, macs, adds };
+  }
+
+  /**
+   * Ops that move or combine values without accumulating (concat, reshape, resize, standalone
+   * activations): the source op's float kernel on the exact reals of the int8 inputs, rounded once to the
+   * output fix point. Exact: moves copy, bilinear weights are dyadic, activations use the DPU's forms.
+   */
+  function genericStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string, base: { name: string; layer: string; out: Buf }): Step {
+    const l = p.layer;
+    const node = nodeByName.get(l.name);
+    if (!node) throw new InputError(`${what}: no source op to simulate it with`);
+    const dk = dpuKernels(() => undefined);
+    const kernel: Kernel = (Object.prototype.hasOwnProperty.call(dk, node.opType) ? dk[node.opType] : KERNELS[node.opType]);
+    if (!kernel) throw new InputError(`${what}: op ${node.opType} is not simulated`);
+    const byName = new Map(ins.map((b) => [b.name, b]));
+    const outSrc = sourceShape(out.shape);
+    const inSrc = sourceShape(ins[0]?.shape ?? []);
+    const args = node.inputs.map((t, i) => {
+      if (!t) return undefined;
+      if (byName.has(t)) return byName.get(t)!;
+      const c = runner.constants.get(t);
+      if (c) return c;
+      // Shapes computed at run time from Shape ops are static here: the compiler knows the output shape.
+      if (node.opType === 'Reshape' && i === 1) return { shape: [outSrc.length], data: Float32Array.from(outSrc) };
+      if (node.opType === 'Resize' && i === 3) return { shape: [outSrc.length], data: Float32Array.from(outSrc) };
+      if ((node.opType === 'Resize' && i === 2) || (node.opType === 'Upsample' && i === 1))
+        return { shape: [outSrc.length], data: Float32Array.from(outSrc, (d, k) => d / inSrc[k]) };
+      throw new InputError(`${what}: input "${t}" is neither a DPU tensor nor a constant`);
+    });
+    let scratch = new Float32Array(0);
+    const ctx: KernelCtx = {
+      node, opset: dq.float.opset || 13, dtype: (n) => runner.dtypes.get(n) ?? 'float32',
+      scratch: (n) => (scratch.length >= n ? scratch : (scratch = new Float32Array(n))),
+    };
+    const outLen = numel(out.shape);
+    const tmp = new Int8Array(outLen);
+    const counters: Counters = { macs: 0, ops: l.kind === 'activation' ? outLen : 0, bytesIn: ins.reduce((s, b) => s + numel(b.shape), 0), bytesWeights: 0, bytesOut: outLen };
+    return {
+      ...base, counters,
+      run: () => {
+        const inputs = args.map((a) => {
+          if (!a || !('ptr' in a)) return a;
+          const q = toSource(engine.i8(a.ptr, numel(a.shape)), a.shape, new Int8Array(numel(a.shape)));
+          return { shape: sourceShape(a.shape), data: fix2float(q, a.fp) } as FloatTensor;
+        });
+        const [y] = kernel(inputs, ctx);
+        if (y.data.length !== outLen) throw new Error(`${what}: ${y.data.length} values for [${out.shape}]`);
+        float2fix(y.data, out.fp, tmp);
+        fromSource(tmp, out.shape, engine.i8(out.ptr, outLen));
+      },
+    };
+  }
+
+  const inputs: SimPort[] = dq.qdq.graph.inputs.map((i) => {
+    const l = src0.find((x) => x.kind === 'input' && x.tensor === i.name);
+    return { name: i.name, shape: (i.shape ?? []).map((d) => (typeof d === 'number' ? d : 1)), fixPoint: l?.fixPoint ?? dq.tensors.get(i.name)?.fixPoint };
+  });
+  const outputs: SimPort[] = dq.qdq.graph.outputs.map((g) => {
+    const r = dq.resolve(g.name);
+    const b = bufs.get(r);
+    const shape = b ? sourceShape(b.shape) : (dq.float.graph.valueInfo.get(r)?.shape ?? g.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    return { name: g.name, shape, ...(b ? { fixPoint: b.fp } : {}) };
+  });
+
+  const sgName = new Map<string, string>();
+  for (const pl of plans) if (pl.kind === 'dpu') for (const s of pl.steps) sgName.set(s.name, pl.name);
+
+  async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: { signal?: AbortSignal; keepTensors?: boolean } = {}): Promise<SimRun> {
+    const t0 = performance.now();
+    const floats = new Map<string, FloatTensor>();
+    for (const i of inputs) {
+      const f = feeds[i.name];
+      if (!f) throw new InputError(`no value fed for input "${i.name}"`);
+      if (f.data.length !== numel(i.shape)) throw new InputError(`input "${i.name}" has ${f.data.length} values, [${i.shape}] (batch 1) needs ${numel(i.shape)}`);
+      floats.set(i.name, f);
+    }
+    const layers: SimRun['layers'] = [];
+    const subgraphs: SimRun['subgraphs'] = [];
+    const floatOf = (name: string): FloatTensor => {
+      const f = floats.get(name);
+      if (f) return f;
+      const b = bufs.get(name);
+      if (!b) throw new Error(`simulator: tensor "${name}" was not computed`);
+      const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
+      return { shape: sourceShape(b.shape), data: fix2float(q, b.fp) };
+    };
+    for (const pl of plans) {
+      if (ro.signal?.aborted) { const e = new Error('simulation cancelled'); e.name = 'AbortError'; throw e; }
+      if (pl.kind === 'user') continue;
+      const s0 = performance.now();
+      if (pl.kind === 'dpu') {
+        let total = ZERO;
+        for (const b of pl.entries) {
+          const f = floatOf(b.name);
+          const nhwc = fromSource(f.data, b.shape, new Float32Array(f.data.length));
+          float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+        }
+        for (const s of pl.steps) {
+          const a = performance.now();
+          s.run();
+          layers.push({ name: s.layer, subgraph: pl.name, ms: performance.now() - a, ...s.counters });
+          total = addCounters(total, s.counters);
+        }
+        subgraphs.push({ name: pl.name, device: acc, ms: performance.now() - s0, ...total });
+      } else {
+        if (pl.session) {
+          const f: Record<string, FloatTensor> = {};
+          for (const n of pl.inputs) f[n] = floatOf(n);
+          const r = await pl.session.run(f, pl.outputs);
+          for (const [k, v] of Object.entries(r)) floats.set(k, v);
+        }
+        subgraphs.push({ name: pl.name, device: 'CPU', ms: performance.now() - s0, ...pl.counters });
+      }
+    }
+    const outs: SimRun['outputs'] = {};
+    for (const g of dq.qdq.graph.outputs) {
+      const r = dq.resolve(g.name);
+      const b = bufs.get(r);
+      outs[g.name] = { value: floatOf(r), ...(b && !floats.has(r) ? { fixPoint: b.fp } : {}) };
+    }
+    const tensors = new Map<string, SimTensor>();
+    if (ro.keepTensors)
+      for (const name of dpuTensorNames) {
+        const b = bufs.get(name)!;
+        const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
+        const step = plans.flatMap((p) => (p.kind === 'dpu' ? p.steps : [])).find((s) => s.name === name)!;
+        tensors.set(name, { name, layer: step.layer, shape: sourceShape(b.shape), fixPoint: b.fp, q, subgraph: sgName.get(name)! });
+      }
+    return { outputs: outs, tensors, layers, subgraphs, ms: performance.now() - t0 };
+  }
+
+  const kernels = dpuKernels((t) => fqTensors.get(t)?.fixPoint);
+  async function fakeQuant(feeds: Readonly<Record<string, FloatTensor>>): Promise<Map<string, Int8Array>> {
+    const r = runFakeQuant(dq.float, fqTensors, { ...feeds }, { outputs: dpuTensorNames, kernels });
+    const out = new Map<string, Int8Array>();
+    for (const name of dpuTensorNames) out.set(name, float2fix(r[name].data, fqTensors.get(name)!.fixPoint, new Int8Array(r[name].data.length)));
+    return out;
+  }
+
+  return {
+    compile, inputs, outputs, run, fakeQuant,
+    async release() {
+      for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();
+      engine.reset();
+    },
+  };
+}
+
+export type { CompileResult };
