@@ -40,7 +40,7 @@ const api = {
       const t0 = performance.now();
       const src = quantizedSource(bytes, fileName, floatBytes);
       const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, threads: 1, wasmPaths: ortWasmPaths });
-      runner = new SampleRunner(sim, src.float, { threads: 1, wasmPaths: ortWasmPaths }, src.resolve);
+      runner = new SampleRunner(sim, src.float, { threads: 1, wasmPaths: ortWasmPaths }, src.aliases);
       return {
         target: sim.compile.target.name,
         inputs: sim.inputs.map((p) => ({ ...p, shape: [...p.shape] })),

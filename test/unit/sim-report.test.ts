@@ -13,6 +13,9 @@ import { quantizeModel } from '../../src/core/quant/quantize';
 import { createFloatSession } from '../../src/core/sim/float/ort';
 import { probabilities, safeName, simReport, sqnrDb, topK } from '../../src/core/sim/report';
 import { quantizedSource } from '../../src/core/sim/source';
+import { prepareSimulation } from '../../src/core/sim/dpu';
+import { SampleRunner } from '../../src/core/sim/sample';
+import { targetByBoard } from '../../src/core/compile';
 import { writeOnnx } from '../../src/core/onnx/writer';
 
 const FMNIST = 'public/models/fmnist_seed000.onnx';
@@ -74,7 +77,9 @@ describe('quantized source', () => {
     const out = model.graph.outputs[0].name;
     // Only the weights' rounding remains: far from the int8 error, but not zero.
     // The float model names a graph output after the tensor its Q/DQ pair quantized.
-    const db = sqnrDb(ya[out].data, yb[src.resolve(out)].data);
+    const floatOut = src.aliases(out).find((n) => yb[n])!;
+    expect(src.aliases(floatOut)).toContain(out);
+    const db = sqnrDb(ya[out].data, yb[floatOut].data);
     expect(db).toBeGreaterThan(25);
     expect(db).toBeLessThan(Infinity);
     expect(yb['/Relu_output_0'].data.length).toBeGreaterThan(0);
@@ -83,5 +88,49 @@ describe('quantized source', () => {
   it('reads the Vitis AI RetinaFace QDQ with a float model behind it', () => {
     const src = quantizedSource(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')), 'retinaface_vitis_qdq.onnx');
     expect(src.float!.graph.nodes.filter((n) => n.opType === 'DequantizeLinear' || n.opType === 'QuantizeLinear')).toEqual([]);
+  });
+});
+
+describe('sample runner', () => {
+  it('one fmnist sample: int8 vs float top-5, every DPU tensor exact vs fake-quant with an SQNR, the compile estimate; cancel rejects', async () => {
+    const model = openModel(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx');
+    const input = model.graph.inputs[0];
+    const spec = inputSpecFromShape(input.name, input.shape ?? []);
+    const samples = limitSamples(samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec), 32);
+    const r = await quantizeModel(model, () => batches(samples, spec), parseQuantConfig({}), { skipEvaluation: true });
+    // As the app does: the QDQ export plus the float model that was quantized.
+    const src = quantizedSource(writeOnnx(exportQdq(r.model, r.tensors).model), 'fmnist_qdq.onnx', writeOnnx(r.model));
+    const sim = await prepareSimulation(src.source, targetByBoard('KV260'));
+    const runner = new SampleRunner(sim, src.float, {}, src.aliases);
+    try {
+      const feeds = { [input.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(5) } };
+      const phases: string[] = [];
+      const { report } = await runner.run(feeds, { onPhase: (p) => phases.push(p) });
+      expect(phases).toEqual(['int8', 'fake-quant', 'float']);
+      const out = report.outputs[0];
+      expect(out.shape).toEqual([1, 10]);
+      expect(out.top!.int8).toHaveLength(5);
+      expect(out.top!.float).toHaveLength(5);
+      expect(out.top!.int8[0].index).toBe(out.top!.float[0].index);
+      expect(out.sqnrDb).toBeGreaterThan(15);
+      expect(report.tensors.length).toBe(sim.compile.layers.filter((l) => l.device === 'DPU').length);
+      for (const t of report.tensors) {
+        expect(t.identicalFraction, t.name).toBe(1);
+        expect(t.maxLsb).toBe(0);
+        // Every DPU tensor has its float twin, under one of its names.
+        expect(Number.isFinite(t.sqnrDb) && t.sqnrDb > 10, `${t.name}: ${t.sqnrDb}`).toBe(true);
+      }
+      const dpu = report.subgraphs.filter((sg) => sg.device === 'DPU');
+      expect(dpu.length).toBe(sim.compile.dpuSubgraphNumber);
+      for (const sg of dpu) {
+        expect(sg.macs).toBeGreaterThan(0);
+        expect(sg.estimateMs).toBeCloseTo(sim.compile.subgraphs.find((c) => c.name === sg.name)!.cost.seconds * 1e3, 9);
+      }
+      const ctl = new AbortController();
+      ctl.abort();
+      await expect(runner.run(feeds, { signal: ctl.signal })).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      await runner.release();
+    }
   });
 });

@@ -21,12 +21,12 @@ export class SampleRunner {
   private readonly estimates: ReadonlyMap<string, number>;
 
   /**
-   * `floatModel`: the float reference (src/core/sim/source.ts); without it no float run. `resolve` maps a
-   * Q/DQ output name to the float tensor it quantizes, for names the float model lacks.
+   * `floatModel`: the float reference (src/core/sim/source.ts); without it no float run. `aliases` gives
+   * the other names of a tensor (its Q/DQ copies, the float tensor behind them) for names the float model lacks.
    */
   constructor(
     readonly sim: Simulation, private readonly floatModel: Model | undefined, private readonly ort: OrtOptions = {},
-    private readonly resolve: (name: string) => string = (n) => n,
+    private readonly aliases: (name: string) => readonly string[] = (n) => [n],
   ) {
     this.estimates = new Map(sim.compile.subgraphs.filter((s) => isAccelerator(s.device)).map((s) => [s.name, s.cost.seconds]));
   }
@@ -69,7 +69,7 @@ export class SampleRunner {
       const produced = new Set([...m.graph.nodes.flatMap((n) => n.outputs), ...m.graph.outputs.map((o) => o.name)]);
       const names = new Map<string, string>();
       for (const n of [...Object.keys(run.outputs), ...run.tensors.keys()]) {
-        const f = produced.has(n) ? n : produced.has(this.resolve(n)) ? this.resolve(n) : undefined;
+        const f = this.aliases(n).find((a) => produced.has(a));
         if (f) names.set(n, f);
       }
       const p = createFloatSession(m, { ...this.ort, extraOutputs: [...new Set(names.values())] }).then((session) => ({ session, names }));

@@ -16,8 +16,12 @@ export interface QuantizedSource {
    * with its Q/DQ pairs removed (float activations, weights on their int8 grid); absent for an xmodel.
    */
   readonly float?: Model;
-  /** A Q/DQ output name → the tensor it quantizes (the name the float model without Q/DQ has). */
-  readonly resolve: (name: string) => string;
+  /**
+   * Every name a tensor goes by in the QDQ model: itself, the float tensor a Q/DQ output quantizes, and
+   * the Q/DQ outputs of that tensor (a graph output keeps its name on the DequantizeLinear copy), so a
+   * float model that names it either way can be read.
+   */
+  readonly aliases: (name: string) => readonly string[];
 }
 
 export function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?: Uint8Array): QuantizedSource {
@@ -26,12 +30,18 @@ export function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?
     const xmodel = readXModel(bytes);
     if (xmodel.root.children.some((c) => subgraphDevice(c) !== undefined))
       throw new InputError(`${label} is already compiled (it has device subgraphs); simulate takes the quantizer's *_int.xmodel or a QDQ ONNX`);
-    return { source: { kind: 'xmodel', xmodel }, resolve: (n) => n };
+    return { source: { kind: 'xmodel', xmodel }, aliases: (n) => [n] };
   }
   // A private copy at offset 0: typed-array views of 64-bit constants need 8-byte alignment.
   const model = openModel(bytes.byteOffset % 8 === 0 ? bytes : bytes.slice(), fileName);
   if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) throw new InputError(`${label} is a float model (no QuantizeLinear/DequantizeLinear): quantize it first with \`fixpoint quantize\` (or the Quantize step)`);
   // Also refuses scales that are not powers of two, naming the tensor.
   const { float, resolve } = dequantizeModel(model);
-  return { source: { kind: 'onnx', model }, float: floatBytes ? openModel(floatBytes, 'float.onnx') : float, resolve };
+  const names = new Map<string, string[]>();
+  for (const n of [...model.graph.nodes.flatMap((x) => x.outputs), ...model.graph.outputs.map((o) => o.name)]) {
+    const r = resolve(n);
+    if (r !== n) names.set(r, [...(names.get(r) ?? []), n]);
+  }
+  const aliases = (n: string) => [...new Set([n, resolve(n), ...(names.get(resolve(n)) ?? [])])];
+  return { source: { kind: 'onnx', model }, float: floatBytes ? openModel(floatBytes, 'float.onnx') : float, aliases };
 }

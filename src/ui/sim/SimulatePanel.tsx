@@ -9,6 +9,7 @@ import { formatDb } from '../quant/actions';
 import { select, set, useStore } from '../store';
 import { cancelSimulation, EVAL_SETS, runSimulation, setDroppedFile, setSimSource } from './actions';
 
+const bytes = (n: number) => human(n).replace(' ', '');
 const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)} %`;
 const num = (x: number) => (Number.isFinite(x) ? (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(3) : x.toFixed(4)) : String(x));
 
@@ -129,15 +130,12 @@ function Subgraphs() {
       <h4>Subgraphs</h4>
       <div className="sim-wrap">
         <table className="sim-table" data-testid="subgraph-table">
-          <thead><tr><th>subgraph</th><th>device</th><th className="num">MACs</th><th className="num">in</th><th className="num">weights</th><th className="num">out</th><th className="num">ms</th><th className="num" title="The Compile step's estimate on the board">board est.</th></tr></thead>
+          <thead><tr><th>subgraph</th><th className="num">MACs</th><th className="num" title="bytes of input, weights and output moved">in · w · out</th><th className="num" title="measured here">ms</th><th className="num" title="The Compile step's estimate on the board">board</th></tr></thead>
           <tbody>{report.subgraphs.map((s) => (
-            <tr key={s.name} data-testid="subgraph-row" title={s.name}>
-              <td className="mono">{s.name.length > 28 ? `…${s.name.slice(-27)}` : s.name}</td>
-              <td>{s.device}</td>
+            <tr key={s.name} data-testid="subgraph-row" title={`${s.device} ${s.name}`}>
+              <td className="mono"><span className={`cp-badge ${s.device === 'CPU' ? 'cp-cpu' : s.device === 'USER' ? 'cp-user' : 'cp-dpu'}`}>{s.device}</span>{s.name.length > 30 ? `…${s.name.slice(-29)}` : s.name}</td>
               <td className="num" data-testid="subgraph-macs">{human(s.macs)}</td>
-              <td className="num">{human(s.bytesIn)}B</td>
-              <td className="num">{human(s.bytesWeights)}B</td>
-              <td className="num">{human(s.bytesOut)}B</td>
+              <td className="num">{bytes(s.bytesIn)} · {bytes(s.bytesWeights)} · {bytes(s.bytesOut)}</td>
               <td className="num">{s.ms.toFixed(2)}</td>
               <td className="num">{s.estimateMs === undefined ? '—' : s.estimateMs.toFixed(3)}</td>
             </tr>
