@@ -9,7 +9,7 @@ import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
 import { quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
-import { ortWasmPaths } from './ort-env';
+import { workerOrtOptions } from './ort-env';
 
 export interface SimPrepared {
   readonly target: string;
@@ -39,8 +39,10 @@ const api = {
       await old?.release();
       const t0 = performance.now();
       const src = quantizedSource(bytes, fileName, floatBytes);
-      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, threads: 1, wasmPaths: ortWasmPaths });
-      runner = new SampleRunner(sim, src.float, { threads: 1, wasmPaths: ortWasmPaths }, src.aliases);
+      // One sample at a time: onnxruntime's CPU subgraphs are small, a thread pool would cost more than it saves.
+      const ort = { ...workerOrtOptions(), threads: 1 };
+      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });
+      runner = new SampleRunner(sim, src.float, ort, src.aliases);
       return {
         target: sim.compile.target.name,
         inputs: sim.inputs.map((p) => ({ ...p, shape: [...p.shape] })),
