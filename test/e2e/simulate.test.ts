@@ -69,6 +69,9 @@ describe('simulate', () => {
     expect(await page.getByTestId('side-panel').count()).toBe(0);
     await rows.first().click();
     await page.getByTestId('side-panel').getByTestId('panel-name').waitFor();
+    // The QDQ export renames the output's producer (`logits_float`); its row still finds the Gemm.
+    await rows.filter({ hasText: 'logits_float' }).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=panel-op]')?.textContent === 'Gemm');
 
     const macs = await page.getByTestId('subgraph-table').getByTestId('subgraph-macs').allInnerTexts();
     expect(macs.length).toBeGreaterThan(0);

@@ -120,6 +120,9 @@ describe('sample runner', () => {
         // Every DPU tensor has its float twin, under one of its names.
         expect(Number.isFinite(t.sqnrDb) && t.sqnrDb > 10, `${t.name}: ${t.sqnrDb}`).toBe(true);
       }
+      // The exported output's producer is renamed `logits_float`; the graph shows it as `logits`.
+      const out0 = model.graph.outputs[0].name;
+      expect(report.tensors.find((t) => t.name === `${out0}_float`)?.aliases).toContain(out0);
       const dpu = report.subgraphs.filter((sg) => sg.device === 'DPU');
       expect(dpu.length).toBe(sim.compile.dpuSubgraphNumber);
       for (const sg of dpu) {

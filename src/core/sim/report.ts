@@ -40,6 +40,8 @@ export interface OutputReport {
 
 export interface TensorReport {
   readonly name: string;
+  /** Other names of the tensor in the model (its Q/DQ copies): how the graph may label it. */
+  readonly aliases: readonly string[];
   readonly subgraph: string;
   readonly shape: readonly number[];
   readonly fixPoint: number;
@@ -146,14 +148,14 @@ function outputReport(name: string, o: { value: FloatTensor; fixPoint?: number }
  */
 export function simReport(
   run: RunLike, agreement: readonly AgreementLike[], float: Readonly<Record<string, FloatTensor>>,
-  estimateSeconds: ReadonlyMap<string, number>, ms: SimReport['ms'],
+  estimateSeconds: ReadonlyMap<string, number>, ms: SimReport['ms'], aliases: (name: string) => readonly string[] = (n) => [n],
 ): SimReport {
   const tensors: TensorReport[] = agreement.map((a) => {
     const t = run.tensors.get(a.name);
     const f = float[a.name]?.data;
     const sq = t && f && f.length === t.q.length ? sqnrDb(f, t.q, 2 ** -t.fixPoint) : Number.NaN;
     return {
-      name: a.name, subgraph: t?.subgraph ?? '', shape: t ? [...t.shape] : [], fixPoint: a.fixPoint,
+      name: a.name, aliases: aliases(a.name).filter((n) => n !== a.name), subgraph: t?.subgraph ?? '', shape: t ? [...t.shape] : [], fixPoint: a.fixPoint,
       identicalFraction: a.identicalFraction, maxLsb: a.maxLsb, sqnrDb: sq,
     };
   });

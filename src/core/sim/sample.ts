@@ -59,7 +59,7 @@ export class SampleRunner {
       floatMs = performance.now() - t;
       check();
     }
-    return { run, agreement: agree, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }) };
+    return { run, agreement: agree, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
   }
 
   /** Built once, after the first run tells which DPU tensors exist: each simulator name → its float tensor. */

@@ -82,9 +82,10 @@ function Output({ o }: { o: OutputReport }) {
   );
 }
 
-/** The display node of a tensor: its producer, else the op named like it. */
+/** The display node of a tensor: the producer of any of its names, else the op named like it. */
 function nodeOf(nodes: readonly DisplayNode[] | undefined, t: TensorReport): DisplayNode | undefined {
-  return nodes?.find((n) => n.kind === 'op' && n.outputs.some((o) => o.tensor === t.name)) ?? nodes?.find((n) => n.kind === 'op' && n.name === t.name);
+  const names = new Set([t.name, ...t.aliases]);
+  return nodes?.find((n) => n.kind === 'op' && n.outputs.some((o) => names.has(o.tensor))) ?? nodes?.find((n) => n.kind === 'op' && n.name === t.name);
 }
 
 type TensorKey = 'name' | 'fixPoint' | 'identicalFraction' | 'maxLsb' | 'sqnrDb';
