@@ -33,6 +33,13 @@ describe('simulate', () => {
     await page.getByTestId('simulate-panel').waitFor();
     await page.getByTestId('sim-source').selectOption('eval');
     await page.getByTestId('sim-index').fill('0');
+    // Cancel right after Run (the model is still being prepared): back to idle, no error, no results.
+    await page.getByTestId('run-sim').click();
+    await page.getByTestId('cancel-sim').click();
+    await page.getByTestId('sim-progress').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+    expect(await page.getByTestId('sim-results').count()).toBe(0);
+    expect(await page.getByTestId('run-sim').isEnabled()).toBe(true);
     // Long main-thread tasks during the run are recorded for the report (not asserted: no timed assertions).
     await page.evaluate(() => {
       const w = window as unknown as { __long: number[] };

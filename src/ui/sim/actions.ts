@@ -43,6 +43,7 @@ function simWorker() {
 function stopWorker(): void {
   handle?.worker.terminate();
   handle = undefined;
+  busy = undefined;
   preparedKey = undefined;
 }
 
@@ -120,6 +121,8 @@ export async function runSimulation(): Promise<void> {
   const w = modelWorker();
   const { model, compileTarget, conversions } = get();
   if (!w || !model) return;
+  // A call still pending here belongs to a cancelled run: start from a fresh worker rather than queue behind it.
+  if (busy) stopWorker();
   const mine = ++runSeq;
   const live = () => mine === runSeq;
   const phase = (p: string) => { if (live()) set({ simRun: { state: 'running', phase: p } }); };
@@ -156,7 +159,7 @@ export async function runSimulation(): Promise<void> {
  */
 export function cancelSimulation(): void {
   if (get().simRun.state !== 'running') return;
-  runSeq++;
+  const mine = ++runSeq;
   const h = handle;
   const pending = busy;
   void h?.api.cancel();
@@ -164,5 +167,6 @@ export function cancelSimulation(): void {
   if (!pending) return;
   let settled = false;
   pending.then(() => { settled = true; }, () => { settled = true; });
-  setTimeout(() => { if (!settled && h === handle) stopWorker(); }, 500);
+  // A newer run has already replaced the worker if it found this call pending.
+  setTimeout(() => { if (!settled && h === handle && mine === runSeq) stopWorker(); }, 500);
 }
