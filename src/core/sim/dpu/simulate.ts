@@ -3,9 +3,9 @@
 // compute on int8 NHWC maps with the integer semantics of docs/simulator.md; CPU subgraphs run in float on
 // onnxruntime-web between fix2float and float2fix, as the deployed model does on the board's ARM cores.
 import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
-import type { Layer } from '../../compile/layer';
+import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import type { FloatTensor, Node } from '../../ir';
+import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
 import { dpuKernels } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
@@ -49,6 +49,25 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
     out[i] = q < -128 ? -128 : q > 127 ? 127 : q;
   }
   return out;
+}
+
+/** round(q, s) of docs/simulator.md on one int8 value, saturated. */
+function shift8(q: number, s: number): number {
+  if (s === 0) return q;
+  const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
+  return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+
+/**
+ * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
+ * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
+ */
+function floorNearest(n: Node): boolean {
+  if (n.opType === 'Upsample') return true;
+  if (n.opType !== 'Resize') return false;
+  const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? 'half_pixel';
+  const mode = attr(n, 'nearest_mode', 'string') ?? 'round_prefer_floor';
+  return ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || (ctm === 'asymmetric' && mode === 'floor');
 }
 
 function fix2float(q: Int8Array, fp: number): Float32Array {
@@ -229,6 +248,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
     const l = p.layer;
+    const converted = convertedActivation(l.activation, compile.conversions);
+    if (converted !== l.activation)
+      throw new InputError(`${what}: its ${l.activation!.type} runs on the ${acc} only as ${converted!.type}; quantize with that conversion enabled so the QDQ model computes it`);
     const base = { name: l.tensor, layer: l.name, out };
     const inBytes = ins.reduce((s, b) => s + numel(b.shape), 0);
     const outBytes = numel(out.shape);
@@ -267,11 +289,67 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         }
         return genericStep(p, ins, out, what, base);
       }
-      case 'concat': case 'reshape': case 'upsample': case 'pad': case 'activation':
+      case 'concat': {
+        const node = nodeByName.get(l.name);
+        const axis = node ? attrInt(node, 'axis', 1) : 1;
+        if (out.shape.length === 4 && (axis === 1 || axis === -3) && ins.every((b) => b.shape.length === 4)) return concatStep(ins, out, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'upsample': {
+        const node = nodeByName.get(l.name);
+        if (node && l.upsample?.mode === 'nearest' && Number.isInteger(l.upsample.scaleH) && Number.isInteger(l.upsample.scaleW) && floorNearest(node))
+          return nearestStep(ins[0], out, l.upsample.scaleH, l.upsample.scaleW, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'reshape': case 'pad': case 'activation':
         return genericStep(p, ins, out, what, base);
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
     }
+  }
+
+  /** Channel concat of NHWC maps: each input's channels copied per pixel, requantized to the output fix point. */
+  function concatStep(ins: Buf[], out: Buf, base: { name: string; layer: string; out: Buf }): Step {
+    const [, H, W, C] = out.shape;
+    const total = numel(out.shape);
+    const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: total };
+    return {
+      ...base, counters,
+      run: () => {
+        const y = engine.i8(out.ptr, total);
+        let off = 0;
+        for (const b of ins) {
+          const c = b.shape[3];
+          const x = engine.i8(b.ptr, numel(b.shape));
+          const sh = b.fp - out.fp;
+          for (let p = 0; p < H * W; p++)
+            for (let k = 0; k < c; k++) y[p * C + off + k] = shift8(x[p * c + k], sh);
+          off += c;
+        }
+      },
+    };
+  }
+
+  /** Nearest upsampling by integer factors (output pixel y reads input y / s, rounded down). */
+  function nearestStep(x: Buf, out: Buf, sh: number, sw: number, base: { name: string; layer: string; out: Buf }): Step {
+    const [, H, W, C] = out.shape;
+    const [, , iw] = x.shape;
+    const total = numel(out.shape);
+    const counters: Counters = { ...ZERO, bytesIn: numel(x.shape), bytesOut: total };
+    const s = x.fp - out.fp;
+    return {
+      ...base, counters,
+      run: () => {
+        const a = engine.i8(x.ptr, numel(x.shape));
+        const y = engine.i8(out.ptr, total);
+        for (let oy = 0; oy < H; oy++)
+          for (let ox = 0; ox < W; ox++) {
+            const src = (Math.floor(oy / sh) * iw + Math.floor(ox / sw)) * C;
+            const dst = (oy * W + ox) * C;
+            for (let c = 0; c < C; c++) y[dst + c] = shift8(a[src + c], s);
+          }
+      },
+    };
   }
 
   /** Epilogue of an exact sum z in units 2^-S (S = fp of the accumulator after accUp). */

@@ -95,9 +95,10 @@ export function dequantizeModel(model: Model): DequantizedModel {
     if (qdqNodes.has(n)) continue;
     nodes.push({ ...n, inputs: n.inputs.map((i) => (i ? resolve(i) : i)) });
   }
-  // Drop initializers only the removed Q/DQ nodes read.
-  const used = new Set(nodes.flatMap((n) => n.inputs));
+  // Drop initializers and Constant nodes only the removed Q/DQ nodes read.
+  const used = new Set([...nodes.flatMap((n) => n.inputs), ...g.outputs.map((o) => resolve(o.name))]);
   for (const k of [...inits.keys()]) if (!used.has(k)) inits.delete(k);
+  for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].opType === 'Constant' && !used.has(nodes[i].outputs[0])) nodes.splice(i, 1);
   const outputs = g.outputs.map((o) => ({ ...o, name: resolve(o.name) }));
   const float = withGraph(qdq, { nodes, initializers: inits, outputs });
   return { qdq, float, tensors, resolve };
