@@ -269,6 +269,16 @@ describe('conv2d', () => {
   cases.push(['depthwise 5×5 stride 2', { inH: 10, inW: 9, inC: 24, outC: 24, kH: 5, kW: 5, group: 24, strideH: 2, strideW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
   cases.push(['depthwise dilation 2 stride 3', { inH: 12, inW: 11, inC: 9, outC: 9, kH: 3, kW: 3, group: 9, dilH: 2, dilW: 2, strideH: 3, strideW: 3, padT: 2, padL: 1 }]);
   cases.push(['dense 1×1×300 → 10', { inH: 1, inW: 1, inC: 300, outC: 10, kH: 1, kW: 1 }]);
+  // Input read in place (no padding, channels a multiple of 8) and the epilogue fused into the core.
+  cases.push(['1×1 in place IC 16 OC 8', { inH: 5, inW: 7, inC: 16, outC: 8, kH: 1, kW: 1 }]);
+  cases.push(['1×1 stride 2 in place IC 32 OC 12', { inH: 7, inW: 6, inC: 32, outC: 12, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
+  cases.push(['3×3 no padding in place IC 16 OC 20', { inH: 6, inW: 7, inC: 16, outC: 20, kH: 3, kW: 3 }]);
+  cases.push(['3×3 pad 1 IC 40 OC 16', { inH: 5, inW: 5, inC: 40, outC: 16, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['groups 2 1×1 in place IC 16 OC 16', { inH: 3, inW: 5, inC: 16, outC: 16, kH: 1, kW: 1, group: 2 }]);
+  cases.push(['dilation 2 OC 16', { inH: 8, inW: 9, inC: 8, outC: 16, kH: 3, kW: 3, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
+  cases.push(['depthwise 3×3 stride 2 in place C 16', { inH: 9, inW: 8, inC: 16, outC: 16, kH: 3, kW: 3, group: 16, strideH: 2, strideW: 2 }]);
+  cases.push(['depthwise 5×5 C 16', { inH: 7, inW: 7, inC: 16, outC: 16, kH: 5, kW: 5, group: 16, padT: 2, padL: 2, padB: 2, padR: 2 }]);
+  cases.push(['depthwise 3×3 dilation 2 C 24', { inH: 7, inW: 8, inC: 24, outC: 24, kH: 3, kW: 3, group: 24, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
 
   cases.forEach(([name, p], i) => {
     it(name, () => {
@@ -314,6 +324,8 @@ describe('deconv2d', () => {
   cases.push(['3×3 stride 3 dilation 2', dg(3, 4, 8, 3, 3, 3, 1, 2, 2)]);
   cases.push(['groups 2', dg(4, 4, 8, 6, 3, 2, 1, 1, 1, 2)]);
   cases.push(['depthwise 4×4 stride 2', dg(5, 5, 12, 12, 4, 2, 1, 0, 1, 12)]);
+  cases.push(['depthwise 3×3 stride 2 C 16', dg(4, 5, 16, 16, 3, 2, 1, 1, 1, 16)]);
+  cases.push(['IC 3 dilation 2 (im2col)', dg(4, 3, 3, 8, 3, 2, 0, 1, 2)]);
   cases.forEach(([name, g], i) => {
     it(name, () => {
       const r = rng(300 + i);
