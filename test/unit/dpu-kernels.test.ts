@@ -463,6 +463,39 @@ describe('element-wise', () => {
   });
 });
 
+describe('data movement', () => {
+  it('concat places each input after the previous ones, aligning its fix point', () => {
+    const r = rng(950);
+    const P = 7, chans = [3, 16, 5], shifts = [0, 1, -1];
+    const ins = chans.map((c) => randI8(r, P * c));
+    eng.reset();
+    const ptrs = ins.map(put8);
+    const cout = 24;
+    const op = eng.alloc(P * cout);
+    eng.concat(ptrs.map((ptr, i) => ({ ptr, channels: chans[i], shift: shifts[i] })), op, P);
+    const want: number[] = [];
+    for (let p = 0; p < P; p++) chans.forEach((c, i) => { for (let k = 0; k < c; k++) want.push(sat(rnd(BigInt(ins[i][p * c + k]), shifts[i]))); });
+    expect(Array.from(get8(op, P * cout))).toEqual(want);
+    eng.concat([{ ptr: ptrs[1], channels: 16, shift: 0 }], op, P); // one input: a copy
+    expect(Array.from(get8(op, P * 16))).toEqual(Array.from(ins[1]));
+  });
+  it('upsampleNearest repeats each pixel sh × sw times', () => {
+    const r = rng(951);
+    const [H, W, C, sh, sw] = [3, 4, 5, 2, 3];
+    const inp = randI8(r, H * W * C);
+    for (const shift of [0, 1, -1]) {
+      eng.reset();
+      const ip = put8(inp), op = eng.alloc(H * sh * W * sw * C);
+      eng.upsampleNearest(ip, op, H, W, C, sh, sw, shift);
+      const want: number[] = [];
+      for (let y = 0; y < H * sh; y++) for (let x = 0; x < W * sw; x++) for (let c = 0; c < C; c++) {
+        want.push(sat(rnd(BigInt(inp[(Math.floor(y / sh) * W + Math.floor(x / sw)) * C + c]), shift)));
+      }
+      expect(Array.from(get8(op, want.length)), `shift ${shift}`).toEqual(want);
+    }
+  });
+});
+
 describe('engine memory', () => {
   it('grows on demand and keeps earlier data; reset frees everything', () => {
     eng.reset();

@@ -44,6 +44,12 @@ export interface Int8Engine {
   mul(aPtr: number, bPtr: number, outPtr: number, len: number, shift: number): void;
   /** y = sat(round(q, shift)): concat/resize alignment. */
   requantize(inPtr: number, outPtr: number, len: number, shift: number): void;
+  /** Channel concat of NHWC maps with `pixels` pixels each: input i's channels land after those of inputs
+   *  before it, each rounded with its own shift (fp_i − fp_out; 0 when the rules aligned them). */
+  concat(ins: readonly { ptr: number; channels: number; shift: number }[], outPtr: number, pixels: number): void;
+  /** Nearest upsampling of an NHWC map by integer factors: out[oh][ow] = sat(round(in[⌊oh/sh⌋][⌊ow/sw⌋], shift)).
+   *  (ONNX Resize nearest with integer scales gives this for every coordinate mode but align_corners.) */
+  upsampleNearest(inPtr: number, outPtr: number, inH: number, inW: number, C: number, sh: number, sw: number, shift: number): void;
   /** Graph inputs: q = sat(floor(x·2^fp + 0.5)) from float32 (computed in float64, exact). */
   quantize(f32Ptr: number, outPtr: number, len: number, fp: number): void;
   /** x = q·2^-fp. */
@@ -128,6 +134,8 @@ interface Exports {
   requantize(inp: number, out: number, len: number, shift: number): void;
   quantize(x: number, out: number, len: number, fp: number): void;
   dequantize(q: number, x: number, len: number, fp: number): void;
+  concatInto(inp: number, out: number, P: number, Ci: number, Cout: number, off: number, shift: number): void;
+  upsampleNearest(inp: number, out: number, inH: number, inW: number, C: number, sh: number, sw: number, shift: number): void;
 }
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
@@ -219,11 +227,17 @@ function createEngine(x: Exports): Int8Engine {
     }
     const path = convPath(g);
     if (path === 'depthwise') {
-      const cp = roundUp(g.inC, 8);
-      const p = alloc(taps * cp, 16);
-      const v = i8(p, taps * cp);
+      // [8-channel slice][tap pair (a, b)][c0..3 then c4..7][wa, wb] int16; an odd last tap pairs with 0.
+      const slices = roundUp(g.inC, 8) / 8, pairs = (taps + 1) >> 1;
+      const len = slices * pairs * 16;
+      const p = alloc(len * 2, 16);
+      const v = new Int16Array(x.memory.buffer, p, len);
       v.fill(0);
-      for (let c = 0; c < g.inC; c++) for (let t = 0; t < taps; t++) v[t * cp + c] = w[c * taps + t];
+      for (let c = 0; c < g.inC; c++) {
+        for (let t = 0; t < taps; t++) {
+          v[((c >> 3) * pairs + (t >> 1)) * 16 + (c & 7) * 2 + (t & 1)] = w[c * taps + t];
+        }
+      }
       return p;
     }
     // [group][ocBlock][tap][chunk of 8 ch][4 oc][8 ch]; im2col is the same with one tap of taps·IC channels.
@@ -287,7 +301,7 @@ function createEngine(x: Exports): Int8Engine {
             tv[kh * kW + kw] = fh * dilH * rowStride + fw * dilW * pixStride;
           }
         }
-        tv[taps] = 0; // the single tap of the im2col rows
+        tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
         if (!inPlace) {
           x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
             offT, offL, V, Hp, Wp);
@@ -358,6 +372,19 @@ function createEngine(x: Exports): Int8Engine {
       x.mul(a, b, o, checkLen(len));
     },
     requantize: (i, o, len, shift) => x.requantize(i, o, checkLen(len), checkInt('requantize shift', shift, -32, 62)),
+    concat: (ins, o, pixels) => {
+      checkLen(pixels);
+      const cout = ins.reduce((s, i) => s + checkInt('concat channels', i.channels, 0, 1 << 24), 0);
+      let off = 0;
+      for (const i of ins) {
+        x.concatInto(i.ptr, o, pixels, i.channels, cout, off, checkInt('concat shift', i.shift, -32, 62));
+        off += i.channels;
+      }
+    },
+    upsampleNearest: (i, o, inH, inW, C, sh, sw, shift) => {
+      for (const [k, v] of Object.entries({ inH, inW, C, sh, sw })) checkInt(`upsample ${k}`, v, 1, 1 << 24);
+      x.upsampleNearest(i, o, inH, inW, C, sh, sw, checkInt('upsample shift', shift, -32, 62));
+    },
     quantize: (f, o, len, fp) => x.quantize(f, o, checkLen(len), checkInt('quantize fix point', fp, -64, 64)),
     dequantize: (i, f, len, fp) => x.dequantize(i, f, checkLen(len), checkInt('dequantize fix point', fp, -64, 64)),
   };

@@ -174,27 +174,35 @@ export function convCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: 
   }
 }
 
+// Depthwise weights: per 8-channel slice, per pair of taps (a, b), two int16 vectors interleaving the
+// pair — [wa·c0, wb·c0, wa·c1, wb·c1, wa·c2, wb·c2, wa·c3, wb·c3] and the same for c4..c7 — so one
+// i32x4.dot_i16x8_s gives two taps of four channels. An odd last tap is paired with zero weights.
+
 /**
- * Depthwise: Σ_t V[base(p) + tapOff[t] + c] · W[t][c], eight channels per step (the int8 products are
- * exact in int16; extmul widens them to int32 before summing). W: [taps][Cp] int8.
- * out ≠ 0 (C a multiple of 8): int8 through the epilogue.
+ * Depthwise: Σ_t V[base(p) + tapOff[t] + c] · W[t][c], eight channels per step. tapOff has an entry past
+ * the last tap (any in-bounds offset: its weights are zero). out ≠ 0 (C a multiple of 8): int8 through
+ * the epilogue.
  */
 export function dwCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
   W: usize, Cp: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, out: usize, C: i32, bt32: usize, up: i32): void {
   accUp = up;
+  const pairs = (taps + 1) >> 1;
+  const sliceBytes = <usize>pairs << 5;
   for (let oh = oh0; oh < oh1; oh++) {
     const row = V + <usize>(oh * sH * rowStride);
     for (let ow = 0; ow < outW; ow++) {
       const base = row + <usize>(ow * sW * pixStride);
       for (let c = 0; c < Cp; c += 8) {
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-        let wp = W + <usize>c;
-        for (let t = 0; t < taps; t++) {
-          const x = v128.load8x8_s(base + <usize>load<i32>(tapOff + (<usize>t << 2)) + <usize>c);
-          const w = v128.load8x8_s(wp);
-          a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w));
-          a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w));
-          wp += <usize>Cp;
+        let wp = W + <usize>(c >> 3) * sliceBytes;
+        const xc = base + <usize>c;
+        for (let q = 0; q < pairs; q++) {
+          const xa = xc + <usize>load<i32>(tapOff + (<usize>q << 3));
+          const xb = xc + <usize>load<i32>(tapOff + (<usize>q << 3), 4);
+          const va = v128.load8x8_s(xa), vb = v128.load8x8_s(xb);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(va, vb, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wp)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(va, vb, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wp, 16)));
+          wp += 32;
         }
         emit8(a0, a1, acc, out, oh * outW + ow, Cp, C, c, bt32);
       }
@@ -202,16 +210,16 @@ export function dwCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i3
   }
 }
 
-@inline function mac(a: v128, x: v128, w: v128): v128 {
-  return i32x4.add(a, i32x4.extmul_low_i16x8_s(x, w));
+@inline function lo(va: v128, vb: v128): v128 {
+  return i16x8.shuffle(va, vb, 0, 8, 1, 9, 2, 10, 3, 11);
 }
-@inline function mach(a: v128, x: v128, w: v128): v128 {
-  return i32x4.add(a, i32x4.extmul_high_i16x8_s(x, w));
+@inline function hi(va: v128, vb: v128): v128 {
+  return i16x8.shuffle(va, vb, 4, 12, 5, 13, 6, 14, 7, 15);
 }
 
 /**
- * Depthwise 3×3: the nine weight vectors of an 8-channel slice stay in registers along an output row,
- * and the tap offsets are locals (no table). Same contract as dwCore.
+ * Depthwise 3×3: the tap offsets are locals (no table) and the ten weight vectors of an 8-channel slice
+ * are loaded once per output row. Same contract as dwCore.
  */
 export function dw3x3(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, dH: i32, dW: i32,
   W: usize, Cp: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, out: usize, C: i32, bt32: usize, up: i32): void {
@@ -219,26 +227,27 @@ export function dw3x3(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32
   const r1 = <usize>(dH * rowStride), r2 = r1 << 1;
   const k1 = <usize>(dW * pixStride), k2 = k1 << 1;
   const step = <usize>(sW * pixStride);
-  const wt = <usize>Cp;
   for (let oh = oh0; oh < oh1; oh++) {
     const row = V + <usize>(oh * sH * rowStride);
     for (let c = 0; c < Cp; c += 8) {
-      const wc = W + <usize>c;
-      const w0 = v128.load8x8_s(wc), w1 = v128.load8x8_s(wc + wt), w2 = v128.load8x8_s(wc + 2 * wt);
-      const w3 = v128.load8x8_s(wc + 3 * wt), w4 = v128.load8x8_s(wc + 4 * wt), w5 = v128.load8x8_s(wc + 5 * wt);
-      const w6 = v128.load8x8_s(wc + 6 * wt), w7 = v128.load8x8_s(wc + 7 * wt), w8 = v128.load8x8_s(wc + 8 * wt);
+      const wc = W + <usize>(c >> 3) * 160;
       let xb = row + <usize>c;
       for (let ow = 0; ow < outW; ow++) {
-        let x = v128.load8x8_s(xb);
-        let a0 = i32x4.extmul_low_i16x8_s(x, w0), a1 = i32x4.extmul_high_i16x8_s(x, w0);
-        x = v128.load8x8_s(xb + k1); a0 = mac(a0, x, w1); a1 = mach(a1, x, w1);
-        x = v128.load8x8_s(xb + k2); a0 = mac(a0, x, w2); a1 = mach(a1, x, w2);
-        x = v128.load8x8_s(xb + r1); a0 = mac(a0, x, w3); a1 = mach(a1, x, w3);
-        x = v128.load8x8_s(xb + r1 + k1); a0 = mac(a0, x, w4); a1 = mach(a1, x, w4);
-        x = v128.load8x8_s(xb + r1 + k2); a0 = mac(a0, x, w5); a1 = mach(a1, x, w5);
-        x = v128.load8x8_s(xb + r2); a0 = mac(a0, x, w6); a1 = mach(a1, x, w6);
-        x = v128.load8x8_s(xb + r2 + k1); a0 = mac(a0, x, w7); a1 = mach(a1, x, w7);
-        x = v128.load8x8_s(xb + r2 + k2); a0 = mac(a0, x, w8); a1 = mach(a1, x, w8);
+        const x0 = v128.load8x8_s(xb), x1 = v128.load8x8_s(xb + k1);
+        let a0 = i32x4.dot_i16x8_s(lo(x0, x1), v128.load(wc));
+        let a1 = i32x4.dot_i16x8_s(hi(x0, x1), v128.load(wc, 16));
+        const x2 = v128.load8x8_s(xb + k2), x3 = v128.load8x8_s(xb + r1);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x2, x3), v128.load(wc, 32)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x2, x3), v128.load(wc, 48)));
+        const x4 = v128.load8x8_s(xb + r1 + k1), x5 = v128.load8x8_s(xb + r1 + k2);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x4, x5), v128.load(wc, 64)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x4, x5), v128.load(wc, 80)));
+        const x6 = v128.load8x8_s(xb + r2), x7 = v128.load8x8_s(xb + r2 + k1);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x6, x7), v128.load(wc, 96)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x6, x7), v128.load(wc, 112)));
+        const x8 = v128.load8x8_s(xb + r2 + k2);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x8, x8), v128.load(wc, 128)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x8, x8), v128.load(wc, 144)));
         emit8(a0, a1, acc, out, oh * outW + ow, Cp, C, c, bt32);
         xb += step;
       }

@@ -8,3 +8,4 @@ export { add, mul, requantize, quantize, dequantize } from './eltwise';
 export function heapBase(): usize {
   return __heap_base;
 }
+export { concatInto, upsampleNearest } from './move';
