@@ -118,7 +118,7 @@ async function model(eng: Int8Engine, file: string, act: Act): Promise<void> {
   const byPath = new Map<string, { ms: number; macs: number }>();
   for (const node of m.graph.nodes as Node[]) {
     if (node.opType !== 'Conv') continue;
-    const xs = shapeOf(node.inputs[0]), ys = shapeOf(node.outputs[0]), ws = m.graph.initializers.get(node.inputs[1])?.shape;
+    const xs = shapeOf(node.inputs[0]), ys = shapeOf(node.outputs[0]), ws = m.graph.initializers.get(node.inputs[1])?.shape ?? shapeOf(node.inputs[1]);
     if (!xs || !ys || !ws || xs.length !== 4) continue;
     const k = attrInts(node, 'kernel_shape') ?? ws.slice(2);
     const s = attrInts(node, 'strides') ?? [1, 1], d = attrInts(node, 'dilations') ?? [1, 1], p = attrInts(node, 'pads') ?? [0, 0, 0, 0];

@@ -294,6 +294,29 @@ describe('conv2d', () => {
     });
   });
 
+  it('random geometries (fixed seed): every path, tail and epilogue against the reference', () => {
+    const r = rng(4242);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    for (let i = 0; i < 60; i++) {
+      const kH = pick([1, 1, 2, 3, 3, 5]), kW = pick([kH, kH, 1, 3]);
+      const dilH = pick([1, 1, 2]), dilW = pick([1, 1, 2]);
+      const kind = pick(['dense', 'dense', 'group', 'dw']);
+      const base = pick([1, 2, 3, 4, 5, 8, 12, 16, 17, 24, 32, 33, 40]);
+      const group = kind === 'dw' ? base : kind === 'group' ? pick([2, 3, 4]) : 1;
+      const inC = kind === 'dw' ? base : kind === 'group' ? group * pick([1, 3, 8, 9]) : base;
+      const outC = kind === 'dw' ? base : group * pick([1, 2, 4, 5, 8, 13]);
+      const padT = Math.floor(r() * kH), padL = Math.floor(r() * kW);
+      const inH = (kH - 1) * dilH + 1 + Math.floor(r() * 6), inW = (kW - 1) * dilW + 1 + Math.floor(r() * 7);
+      const g = geom({ inH, inW, inC, outC, kH, kW, dilH, dilW, padT, padL, padB: Math.floor(r() * kH), padR: Math.floor(r() * kW),
+        strideH: pick([1, 1, 2, 3]), strideW: pick([1, 1, 2, 3]), group });
+      const icg = inC / group;
+      const inp = randI8(r, inH * inW * inC), w = randI8(r, outC * kH * kW * icg);
+      const bias = r() < 0.8 ? randI32(r, outC, -2000, 2000) : null;
+      const e = epilogueFor(pick(ACTS), r, shiftFor(kH * kW * icg));
+      expect(Array.from(runConv(inp, w, bias, g, e)), `${JSON.stringify(g)} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+    }
+  });
+
   it('takes the path the geometry calls for', () => {
     expect(convPath(geom({ inH: 4, inW: 4, inC: 8, outC: 8, kH: 3, kW: 3, group: 8 }))).toBe('depthwise');
     expect(convPath(geom({ inH: 4, inW: 4, inC: 3, outC: 8, kH: 3, kW: 3 }))).toBe('im2col');
@@ -326,6 +349,24 @@ describe('deconv2d', () => {
   cases.push(['depthwise 4×4 stride 2', dg(5, 5, 12, 12, 4, 2, 1, 0, 1, 12)]);
   cases.push(['depthwise 3×3 stride 2 C 16', dg(4, 5, 16, 16, 3, 2, 1, 1, 1, 16)]);
   cases.push(['IC 3 dilation 2 (im2col)', dg(4, 3, 3, 8, 3, 2, 0, 1, 2)]);
+  it('random geometries (fixed seed)', () => {
+    const r = rng(4343);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    for (let i = 0; i < 30; i++) {
+      const k = pick([1, 2, 3, 4, 5]), s = pick([1, 2, 3]), dil = pick([1, 1, 2]);
+      const pad = Math.floor(r() * k), opad = Math.floor(r() * Math.max(s, dil));
+      const kind = pick(['dense', 'group', 'dw']);
+      const base = pick([1, 3, 5, 8, 16, 17]);
+      const group = kind === 'dw' ? base : kind === 'group' ? 2 : 1;
+      const inC = kind === 'dw' ? base : group * pick([1, 3, 8]), outC = kind === 'dw' ? base : group * pick([1, 4, 5]);
+      const g = dg(1 + Math.floor(r() * 4), 1 + Math.floor(r() * 5), inC, outC, k, s, pad, Math.min(opad, s - 1 + dil - 1), dil, group);
+      if (g.outH < 1 || g.outW < 1) continue;
+      const inp = randI8(r, g.inH * g.inW * g.inC), w = randI8(r, g.outC * k * k * (g.inC / group));
+      const bias = randI32(r, g.outC, -500, 500);
+      const e = epilogueFor(pick(ACTS), r, shiftFor(k * k * g.inC / group / 2));
+      expect(Array.from(runConv(inp, w, bias, g, e, true)), JSON.stringify(g)).toEqual(Array.from(deconvRef(inp, w, bias, g, e)));
+    }
+  });
   cases.forEach(([name, g], i) => {
     it(name, () => {
       const r = rng(300 + i);
