@@ -51,13 +51,6 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
   return out;
 }
 
-/** round(q, s) of docs/simulator.md on one int8 value, saturated. */
-function shift8(q: number, s: number): number {
-  if (s === 0) return q;
-  const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
-  return v < -128 ? -128 : v > 127 ? 127 : v;
-}
-
 /**
  * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
  * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
@@ -308,48 +301,19 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     }
   }
 
-  /** Channel concat of NHWC maps: each input's channels copied per pixel, requantized to the output fix point. */
+  /** Channel concat of NHWC maps: each input's channels per pixel, requantized to the output fix point. */
   function concatStep(ins: Buf[], out: Buf, base: { name: string; layer: string; out: Buf }): Step {
-    const [, H, W, C] = out.shape;
-    const total = numel(out.shape);
-    const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: total };
-    return {
-      ...base, counters,
-      run: () => {
-        const y = engine.i8(out.ptr, total);
-        let off = 0;
-        for (const b of ins) {
-          const c = b.shape[3];
-          const x = engine.i8(b.ptr, numel(b.shape));
-          const sh = b.fp - out.fp;
-          for (let p = 0; p < H * W; p++)
-            for (let k = 0; k < c; k++) y[p * C + off + k] = shift8(x[p * c + k], sh);
-          off += c;
-        }
-      },
-    };
+    const [, H, W] = out.shape;
+    const parts = ins.map((b) => ({ ptr: b.ptr, channels: b.shape[3], shift: b.fp - out.fp }));
+    const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: numel(out.shape) };
+    return { ...base, counters, run: () => engine.concat(parts, out.ptr, H * W) };
   }
 
   /** Nearest upsampling by integer factors (output pixel y reads input y / s, rounded down). */
   function nearestStep(x: Buf, out: Buf, sh: number, sw: number, base: { name: string; layer: string; out: Buf }): Step {
-    const [, H, W, C] = out.shape;
-    const [, , iw] = x.shape;
-    const total = numel(out.shape);
-    const counters: Counters = { ...ZERO, bytesIn: numel(x.shape), bytesOut: total };
-    const s = x.fp - out.fp;
-    return {
-      ...base, counters,
-      run: () => {
-        const a = engine.i8(x.ptr, numel(x.shape));
-        const y = engine.i8(out.ptr, total);
-        for (let oy = 0; oy < H; oy++)
-          for (let ox = 0; ox < W; ox++) {
-            const src = (Math.floor(oy / sh) * iw + Math.floor(ox / sw)) * C;
-            const dst = (oy * W + ox) * C;
-            for (let c = 0; c < C; c++) y[dst + c] = shift8(a[src + c], s);
-          }
-      },
-    };
+    const [, ih, iw, C] = x.shape;
+    const counters: Counters = { ...ZERO, bytesIn: numel(x.shape), bytesOut: numel(out.shape) };
+    return { ...base, counters, run: () => engine.upsampleNearest(x.ptr, out.ptr, ih, iw, C, sh, sw, x.fp - out.fp) };
   }
 
   /** Epilogue of an exact sum z in units 2^-S (S = fp of the accumulator after accUp). */
