@@ -228,7 +228,10 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     }
     const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
     if (computing.length && outputs.size) {
-      const m = subModel(dq.float, plan.outputs, available);
+      const m = subModel(dq.float, plan.outputs, available, (t) => {
+        const q = dq.tensors.get(t);
+        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+      });
       plan.inputs = m.graph.inputs.map((i) => i.name);
       plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
       const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
@@ -440,7 +443,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const r = dq.resolve(g.name);
     const b = bufs.get(r);
     const shape = b ? sourceShape(b.shape) : (dq.float.graph.valueInfo.get(r)?.shape ?? g.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    return { name: g.name, shape, ...(b ? { fixPoint: b.fp } : {}) };
+    const fp = b?.fp ?? dq.tensors.get(r)?.fixPoint;
+    return { name: g.name, shape, ...(fp !== undefined ? { fixPoint: fp } : {}) };
   });
 
   const sgName = new Map<string, string>();
@@ -497,7 +501,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     for (const g of dq.qdq.graph.outputs) {
       const r = dq.resolve(g.name);
       const b = bufs.get(r);
-      outs[g.name] = { value: floatOf(r), ...(b && !floats.has(r) ? { fixPoint: b.fp } : {}) };
+      const fp = b && !floats.has(r) ? b.fp : dq.tensors.get(r)?.fixPoint;
+      outs[g.name] = { value: floatOf(r), ...(fp !== undefined ? { fixPoint: fp } : {}) };
     }
     const tensors = new Map<string, SimTensor>();
     if (ro.keepTensors)
