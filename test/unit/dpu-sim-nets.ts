@@ -108,3 +108,25 @@ export function hardActsNet(seed = 3): Model {
     ],
   });
 }
+
+/** conv → SiLU as Sigmoid·Mul (CPU; the sigmoid's output is quantized too) → conv: a CPU subgraph between two DPU subgraphs. */
+export function cpuBetweenNet(seed = 5): Model {
+  const r = rng(seed);
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  return buildModel({
+    name: 'cpu_between',
+    inputs: { x: ['float32', [1, 3, 16, 16]] },
+    outputs: ['y'],
+    initializers: {
+      w1: tensor('float32', [8, 3, 3, 3], rand(216, 0.6)), b1: tensor('float32', [8], rand(8, 0.3)),
+      w2: tensor('float32', [8, 8, 3, 3], rand(576, 0.3)), b2: tensor('float32', [8], rand(8, 0.3)),
+    },
+    nodes: [
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Sigmoid', name: 'sigmoid', inputs: ['c1'], outputs: ['s'] },
+      { op: 'Mul', name: 'silu', inputs: ['c1', 's'], outputs: ['m'] },
+      { op: 'Conv', name: 'conv2', inputs: ['m', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', name: 'relu', inputs: ['c2'], outputs: ['y'] },
+    ],
+  });
+}

@@ -17,7 +17,7 @@ import { runFloat } from '../../src/core/sim/float/interpreter';
 import {
   agreement, goldenDump, md5, prepareSimulation, qdqRuntime, vartLayerName, type SimRun, type Simulation,
 } from '../../src/core/sim/dpu';
-import { hardActsNet, randomInputs, residualNet, rng } from './dpu-sim-nets';
+import { cpuBetweenNet, hardActsNet, randomInputs, residualNet, rng } from './dpu-sim-nets';
 
 const target = dpuczdx8g(4096);
 const npy = (p: string) => parseNpy(new Uint8Array(readFileSync(p)));
@@ -252,6 +252,26 @@ describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
       expect(rows.filter((r) => r.cause === 'unexplained')).toEqual([]);
     }
     expect(seen.has('hard-sigmoid 2731/2^14')).toBe(true);
+  }, 60_000);
+});
+
+describe('a CPU subgraph between two DPU subgraphs', () => {
+  const inputs = randomInputs(12).map((d) => d.map((v) => v * 4 - 2));
+  const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
+  let sim: Simulation;
+  beforeAll(async () => {
+    const r = await quantizeModel(cpuBetweenNet(), inputs.slice(0, 8).map(feedsOf), parseQuantConfig({}), { skipEvaluation: true });
+    sim = await prepareSimulation({ kind: 'onnx', model: exportQdq(r.model, r.tensors).model }, target);
+  }, 60_000);
+  afterAll(async () => { await sim?.release(); });
+
+  it('runs SiLU in float between fix2float and XIR fixes (the sigmoid\'s too), and the next conv equals fake-quant exactly', async () => {
+    expect(sim.compile.subgraphs.map((s) => s.device)).toEqual(['USER', 'DPU', 'CPU', 'DPU', 'CPU']);
+    for (const d of inputs.slice(8)) {
+      const run = await sim.run(feedsOf(d), { keepTensors: true });
+      expect(run.subgraphs.map((s) => s.device)).toEqual(['DPU', 'CPU', 'DPU', 'CPU']);
+      expectExact(run, await sim.fakeQuant(feedsOf(d)));
+    }
   }, 60_000);
 });
 
