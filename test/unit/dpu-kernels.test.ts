@@ -269,6 +269,16 @@ describe('conv2d', () => {
   cases.push(['depthwise 5×5 stride 2', { inH: 10, inW: 9, inC: 24, outC: 24, kH: 5, kW: 5, group: 24, strideH: 2, strideW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
   cases.push(['depthwise dilation 2 stride 3', { inH: 12, inW: 11, inC: 9, outC: 9, kH: 3, kW: 3, group: 9, dilH: 2, dilW: 2, strideH: 3, strideW: 3, padT: 2, padL: 1 }]);
   cases.push(['dense 1×1×300 → 10', { inH: 1, inW: 1, inC: 300, outC: 10, kH: 1, kW: 1 }]);
+  // Input read in place (no padding, channels a multiple of 8) and the epilogue fused into the core.
+  cases.push(['1×1 in place IC 16 OC 8', { inH: 5, inW: 7, inC: 16, outC: 8, kH: 1, kW: 1 }]);
+  cases.push(['1×1 stride 2 in place IC 32 OC 12', { inH: 7, inW: 6, inC: 32, outC: 12, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
+  cases.push(['3×3 no padding in place IC 16 OC 20', { inH: 6, inW: 7, inC: 16, outC: 20, kH: 3, kW: 3 }]);
+  cases.push(['3×3 pad 1 IC 40 OC 16', { inH: 5, inW: 5, inC: 40, outC: 16, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['groups 2 1×1 in place IC 16 OC 16', { inH: 3, inW: 5, inC: 16, outC: 16, kH: 1, kW: 1, group: 2 }]);
+  cases.push(['dilation 2 OC 16', { inH: 8, inW: 9, inC: 8, outC: 16, kH: 3, kW: 3, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
+  cases.push(['depthwise 3×3 stride 2 in place C 16', { inH: 9, inW: 8, inC: 16, outC: 16, kH: 3, kW: 3, group: 16, strideH: 2, strideW: 2 }]);
+  cases.push(['depthwise 5×5 C 16', { inH: 7, inW: 7, inC: 16, outC: 16, kH: 5, kW: 5, group: 16, padT: 2, padL: 2, padB: 2, padR: 2 }]);
+  cases.push(['depthwise 3×3 dilation 2 C 24', { inH: 7, inW: 8, inC: 24, outC: 24, kH: 3, kW: 3, group: 24, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
 
   cases.forEach(([name, p], i) => {
     it(name, () => {
@@ -282,6 +292,29 @@ describe('conv2d', () => {
         expect(Array.from(runConv(inp, w, bias, g, e)), `${act} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
       }
     });
+  });
+
+  it('random geometries (fixed seed): every path, tail and epilogue against the reference', () => {
+    const r = rng(4242);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    for (let i = 0; i < 60; i++) {
+      const kH = pick([1, 1, 2, 3, 3, 5]), kW = pick([kH, kH, 1, 3]);
+      const dilH = pick([1, 1, 2]), dilW = pick([1, 1, 2]);
+      const kind = pick(['dense', 'dense', 'group', 'dw']);
+      const base = pick([1, 2, 3, 4, 5, 8, 12, 16, 17, 24, 32, 33, 40]);
+      const group = kind === 'dw' ? base : kind === 'group' ? pick([2, 3, 4]) : 1;
+      const inC = kind === 'dw' ? base : kind === 'group' ? group * pick([1, 3, 8, 9]) : base;
+      const outC = kind === 'dw' ? base : group * pick([1, 2, 4, 5, 8, 13]);
+      const padT = Math.floor(r() * kH), padL = Math.floor(r() * kW);
+      const inH = (kH - 1) * dilH + 1 + Math.floor(r() * 6), inW = (kW - 1) * dilW + 1 + Math.floor(r() * 7);
+      const g = geom({ inH, inW, inC, outC, kH, kW, dilH, dilW, padT, padL, padB: Math.floor(r() * kH), padR: Math.floor(r() * kW),
+        strideH: pick([1, 1, 2, 3]), strideW: pick([1, 1, 2, 3]), group });
+      const icg = inC / group;
+      const inp = randI8(r, inH * inW * inC), w = randI8(r, outC * kH * kW * icg);
+      const bias = r() < 0.8 ? randI32(r, outC, -2000, 2000) : null;
+      const e = epilogueFor(pick(ACTS), r, shiftFor(kH * kW * icg));
+      expect(Array.from(runConv(inp, w, bias, g, e)), `${JSON.stringify(g)} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+    }
   });
 
   it('takes the path the geometry calls for', () => {
@@ -314,6 +347,26 @@ describe('deconv2d', () => {
   cases.push(['3×3 stride 3 dilation 2', dg(3, 4, 8, 3, 3, 3, 1, 2, 2)]);
   cases.push(['groups 2', dg(4, 4, 8, 6, 3, 2, 1, 1, 1, 2)]);
   cases.push(['depthwise 4×4 stride 2', dg(5, 5, 12, 12, 4, 2, 1, 0, 1, 12)]);
+  cases.push(['depthwise 3×3 stride 2 C 16', dg(4, 5, 16, 16, 3, 2, 1, 1, 1, 16)]);
+  cases.push(['IC 3 dilation 2 (im2col)', dg(4, 3, 3, 8, 3, 2, 0, 1, 2)]);
+  it('random geometries (fixed seed)', () => {
+    const r = rng(4343);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
+    for (let i = 0; i < 30; i++) {
+      const k = pick([1, 2, 3, 4, 5]), s = pick([1, 2, 3]), dil = pick([1, 1, 2]);
+      const pad = Math.floor(r() * k), opad = Math.floor(r() * Math.max(s, dil));
+      const kind = pick(['dense', 'group', 'dw']);
+      const base = pick([1, 3, 5, 8, 16, 17]);
+      const group = kind === 'dw' ? base : kind === 'group' ? 2 : 1;
+      const inC = kind === 'dw' ? base : group * pick([1, 3, 8]), outC = kind === 'dw' ? base : group * pick([1, 4, 5]);
+      const g = dg(1 + Math.floor(r() * 4), 1 + Math.floor(r() * 5), inC, outC, k, s, pad, Math.min(opad, s - 1 + dil - 1), dil, group);
+      if (g.outH < 1 || g.outW < 1) continue;
+      const inp = randI8(r, g.inH * g.inW * g.inC), w = randI8(r, g.outC * k * k * (g.inC / group));
+      const bias = randI32(r, g.outC, -500, 500);
+      const e = epilogueFor(pick(ACTS), r, shiftFor(k * k * g.inC / group / 2));
+      expect(Array.from(runConv(inp, w, bias, g, e, true)), JSON.stringify(g)).toEqual(Array.from(deconvRef(inp, w, bias, g, e)));
+    }
+  });
   cases.forEach(([name, g], i) => {
     it(name, () => {
       const r = rng(300 + i);
@@ -448,6 +501,39 @@ describe('element-wise', () => {
     const fp = eng.alloc(5 * 4, 4);
     eng.dequantize(qp, fp, 5, -1);
     expect(Array.from(eng.f32(fp, 5))).toEqual([0, 0, 0, 200, -200]);
+  });
+});
+
+describe('data movement', () => {
+  it('concat places each input after the previous ones, aligning its fix point', () => {
+    const r = rng(950);
+    const P = 7, chans = [3, 16, 5], shifts = [0, 1, -1];
+    const ins = chans.map((c) => randI8(r, P * c));
+    eng.reset();
+    const ptrs = ins.map(put8);
+    const cout = 24;
+    const op = eng.alloc(P * cout);
+    eng.concat(ptrs.map((ptr, i) => ({ ptr, channels: chans[i], shift: shifts[i] })), op, P);
+    const want: number[] = [];
+    for (let p = 0; p < P; p++) chans.forEach((c, i) => { for (let k = 0; k < c; k++) want.push(sat(rnd(BigInt(ins[i][p * c + k]), shifts[i]))); });
+    expect(Array.from(get8(op, P * cout))).toEqual(want);
+    eng.concat([{ ptr: ptrs[1], channels: 16, shift: 0 }], op, P); // one input: a copy
+    expect(Array.from(get8(op, P * 16))).toEqual(Array.from(ins[1]));
+  });
+  it('upsampleNearest repeats each pixel sh × sw times', () => {
+    const r = rng(951);
+    const [H, W, C, sh, sw] = [3, 4, 5, 2, 3];
+    const inp = randI8(r, H * W * C);
+    for (const shift of [0, 1, -1]) {
+      eng.reset();
+      const ip = put8(inp), op = eng.alloc(H * sh * W * sw * C);
+      eng.upsampleNearest(ip, op, H, W, C, sh, sw, shift);
+      const want: number[] = [];
+      for (let y = 0; y < H * sh; y++) for (let x = 0; x < W * sw; x++) for (let c = 0; c < C; c++) {
+        want.push(sat(rnd(BigInt(inp[(Math.floor(y / sh) * W + Math.floor(x / sw)) * C + c]), shift)));
+      }
+      expect(Array.from(get8(op, want.length)), `shift ${shift}`).toEqual(want);
+    }
   });
 });
 

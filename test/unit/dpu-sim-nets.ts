@@ -78,3 +78,55 @@ export function randomInputs(count: number, seed = 11): Float32Array[] {
   const r = rng(seed);
   return Array.from({ length: count }, () => Float32Array.from({ length: 3 * 16 * 16 }, () => r()));
 }
+
+/** Convs with each fused DPU nonlinearity the residual net lacks: hard-swish, hard-sigmoid, ReLU6. */
+export function hardActsNet(seed = 3): Model {
+  const r = rng(seed);
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  const C = 8;
+  const conv = (name: string, oc: number, ic: number) => ({
+    [`${name}_w`]: tensor('float32', [oc, ic, 3, 3], rand(oc * ic * 9, Math.sqrt(6 / (ic * 9)))),
+    [`${name}_b`]: tensor('float32', [oc], rand(oc, 0.5)),
+  });
+  return buildModel({
+    name: 'hard_acts',
+    opset: 14, // HardSwish
+    inputs: { x: ['float32', [1, 3, 16, 16]] },
+    outputs: ['y'],
+    initializers: {
+      ...conv('c1', C, 3), ...conv('c2', C, C), ...conv('c3', C, C), ...conv('c4', C, C),
+      lo: tensor('float32', [], [0]), hi: tensor('float32', [], [6]),
+    },
+    nodes: [
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'c1_w', 'c1_b'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'HardSwish', name: 'hswish', inputs: ['c1'], outputs: ['h1'] },
+      { op: 'Conv', name: 'conv2', inputs: ['h1', 'c2_w', 'c2_b'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'HardSigmoid', name: 'hsig', inputs: ['c2'], outputs: ['h2'], attrs: { alpha: float(1 / 6) } },
+      { op: 'Conv', name: 'conv3', inputs: ['h2', 'c3_w', 'c3_b'], outputs: ['c3'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } },
+      { op: 'Clip', name: 'relu6', inputs: ['c3', 'lo', 'hi'], outputs: ['h3'] },
+      { op: 'Conv', name: 'conv4', inputs: ['h3', 'c4_w', 'c4_b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } },
+    ],
+  });
+}
+
+/** conv → SiLU as Sigmoid·Mul (CPU; the sigmoid's output is quantized too) → conv: a CPU subgraph between two DPU subgraphs. */
+export function cpuBetweenNet(seed = 5): Model {
+  const r = rng(seed);
+  const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
+  return buildModel({
+    name: 'cpu_between',
+    inputs: { x: ['float32', [1, 3, 16, 16]] },
+    outputs: ['y'],
+    initializers: {
+      w1: tensor('float32', [8, 3, 3, 3], rand(216, 0.6)), b1: tensor('float32', [8], rand(8, 0.3)),
+      w2: tensor('float32', [8, 8, 3, 3], rand(576, 0.3)), b2: tensor('float32', [8], rand(8, 0.3)),
+    },
+    nodes: [
+      { op: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Sigmoid', name: 'sigmoid', inputs: ['c1'], outputs: ['s'] },
+      { op: 'Mul', name: 'silu', inputs: ['c1', 's'], outputs: ['m'] },
+      { op: 'Conv', name: 'conv2', inputs: ['m', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Relu', name: 'relu', inputs: ['c2'], outputs: ['y'] },
+    ],
+  });
+}

@@ -17,17 +17,18 @@ import { runFloat } from '../../src/core/sim/float/interpreter';
 import {
   agreement, goldenDump, md5, prepareSimulation, qdqRuntime, vartLayerName, type SimRun, type Simulation,
 } from '../../src/core/sim/dpu';
-import { randomInputs, residualNet, rng } from './dpu-sim-nets';
+import { cpuBetweenNet, hardActsNet, randomInputs, residualNet, rng } from './dpu-sim-nets';
 
 const target = dpuczdx8g(4096);
 const npy = (p: string) => parseNpy(new Uint8Array(readFileSync(p)));
 
-type Cause = 'exact' | 'input tie' | 'tie' | 'avg-pool factor' | 'propagated' | 'unexplained';
+type Cause = 'exact' | 'input tie' | 'tie' | 'avg-pool factor' | 'hard-sigmoid 2731/2^14' | 'propagated' | 'unexplained';
 
 /**
  * Each DPU tensor's agreement with onnxruntime and why they differ. A tensor whose inputs agree can only
  * differ where its own rounding met a tie (QuantizeLinear: half to even; DPU_ROUND: half up; one LSB) or
- * where the DPU approximates (average pool: N/2^M and the kernel-size divisor); any other difference is
+ * where the DPU approximates (average pool: N/2^M and the kernel-size divisor; hard-sigmoid and hard-swish:
+ * 2731/2^14 for 1/6, hard-swish's h at fix point 7); any other difference is
  * 'unexplained'. A tensor downstream of a difference is 'propagated'. Graph inputs are quantized by both
  * (x·2^fp rounded) and differ only on ties.
  */
@@ -54,6 +55,7 @@ async function compareWithOrt(sim: Simulation, qdq: Model, run: SimRun, feeds: R
       const ties = () => q.every((x, i) => x === o[i] || (Math.abs(x - o[i]) === 1 && Math.abs(v[i] * s - Math.floor(v[i] * s)) === 0.5));
       if (ins.some((t) => differs.has(t))) cause = 'propagated';
       else if (p.layer.kind === 'pool' && p.layer.poolType === 'avg') cause = 'avg-pool factor';
+      else if (p.layer.activation?.type === 'hard_sigmoid' || p.layer.activation?.type === 'hard_swish') cause = 'hard-sigmoid 2731/2^14';
       else if (ties()) cause = 'tie';
       else cause = 'unexplained';
       differs.add(a.name);
@@ -217,6 +219,62 @@ describe('all-DPU residual network with BatchNormalization', () => {
   });
 });
 
+describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
+  const inputs = randomInputs(20).map((d) => d.map((v) => v * 8 - 4));
+  const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
+  let qdq: Model;
+  let sim: Simulation;
+  beforeAll(async () => {
+    const r = await quantizeModel(hardActsNet(), inputs.slice(0, 16).map(feedsOf), parseQuantConfig({ include_cle: false }), { skipEvaluation: true });
+    qdq = exportQdq(r.model, r.tensors).model;
+    sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+  }, 120_000);
+  afterAll(async () => { await sim?.release(); });
+
+  it('fuses each into its conv on the DPU', () => {
+    const acts = sim.compile.layers.filter((p) => p.device === 'DPU').map((p) => p.layer.activation?.type);
+    expect(acts).toEqual(['hard_swish', 'hard_sigmoid', 'relu6', undefined]);
+  });
+
+  it('(a) every DPU tensor equals the fake-quant run exactly', async () => {
+    for (const d of inputs.slice(16)) {
+      const run = await sim.run(feedsOf(d), { keepTensors: true });
+      expectExact(run, await sim.fakeQuant(feedsOf(d)));
+    }
+  }, 60_000);
+
+  it('(b) against onnxruntime: the hard-sigmoid approximation, ties, propagation', async () => {
+    const seen = new Set<Cause>();
+    for (const d of inputs.slice(16)) {
+      const run = await sim.run(feedsOf(d), { keepTensors: true });
+      const { rows } = await compareWithOrt(sim, qdq, run, feedsOf(d));
+      for (const r of rows) seen.add(r.cause);
+      expect(rows.filter((r) => r.cause === 'unexplained')).toEqual([]);
+    }
+    expect(seen.has('hard-sigmoid 2731/2^14')).toBe(true);
+  }, 60_000);
+});
+
+describe('a CPU subgraph between two DPU subgraphs', () => {
+  const inputs = randomInputs(12).map((d) => d.map((v) => v * 4 - 2));
+  const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
+  let sim: Simulation;
+  beforeAll(async () => {
+    const r = await quantizeModel(cpuBetweenNet(), inputs.slice(0, 8).map(feedsOf), parseQuantConfig({}), { skipEvaluation: true });
+    sim = await prepareSimulation({ kind: 'onnx', model: exportQdq(r.model, r.tensors).model }, target);
+  }, 60_000);
+  afterAll(async () => { await sim?.release(); });
+
+  it('runs SiLU in float between fix2float and XIR fixes (the sigmoid\'s too), and the next conv equals fake-quant exactly', async () => {
+    expect(sim.compile.subgraphs.map((s) => s.device)).toEqual(['USER', 'DPU', 'CPU', 'DPU', 'CPU']);
+    for (const d of inputs.slice(8)) {
+      const run = await sim.run(feedsOf(d), { keepTensors: true });
+      expect(run.subgraphs.map((s) => s.device)).toEqual(['DPU', 'CPU', 'DPU', 'CPU']);
+      expectExact(run, await sim.fakeQuant(feedsOf(d)));
+    }
+  }, 60_000);
+});
+
 describe('RetinaFace (Vitis AI QDQ)', () => {
   const qdq = readOnnx(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')));
   let sim: Simulation;
@@ -234,9 +292,14 @@ describe('RetinaFace (Vitis AI QDQ)', () => {
     expect(sim.compile.summary).toBe('Total device subgraph number 5, DPU subgraph number 1');
     expect(run.tensors.size).toBe(63);
     expect(sim.outputs.map((o) => o.shape)).toEqual([[1, 4200, 4], [1, 4200, 2], [1, 4200, 10]]);
-    // Softmax scores from the CPU tail are probabilities.
-    const scores = run.outputs['RetinaFace::9554'].value.data;
-    expect(Math.abs(scores[0] + scores[1] - 1)).toBeLessThan(1e-5);
+    // The CPU tail's softmax runs in float and is then fixed at its Q/DQ's fix point (6), as XIR's CPU fix op.
+    const out = run.outputs['RetinaFace::9554'];
+    expect(out.fixPoint).toBe(6);
+    for (let i = 0; i < 2 * 4200; i += 2) {
+      const [a, b] = [out.value.data[i] * 64, out.value.data[i + 1] * 64];
+      expect(Number.isInteger(a) && Number.isInteger(b)).toBe(true);
+      expect(Math.abs(a + b - 64)).toBeLessThanOrEqual(1);
+    }
   });
 
   it('(a) every DPU tensor equals the fake-quant run exactly', async () => {

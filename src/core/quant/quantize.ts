@@ -18,6 +18,7 @@ import { floatScaleMethodProblem, resolveParams, type DataType, type QuantConfig
 import {
   clippedFraction, fakeQuant, fakeQuantScale, intRange, quantError, ROUNDERS, zeroTensorFixPoint, type RoundMode,
 } from './fixpoint';
+import { dpuKernels } from './dpu-ops';
 import { prepareModel, type PrepareLog } from './prepare';
 import { constValues, floatConst, withGraph } from './prepare/edit';
 import { buildQGraph, type QGraph, type QLayer } from './qgraph';
@@ -346,6 +347,18 @@ export function quantizedWeights(model: Model, tensors: ReadonlyMap<string, Tens
   return out;
 }
 
+const dpuOps = new WeakMap<ReadonlyMap<string, TensorQuant>, RunOptions['kernels'] | null>();
+/** The DPU's own arithmetic (dpu-ops.ts) for an 8-bit power-of-two quantization; others keep the float ops. */
+function dpuKernelsOf(tensors: ReadonlyMap<string, TensorQuant>): RunOptions['kernels'] {
+  let k = dpuOps.get(tensors);
+  if (k === undefined) {
+    const acts = [...tensors.values()].filter((t) => t.dataType === 'activation' || t.dataType === 'input');
+    k = acts.every((t) => t.bitWidth === 8 && !t.channel && t.scale === 2 ** -t.fixPoint) ? dpuKernels((n) => tensors.get(n)?.fixPoint) : null;
+    dpuOps.set(tensors, k);
+  }
+  return k ?? undefined;
+}
+
 const weightCache = new WeakMap<ReadonlyMap<string, TensorQuant>, Map<string, FloatTensor>>();
 const weightModel = new WeakMap<Map<string, FloatTensor>, Model>();
 
@@ -358,7 +371,8 @@ export function runFakeQuant(
   model: Model, tensors: ReadonlyMap<string, TensorQuant>, feeds: Feeds,
   opts: {
     outputs?: readonly string[]; roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void;
-    /** Op kernels replacing the float ones (dpuKernels in dpu-ops.ts: the DPU's own arithmetic). */
+    /** Op kernels replacing the float ones. Default: for an 8-bit power-of-two quantization without a forced
+     *  roundMode, the DPU's own (dpu-ops.ts: average pool N/2^M, LeakyReLU 26/256, hard-sigmoid/swish). */
     kernels?: RunOptions['kernels'];
   } = {},
 ): Record<string, FloatTensor> {
@@ -371,7 +385,7 @@ export function runFakeQuant(
   return runFloat(model, feeds, {
     weights,
     outputs: opts.outputs,
-    kernels: opts.kernels,
+    kernels: opts.kernels ?? (opts.roundMode ? undefined : dpuKernelsOf(tensors)),
     transform: (name, t) => {
       const q = tensors.get(name);
       if (!q || (q.dataType !== 'activation' && q.dataType !== 'input')) return t;

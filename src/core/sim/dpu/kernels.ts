@@ -44,6 +44,12 @@ export interface Int8Engine {
   mul(aPtr: number, bPtr: number, outPtr: number, len: number, shift: number): void;
   /** y = sat(round(q, shift)): concat/resize alignment. */
   requantize(inPtr: number, outPtr: number, len: number, shift: number): void;
+  /** Channel concat of NHWC maps with `pixels` pixels each: input i's channels land after those of inputs
+   *  before it, each rounded with its own shift (fp_i − fp_out; 0 when the rules aligned them). */
+  concat(ins: readonly { ptr: number; channels: number; shift: number }[], outPtr: number, pixels: number): void;
+  /** Nearest upsampling of an NHWC map by integer factors: out[oh][ow] = sat(round(in[⌊oh/sh⌋][⌊ow/sw⌋], shift)).
+   *  (ONNX Resize nearest with integer scales gives this for every coordinate mode but align_corners.) */
+  upsampleNearest(inPtr: number, outPtr: number, inH: number, inW: number, C: number, sh: number, sw: number, shift: number): void;
   /** Graph inputs: q = sat(floor(x·2^fp + 0.5)) from float32 (computed in float64, exact). */
   quantize(f32Ptr: number, outPtr: number, len: number, fp: number): void;
   /** x = q·2^-fp. */
@@ -105,13 +111,19 @@ interface Exports {
   epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number): void;
   buildV(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
     uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
-  im2col(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+  im2col(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  im2colTaps(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
   convCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     chunks: number, W: number, ocBlocks: number, outW: number, oh0: number, oh1: number, acc: number,
-    accStride: number, col0: number): void;
+    accStride: number, col0: number, out: number, outStride: number, bt32: number, accUp: number): void;
   dwCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
-    W: number, Cp: number, outW: number, oh0: number, oh1: number, acc: number): void;
+    W: number, Cp: number, outW: number, oh0: number, oh1: number, acc: number, out: number, C: number,
+    bt32: number, accUp: number): void;
+  dw3x3(V: number, rowStride: number, pixStride: number, sH: number, sW: number, dH: number, dW: number,
+    W: number, Cp: number, outW: number, oh0: number, oh1: number, acc: number, out: number, C: number,
+    bt32: number, accUp: number): void;
   maxPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
     kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, shift: number): void;
   avgPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
@@ -122,6 +134,8 @@ interface Exports {
   requantize(inp: number, out: number, len: number, shift: number): void;
   quantize(x: number, out: number, len: number, fp: number): void;
   dequantize(q: number, x: number, len: number, fp: number): void;
+  concatInto(inp: number, out: number, P: number, Ci: number, Cout: number, off: number, shift: number): void;
+  upsampleNearest(inp: number, out: number, inH: number, inW: number, C: number, sh: number, sw: number, shift: number): void;
 }
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
@@ -203,7 +217,7 @@ function createEngine(x: Exports): Int8Engine {
     x.setEpilogue(accUp, biasUp, shift, act, relu6Max, preShift, fpPre, fpOut);
   };
 
-  const i16 = (ptr: number, len: number): Int16Array => new Int16Array(x.memory.buffer, ptr, len);
+  const i8 = (ptr: number, len: number): Int8Array => new Int8Array(x.memory.buffer, ptr, len);
 
   const packConvWeights = (w: Int8Array, g: ConvGeometry): number => {
     checkGeometry(g, 'conv');
@@ -213,11 +227,17 @@ function createEngine(x: Exports): Int8Engine {
     }
     const path = convPath(g);
     if (path === 'depthwise') {
-      const cp = roundUp(g.inC, 8);
-      const p = alloc(taps * cp * 2, 16);
-      const v = i16(p, taps * cp);
+      // [8-channel slice][tap pair (a, b)][c0..3 then c4..7][wa, wb] int16; an odd last tap pairs with 0.
+      const slices = roundUp(g.inC, 8) / 8, pairs = (taps + 1) >> 1;
+      const len = slices * pairs * 16;
+      const p = alloc(len * 2, 16);
+      const v = new Int16Array(x.memory.buffer, p, len);
       v.fill(0);
-      for (let c = 0; c < g.inC; c++) for (let t = 0; t < taps; t++) v[t * cp + c] = w[c * taps + t];
+      for (let c = 0; c < g.inC; c++) {
+        for (let t = 0; t < taps; t++) {
+          v[((c >> 3) * pairs + (t >> 1)) * 16 + (c & 7) * 2 + (t & 1)] = w[c * taps + t];
+        }
+      }
       return p;
     }
     // [group][ocBlock][tap][chunk of 8 ch][4 oc][8 ch]; im2col is the same with one tap of taps·IC channels.
@@ -225,8 +245,8 @@ function createEngine(x: Exports): Int8Engine {
     const ntaps = path === 'im2col' ? 1 : taps;
     const cp = roundUp(k, 8), chunks = cp / 8, blocks = Math.ceil(ocg / 4);
     const len = g.group * blocks * ntaps * cp * 4;
-    const p = alloc(len * 2, 16);
-    const v = i16(p, len);
+    const p = alloc(len, 16);
+    const v = i8(p, len);
     v.fill(0);
     for (let gi = 0; gi < g.group; gi++) {
       for (let b = 0; b < blocks; b++) {
@@ -246,7 +266,7 @@ function createEngine(x: Exports): Int8Engine {
     return p;
   };
 
-  /** The shared conv / transposed-conv pipeline over a zero-padded int16 copy V of the input. */
+  /** The shared conv / transposed-conv pipeline over a zero-padded int8 copy V of the input. */
   const convLike = (inPtr: number, wp: number, biasPtr: number, outPtr: number, g: ConvGeometry, e: Epilogue,
     transposed: boolean): void => {
     checkGeometry(g, transposed ? 'deconv' : 'conv');
@@ -257,44 +277,61 @@ function createEngine(x: Exports): Int8Engine {
     const P = outH * outW;
     // Transposed: V is the zero-inserted input and the conv runs at stride 1 with the kernel flipped.
     const sH = transposed ? 1 : g.strideH, sW = transposed ? 1 : g.strideW;
-    const Hp = (outH - 1) * sH + (kH - 1) * dilH + 1;
-    const Wp = (outW - 1) * sW + (kW - 1) * dilW + 1;
+    let Hp = (outH - 1) * sH + (kH - 1) * dilH + 1;
+    let Wp = (outW - 1) * sW + (kW - 1) * dilW + 1;
     const offT = transposed ? (kH - 1) * dilH - g.padT : g.padT;
     const offL = transposed ? (kW - 1) * dilW - g.padL : g.padL;
     const [vGroup, vCg, vCp] = path === 'depthwise' ? [1, g.inC, roundUp(g.inC, 8)]
       : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, 8)];
     const cs = vGroup * vCp;
+    // The input already is V when no padding (spatial or channel) is needed: read it in place.
+    const inPlace = !transposed && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
+    if (inPlace) { Hp = g.inH; Wp = g.inW; }
     const Kp = roundUp(taps * g.inC, 8);
     const accStride = path === 'depthwise' ? vCp : g.outC + 4;
-    scratch([Hp * Wp * cs * 2, taps * 4 + 16, g.outC * 12, path === 'im2col' ? P * Kp * 2 : 0, P * accStride * 4],
-      ([V, tapOff, bt, patches, acc]) => {
+    const maxAcc = 16384 * taps * icg;
+    scratch([inPlace ? 0 : Hp * Wp * cs + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp + 32 : 0, 0],
+      ([V0, tapOff, bt, patches]) => {
+        const V = inPlace ? inPtr : V0;
+        const rowStride = Wp * cs, pixStride = cs;
         const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
         for (let kh = 0; kh < kH; kh++) {
           for (let kw = 0; kw < kW; kw++) {
             const fh = transposed ? kH - 1 - kh : kh, fw = transposed ? kW - 1 - kw : kw;
-            tv[kh * kW + kw] = ((fh * dilH) * Wp + fw * dilW) * cs * 2;
+            tv[kh * kW + kw] = fh * dilH * rowStride + fw * dilW * pixStride;
           }
         }
-        tv[taps] = 0; // the single tap of the im2col rows
-        x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
-          offT, offL, V, Hp, Wp);
+        tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
+        if (!inPlace) {
+          x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
+            offT, offL, V, Hp, Wp);
+        }
         const maxBias = x.prepareBias(biasPtr, g.outC, bt);
-        const fast = x.fitsI32(16384 * taps * icg, maxBias);
-        const rowStride = Wp * cs * 2, pixStride = cs * 2;
+        const bt32 = bt + g.outC * 8;
+        const fast = x.fitsI32(maxAcc, maxBias) !== 0;
+        // Fused epilogue: only when the int32 form applies and every vector store stays inside its pixel.
+        const fused = fast && (path === 'depthwise' ? g.outC % 8 === 0 : path === 'im2col' ? g.outC % 4 === 0 : ocg % 4 === 0);
+        const acc = fused ? 0 : alloc(P * accStride * 4, 16);
+        const out = fused ? outPtr : 0;
         if (path === 'depthwise') {
-          x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc);
+          if (kH === 3 && kW === 3 && !transposed) {
+            x.dw3x3(V, rowStride, pixStride, sH, sW, dilH, dilW, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
+          } else {
+            x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
+          }
         } else if (path === 'im2col') {
-          x.im2col(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
-          x.convCore(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
-            outW, 0, outH, acc, accStride, 0);
+          if (dilW === 1 && !transposed) x.im2col(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
+          else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
+          x.convCore(patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
+            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
         } else {
           const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
           for (let gi = 0; gi < g.group; gi++) {
-            x.convCore(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
-              wp + gi * blocks * taps * chunks * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg);
+            x.convCore(V + gi * vCp, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
+              wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
           }
         }
-        x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0);
+        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0);
       });
   };
 
@@ -308,7 +345,7 @@ function createEngine(x: Exports): Int8Engine {
   return {
     alloc,
     reset: () => { top = base; },
-    i8: (ptr, len) => new Int8Array(x.memory.buffer, ptr, len),
+    i8,
     i32: (ptr, len) => new Int32Array(x.memory.buffer, ptr, len),
     f32: (ptr, len) => new Float32Array(x.memory.buffer, ptr, len),
     packConvWeights,
@@ -335,6 +372,19 @@ function createEngine(x: Exports): Int8Engine {
       x.mul(a, b, o, checkLen(len));
     },
     requantize: (i, o, len, shift) => x.requantize(i, o, checkLen(len), checkInt('requantize shift', shift, -32, 62)),
+    concat: (ins, o, pixels) => {
+      checkLen(pixels);
+      const cout = ins.reduce((s, i) => s + checkInt('concat channels', i.channels, 0, 1 << 24), 0);
+      let off = 0;
+      for (const i of ins) {
+        x.concatInto(i.ptr, o, pixels, i.channels, cout, off, checkInt('concat shift', i.shift, -32, 62));
+        off += i.channels;
+      }
+    },
+    upsampleNearest: (i, o, inH, inW, C, sh, sw, shift) => {
+      for (const [k, v] of Object.entries({ inH, inW, C, sh, sw })) checkInt(`upsample ${k}`, v, 1, 1 << 24);
+      x.upsampleNearest(i, o, inH, inW, C, sh, sw, checkInt('upsample shift', shift, -32, 62));
+    },
     quantize: (f, o, len, fp) => x.quantize(f, o, checkLen(len), checkInt('quantize fix point', fp, -64, 64)),
     dequantize: (i, f, len, fp) => x.dequantize(i, f, checkLen(len), checkInt('dequantize fix point', fp, -64, 64)),
   };

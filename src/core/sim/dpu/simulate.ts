@@ -3,9 +3,9 @@
 // compute on int8 NHWC maps with the integer semantics of docs/simulator.md; CPU subgraphs run in float on
 // onnxruntime-web between fix2float and float2fix, as the deployed model does on the board's ARM cores.
 import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
-import type { Layer } from '../../compile/layer';
+import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import type { FloatTensor, Node } from '../../ir';
+import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
 import { dpuKernels } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
@@ -49,6 +49,18 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
     out[i] = q < -128 ? -128 : q > 127 ? 127 : q;
   }
   return out;
+}
+
+/**
+ * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
+ * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
+ */
+function floorNearest(n: Node): boolean {
+  if (n.opType === 'Upsample') return true;
+  if (n.opType !== 'Resize') return false;
+  const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? 'half_pixel';
+  const mode = attr(n, 'nearest_mode', 'string') ?? 'round_prefer_floor';
+  return ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || (ctm === 'asymmetric' && mode === 'floor');
 }
 
 function fix2float(q: Int8Array, fp: number): Float32Array {
@@ -216,7 +228,10 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     }
     const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
     if (computing.length && outputs.size) {
-      const m = subModel(dq.float, plan.outputs, available);
+      const m = subModel(dq.float, plan.outputs, available, (t) => {
+        const q = dq.tensors.get(t);
+        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+      });
       plan.inputs = m.graph.inputs.map((i) => i.name);
       plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
       const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
@@ -229,6 +244,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
     const l = p.layer;
+    const converted = convertedActivation(l.activation, compile.conversions);
+    if (converted !== l.activation)
+      throw new InputError(`${what}: its ${l.activation!.type} runs on the ${acc} only as ${converted!.type}; quantize with that conversion enabled so the QDQ model computes it`);
     const base = { name: l.tensor, layer: l.name, out };
     const inBytes = ins.reduce((s, b) => s + numel(b.shape), 0);
     const outBytes = numel(out.shape);
@@ -267,11 +285,38 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         }
         return genericStep(p, ins, out, what, base);
       }
-      case 'concat': case 'reshape': case 'upsample': case 'pad': case 'activation':
+      case 'concat': {
+        const node = nodeByName.get(l.name);
+        const axis = node ? attrInt(node, 'axis', 1) : 1;
+        if (out.shape.length === 4 && (axis === 1 || axis === -3) && ins.every((b) => b.shape.length === 4)) return concatStep(ins, out, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'upsample': {
+        const node = nodeByName.get(l.name);
+        if (node && l.upsample?.mode === 'nearest' && Number.isInteger(l.upsample.scaleH) && Number.isInteger(l.upsample.scaleW) && floorNearest(node))
+          return nearestStep(ins[0], out, l.upsample.scaleH, l.upsample.scaleW, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'reshape': case 'pad': case 'activation':
         return genericStep(p, ins, out, what, base);
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
     }
+  }
+
+  /** Channel concat of NHWC maps: each input's channels per pixel, requantized to the output fix point. */
+  function concatStep(ins: Buf[], out: Buf, base: { name: string; layer: string; out: Buf }): Step {
+    const [, H, W] = out.shape;
+    const parts = ins.map((b) => ({ ptr: b.ptr, channels: b.shape[3], shift: b.fp - out.fp }));
+    const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: numel(out.shape) };
+    return { ...base, counters, run: () => engine.concat(parts, out.ptr, H * W) };
+  }
+
+  /** Nearest upsampling by integer factors (output pixel y reads input y / s, rounded down). */
+  function nearestStep(x: Buf, out: Buf, sh: number, sw: number, base: { name: string; layer: string; out: Buf }): Step {
+    const [, ih, iw, C] = x.shape;
+    const counters: Counters = { ...ZERO, bytesIn: numel(x.shape), bytesOut: numel(out.shape) };
+    return { ...base, counters, run: () => engine.upsampleNearest(x.ptr, out.ptr, ih, iw, C, sh, sw, x.fp - out.fp) };
   }
 
   /** Epilogue of an exact sum z in units 2^-S (S = fp of the accumulator after accUp). */
@@ -398,7 +443,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const r = dq.resolve(g.name);
     const b = bufs.get(r);
     const shape = b ? sourceShape(b.shape) : (dq.float.graph.valueInfo.get(r)?.shape ?? g.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    return { name: g.name, shape, ...(b ? { fixPoint: b.fp } : {}) };
+    const fp = b?.fp ?? dq.tensors.get(r)?.fixPoint;
+    return { name: g.name, shape, ...(fp !== undefined ? { fixPoint: fp } : {}) };
   });
 
   const sgName = new Map<string, string>();
@@ -455,7 +501,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     for (const g of dq.qdq.graph.outputs) {
       const r = dq.resolve(g.name);
       const b = bufs.get(r);
-      outs[g.name] = { value: floatOf(r), ...(b && !floats.has(r) ? { fixPoint: b.fp } : {}) };
+      const fp = b && !floats.has(r) ? b.fp : dq.tensors.get(r)?.fixPoint;
+      outs[g.name] = { value: floatOf(r), ...(fp !== undefined ? { fixPoint: fp } : {}) };
     }
     const tensors = new Map<string, SimTensor>();
     if (ro.keepTensors)

@@ -95,9 +95,10 @@ export function dequantizeModel(model: Model): DequantizedModel {
     if (qdqNodes.has(n)) continue;
     nodes.push({ ...n, inputs: n.inputs.map((i) => (i ? resolve(i) : i)) });
   }
-  // Drop initializers only the removed Q/DQ nodes read.
-  const used = new Set(nodes.flatMap((n) => n.inputs));
+  // Drop initializers and Constant nodes only the removed Q/DQ nodes read.
+  const used = new Set([...nodes.flatMap((n) => n.inputs), ...g.outputs.map((o) => resolve(o.name))]);
   for (const k of [...inits.keys()]) if (!used.has(k)) inits.delete(k);
+  for (let i = nodes.length - 1; i >= 0; i--) if (nodes[i].opType === 'Constant' && !used.has(nodes[i].outputs[0])) nodes.splice(i, 1);
   const outputs = g.outputs.map((o) => ({ ...o, name: resolve(o.name) }));
   const float = withGraph(qdq, { nodes, initializers: inits, outputs });
   return { qdq, float, tensors, resolve };
@@ -105,9 +106,12 @@ export function dequantizeModel(model: Model): DequantizedModel {
 
 /**
  * The part of `model` that computes `outputs` from the tensors in `available` (which become its inputs):
- * a CPU subgraph as onnxruntime runs it. Constant-only nodes (shape arithmetic) come along.
+ * a CPU subgraph as onnxruntime runs it. Constant-only nodes (shape arithmetic) come along. Every tensor it
+ * computes that has a fix point (`fixPoint`) goes through XIR's `fix` as the compiled CPU subgraph does:
+ * floor(x·2^fp + 0.5) saturated to int8, times 2^-fp (exact in float32; QuantizeLinear would round ties to even).
  */
-export function subModel(model: Model, outputs: readonly string[], available: ReadonlySet<string>): Model {
+export function subModel(model: Model, outputs: readonly string[], available: ReadonlySet<string>,
+  fixPoint: (tensor: string) => number | undefined = () => undefined): Model {
   const g = model.graph;
   const producer = new Map<string, Node>();
   for (const n of g.nodes) for (const o of n.outputs) if (o) producer.set(o, n);
@@ -130,9 +134,30 @@ export function subModel(model: Model, outputs: readonly string[], available: Re
     keep.add(n);
     stack.push(...n.inputs);
   }
-  const nodes = g.nodes.filter((n) => keep.has(n));
+  const nodes: Node[] = [];
+  const extra = new Map<string, ConstTensor>();
+  const scalar = (name: string, v: number) => { if (!extra.has(name)) extra.set(name, floatConst(name, [], Float32Array.of(v))); return name; };
+  for (const n of g.nodes) {
+    if (!keep.has(n)) continue;
+    const fixed = n.outputs.filter((o) => o && fixPoint(o) !== undefined);
+    if (!fixed.length) { nodes.push(n); continue; }
+    nodes.push({ ...n, outputs: n.outputs.map((o) => (fixed.includes(o) ? `${o}__float` : o)) });
+    for (const o of fixed) {
+      const fp = fixPoint(o)!;
+      const t = (k: string) => `${o}__fix_${k}`;
+      const op = (opType: string, inputs: string[], out: string): Node => ({ name: `${o}__fix_${opType}_${out}`, opType, domain: '', inputs, outputs: [out], attrs: {} });
+      nodes.push(
+        op('Mul', [`${o}__float`, scalar(`__fix_scale_${fp}`, 2 ** fp)], t('scaled')),
+        op('Add', [t('scaled'), scalar('__fix_half', 0.5)], t('half')),
+        op('Floor', [t('half')], t('floor')),
+        op('Clip', [t('floor'), scalar('__fix_lo', -128), scalar('__fix_hi', 127)], t('q')),
+        op('Mul', [t('q'), scalar(`__fix_step_${fp}`, 2 ** -fp)], o),
+      );
+    }
+  }
   const used = new Set(nodes.flatMap((n) => n.inputs));
   const inits = new Map([...g.initializers].filter(([k]) => used.has(k)));
+  for (const [k, v] of extra) inits.set(k, v);
   const info = (name: string): TensorInfo => ({ name, dtype: 'float32', shape: g.valueInfo.get(name)?.shape });
   return withGraph(model, {
     nodes, initializers: inits, inputs: frontier.map(info), outputs: outputs.map(info), valueInfo: new Map(),

@@ -1,7 +1,16 @@
 // Convolution building blocks. The JS side (kernels.ts) plans scratch memory and calls them in order:
-// buildV (int8 NHWC → zero-padded int16 map), optionally im2col, then convCore or dwCore into int32
-// accumulators, then the epilogue. Weights arrive packed as int16 so the inner loop is one load and one
-// i32x4.dot_i16x8_s per 8 input channels and output channel.
+// buildV (int8 NHWC → zero-padded int8 map with channels padded to 8 per group; skipped when the input
+// already has that form), optionally im2col, then convCore / dwCore / dw3x3 into int32 accumulators or,
+// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue.
+// Every 8 int8 values are read with v128.load8x8_s (load + sign-extend to int16 in one instruction), so
+// the inner loop is one load and one i32x4.dot_i16x8_s per 8 input channels and output channel.
+import { epiV, store4 } from './epilogue';
+
+@inline function copyBytes(d: usize, s: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) store<u64>(d + <usize>i, load<u64>(s + <usize>i));
+  for (; i < n; i++) store<u8>(d + <usize>i, load<u8>(s + <usize>i));
+}
 
 /**
  * V[y][x][g·Cp + c] = in[ih][iw][g·Cg + c] at y = ih·uh + offT, x = iw·uw + offL (uh, uw > 1 insert zeros
@@ -10,43 +19,55 @@
 export function buildV(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg: i32, Cp: i32,
   uh: i32, uw: i32, offT: i32, offL: i32, V: usize, Hp: i32, Wp: i32): void {
   const Cs = group * Cp;
-  memory.fill(V, 0, <usize>Hp * <usize>Wp * <usize>Cs * 2);
+  memory.fill(V, 0, <usize>Hp * <usize>Wp * <usize>Cs);
+  // Input columns that land inside V.
+  let iw0 = 0;
+  while (iw0 < inW && iw0 * uw + offL < 0) iw0++;
+  let iw1 = inW;
+  while (iw1 > iw0 && (iw1 - 1) * uw + offL >= Wp) iw1--;
+  if (iw1 <= iw0) return;
+  const contiguous = Cs == C && uw == 1;
   for (let ih = 0; ih < inH; ih++) {
     const y = ih * uh + offT;
     if (y < 0 || y >= Hp) continue;
-    for (let iw = 0; iw < inW; iw++) {
-      const x = iw * uw + offL;
-      if (x < 0 || x >= Wp) continue;
-      const src = inp + <usize>((ih * inW + iw) * C);
-      const dst = V + (<usize>((y * Wp + x) * Cs) << 1);
-      for (let g = 0; g < group; g++) {
-        const s = src + <usize>(g * Cg);
-        const d = dst + (<usize>(g * Cp) << 1);
-        let c = 0;
-        for (; c + 8 <= Cg; c += 8) v128.store(d + (<usize>c << 1), v128.load8x8_s(s + <usize>c));
-        for (; c < Cg; c++) store<i16>(d + (<usize>c << 1), <i16>load<i8>(s + <usize>c));
-      }
+    const src = inp + <usize>((ih * inW + iw0) * C);
+    const dst = V + <usize>((y * Wp + iw0 * uw + offL) * Cs);
+    if (contiguous) {
+      memory.copy(dst, src, <usize>((iw1 - iw0) * C));
+      continue;
+    }
+    for (let iw = iw0; iw < iw1; iw++) {
+      const s = src + <usize>((iw - iw0) * C);
+      const d = dst + <usize>((iw - iw0) * uw * Cs);
+      for (let g = 0; g < group; g++) copyBytes(d + <usize>(g * Cp), s + <usize>(g * Cg), Cg);
     }
   }
 }
 
 /**
- * Receptive fields as rows: dst[p][t·IC + c] = V[base(p) + tapOff[t] + c], zero-padded to Kp. For layers
- * with few input channels, where padding IC to 8 per tap would waste most of the multiply-adds.
+ * Receptive fields as rows: dst[p][(kh·kW + kw)·IC + c] = V[base(p) + kh·dH·rowStride + kw·dW·IC + c],
+ * zero-padded to Kp. For layers with few input channels, where padding IC to 8 per tap would waste
+ * most multiply-adds. With dW = 1 a kernel row is one contiguous run of V, copied 16 bytes at a time;
+ * the overshoot lands where the next run (or the next row, or dst's slack) is written afterwards.
  */
-export function im2col(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
+export function im2col(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW: i32, dH: i32, dW: i32,
   IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
-  const K = taps * IC;
+  const seg = kW * IC;
+  const K = kH * seg;
   for (let oh = 0; oh < outH; oh++) {
     for (let ow = 0; ow < outW; ow++) {
-      const base = V + <usize>(oh * sH * rowStride + ow * sW * pixStride);
-      let d = dst + (<usize>((oh * outW + ow) * Kp) << 1);
-      for (let t = 0; t < taps; t++) {
-        const s = base + <usize>load<i32>(tapOff + (<usize>t << 2));
-        for (let c = 0; c < IC; c++) store<i16>(d + (<usize>c << 1), load<i16>(s + (<usize>c << 1)));
-        d += <usize>IC << 1;
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * IC);
+      const d0 = dst + <usize>((oh * outW + ow) * Kp);
+      for (let kh = 0; kh < kH; kh++) {
+        const s = base + <usize>(kh * dH * rowStride);
+        const d = d0 + <usize>(kh * seg);
+        if (dW == 1) {
+          for (let i = 0; i < seg; i += 16) v128.store(d + <usize>i, v128.load(s + <usize>i));
+        } else {
+          for (let kw = 0; kw < kW; kw++) copyBytes(d + <usize>(kw * IC), s + <usize>(kw * dW * IC), IC);
+        }
       }
-      for (let k = K; k < Kp; k++) { store<i16>(d, 0); d += 2; }
+      for (let k = K; k < Kp; k++) store<u8>(d0 + <usize>k, 0);
     }
   }
 }
@@ -57,99 +78,193 @@ export function im2col(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i3
   return i32x4.add(i32x4.shuffle(ab, cd, 0, 1, 4, 5), i32x4.shuffle(ab, cd, 2, 3, 6, 7));
 }
 
+let accUp: i32 = 0;
+/** Four accumulators of output channels col..col+3 of one pixel: to int32 scratch, or through the epilogue. */
+@inline function emit(r: v128, acc: usize, out: usize, p: i32, accStride: i32, outStride: i32, col: i32, bt32: usize): void {
+  if (out == 0) {
+    v128.store(acc + (<usize>(p * accStride + col) << 2), r);
+  } else {
+    const z = i32x4.add(i32x4.shl(r, accUp), v128.load(bt32 + (<usize>col << 2)));
+    store4(out + <usize>(p * outStride + col), epiV(z));
+  }
+}
+
 /**
- * acc[p][col0 + 4b + j] = Σ_t Σ_c V[base(p) + tapOff[t] + c] · W[b][t][c][j] for output rows [oh0, oh1).
- * W: [ocBlocks][taps][chunks][4 oc][8 ch] int16. Four output channels × two pixels per step, so each
- * weight vector serves two pixels and each input vector four channels. Stores all four lanes of a block:
- * lanes past the group's channels land in columns a later group overwrites, or in the row's slack.
+ * Σ_t Σ_c V[base(p) + tapOff[t] + c] · W[b][t][c][j] for output channel col0 + 4b + j, output rows
+ * [oh0, oh1). W: [ocBlocks][taps][chunks][4 oc][8 ch] int8. Four output channels × two pixels per step,
+ * so each weight vector serves two pixels and each input vector four channels.
+ * out = 0: int32 sums to acc (all four lanes of a block: lanes past the group's channels land in columns a
+ * later group overwrites, or in the row's slack). out ≠ 0: int8 through the epilogue (every block full).
  */
 export function convCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
-  chunks: i32, W: usize, ocBlocks: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, accStride: i32, col0: i32): void {
-  const blockBytes = <usize>(taps * chunks) << 6;
+  chunks: i32, W: usize, ocBlocks: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, accStride: i32, col0: i32,
+  out: usize, outStride: i32, bt32: usize, up: i32): void {
+  accUp = up;
+  const blockBytes = <usize>(taps * chunks) << 5;
   const step = <usize>(sW * pixStride);
   for (let b = 0; b < ocBlocks; b++) {
     const Wb = W + <usize>b * blockBytes;
+    const col = col0 + (b << 2);
     for (let oh = oh0; oh < oh1; oh++) {
       const row = V + <usize>(oh * sH * rowStride);
-      const accRow = acc + (<usize>(oh * outW * accStride + col0 + (b << 2)) << 2);
+      const p0 = oh * outW;
       let ow = 0;
       for (; ow + 2 <= outW; ow += 2) {
-        const p0 = row + <usize>ow * step;
+        const x0b = row + <usize>ow * step;
         let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
         let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
         let wp = Wb;
         for (let t = 0; t < taps; t++) {
-          let x0p = p0 + <usize>load<i32>(tapOff + (<usize>t << 2));
+          let x0p = x0b + <usize>load<i32>(tapOff + (<usize>t << 2));
           let x1p = x0p + step;
           for (let c = 0; c < chunks; c++) {
-            const x0 = v128.load(x0p);
-            const x1 = v128.load(x1p);
-            let w = v128.load(wp);
+            const x0 = v128.load8x8_s(x0p);
+            const x1 = v128.load8x8_s(x1p);
+            let w = v128.load8x8_s(wp);
             a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w));
             a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x1, w));
-            w = v128.load(wp, 16);
+            w = v128.load8x8_s(wp, 8);
             a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x0, w));
             a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w));
-            w = v128.load(wp, 32);
+            w = v128.load8x8_s(wp, 16);
             a02 = i32x4.add(a02, i32x4.dot_i16x8_s(x0, w));
             a12 = i32x4.add(a12, i32x4.dot_i16x8_s(x1, w));
-            w = v128.load(wp, 48);
+            w = v128.load8x8_s(wp, 24);
             a03 = i32x4.add(a03, i32x4.dot_i16x8_s(x0, w));
             a13 = i32x4.add(a13, i32x4.dot_i16x8_s(x1, w));
-            wp += 64; x0p += 16; x1p += 16;
+            wp += 32; x0p += 8; x1p += 8;
           }
         }
-        const o = accRow + (<usize>(ow * accStride) << 2);
-        v128.store(o, hsum4(a00, a01, a02, a03));
-        v128.store(o + (<usize>accStride << 2), hsum4(a10, a11, a12, a13));
+        emit(hsum4(a00, a01, a02, a03), acc, out, p0 + ow, accStride, outStride, col, bt32);
+        emit(hsum4(a10, a11, a12, a13), acc, out, p0 + ow + 1, accStride, outStride, col, bt32);
       }
       for (; ow < outW; ow++) {
-        const p0 = row + <usize>ow * step;
+        const xb = row + <usize>ow * step;
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
         let wp = Wb;
         for (let t = 0; t < taps; t++) {
-          let xp = p0 + <usize>load<i32>(tapOff + (<usize>t << 2));
+          let xp = xb + <usize>load<i32>(tapOff + (<usize>t << 2));
           for (let c = 0; c < chunks; c++) {
-            const x = v128.load(xp);
-            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, v128.load(wp)));
-            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
-            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
-            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
-            wp += 64; xp += 16;
+            const x = v128.load8x8_s(xp);
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, v128.load8x8_s(wp)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, v128.load8x8_s(wp, 8)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, v128.load8x8_s(wp, 16)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, v128.load8x8_s(wp, 24)));
+            wp += 32; xp += 8;
           }
         }
-        v128.store(accRow + (<usize>(ow * accStride) << 2), hsum4(a0, a1, a2, a3));
+        emit(hsum4(a0, a1, a2, a3), acc, out, p0 + ow, accStride, outStride, col, bt32);
       }
     }
   }
 }
 
+/** Eight channels of one pixel: to int32 scratch (stride Cp), or through the epilogue to int8 (stride C). */
+@inline function emit8(a0: v128, a1: v128, acc: usize, out: usize, p: i32, Cp: i32, C: i32, c: i32, bt32: usize): void {
+  if (out == 0) {
+    const o = acc + (<usize>(p * Cp + c) << 2);
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+  } else {
+    const b = bt32 + (<usize>c << 2);
+    const r0 = epiV(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)));
+    const r1 = epiV(i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
+    const n = i16x8.narrow_i32x4_s(r0, r1);
+    v128.store64_lane(out + <usize>(p * C + c), i8x16.narrow_i16x8_s(n, n), 0);
+  }
+}
+
+// Depthwise weights: per 8-channel slice, per pair of taps (a, b), two int16 vectors interleaving the
+// pair — [wa·c0, wb·c0, wa·c1, wb·c1, wa·c2, wb·c2, wa·c3, wb·c3] and the same for c4..c7 — so one
+// i32x4.dot_i16x8_s gives two taps of four channels. An odd last tap is paired with zero weights.
+
 /**
- * Depthwise: acc[p][c] = Σ_t V[base(p) + tapOff[t] + c] · W[t][c], eight channels per step (the int8
- * products are exact in int16; extmul widens them to int32 before summing). W: [taps][Cp] int16.
+ * Depthwise: Σ_t V[base(p) + tapOff[t] + c] · W[t][c], eight channels per step. tapOff has an entry past
+ * the last tap (any in-bounds offset: its weights are zero). out ≠ 0 (C a multiple of 8): int8 through
+ * the epilogue.
  */
 export function dwCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
-  W: usize, Cp: i32, outW: i32, oh0: i32, oh1: i32, acc: usize): void {
-  const wStride = <usize>Cp << 1;
+  W: usize, Cp: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, out: usize, C: i32, bt32: usize, up: i32): void {
+  accUp = up;
+  const pairs = (taps + 1) >> 1;
+  const sliceBytes = <usize>pairs << 5;
   for (let oh = oh0; oh < oh1; oh++) {
     const row = V + <usize>(oh * sH * rowStride);
     for (let ow = 0; ow < outW; ow++) {
       const base = row + <usize>(ow * sW * pixStride);
-      const o = acc + (<usize>((oh * outW + ow) * Cp) << 2);
       for (let c = 0; c < Cp; c += 8) {
-        const cb = <usize>c << 1;
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0);
-        let wp = W + cb;
-        for (let t = 0; t < taps; t++) {
-          const x = v128.load(base + <usize>load<i32>(tapOff + (<usize>t << 2)) + cb);
-          const w = v128.load(wp);
-          a0 = i32x4.add(a0, i32x4.extmul_low_i16x8_s(x, w));
-          a1 = i32x4.add(a1, i32x4.extmul_high_i16x8_s(x, w));
-          wp += wStride;
+        let wp = W + <usize>(c >> 3) * sliceBytes;
+        const xc = base + <usize>c;
+        for (let q = 0; q < pairs; q++) {
+          const xa = xc + <usize>load<i32>(tapOff + (<usize>q << 3));
+          const xb = xc + <usize>load<i32>(tapOff + (<usize>q << 3), 4);
+          const va = v128.load8x8_s(xa), vb = v128.load8x8_s(xb);
+          a0 = i32x4.add(a0, i32x4.dot_i16x8_s(i16x8.shuffle(va, vb, 0, 8, 1, 9, 2, 10, 3, 11), v128.load(wp)));
+          a1 = i32x4.add(a1, i32x4.dot_i16x8_s(i16x8.shuffle(va, vb, 4, 12, 5, 13, 6, 14, 7, 15), v128.load(wp, 16)));
+          wp += 32;
         }
-        v128.store(o + (<usize>c << 2), a0);
-        v128.store(o + (<usize>c << 2), a1, 16);
+        emit8(a0, a1, acc, out, oh * outW + ow, Cp, C, c, bt32);
       }
+    }
+  }
+}
+
+@inline function lo(va: v128, vb: v128): v128 {
+  return i16x8.shuffle(va, vb, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+@inline function hi(va: v128, vb: v128): v128 {
+  return i16x8.shuffle(va, vb, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+/**
+ * Depthwise 3×3: the tap offsets are locals (no table) and the ten weight vectors of an 8-channel slice
+ * are loaded once per output row. Same contract as dwCore.
+ */
+export function dw3x3(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, dH: i32, dW: i32,
+  W: usize, Cp: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, out: usize, C: i32, bt32: usize, up: i32): void {
+  accUp = up;
+  const r1 = <usize>(dH * rowStride), r2 = r1 << 1;
+  const k1 = <usize>(dW * pixStride), k2 = k1 << 1;
+  const step = <usize>(sW * pixStride);
+  for (let oh = oh0; oh < oh1; oh++) {
+    const row = V + <usize>(oh * sH * rowStride);
+    for (let c = 0; c < Cp; c += 8) {
+      const wc = W + <usize>(c >> 3) * 160;
+      let xb = row + <usize>c;
+      for (let ow = 0; ow < outW; ow++) {
+        const x0 = v128.load8x8_s(xb), x1 = v128.load8x8_s(xb + k1);
+        let a0 = i32x4.dot_i16x8_s(lo(x0, x1), v128.load(wc));
+        let a1 = i32x4.dot_i16x8_s(hi(x0, x1), v128.load(wc, 16));
+        const x2 = v128.load8x8_s(xb + k2), x3 = v128.load8x8_s(xb + r1);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x2, x3), v128.load(wc, 32)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x2, x3), v128.load(wc, 48)));
+        const x4 = v128.load8x8_s(xb + r1 + k1), x5 = v128.load8x8_s(xb + r1 + k2);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x4, x5), v128.load(wc, 64)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x4, x5), v128.load(wc, 80)));
+        const x6 = v128.load8x8_s(xb + r2), x7 = v128.load8x8_s(xb + r2 + k1);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x6, x7), v128.load(wc, 96)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x6, x7), v128.load(wc, 112)));
+        const x8 = v128.load8x8_s(xb + r2 + k2);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(lo(x8, x8), v128.load(wc, 128)));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(hi(x8, x8), v128.load(wc, 144)));
+        emit8(a0, a1, acc, out, oh * outW + ow, Cp, C, c, bt32);
+        xb += step;
+      }
+    }
+  }
+}
+
+/** im2col through a tap-offset table (transposed convs flip the taps; dilated rows are not contiguous). */
+export function im2colTaps(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
+  IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
+  const K = taps * IC;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * pixStride);
+      const d = dst + <usize>((oh * outW + ow) * Kp);
+      for (let t = 0; t < taps; t++) copyBytes(d + <usize>(t * IC), base + <usize>load<i32>(tapOff + (<usize>t << 2)), IC);
+      for (let k = K; k < Kp; k++) store<u8>(d + <usize>k, 0);
     }
   }
 }

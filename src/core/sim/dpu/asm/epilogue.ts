@@ -18,10 +18,32 @@ let ePreShift: i32 = 0;
 let eFpPre: i32 = 0;
 let eFpOut: i32 = 0;
 
+// Lane constants of epiV, splatted once per kernel call rather than per vector.
+let vHalf: v128 = i32x4.splat(0);
+let vHalfLeaky: v128 = i32x4.splat(0);
+let vHalfPre: v128 = i32x4.splat(0);
+let vHalfH: v128 = i32x4.splat(0);
+let vHalfOut: v128 = i32x4.splat(0);
+let vRelu6: v128 = i32x4.splat(0);
+let vThree: v128 = i32x4.splat(0);
+let vSix: v128 = i32x4.splat(0);
+
+@inline function half(s: i32): i32 {
+  return s > 0 && s < 32 ? 1 << (s - 1) : 0;
+}
+
 export function setEpilogue(accUp: i32, biasUp: i32, shift: i32, act: i32, relu6Max: i32,
   preShift: i32, fpPre: i32, fpOut: i32): void {
   eAccUp = accUp; eBiasUp = biasUp; eShift = shift; eAct = act; eRelu6Max = relu6Max;
   ePreShift = preShift; eFpPre = fpPre; eFpOut = fpOut;
+  vHalf = i32x4.splat(half(shift));
+  vHalfLeaky = i32x4.splat(half(shift + 8));
+  vHalfPre = i32x4.splat(half(preShift));
+  vHalfH = i32x4.splat(half(act == ACT_HSIGMOID ? 14 + fpPre - fpOut : 14 + fpPre - 7));
+  vHalfOut = i32x4.splat(half(fpPre + 7 - fpOut));
+  vRelu6 = i32x4.splat(relu6Max);
+  vThree = i32x4.splat(fpPre >= 0 && fpPre < 24 ? 3 << fpPre : 0);
+  vSix = i32x4.splat(fpPre >= 0 && fpPre < 24 ? 6 << fpPre : 0);
 }
 
 /** round(x, s) of docs/simulator.md on int64: s > 0 → (x + 2^(s-1)) >> s, s < 0 → x·2^-s (saturating). */
@@ -91,7 +113,7 @@ export function fitsI32(maxAcc: f64, maxBias: f64): bool {
   const act = eAct;
   if (act == ACT_LEAKY) return shiftOk(eShift, z) && shiftOk(eShift + 8, z * 26);
   if (act == ACT_HSIGMOID || act == ACT_HSWISH) {
-    if (eFpPre < 0 || eFpPre > 16) return false;
+    if (eFpPre < 0 || eFpPre > 12) return false; // t = clamp(p + 3·2^fp_pre, 0, 6·2^fp_pre) < 2^15
     const t = 6 * Math.pow(2, eFpPre) * 2731;
     if (!shiftOk(ePreShift, z) || !shiftOk(14 + eFpPre - 7, t)) return false;
     return act == ACT_HSIGMOID ? shiftOk(14 + eFpPre - eFpOut, t) : shiftOk(eFpPre + 7 - eFpOut, 128 * 127);
@@ -99,37 +121,35 @@ export function fitsI32(maxAcc: f64, maxBias: f64): bool {
   return shiftOk(eShift, z);
 }
 
-/** round(z, s) on int32 lanes (only under `fitsI32`). */
-@inline export function rndV(z: v128, s: i32): v128 {
-  if (s > 0) return i32x4.shr_s(i32x4.add(z, i32x4.splat(1 << (s - 1))), s);
+/** round(z, s) on int32 lanes (only under `fitsI32`); h = splat(2^(s-1)) for s > 0. */
+@inline export function rndV(z: v128, s: i32, h: v128): v128 {
+  if (s > 0) return i32x4.shr_s(i32x4.add(z, h), s);
   if (s == 0) return z;
   let k = -s;
   if (k > 16) k = 16;
   return i32x4.shl(i32x4.min_s(i32x4.max_s(z, i32x4.splat(-256)), i32x4.splat(256)), k);
 }
 
-@inline function clampV(x: v128, lo: i32, hi: i32): v128 {
-  return i32x4.min_s(i32x4.max_s(x, i32x4.splat(lo)), i32x4.splat(hi));
-}
-
 /** `epi` on four lanes of z (already acc·2^accUp + bias term); the result still needs saturation. */
 @inline export function epiV(z: v128): v128 {
   const act = eAct;
   const zero = i32x4.splat(0);
-  if (act == ACT_NONE) return rndV(z, eShift);
-  if (act == ACT_RELU) return rndV(i32x4.max_s(z, zero), eShift);
-  if (act == ACT_RELU6) return i32x4.min_s(rndV(i32x4.max_s(z, zero), eShift), i32x4.splat(eRelu6Max));
+  if (act == ACT_NONE) return rndV(z, eShift, vHalf);
+  if (act == ACT_RELU) return rndV(i32x4.max_s(z, zero), eShift, vHalf);
+  if (act == ACT_RELU6) return i32x4.min_s(rndV(i32x4.max_s(z, zero), eShift, vHalf), vRelu6);
   if (act == ACT_LEAKY) {
-    const pos = rndV(z, eShift);
-    const neg = rndV(i32x4.mul(z, i32x4.splat(26)), eShift + 8);
+    const pos = rndV(z, eShift, vHalf);
+    const neg = rndV(i32x4.mul(z, i32x4.splat(26)), eShift + 8, vHalfLeaky);
     return v128.bitselect(neg, pos, i32x4.lt_s(z, zero));
   }
-  const p = clampV(rndV(z, ePreShift), -128, 127);
-  const t = clampV(i32x4.add(p, i32x4.splat(3 << eFpPre)), 0, 6 << eFpPre);
-  const t2731 = i32x4.mul(t, i32x4.splat(2731));
-  if (act == ACT_HSIGMOID) return rndV(t2731, 14 + eFpPre - eFpOut);
-  const h = i32x4.min_s(rndV(t2731, 14 + eFpPre - 7), i32x4.splat(127));
-  return rndV(i32x4.mul(p, h), eFpPre + 7 - eFpOut);
+  const p = i32x4.min_s(i32x4.max_s(rndV(z, ePreShift, vHalfPre), i32x4.splat(-128)), i32x4.splat(127));
+  const t = i32x4.min_s(i32x4.max_s(i32x4.add(p, vThree), zero), vSix);
+  // t < 2^15 (fp_pre ≤ 12, checked by fitsI32 for this form): t·2731 is one dot with (2731, 0) pairs.
+  const t2731 = i32x4.dot_i16x8_s(t, i32x4.splat(2731));
+  if (act == ACT_HSIGMOID) return rndV(t2731, 14 + eFpPre - eFpOut, vHalfH);
+  const h = i32x4.min_s(rndV(t2731, 14 + eFpPre - 7, vHalfH), i32x4.splat(127));
+  // |p|·h ≤ 128·127: the product fits int16 lanes, and p, h fit int16 — one dot again.
+  return rndV(i32x4.dot_i16x8_s(p, h), eFpPre + 7 - eFpOut, vHalfOut);
 }
 
 /** Saturating narrow of four int32 lanes to int8, stored as 4 bytes. */
