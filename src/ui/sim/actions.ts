@@ -4,6 +4,7 @@
 import * as Comlink from 'comlink';
 import type { SimApi } from '../../../workers/sim.worker';
 import { parseNpy } from '../../core/data/npy';
+import type { FloatTensor } from '../../core/ir';
 import { modelWorker } from '../session';
 import { get, set } from '../store';
 import { targetChoice } from '../compile/slice';
@@ -68,7 +69,7 @@ export async function setDroppedFile(f: File): Promise<void> {
   if (!w) return;
   try {
     // Read once now so a bad file is named at the drop, not at Run.
-    const r = await w.simSample({ kind: 'files', files: [{ name: f.name, bytes: bytes.slice() }], index: 0 });
+    const r = await w.simSample({ kind: 'files', files: [{ name: f.name, bytes }], index: 0 });
     dropped = { name: f.name, bytes };
     set({ simFile: { name: f.name, count: r.count }, simSource: 'file', simIndex: 0, simRun: { state: 'idle' } });
   } catch (e) {
@@ -89,7 +90,7 @@ function evalSet(fileName: string) {
   return p;
 }
 
-async function sampleFeeds(): Promise<{ feeds: Awaited<ReturnType<NonNullable<ReturnType<typeof modelWorker>>['simSample']>>['feeds']; label: string }> {
+async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; label: string }> {
   const w = modelWorker()!;
   const { simSource, simIndex, model } = get();
   const fileName = model?.info.fileName ?? '';
@@ -98,16 +99,17 @@ async function sampleFeeds(): Promise<{ feeds: Awaited<ReturnType<NonNullable<Re
     return { feeds: r.feeds, label: `calibration sample #${simIndex}` };
   }
   if (simSource === 'eval') {
-    const set = evalSet(fileName);
-    if (!set) throw new Error(`${fileName} has no shipped evaluation set`);
-    const { file, labels } = await set;
-    const r = await w.simSample({ kind: 'files', files: [{ name: file.name, bytes: file.bytes.slice() }], index: simIndex });
+    const shipped = evalSet(fileName);
+    if (!shipped) throw new Error(`${fileName} has no shipped evaluation set`);
+    const { file, labels } = await shipped;
+    // Sent as a copy (structured clone): the cached set stays here for the next run.
+    const r = await w.simSample({ kind: 'files', files: [file], index: simIndex });
     const y = labels[simIndex];
     const cls = EVAL_SETS[fileName].classes[y];
     return { feeds: r.feeds, label: `evaluation sample #${simIndex} (label ${y}${cls ? ` ${cls}` : ''})` };
   }
   if (!dropped) throw new Error('drop an image or a .npy first');
-  const r = await w.simSample({ kind: 'files', files: [{ name: dropped.name, bytes: dropped.bytes.slice() }], index: simIndex });
+  const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex });
   return { feeds: r.feeds, label: `${dropped.name} #${simIndex}` };
 }
 
