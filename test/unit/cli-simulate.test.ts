@@ -88,6 +88,24 @@ describe('fixpoint simulate', () => {
     expect(bins.length).toBeGreaterThan(0);
   });
 
+  it('simulates the Vitis AI RetinaFace QDQ as it is: three outputs, file names without ":"', async () => {
+    const x = join(dir, 'face.npy');
+    const data = Float32Array.from({ length: 3 * 320 * 320 }, (_, i) => (((i * 2654435761) >>> 24) - 128) / 128);
+    writeFileSync(x, writeNpy({ dtype: 'float32', shape: [1, 3, 320, 320], data }));
+    const out = join(dir, 'face');
+    const r = await cli('simulate', 'public/models/retinaface_vitis_qdq.onnx', '--input', x, '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.outputs.map((o: { file: string }) => o.file)).toEqual(['RetinaFace__9281.npy', 'RetinaFace__9554.npy', 'RetinaFace__9551.npy']);
+    for (const o of j.outputs) {
+      const y = parseNpy(new Uint8Array(readFileSync(join(out, o.file))));
+      expect(y.shape).toEqual(o.shape);
+      expect(o.shape.slice(0, 2)).toEqual([1, 4200]);
+    }
+    expect(j.tensors.every((t: { identical_fraction_vs_fake_quant: number }) => t.identical_fraction_vs_fake_quant === 1)).toBe(true);
+    expect(j.subgraphs.some((s: { device: string }) => s.device === 'CPU')).toBe(true);
+  });
+
   it('prints a readable summary without --json', async () => {
     const r = await cli('simulate', qdq, '--input', input, '--board', 'KV260', '--out', join(dir, 'out2'));
     expect(r.code, r.stderr).toBe(0);
