@@ -54,6 +54,8 @@ export function simModelChanged(newModel: boolean): void {
   runSeq++;
   preparedKey = undefined;
   if (newModel) {
+    // The prepared simulation holds the old model's weights and sessions: free them now.
+    stopWorker();
     dropped = undefined;
     set({ ...initialSimSlice });
   } else set({ simPrepared: null, simReport: null, simInputLabel: null, simRun: { state: 'idle' } });
