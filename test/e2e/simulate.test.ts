@@ -111,4 +111,38 @@ describe('simulate', () => {
     expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
     expect(app.foreignRequests).toEqual([]);
   });
+
+  it('simulates an opened Vitis AI QDQ model (RetinaFace) without quantizing: three outputs, every DPU tensor exact', async () => {
+    const { page } = app;
+    const previous = await page.evaluate(() => document.querySelector('[data-testid=graph]')?.getAttribute('data-painted') ?? null);
+    await page.getByTestId('open-gallery').click();
+    await page.locator('[data-file="retinaface_vitis_qdq.onnx"]').click();
+    await page.waitForFunction((prev) => {
+      const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+      return v && v !== prev;
+    }, previous, { timeout: 60_000 });
+    // The Simulate panel stays open across the open; the previous model's results are gone, and the
+    // file's own fix points make the step available at once.
+    await page.waitForFunction(() => !(document.querySelector('[data-testid=step-simulate]') as HTMLButtonElement | null)?.disabled);
+    if (await page.getByTestId('simulate-panel').count() === 0) await page.getByTestId('step-simulate').click();
+    await page.getByTestId('simulate-panel').waitFor();
+    expect(await page.getByTestId('sim-results').count()).toBe(0);
+    const data = Float32Array.from({ length: 3 * 320 * 320 }, (_, i) => (((i * 2654435761) >>> 24) - 128) / 128);
+    const npy = writeNpy({ dtype: 'float32', shape: [1, 3, 320, 320], data });
+    await page.getByTestId('sim-file-input').setInputFiles({ name: 'face.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(npy) });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=sim-source]') as HTMLSelectElement | null)?.value === 'file');
+    await page.getByTestId('run-sim').click();
+    await page.getByTestId('sim-results').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+    expect(await page.getByTestId('sim-output').count()).toBe(3);
+    // Not classifiers: first values and the largest difference instead of a top-5.
+    expect(await page.getByTestId('top5-int8').count()).toBe(0);
+    expect(await page.getByTestId('sim-output-diff').first().innerText()).toMatch(/max \|float − int8\| \d/);
+    const identical = await page.getByTestId('agreement-table').getByTestId('identical').allInnerTexts();
+    expect(identical.length).toBeGreaterThan(30);
+    expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
+    expect(await page.getByTestId('subgraph-row').filter({ hasText: 'CPU' }).count()).toBeGreaterThan(0);
+    expect(app.foreignRequests).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
+  });
 });
