@@ -49,7 +49,8 @@ async function bench(name: string, qdq: Model, feeds: Feeds): Promise<void> {
   const ort = await best(() => session.run(feeds));
   await session.release();
   await sim.release();
-  console.log(`${name.padEnd(28)} prepare ${prep.toFixed(0).padStart(6)} ms   int8 sim ${ms.toFixed(1).padStart(7)} ms/sample (DPU ${dpu.toFixed(1)}, CPU ${cpu.toFixed(1)}; ${(macs / 1e6).toFixed(1)} M MACs, ${(macs / dpu / 1e6).toFixed(2)} GMAC/s)   onnxruntime-web float ${ort.toFixed(1).padStart(7)} ms`);
+  const mem = `${(sim.featureMapBytes.planned / 2 ** 20).toFixed(1)} MiB feature maps (${(sim.featureMapBytes.unshared / 2 ** 20).toFixed(1)} unshared)`;
+  console.log(`${name.padEnd(28)} ${mem}   prepare ${prep.toFixed(0).padStart(6)} ms   int8 sim ${ms.toFixed(1).padStart(7)} ms/sample (DPU ${dpu.toFixed(1)}, CPU ${cpu.toFixed(1)}; ${(macs / 1e6).toFixed(1)} M MACs, ${(macs / dpu / 1e6).toFixed(2)} GMAC/s)   onnxruntime-web float ${ort.toFixed(1).padStart(7)} ms`);
 }
 
 {

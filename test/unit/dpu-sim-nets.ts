@@ -109,7 +109,10 @@ export function hardActsNet(seed = 3): Model {
   });
 }
 
-/** conv → SiLU as Sigmoid·Mul (CPU; the sigmoid's output is quantized too) → conv: a CPU subgraph between two DPU subgraphs. */
+/**
+ * conv → SiLU as Sigmoid·Mul (CPU; the sigmoid's output is quantized too) → conv → conv, concatenated with a
+ * second CPU sigmoid: two CPU subgraphs feed a DPU subgraph, one of them only at its last layer.
+ */
 export function cpuBetweenNet(seed = 5): Model {
   const r = rng(seed);
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
@@ -119,14 +122,20 @@ export function cpuBetweenNet(seed = 5): Model {
     outputs: ['y'],
     initializers: {
       w1: tensor('float32', [8, 3, 3, 3], rand(216, 0.6)), b1: tensor('float32', [8], rand(8, 0.3)),
+      w1b: tensor('float32', [8, 3, 3, 3], rand(216, 0.6)), b1b: tensor('float32', [8], rand(8, 0.3)),
       w2: tensor('float32', [8, 8, 3, 3], rand(576, 0.3)), b2: tensor('float32', [8], rand(8, 0.3)),
+      w3: tensor('float32', [8, 8, 3, 3], rand(576, 0.3)), b3: tensor('float32', [8], rand(8, 0.3)),
     },
     nodes: [
       { op: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
       { op: 'Sigmoid', name: 'sigmoid', inputs: ['c1'], outputs: ['s'] },
       { op: 'Mul', name: 'silu', inputs: ['c1', 's'], outputs: ['m'] },
+      { op: 'Conv', name: 'conv1b', inputs: ['x', 'w1b', 'b1b'], outputs: ['c1b'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Sigmoid', name: 'sigmoid_b', inputs: ['c1b'], outputs: ['s2'] },
       { op: 'Conv', name: 'conv2', inputs: ['m', 'w2', 'b2'], outputs: ['c2'], attrs: { pads: [1, 1, 1, 1] } },
-      { op: 'Relu', name: 'relu', inputs: ['c2'], outputs: ['y'] },
+      { op: 'Relu', name: 'relu', inputs: ['c2'], outputs: ['r2'] },
+      { op: 'Conv', name: 'conv3', inputs: ['r2', 'w3', 'b3'], outputs: ['c3'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'Concat', name: 'cat', inputs: ['c3', 's2'], outputs: ['y'], attrs: { axis: 1 } },
     ],
   });
 }

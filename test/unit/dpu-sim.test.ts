@@ -217,6 +217,15 @@ describe('all-DPU residual network with BatchNormalization', () => {
   it('counts per layer match the compiler workloads', async () => {
     expectWorkloads(sim, await sim.run(feedsOf(inputs[0])));
   });
+
+  it('shares feature-map memory between tensors whose lifetimes do not overlap, and runs repeat exactly', async () => {
+    expect(sim.featureMapBytes.planned).toBeLessThan(sim.featureMapBytes.unshared / 2);
+    const a = await sim.run(feedsOf(inputs[1]), { keepTensors: true });
+    await sim.run(feedsOf(inputs[2]));
+    const again = await sim.run(feedsOf(inputs[1]), { keepTensors: true });
+    for (const [name, t] of a.tensors) expect(again.tensors.get(name)!.q).toEqual(t.q);
+    expect(again.outputs.y.value.data).toEqual(a.outputs.y.value.data);
+  });
 });
 
 describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
@@ -266,13 +275,35 @@ describe('a CPU subgraph between two DPU subgraphs', () => {
   afterAll(async () => { await sim?.release(); });
 
   it('runs SiLU in float between fix2float and XIR fixes (the sigmoid\'s too), and the next conv equals fake-quant exactly', async () => {
-    expect(sim.compile.subgraphs.map((s) => s.device)).toEqual(['USER', 'DPU', 'CPU', 'DPU', 'CPU']);
+    expect(sim.compile.subgraphs.map((s) => s.device)).toEqual(['USER', 'DPU', 'CPU', 'CPU', 'DPU', 'CPU']);
     for (const d of inputs.slice(8)) {
       const run = await sim.run(feedsOf(d), { keepTensors: true });
-      expect(run.subgraphs.map((s) => s.device)).toEqual(['DPU', 'CPU', 'DPU', 'CPU']);
+      expect(run.subgraphs.map((s) => s.device)).toEqual(['DPU', 'CPU', 'CPU', 'DPU', 'CPU']);
       expectExact(run, await sim.fakeQuant(feedsOf(d)));
     }
   }, 60_000);
+});
+
+describe('YOLOX-nano quantized with SiLU → hard-swish', () => {
+  it('(a) all 146 DPU tensors of its two DPU subgraphs, fed by CPU sigmoid heads, equal fake-quant exactly', async () => {
+    const model = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
+    const input = model.graph.inputs[0];
+    const shape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const r = rng(9);
+    const sample = () => ({ [input.name]: { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) } });
+    const q = await quantizeModel(model, [sample(), sample()], parseQuantConfig({ convert_silu_to_hswish: true }), { skipEvaluation: true });
+    const sim = await prepareSimulation({ kind: 'onnx', model: exportQdq(q.model, q.tensors).model }, target);
+    try {
+      expect(sim.compile.dpuSubgraphNumber).toBe(2);
+      const feeds = sample();
+      const run = await sim.run(feeds, { keepTensors: true });
+      expect(run.tensors.size).toBe(146);
+      expectExact(run, await sim.fakeQuant(feeds));
+      expectWorkloads(sim, run);
+    } finally {
+      await sim.release();
+    }
+  }, 300_000);
 });
 
 describe('RetinaFace (Vitis AI QDQ)', () => {

@@ -69,7 +69,9 @@ function fix2float(q: Int8Array, fp: number): Float32Array {
 }
 
 /** A DPU tensor: int8 in wasm memory, NHWC for 4-D maps. */
-interface Buf { readonly name: string; readonly ptr: number; readonly shape: readonly number[]; readonly fp: number }
+/** A DPU tensor: int8 in wasm memory, NHWC for 4-D maps. Its memory is shared with tensors whose lifetimes
+ *  do not overlap (`ptr` is set once every step is planned). */
+interface Buf { readonly name: string; ptr: number; readonly shape: readonly number[]; readonly fp: number; def: number; lastUse: number }
 
 interface Step {
   readonly name: string;
@@ -159,11 +161,14 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   const engine: Int8Engine = await loadInt8Engine();
   const bufs = new Map<string, Buf>();
+  // Position in the run of the step being planned: a buffer lives from its definition to its last reader.
+  let pos = 0;
   const alloc = (name: string, shape: readonly number[], fp: number): Buf => {
-    const b = { name, ptr: engine.alloc(Math.max(1, numel(shape)), 16), shape, fp };
+    const b = { name, ptr: -1, shape, fp, def: pos, lastUse: pos };
     bufs.set(name, b);
     return b;
   };
+  const read = (b: Buf | undefined) => { if (b) b.lastUse = Math.max(b.lastUse, pos); };
   const sgOfPlaced = new Map<number, number>();
   compile.subgraphs.forEach((s, si) => { for (const i of s.layers) sgOfPlaced.set(i, si); });
 
@@ -186,6 +191,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     }
     if (sg.device === acc) {
       const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
+      const start = ++pos;
       const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
         const have = bufs.get(t.tensor);
         if (have) return have;
@@ -193,6 +199,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         const fp = fpOfPlaced(t.placed);
         if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
         const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
+        // Written when the subgraph starts, so it lives from there.
+        b.def = start;
         plan.entries.push(b);
         return b;
       };
@@ -203,6 +211,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         const fp = fpOfPlaced(pi);
         if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
         const ins = inputTensors(p).map((t) => bufFor(t, what));
+        pos++;
+        ins.forEach(read);
         const out = alloc(l.tensor, l.shape, fp);
         plan.steps.push(dpuStep(p, ins, out, what));
         dpuTensorNames.push(l.tensor);
@@ -233,6 +243,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         return q && q.dataType === 'activation' ? q.fixPoint : undefined;
       });
       plan.inputs = m.graph.inputs.map((i) => i.name);
+      pos++;
+      for (const n of plan.inputs) read(bufs.get(n));
       plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
       const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
       plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
@@ -307,9 +319,15 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   /** Channel concat of NHWC maps: each input's channels per pixel, requantized to the output fix point. */
   function concatStep(ins: Buf[], out: Buf, base: { name: string; layer: string; out: Buf }): Step {
     const [, H, W] = out.shape;
-    const parts = ins.map((b) => ({ ptr: b.ptr, channels: b.shape[3], shift: b.fp - out.fp }));
+    const parts = ins.map((b) => ({ ptr: -1, channels: b.shape[3], shift: b.fp - out.fp }));
     const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: numel(out.shape) };
-    return { ...base, counters, run: () => engine.concat(parts, out.ptr, H * W) };
+    return {
+      ...base, counters,
+      run: () => {
+        ins.forEach((b, i) => { parts[i].ptr = b.ptr; });
+        engine.concat(parts, out.ptr, H * W);
+      },
+    };
   }
 
   /** Nearest upsampling by integer factors (output pixel y reads input y / s, rounded down). */
@@ -435,6 +453,19 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     };
   }
 
+  // Graph outputs are read after the last step; then give each buffer memory no overlapping one uses.
+  for (const g of dq.qdq.graph.outputs) { const b = bufs.get(dq.resolve(g.name)); if (b) b.lastUse = Infinity; }
+  const slots: { ptr: number; bytes: number; freeAt: number }[] = [];
+  let activationBytes = 0;
+  for (const b of [...bufs.values()].sort((x, y) => x.def - y.def)) {
+    const bytes = Math.max(1, numel(b.shape));
+    let best: (typeof slots)[number] | undefined;
+    for (const sl of slots) if (sl.freeAt < b.def && sl.bytes >= bytes && (!best || sl.bytes < best.bytes)) best = sl;
+    if (!best) { best = { ptr: engine.alloc(bytes + 64, 16), bytes, freeAt: 0 }; slots.push(best); activationBytes += bytes; }
+    best.freeAt = b.lastUse;
+    b.ptr = best.ptr;
+  }
+
   const inputs: SimPort[] = dq.qdq.graph.inputs.map((i) => {
     const l = src0.find((x) => x.kind === 'input' && x.tensor === i.name);
     return { name: i.name, shape: (i.shape ?? []).map((d) => (typeof d === 'number' ? d : 1)), fixPoint: l?.fixPoint ?? dq.tensors.get(i.name)?.fixPoint };
@@ -447,8 +478,6 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     return { name: g.name, shape, ...(fp !== undefined ? { fixPoint: fp } : {}) };
   });
 
-  const sgName = new Map<string, string>();
-  for (const pl of plans) if (pl.kind === 'dpu') for (const s of pl.steps) sgName.set(s.name, pl.name);
 
   async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: { signal?: AbortSignal; keepTensors?: boolean } = {}): Promise<SimRun> {
     const t0 = performance.now();
@@ -461,6 +490,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     }
     const layers: SimRun['layers'] = [];
     const subgraphs: SimRun['subgraphs'] = [];
+    const tensors = new Map<string, SimTensor>();
     const floatOf = (name: string): FloatTensor => {
       const f = floats.get(name);
       if (f) return f;
@@ -485,6 +515,12 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           s.run();
           layers.push({ name: s.layer, subgraph: pl.name, ms: performance.now() - a, ...s.counters });
           total = addCounters(total, s.counters);
+          // Copied now: the buffer is reused once its last reader has run.
+          if (ro.keepTensors) {
+            const b = s.out;
+            const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
+            tensors.set(s.name, { name: s.name, layer: s.layer, shape: sourceShape(b.shape), fixPoint: b.fp, q, subgraph: pl.name });
+          }
         }
         subgraphs.push({ name: pl.name, device: acc, ms: performance.now() - s0, ...total });
       } else {
@@ -504,14 +540,6 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       const fp = b && !floats.has(r) ? b.fp : dq.tensors.get(r)?.fixPoint;
       outs[g.name] = { value: floatOf(r), ...(fp !== undefined ? { fixPoint: fp } : {}) };
     }
-    const tensors = new Map<string, SimTensor>();
-    if (ro.keepTensors)
-      for (const name of dpuTensorNames) {
-        const b = bufs.get(name)!;
-        const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
-        const step = plans.flatMap((p) => (p.kind === 'dpu' ? p.steps : [])).find((s) => s.name === name)!;
-        tensors.set(name, { name, layer: step.layer, shape: sourceShape(b.shape), fixPoint: b.fp, q, subgraph: sgName.get(name)! });
-      }
     return { outputs: outs, tensors, layers, subgraphs, ms: performance.now() - t0 };
   }
 
@@ -525,6 +553,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   return {
     compile, inputs, outputs, run, fakeQuant,
+    featureMapBytes: { planned: activationBytes, unshared: [...bufs.values()].reduce((a, b) => a + Math.max(1, numel(b.shape)), 0) },
     async release() {
       for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();
       engine.reset();

@@ -56,6 +56,9 @@ export interface Simulation {
   readonly compile: CompileResult;
   readonly inputs: readonly SimPort[];
   readonly outputs: readonly SimPort[];
+  /** wasm bytes of the DPU feature maps: as planned (buffers shared by tensors whose lifetimes do not
+   *  overlap) and what one buffer per tensor would take. */
+  readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
   /** One sample (batch 1) per call; feeds are float in the source layout. */
   run(feeds: Readonly<Record<string, FloatTensor>>, o?: { signal?: AbortSignal; keepTensors?: boolean }): Promise<SimRun>;
   /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */
