@@ -18,6 +18,8 @@ export interface SimPrepared {
   readonly subgraphs: number;
   readonly dpuSubgraphs: number;
   readonly hasFloat: boolean;
+  /** wasm bytes of the DPU feature maps as planned (shared by lifetime) and one buffer per tensor. */
+  readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
   readonly ms: number;
 }
 
@@ -50,6 +52,7 @@ const api = {
         subgraphs: sim.compile.deviceSubgraphNumber,
         dpuSubgraphs: sim.compile.dpuSubgraphNumber,
         hasFloat: !!src.float,
+        featureMapBytes: { ...sim.featureMapBytes },
         ms: performance.now() - t0,
       };
     } catch (e) { rethrow(e); }

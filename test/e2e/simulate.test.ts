@@ -142,6 +142,7 @@ describe('simulate', () => {
     expect(identical.length).toBeGreaterThan(30);
     expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
     expect(await page.getByTestId('subgraph-row').filter({ hasText: 'CPU' }).count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('sim-prepared').innerText()).toMatch(/feature maps [\d.]+ ?[kM]?B \(one buffer each: [\d.]+ ?[kM]?B\)/);
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
   });

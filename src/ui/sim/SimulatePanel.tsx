@@ -164,7 +164,10 @@ export function SimulatePanel() {
       <div className="small">
         Runs one sample through the bit-exact int8 model {quant?.source === 'calibration' ? 'of the Quantize step' : 'of the open (quantized) file'} for <b>{targetName}</b>
         {' '}(<button className="link" onClick={() => set({ activeStep: 'compile' })}>change in Compile</button>)
-        {prepared && <> · {prepared.subgraphs} subgraphs, {prepared.dpuSubgraphs} on the DPU, prepared in {prepared.ms.toFixed(0)} ms</>}
+        {prepared && (
+          <span data-testid="sim-prepared"> · {prepared.subgraphs} subgraphs, {prepared.dpuSubgraphs} on the DPU, feature maps {bytes(prepared.featureMapBytes.planned)}B
+            {' '}(one buffer each: {bytes(prepared.featureMapBytes.unshared)}B), prepared in {prepared.ms.toFixed(0)} ms</span>
+        )}
       </div>
       <InputPicker />
       <div className="sim-row">
