@@ -2,7 +2,7 @@
 // display graph, and asks for weight statistics and the summary on demand.
 import * as Comlink from 'comlink';
 import type { ConstTensor, Model } from '../src/core/ir';
-import { openModel } from '../src/core/open';
+import { openModel, openModelAsync } from '../src/core/open';
 import { summarize } from '../src/core/analysis/summary';
 import { tensorStats } from '../src/core/analysis/stats';
 import { toDisplayGraph } from '../src/core/view/display';
@@ -70,7 +70,7 @@ const api = {
       // at the end (the layout cache key), so waiting for it first would add its time to every open.
       const hashP = contentHash(bytes);
       onStage?.('reading');
-      const m = openModel(bytes, fileName);
+      const m = await openModelAsync(bytes, fileName);
       onStage?.('display');
       const graph = toDisplayGraph(m);
       model = m;

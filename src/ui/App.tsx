@@ -72,7 +72,7 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
       <div className="brand">Fixpoint Studio</div>
       <button onClick={() => picker.current?.click()} data-testid="open-file">Open…</button>
       <input
-        ref={picker} type="file" accept=".onnx,.xmodel" hidden data-testid="file-input"
+        ref={picker} type="file" accept=".onnx,.xmodel,.tflite,.h5,.hdf5,.keras" hidden data-testid="file-input"
         onChange={(e) => { const f = e.target.files?.[0]; if (f) void openFile(f); e.target.value = ''; }}
       />
       <button onClick={() => set({ galleryOpen: true })} data-testid="open-gallery">Samples</button>
@@ -113,7 +113,7 @@ export function App() {
         <Progress />
       </main>
       {summaryOpen && model && <ErrorBoundary><SummaryDialog /></ErrorBoundary>}
-      {dragging && <div className="drop-overlay">Drop an .onnx or .xmodel file to open it</div>}
+      {dragging && <div className="drop-overlay">Drop a model (.onnx, .xmodel, .tflite, Keras .h5 or .keras) to open it</div>}
     </div>
   );
 }

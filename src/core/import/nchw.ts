@@ -1,9 +1,10 @@
 // Shared by the TFLite and Keras importers. Both formats describe channels-last (NHWC) graphs; they become
 // ONNX-equivalent NCHW graphs here, so the graph view, quantizer, compiler and float run see one kind of
 // model. Every rank-4 activation is held as NCHW; the importers transpose weights once, at import.
-import type { ConstTensor, Dim, DType, Model, ModelFormat, Node } from '../ir';
-import { attr } from '../ir';
+import type { ConstTensor, Dim, DType, Graph, Model, ModelFormat, Node } from '../ir';
+import { attr, consumers, producers } from '../ir';
 import { buildModel, tensor, type AttrInput, type NodeSpec } from '../onnx/build';
+import { toFloat64 } from '../onnx/values';
 
 /** ONNX opset of every imported graph (14: HardSwish). */
 export const IMPORT_OPSET = 14;
@@ -100,8 +101,73 @@ export class NchwGraph {
       producer, name: graphName, ...(this.nodes.some((n) => n.domain === 'keras') ? { extraOpsets: [{ domain: 'keras', version: 1 }] } : {}),
     });
     const nodes = m.graph.nodes.map((n) => resolveSamePads(n, m.graph.valueInfo.get(n.inputs[0])?.shape));
-    return { ...m, format, producer, producerVersion, metadata, graph: { ...m.graph, nodes } };
+    const graph = foldFlattenTranspose({ ...m.graph, nodes });
+    return { ...m, format, producer, producerVersion, metadata, graph };
   }
+}
+
+/**
+ * Transpose(NCHW→NHWC) → Flatten/Reshape → Gemm is how a channels-last classifier head reads its features;
+ * the DPU runs no Transpose, so the head flattens in NCHW order instead and the Gemm's weight rows are
+ * permuted from (H, W, C) to (C, H, W) order — the same numbers, one CPU subgraph fewer. Only when the
+ * transposed tensor feeds nothing else and the weight is a constant used by this Gemm alone.
+ */
+function foldFlattenTranspose(g: Graph): Graph {
+  const readers = consumers(g);
+  const prod = producers(g);
+  const inits = new Map(g.initializers);
+  const drop = new Set<Node>();
+  const replaced = new Map<Node, Node>();
+  for (const t of g.nodes) {
+    const perm = attr(t, 'perm', 'ints');
+    if (t.opType !== 'Transpose' || !perm || perm.join() !== '0,2,3,1') continue;
+    const shape = g.valueInfo.get(t.inputs[0])?.shape;
+    if (!shape || shape.length !== 4 || shape.slice(1).some((d) => typeof d !== 'number')) continue;
+    const [, c, h, w] = shape as number[];
+    const r1 = readers.get(t.outputs[0]) ?? [];
+    if (r1.length !== 1 || g.outputs.some((o) => o.name === t.outputs[0])) continue;
+    const flat = r1[0];
+    const flatShape = g.valueInfo.get(flat.outputs[0])?.shape;
+    const isFlatten = flat.opType === 'Flatten' && (attr(flat, 'axis', 'int') ?? 1) === 1;
+    const isReshape2d = flat.opType === 'Reshape' && flatShape?.length === 2 && flatShape[1] === c * h * w;
+    if (!isFlatten && !isReshape2d) continue;
+    const r2 = readers.get(flat.outputs[0]) ?? [];
+    if (r2.length !== 1 || r2[0].opType !== 'Gemm' || r2[0].inputs[0] !== flat.outputs[0] || g.outputs.some((o) => o.name === flat.outputs[0])) continue;
+    const gemm = r2[0];
+    // The weight: an initializer, possibly behind a Q → DQ pair (per-tensor, so rows can move).
+    let wName = gemm.inputs[1];
+    const chain: string[] = [wName];
+    for (let p = prod.get(wName); p && (p.opType === 'DequantizeLinear' || p.opType === 'QuantizeLinear'); p = prod.get(wName)) {
+      wName = p.inputs[0];
+      chain.push(wName);
+    }
+    const wt = inits.get(wName);
+    if (!wt || wt.dtype !== 'float32' || wt.shape.length !== 2 || chain.some((n) => (readers.get(n)?.length ?? 0) > 1)) continue;
+    const transB = (attr(gemm, 'transB', 'int') ?? 0) === 1;
+    const rows = transB ? wt.shape[1] : wt.shape[0];
+    if (rows !== c * h * w) continue;
+    const src = toFloat64(wt);
+    const out = new Float32Array(src.length);
+    const cols = transB ? wt.shape[0] : wt.shape[1];
+    for (let ci = 0; ci < c; ci++)
+      for (let hi = 0; hi < h; hi++)
+        for (let wi = 0; wi < w; wi++) {
+          const from = (hi * w + wi) * c + ci;
+          const to = (ci * h + hi) * w + wi;
+          for (let k = 0; k < cols; k++) {
+            if (transB) out[k * rows + to] = src[k * rows + from];
+            else out[to * cols + k] = src[from * cols + k];
+          }
+        }
+    inits.set(wName, { ...wt, values: out });
+    drop.add(t);
+    replaced.set(flat, { ...flat, inputs: [t.inputs[0], ...flat.inputs.slice(1)] });
+  }
+  if (!drop.size) return g;
+  const nodes = g.nodes.filter((n) => !drop.has(n)).map((n) => replaced.get(n) ?? n);
+  const valueInfo = new Map(g.valueInfo);
+  for (const t of drop) valueInfo.delete(t.outputs[0]);
+  return { ...g, nodes, initializers: inits, valueInfo };
 }
 
 /**
