@@ -105,9 +105,13 @@ function readTensor(m: TflModel, file: Uint8Array, t: Tensor, index: number): Tf
   const isInt = t.type() === TensorType.INT32 || t.type() === TensorType.INT64;
   const data = new Float64Array(n);
   if (scale.length) {
-    // f = scale[c] * (q - zero_point[c]), c along quantized_dimension.
-    const inner = shape.slice(qdim + 1).reduce((a, b) => a * b, 1);
-    const per = scale.length > 1 ? shape[qdim] : 1;
+    // f = scale[c] * (q - zero_point[c]), c along quantized_dimension. Converters write dimension 3 on
+    // rank-1 depthwise biases too: then the one axis of that size is the channel axis.
+    let axis = qdim;
+    if (scale.length > 1 && shape[axis] !== scale.length) axis = shape.lastIndexOf(scale.length);
+    if (scale.length > 1 && axis < 0) throw new InputError(`tensor "${name}" has ${scale.length} scales but no axis of that size in [${shape}]`);
+    const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const per = scale.length > 1 ? shape[axis] : 1;
     for (let i = 0; i < n; i++) {
       const c = per > 1 ? Math.floor(i / inner) % per : 0;
       data[i] = scale[c] * (raw[i] - (zeroPoint[c] ?? 0));
