@@ -56,7 +56,13 @@ export function openModel(bytes: Uint8Array, fileName: string): Model {
   const label = fileName || 'the file';
   if (bytes.length === 0) throw new InputError(`${label} is empty (0 bytes), not an ONNX model`);
   // TFLite puts its FlatBuffer identifier at offset 4; a .tflite name with another identifier is a bad file.
-  if (startsWith(bytes, TFL3, 4) || /\.tflite$/i.test(fileName)) return readTflite(bytes);
+  if (startsWith(bytes, TFL3, 4) || /\.tflite$/i.test(fileName)) {
+    try {
+      return readTflite(bytes);
+    } catch (e) {
+      throw e instanceof InputError ? new InputError(`${label}: ${e.message}`) : e;
+    }
+  }
   if (needsAsyncOpen(bytes)) throw new InputError(`${label} is a Keras/HDF5 or zip file: open it with openModelAsync`);
   const foreign = sniffForeign(bytes);
   if (foreign) throw new InputError(`${label} is ${foreign}, not an ONNX model (nor .xmodel, .tflite, Keras .h5/.keras)`);
