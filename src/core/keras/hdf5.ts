@@ -22,7 +22,9 @@ let counter = 0;
 async function h5wasm(): Promise<H5Module> {
   loading ??= import('h5wasm').then(async (m) => {
     const mod = (m as unknown as { default?: H5Module }).default ?? m;
-    await mod.ready;
+    const lib = await mod.ready;
+    // HDF5 errors become JS exceptions (caught below as one message) instead of a stack printed to stderr.
+    lib.activate_throwing_error_handler();
     return mod;
   });
   return loading;
@@ -46,6 +48,13 @@ function toNumbers(v: unknown): Float64Array {
   throw new Error('not numeric');
 }
 
+/** The innermost cause of an HDF5 error stack ("truncated file: eof = 4000, … stored_eof = 65544"), one line. */
+function reason(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  const causes = [...text.matchAll(/#\d+: .* in [\w.]+\(\): (.*)$/gm)].map((m) => m[1].trim());
+  return causes.at(-1) ?? text.split('\n')[0];
+}
+
 /** Opens HDF5 bytes. `label` names the file in messages. Throws InputError when the library cannot. */
 export async function openH5(bytes: Uint8Array, label: string): Promise<H5> {
   if (!isHdf5(bytes)) throw new InputError(`${label} is not an HDF5 file (no HDF5 signature)`);
@@ -58,7 +67,7 @@ export async function openH5(bytes: Uint8Array, label: string): Promise<H5> {
     file = new mod.File(path, 'r');
   } catch (e) {
     FS.unlink(path);
-    throw new InputError(`${label} is a damaged HDF5 file (${(e as Error).message ?? e})`);
+    throw new InputError(`${label} is a damaged HDF5 file (${reason(e)})`);
   }
   if (!file.file_id || Number(file.file_id) < 0) {
     FS.unlink(path);
@@ -70,7 +79,7 @@ export async function openH5(bytes: Uint8Array, label: string): Promise<H5> {
       return f();
     } catch (e) {
       if (e instanceof InputError) throw e;
-      throw new InputError(`${label}: cannot read ${what} (${(e as Error).message ?? e}); the HDF5 file is damaged or truncated`);
+      throw new InputError(`${label}: cannot read ${what} (${reason(e)}); the HDF5 file is damaged or truncated`);
     }
   };
   return {
