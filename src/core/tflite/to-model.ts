@@ -248,7 +248,7 @@ class Converter {
       case B.CONV_2D: case B.DEPTHWISE_CONV_2D: {
         const w = this.t(ins[1]);
         const depthwise = code === B.DEPTHWISE_CONV_2D;
-        const o = depthwise ? op.builtinOptions(new DepthwiseConv2DOptions()) as DepthwiseConv2DOptions : op.builtinOptions(new Conv2DOptions()) as Conv2DOptions;
+        const o = depthwise ? options(op, new DepthwiseConv2DOptions()) : options(op, new Conv2DOptions());
         // CONV_2D filters are OHWI → OIHW; DEPTHWISE [1, H, W, C·M] → [C·M, 1, H, W] with one group per input channel.
         const wName = this.weight(w, depthwise ? [3, 0, 1, 2] : [0, 3, 1, 2]);
         const inputs = [this.x(ins[0]), wName];
@@ -267,7 +267,7 @@ class Converter {
       case B.TRANSPOSE_CONV: {
         // inputs: output_shape, weights [O, H, W, I], input, (bias)
         const w = this.t(ins[1]);
-        const o = op.builtinOptions(new TransposeConvOptions()) as TransposeConvOptions;
+        const o = options(op, new TransposeConvOptions());
         const inputs = [this.x(ins[2]), this.weight(w, [3, 0, 1, 2])];
         if (ins.length > 3 && ins[3] >= 0) inputs.push(this.weight(this.t(ins[3])));
         const s = [o.strideH(), o.strideW()];
@@ -282,7 +282,7 @@ class Converter {
         return;
       }
       case B.FULLY_CONNECTED: {
-        const o = op.builtinOptions(new FullyConnectedOptions()) as FullyConnectedOptions;
+        const o = options(op, new FullyConnectedOptions());
         const w = this.t(ins[1]);
         let x = this.x(ins[0]);
         if (inT!.shape.length !== 2 || inT!.shape[1] !== w.shape[1]) {
@@ -297,7 +297,7 @@ class Converter {
         return;
       }
       case B.AVERAGE_POOL_2D: case B.MAX_POOL_2D: {
-        const o = op.builtinOptions(new Pool2DOptions()) as Pool2DOptions;
+        const o = options(op, new Pool2DOptions());
         const y = this.g.node(code === B.MAX_POOL_2D ? 'MaxPool' : 'AveragePool', name, [this.x(ins[0])], {
           kernel_shape: [o.filterHeight(), o.filterWidth()], strides: [o.strideH(), o.strideW()],
           ...(o.padding() === Padding.SAME ? { auto_pad: 'SAME_UPPER' } : { pads: [0, 0, 0, 0] }), ...q,
@@ -319,12 +319,12 @@ class Converter {
           y = this.g.node('Mul', name, [d, d]);
         } else y = this.g.node(onnx[code], name, operands, qq);
         const opts = code === B.ADD ? new AddOptions() : code === B.MUL ? new MulOptions() : code === B.SUB ? new SubOptions() : code === B.DIV ? new DivOptions() : undefined;
-        const act = opts ? (op.builtinOptions(opts) as typeof opts | null)?.fusedActivationFunction() : undefined;
+        const act = opts ? options(op, opts).fusedActivationFunction() : undefined;
         done(this.fused(act ?? ActivationFunctionType.NONE, y, name, rank));
         return;
       }
       case B.CONCATENATION: {
-        const o = op.builtinOptions(new ConcatenationOptions()) as ConcatenationOptions;
+        const o = options(op, new ConcatenationOptions());
         let axis = o.axis();
         if (axis < 0) axis += rank;
         if (rank === 4) axis = NHWC_TO_NCHW_AXIS[axis];
@@ -342,7 +342,7 @@ class Converter {
         return;
       }
       case B.SOFTMAX: {
-        const o = op.builtinOptions(new SoftmaxOptions()) as SoftmaxOptions;
+        const o = options(op, new SoftmaxOptions());
         let x = this.x(ins[0]);
         if (o.beta() !== 1) x = this.g.node('Mul', `${name}/beta`, [x, this.g.constant(`${name}/beta_value`, 'float32', [], [o.beta()])]);
         done(this.g.node('Softmax', name, [x], { axis: rank === 4 ? 1 : -1, ...q }));
@@ -360,7 +360,7 @@ class Converter {
         return;
       }
       case B.MEAN: case B.SUM: case B.REDUCE_MAX: case B.REDUCE_MIN: {
-        const o = op.builtinOptions(new ReducerOptions()) as ReducerOptions;
+        const o = options(op, new ReducerOptions());
         const r = inT!.shape.length;
         const axes = (this.t(ins[1]).ints ?? []).map((a) => (a < 0 ? a + r : a));
         const keep = o.keepDims();
@@ -390,13 +390,13 @@ class Converter {
       case B.RELU_N1_TO_1: done(this.g.clip(this.x(ins[0]), name, -1, 1)); return;
       case B.HARD_SWISH: done(this.g.node('HardSwish', name, [this.x(ins[0])], q)); return;
       case B.LEAKY_RELU: {
-        const o = op.builtinOptions(new LeakyReluOptions()) as LeakyReluOptions;
+        const o = options(op, new LeakyReluOptions());
         done(this.g.node('LeakyRelu', name, [this.x(ins[0])], { alpha: o.alpha(), ...q }));
         return;
       }
       case B.RESIZE_BILINEAR: case B.RESIZE_NEAREST_NEIGHBOR: {
         const bil = code === B.RESIZE_BILINEAR;
-        const o = bil ? op.builtinOptions(new ResizeBilinearOptions()) as ResizeBilinearOptions : op.builtinOptions(new ResizeNearestNeighborOptions()) as ResizeNearestNeighborOptions;
+        const o = bil ? options(op, new ResizeBilinearOptions()) : options(op, new ResizeNearestNeighborOptions());
         const size = nchwShape(out.shape);
         const mode = o.alignCorners() ? 'align_corners' : o.halfPixelCenters() ? (bil ? 'half_pixel' : 'tf_half_pixel_for_nn') : 'asymmetric';
         done(this.g.node('Resize', name, [this.x(ins[0]), '', '', this.g.constant(`${name}/sizes`, 'int64', [4], size)], {
@@ -414,6 +414,21 @@ class Converter {
       }
     }
   }
+}
+
+/** An empty table: options read through it give the schema's defaults. */
+let emptyTable: flatbuffers.ByteBuffer | undefined;
+
+/** The operator's options, or the schema defaults when the file omits them (allowed, and common for RELU-less ops). */
+function options<T extends { __init(i: number, bb: flatbuffers.ByteBuffer): T }>(op: Operator, o: T): T {
+  if (op.builtinOptions(o)) return o;
+  if (!emptyTable) {
+    const b = new flatbuffers.Builder(16);
+    b.startObject(0);
+    b.finish(b.endObject());
+    emptyTable = new flatbuffers.ByteBuffer(b.asUint8Array());
+  }
+  return o.__init(emptyTable.readInt32(emptyTable.position()) + emptyTable.position(), emptyTable);
 }
 
 /** NHWC and NCHW hold the elements in the same order when H·W = 1 or C = 1: no transpose needed. */
