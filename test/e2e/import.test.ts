@@ -68,6 +68,24 @@ describe('TFLite and Keras import', () => {
     await app.page.getByTestId('error-dismiss').click();
   });
 
+  it('opens the Keras and TFLite samples from the gallery', async () => {
+    for (const [sample, node] of [['keras_layer_zoo.h5', 'separable_conv2d'], ['person_detect.tflite', 'MobilenetV1/Logits/AvgPool_1a/AvgPool']]) {
+      const before = await painted();
+      await app.page.getByTestId('open-gallery').click();
+      await app.page.locator(`[data-file="${sample}"]`).click();
+      await app.page.waitForFunction(
+        (prev) => {
+          const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+          return v && v !== prev;
+        },
+        before,
+        { timeout: 60_000 },
+      );
+      expect(await app.page.getByTestId('model-name').innerText()).toBe(sample);
+      expect(await app.page.locator(`[data-name="${node}"]`).count(), node).toBe(1);
+    }
+  });
+
   it('made no request to another origin and raised no page error', () => {
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
