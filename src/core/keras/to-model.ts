@@ -35,7 +35,10 @@ function activationName(v: unknown): string {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object') {
     const o = v as Cfg;
-    return String((o.config as Cfg | undefined)?.name ?? o.class_name ?? 'linear');
+    const cfg = (o.config as Cfg | undefined) ?? {};
+    // vai_q wraps a layer's activation as Vitis>QuantizeAwareActivation {activation: 'relu', …}.
+    if (String(o.class_name ?? '').endsWith('QuantizeAwareActivation')) return activationName(cfg.activation);
+    return String(cfg.name ?? o.class_name ?? 'linear');
   }
   return 'linear';
 }
