@@ -12,6 +12,7 @@ import { buildOnnx, tensor } from '../src/core/onnx/build';
 import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
 import { readXModel } from '../src/core/xmodel/codec';
 import { readOnnx } from '../src/core/onnx/reader';
+import { writeOnnx } from '../src/core/onnx/writer';
 import { constantTensor } from '../src/core/onnx/shapes';
 import type { Conversions } from '../src/core/compile';
 import type { Opened, OpenStage, WeightStats } from './protocol';
@@ -83,7 +84,7 @@ const api = {
         hash,
         graph,
         info: {
-          fileName, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
+          fileName, format: m.format, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
           opset: m.opset, opCount: m.graph.nodes.length,
         },
       };
@@ -118,6 +119,13 @@ const api = {
     }
     const bytes = buildOnnx({ inputs: { x: ['float32', [1, 4, 8, 8]] }, outputs: [x], initializers, nodes });
     for (let r = 0; r < 5; r++) toDisplayGraph(openModel(bytes, 'warm-up.onnx'));
+  },
+
+  /** The open model as a float ONNX file (how an imported Keras/TFLite model is saved as ONNX). */
+  floatOnnx(): Uint8Array {
+    if (!model) throw new Error('no model is open');
+    if (model.format === 'xmodel') throw Object.assign(new Error('an .xmodel has no ONNX form'), { name: 'InputError' });
+    return writeOnnx(model);
   },
 
   summary() {

@@ -2,6 +2,7 @@
 // the worker on demand), a vai_q quantized .h5 shows its stored fix points, a bad file keeps the model.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readOnnx } from '../../src/core/onnx/reader';
 import { dropFiles, openApp, type AppSession } from './browser';
 
 let app: AppSession;
@@ -38,6 +39,15 @@ describe('TFLite and Keras import', () => {
     expect(o.filter((x) => x === 'Conv')).toHaveLength(28);
     expect(o).toContain('Softmax');
     expect(await app.page.locator('[data-name="MobilenetV1/MobilenetV1/Conv2d_0/Relu6"]').innerText()).toContain('W ⟨8×1×3×3⟩');
+  });
+
+  it('saves the imported model as a float ONNX file', async () => {
+    const [download] = await Promise.all([app.page.waitForEvent('download'), app.page.getByTestId('save-onnx').click()]);
+    expect(download.suggestedFilename()).toBe('person_detect.onnx');
+    const path = await download.path();
+    const m = readOnnx(new Uint8Array(readFileSync(path)));
+    expect(m.graph.nodes.filter((n) => n.opType === 'Conv')).toHaveLength(28);
+    expect(m.graph.inputs[0].shape).toEqual([1, 1, 96, 96]);
   });
 
   it('opens a dropped Keras .h5 (tf.keras 2.x) with the layer names as node names', async () => {
