@@ -44,6 +44,15 @@ describe.concurrent('fixpoint on TFLite and Keras files', () => {
     expect(j.subgraphs.filter((s: { device: string }) => s.device === 'DPU')).toHaveLength(1);
   });
 
+  it('convert writes the float ONNX model that reads back with the same graph', async () => {
+    const out = join(dir, 'zoo.onnx');
+    const r = await fixpoint('convert', 'test/fixtures/keras/tf2_functional.h5', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^wrote .*zoo\.onnx \(\d+ nodes, from keras-h5\)/);
+    const back = await fixpoint('inspect', out, '--json');
+    expect(JSON.parse(back.stdout)).toMatchObject({ format: 'onnx', opset: 14 });
+  });
+
   it('a truncated .h5 and a bad .tflite: exit 2 with one error line', async () => {
     const cut = join(dir, 'cut.h5');
     writeFileSync(cut, readFileSync('test/fixtures/keras/tf2_functional.h5').subarray(0, 4000));

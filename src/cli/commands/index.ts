@@ -1,4 +1,5 @@
 import { compile } from './compile';
+import { convert } from './convert';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 
@@ -13,4 +14,5 @@ export const commands: Record<string, Command> = {
   inspect,
   quantize,
   compile,
+  convert,
 };
