@@ -75,6 +75,15 @@ describe('Keras import', () => {
     expect(maxDiff(got, want)).toBeLessThan(1e-5);
   });
 
+  it('reads the newest HDF5 layout too (superblock v3, dense attribute storage, chunked gzip+shuffle weights)', async () => {
+    const bytes = file('tf2_functional_latest.h5');
+    expect(bytes[8]).toBe(3); // superblock version
+    const m = await openModelAsync(bytes, 'tf2_functional_latest.h5');
+    const { got, want } = compare(m, 'tf2_functional');
+    expect(maxDiff(got, want)).toBeLessThan(1e-5);
+    expect(file('tf2_functional.h5')[8]).toBe(0);
+  });
+
   it('Keras 3 Sequential .h5 (names without :0, layer_names split in two) with Flatten heads', async () => {
     const m = await open('k3_sequential.h5');
     expect(m.producerVersion).toBe('3.6.0');
