@@ -8,6 +8,18 @@ export interface KerasLayer {
   readonly config: Record<string, unknown>;
   /** Producer layer names, in argument order. */
   readonly inbound: string[];
+  /** Names of the models this layer is nested in, outermost first (a backbone inside a model). */
+  readonly scope?: readonly string[];
+}
+
+/** A layer that is itself a model (a backbone used as a layer). */
+export function isNestedModel(l: KerasLayer): boolean {
+  return (l.cls === 'Functional' || l.cls === 'Sequential' || l.cls === 'Model') && Array.isArray(l.config.layers);
+}
+
+/** A nested model's layer graph. */
+export function nestedGraph(l: KerasLayer): KerasGraph {
+  return parseKerasConfig(JSON.stringify({ class_name: l.cls === 'Model' ? 'Functional' : l.cls, config: l.config }));
 }
 
 export interface KerasGraph {

@@ -3,7 +3,7 @@
 import { unzipSync } from 'fflate';
 import { InputError } from '../errors';
 import type { Model } from '../ir';
-import { parseKerasConfig, type KerasLayer } from './config';
+import { isNestedModel, nestedGraph, parseKerasConfig, type KerasGraph, type KerasLayer } from './config';
 import { openH5, type H5 } from './hdf5';
 import { kerasToModel, type Weight } from './to-model';
 
@@ -38,10 +38,13 @@ function h5Weights(h5: H5, group: string, label: string): (l: KerasLayer) => Map
   const layerNames = new Set(listAttr(h5, group, 'layer_names'));
   return (l) => {
     const out = new Map<string, Weight>();
-    if (!layerNames.has(l.name)) return out;
-    const g = `${group}/${l.name}`;
+    // A nested model's weights all sit in its top-level layer's group, named `<inner layer>/<var>:0`.
+    const top = l.scope?.[0] ?? l.name;
+    if (!layerNames.has(top)) return out;
+    const g = `${group}/${top}`;
     // Always follow weight_names: tf.keras writes `layer/kernel:0`, Keras 3 `kernel`, wrappers nest deeper.
     for (const wn of listAttr(h5, g, 'weight_names')) {
+      if (l.scope?.length && wn.split('/').at(-2) !== l.name) continue;
       const d = h5.dataset(`${g}/${wn}`);
       if (!d) throw new InputError(`${label}: layer "${l.name}" lists weight "${wn}" but the file has no such dataset`);
       out.set(shortName(wn), d);
@@ -115,19 +118,25 @@ export async function readKerasZip(bytes: Uint8Array, label = 'the file'): Promi
   }
   const kg = parseKerasConfig(new TextDecoder().decode(config));
   return withH5(weights, `${label} (model.weights.h5)`, (h5) => {
-    // Keys in model.layers order: snake_case class name, _1, _2, … for repeats.
-    const used = new Map<string, number>();
+    // Keys in model.layers order: snake_case class name, _1, _2, … for repeats; a nested model's
+    // layers under its own key's `layers/`.
     const keyOf = new Map<string, string>();
-    const all: KerasLayer[] = [...kg.inputs.map((i) => ({ cls: 'InputLayer', name: i.name, config: {}, inbound: [] })), ...kg.layers];
-    for (const l of all) {
-      const base = snakeCase(l.cls.replace(/^.*>/, ''));
-      const n = used.get(base);
-      used.set(base, n === undefined ? 0 : n + 1);
-      keyOf.set(l.name, n === undefined ? base : `${base}_${n + 1}`);
-    }
+    const assign = (g: KerasGraph, prefix: string, scope: readonly string[]) => {
+      const used = new Map<string, number>();
+      const all: KerasLayer[] = [...g.inputs.map((i) => ({ cls: 'InputLayer', name: i.name, config: {}, inbound: [] })), ...g.layers];
+      for (const l of all) {
+        const base = snakeCase(l.cls.replace(/^.*>/, ''));
+        const n = used.get(base);
+        used.set(base, n === undefined ? 0 : n + 1);
+        const path = `${prefix}/${n === undefined ? base : `${base}_${n + 1}`}`;
+        keyOf.set([...scope, l.name].join('\u0000'), path);
+        if (isNestedModel(l)) assign(nestedGraph(l), `${path}/layers`, [...scope, l.name]);
+      }
+    };
+    assign(kg, 'layers', []);
     const weightsOf = (l: KerasLayer) => {
       const out = new Map<string, Weight>();
-      const path = `layers/${keyOf.get(l.name)}/vars`;
+      const path = `${keyOf.get([...(l.scope ?? []), l.name].join('\u0000'))}/vars`;
       if (!h5.has(path)) return out;
       const names = varNames(l);
       const count = h5.keys(path).length;

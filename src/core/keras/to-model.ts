@@ -6,7 +6,7 @@ import { InputError } from '../errors';
 import type { Model, ModelFormat } from '../ir';
 import { NchwGraph, NHWC_TO_NCHW_AXIS, transposeData } from '../import/nchw';
 import type { AttrInput } from '../onnx/build';
-import type { KerasGraph, KerasLayer } from './config';
+import { isNestedModel, nestedGraph, type KerasGraph, type KerasLayer } from './config';
 
 export interface Weight {
   readonly shape: number[];
@@ -60,23 +60,44 @@ class KerasConverter {
       const nchw = shape.length === 3 ? [1, shape[2], shape[0], shape[1]] : [1, ...shape];
       this.out.set(i.name, { name: this.g.input(i.name, 'float32', nchw), rank: nchw.length });
     }
-    // Config order is usually topological; a worklist keeps it correct when it is not.
-    let pending = [...this.kg.layers];
-    while (pending.length) {
-      const ready = pending.filter((l) => l.inbound.every((p) => this.out.has(p)));
-      if (!ready.length) {
-        const l = pending[0];
-        throw new InputError(`layer "${l.name}" reads ${l.inbound.filter((p) => !this.out.has(p)).map((p) => `"${p}"`).join(', ')}, which no layer produces`);
-      }
-      for (const l of ready) this.layer(l);
-      pending = pending.filter((l) => !ready.includes(l));
-    }
+    this.run(this.kg.layers, []);
     for (const o of this.kg.outputs) {
       const t = this.out.get(o);
       if (!t) throw new InputError(`the model's output layer "${o}" is not among its layers`);
       const name = this.g.inputs[t.name] || this.g.outputs.includes(t.name) ? this.g.node('Identity', `${o}/output`, [t.name]) : t.name;
       this.g.outputs.push(name);
     }
+  }
+
+  /** Layer outputs are keyed by name within their model: a nested model may reuse an outer name. */
+  private key(scope: readonly string[], name: string): string {
+    return scope.length ? `${scope.join('\u0000')}\u0000${name}` : name;
+  }
+
+  private run(layers: readonly KerasLayer[], scope: readonly string[]): void {
+    // Config order is usually topological; a worklist keeps it correct when it is not.
+    let pending = [...layers];
+    while (pending.length) {
+      const ready = pending.filter((l) => l.inbound.every((p) => this.out.has(this.key(scope, p))));
+      if (!ready.length) {
+        const l = pending[0];
+        throw new InputError(`layer "${l.name}" reads ${l.inbound.filter((p) => !this.out.has(this.key(scope, p))).map((p) => `"${p}"`).join(', ')}, which no layer produces`);
+      }
+      for (const l of ready) this.layer(scope.length ? { ...l, scope } : l, scope);
+      pending = pending.filter((l) => !ready.includes(l));
+    }
+  }
+
+  /** A model used as a layer: its layers join the graph, reading the outer layer's inputs. */
+  private nested(l: KerasLayer, scope: readonly string[]): void {
+    const sub = nestedGraph(l);
+    const inner = [...scope, l.name];
+    const ins = l.inbound.map((p) => this.out.get(this.key(scope, p))!);
+    if (ins.length !== sub.inputs.length) throw new InputError(`nested model "${l.name}" has ${sub.inputs.length} inputs but is called with ${ins.length}`);
+    sub.inputs.forEach((i, k) => this.out.set(this.key(inner, i.name), ins[k]));
+    this.run(sub.layers, inner);
+    if (sub.outputs.length !== 1) throw new InputError(`nested model "${l.name}" has ${sub.outputs.length} outputs; only single-output nested models are supported`);
+    this.out.set(this.key(scope, l.name), this.out.get(this.key(inner, sub.outputs[0]))!);
   }
 
   private w(l: KerasLayer, ws: Map<string, Weight>, key: string, required = true): Weight | undefined {
@@ -100,7 +121,11 @@ class KerasConverter {
     return this.g.node('DequantizeLinear', `${name}/dequantize`, [q, s, z]);
   }
 
-  private layer(l0: KerasLayer): void {
+  private layer(l0: KerasLayer, scope: readonly string[]): void {
+    if (isNestedModel(l0)) {
+      this.nested(l0, scope);
+      return;
+    }
     let l = l0;
     let quant: Map<string, Weight> | undefined;
     const bare = l.cls.replace(/^Vitis>/, '');
@@ -108,16 +133,16 @@ class KerasConverter {
       const inner = l.config.layer as Cfg | undefined;
       if (!inner || typeof inner.class_name !== 'string') throw new InputError(`quantize wrapper "${l.name}" has no wrapped layer in its config`);
       quant = this.weightsOf(l);
-      l = { cls: inner.class_name, name: l.name, config: (inner.config as Cfg) ?? {}, inbound: l.inbound };
+      l = { cls: inner.class_name, name: l.name, config: (inner.config as Cfg) ?? {}, inbound: l.inbound, ...(l.scope ? { scope: l.scope } : {}) };
     }
     const kind = l.cls.replace(/^Vitis>/, '');
-    const ins = l.inbound.map((p) => this.out.get(p)!);
+    const ins = l.inbound.map((p) => this.out.get(this.key(scope, p))!);
     const x = ins[0];
     const ws = quant ?? (this.needsWeights(l.cls) ? this.weightsOf(l) : new Map<string, Weight>());
     const pos = (k: string) => quant?.get(k)?.values[0];
     const c = l.config;
     const name = l.name;
-    const set = (y: string, rank: number) => this.out.set(l0.name, { name: y, rank });
+    const set = (y: string, rank: number) => this.out.set(this.key(scope, l0.name), { name: y, rank });
     /** The layer's own activation, with vai_q's pre/post-activation fix points around it. */
     const finish = (y: string, rank: number) => {
       const act = activationName(c.activation);
