@@ -175,6 +175,8 @@ describe('Keras import', () => {
     expect(await inputError(openModelAsync(parts['model.weights.h5'], 'weights.h5'))).toMatch(/without a Keras model_config/);
     const noConfig = zipSync({ 'metadata.json': parts['metadata.json'], 'model.weights.h5': parts['model.weights.h5'] });
     expect(await inputError(openModelAsync(noConfig, 'm.keras'))).toMatch(/m\.keras is a zip without config\.json/);
+    const pt = zipSync({ 'archive/data.pkl': new Uint8Array([0x80, 2]), 'archive/version': new TextEncoder().encode('3') });
+    expect(await inputError(openModelAsync(pt, 'resnet.pt'))).toMatch(/resnet\.pt is a PyTorch checkpoint/);
     const badJson = zipSync({ 'config.json': new TextEncoder().encode('{"class_name": "Sequential", '), 'model.weights.h5': parts['model.weights.h5'] });
     expect(await inputError(openModelAsync(badJson, 'm.keras'))).toMatch(/not valid JSON/);
   });

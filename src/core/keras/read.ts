@@ -109,7 +109,12 @@ export async function readKerasZip(bytes: Uint8Array, label = 'the file'): Promi
     throw new InputError(`${label} is a damaged zip archive (${(e as Error).message})`);
   }
   const config = files['config.json'];
-  if (!config) throw new InputError(`${label} is a zip without config.json: not a Keras 3 .keras model`);
+  if (!config) {
+    const names = Object.keys(files);
+    if (names.some((n) => n.endsWith('data.pkl'))) throw new InputError(`${label} is a PyTorch checkpoint (a zip with data.pkl), not a model this tool opens: export it to ONNX first`);
+    if (names.length && names.every((n) => n.endsWith('.npy'))) throw new InputError(`${label} is a NumPy .npz archive, not a model (calibration data goes to the Calibrate step)`);
+    throw new InputError(`${label} is a zip without config.json: not a Keras 3 .keras model`);
+  }
   const weights = files['model.weights.h5'];
   if (!weights) throw new InputError(`${label} has no model.weights.h5: not a complete Keras 3 .keras model`);
   let meta: Record<string, unknown> = {};
