@@ -120,6 +120,16 @@ describe('TFLite ops on a generated model', () => {
     got[1].forEach((v, i) => expect(v).toBeCloseTo(want.y2[i], 4));
   });
 
+  it('draws an op it does not convert (tflite domain) instead of refusing the model', () => {
+    const m = readTflite(buildTflite({
+      tensors: [{ name: 'x', shape: [1, 4] }, { name: 'y', shape: [1, 4] }, { name: 'z', shape: [1, 4] }],
+      ops: [{ op: B.FLOOR, inputs: [0], outputs: [1] }, { op: B.LOGISTIC, inputs: [1], outputs: [2] }],
+      inputs: [0], outputs: [2],
+    }));
+    expect(m.graph.nodes.map((n) => [n.opType, n.domain])).toEqual([['FLOOR', 'tflite'], ['Sigmoid', '']]);
+    expect(m.opsetImports).toContainEqual({ domain: 'tflite', version: 1 });
+  });
+
   it('maps the ops to ONNX ones, with no Transpose left before the fully-connected head', () => {
     const m = readTflite(bytes);
     const ops = m.graph.nodes.map((n) => n.opType);

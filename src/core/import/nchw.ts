@@ -98,7 +98,9 @@ export class NchwGraph {
   finish(format: ModelFormat, producer: string, producerVersion: string, graphName: string, metadata: Record<string, string> = {}): Model {
     const m = buildModel({
       opset: IMPORT_OPSET, inputs: this.inputs, outputs: this.outputs, initializers: this.initializers, nodes: this.nodes,
-      producer, name: graphName, ...(this.nodes.some((n) => n.domain === 'keras') ? { extraOpsets: [{ domain: 'keras', version: 1 }] } : {}),
+      producer, name: graphName,
+      // Unknown layers/ops live in a domain of the source format's name, declared like any custom domain.
+      extraOpsets: [...new Set(this.nodes.map((n) => n.domain).filter((d): d is string => !!d))].map((domain) => ({ domain, version: 1 })),
     });
     const nodes = m.graph.nodes.map((n) => resolveSamePads(n, m.graph.valueInfo.get(n.inputs[0])?.shape));
     const graph = foldFlattenTranspose({ ...m.graph, nodes });
