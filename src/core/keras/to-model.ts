@@ -285,6 +285,33 @@ class KerasConverter {
           : { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' }), 4);
         return;
       }
+      case 'Rescaling': {
+        // x · scale + offset, per channel when given as lists (channels last → NCHW [C, 1, 1]).
+        const vec = (v: unknown, dflt: number) => (Array.isArray(v) ? v.map(Number) : [v == null ? dflt : Number(v)]);
+        const sc = vec(c.scale, 1);
+        const off = vec(c.offset, 0);
+        const shape = (n: number) => (n > 1 && x.rank === 4 ? [n, 1, 1] : n > 1 ? [n] : []);
+        let y = this.g.node('Mul', name, [x.name, this.g.constant(`${name}/scale`, 'float32', shape(sc.length), sc)]);
+        if (off.some((o) => o !== 0)) y = this.g.node('Add', `${name}/offset`, [y, this.g.constant(`${name}/offset_value`, 'float32', shape(off.length), off)]);
+        set(y, x.rank);
+        return;
+      }
+      case 'Cropping2D': {
+        const p = c.cropping;
+        let [t, b, le, r] = [0, 0, 0, 0];
+        if (typeof p === 'number') [t, b, le, r] = [p, p, p, p];
+        else if (Array.isArray(p) && Array.isArray(p[0])) [[t, b], [le, r]] = p as [[number, number], [number, number]];
+        else if (Array.isArray(p)) [t, b, le, r] = [Number(p[0]), Number(p[0]), Number(p[1]), Number(p[1])];
+        // Slice ends counted from the end (INT_MAX when nothing is cropped there).
+        const end = (n: number) => (n ? -n : 2 ** 31 - 1);
+        set(this.g.node('Slice', name, [
+          x.name,
+          this.g.constant(`${name}/starts`, 'int64', [2], [t, le]),
+          this.g.constant(`${name}/ends`, 'int64', [2], [end(b), end(r)]),
+          this.g.constant(`${name}/axes`, 'int64', [2], [2, 3]),
+        ]), 4);
+        return;
+      }
       case 'Flatten': {
         const y = x.rank === 4 ? this.g.toNhwc(x.name, name) : x.name;
         set(this.g.node('Flatten', name, [y]), 2);
