@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { runFloat } from '../../src/core/sim/float/interpreter';
 import {
-  ActivationFunctionType, AddOptions, BuiltinOperator as B, BuiltinOptions as O, ConcatenationOptions, Conv2DOptions,
+  ActivationFunctionType, AddOptions, BuiltinOperator as B, BuiltinOptions as O, ConcatenationOptions, Conv2DOptions, DepthwiseConv2DOptions,
   FullyConnectedOptions, FullyConnectedOptionsWeightsFormat, Padding, Pool2DOptions, ReducerOptions, ReshapeOptions,
-  ResizeNearestNeighborOptions, TensorType,
+  ResizeNearestNeighborOptions, TensorType, TransposeConvOptions,
 } from '../../src/core/tflite/schema/schema_generated';
 import { readTflite } from '../../src/core/tflite/to-model';
 import { buildTflite } from './tflite-build';
@@ -118,6 +118,51 @@ describe('TFLite ops on a generated model', () => {
     expect(got[0]).toHaveLength(2);
     got[0].forEach((v, i) => expect(v).toBeCloseTo(want.y[i], 5));
     got[1].forEach((v, i) => expect(v).toBeCloseTo(want.y2[i], 4));
+  });
+
+  it('TRANSPOSE_CONV (SAME, stride 2) and DEPTHWISE_CONV_2D with a depth multiplier match the NHWC reference', () => {
+    const xt = floats(3 * 3 * 2);
+    const wt = floats(4 * 3 * 3 * 2); // [O, H, W, I]
+    const bt = floats(4);
+    const wd = floats(3 * 3 * 8); // [1, 3, 3, 4·2]: depth multiplier 2 over the 4 channels
+    const m = readTflite(buildTflite({
+      tensors: [
+        { name: 'x', shape: [1, 3, 3, 2] },
+        { name: 'out_shape', shape: [4], type: TensorType.INT32, data: Int32Array.of(1, 6, 6, 4) },
+        { name: 'w', shape: [4, 3, 3, 2], data: wt },
+        { name: 'b', shape: [4], data: bt },
+        { name: 'up', shape: [1, 6, 6, 4] },
+        { name: 'wd', shape: [1, 3, 3, 8], data: wd },
+        { name: 'bd', shape: [8], data: new Float32Array(8) },
+        { name: 'dw', shape: [1, 2, 2, 8] },
+      ],
+      ops: [
+        { op: B.TRANSPOSE_CONV, inputs: [1, 2, 0, 3], outputs: [4], options: [O.TransposeConvOptions, (b) => TransposeConvOptions.createTransposeConvOptions(b, Padding.SAME, 2, 2, ActivationFunctionType.NONE, TensorType.FLOAT32)] },
+        { op: B.DEPTHWISE_CONV_2D, inputs: [4, 5, 6], outputs: [7], options: [O.DepthwiseConv2DOptions, (b) => DepthwiseConv2DOptions.createDepthwiseConv2DOptions(b, Padding.VALID, 2, 2, 2, ActivationFunctionType.NONE, 1, 1)] },
+      ],
+      inputs: [0], outputs: [7],
+    }));
+    // Transposed conv: full output (3−1)·2 + 3 = 7, SAME crops max(3 − 2, 0) = 1, the smaller half (0) first.
+    const up = make(6, 6, 4, (i, j, o) => {
+      let s = bt[o];
+      for (let a = 0; a < 3; a++) for (let e = 0; e < 3; e++) {
+        const r = i - a, q = j - e;
+        if (r % 2 || q % 2 || r < 0 || q < 0 || r / 2 >= 3 || q / 2 >= 3) continue;
+        for (let c = 0; c < 2; c++) s += xt[((r / 2) * 3 + q / 2) * 2 + c] * wt[((o * 3 + a) * 3 + e) * 2 + c];
+      }
+      return s;
+    });
+    // Depthwise 3×3 stride 2 VALID on 6 → 2; output channel k reads input channel ⌊k / 2⌋.
+    const dw = make(2, 2, 8, (i, j, k) => {
+      let s = 0;
+      for (let a = 0; a < 3; a++) for (let e = 0; e < 3; e++) s += at(up, 2 * i + a, 2 * j + e, Math.floor(k / 2)) * wd[(a * 3 + e) * 8 + k];
+      return s;
+    });
+    const xn = new Float32Array(18);
+    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let c = 0; c < 2; c++) xn[(c * 3 + i) * 3 + j] = xt[(i * 3 + j) * 2 + c];
+    const y = Object.values(runFloat(m, { x: { shape: [1, 2, 3, 3], data: xn } }))[0];
+    expect(y.shape).toEqual([1, 8, 2, 2]);
+    for (let k = 0; k < 8; k++) for (let i = 0; i < 2; i++) for (let j = 0; j < 2; j++) expect(y.data[(k * 2 + i) * 2 + j]).toBeCloseTo(at(dw, i, j, k), 5);
   });
 
   it('draws an op it does not convert (tflite domain) instead of refusing the model', () => {

@@ -273,11 +273,12 @@ class Converter {
         const s = [o.strideH(), o.strideW()];
         const k = [w.shape[1], w.shape[2]];
         const x = this.t(ins[2]);
-        const pads = o.padding() === Padding.SAME ? transposePads(k, s) : { pads: [0, 0, 0, 0], outputPadding: [0, 0] };
+        const pads = o.padding() === Padding.SAME ? transposePads(k, s) : [0, 0, 0, 0];
+        // Whatever the crop leaves short of the declared output size is added at the end.
         const want = [out.shape[1], out.shape[2]];
-        const outputPadding = want.map((d, a) => d - ((x.shape[a + 1] - 1) * s[a] + k[a] - pads.pads[a] - pads.pads[a + 2]));
+        const outputPadding = want.map((d, a) => Math.max(0, d - ((x.shape[a + 1] - 1) * s[a] + k[a] - pads[a] - pads[a + 2])));
         done(this.fused(o.fusedActivationFunction(), this.g.node('ConvTranspose', name, inputs, {
-          kernel_shape: k, strides: s, pads: pads.pads, output_padding: outputPadding.map((p) => Math.max(0, p)), ...q,
+          kernel_shape: k, strides: s, pads, ...(outputPadding.some((p) => p) ? { output_padding: outputPadding } : {}), ...q,
         }), name, 4));
         return;
       }
@@ -437,10 +438,10 @@ function channelsTrivial(nhwc: readonly number[]): boolean {
 }
 
 /** SAME padding of a transposed conv (TensorFlow crops the smaller half before). */
-function transposePads(k: number[], s: number[]): { pads: number[]; outputPadding: number[] } {
+function transposePads(k: number[], s: number[]): number[] {
   const total = k.map((kk, i) => Math.max(0, kk - s[i]));
   const begin = total.map((t) => Math.floor(t / 2));
-  return { pads: [...begin, ...total.map((t, i) => t - begin[i])], outputPadding: [0, 0] };
+  return [...begin, ...total.map((t, i) => t - begin[i])];
 }
 
 function worstPow2(scales: readonly number[]): string {
