@@ -95,6 +95,7 @@ function varNames(l: KerasLayer): string[] {
     case 'Conv1D': case 'Conv2D': case 'Conv3D': case 'Conv2DTranspose': case 'Dense': return ['kernel', ...bias];
     case 'DepthwiseConv2D': return ['depthwise_kernel', ...bias];
     case 'SeparableConv2D': return ['depthwise_kernel', 'pointwise_kernel', ...bias];
+    case 'Normalization': return ['mean', 'variance', 'count'];
     case 'BatchNormalization': return [...(c.scale === false ? [] : ['gamma']), ...(c.center === false ? [] : ['beta']), 'moving_mean', 'moving_variance'];
     default: return [];
   }

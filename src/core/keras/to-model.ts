@@ -296,6 +296,17 @@ class KerasConverter {
         set(y, x.rank);
         return;
       }
+      case 'Normalization': {
+        // (x − mean) / max(√variance, 1e-7), with the adapted mean and variance stored as weights.
+        const mean = this.w(l, ws, 'mean')!;
+        const variance = this.w(l, ws, 'variance')!;
+        const n = mean.values.length;
+        const shape = n > 1 && x.rank === 4 ? [n, 1, 1] : n > 1 ? [n] : [];
+        const inv = Array.from(variance.values, (v) => 1 / Math.max(Math.sqrt(v), 1e-7));
+        const d = this.g.node('Sub', `${name}/center`, [x.name, this.g.constant(`${name}/mean`, 'float32', shape, mean.values)]);
+        set(this.g.node('Mul', name, [d, this.g.constant(`${name}/inv_std`, 'float32', shape, inv)]), x.rank);
+        return;
+      }
       case 'Cropping2D': {
         const p = c.cropping;
         let [t, b, le, r] = [0, 0, 0, 0];
@@ -360,7 +371,7 @@ class KerasConverter {
   }
 
   private needsWeights(cls: string): boolean {
-    return /Conv|Dense|BatchNormalization|VitisQuantize/.test(cls);
+    return /Conv|Dense|Normalization|VitisQuantize/.test(cls);
   }
 }
 
