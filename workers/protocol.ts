@@ -8,6 +8,8 @@ export type OpenStage = 'hashing' | 'reading' | 'display' | 'layout';
 
 export interface ModelInfo {
   readonly fileName: string;
+  /** The source format ('onnx', 'xmodel', 'tflite', 'keras-h5', 'keras'). */
+  readonly format: string;
   readonly byteLength: number;
   readonly producer: string;
   readonly producerVersion: string;

@@ -1,4 +1,5 @@
 import { compile } from './compile';
+import { convert } from './convert';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 import { simulate } from './simulate';
@@ -15,4 +16,5 @@ export const commands: Record<string, Command> = {
   quantize,
   compile,
   simulate,
+  convert,
 };

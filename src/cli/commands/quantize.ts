@@ -5,7 +5,7 @@ import { basename, extname, join } from 'node:path';
 import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
 import { InputError } from '../../core/errors';
-import { openModel } from '../../core/open';
+import { openModelAsync } from '../../core/open';
 import { writeOnnx } from '../../core/onnx/writer';
 import { dpuOverrides, parseQuantConfig } from '../../core/quant/config';
 import { exportQdq, quantInfoJson } from '../../core/quant/qdq';
@@ -97,8 +97,8 @@ export const quantize: Command = {
       return 0;
     }
     const a = parseArgs(argv);
-    const model = openModel(readModelFile(a.model), basename(a.model));
-    if (model.format !== 'onnx') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
+    const model = await openModelAsync(readModelFile(a.model), basename(a.model));
+    if (model.format === 'xmodel') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
     const config = parseQuantConfig(a.config ? readText(a.config, 'config') : {});
     const pre = a.preprocess ? parsePreprocess(readText(a.preprocess, 'preprocess file')) : undefined;
     const inputs = model.graph.inputs;
