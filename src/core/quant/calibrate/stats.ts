@@ -2,13 +2,13 @@
 // min/max, and one small number per batch; fix points can be re-derived from these at any time without
 // another float pass (the UI changes a method and gets an answer at once).
 import { clippedFractionFromHistogram } from './clip';
-import { addToHistogram, newHistogram, displayHistogram, type Histogram } from './histogram';
+import { binValues, growHistogram, newHistogram, displayHistogram, type Histogram } from './histogram';
 import {
-  capFixPoint, combineFixPoints, diffsFixPoint, entropyThreshold, fixPointOfThreshold, histogramSseAtFixPoint,
+  capFixPoint, combineFixPoints, entropyThreshold, fixPointOfThreshold, histogramSseAtFixPoint,
   maxminFixPoint, mseThreshold, percentileThreshold, scaleOfThreshold,
   type CalibMethod, type StatisticMethod,
 } from './methods';
-import { zeroTensorFixPoint, type RoundMode } from '../fixpoint';
+import { intRange, ROUNDERS, zeroTensorFixPoint, type RoundMode } from '../fixpoint';
 
 export interface TensorStats {
   count: number;
@@ -25,22 +25,82 @@ export function newTensorStats(): TensorStats {
 
 /** Fold one batch of values in. `bitWidth`/`mode` are those diffs evaluates with. */
 export function observe(s: TensorStats, x: ArrayLike<number>, bitWidth = 8, mode: RoundMode = 'half_up'): void {
-  if (x.length === 0) return;
+  observeParts(s, [x], bitWidth, mode);
+}
+
+/**
+ * Fold one batch given as several arrays (one per run of the batch), read in place: the same result as
+ * `observe` on their concatenation, bit for bit (every sum runs over the values in the same order), in
+ * two passes over the data: min/max, then histogram and all of diffs' candidate errors at once.
+ */
+export function observeParts(s: TensorStats, parts: readonly ArrayLike<number>[], bitWidth = 8, mode: RoundMode = 'half_up'): void {
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < x.length; i++) {
-    const v = x[i];
-    if (v < min) min = v;
-    if (v > max) max = v;
+  let n = 0;
+  for (const x of parts) {
+    n += x.length;
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
   }
-  s.count += x.length;
+  if (n === 0) return;
+  s.count += n;
   s.min = Math.min(s.min, min);
   s.max = Math.max(s.max, max);
-  addToHistogram(s.hist, x);
+  const absMax = Math.max(-min, max);
+  if (absMax > 0 && absMax >= s.hist.range) growHistogram(s.hist, absMax);
   const mm = maxminFixPoint(Math.min(min, 0), Math.max(max, 0), bitWidth);
   if (mm !== undefined) s.batchFps.maxmin.push(mm);
-  const d = diffsFixPoint(x, bitWidth, mode);
-  if (d) s.batchFps.diffs.push(d.fixPoint);
+  // diffs: the non-overflow position fp0 and up to four finer ones (diffsFixPoint's candidates).
+  const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
+  for (const x of parts) {
+    binValues(s.hist, x);
+    if (errors) candidateErrors(x, mm!, errors, bitWidth, mode);
+  }
+  if (errors) {
+    let best = 0;
+    for (let k = 1; k < errors.length; k++) if (errors[k] < errors[best]) best = k;
+    s.batchFps.diffs.push(mm! + best);
+  }
+}
+
+/**
+ * Adds Σ(x − fq(x))² at fix points fp0 … fp0+errors.length−1 into `errors`, in one pass: the same
+ * arithmetic as `quantError` per candidate, so the sums are identical to separate passes.
+ */
+function candidateErrors(x: ArrayLike<number>, fp0: number, errors: Float64Array, bitWidth: number, mode: RoundMode): void {
+  const { lo, hi } = intRange(bitWidth);
+  const k = errors.length;
+  // Unused candidates (k < 5, near the fix-point cap) repeat the last one and are not added.
+  const f = (j: number) => fp0 + Math.min(j, k - 1);
+  const s0 = 2 ** f(0), s1 = 2 ** f(1), s2 = 2 ** f(2), s3 = 2 ** f(3), s4 = 2 ** f(4);
+  const i0 = 2 ** -f(0), i1 = 2 ** -f(1), i2 = 2 ** -f(2), i3 = 2 ** -f(3), i4 = 2 ** -f(4);
+  let e0 = 0, e1 = 0, e2 = 0, e3 = 0, e4 = 0;
+  const n = x.length;
+  if (mode === 'half_up') {
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      let q = Math.floor(v * s0 + 0.5); let d = v - (q < lo ? lo : q > hi ? hi : q) * i0; e0 += d * d;
+      q = Math.floor(v * s1 + 0.5); d = v - (q < lo ? lo : q > hi ? hi : q) * i1; e1 += d * d;
+      q = Math.floor(v * s2 + 0.5); d = v - (q < lo ? lo : q > hi ? hi : q) * i2; e2 += d * d;
+      q = Math.floor(v * s3 + 0.5); d = v - (q < lo ? lo : q > hi ? hi : q) * i3; e3 += d * d;
+      q = Math.floor(v * s4 + 0.5); d = v - (q < lo ? lo : q > hi ? hi : q) * i4; e4 += d * d;
+    }
+  } else {
+    const r = ROUNDERS[mode];
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      let q = r(v * s0); let d = v - (q < lo ? lo : q > hi ? hi : q) * i0; e0 += d * d;
+      q = r(v * s1); d = v - (q < lo ? lo : q > hi ? hi : q) * i1; e1 += d * d;
+      q = r(v * s2); d = v - (q < lo ? lo : q > hi ? hi : q) * i2; e2 += d * d;
+      q = r(v * s3); d = v - (q < lo ? lo : q > hi ? hi : q) * i3; e3 += d * d;
+      q = r(v * s4); d = v - (q < lo ? lo : q > hi ? hi : q) * i4; e4 += d * d;
+    }
+  }
+  const e = [e0, e1, e2, e3, e4];
+  for (let j = 0; j < k; j++) errors[j] += e[j];
 }
 
 export interface CalibChoice {
