@@ -1,6 +1,7 @@
 import { compile } from './compile';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
+import { run } from './run';
 
 export interface Command {
   readonly summary: string;
@@ -13,4 +14,5 @@ export const commands: Record<string, Command> = {
   inspect,
   quantize,
   compile,
+  run,
 };
