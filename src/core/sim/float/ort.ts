@@ -68,6 +68,7 @@ export async function createFloatSession(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: o.optimize === false ? 'disabled' : 'all',
+      logSeverityLevel: 3,
     });
   } catch (e) {
     throw new InputError(`onnxruntime could not load the model: ${String((e as Error).message ?? e).split('\n')[0]}`);
