@@ -55,15 +55,81 @@ export function observeParts(s: TensorStats, parts: readonly ArrayLike<number>[]
   if (mm !== undefined) s.batchFps.maxmin.push(mm);
   // diffs: the non-overflow position fp0 and up to four finer ones (diffsFixPoint's candidates).
   const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
-  for (const x of parts) {
-    binValues(s.hist, x);
-    if (errors) candidateErrors(x, mm!, errors, bitWidth, mode);
-  }
-  if (errors) {
+  for (const x of parts) binValues(s.hist, x);
+  if (errors) s.batchFps.diffs.push(mm! + bestCandidate(parts, n, mm!, errors, bitWidth, mode));
+}
+
+/** Values from which the cell estimate beats one pass per candidate (below, the cells' fixed cost dominates). */
+const CELL_MIN_VALUES = 1 << 16;
+
+/** diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. */
+function bestCandidate(parts: readonly ArrayLike<number>[], n: number, fp0: number, errors: Float64Array, bitWidth: number, mode: RoundMode): number {
+  const argmin = () => {
     let best = 0;
     for (let k = 1; k < errors.length; k++) if (errors[k] < errors[best]) best = k;
-    s.batchFps.diffs.push(mm! + best);
+    return best;
+  };
+  if (mode === 'half_up' && bitWidth <= 8 && n >= CELL_MIN_VALUES) {
+    const margin = cellErrors(parts, fp0, errors, bitWidth);
+    const best = argmin();
+    // The estimate and the exact sums differ by rounding only: a runner-up within that distance could
+    // swap places, so such a batch (a tie, in practice) is decided by the exact sums.
+    let clear = true;
+    for (let k = 0; k < errors.length; k++) if (k !== best && errors[k] - errors[best] <= margin) clear = false;
+    if (clear) return best;
+    errors.fill(0);
   }
+  for (const x of parts) candidateErrors(x, fp0, errors, bitWidth, mode);
+  return argmin();
+}
+
+/**
+ * Σ(x − fq(x))² at each candidate from a grid of cells of width 2^-(fp0+5): every rounding boundary of
+ * fp0 … fp0+4 is a cell edge, so all values of a cell share one quantized value q per candidate and the
+ * cell contributes Σx² − 2qΣx + n·q² (values beyond the fp0 range saturate at every candidate: they join
+ * the edge cells). One pass over the data instead of one per candidate. half_up only: a value on a
+ * boundary rounds like the rest of the cell that starts there. Returns a bound on the rounding
+ * difference from the exact per-value sums.
+ */
+export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number): number {
+  const { lo, hi } = intRange(bitWidth);
+  const jlo = 32 * lo - 16;
+  const jhi = 32 * hi + 15;
+  const cells = jhi - jlo + 1;
+  const cnt = new Float64Array(cells);
+  const s1 = new Float64Array(cells);
+  const s2 = new Float64Array(cells);
+  const c = 2 ** (fp0 + 5);
+  for (const x of parts) {
+    const n = x.length;
+    for (let i = 0; i < n; i++) {
+      const v = x[i];
+      let j = Math.floor(v * c);
+      j = j < jlo ? 0 : j > jhi ? cells - 1 : j - jlo;
+      cnt[j]++;
+      s1[j] += v;
+      s2[j] += v * v;
+    }
+  }
+  let scale = 0;
+  for (let k = 0; k < errors.length; k++) {
+    const fs = 2 ** (fp0 + k);
+    const inv = 2 ** -(fp0 + k);
+    let e = 0;
+    let mag = 0;
+    for (let j = 0; j < cells; j++) {
+      const m = cnt[j];
+      if (m === 0) continue;
+      const r = Math.floor(((j + jlo) / c) * fs + 0.5);
+      const q = (r < lo ? lo : r > hi ? hi : r) * inv;
+      e += s2[j] - 2 * q * s1[j] + m * q * q;
+      mag += s2[j] + 2 * Math.abs(q * s1[j]) + m * q * q;
+    }
+    errors[k] = e;
+    scale = Math.max(scale, mag);
+  }
+  // Sums of up to 2^31 terms in float64 and one cancellation per cell: far inside 1e-8 of the magnitudes.
+  return 1e-8 * scale;
 }
 
 /**
