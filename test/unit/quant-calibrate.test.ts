@@ -205,6 +205,10 @@ describe('tensor statistics', () => {
       observe(s, x, 8, 'half_up');
       const exact = diffsFixPoint(x, 8, 'half_up')!;
       expect(s.batchFps.diffs, what).toEqual([exact.fixPoint]);
+      // The histogram filled in the same pass is the one addToHistogram fills.
+      const h = newHistogram();
+      addToHistogram(h, x);
+      expect(s.hist, what).toEqual(h);
       // The cells' sums are the per-value sums up to rounding.
       const fromCells = new Float64Array(exact.errors.length);
       cellErrors([x], exact.errors[0].fp, fromCells, 8);

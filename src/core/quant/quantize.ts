@@ -111,6 +111,8 @@ export interface QuantOptions {
   ort?: OrtOptions;
   /** Force a float engine; default onnxruntime, the interpreter when onnxruntime cannot load the model. */
   engine?: Engine;
+  /** Estimate the bias correction on the first N samples (default 32, Infinity for all). */
+  biasCorrSamples?: number;
   /**
    * Measure SQNR/cosine on the first N samples (default 32, Infinity for all): per-layer SQNR over
    * millions of values settles within a few samples, and each costs a float and a quantized run.
@@ -403,6 +405,7 @@ export function runFakeQuant(
 }
 
 const DEFAULT_EVAL_SAMPLES = 32;
+const DEFAULT_BIAS_SAMPLES = 32;
 
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
@@ -452,13 +455,17 @@ async function calibrate(
     ? await activationRunner(model, [...convOut.keys()], { ort: o.ort, engine: floatRun.engine, weights: weightOverride })
     : undefined;
   let batch = 0;
+  let biasSamples = 0;
   try {
     let pendingSamples = 0;
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
       const out = await floatRun.run(feeds);
-      for (const name of convOut.keys()) accumulate(sumsF, name, out[name], true);
+      // Bias correction is a per-channel mean over every output position: a few dozen samples fix it,
+      // and each costs a second run with quantized weights.
+      const correcting = quantRun !== undefined && biasSamples < (o.biasCorrSamples ?? DEFAULT_BIAS_SAMPLES);
+      if (correcting) for (const name of convOut.keys()) accumulate(sumsF, name, out[name], true);
       for (const name of observed) {
         const t = out[name];
         if (!t) continue;
@@ -476,8 +483,9 @@ async function calibrate(
         pendingSamples = 0;
         pendingFloats = 0;
       }
-      if (quantRun) {
-        const q = await quantRun.run(feeds);
+      if (correcting) {
+        biasSamples += samplesIn(feeds);
+        const q = await quantRun!.run(feeds);
         for (const name of convOut.keys()) accumulate(sumsQ, name, q[name], false);
       }
       batch++;

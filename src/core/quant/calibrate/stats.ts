@@ -2,7 +2,7 @@
 // min/max, and one small number per batch; fix points can be re-derived from these at any time without
 // another float pass (the UI changes a method and gets an answer at once).
 import { clippedFractionFromHistogram } from './clip';
-import { binValues, growHistogram, newHistogram, displayHistogram, type Histogram } from './histogram';
+import { binValues, growHistogram, HIST_BINS, newHistogram, displayHistogram, type Histogram } from './histogram';
 import {
   capFixPoint, combineFixPoints, entropyThreshold, fixPointOfThreshold, histogramSseAtFixPoint,
   maxminFixPoint, mseThreshold, percentileThreshold, scaleOfThreshold,
@@ -55,25 +55,36 @@ export function observeParts(s: TensorStats, parts: readonly ArrayLike<number>[]
   if (mm !== undefined) s.batchFps.maxmin.push(mm);
   // diffs: the non-overflow position fp0 and up to four finer ones (diffsFixPoint's candidates).
   const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
+  if (errors && usesCells(n, bitWidth, mode)) {
+    // The histogram is filled in the same pass as the cells.
+    s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode, cellErrors(parts, mm!, errors, bitWidth, s.hist)));
+    return;
+  }
   for (const x of parts) binValues(s.hist, x);
-  if (errors) s.batchFps.diffs.push(mm! + bestCandidate(parts, n, mm!, errors, bitWidth, mode));
+  if (errors) s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode));
+}
+
+function usesCells(n: number, bitWidth: number, mode: RoundMode): boolean {
+  return mode === 'half_up' && bitWidth <= 8 && n >= CELL_MIN_VALUES;
 }
 
 /** Values from which the cell estimate beats one pass per candidate (below, the cells' fixed cost dominates). */
 const CELL_MIN_VALUES = 1 << 16;
 
-/** diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. */
-function bestCandidate(parts: readonly ArrayLike<number>[], n: number, fp0: number, errors: Float64Array, bitWidth: number, mode: RoundMode): number {
+/**
+ * diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. With
+ * `margin`, `errors` already holds the cells' estimate, within `margin` of the exact sums.
+ */
+function bestCandidate(parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number, mode: RoundMode, margin?: number): number {
   const argmin = () => {
     let best = 0;
     for (let k = 1; k < errors.length; k++) if (errors[k] < errors[best]) best = k;
     return best;
   };
-  if (mode === 'half_up' && bitWidth <= 8 && n >= CELL_MIN_VALUES) {
-    const margin = cellErrors(parts, fp0, errors, bitWidth);
+  if (margin !== undefined) {
     const best = argmin();
-    // The estimate and the exact sums differ by rounding only: a runner-up within that distance could
-    // swap places, so such a batch (a tie, in practice) is decided by the exact sums.
+    // A runner-up within the rounding distance could swap places with the winner: such a batch (a tie,
+    // in practice) is decided by the exact sums.
     let clear = true;
     for (let k = 0; k < errors.length; k++) if (k !== best && errors[k] - errors[best] <= margin) clear = false;
     if (clear) return best;
@@ -91,7 +102,7 @@ function bestCandidate(parts: readonly ArrayLike<number>[], n: number, fp0: numb
  * boundary rounds like the rest of the cell that starts there. Returns a bound on the rounding
  * difference from the exact per-value sums.
  */
-export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number): number {
+export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number, hist?: Histogram): number {
   const { lo, hi } = intRange(bitWidth);
   const jlo = 32 * lo - 16;
   const jhi = 32 * hi + 15;
@@ -102,6 +113,31 @@ export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, err
   const c = 2 ** (fp0 + 5);
   for (const x of parts) {
     const n = x.length;
+    if (hist && hist.range > 0) {
+      // binValues, inlined: the same bins and zero count.
+      const range = hist.range;
+      const scale = HIST_BINS / (2 * range);
+      const counts = hist.counts;
+      let zeros = 0;
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        if (v === 0) zeros++;
+        else {
+          let b = Math.floor((v + range) * scale);
+          if (b >= HIST_BINS) b = HIST_BINS - 1;
+          else if (b < 0) b = 0;
+          counts[b]++;
+        }
+        let j = Math.floor(v * c);
+        j = j < jlo ? 0 : j > jhi ? cells - 1 : j - jlo;
+        cnt[j]++;
+        s1[j] += v;
+        s2[j] += v * v;
+      }
+      hist.zeros += zeros;
+      continue;
+    }
+    if (hist) binValues(hist, x);
     for (let i = 0; i < n; i++) {
       const v = x[i];
       let j = Math.floor(v * c);
