@@ -4,7 +4,7 @@
 // observed tensors as extra outputs (the built-in interpreter only where onnxruntime refuses the model).
 // The statistics are kept in the result so a changed method or pinned fix point is re-solved without
 // another float pass (`requantize`).
-import { topoSort, type FloatTensor, type Model, type Node } from '../ir';
+import { topoSort, type FloatTensor, type Model } from '../ir';
 import { InputError, isInputError } from '../errors';
 import { inferDtypes } from '../sim/float/dtypes';
 import { planFloat, runFloat } from '../sim/float/interpreter';
@@ -27,7 +27,7 @@ import {
 import { prepareModel, type PrepareLog } from './prepare';
 import { constValues, floatConst, withGraph } from './prepare/edit';
 import { buildQGraph, type QGraph, type QLayer } from './qgraph';
-import { exportQdq } from './qdq';
+import { fakeQuantGraph } from './fakequant-graph';
 import { applyRules, type Adjustment } from './rules';
 
 export type Feeds = Record<string, FloatTensor>;
@@ -522,46 +522,23 @@ function addMetric(acc: Map<string, MetricSums>, name: string, f: Float32Array, 
   a.ff = ff; a.ee = ee; a.fq = fq; a.qq = qq;
 }
 
-/** Each quantization point of a QDQ export → the tensor holding its dequantized value. */
-function dequantizedNames(qdq: Model, points: ReadonlySet<string>): Map<string, string> {
-  const readers = new Map<string, Node[]>();
-  for (const n of qdq.graph.nodes) for (const i of n.inputs) if (i) readers.set(i, [...(readers.get(i) ?? []), n]);
-  const out = new Map<string, string>();
-  for (const n of qdq.graph.nodes) {
-    if (n.opType !== 'QuantizeLinear') continue;
-    const dq = readers.get(n.outputs[0])?.find((r) => r.opType === 'DequantizeLinear');
-    if (!dq) continue;
-    const clip = readers.get(dq.outputs[0])?.find((r) => r.opType === 'Clip');
-    const last = clip?.outputs[0] ?? dq.outputs[0];
-    // A graph output keeps its name on the dequantized side; its float producer was renamed.
-    const point = points.has(last) ? last : n.inputs[0];
-    if (points.has(point)) out.set(point, last);
-  }
-  return out;
-}
-
 /**
- * SQNR/cosine on onnxruntime: the float model and the QDQ export, each with the quantization points as
- * outputs. QuantizeLinear rounds activations half to even where the DPU rounds half up: the two differ on
- * exact ties only, which moves these metrics by far less than they resolve.
+ * SQNR/cosine on onnxruntime: the float model, and the fake-quant graph (quantized weights, every
+ * activation rounded and clipped as the quantizer does), each with the quantization points as outputs.
  */
 async function evaluateOnOrt(
   model: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
 ): Promise<Map<string, MetricSums> | undefined> {
-  let qdq: Model;
-  try {
-    qdq = exportQdq(model, tensors).model;
-  } catch (e) {
-    if (isInputError(e)) return undefined;
-    throw e;
-  }
-  const dq = dequantizedNames(qdq, new Set(points));
-  const wanted = points.filter((p) => dq.has(p));
+  const fq = fakeQuantGraph(model, tensors);
+  const wanted = points.filter((p) => fq.quantized.has(p));
   let floatRun: ActivationRunner | undefined;
   let quantRun: ActivationRunner | undefined;
   try {
     floatRun = await activationRunner(model, wanted, { ort: o.ort, engine: 'onnxruntime' });
-    quantRun = await activationRunner(qdq, wanted.map((p) => dq.get(p)!), { ort: o.ort, engine: 'onnxruntime', optimize: false });
+    // Unoptimized: fusing the rounding's Mul/Add into a Conv would move values across rounding ties.
+    quantRun = await activationRunner(fq.model, wanted.map((p) => fq.quantized.get(p)!), {
+      ort: o.ort, engine: 'onnxruntime', optimize: false, weights: quantizedWeights(model, tensors),
+    });
   } catch (e) {
     await floatRun?.release();
     if (isInputError(e)) return undefined;
@@ -576,7 +553,7 @@ async function evaluateOnOrt(
       if (samples >= (o.evalSamples ?? DEFAULT_EVAL_SAMPLES)) break;
       const f = await floatRun.run(feeds);
       const q = await quantRun.run(feeds);
-      for (const p of wanted) addMetric(acc, p, f[p].data, q[dq.get(p)!].data);
+      for (const p of wanted) addMetric(acc, p, f[p].data, q[fq.quantized.get(p)!].data);
       samples += samplesIn(feeds);
       batch++;
       o.onProgress?.({ phase: 'evaluate', batch });
