@@ -424,7 +424,8 @@ async function calibrate(
   biasLayers: readonly QLayer[], weightOverride: Map<string, FloatTensor> | undefined,
 ): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array>; engine: Engine; fallbackReason?: string }> {
   const stats = new Map<string, TensorStats>();
-  const pending = new Map<string, { parts: Float32Array[]; n: number }>();
+  /** A statistics batch in the making; `ranged` while every part came with its min/max. */
+  const pending = new Map<string, { parts: Float32Array[]; n: number; min: number; max: number; ranged: boolean }>();
   const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input').map(([name]) => name);
   for (const name of observed) stats.set(name, newTensorStats());
   const statBatch = o.statBatch ?? 32;
@@ -432,7 +433,7 @@ async function calibrate(
     const p = pending.get(name);
     if (!p || p.n === 0) return;
     const { p: prm } = params.get(name)!;
-    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode);
+    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode, p.ranged ? { min: p.min, max: p.max } : undefined);
     pending.delete(name);
   };
   // Per-channel output sums with float and with quantized weights: their mean difference is the
@@ -450,7 +451,7 @@ async function calibrate(
     const per = channelSums(t, axis, s);
     if (count) counts.set(name, (counts.get(name) ?? 0) + per);
   };
-  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine });
+  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine, ranges: observed });
   const quantRun = weightOverride && convOut.size
     ? await activationRunner(model, [...convOut.keys()], { ort: o.ort, engine: floatRun.engine, weights: weightOverride })
     : undefined;
@@ -461,7 +462,7 @@ async function calibrate(
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
-      const out = await floatRun.run(feeds);
+      const { tensors: out, ranges } = await floatRun.runWithRanges(feeds);
       // Bias correction is a per-channel mean over every output position: a few dozen samples fix it,
       // and each costs a second run with quantized weights.
       const correcting = quantRun !== undefined && biasSamples < (o.biasCorrSamples ?? DEFAULT_BIAS_SAMPLES);
@@ -470,9 +471,11 @@ async function calibrate(
         const t = out[name];
         if (!t) continue;
         let p = pending.get(name);
-        if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
+        if (!p) { p = { parts: [], n: 0, min: Infinity, max: -Infinity, ranged: true }; pending.set(name, p); }
         p.parts.push(t.data);
         p.n += t.data.length;
+        const r = ranges.get(name);
+        if (r && t.data.length) { p.min = Math.min(p.min, r.min); p.max = Math.max(p.max, r.max); } else if (t.data.length) p.ranged = false;
         pendingFloats += t.data.length;
       }
       // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when

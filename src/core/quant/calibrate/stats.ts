@@ -33,12 +33,16 @@ export function observe(s: TensorStats, x: ArrayLike<number>, bitWidth = 8, mode
  * `observe` on their concatenation, bit for bit (every sum runs over the values in the same order), in
  * two passes over the data: min/max, then histogram and all of diffs' candidate errors at once.
  */
-export function observeParts(s: TensorStats, parts: readonly ArrayLike<number>[], bitWidth = 8, mode: RoundMode = 'half_up'): void {
-  let min = Infinity;
-  let max = -Infinity;
+export function observeParts(
+  s: TensorStats, parts: readonly ArrayLike<number>[], bitWidth = 8, mode: RoundMode = 'half_up', range?: { readonly min: number; readonly max: number },
+): void {
+  // `range`, when the caller has it (onnxruntime reduces in the graph), saves the first pass.
+  let min = range?.min ?? Infinity;
+  let max = range?.max ?? -Infinity;
   let n = 0;
   for (const x of parts) {
     n += x.length;
+    if (range) continue;
     for (let i = 0; i < x.length; i++) {
       const v = x[i];
       if (v < min) min = v;
