@@ -406,6 +406,8 @@ export function runFakeQuant(
 
 const DEFAULT_EVAL_SAMPLES = 32;
 const DEFAULT_BIAS_SAMPLES = 32;
+/** Values per sample from which a tensor's min/max is reduced inside onnxruntime. */
+const RANGE_MIN_VALUES = 1 << 16;
 
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
@@ -451,7 +453,12 @@ async function calibrate(
     const per = channelSums(t, axis, s);
     if (count) counts.set(name, (counts.get(name) ?? 0) + per);
   };
-  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine, ranges: observed });
+  // Ranges from onnxruntime pay for large tensors only: each is two more outputs to fetch per run.
+  const large = observed.filter((n) => {
+    const shape = model.graph.valueInfo.get(n)?.shape;
+    return shape !== undefined && shape.reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1) >= RANGE_MIN_VALUES;
+  });
+  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine, ranges: large });
   const quantRun = weightOverride && convOut.size
     ? await activationRunner(model, [...convOut.keys()], { ort: o.ort, engine: floatRun.engine, weights: weightOverride })
     : undefined;
