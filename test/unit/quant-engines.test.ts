@@ -34,6 +34,35 @@ describe('float engines of the quantizer', () => {
     ort.layers.forEach((l, i) => expect(Math.abs(l.sqnrDb - mine.layers[i].sqnrDb), l.layer).toBeLessThan(0.01));
   }, 120_000);
 
+  it('large tensors (min/max reduced inside onnxruntime, diffs from the cells) quantize as on the interpreter', async () => {
+    let seed = 5;
+    const rnd = (n: number, scale: number) => Float32Array.from({ length: n }, () => (((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1) * scale);
+    const m = buildModel({
+      inputs: { x: ['float32', [1, 1, 128, 128]] },
+      outputs: ['y'],
+      initializers: { w: tensor('float32', [4, 1, 3, 3], rnd(36, 0.7)), b: tensor('float32', [4], [0.1, -0.3, 0.2, 0]) },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Sigmoid', inputs: ['c'], outputs: ['s'] },
+        { op: 'Mul', inputs: ['c', 's'], outputs: ['y'] },
+      ],
+    });
+    const feeds = Array.from({ length: 3 }, () => ({ x: { shape: [1, 1, 128, 128], data: rnd(128 * 128, 3) } }));
+    const cfg = parseQuantConfig({ include_cle: false });
+    const ort = await quantizeModel(m, feeds, cfg, { evalSamples: 2 });
+    const mine = await quantizeModel(m, feeds, cfg, { engine: 'interpreter', evalSamples: 2 });
+    expect(ort.engine).toBe('onnxruntime');
+    const fps = (r: typeof ort) => Object.fromEntries([...r.tensors.values()].map((t) => [t.name, [t.fixPoint, t.clippedFraction]]));
+    expect(fps(ort)).toEqual(fps(mine));
+    // The two engines' conv outputs differ in the last bits: a value may land in the next histogram bin.
+    const [a, b] = [ort, mine].map((r) => r.session.stats.get('c')!);
+    expect(a.hist.range).toBe(b.hist.range);
+    expect(a.count).toBe(3 * 4 * 128 * 128);
+    let moved = 0;
+    a.hist.counts.forEach((n, i) => { moved += Math.abs(n - b.hist.counts[i]); });
+    expect(moved).toBeLessThan(1e-3 * a.count);
+  });
+
   it('falls back to the interpreter, with a warning, when onnxruntime refuses the model', async () => {
     // An opset from the future: onnxruntime refuses to load it, the interpreter runs MatMul as ever.
     const broken = buildModel({
