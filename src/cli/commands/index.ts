@@ -3,6 +3,7 @@ import { convert } from './convert';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 import { simulate } from './simulate';
+import { run } from './run';
 
 export interface Command {
   readonly summary: string;
@@ -17,4 +18,5 @@ export const commands: Record<string, Command> = {
   compile,
   simulate,
   convert,
+  run,
 };

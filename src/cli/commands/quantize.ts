@@ -1,6 +1,7 @@
 // `fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [...]`: calibrate and quantize a model to
 // power-of-two fix points, writing a QDQ ONNX model, quant_info.json and a report.
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
@@ -110,6 +111,7 @@ export const quantize: Command = {
     const progress = (s: string) => { if (!a.json && process.stderr.isTTY) process.stderr.write(s); };
     for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
     const r = await quantizeModel(model, () => batches(samples, spec), config, {
+      ort: { threads: availableParallelism() },
       onProgress: (p) => progress(`\r${p.phase} ${p.batch}/${samples.count}`),
     });
     progress('\n');
