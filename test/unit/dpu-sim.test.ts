@@ -352,6 +352,23 @@ describe('RetinaFace (Vitis AI QDQ)', () => {
   });
 });
 
+describe('bad input', () => {
+  it('refuses an unquantized model, a scale that is no power of two, an xmodel source and a wrong feed by name', async () => {
+    const float = residualNet();
+    await expect(prepareSimulation({ kind: 'onnx', model: float }, target)).rejects.toThrow('no power-of-two QuantizeLinear/DequantizeLinear nodes');
+    const r = await quantizeModel(float, randomInputs(2).map((d) => ({ x: { shape: [1, 3, 16, 16], data: d } })), parseQuantConfig({}), { skipEvaluation: true });
+    const qdq = exportQdq(r.model, r.tensors).model;
+    const scale = [...qdq.graph.initializers.values()].find((t) => t.name.endsWith('_scale') && t.name.startsWith('r1'))!;
+    const bad: Model = { ...qdq, graph: { ...qdq.graph, initializers: new Map([...qdq.graph.initializers, [scale.name, { ...scale, values: Float32Array.of(0.03) }]]) } };
+    await expect(prepareSimulation({ kind: 'onnx', model: bad }, target)).rejects.toThrow(/QuantizeLinear r1_QuantizeLinear: scale 0\.0\d+ is not one power of two/);
+    await expect(prepareSimulation({ kind: 'xmodel', xmodel: {} as never }, target)).rejects.toThrow('reads a QDQ ONNX model');
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+    await expect(sim.run({ x: { shape: [1, 3, 8, 8], data: new Float32Array(192) } })).rejects.toThrow('input "x" has 192 values, [1,3,16,16] (batch 1) needs 768');
+    await expect(sim.run({})).rejects.toThrow('no value fed for input "x"');
+    await sim.release();
+  }, 60_000);
+});
+
 describe('golden file names and md5', () => {
   it('follows VART layer_name(): XIR (…) affixes dropped, other characters outside [0-9A-Za-z_] become _', () => {
     expect(vartLayerName('RetinaFace::input_0')).toBe('RetinaFace__input_0');

@@ -169,8 +169,6 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     return b;
   };
   const read = (b: Buf | undefined) => { if (b) b.lastUse = Math.max(b.lastUse, pos); };
-  const sgOfPlaced = new Map<number, number>();
-  compile.subgraphs.forEach((s, si) => { for (const i of s.layers) sgOfPlaced.set(i, si); });
 
   const inputTensors = (p: PlacedLayer): { tensor: string; placed: number }[] =>
     p.layer.inputs.map((id) => {
@@ -184,74 +182,88 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const plans: SgPlan[] = [];
   const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
 
-  for (const [si, sg] of compile.subgraphs.entries()) {
-    if (sg.device === 'USER') {
-      plans.push({ kind: 'user', name: sg.name });
-      continue;
-    }
-    if (sg.device === acc) {
-      const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
-      const start = ++pos;
-      const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
-        const have = bufs.get(t.tensor);
-        if (have) return have;
-        // Entering from USER or a CPU subgraph: float2fix at the producer's fix point.
-        const fp = fpOfPlaced(t.placed);
-        if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
-        const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
-        // Written when the subgraph starts, so it lives from there.
-        b.def = start;
-        plan.entries.push(b);
-        return b;
-      };
-      for (const pi of sg.layers) {
-        const p = L[pi];
-        const l = p.layer;
-        const what = `${l.op} ${l.name}`;
-        const fp = fpOfPlaced(pi);
-        if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
-        const ins = inputTensors(p).map((t) => bufFor(t, what));
-        pos++;
-        ins.forEach(read);
-        const out = alloc(l.tensor, l.shape, fp);
-        plan.steps.push(dpuStep(p, ins, out, what));
-        dpuTensorNames.push(l.tensor);
-        if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
-        available.add(l.tensor);
-      }
-      plans.push(plan);
-      continue;
-    }
-    // CPU: the float ops between fix2float and float2fix, in one onnxruntime session.
-    const mine = new Set(sg.layers);
-    const computing = sg.layers.filter((i) => L[i].layer.kind !== 'output');
-    const outputs = new Set<string>();
-    for (const i of sg.layers) {
-      const l = L[i].layer;
-      if (l.kind === 'output') {
-        const p = inputTensors(L[i])[0];
-        if (mine.has(p.placed)) outputs.add(p.tensor);
+  // A CPU layer's readers outside its subgraph, for the subgraph's outputs.
+  const readersOf = new Map<number, number[]>();
+  L.forEach((q, qi) => { for (const t of inputTensors(q)) readersOf.set(t.placed, [...(readersOf.get(t.placed) ?? []), qi]); });
+  const sessions: FloatSession[] = [];
+  const planned = async () => {
+    for (const sg of compile.subgraphs) {
+      if (sg.device === 'USER') {
+        plans.push({ kind: 'user', name: sg.name });
         continue;
       }
-      const leaves = compile.layers.some((q, qi) => !mine.has(qi) && inputTensors(q).some((t) => t.placed === i));
-      if (leaves || l.graphOutput) outputs.add(l.tensor);
+      if (sg.device === acc) {
+        const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
+        const start = ++pos;
+        const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
+          const have = bufs.get(t.tensor);
+          if (have) return have;
+          // Entering from USER or a CPU subgraph: float2fix at the producer's fix point.
+          const fp = fpOfPlaced(t.placed);
+          if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
+          const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
+          // Written when the subgraph starts, so it lives from there.
+          b.def = start;
+          plan.entries.push(b);
+          return b;
+        };
+        for (const pi of sg.layers) {
+          const p = L[pi];
+          const l = p.layer;
+          const what = `${l.op} ${l.name}`;
+          const fp = fpOfPlaced(pi);
+          if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
+          const ins = inputTensors(p).map((t) => bufFor(t, what));
+          pos++;
+          ins.forEach(read);
+          const out = alloc(l.tensor, l.shape, fp);
+          plan.steps.push(dpuStep(p, ins, out, what));
+          dpuTensorNames.push(l.tensor);
+          if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
+          available.add(l.tensor);
+        }
+        plans.push(plan);
+        continue;
+      }
+      // CPU: the float ops between fix2float and float2fix, in one onnxruntime session.
+      const mine = new Set(sg.layers);
+      const computing = sg.layers.filter((i) => L[i].layer.kind !== 'output');
+      const outputs = new Set<string>();
+      for (const i of sg.layers) {
+        const l = L[i].layer;
+        if (l.kind === 'output') {
+          const p = inputTensors(L[i])[0];
+          if (mine.has(p.placed)) outputs.add(p.tensor);
+          continue;
+        }
+        const leaves = (readersOf.get(i) ?? []).some((qi) => !mine.has(qi));
+        if (leaves || l.graphOutput) outputs.add(l.tensor);
+      }
+      const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
+      if (computing.length && outputs.size) {
+        const m = subModel(dq.float, plan.outputs, available, (t) => {
+          const q = dq.tensors.get(t);
+          return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+        });
+        plan.inputs = m.graph.inputs.map((i) => i.name);
+        pos++;
+        for (const n of plan.inputs) read(bufs.get(n));
+        plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        sessions.push(plan.session);
+        const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
+        plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
+      }
+      for (const t of plan.outputs) available.add(t);
+      plans.push(plan);
     }
-    const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
-    if (computing.length && outputs.size) {
-      const m = subModel(dq.float, plan.outputs, available, (t) => {
-        const q = dq.tensors.get(t);
-        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
-      });
-      plan.inputs = m.graph.inputs.map((i) => i.name);
-      pos++;
-      for (const n of plan.inputs) read(bufs.get(n));
-      plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
-      const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
-      plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
-    }
-    for (const t of plan.outputs) available.add(t);
-    plans.push(plan);
-    void si;
+  };
+  try {
+    await planned();
+  } catch (e) {
+    // Nothing half-prepared stays behind.
+    for (const x of sessions) await x.release();
+    engine.reset();
+    throw e;
   }
 
   function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
