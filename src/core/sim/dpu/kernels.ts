@@ -151,7 +151,39 @@ function wasmBytes(): Uint8Array {
 export async function loadInt8Engine(): Promise<Int8Engine> {
   modulePromise ??= WebAssembly.compile(wasmBytes() as Uint8Array<ArrayBuffer>);
   const instance = await WebAssembly.instantiate(await modulePromise, {});
-  return createEngine(instance.exports as unknown as Exports);
+  const engine = createEngine(instance.exports as unknown as Exports);
+  warmUp(engine);
+  return engine;
+}
+
+/**
+ * V8 first runs wasm in its baseline tier and compiles the optimizing tier in the background once a
+ * function has run enough; a long kernel call never switches mid-way, so the first sample would run ~15×
+ * slower. A few tiny calls of every kernel (a few ms) start that compile while the caller prepares.
+ */
+function warmUp(eng: Int8Engine): void {
+  const geo = (inC: number, outC: number, k: number, group = 1): ConvGeometry => ({
+    inH: 6, inW: 6, inC, outH: 6, outW: 6, outC, kH: k, kW: k, strideH: 1, strideW: 1, dilH: 1, dilW: 1,
+    padT: k >> 1, padL: k >> 1, group,
+  });
+  const e: Epilogue = { accUp: 0, biasUp: 0, shift: 4, act: 'relu' };
+  const convs = [geo(16, 16, 3), geo(16, 16, 1), geo(16, 6, 3), geo(3, 8, 3), geo(16, 16, 3, 16), geo(16, 16, 5, 16), geo(12, 12, 3, 12)];
+  const inp = eng.alloc(6 * 6 * 16, 16), out = eng.alloc(6 * 6 * 16, 16), f = eng.alloc(6 * 6 * 16 * 4, 16);
+  const packed = convs.map((g) => eng.packConvWeights(new Int8Array(g.outC * g.kH * g.kW * (g.inC / g.group)), g));
+  for (let r = 0; r < 5; r++) {
+    convs.forEach((g, i) => eng.conv2d(inp, packed[i], 0, out, g, e));
+    eng.deconv2d(inp, packed[0], 0, out, convs[0], e);
+    eng.maxPool(inp, out, geo(16, 16, 3), 0);
+    eng.avgPool(inp, out, geo(16, 16, 3), 7, 6);
+    eng.add(inp, inp, out, 64, 0, 1, e);
+    eng.mul(inp, inp, out, 64, 7);
+    eng.requantize(inp, out, 64, 1);
+    eng.concat([{ ptr: inp, channels: 8, shift: 0 }, { ptr: inp, channels: 8, shift: 1 }], out, 9);
+    eng.upsampleNearest(inp, out, 3, 3, 16, 2, 2, 0);
+    eng.quantize(f, out, 64, 4);
+    eng.dequantize(inp, f, 64, 4);
+  }
+  eng.reset();
 }
 
 const SLACK = 64; // kept free above the last allocation
