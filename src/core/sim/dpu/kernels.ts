@@ -59,6 +59,9 @@ export interface Int8Engine {
 /** How conv2d computes a geometry; packConvWeights lays the weights out for the same path. */
 export type ConvPath = 'depthwise' | 'im2col' | 'direct';
 
+/** A direct conv whose groups have a multiple of 16 output channels runs the 16-channel kernel on int16 input. */
+const isWide = (g: ConvGeometry): boolean => convPath(g) === 'direct' && (g.outC / g.group) % 16 === 0;
+
 export function convPath(g: ConvGeometry): ConvPath {
   if (g.group > 1 && g.group === g.inC && g.group === g.outC) return 'depthwise';
   // Few input channels: padding them to 8 per tap would waste most multiplies; pack the receptive field.
@@ -115,6 +118,11 @@ interface Exports {
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
   im2colTaps(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  buildV16(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
+    uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
+  convWide(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    pairs: number, W: number, blocks: number, outW: number, oh0: number, oh1: number, acc: number,
+    accStride: number, col0: number, out: number, outStride: number, bt32: number, accUp: number): void;
   convCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     chunks: number, W: number, ocBlocks: number, outW: number, oh0: number, oh1: number, acc: number,
     accStride: number, col0: number, out: number, outStride: number, bt32: number, accUp: number): void;
@@ -272,6 +280,23 @@ function createEngine(x: Exports): Int8Engine {
       }
       return p;
     }
+    if (isWide(g)) {
+      // [group][16-oc block][tap][channel pair][16 oc][2 ch] int16.
+      const pairs = Math.ceil(icg / 2), blocks = ocg / 16;
+      const len = g.group * blocks * taps * pairs * 32;
+      const p = alloc(len * 2, 16);
+      const v = new Int16Array(x.memory.buffer, p, len);
+      v.fill(0);
+      for (let oc = 0; oc < g.outC; oc++) {
+        const gi = Math.floor(oc / ocg), b = (oc % ocg) >> 4, j = oc & 15;
+        for (let t = 0; t < taps; t++) {
+          for (let c = 0; c < icg; c++) {
+            v[((((gi * blocks + b) * taps + t) * pairs + (c >> 1)) * 16 + j) * 2 + (c & 1)] = w[(oc * taps + t) * icg + c];
+          }
+        }
+      }
+      return p;
+    }
     // [group][ocBlock][tap][chunk of 8 ch][4 oc][8 ch]; im2col is the same with one tap of taps·IC channels.
     const k = path === 'im2col' ? taps * icg : icg;
     const ntaps = path === 'im2col' ? 1 : taps;
@@ -313,19 +338,21 @@ function createEngine(x: Exports): Int8Engine {
     let Wp = (outW - 1) * sW + (kW - 1) * dilW + 1;
     const offT = transposed ? (kH - 1) * dilH - g.padT : g.padT;
     const offL = transposed ? (kW - 1) * dilW - g.padL : g.padL;
+    const wide = isWide(g);
     const [vGroup, vCg, vCp] = path === 'depthwise' ? [1, g.inC, roundUp(g.inC, 8)]
-      : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, 8)];
+      : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, wide ? 2 : 8)];
     const cs = vGroup * vCp;
+    const eb = wide ? 2 : 1; // bytes per V element
     // The input already is V when no padding (spatial or channel) is needed: read it in place.
-    const inPlace = !transposed && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
+    const inPlace = !transposed && !wide && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
     if (inPlace) { Hp = g.inH; Wp = g.inW; }
     const Kp = roundUp(taps * g.inC, 8);
     const accStride = path === 'depthwise' ? vCp : g.outC + 4;
     const maxAcc = 16384 * taps * icg;
-    scratch([inPlace ? 0 : Hp * Wp * cs + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp + 32 : 0, 0],
+    scratch([inPlace ? 0 : Hp * Wp * cs * eb + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp + 32 : 0, 0],
       ([V0, tapOff, bt, patches]) => {
         const V = inPlace ? inPtr : V0;
-        const rowStride = Wp * cs, pixStride = cs;
+        const rowStride = Wp * cs * eb, pixStride = cs * eb;
         const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
         for (let kh = 0; kh < kH; kh++) {
           for (let kw = 0; kw < kW; kw++) {
@@ -334,7 +361,10 @@ function createEngine(x: Exports): Int8Engine {
           }
         }
         tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
-        if (!inPlace) {
+        if (wide) {
+          x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
+            offT, offL, V, Hp, Wp);
+        } else if (!inPlace) {
           x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
             offT, offL, V, Hp, Wp);
         }
@@ -356,6 +386,12 @@ function createEngine(x: Exports): Int8Engine {
           else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
           x.convCore(patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
             outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
+        } else if (wide) {
+          const pairs = vCp / 2, blocks = ocg / 16;
+          for (let gi = 0; gi < g.group; gi++) {
+            x.convWide(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, pairs,
+              wp + gi * blocks * taps * pairs * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
+          }
         } else {
           const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
           for (let gi = 0; gi < g.group; gi++) {
