@@ -281,6 +281,8 @@ describe('conv2d', () => {
   cases.push(['1×1 stride 2 IC 5 OC 16', { inH: 7, inW: 7, inC: 5, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
   cases.push(['3×3 stride 2 IC 24 OC 48', { inH: 9, inW: 8, inC: 24, outC: 48, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['groups 2 3×3 IC 6 OC 32', { inH: 5, inW: 6, inC: 6, outC: 32, kH: 3, kW: 3, group: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['im2col IC 3 OC 32 3×3 stride 2', { inH: 9, inW: 10, inC: 3, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['im2col IC 1 OC 16 5×5 dilation 2', { inH: 11, inW: 10, inC: 1, outC: 16, kH: 5, kW: 5, dilH: 2, dilW: 2, padT: 3, padL: 2 }]);
   cases.push(['groups 2 1×1 in place IC 16 OC 16', { inH: 3, inW: 5, inC: 16, outC: 16, kH: 1, kW: 1, group: 2 }]);
   cases.push(['dilation 2 OC 16', { inH: 8, inW: 9, inC: 8, outC: 16, kH: 3, kW: 3, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
   cases.push(['depthwise 3×3 stride 2 in place C 16', { inH: 9, inW: 8, inC: 16, outC: 16, kH: 3, kW: 3, group: 16, strideH: 2, strideW: 2 }]);
@@ -354,6 +356,7 @@ describe('deconv2d', () => {
   cases.push(['3×3 stride 3 dilation 2', dg(3, 4, 8, 3, 3, 3, 1, 2, 2)]);
   cases.push(['groups 2', dg(4, 4, 8, 6, 3, 2, 1, 1, 1, 2)]);
   cases.push(['OC 16 (16-channel kernel)', dg(3, 4, 9, 16, 3, 2, 1, 1)]);
+  cases.push(['IC 3 OC 16 (im2col, 16-channel kernel)', dg(4, 3, 3, 16, 4, 2, 1, 0)]);
   cases.push(['depthwise 4×4 stride 2', dg(5, 5, 12, 12, 4, 2, 1, 0, 1, 12)]);
   cases.push(['depthwise 3×3 stride 2 C 16', dg(4, 5, 16, 16, 3, 2, 1, 1, 1, 16)]);
   cases.push(['IC 3 dilation 2 (im2col)', dg(4, 3, 3, 8, 3, 2, 0, 1, 2)]);

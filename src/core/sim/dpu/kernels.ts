@@ -59,8 +59,9 @@ export interface Int8Engine {
 /** How conv2d computes a geometry; packConvWeights lays the weights out for the same path. */
 export type ConvPath = 'depthwise' | 'im2col' | 'direct';
 
-/** A direct conv whose groups have a multiple of 16 output channels runs the 16-channel kernel on int16 input. */
-const isWide = (g: ConvGeometry): boolean => convPath(g) === 'direct' && (g.outC / g.group) % 16 === 0;
+/** A direct or im2col conv whose groups have a multiple of 16 output channels runs the 16-channel kernel
+ *  on int16 input. */
+const isWide = (g: ConvGeometry): boolean => convPath(g) !== 'depthwise' && (g.outC / g.group) % 16 === 0;
 
 export function convPath(g: ConvGeometry): ConvPath {
   if (g.group > 1 && g.group === g.inC && g.group === g.outC) return 'depthwise';
@@ -115,6 +116,10 @@ interface Exports {
   buildV(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
     uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
   im2col(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  im2col16(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  im2colTaps16(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
   im2colTaps(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
@@ -281,17 +286,18 @@ function createEngine(x: Exports): Int8Engine {
       return p;
     }
     if (isWide(g)) {
-      // [group][16-oc block][tap][channel pair][16 oc][2 ch] int16.
-      const pairs = Math.ceil(icg / 2), blocks = ocg / 16;
-      const len = g.group * blocks * taps * pairs * 32;
+      // [group][16-oc block][tap][channel pair][16 oc][2 ch] int16; im2col: one tap of taps·IC channels.
+      const [nt, k] = path === 'im2col' ? [1, taps * icg] : [taps, icg];
+      const pairs = Math.ceil(k / 2), blocks = ocg / 16;
+      const len = g.group * blocks * nt * pairs * 32;
       const p = alloc(len * 2, 16);
       const v = new Int16Array(x.memory.buffer, p, len);
       v.fill(0);
       for (let oc = 0; oc < g.outC; oc++) {
         const gi = Math.floor(oc / ocg), b = (oc % ocg) >> 4, j = oc & 15;
-        for (let t = 0; t < taps; t++) {
-          for (let c = 0; c < icg; c++) {
-            v[((((gi * blocks + b) * taps + t) * pairs + (c >> 1)) * 16 + j) * 2 + (c & 1)] = w[(oc * taps + t) * icg + c];
+        for (let t = 0; t < nt; t++) {
+          for (let c = 0; c < k; c++) {
+            v[((((gi * blocks + b) * nt + t) * pairs + (c >> 1)) * 16 + j) * 2 + (c & 1)] = w[(oc * nt + t) * k + c];
           }
         }
       }
@@ -342,14 +348,14 @@ function createEngine(x: Exports): Int8Engine {
     const [vGroup, vCg, vCp] = path === 'depthwise' ? [1, g.inC, roundUp(g.inC, 8)]
       : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, wide ? 2 : 8)];
     const cs = vGroup * vCp;
-    const eb = wide ? 2 : 1; // bytes per V element
+    const eb = wide && path === 'direct' ? 2 : 1; // bytes per V element (im2col rows carry the int16 instead)
     // The input already is V when no padding (spatial or channel) is needed: read it in place.
-    const inPlace = !transposed && !wide && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
+    const inPlace = !transposed && eb === 1 && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
     if (inPlace) { Hp = g.inH; Wp = g.inW; }
-    const Kp = roundUp(taps * g.inC, 8);
+    const Kp = roundUp(taps * g.inC, wide ? 2 : 8);
     const accStride = path === 'depthwise' ? vCp : g.outC + 4;
     const maxAcc = 16384 * taps * icg;
-    scratch([inPlace ? 0 : Hp * Wp * cs * eb + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp + 32 : 0, 0],
+    scratch([inPlace ? 0 : Hp * Wp * cs * eb + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp * (wide ? 2 : 1) + 32 : 0, 0],
       ([V0, tapOff, bt, patches]) => {
         const V = inPlace ? inPtr : V0;
         const rowStride = Wp * cs * eb, pixStride = cs * eb;
@@ -361,7 +367,7 @@ function createEngine(x: Exports): Int8Engine {
           }
         }
         tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
-        if (wide) {
+        if (eb === 2) {
           x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
             offT, offL, V, Hp, Wp);
         } else if (!inPlace) {
@@ -381,6 +387,11 @@ function createEngine(x: Exports): Int8Engine {
           } else {
             x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
           }
+        } else if (path === 'im2col' && wide) {
+          if (dilW === 1 && !transposed) x.im2col16(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
+          else x.im2colTaps16(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
+          x.convWide(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 2, wp, g.outC / 16,
+            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
         } else if (path === 'im2col') {
           if (dilW === 1 && !transposed) x.im2col(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
           else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);

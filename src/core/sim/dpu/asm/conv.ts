@@ -377,3 +377,47 @@ export function convWide(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: 
     }
   }
 }
+
+/** im2col into int16 rows (the input of convWide); same contract as im2col. */
+export function im2col16(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW: i32, dH: i32, dW: i32,
+  IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
+  const seg = kW * IC;
+  const K = kH * seg;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * IC);
+      const d0 = dst + (<usize>((oh * outW + ow) * Kp) << 1);
+      for (let kh = 0; kh < kH; kh++) {
+        const s = base + <usize>(kh * dH * rowStride);
+        const d = d0 + (<usize>(kh * seg) << 1);
+        if (dW == 1) {
+          for (let i = 0; i < seg; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+        } else {
+          for (let kw = 0; kw < kW; kw++) {
+            for (let c = 0; c < IC; c++) {
+              store<i16>(d + (<usize>(kw * IC + c) << 1), <i16>load<i8>(s + <usize>(kw * dW * IC + c)));
+            }
+          }
+        }
+      }
+      for (let k = K; k < Kp; k++) store<i16>(d0 + (<usize>k << 1), 0);
+    }
+  }
+}
+
+/** im2colTaps into int16 rows. */
+export function im2colTaps16(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
+  IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
+  const K = taps * IC;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * pixStride);
+      const d = dst + (<usize>((oh * outW + ow) * Kp) << 1);
+      for (let t = 0; t < taps; t++) {
+        const s = base + <usize>load<i32>(tapOff + (<usize>t << 2));
+        for (let c = 0; c < IC; c++) store<i16>(d + (<usize>(t * IC + c) << 1), <i16>load<i8>(s + <usize>c));
+      }
+      for (let k = K; k < Kp; k++) store<i16>(d + (<usize>k << 1), 0);
+    }
+  }
+}
