@@ -238,6 +238,24 @@ describe('epilogue', () => {
       }
     }
   });
+  it('accUp > 0 with small actual accumulators (the worst-case bound fails, the actual range passes)', () => {
+    const r = rng(9);
+    for (const outC of [7, 32]) {
+      const g = geom({ inH: 6, inW: 5, inC: 24, outC, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 });
+      const inp = randI8(r, 6 * 5 * 24, -4, 4), w = randI8(r, outC * 9 * 24), bias = randI32(r, outC, -100, 100);
+      for (const act of ACTS) {
+        const e = { ...epilogueFor(act, r, 6), accUp: 12, biasUp: 3, shift: 18 };
+        if (e.preShift !== undefined) e.preShift = 18;
+        expect(Array.from(runConv(inp, w, bias, g, e)), act).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+      }
+    }
+    // an accumulator of exactly −2^31 + 16384·k (all −128·127 products): its |·| must not wrap
+    const k = 131071;
+    const g = geom({ inH: 1, inW: 1, inC: k, outC: 5, kH: 1, kW: 1 });
+    const inp = new Int8Array(k).fill(-128), w = new Int8Array(5 * k).fill(127);
+    const e: Epilogue = { accUp: 1, biasUp: 0, shift: 30, act: 'none' };
+    expect(Array.from(runConv(inp, w, null, g, e))).toEqual(Array.from(convRef(inp, w, null, g, e)));
+  });
   it('shift limits 0, 16, 31 on random layers', () => {
     const r = rng(8);
     const g = geom({ inH: 3, inW: 3, inC: 40, outC: 7, kH: 1, kW: 1 });

@@ -112,7 +112,7 @@ interface Exports {
     preShift: number, fpPre: number, fpOut: number): void;
   fitsI32(maxAcc: number, maxBias: number): number;
   prepareBias(bias: number, C: number, bt: number): number;
-  epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number): void;
+  epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number, maxBias: number): void;
   buildV(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
     uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
   im2col(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
@@ -410,7 +410,7 @@ function createEngine(x: Exports): Int8Engine {
               wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
           }
         }
-        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0);
+        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0, maxBias);
       });
   };
 
