@@ -178,7 +178,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   // Fake-quant needs every DPU tensor on its fix point too (a head conv's output included).
   const fqTensors = new Map<string, TensorQuant>(dq.tensors);
+  /** Tensors the DPU computes or reads quantized from a graph input: what run() keeps and fakeQuant returns. */
   const dpuTensorNames: string[] = [];
+  const graphInputs = new Set(dq.float.graph.inputs.map((i) => i.name));
   const plans: SgPlan[] = [];
   const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
 
@@ -202,6 +204,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           const fp = fpOfPlaced(t.placed);
           if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
           const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
+          if (graphInputs.has(t.tensor) && !dpuTensorNames.includes(t.tensor)) dpuTensorNames.push(t.tensor);
           // Written when the subgraph starts, so it lives from there.
           b.def = start;
           plan.entries.push(b);
@@ -520,7 +523,10 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         for (const b of pl.entries) {
           const f = floatOf(b.name);
           const nhwc = fromSource(f.data, b.shape, new Float32Array(f.data.length));
-          float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          const q = float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
+          if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
+            tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
         }
         for (const s of pl.steps) {
           const a = performance.now();
