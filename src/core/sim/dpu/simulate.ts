@@ -51,6 +51,12 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
   return out;
 }
 
+/** round(q, s) of docs/simulator.md on one int8 value, saturated. */
+function shift8(q: number, s: number): number {
+  const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
+  return v < -128 ? -128 : v > 127 ? 127 : v;
+}
+
 /**
  * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
  * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
@@ -324,7 +330,13 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           return nearestStep(ins[0], out, l.upsample.scaleH, l.upsample.scaleW, base);
         return genericStep(p, ins, out, what, base);
       }
-      case 'reshape': case 'pad': case 'activation':
+      case 'reshape': {
+        const node = nodeByName.get(l.name);
+        if (node && /^(Reshape|Flatten|Squeeze|Unsqueeze)$/.test(node.opType) && ins.length === 1 && numel(ins[0].shape) === numel(out.shape))
+          return reshapeStep(ins[0], out, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'pad': case 'activation':
         return genericStep(p, ins, out, what, base);
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
@@ -341,6 +353,22 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       run: () => {
         ins.forEach((b, i) => { parts[i].ptr = b.ptr; });
         engine.concat(parts, out.ptr, H * W);
+      },
+    };
+  }
+
+  /** Reshape/Flatten/(Un)Squeeze: the values in the source model's order (NCHW for 4-D) under a new shape. */
+  function reshapeStep(x: Buf, out: Buf, base: { name: string; layer: string; out: Buf }): Step {
+    const len = numel(out.shape);
+    const tmp = new Int8Array(len);
+    const shift = x.fp - out.fp;
+    const counters: Counters = { ...ZERO, bytesIn: len, bytesOut: len };
+    return {
+      ...base, counters,
+      run: () => {
+        toSource(engine.i8(x.ptr, len), x.shape, tmp);
+        if (shift !== 0) for (let i = 0; i < len; i++) tmp[i] = shift8(tmp[i], shift);
+        fromSource(tmp, out.shape, engine.i8(out.ptr, len));
       },
     };
   }
