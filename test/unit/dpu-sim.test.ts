@@ -232,7 +232,7 @@ describe('all-DPU residual network with BatchNormalization', () => {
   });
 });
 
-describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
+describe('fused hard-swish, hard-sigmoid and ReLU6; transposed conv and bilinear resize', () => {
   const inputs = randomInputs(20).map((d) => d.map((v) => v * 8 - 4));
   const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
   let qdq: Model;
@@ -246,13 +246,15 @@ describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
 
   it('fuses each into its conv on the DPU', () => {
     const acts = sim.compile.layers.filter((p) => p.device === 'DPU').map((p) => p.layer.activation?.type);
-    expect(acts).toEqual(['hard_swish', 'hard_sigmoid', 'relu6', undefined]);
+    expect(acts).toEqual(['hard_swish', 'hard_sigmoid', 'relu6', undefined, undefined, undefined, undefined]);
+    expect(sim.compile.layers.filter((p) => p.device === 'DPU').map((p) => p.layer.kind)).toEqual(['conv', 'conv', 'conv', 'deconv', 'upsample', 'eltwise', 'conv']);
   });
 
   it('(a) every DPU tensor equals the fake-quant run exactly', async () => {
     for (const d of inputs.slice(16)) {
       const run = await sim.run(feedsOf(d), { keepTensors: true });
       expectExact(run, await sim.fakeQuant(feedsOf(d)));
+      expectWorkloads(sim, run);
     }
   }, 60_000);
 
