@@ -6,7 +6,7 @@ import { layersOf, partition, type CompileResult, type PlacedLayer, type Target 
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
 import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
-import { dpuKernels } from '../../quant/dpu-ops';
+import { dpuKernels, isDpuHardSigmoid } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
 import type { Kernel, KernelCtx } from '../float/kernel';
@@ -280,6 +280,11 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const converted = convertedActivation(l.activation, compile.conversions);
     if (converted !== l.activation)
       throw new InputError(`${what}: its ${l.activation!.type} runs on the ${acc} only as ${converted!.type}; quantize with that conversion enabled so the QDQ model computes it`);
+    for (const m of p.members) {
+      const n = nodeByName.get(src0[m].name);
+      if (n?.opType === 'HardSigmoid' && !isDpuHardSigmoid(n))
+        throw new InputError(`${n.opType} ${n.name}: alpha ${attr(n, 'alpha', 'float') ?? 0.2}, beta ${attr(n, 'beta', 'float') ?? 0.5} is not the DPU's hard-sigmoid (1/6, 1/2)`);
+    }
     const base = { name: l.tensor, layer: l.name, out };
     const inBytes = ins.reduce((s, b) => s + numel(b.shape), 0);
     const outBytes = numel(out.shape);
