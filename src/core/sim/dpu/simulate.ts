@@ -484,7 +484,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     };
     const outLen = numel(out.shape);
     const tmp = new Int8Array(outLen);
-    const counters: Counters = { macs: 0, ops: l.kind === 'activation' ? outLen : 0, bytesIn: ins.reduce((s, b) => s + numel(b.shape), 0), bytesWeights: 0, bytesOut: outLen };
+    const counters: Counters = { macs: 0, ops: l.kind === 'eltwise' ? outLen * Math.max(1, ins.length) : 0, bytesIn: ins.reduce((s, b) => s + numel(b.shape), 0), bytesWeights: 0, bytesOut: outLen };
     return {
       ...base, counters,
       run: () => {
