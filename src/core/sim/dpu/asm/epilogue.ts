@@ -180,11 +180,33 @@ export function prepareBias(bias: usize, C: i32, bt: usize): f64 {
   return m;
 }
 
+/** max |acc[p][c]| over P rows of C values, accStride apart. */
+function maxAbs(acc: usize, accStride: i32, P: i32, C: i32): f64 {
+  let m = i32x4.splat(0);
+  let s: i64 = 0;
+  for (let p = 0; p < P; p++) {
+    const a = acc + (<usize>(p * accStride) << 2);
+    let c = 0;
+    // |−2^31| wraps to −2^31 in i32x4.abs: compare as unsigned.
+    for (; c + 4 <= C; c += 4) m = i32x4.max_u(m, i32x4.abs(v128.load(a + (<usize>c << 2))));
+    for (; c < C; c++) {
+      const v = abs<i64>(<i64>load<i32>(a + (<usize>c << 2)));
+      if (v > s) s = v;
+    }
+  }
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
+  const v = <i64><u32>i32x4.extract_lane(m, 0);
+  return <f64>(v > s ? v : s);
+}
+
 /**
  * out[p][c] = epilogue(acc[p][c], bias term[c]) for P pixels of C channels; acc rows are accStride int32
- * apart, out rows C bytes apart. fast: the int32 path (see fitsI32).
+ * apart, out rows C bytes apart. fast: the int32 path (see fitsI32). When the worst-case bound refused
+ * it, the accumulators' actual range (maxBias: max |bias term|) may still allow it.
  */
-export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: i32, bt: usize, fast: bool): void {
+export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: i32, bt: usize, fast: bool, maxBias: f64): void {
+  if (!fast) fast = fitsI32(maxAbs(acc, accStride, P, C), maxBias);
   const bt32 = bt + (<usize>C << 3);
   const up = eAccUp;
   for (let p = 0; p < P; p++) {
