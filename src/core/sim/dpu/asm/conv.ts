@@ -276,6 +276,18 @@ export function im2colTaps(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW
 export function buildV16(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg: i32, Cp: i32,
   uh: i32, uw: i32, offT: i32, offL: i32, V: usize, Hp: i32, Wp: i32): void {
   const Cs = group * Cp;
+  if (Cs == C && uh == 1 && uw == 1 && offT == 0 && offL == 0 && Hp <= inH && Wp <= inW) {
+    // Every element of V comes from the input, rows of Wp·C contiguous values: one widening pass.
+    const n = Wp * C;
+    for (let y = 0; y < Hp; y++) {
+      const s = inp + <usize>(y * inW * C);
+      const d = V + (<usize>(y * n) << 1);
+      let i = 0;
+      for (; i + 8 <= n; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+      for (; i < n; i++) store<i16>(d + (<usize>i << 1), <i16>load<i8>(s + <usize>i));
+    }
+    return;
+  }
   memory.fill(V, 0, <usize>Hp * <usize>Wp * <usize>Cs * 2);
   for (let ih = 0; ih < inH; ih++) {
     const y = ih * uh + offT;
