@@ -299,7 +299,8 @@ describe('conv2d', () => {
   cases.push(['1×1 stride 2 IC 5 OC 16', { inH: 7, inW: 7, inC: 5, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
   cases.push(['3×3 stride 2 IC 24 OC 48', { inH: 9, inW: 8, inC: 24, outC: 48, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['1×1 stride 2 IC 16 OC 16 (int16 copy without padding)', { inH: 8, inW: 9, inC: 16, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
-  cases.push(['3×3 no padding IC 12 OC 32', { inH: 6, inW: 7, inC: 12, outC: 32, kH: 3, kW: 3 }]);
+  cases.push(['3×3 no padding IC 12 OC 32 (im2col)', { inH: 6, inW: 7, inC: 12, outC: 32, kH: 3, kW: 3 }]);
+  cases.push(['3×3 no padding stride 2 IC 16 OC 32 (int16 copy without padding)', { inH: 8, inW: 7, inC: 16, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2 }]);
   cases.push(['groups 2 3×3 IC 6 OC 32', { inH: 5, inW: 6, inC: 6, outC: 32, kH: 3, kW: 3, group: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['im2col IC 3 OC 32 3×3 stride 2', { inH: 9, inW: 10, inC: 3, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['im2col IC 1 OC 16 5×5 dilation 2', { inH: 11, inW: 10, inC: 1, outC: 16, kH: 5, kW: 5, dilH: 2, dilW: 2, padT: 3, padL: 2 }]);
