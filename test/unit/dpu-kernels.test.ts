@@ -204,6 +204,24 @@ describe('epilogue', () => {
     // the pre-activation is quantized (and saturated) at fp_pre first: 127 → p = 64 at preShift 1
     expect(one(127, { ...hs, act: 'hswish', preShift: 1, fpOut: 2 })).toBe(sat(rnd(64n * BigInt(sat(rnd(112n * 2731n, 11))), 9)));
   });
+  it('hard-sigmoid and hard-swish over every int8 input, fix points at and beyond the int16 form\'s limits', () => {
+    // A 16×16 map of all 256 values, 1×1 conv with weights 1: each output is the epilogue of its input.
+    const inp = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    for (const outC of [16, 8, 3]) {
+      const g = geom({ inH: 16, inW: 16, inC: 1, outC, kH: 1, kW: 1 });
+      const w = new Int8Array(outC).fill(1), bias = Int32Array.from({ length: outC }, (_, i) => i * 3 - 7);
+      for (const fpPre of [0, 1, 4, 8, 9, 12]) {
+        for (const fpOut of [fpPre + 7, fpPre + 6, fpPre, fpPre - 8, 7]) {
+          for (const preShift of [0, 2, -1]) {
+            for (const act of ['hswish', 'hsigmoid'] as Act[]) {
+              const e: Epilogue = { accUp: 0, biasUp: 1, shift: 0, act, preShift, fpPre, fpOut };
+              expect(Array.from(runConv(inp, w, bias, g, e)), `${act} OC ${outC} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+            }
+          }
+        }
+      }
+    }
+  });
   it('is exact for accumulators near 2^31 and with accUp > 0 (int64 path)', () => {
     // dense: 1×1×K map, K products of ±128·±128
     for (const [k, xv, wv, e] of [

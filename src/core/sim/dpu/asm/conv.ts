@@ -4,7 +4,7 @@
 // when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue.
 // Every 8 int8 values are read with v128.load8x8_s (load + sign-extend to int16 in one instruction), so
 // the inner loop is one load and one i32x4.dot_i16x8_s per 8 input channels and output channel.
-import { epiV, store4, store16 } from './epilogue';
+import { epiV, epiV8, store4 } from './epilogue';
 
 @inline function copyBytes(d: usize, s: usize, n: i32): void {
   let i = 0;
@@ -167,9 +167,7 @@ export function convCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: 
     v128.store(o, a1, 16);
   } else {
     const b = bt32 + (<usize>c << 2);
-    const r0 = epiV(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)));
-    const r1 = epiV(i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
-    const n = i16x8.narrow_i32x4_s(r0, r1);
+    const n = epiV8(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)), i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
     v128.store64_lane(out + <usize>(p * C + c), i8x16.narrow_i16x8_s(n, n), 0);
   }
 }
@@ -316,9 +314,9 @@ export function buildV16(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg:
     v128.store(o, r0); v128.store(o, r1, 16); v128.store(o, r2, 32); v128.store(o, r3, 48);
   } else {
     const b = bt32 + (<usize>col << 2);
-    store16(out + <usize>(p * outStride + col),
-      epiV(i32x4.add(i32x4.shl(r0, accUp), v128.load(b))), epiV(i32x4.add(i32x4.shl(r1, accUp), v128.load(b, 16))),
-      epiV(i32x4.add(i32x4.shl(r2, accUp), v128.load(b, 32))), epiV(i32x4.add(i32x4.shl(r3, accUp), v128.load(b, 48))));
+    v128.store(out + <usize>(p * outStride + col), i8x16.narrow_i16x8_s(
+      epiV8(i32x4.add(i32x4.shl(r0, accUp), v128.load(b)), i32x4.add(i32x4.shl(r1, accUp), v128.load(b, 16))),
+      epiV8(i32x4.add(i32x4.shl(r2, accUp), v128.load(b, 32)), i32x4.add(i32x4.shl(r3, accUp), v128.load(b, 48)))));
   }
 }
 
