@@ -1,9 +1,11 @@
 // Convolution building blocks. The JS side (kernels.ts) plans scratch memory and calls them in order:
-// buildV (int8 NHWC → zero-padded int8 map with channels padded to 8 per group; skipped when the input
-// already has that form), optionally im2col, then convCore / dwCore / dw3x3 into int32 accumulators or,
-// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue.
-// Every 8 int8 values are read with v128.load8x8_s (load + sign-extend to int16 in one instruction), so
-// the inner loop is one load and one i32x4.dot_i16x8_s per 8 input channels and output channel.
+// buildV / buildV16 (int8 NHWC → zero-padded map, channels padded per group; buildV is skipped when the
+// input already has that form), optionally im2col / im2col16, then a core into int32 accumulators or,
+// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue:
+// - convWide: 16 output channels × 2 pixels, lanes = output channels (int16 input, channel pairs splatted);
+// - convCore: 4 output channels × 2 pixels over 8-channel chunks read with v128.load8x8_s, summed
+//   horizontally at the end (any channel count);
+// - dw3x3 / dwCore: depthwise, two taps of 8 channels per i32x4.dot_i16x8_s.
 import { epiV, epiV8, store4 } from './epilogue';
 
 @inline function copyBytes(d: usize, s: usize, n: i32): void {

@@ -192,11 +192,6 @@ export function fitsI32(maxAcc: f64, maxBias: f64): bool {
   v128.store32_lane(ptr, i8x16.narrow_i16x8_s(n16, n16), 0);
 }
 
-/** Saturating narrow of 16 int32 lanes to int8, stored as 16 bytes. */
-@inline export function store16(ptr: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  v128.store(ptr, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.narrow_i32x4_s(r2, r3)));
-}
-
 /**
  * Bias terms per channel: int64 bias·2^biasUp at bt, and the same as int32 at bt + 8·C (valid when the
  * caller's fitsI32 check passed). Returns max |bias term| (0 without bias).
