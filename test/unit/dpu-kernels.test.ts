@@ -204,6 +204,24 @@ describe('epilogue', () => {
     // the pre-activation is quantized (and saturated) at fp_pre first: 127 → p = 64 at preShift 1
     expect(one(127, { ...hs, act: 'hswish', preShift: 1, fpOut: 2 })).toBe(sat(rnd(64n * BigInt(sat(rnd(112n * 2731n, 11))), 9)));
   });
+  it('hard-sigmoid and hard-swish over every int8 input, fix points at and beyond the int16 form\'s limits', () => {
+    // A 16×16 map of all 256 values, 1×1 conv with weights 1: each output is the epilogue of its input.
+    const inp = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    for (const outC of [16, 8, 3]) {
+      const g = geom({ inH: 16, inW: 16, inC: 1, outC, kH: 1, kW: 1 });
+      const w = new Int8Array(outC).fill(1), bias = Int32Array.from({ length: outC }, (_, i) => i * 3 - 7);
+      for (const fpPre of [0, 1, 4, 8, 9, 12]) {
+        for (const fpOut of [fpPre + 7, fpPre + 6, fpPre, fpPre - 8, 7]) {
+          for (const preShift of [0, 2, -1]) {
+            for (const act of ['hswish', 'hsigmoid'] as Act[]) {
+              const e: Epilogue = { accUp: 0, biasUp: 1, shift: 0, act, preShift, fpPre, fpOut };
+              expect(Array.from(runConv(inp, w, bias, g, e)), `${act} OC ${outC} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+            }
+          }
+        }
+      }
+    }
+  });
   it('is exact for accumulators near 2^31 and with accUp > 0 (int64 path)', () => {
     // dense: 1×1×K map, K products of ±128·±128
     for (const [k, xv, wv, e] of [
@@ -298,6 +316,9 @@ describe('conv2d', () => {
   cases.push(['1×1 IC 33 OC 32', { inH: 4, inW: 5, inC: 33, outC: 32, kH: 1, kW: 1 }]);
   cases.push(['1×1 stride 2 IC 5 OC 16', { inH: 7, inW: 7, inC: 5, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
   cases.push(['3×3 stride 2 IC 24 OC 48', { inH: 9, inW: 8, inC: 24, outC: 48, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['1×1 stride 2 IC 16 OC 16 (int16 copy without padding)', { inH: 8, inW: 9, inC: 16, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
+  cases.push(['3×3 no padding IC 12 OC 32 (im2col)', { inH: 6, inW: 7, inC: 12, outC: 32, kH: 3, kW: 3 }]);
+  cases.push(['3×3 no padding stride 2 IC 16 OC 32 (int16 copy without padding)', { inH: 8, inW: 7, inC: 16, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2 }]);
   cases.push(['groups 2 3×3 IC 6 OC 32', { inH: 5, inW: 6, inC: 6, outC: 32, kH: 3, kW: 3, group: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['im2col IC 3 OC 32 3×3 stride 2', { inH: 9, inW: 10, inC: 3, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
   cases.push(['im2col IC 1 OC 16 5×5 dilation 2', { inH: 11, inW: 10, inC: 1, outC: 16, kH: 5, kW: 5, dilH: 2, dilW: 2, padT: 3, padL: 2 }]);

@@ -180,7 +180,7 @@ function warmUp(eng: Int8Engine): void {
     padT: k >> 1, padL: k >> 1, group,
   });
   const e: Epilogue = { accUp: 0, biasUp: 0, shift: 4, act: 'relu' };
-  const convs = [geo(16, 16, 3), geo(16, 16, 1), geo(16, 6, 3), geo(3, 8, 3), geo(16, 16, 3, 16), geo(16, 16, 5, 16), geo(12, 12, 3, 12)];
+  const convs = [geo(16, 16, 3), geo(16, 16, 1), geo(16, 8, 1), geo(16, 6, 3), geo(3, 8, 3), geo(3, 16, 3), geo(16, 16, 3, 16), geo(16, 16, 5, 16), geo(12, 12, 3, 12)];
   const inp = eng.alloc(6 * 6 * 16, 16), out = eng.alloc(6 * 6 * 16, 16), f = eng.alloc(6 * 6 * 16 * 4, 16);
   const packed = convs.map((g) => eng.packConvWeights(new Int8Array(g.outC * g.kH * g.kW * (g.inC / g.group)), g));
   for (let r = 0; r < 5; r++) {

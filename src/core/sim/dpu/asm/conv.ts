@@ -1,10 +1,12 @@
 // Convolution building blocks. The JS side (kernels.ts) plans scratch memory and calls them in order:
-// buildV (int8 NHWC → zero-padded int8 map with channels padded to 8 per group; skipped when the input
-// already has that form), optionally im2col, then convCore / dwCore / dw3x3 into int32 accumulators or,
-// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue.
-// Every 8 int8 values are read with v128.load8x8_s (load + sign-extend to int16 in one instruction), so
-// the inner loop is one load and one i32x4.dot_i16x8_s per 8 input channels and output channel.
-import { epiV, store4, store16 } from './epilogue';
+// buildV / buildV16 (int8 NHWC → zero-padded map, channels padded per group; buildV is skipped when the
+// input already has that form), optionally im2col / im2col16, then a core into int32 accumulators or,
+// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue:
+// - convWide: 16 output channels × 2 pixels, lanes = output channels (int16 input, channel pairs splatted);
+// - convCore: 4 output channels × 2 pixels over 8-channel chunks read with v128.load8x8_s, summed
+//   horizontally at the end (any channel count);
+// - dw3x3 / dwCore: depthwise, two taps of 8 channels per i32x4.dot_i16x8_s.
+import { epiV, epiV8, store4 } from './epilogue';
 
 @inline function copyBytes(d: usize, s: usize, n: i32): void {
   let i = 0;
@@ -167,9 +169,7 @@ export function convCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: 
     v128.store(o, a1, 16);
   } else {
     const b = bt32 + (<usize>c << 2);
-    const r0 = epiV(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)));
-    const r1 = epiV(i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
-    const n = i16x8.narrow_i32x4_s(r0, r1);
+    const n = epiV8(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)), i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
     v128.store64_lane(out + <usize>(p * C + c), i8x16.narrow_i16x8_s(n, n), 0);
   }
 }
@@ -276,6 +276,18 @@ export function im2colTaps(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW
 export function buildV16(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg: i32, Cp: i32,
   uh: i32, uw: i32, offT: i32, offL: i32, V: usize, Hp: i32, Wp: i32): void {
   const Cs = group * Cp;
+  if (Cs == C && uh == 1 && uw == 1 && offT == 0 && offL == 0 && Hp <= inH && Wp <= inW) {
+    // Every element of V comes from the input, rows of Wp·C contiguous values: one widening pass.
+    const n = Wp * C;
+    for (let y = 0; y < Hp; y++) {
+      const s = inp + <usize>(y * inW * C);
+      const d = V + (<usize>(y * n) << 1);
+      let i = 0;
+      for (; i + 8 <= n; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+      for (; i < n; i++) store<i16>(d + (<usize>i << 1), <i16>load<i8>(s + <usize>i));
+    }
+    return;
+  }
   memory.fill(V, 0, <usize>Hp * <usize>Wp * <usize>Cs * 2);
   for (let ih = 0; ih < inH; ih++) {
     const y = ih * uh + offT;
@@ -304,9 +316,9 @@ export function buildV16(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg:
     v128.store(o, r0); v128.store(o, r1, 16); v128.store(o, r2, 32); v128.store(o, r3, 48);
   } else {
     const b = bt32 + (<usize>col << 2);
-    store16(out + <usize>(p * outStride + col),
-      epiV(i32x4.add(i32x4.shl(r0, accUp), v128.load(b))), epiV(i32x4.add(i32x4.shl(r1, accUp), v128.load(b, 16))),
-      epiV(i32x4.add(i32x4.shl(r2, accUp), v128.load(b, 32))), epiV(i32x4.add(i32x4.shl(r3, accUp), v128.load(b, 48))));
+    v128.store(out + <usize>(p * outStride + col), i8x16.narrow_i16x8_s(
+      epiV8(i32x4.add(i32x4.shl(r0, accUp), v128.load(b)), i32x4.add(i32x4.shl(r1, accUp), v128.load(b, 16))),
+      epiV8(i32x4.add(i32x4.shl(r2, accUp), v128.load(b, 32)), i32x4.add(i32x4.shl(r3, accUp), v128.load(b, 48)))));
   }
 }
 
