@@ -1,6 +1,9 @@
 // Shape and dtype inference for the ops CNN exports use, with a small constant-folding pass so that
 // shape arithmetic (Shape→Gather→Unsqueeze→Concat→Reshape, as PyTorch writes it) resolves to
-// concrete Reshape targets. Unknown ops leave their outputs unknown; nothing here throws on a model.
+// concrete Reshape targets. Unknown ops leave their outputs unknown. The one thing that throws (an
+// InputError naming the node) is a size no tensor can have: a rank beyond MAX_RANK, or an output of a
+// size-setting op beyond MAX_ELEMENTS, refused before anything is allocated for it.
+import { InputError, isInputError } from '../errors';
 import { ONNX_DTYPE, attr, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Node, type Shape, type TensorInfo } from '../ir';
 import { isUntyped } from './untyped';
 import { elementCount, toFloat64 } from './values';
@@ -12,6 +15,13 @@ interface Val {
 }
 
 type Out = { dtype: DType; shape?: Dim[] } | undefined;
+
+/** Most dimensions a tensor can have here (numpy's limit). */
+export const MAX_RANK = 64;
+/** Most elements an op output may have: no typed array holds more (2^32 bytes). */
+export const MAX_ELEMENTS = 2 ** 32;
+/** Ops whose output size comes from attributes or input values rather than from their inputs' sizes. */
+const SIZE_SETTING = new Set(['Split', 'Slice', 'Concat', 'Pad', 'Resize', 'Upsample', 'ConstantOfShape', 'Expand', 'Tile', 'Reshape', 'Range']);
 
 /** Largest tensor the folder evaluates: shape subgraphs are tiny, real data is not. */
 const FOLD_LIMIT = 4096;
@@ -79,8 +89,21 @@ export function broadcastShapes(shapes: readonly (Shape | undefined)[]): Dim[] |
   return out;
 }
 
+/**
+ * `a` counted from the end when negative. An axis outside [0, rank] throws (inference of that node gives
+ * up): indexing a shape array with it would stretch the array to the axis' size.
+ */
 function normAxis(a: number, rank: number): number {
-  return a < 0 ? a + rank : a;
+  const n = a < 0 ? a + rank : a;
+  if (!(Number.isInteger(n) && n >= 0 && n <= rank)) throw new Error(`axis ${a} is outside rank ${rank}`);
+  return n;
+}
+
+/** `n` unknown dimensions, `n` read from the model (a shape tensor's length): refused by name beyond MAX_RANK. */
+function unknownDims(n: number, node: Node): string[] {
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_RANK))
+    throw new InputError(`node "${node.name}" (${node.opType}) would make a tensor of rank ${n}; at most ${MAX_RANK} dimensions are supported`);
+  return Array.from({ length: n }, unknownDim);
 }
 
 /** out = floor or ceil((in + pads − effective kernel) / stride) + 1, symbolic when `in` is. */
@@ -419,7 +442,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const dims: Dim[] | undefined = target ? [...target.data] : (attr(node, 'shape', 'ints') as number[] | undefined)?.slice();
       if (!dims) {
         const ts = env.shape(node.inputs[1]);
-        return [{ dtype: xt, shape: ts && ts.length === 1 && isNum(ts[0]) ? Array.from({ length: ts[0] }, unknownDim) : undefined }];
+        return [{ dtype: xt, shape: ts && ts.length === 1 && isNum(ts[0]) ? unknownDims(ts[0], node) : undefined }];
       }
       return [{ dtype: xt, shape: reshape(x, dims, attrIntOr(node, 'allowzero', 0) === 1) }];
     }
@@ -441,7 +464,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
           if (!isNum(k) || k > x.length) return [{ dtype: xt }];
           const ones = x.filter((d) => d === 1).length;
           if (ones === k && x.every(isNum)) return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
-          return [{ dtype: xt, shape: Array.from({ length: x.length - k }, unknownDim) }];
+          return [{ dtype: xt, shape: unknownDims(x.length - k, node) }];
         }
         if (!x.every(isNum)) return [{ dtype: xt }];
         return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
@@ -455,7 +478,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       if (!x) return [{ dtype: xt }];
       if (!axes) {
         const n = env.shape(node.inputs[1] ?? '')?.[0];
-        return [{ dtype: xt, shape: isNum(n) ? Array.from({ length: x.length + n }, unknownDim) : undefined }];
+        return [{ dtype: xt, shape: isNum(n) ? unknownDims(x.length + n, node) : undefined }];
       }
       const rank = x.length + axes.length;
       const add = new Set(axes.map((a) => normAxis(a, rank)));
@@ -614,7 +637,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const v = env.value(i0);
       if (v) return [{ dtype, shape: [...v.data] }];
       const s = env.shape(i0);
-      return [{ dtype, shape: s && isNum(s[0]) ? Array.from({ length: s[0] }, unknownDim) : undefined }];
+      return [{ dtype, shape: s && isNum(s[0]) ? unknownDims(s[0], node) : undefined }];
     }
     case 'Constant': {
       const t = constantTensor(node);
@@ -625,7 +648,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const v = env.value(node.inputs[1]);
       if (v) return [{ dtype: xt, shape: broadcastShapes([x, v.data]) }];
       const len = env.shape(node.inputs[1])?.[0];
-      return [{ dtype: xt, shape: x && isNum(len) ? Array.from({ length: Math.max(len, x.length) }, unknownDim) : undefined }];
+      return [{ dtype: xt, shape: x && isNum(len) ? unknownDims(Math.max(len, x.length), node) : undefined }];
     }
     case 'Tile': {
       if (!xt) return [];
@@ -983,6 +1006,7 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
       const outer = a.shape.slice(0, axis).reduce((p, q) => p * q, 1);
       const inner = a.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
       const dim = a.shape[axis];
+      if (outer * idx.length * inner > FOLD_LIMIT) return undefined;
       const data: Dim[] = [];
       for (let o = 0; o < outer; o++)
         for (const i0 of idx) {
@@ -1043,6 +1067,7 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
       if (!c || !a || !b) return undefined;
       const shape = broadcastShapes([c.shape, a.shape, b.shape]) as number[];
       const n = shape.reduce((p, q) => p * q, 1);
+      if (!(n <= FOLD_LIMIT)) return undefined;
       const pick = (x: Val, i: number) => x.data[x.data.length === 1 ? 0 : i];
       if ([c, a, b].some((x) => x.data.length !== 1 && x.data.length !== n)) return undefined;
       return { shape, data: Array.from({ length: n }, (_, i) => (pick(c, i) ? pick(a, i) : pick(b, i))) };
@@ -1150,16 +1175,19 @@ function inferGraph(
           : node.opType === 'Loop' ? loopBodySeeds(node, sub, env)
           : node.opType === 'Scan' ? scanBodySeeds(node, sub, env, opset) : undefined;
         all.set(sub, inferGraph(sub, opset, env, all, seeds));
-      } catch {
+      } catch (e) {
+        if (isInputError(e)) throw e;
         /* a body we cannot follow keeps its declared types */
       }
     }
     let outs: Out[];
     try {
       outs = infer(node, env, opset);
-    } catch {
+    } catch (e) {
+      if (isInputError(e)) throw e;
       outs = [];
     }
+    if (SIZE_SETTING.has(node.opType)) checkSizes(node, outs);
     node.outputs.forEach((name, k) => {
       const o = outs[k];
       if (!name || !o) return;
@@ -1177,9 +1205,26 @@ function inferGraph(
   return env.info;
 }
 
+/** A size-setting op's outputs beyond MAX_ELEMENTS are refused, naming the node, before anything holds them. */
+function checkSizes(node: Node, outs: readonly Out[]): void {
+  outs.forEach((o, k) => {
+    if (!o?.shape) return;
+    let n = 1;
+    for (const d of o.shape) if (isNum(d)) n *= d;
+    if (n > MAX_ELEMENTS) {
+      throw new InputError(
+        `node "${node.name}" (${node.opType}) would make output "${node.outputs[k] ?? k}" of shape [${o.shape.join(', ')}], more than ${MAX_ELEMENTS} elements; check its sizes`,
+      );
+    }
+  });
+}
+
+/** A dimension inference computed that is no size (negative, fractional, NaN from a malformed node) is unknown. */
+const validDim = (d: Dim): Dim => (typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0) ? unknownDim() : d);
+
 /** Inferred info, with declared dims filling in where inference only has a symbol. */
 function merge(name: string, o: NonNullable<Out>, declared: TensorInfo | undefined): TensorInfo {
-  let shape = o.shape;
+  let shape = o.shape?.map(validDim);
   if (declared?.shape) {
     if (!shape) shape = [...declared.shape];
     else if (shape.length === declared.shape.length)
