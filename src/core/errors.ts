@@ -41,3 +41,17 @@ export function asInputError(e: unknown, what: string): unknown {
     return new InputError(`${what} is too large or too deeply nested to open here (${e.message})`);
   return e;
 }
+
+/**
+ * Runs a reader on the file `name`; its InputError is made to name the file (readers that see only
+ * bytes do not know it), and the engine's own limits hit by an extreme file become one too.
+ */
+export function readingFile<T>(name: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    const err = asInputError(e, name);
+    if (isInputError(err) && !err.message.includes(name)) throw new InputError(`${name}: ${err.message}`, { cause: err });
+    throw err;
+  }
+}

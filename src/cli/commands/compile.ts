@@ -7,7 +7,7 @@ import {
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
 import { compiledXModel } from '../../core/compile/emit';
-import { InputError } from '../../core/errors';
+import { InputError, readingFile } from '../../core/errors';
 import { openModel } from '../../core/open';
 import { readXModel, writeXModel } from '../../core/xmodel/codec';
 import type { Command } from './index';
@@ -66,8 +66,8 @@ function conversionsFrom(path: string | undefined): Conversions {
 }
 
 function source(bytes: Uint8Array, name: string): CompileSource {
-  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readXModel(bytes) };
-  return { kind: 'onnx', model: openModel(bytes, name) };
+  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readingFile(name, () => readXModel(bytes)) };
+  return { kind: 'onnx', model: readingFile(name, () => openModel(bytes, name)) };
 }
 
 export function compileJson(r: CompileResult) {

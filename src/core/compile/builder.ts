@@ -31,7 +31,14 @@ export class LayerBuilder {
 
   resolve(t: string): string {
     let x = t;
-    for (let i = 0; i < 1000 && this.alias.has(x); i++) x = this.alias.get(x)!;
+    // Aliases follow the data flow, which is acyclic; the bound only guards against a malformed chain.
+    for (let i = 0; i <= this.alias.size && this.alias.has(x); i++) x = this.alias.get(x)!;
+    // Path compression: a chain of 10,000 Identity ops resolves in linear time overall.
+    for (let y = t; y !== x && this.alias.has(y);) {
+      const next = this.alias.get(y)!;
+      this.alias.set(y, x);
+      y = next;
+    }
     return x;
   }
 

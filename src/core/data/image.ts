@@ -28,8 +28,26 @@ function dropAlpha(src: ArrayLike<number>, w: number, h: number, ch: number, shi
   return { width: w, height: h, channels: color ? 3 : 1, data: out };
 }
 
+/** Most pixels decoded: 2^28 (a 16k × 16k image) is far beyond any calibration image. */
+const MAX_PIXELS = 2 ** 28;
+
+/**
+ * Refuses a PNG whose IHDR claims more pixels than its bytes could hold (deflate expands at most 1032:1,
+ * 8 one-bit pixels a byte) or than MAX_PIXELS, before the decoder allocates for the claim.
+ */
+function checkPngSize(bytes: Uint8Array, name: string): void {
+  if (bytes.length < 24) throw new InputError(`${name}: PNG is truncated (no image header)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = dv.getUint32(16);
+  const h = dv.getUint32(20);
+  const pixels = w * h;
+  if (!(pixels <= MAX_PIXELS && pixels <= bytes.length * 1032 * 8))
+    throw new InputError(`${name}: PNG claims ${w}×${h} pixels, more than ${pixels > MAX_PIXELS ? `${MAX_PIXELS} (supported)` : 'its bytes can hold'}`);
+}
+
 export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
   if (isPng(bytes)) {
+    checkPngSize(bytes, name);
     let png;
     try {
       png = decodePng(bytes);
@@ -52,7 +70,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
   if (isJpeg(bytes)) {
     let img;
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_PIXELS / 1e6 });
     } catch (e) {
       throw new InputError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
     }

@@ -71,7 +71,8 @@ export function outerScopeInputs(g: Graph): string[] {
   const defined = new Set<string>([...g.inputs.map((t) => t.name), ...g.initializers.keys()]);
   for (const n of g.nodes) for (const o of n.outputs) if (o) defined.add(o);
   const out: string[] = [];
-  const add = (t: string) => { if (t && !defined.has(t) && !out.includes(t)) out.push(t); };
+  const seen = new Set<string>();
+  const add = (t: string) => { if (t && !defined.has(t) && !seen.has(t)) { seen.add(t); out.push(t); } };
   for (const n of g.nodes) {
     n.inputs.forEach(add);
     for (const a of Object.values(n.attrs)) {
@@ -85,9 +86,10 @@ export function outerScopeInputs(g: Graph): string[] {
 /** A node's inputs as drawn: its own, then what its subgraphs read from outside. */
 function drawnInputs(n: Node): string[] {
   const own = [...n.inputs];
+  const has = new Set(own);
   for (const a of Object.values(n.attrs)) {
     const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : [];
-    for (const sg of graphs) for (const t of outerScopeInputs(sg)) if (!own.includes(t)) own.push(t);
+    for (const sg of graphs) for (const t of outerScopeInputs(sg)) if (!has.has(t)) { has.add(t); own.push(t); }
   }
   return own;
 }
