@@ -1,0 +1,129 @@
+// Deep and wide graphs: nothing walks a graph by recursion over its depth, and name handling is linear,
+// so a 10,000-node chain opens all the way to a compile, and deep nesting gets a message, not a stack
+// overflow.
+import { describe, expect, it } from 'vitest';
+import { summarize } from '../../src/core/analysis/summary';
+import { layersOf, partition, targetByArch } from '../../src/core/compile';
+import { compiledXModel } from '../../src/core/compile/emit';
+import { vartPython } from '../../src/core/compile/deploy';
+import { isInputError } from '../../src/core/errors';
+import { topoSort, type Graph } from '../../src/core/ir';
+import { MAX_BODY_NESTING, readOnnx } from '../../src/core/onnx/reader';
+import { openModel } from '../../src/core/open';
+import { toDisplayGraph } from '../../src/core/view/display';
+import { layoutInput } from '../../src/core/view/layout';
+import { ProtoWriter } from '../../src/core/onnx/wire';
+import { readXModel, writeXModel } from '../../src/core/xmodel/codec';
+import { subgraphOps, type XSubgraph } from '../../src/core/xmodel/types';
+import { hostileOnnx } from '../fuzz/hostile';
+
+function refusal(f: () => unknown): string {
+  try {
+    f();
+  } catch (e) {
+    expect(isInputError(e), String(e)).toBe(true);
+    return (e as Error).message;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('a 10,000-node chain', () => {
+  const N = 10_000;
+  const model = openModel(hostileOnnx.chain(N), 'chain.onnx');
+
+  it('reads with every shape inferred and orders topologically', () => {
+    expect(model.graph.nodes).toHaveLength(N);
+    expect(model.graph.valueInfo.get('y')?.shape).toEqual([1, 4]);
+    const order = topoSort(model.graph);
+    expect(order[0].name).toBe('relu_0');
+    expect(order[N - 1].name).toBe(`relu_${N - 1}`);
+  });
+
+  it('becomes a display graph and a layout input', () => {
+    const dg = toDisplayGraph(model);
+    expect(dg.nodes.filter((n) => n.kind === 'op')).toHaveLength(N);
+    const elk = layoutInput(dg);
+    expect(elk.children!.length).toBe(dg.nodes.length);
+    expect(elk.edges!.length).toBe(dg.edges.length);
+  });
+
+  it('summarises', () => {
+    const s = summarize(model);
+    expect(s.nodes).toBe(N);
+    expect(s.ops).toEqual({ Relu: N });
+  });
+
+  it('compiles, exports an .xmodel and deployment code', () => {
+    const r = partition(layersOf({ kind: 'onnx', model }), targetByArch('B4096'));
+    const ops = r.subgraphs.reduce((a, s) => a + s.layers.length, 0);
+    expect(ops).toBeGreaterThanOrEqual(N);
+    const x = readXModel(writeXModel(compiledXModel(r)));
+    expect(x.ops.length).toBeGreaterThan(N);
+    expect(vartPython(r, 'chain.xmodel')).toContain('chain.xmodel');
+  });
+});
+
+describe('names', () => {
+  it('gives 50,000 nodes sharing one name distinct names in file order', () => {
+    const m = readOnnx(hostileOnnx.chain(50_000, 'n'));
+    const names = m.graph.nodes.map((n) => n.name);
+    expect(names[0]).toBe('n');
+    expect(names[1]).toBe('n_2');
+    expect(names[49_999]).toBe('n_50000');
+    expect(new Set(names).size).toBe(50_000);
+  });
+});
+
+describe('nesting', () => {
+  it(`opens If bodies nested ${MAX_BODY_NESTING} levels deep, down to display and compile`, () => {
+    const m = openModel(hostileOnnx.nestedIf(MAX_BODY_NESTING - 1), 'deep-if.onnx');
+    let g: Graph = m.graph;
+    let depth = 0;
+    for (;;) {
+      const then = g.nodes[0]?.attrs.then_branch;
+      if (!then || then.kind !== 'graph') break;
+      g = then.value;
+      depth++;
+    }
+    expect(depth).toBe(MAX_BODY_NESTING);
+    expect(g.valueInfo.get('t')?.shape).toEqual([1, 4]);
+    expect(toDisplayGraph(m).nodes.some((n) => n.kind === 'op')).toBe(true);
+    summarize(m);
+    partition(layersOf({ kind: 'onnx', model: m }), targetByArch('B4096'));
+  });
+
+  it('refuses 2,000 nested If bodies by name instead of overflowing the stack', () => {
+    const msg = refusal(() => openModel(hostileOnnx.nestedIf(2000), 'deeper-if.onnx'));
+    expect(msg).toMatch(/node "if_\d+" \(If\): control-flow bodies nest deeper than 100 levels/);
+  });
+
+  it('skips 100,000 nested protobuf groups without recursion', () => {
+    expect(readOnnx(hostileOnnx.nestedGroups(100_000)).graph.nodes).toHaveLength(1);
+  });
+
+  it('refuses types nested 5,000 sequences deep', () => {
+    expect(refusal(() => readOnnx(hostileOnnx.nestedSequenceType(5000)))).toMatch(/nests sequences\/maps deeper than 32 levels/);
+  });
+
+  it('reads an .xmodel subgraph tree 2,000 levels deep and lists its ops without recursion', () => {
+    const leaf: XSubgraph = { name: 'leaf', ops: ['a'], attrs: {}, children: [] };
+    let root: XSubgraph = leaf;
+    for (let d = 0; d < 2000; d++) root = { name: `s${d}`, ops: [], attrs: {}, children: [root] };
+    expect(subgraphOps(root)).toEqual(['a']);
+    // Written bottom-up with the wire encoder: each SubGraph (field 10 of Graph) holds the next as subg_child (10).
+    const file = (levels: number) => {
+      let sub = new ProtoWriter().string(1, 'leaf').string(3, 'a');
+      for (let d = 0; d < levels; d++) sub = new ProtoWriter().string(1, `s${d}`).message(10, sub);
+      const tensor = new ProtoWriter().string(1, 'a').varint(2, 4).varint(5, 4).varint(6, 32);
+      const op = new ProtoWriter().string(1, 'a').string(2, 'data').message(5, tensor);
+      return new ProtoWriter().string(1, 'g').message(5, op).message(10, sub).finish();
+    };
+    let depth = 0;
+    const m = readXModel(file(50));
+    for (let s = m.root; s.children.length; s = s.children[0]) depth++;
+    expect(depth).toBe(50);
+    expect(subgraphOps(m.root)).toEqual(['a']);
+    // protobufjs itself stops at its nesting limit: a clean refusal, not a stack overflow.
+    expect(refusal(() => readXModel(file(2000)))).toMatch(/not a readable \.xmodel.*nesting depth/);
+  });
+});
