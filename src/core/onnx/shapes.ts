@@ -1219,12 +1219,16 @@ function checkSizes(node: Node, outs: readonly Out[]): void {
   });
 }
 
-/** A dimension inference computed that is no size (negative, fractional, NaN from a malformed node) is unknown. */
-const validDim = (d: Dim): Dim => (typeof d === 'number' && !(Number.isSafeInteger(d) && d >= 0) ? unknownDim() : d);
+/**
+ * A dimension inference computed that is no size (negative, fractional, NaN, or missing where a malformed
+ * node lists fewer sizes than outputs) is unknown.
+ */
+const validDim = (d: Dim | undefined): Dim => (typeof d === 'string' ? d : Number.isSafeInteger(d) && d! >= 0 ? d! : unknownDim());
 
 /** Inferred info, with declared dims filling in where inference only has a symbol. */
 function merge(name: string, o: NonNullable<Out>, declared: TensorInfo | undefined): TensorInfo {
-  let shape = o.shape?.map(validDim);
+  // Array.from, not map: a hole in the array is a missing size too.
+  let shape = o.shape ? Array.from(o.shape, validDim) : undefined;
   if (declared?.shape) {
     if (!shape) shape = [...declared.shape];
     else if (shape.length === declared.shape.length)
