@@ -111,10 +111,14 @@ export function writeNpy(a: NdArray): Uint8Array {
 export function parseNpz(bytes: Uint8Array, name = 'archive'): Map<string, NdArray> {
   let files: Record<string, Uint8Array>;
   try {
+    // A zip's directory is a list of claims: an entry count (up to 2^64 with ZIP64) and sizes. Each
+    // directory entry takes at least 46 bytes, deflate expands at most 1032:1 and a stored entry not at
+    // all; claims beyond that are refused before fflate loops or allocates for them.
+    const maxEntries = Math.floor(bytes.length / 46);
+    let entries = 0;
     files = unzipSync(bytes, {
-      // The sizes in a zip's directory are claims: deflate expands at most 1032:1 and a stored entry not
-      // at all, so anything beyond that is refused before fflate allocates for it.
       filter: (f) => {
+        if (++entries > maxEntries) throw new InputError(`${name}: its zip directory claims more entries than ${bytes.length} bytes can hold`);
         const most = f.compression === 0 ? f.size : f.size * 1032 + 1024;
         if (!(f.originalSize <= most)) throw new InputError(`${name}: entry "${f.name}" claims ${f.originalSize} bytes, more than its ${f.size} stored bytes can hold`);
         return f.name.endsWith('.npy');
