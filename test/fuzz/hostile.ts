@@ -103,11 +103,14 @@ export const hostileOnnx = {
       inputs: [valueInfo('x', FLOAT, [1, 4]), valueInfo('c', BOOL, [])], outputs: [valueInfo('y', FLOAT, [1, 4])],
     }));
   },
-  /** x → Relu → Relu → … (`n` nodes) → y; `sameName` gives every node one name. */
-  chain: (n: number, sameName?: string) => {
+  /** x → Relu → Relu → … (`n` nodes) → y; `sameName` gives every node one name; `ops` cycles op types. */
+  chain: (n: number, sameName?: string, ops: readonly string[] = ['Relu'], shape: readonly number[] = [1, 4]) => {
     const nodes: ProtoWriter[] = [];
-    for (let i = 0; i < n; i++) nodes.push(node('Relu', [i ? `t${i}` : 'x'], [i === n - 1 ? 'y' : `t${i + 1}`], sameName ?? `relu_${i}`));
-    return model(graph({ nodes, inputs: [valueInfo('x', FLOAT, [1, 4])], outputs: [valueInfo('y', FLOAT, [1, 4])] }));
+    for (let i = 0; i < n; i++) {
+      const op = ops[i % ops.length];
+      nodes.push(node(op, [i ? `t${i}` : 'x'], [i === n - 1 ? 'y' : `t${i + 1}`], sameName ?? `${op.toLowerCase()}_${i}`));
+    }
+    return model(graph({ nodes, inputs: [valueInfo('x', FLOAT, shape)], outputs: [valueInfo('y', FLOAT, shape)] }));
   },
   /** A model with `depth` nested protobuf groups (wire types 3/4) in a field readers skip (19). */
   nestedGroups: (depth: number) => {

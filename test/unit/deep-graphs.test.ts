@@ -63,6 +63,20 @@ describe('a 10,000-node chain', () => {
   });
 });
 
+describe('a 10,000-node chain alternating DPU and CPU ops', () => {
+  it('partitions into one subgraph per op, in chain order', () => {
+    const N = 10_000;
+    const m = readOnnx(hostileOnnx.chain(N, undefined, ['Relu', 'Sin'], [1, 4, 8, 8]));
+    const r = partition(layersOf({ kind: 'onnx', model: m }), targetByArch('B4096'));
+    const devices = r.subgraphs.filter((s) => s.device !== 'USER').map((s) => s.device);
+    expect(devices).toHaveLength(N);
+    expect(devices.every((d, i) => d === (i % 2 ? 'CPU' : 'DPU'))).toBe(true);
+    const firstLayer = r.subgraphs.filter((s) => s.device !== 'USER').map((s) => r.layers[s.layers[0]].layer.name);
+    expect(firstLayer[0]).toBe('relu_0');
+    expect(firstLayer[N - 1]).toBe(`sin_${N - 1}`);
+  });
+});
+
 describe('names', () => {
   it('gives 50,000 nodes sharing one name distinct names in file order', () => {
     const m = readOnnx(hostileOnnx.chain(50_000, 'n'));
