@@ -45,6 +45,34 @@ function checkPngSize(bytes: Uint8Array, name: string): void {
     throw new InputError(`${name}: PNG claims ${w}×${h} pixels, more than ${pixels > MAX_PIXELS ? `${MAX_PIXELS} (supported)` : 'its bytes can hold'}`);
 }
 
+/**
+ * Refuses a JPEG whose frame header claims more pixels than its bytes could code: a Huffman-coded 8×8
+ * block costs at least one bit (its DC code), so no JPEG the decoder reads holds more than 512 pixels a
+ * byte (1024 allowed here); the decoder would otherwise allocate and walk the claimed frame for seconds
+ * before finding the data missing.
+ */
+function checkJpegSize(bytes: Uint8Array, name: string): void {
+  let p = 2;
+  while (p + 4 <= bytes.length) {
+    if (bytes[p] !== 0xff) return; // not at a marker: leave the judgement to the decoder
+    const marker = bytes[p + 1];
+    if (marker === 0xff) { p++; continue; } // fill byte
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { p += 2; continue; }
+    if (marker === 0xd9 || marker === 0xda) return; // end of image / start of scan: no frame header before it
+    const len = (bytes[p + 2] << 8) | bytes[p + 3];
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof && p + 9 <= bytes.length) {
+      const h = (bytes[p + 5] << 8) | bytes[p + 6];
+      const w = (bytes[p + 7] << 8) | bytes[p + 8];
+      const pixels = w * h;
+      if (pixels > MAX_PIXELS || pixels > bytes.length * 1024)
+        throw new InputError(`${name}: JPEG claims ${w}×${h} pixels, more than ${pixels > MAX_PIXELS ? `${MAX_PIXELS} (supported)` : 'its bytes can hold'}`);
+      return;
+    }
+    p += 2 + len;
+  }
+}
+
 export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
   if (isPng(bytes)) {
     checkPngSize(bytes, name);
@@ -68,6 +96,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
     return dropAlpha(png.data as ArrayLike<number>, png.width, png.height, png.channels, png.depth === 16 ? 8 : 0);
   }
   if (isJpeg(bytes)) {
+    checkJpegSize(bytes, name);
     let img;
     try {
       img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_PIXELS / 1e6 });
