@@ -135,9 +135,13 @@ interface Child { name: string; ops: string[]; workload: number; workloadOnArch:
 export function compiledXModel(r: CompileResult): XModel {
   const ops: XOp[] = [];
   const taken = new Set<string>();
+  // The next suffix to try per base name keeps many clashes on one name linear.
+  const nextSuffix = new Map<string, number>();
   const unique = (n: string) => {
     let x = n;
-    for (let i = 1; taken.has(x); i++) x = `${n}_${i}`;
+    let i = nextSuffix.get(n) ?? 1;
+    for (; taken.has(x); i++) x = `${n}_${i}`;
+    nextSuffix.set(n, i);
     taken.add(x);
     return x;
   };
