@@ -12,6 +12,11 @@ import { parseNpy, parseNpz, writeNpy, writeNpz, type NdArray } from '../../src/
 import { decodeImage } from '../../src/core/data/image';
 import { parseQuantConfig } from '../../src/core/quant/config';
 import { parsePreprocess } from '../../src/core/data/preprocess';
+import { summarize } from '../../src/core/analysis/summary';
+import { layersOf, partition, targetByArch } from '../../src/core/compile';
+import { toDisplayGraph } from '../../src/core/view/display';
+import { layoutInput } from '../../src/core/view/layout';
+import { xmodelToModel } from '../../src/core/xmodel/to-model';
 
 export interface FuzzTarget {
   readonly name: string;
@@ -88,19 +93,45 @@ function builtOnnx(): Uint8Array[] {
   ];
 }
 
+const B4096 = targetByArch('B4096');
+
+/** What opening a model does after reading it: the display graph, its layout input, the summary, a compile. */
+function openProblem(m: Model): string | undefined {
+  const p = modelProblem(m);
+  if (p) return p;
+  layoutInput(toDisplayGraph(m));
+  summarize(m);
+  partition(layersOf({ kind: 'onnx', model: m }), B4096);
+  return undefined;
+}
+
+const onnxSeeds = () => [...builtOnnx(), repoFile('public/models/mnist-8.onnx'), repoFile('public/models/light_resnet50.onnx')].filter((b): b is Uint8Array => !!b);
+const xmodelSeeds = () => [repoFile('test/fixtures/xmodel/tf2_custom_op_compiled_B4096.xmodel')].filter((b): b is Uint8Array => !!b);
+
 export const TARGETS: readonly FuzzTarget[] = [
   {
-    name: 'onnx', kind: 'bytes',
-    seeds: () => [...builtOnnx(), repoFile('public/models/mnist-8.onnx'), repoFile('public/models/light_resnet50.onnx')].filter((b): b is Uint8Array => !!b),
+    name: 'onnx', kind: 'bytes', seeds: onnxSeeds,
     run: (b) => modelProblem(readOnnx(b)),
   },
   {
-    name: 'xmodel', kind: 'bytes',
-    seeds: () => [repoFile('test/fixtures/xmodel/tf2_custom_op_compiled_B4096.xmodel')].filter((b): b is Uint8Array => !!b),
+    // The reader and everything opening a model runs next: no accepted model may break them.
+    name: 'onnx-open', kind: 'bytes', seeds: onnxSeeds,
+    run: (b) => openProblem(readOnnx(b)),
+  },
+  {
+    name: 'xmodel', kind: 'bytes', seeds: xmodelSeeds,
     run: (b) => {
       const m = readXModel(b);
       for (const o of m.ops) if (!o.output.shape.every(isDim)) return `op ${o.name} has shape [${o.output.shape}]`;
       return undefined;
+    },
+  },
+  {
+    name: 'xmodel-open', kind: 'bytes', seeds: xmodelSeeds,
+    run: (b) => {
+      const x = readXModel(b);
+      partition(layersOf({ kind: 'xmodel', xmodel: x }), B4096);
+      return openProblem(xmodelToModel(x));
     },
   },
   {
@@ -139,6 +170,8 @@ export const TARGETS: readonly FuzzTarget[] = [
       const rgba = Uint8Array.from({ length: 6 * 5 * 4 }, (_, i) => (i * 37) & 0xff);
       return [
         encodePng({ width: 6, height: 5, data: rgba, channels: 4, depth: 8 }),
+        encodePng({ width: 3, height: 3, data: Uint16Array.from({ length: 27 }, (_, i) => i * 2000), channels: 3, depth: 16 }),
+        encodePng({ width: 5, height: 2, data: Uint8Array.from({ length: 20 }, (_, i) => i * 12), channels: 2, depth: 8 }),
         encodePng({ width: 4, height: 4, data: Uint8Array.from({ length: 16 }, (_, i) => i * 16), channels: 1, depth: 8 }),
         new Uint8Array(jpeg.encode({ width: 6, height: 5, data: rgba }, 80).data),
       ];

@@ -5,7 +5,7 @@ import { mutateBytes, mutateJson, rng } from '../fuzz/mutate';
 import { fuzz } from '../fuzz/run';
 import { TARGETS } from '../fuzz/targets';
 
-const CASES: Record<string, number> = { onnx: 300, xmodel: 150, npy: 1500, npz: 400, image: 300, 'quant-config': 600, preprocess: 600 };
+const CASES: Record<string, number> = { onnx: 300, 'onnx-open': 150, xmodel: 150, 'xmodel-open': 60, npy: 1500, npz: 400, image: 300, 'quant-config': 600, preprocess: 600 };
 
 describe('reader fuzzing (bounded)', () => {
   it.each(TARGETS.map((t) => [t.name, t] as const))('%s: no crash, no hang', (_, t) => {
