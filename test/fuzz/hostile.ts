@@ -90,16 +90,38 @@ export const hostileOnnx = {
       nodes: [node('Add', ['x', 'w'], ['y'])], inputs: [valueInfo('x', DOUBLE, [2 ** 27])], outputs: [valueInfo('y', DOUBLE, [])], sparse: [sparse],
     }));
   },
-  /** `depth` If nodes, each then_branch holding the next; the innermost reads the outer x. */
+  /**
+   * `depth` If nodes, each then_branch holding the next; the innermost reads the outer x. Every level is
+   * the same bytes around the level inside it, so the file is written as prefixes, the leaf and suffixes
+   * with the lengths computed first: linear in depth, where nesting encoded messages would be quadratic.
+   */
   nestedIf: (depth: number) => {
     const leaf = () => graph({ nodes: [node('Identity', ['x'], ['t'])], outputs: [valueInfo('t', FLOAT, [1, 4])], name: 'leaf' });
-    let body = leaf();
+    const bytes = (w: ProtoWriter) => w.finish().slice();
+    const elseAttr = bytes(new ProtoWriter().message(5, graphAttr('else_branch', leaf())));
+    const thenHead = bytes(new ProtoWriter().string(1, 'then_branch').varint(20, 5));
+    const graphTail = (d: number) => bytes(new ProtoWriter().string(2, `body_${d}`).message(12, valueInfo('t', FLOAT, [1, 4])));
+    const nodeHead = (d: number) => bytes(new ProtoWriter().string(1, 'c').string(2, 't').string(3, `if_${d}`).string(4, 'If'));
+    const lenBytes = (n: number) => bytes(new ProtoWriter().varint(1, n)).subarray(1);
+    const prefixes: Uint8Array[] = [];
+    const suffixes: Uint8Array[] = [];
+    let inner = bytes(leaf()).length;
     for (let d = 0; d < depth; d++) {
-      const ifNode = node('If', ['c'], ['t'], `if_${d}`, [graphAttr('then_branch', body), graphAttr('else_branch', leaf())]);
-      body = graph({ nodes: [ifNode], outputs: [valueInfo('t', FLOAT, [1, 4])], name: `body_${d}` });
+      // attr = then_branch head, field 6 (0x32) + len + inner graph
+      const attrLen = thenHead.length + 1 + lenBytes(inner).length + inner;
+      const head = nodeHead(d);
+      // node = head, field 5 (0x2a) + len + attr, else attr
+      const nodeLen = head.length + 1 + lenBytes(attrLen).length + attrLen + elseAttr.length;
+      const tail = graphTail(d);
+      // graph = field 1 (0x0a) + len + node, tail
+      prefixes.push(concatBytes(Uint8Array.of(0x0a), lenBytes(nodeLen), head, Uint8Array.of(0x2a), lenBytes(attrLen), thenHead, Uint8Array.of(0x32), lenBytes(inner)));
+      suffixes.push(concatBytes(elseAttr, tail));
+      inner = 1 + lenBytes(nodeLen).length + nodeLen + tail.length;
     }
+    const body = concatBytes(...prefixes.reverse(), bytes(leaf()), ...suffixes);
+    const top = new ProtoWriter().string(1, 'then_branch').varint(20, 5).bytes(6, body);
     return model(graph({
-      nodes: [node('If', ['c'], ['y'], 'top_if', [graphAttr('then_branch', body), graphAttr('else_branch', leaf())])],
+      nodes: [node('If', ['c'], ['y'], 'top_if', [top, graphAttr('else_branch', leaf())])],
       inputs: [valueInfo('x', FLOAT, [1, 4]), valueInfo('c', BOOL, [])], outputs: [valueInfo('y', FLOAT, [1, 4])],
     }));
   },

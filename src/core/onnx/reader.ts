@@ -28,22 +28,34 @@ interface ReadCtx {
   readonly opset: number;
   readonly depth: number;
   readonly fileBytes: number;
+  /** Bodies met but not read yet: read after their graph, from a work list, so nesting never recurses. */
+  readonly pending: PendingBody[];
+}
+
+/** A control-flow body whose Graph object exists (its node holds it) and is filled when its turn comes. */
+interface PendingBody {
+  readonly reader: ProtoReader;
+  readonly target: Graph;
+  readonly ctx: ReadCtx;
 }
 
 /**
- * Deepest nesting of If/Loop/Scan bodies read. Bodies are read, inferred and drawn recursively (each level
- * has its own scope), so the limit keeps the stack safe; real models nest a handful of levels.
+ * Deepest nesting of If/Loop/Scan bodies read. Reading, shape inference and drawing walk bodies without
+ * recursion; the limit bounds the outer-scope chain each level adds. Real models nest a handful of levels.
  */
-export const MAX_BODY_NESTING = 100;
+export const MAX_BODY_NESTING = 10_000;
 /** Deepest nesting of sequence/optional/map types. */
 const MAX_TYPE_NESTING = 32;
 
 /** A dense expansion of a sparse tensor is refused beyond this many bytes or 64× the file, whichever is larger. */
 const SPARSE_DENSE_BYTES = 64 * 2 ** 20;
 
-function bodyCtx(ctx: ReadCtx, what: string): ReadCtx {
+/** An empty body Graph for `r`, queued to be read once the graph holding it is done. */
+function pendingBody(r: ProtoReader, ctx: ReadCtx, what: string): Graph {
   if (ctx.depth >= MAX_BODY_NESTING) throw new InputError(`${what}: control-flow bodies nest deeper than ${MAX_BODY_NESTING} levels, which is not supported`);
-  return { ...ctx, depth: ctx.depth + 1 };
+  const target: Graph = { name: '', nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
+  ctx.pending.push({ reader: r, target, ctx: { ...ctx, depth: ctx.depth + 1 } });
+  return target;
 }
 
 /** Graph outputs / inputs whose type the file leaves out still need a dtype; float32 is ONNX's common case. */
@@ -208,13 +220,13 @@ function readAttribute(r: ProtoReader, nodeLabel: string, ctx: ReadCtx): [string
       case 3: i64 = r.int64(); break;
       case 4: s = r.bytes(); break;
       case 5: t = readTensor(r.message(), what()); break;
-      case 6: g = finishSubgraph(readGraph(r.message(), bodyCtx(ctx, what()))); break;
+      case 6: g = pendingBody(r.message(), ctx, what()); break;
       case 22: t = readSparse(r.message(), what(), ctx); break;
       case 7: r.repeated(wt, () => r.float(), floats); break;
       case 8: r.repeated(wt, () => r.int64(), ints); break;
       case 9: strings.push(r.bytes()); break;
       case 10: tensors.push(readTensor(r.message(), what())); break;
-      case 11: graphs.push(finishSubgraph(readGraph(r.message(), bodyCtx(ctx, what())))); break;
+      case 11: graphs.push(pendingBody(r.message(), ctx, what())); break;
       case 23: tensors.push(readSparse(r.message(), what(), ctx)); break;
       case 21: refOnly = true; r.skip(wt); break;
       default: r.skip(wt);
@@ -334,13 +346,18 @@ function checkAcyclic(g: Graph): void {
  * A control-flow body. Its valueInfo starts as declared and is completed when the top-level graph is
  * inferred, because a body can read tensors of the scopes around it.
  */
-function finishSubgraph(raw: RawGraph): Graph {
-  const g: Graph = {
+function finishSubgraph(raw: RawGraph, target: Graph): void {
+  // The body's Graph object is already referenced by its node: fill it in place.
+  Object.assign(target, {
     name: raw.name, nodes: raw.nodes, inputs: raw.inputs, outputs: raw.outputs, initializers: raw.initializers,
     valueInfo: new Map(raw.declared),
-  };
-  checkAcyclic(g);
-  return g;
+  });
+  checkAcyclic(target);
+}
+
+/** Reads the bodies `ctx` collected, and the bodies those hold, from a work list. */
+function readBodies(pending: PendingBody[]): void {
+  for (let b = pending.pop(); b; b = pending.pop()) finishSubgraph(readGraph(b.reader, b.ctx), b.target);
 }
 
 /** Order check and shape inference (into the bodies too); returns the top-level IR graph. */
@@ -432,6 +449,9 @@ function readModel(bytes: Uint8Array): Model {
   // Writers put opset_import after the graph, so a file cut right there still parses: IR 3+ requires it.
   if (irVersion >= 3 && opsetImports.length === 0) throw new InputError('the file is truncated or malformed: the model has no opset_import');
   const opset = opsetImports.find((o) => o.domain === '')?.version ?? (opsetImports.length ? 0 : 1);
-  const graph = finishGraph(readGraph(graphMsg, { opset, depth: 0, fileBytes: bytes.length }), opset);
+  const ctx: ReadCtx = { opset, depth: 0, fileBytes: bytes.length, pending: [] };
+  const raw = readGraph(graphMsg, ctx);
+  readBodies(ctx.pending);
+  const graph = finishGraph(raw, opset);
   return { format: 'onnx', graph, opset, opsetImports, producer, producerVersion, metadata };
 }

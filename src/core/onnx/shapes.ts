@@ -260,7 +260,13 @@ class Env {
   ) {}
 
   get(name: string): TensorInfo | undefined {
-    return name ? this.info.get(name) ?? this.outer?.get(name) : undefined;
+    if (!name) return undefined;
+    // Out through the enclosing scopes with a loop: bodies nest as deep as the file says.
+    for (let e: Env | undefined = this; e; e = e.outer) {
+      const v = e.info.get(name);
+      if (v) return v;
+    }
+    return undefined;
   }
   shape(name: string): Dim[] | undefined {
     return this.get(name)?.shape as Dim[] | undefined;
@@ -270,16 +276,19 @@ class Env {
   }
   value(name: string): Val | undefined {
     if (!name) return undefined;
-    const v = this.vals.get(name);
-    if (v) return v;
-    const init = this.graph.initializers.get(name);
-    if (init) {
-      const fv = valFromTensor(init);
-      if (fv) this.vals.set(name, fv);
-      return fv;
+    for (let e: Env | undefined = this; e; e = e.outer) {
+      const v = e.vals.get(name);
+      if (v) return v;
+      const init = e.graph.initializers.get(name);
+      if (init) {
+        const fv = valFromTensor(init);
+        if (fv) e.vals.set(name, fv);
+        return fv;
+      }
+      // A local name shadows the outer scope even when its value is unknown.
+      if (e.info.has(name)) return undefined;
     }
-    // A local name shadows the outer scope even when its value is unknown.
-    return this.info.has(name) ? undefined : this.outer?.value(name);
+    return undefined;
   }
   ints(name: string): number[] | undefined {
     return nums(this.value(name));
@@ -1119,7 +1128,7 @@ export function inferShapesDeep(graph: Graph, opset: number): Map<Graph, Map<str
   fresh = 0;
   try {
     const all = new Map<Graph, Map<string, TensorInfo>>();
-    all.set(graph, inferGraph(graph, opset, undefined, all));
+    inferAll(graph, opset, all);
     return all;
   } finally {
     fresh = savedFresh;
@@ -1149,10 +1158,19 @@ function loopBodySeeds(node: Node, body: Graph, env: Env): Map<string, TensorInf
   return seeds;
 }
 
-function inferGraph(
-  graph: Graph, opset: number, outer: Env | undefined, all: Map<Graph, Map<string, TensorInfo>>,
-  seeds?: ReadonlyMap<string, TensorInfo>,
-): Map<string, TensorInfo> {
+/** One graph being inferred: where its walk stands, and the body of the current node being entered. */
+interface Frame {
+  readonly graph: Graph;
+  readonly env: Env;
+  readonly order: readonly Node[];
+  /** Index in order of the node at hand. */
+  i: number;
+  /** Bodies of that node and how many were inferred: a node's outputs come after its bodies'. */
+  subs?: Graph[];
+  s: number;
+}
+
+function enter(graph: Graph, outer: Env | undefined, all: Map<Graph, Map<string, TensorInfo>>, seeds?: ReadonlyMap<string, TensorInfo>): Frame {
   const env = new Env(graph, outer, all);
   // Guessed dtypes (see untyped.ts) are not facts to build on.
   for (const [name, vi] of graph.valueInfo) if (!isUntyped(vi)) env.info.set(name, vi);
@@ -1168,41 +1186,75 @@ function inferGraph(
   } catch {
     order = graph.nodes;
   }
-  for (const node of order) {
-    for (const sub of subgraphsOf(node)) {
+  return { graph, env, order, i: 0, s: 0 };
+}
+
+/**
+ * Infers `graph` and every body in it, each body when its node is reached (it sees the scopes around it
+ * as they are then), with an explicit stack of frames instead of recursion: bodies nest as deep as the
+ * file says.
+ */
+function inferAll(graph: Graph, opset: number, all: Map<Graph, Map<string, TensorInfo>>): void {
+  const stack: Frame[] = [enter(graph, undefined, all)];
+  while (stack.length) {
+    const f = stack[stack.length - 1];
+    if (f.i >= f.order.length) {
+      stack.pop();
+      all.set(f.graph, f.env.info);
+      continue;
+    }
+    const node = f.order[f.i];
+    f.subs ??= subgraphsOf(node);
+    if (f.s < f.subs.length) {
+      const sub = f.subs[f.s++];
       try {
         const seeds = node.domain !== '' ? undefined
-          : node.opType === 'Loop' ? loopBodySeeds(node, sub, env)
-          : node.opType === 'Scan' ? scanBodySeeds(node, sub, env, opset) : undefined;
-        all.set(sub, inferGraph(sub, opset, env, all, seeds));
+          : node.opType === 'Loop' ? loopBodySeeds(node, sub, f.env)
+          : node.opType === 'Scan' ? scanBodySeeds(node, sub, f.env, opset) : undefined;
+        stack.push(enter(sub, f.env, all, seeds));
       } catch (e) {
         if (isInputError(e)) throw e;
         /* a body we cannot follow keeps its declared types */
       }
+      continue;
     }
-    let outs: Out[];
     try {
-      outs = infer(node, env, opset);
+      inferNode(node, f.graph, f.env, opset);
     } catch (e) {
-      if (isInputError(e)) throw e;
-      outs = [];
+      if (isInputError(e) || stack.length === 1) throw e;
+      // Inside a body: that body keeps its declared types, and the graph around it goes on.
+      stack.pop();
+      continue;
     }
-    if (SIZE_SETTING.has(node.opType)) checkSizes(node, outs);
-    node.outputs.forEach((name, k) => {
-      const o = outs[k];
-      if (!name || !o) return;
-      const declared = graph.valueInfo.get(name);
-      env.info.set(name, merge(name, o, declared));
-    });
-    if (node.outputs[0]) {
-      try {
-        env.setVal(node.outputs[0], fold(node, env, opset, outs[0]?.dtype));
-      } catch {
-        /* a value we cannot fold stays unknown */
-      }
+    f.i++;
+    f.subs = undefined;
+    f.s = 0;
+  }
+}
+
+/** Outputs of one node from its inputs (and its bodies, inferred before). */
+function inferNode(node: Node, graph: Graph, env: Env, opset: number): void {
+  let outs: Out[];
+  try {
+    outs = infer(node, env, opset);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    outs = [];
+  }
+  if (SIZE_SETTING.has(node.opType)) checkSizes(node, outs);
+  node.outputs.forEach((name, k) => {
+    const o = outs[k];
+    if (!name || !o) return;
+    const declared = graph.valueInfo.get(name);
+    env.info.set(name, merge(name, o, declared));
+  });
+  if (node.outputs[0]) {
+    try {
+      env.setVal(node.outputs[0], fold(node, env, opset, outs[0]?.dtype));
+    } catch {
+      /* a value we cannot fold stays unknown */
     }
   }
-  return env.info;
 }
 
 /** A size-setting op's outputs beyond MAX_ELEMENTS are refused, naming the node, before anything holds them. */
