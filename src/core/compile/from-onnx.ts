@@ -83,7 +83,10 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const feature = n.inputs.filter((t) => t && !isConst(t));
     if (feature.length === 0 && n.inputs.length > 0) {
       // Constant folding left over (a reshaped weight, shape arithmetic): its outputs are constants.
-      const src = constOf(n.inputs[0])!;
+      // Optional inputs may be omitted (''), even all of them: then there is nothing to carry.
+      const first = n.inputs.find(Boolean);
+      const src = first ? constOf(first) : undefined;
+      if (!src) continue;
       for (const o of n.outputs) {
         const vi = g.valueInfo.get(o)?.shape;
         const shape = vi && vi.every((d) => typeof d === 'number') ? (vi as number[]) : src.shape;
