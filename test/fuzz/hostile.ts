@@ -134,6 +134,13 @@ export const hostileOnnx = {
     }
     return model(graph({ nodes, inputs: [valueInfo('x', FLOAT, shape)], outputs: [valueInfo('y', FLOAT, shape)] }));
   },
+  /** x → `n` Relus side by side → one Concat of all of them → y: a fan-out and a fan-in `n` wide. */
+  fan: (n: number) => {
+    const nodes: ProtoWriter[] = [];
+    for (let i = 0; i < n; i++) nodes.push(node('Relu', ['x'], [`r${i}`], `relu_${i}`));
+    nodes.push(node('Concat', Array.from({ length: n }, (_, i) => `r${i}`), ['y'], 'concat', [intAttr('axis', 1)]));
+    return model(graph({ nodes, inputs: [valueInfo('x', FLOAT, [1, 2, 4, 4])], outputs: [valueInfo('y', FLOAT, [1, 2 * n, 4, 4])] }));
+  },
   /** A model with `depth` nested protobuf groups (wire types 3/4) in a field readers skip (19). */
   nestedGroups: (depth: number) => {
     const ok = hostileOnnx.chain(1);

@@ -78,6 +78,20 @@ describe('a 10,000-node chain alternating DPU and CPU ops', () => {
   });
 });
 
+describe('a 20,000-wide fan-out and fan-in', () => {
+  it('reads, draws, summarises and compiles', () => {
+    const N = 20_000;
+    const m = openModel(hostileOnnx.fan(N), 'fan.onnx');
+    expect(m.graph.valueInfo.get('y')?.shape).toEqual([1, 2 * N, 4, 4]);
+    const dg = toDisplayGraph(m);
+    expect(dg.edges.filter((e) => e.tensor === 'x')).toHaveLength(N);
+    expect(summarize(m).ops).toEqual({ Relu: N, Concat: 1 });
+    const r = partition(layersOf({ kind: 'onnx', model: m }), targetByArch('B4096'));
+    expect(r.subgraphs.filter((s) => s.device === 'DPU')).toHaveLength(1);
+    expect(compiledXModel(r).ops.length).toBeGreaterThan(N);
+  });
+});
+
 describe('names', () => {
   it('gives 50,000 nodes sharing one name distinct names in file order', () => {
     const m = readOnnx(hostileOnnx.chain(50_000, 'n'));

@@ -48,7 +48,12 @@ export class LayerBuilder {
     if (op) {
       const p = this.producer.get(this.resolve(from));
       if (p !== undefined) this.drafts[p].sourceOps.push(op);
-      else this.pendingOps.set(this.resolve(from), [...(this.pendingOps.get(this.resolve(from)) ?? []), op]);
+      else {
+        const key = this.resolve(from);
+        const list = this.pendingOps.get(key);
+        if (list) list.push(op);
+        else this.pendingOps.set(key, [op]);
+      }
     }
   }
 
@@ -127,7 +132,13 @@ export class LayerBuilder {
 /** x → Sigmoid → Mul(x, ·) becomes one 'silu' activation layer (how exporters write SiLU/Swish). */
 function mergeSilu(layers: Layer[]): Layer[] {
   const consumers = new Map<number, number[]>();
-  for (const l of layers) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l.id]);
+  for (const l of layers)
+    for (const i of l.inputs) {
+      // Appended in place: copying the list per consumer was quadratic in a tensor's fan-out.
+      const list = consumers.get(i);
+      if (list) list.push(l.id);
+      else consumers.set(i, [l.id]);
+    }
   const drop = new Set<number>();
   const replaced = new Map<number, Layer>();
   for (const m of layers) {

@@ -38,7 +38,8 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const v = toFloat64(c);
     return v.length ? v[0] : undefined;
   };
-  const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? g.inputs.find((i) => i.name === t)?.shape);
+  const inputShapes = new Map(g.inputs.map((i) => [i.name, i.shape]));
+  const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? inputShapes.get(t));
   let quantized = false;
   const dequant = new Map<string, number>();
   const realValues = (t: string): { values: Float32Array; fixPoint?: number } => {

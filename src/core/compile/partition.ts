@@ -114,9 +114,11 @@ export function partition(g: LayerGraph, target: Target, conversions: Conversion
   for (const id of ids) {
     const l = L[id];
     const srcIns = fusedAct.has(id) ? l.inputs : l.inputs;
+    const seen = new Set<number>();
     for (const i of srcIns) {
       const p = rep[i];
-      if (p !== id && !preds.get(id)!.includes(p)) {
+      if (p !== id && !seen.has(p)) {
+        seen.add(p);
         preds.get(id)!.push(p);
         succs.get(p)!.push(id);
       }
