@@ -1,5 +1,5 @@
 // The long fuzz run: `npm run fuzz -- [cases per reader] [--seed N] [--only onnx,npy] [--save DIR]`.
-// Prints per reader: cases, accepted, clean rejections, crashes, hangs (> 2 s); with --save, writes each
+// Prints per reader: cases, accepted, clean rejections, crashes, hangs (> 2 s of CPU); with --save, writes each
 // finding's input to DIR so it can become a fixture in test/fixtures/fuzz/. Exits 1 on any crash or hang.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,7 +23,7 @@ const save = arg('--save');
 const CHUNK = 5000;
 
 let bad = 0;
-process.stdout.write(`reader        cases   accepted   rejected  crashes  hangs(>${HANG_MS / 1000}s)  time\n`);
+process.stdout.write(`reader        cases   accepted   rejected  crashes  hangs(>${HANG_MS / 1000}s cpu)  time\n`);
 for (const t of TARGETS) {
   if (only && !only.includes(t.name)) continue;
   const t0 = performance.now();
@@ -44,6 +44,6 @@ for (const t of TARGETS) {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
   bad += total.crashes + total.hangs;
   const s = ((performance.now() - t0) / 1000).toFixed(0);
-  process.stdout.write(`${t.name.padEnd(12)} ${String(total.cases).padStart(7)} ${String(total.accepted).padStart(10)} ${String(total.rejected).padStart(10)} ${String(total.crashes).padStart(8)} ${String(total.hangs).padStart(12)}  ${s} s\n`);
+  process.stdout.write(`${t.name.padEnd(12)} ${String(total.cases).padStart(7)} ${String(total.accepted).padStart(10)} ${String(total.rejected).padStart(10)} ${String(total.crashes).padStart(8)} ${String(total.hangs).padStart(14)}  ${s} s\n`);
 }
 process.exit(bad ? 1 : 0);
