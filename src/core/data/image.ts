@@ -98,10 +98,15 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
   if (isJpeg(bytes)) {
     checkJpegSize(bytes, name);
     let img;
+    // The same bound again inside the decoder, at the frame header it actually reads: its parser recovers
+    // from damaged segment lengths that the walk above stops at.
+    const maxPixels = Math.min(MAX_PIXELS, bytes.length * 1024);
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: MAX_PIXELS / 1e6 });
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: maxPixels / 1e6 });
     } catch (e) {
-      throw new InputError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      if (/maxResolutionInMP/.test(why)) throw new InputError(`${name}: JPEG claims more than ${maxPixels} pixels, more than its bytes can hold`);
+      throw new InputError(`${name}: cannot decode JPEG: ${why}`);
     }
     return dropAlpha(img.data, img.width, img.height, 4, 0);
   }
