@@ -7,7 +7,7 @@ import {
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
 import { compiledXModel } from '../../core/compile/emit';
-import { InputError } from '../../core/errors';
+import { InputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
 import { readXModel, writeXModel } from '../../core/xmodel/codec';
 import type { Command } from './index';
@@ -66,8 +66,8 @@ function conversionsFrom(path: string | undefined): Conversions {
 }
 
 async function source(bytes: Uint8Array, name: string): Promise<CompileSource> {
-  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readXModel(bytes) };
-  return { kind: 'onnx', model: await openModelAsync(bytes, name) };
+  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readingFile(name, () => readXModel(bytes)) };
+  return { kind: 'onnx', model: await readingFileAsync(name, () => openModelAsync(bytes, name)) };
 }
 
 export function compileJson(r: CompileResult) {

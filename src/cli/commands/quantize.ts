@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
-import { InputError } from '../../core/errors';
+import { InputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
 import { writeOnnx } from '../../core/onnx/writer';
 import { dpuOverrides, parseQuantConfig } from '../../core/quant/config';
@@ -98,10 +98,10 @@ export const quantize: Command = {
       return 0;
     }
     const a = parseArgs(argv);
-    const model = await openModelAsync(readModelFile(a.model), basename(a.model));
+    const model = await readingFileAsync(basename(a.model), () => openModelAsync(readModelFile(a.model), basename(a.model)));
     if (model.format === 'xmodel') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
-    const config = parseQuantConfig(a.config ? readText(a.config, 'config') : {});
-    const pre = a.preprocess ? parsePreprocess(readText(a.preprocess, 'preprocess file')) : undefined;
+    const config = a.config ? readingFile(basename(a.config), () => parseQuantConfig(readText(a.config!, 'config'))) : parseQuantConfig({});
+    const pre = a.preprocess ? readingFile(basename(a.preprocess), () => parsePreprocess(readText(a.preprocess!, 'preprocess file'))) : undefined;
     const inputs = model.graph.inputs;
     if (inputs.length !== 1) throw new InputError(`quantize from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
     const spec = inputSpecFromShape(inputs[0].name, inputs[0].shape ?? [], pre?.layout);
