@@ -7,6 +7,7 @@ import type { LayoutApi } from '../../workers/layout.worker';
 import { layoutInput } from '../core/view/layout';
 import { getLayout, putLayout } from './layoutCache';
 import { get, set, toggleExpanded } from './store';
+import { noteOpened } from './project/persist';
 
 interface Handle<T> {
   readonly worker: Worker;
@@ -78,6 +79,8 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
   };
   inFlight = me;
   set({ busy: { fileName, stage: 'hashing' } });
+  // The worker takes the bytes; the project keeps this copy (a Blob, which the browser may page out).
+  const kept = new Blob([bytes as BlobPart]);
   try {
     const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
       if (!cancelled) set({ busy: { fileName, stage } });
@@ -100,6 +103,7 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     performance.mark('layout-done');
     current?.worker.terminate();
     current = h;
+    noteOpened(opened.hash, fileName, kept);
     set({
       model: { openId: ++opens, hash: opened.hash, info: opened.info, graph: opened.graph, layout },
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},

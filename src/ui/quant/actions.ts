@@ -5,6 +5,7 @@ import type { CalibPreview, QuantSummary, TensorDetail } from '../../../workers/
 import { modelWorker } from '../session';
 import { get, set } from '../store';
 import { quantReset, type TensorOverride } from './slice';
+import { noteCalibration, restoreInto } from '../project/persist';
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -24,11 +25,13 @@ export async function onModelOpened(openId: number): Promise<void> {
   } catch (e) {
     if (get().quantFor === openId) set({ quantError: messageOf(e) });
   }
+  await restoreInto(openId);
 }
 
 export async function loadCalibration(files: { name: string; bytes: Uint8Array }[], preprocess: unknown): Promise<CalibPreview[]> {
   try {
     const calib = await worker().setCalibration(files, preprocess);
+    noteCalibration(files, preprocess);
     set({ calib, calibError: null });
     return await worker().calibPreview(6);
   } catch (e) {
