@@ -125,6 +125,9 @@ export async function restoreInto(openId: number): Promise<void> {
     if (!rec || stale()) return;
     performance.mark('restore-start');
     const st = rec.project.state;
+    const redo = [rec.calib && 'calibration', st.quantized && 'quantization', st.compiled && 'compile'].filter(Boolean);
+    const notice = redo.length ? `Restoring the project of ${m.info.fileName}: running ${redo.join(', ')} again…` : null;
+    if (notice) set({ projectNotice: notice });
     set({ quantConfig: st.quantConfig, compileTarget: st.compileTarget, conversions: st.conversions, simSource: st.simSource, simIndex: st.simIndex });
     if (rec.calib) {
       calib = rec.calib;
@@ -146,6 +149,7 @@ export async function restoreInto(openId: number): Promise<void> {
     if (st.simReport && get().quant) set({ simReport: st.simReport, simInputLabel: st.simInputLabel, simRun: { state: 'done' } });
     set({ activeStep: st.activeStep });
     if (st.compiled && st.activeStep !== 'compile') await recompile();
+    if (notice && get().projectNotice === notice) set({ projectNotice: null });
     performance.mark('restore-done');
     performance.measure('project-restore', 'restore-start', 'restore-done');
   } finally {

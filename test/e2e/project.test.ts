@@ -1,0 +1,89 @@
+// Projects survive: the work on a model is saved in IndexedDB as the user goes, comes back after a
+// reload exactly where the user was, and opening another model keeps it (the start page lists both).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type AppSession } from './browser';
+
+let app: AppSession;
+beforeAll(async () => {
+  app = await openApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const paintedNow = () => app.page.evaluate(() => document.querySelector('[data-testid=graph]')?.getAttribute('data-painted') ?? null);
+const painted = (prev: string | null) => app.page.waitForFunction((p) => {
+  const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+  return v && v !== p;
+}, prev, { timeout: 60_000 });
+/** Waits until the start page lists `name` at `step` (the save is written a moment after a change). */
+async function listed(name: string, step: string): Promise<void> {
+  const { page } = app;
+  if (await page.getByTestId('gallery').count() === 0) await page.getByTestId('open-gallery').click();
+  await page.getByTestId('project-row').filter({ hasText: name }).getByTestId('project-step').filter({ hasText: step }).waitFor({ timeout: 30_000 });
+}
+const done = (step: string) => app.page.getByTestId(`step-${step}`).getAttribute('data-done');
+
+describe('projects', () => {
+  it('restores the project after a reload: calibration, quantization, target and the open step', async () => {
+    const { page } = app;
+    await page.locator('[data-file="fmnist_seed000.onnx"]').click();
+    await painted(null);
+    await page.getByTestId('step-calibrate').click();
+    await page.getByTestId('use-sample-calib').click();
+    await page.getByTestId('calib-info').waitFor({ timeout: 60_000 });
+    await page.getByTestId('to-quantize').click();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+    await page.getByTestId('step-compile').click();
+    await page.getByTestId('target-select').selectOption('arch:DPUCZDX8G_ISA1_B512');
+    await page.getByTestId('compile-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=compile-totals]')?.textContent?.includes('B512'), null, { timeout: 30_000 });
+    const summary = await page.getByTestId('compile-summary').innerText();
+    await listed('fmnist_seed000.onnx', 'compiled');
+
+    await page.reload();
+    await painted(null);
+    // Back in the Compile step with the same target, the quantization run again from the saved inputs.
+    await page.getByTestId('compile-panel').waitFor({ timeout: 90_000 });
+    await page.getByTestId('compile-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('target-select').inputValue()).toBe('arch:DPUCZDX8G_ISA1_B512');
+    expect(await page.getByTestId('compile-summary').innerText()).toBe(summary);
+    expect(await done('calibrate')).toBe('');
+    expect(await done('quantize')).toBe('');
+    expect(await done('compile')).toBe('');
+    const measure = await page.evaluate(() => performance.getEntriesByName('project-restore')[0]?.duration ?? null);
+    console.log(`project restore (calibration + quantization + compile again), ms: ${measure === null ? 'n/a' : Math.round(measure)}`);
+    expect(app.foreignRequests).toEqual([]);
+    expect(app.pageErrors).toEqual([]);
+  });
+
+  it('opening another model keeps the first one\'s work, which opens again from the start page', async () => {
+    const { page } = app;
+    const prev = await paintedNow();
+    await page.getByTestId('open-gallery').click();
+    await page.locator('[data-file="mnist-8.onnx"]').click();
+    await painted(prev);
+    expect(await done('quantize')).toBeNull();
+    await listed('mnist-8.onnx', '');
+    expect(await page.getByTestId('project-row').filter({ hasText: 'fmnist_seed000.onnx' }).getByTestId('project-step').innerText()).toBe('compiled');
+
+    const prev2 = await paintedNow();
+    await page.getByTestId('project-row').filter({ hasText: 'fmnist_seed000.onnx' }).getByTestId('project-open').click();
+    await painted(prev2);
+    // The quantization runs again from the saved calibration set and config; then Compile uses it.
+    await page.locator('[data-testid=step-quantize][data-done]').waitFor({ timeout: 90_000 });
+    await page.getByTestId('compile-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('target-select').inputValue()).toBe('arch:DPUCZDX8G_ISA1_B512');
+    expect(await done('quantize')).toBe('');
+
+    // Delete removes a project from the list (and from storage).
+    page.once('dialog', (d) => void d.accept());
+    // (mnist-8 was compiled meanwhile: the Compile step stayed open when it opened.)
+    await listed('mnist-8.onnx', '');
+    await page.getByTestId('project-row').filter({ hasText: 'mnist-8.onnx' }).getByTestId('project-delete').click();
+    await page.getByTestId('project-row').filter({ hasText: 'mnist-8.onnx' }).waitFor({ state: 'detached' });
+    expect(await page.getByTestId('project-row').count()).toBe(1);
+    expect(app.pageErrors).toEqual([]);
+  });
+});
