@@ -5,6 +5,7 @@ import './styles.css';
 import { App } from './ui/App';
 import { ErrorBoundary } from './ui/chrome';
 import { restoreLast } from './ui/project/persist';
+import { killModelWorker } from './ui/session';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -15,3 +16,5 @@ createRoot(document.getElementById('root')!).render(
 );
 
 void restoreLast();
+// For the end-to-end tests (and anyone checking recovery): end the model worker as a crash would.
+Object.assign(window, { fixpointTest: { killModelWorker } });

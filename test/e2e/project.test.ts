@@ -86,4 +86,30 @@ describe('projects', () => {
     expect(await page.getByTestId('project-row').count()).toBe(1);
     expect(app.pageErrors).toEqual([]);
   });
+
+  it('a model worker killed mid-quantize is replaced: one line says so, the project comes back, Quantize runs again', async () => {
+    const { page } = app;
+    if (await page.getByTestId('gallery').count()) await page.getByTestId('gallery-close').click();
+    await page.getByTestId('step-quantize').click();
+    await page.getByTestId('quantize-panel').waitFor();
+    const prev = await paintedNow();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-progress').waitFor();
+    await page.evaluate(() => (window as unknown as { fixpointTest: { killModelWorker(why: string): void } }).fixpointTest.killModelWorker('terminated by the test'));
+    // The progress does not freeze: the model opens again in a new worker from its last save.
+    await painted(prev);
+    const message = await page.getByTestId('error-message').innerText();
+    expect(message).toBe('The model worker stopped during quantization (terminated by the test); the project was restored from its last save — run the step again.');
+    await page.locator('[data-testid=step-quantize][data-done]').waitFor({ timeout: 90_000 });
+    if (await page.getByTestId('quantize-panel').count() === 0) await page.getByTestId('step-quantize').click();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('quant-error').count()).toBe(0);
+
+    // Cancel returns: the run ends (here the worker stops between batches; a stuck one is replaced after a second).
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-cancel').click();
+    await page.getByTestId('quant-progress').waitFor({ state: 'detached', timeout: 10_000 });
+    expect(app.pageErrors).toEqual([]);
+  });
 });

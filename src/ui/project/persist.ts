@@ -178,6 +178,14 @@ export async function openProject(hash: string): Promise<void> {
   await openBytes(bytes, rec.model.name);
 }
 
+/** Opens the model of a saved project again (a replaced worker); false when nothing is saved. */
+export async function reopenSaved(hash: string): Promise<boolean> {
+  const rec = await loadProject(hash).catch(() => undefined);
+  if (!rec) return false;
+  await openBytes(new Uint8Array(await rec.model.bytes.arrayBuffer()), rec.model.name);
+  return get().model?.hash === hash;
+}
+
 export async function removeProject(hash: string): Promise<void> {
   try {
     await deleteProject(hash);
