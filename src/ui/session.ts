@@ -8,6 +8,7 @@ import { layoutInput } from '../core/view/layout';
 import { getLayout, putLayout } from './layoutCache';
 import { get, set, toggleExpanded } from './store';
 import { noteOpened, reopenSaved } from './project/persist';
+import { tooBigMessage } from './tabMemory';
 
 interface Handle<T> {
   readonly worker: Worker;
@@ -140,6 +141,11 @@ export function cancel(): void {
 /** `marked`: the caller already set the `file-received` mark (at the drop, before reading the file). */
 export async function openBytes(bytes: Uint8Array, fileName: string, marked = false): Promise<void> {
   if (!marked) markReceived();
+  const tooBig = tooBigMessage(fileName, bytes.byteLength);
+  if (tooBig) {
+    set({ busy: null, error: tooBig });
+    return;
+  }
   inFlight?.cancel();
   prepare();
   const h = spare!;
