@@ -112,4 +112,34 @@ describe('projects', () => {
     await page.getByTestId('quant-progress').waitFor({ state: 'detached', timeout: 10_000 });
     expect(app.pageErrors).toEqual([]);
   });
+
+  it('exports a project as one file that another browser imports with its work', async () => {
+    const { page } = app;
+    await page.getByTestId('open-gallery').click();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('project-row').filter({ hasText: 'fmnist_seed000.onnx' }).getByTestId('project-export').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('fmnist_seed000.fixpoint');
+    const path = await download.path();
+    expect(path).toBeTruthy();
+
+    const other = await openApp();
+    try {
+      expect(await other.page.getByTestId('project-row').count()).toBe(0);
+      await other.page.getByTestId('project-import-input').setInputFiles(path);
+      await other.page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+      await other.page.locator('[data-testid=step-quantize][data-done]').waitFor({ timeout: 90_000 });
+      expect(await other.page.getByTestId('target-select').inputValue()).toBe('arch:DPUCZDX8G_ISA1_B512');
+      await other.page.getByTestId('open-gallery').click();
+      await other.page.getByTestId('project-row').filter({ hasText: 'fmnist_seed000.onnx' }).waitFor({ timeout: 30_000 });
+      // A file that is not a project is refused in one line.
+      await other.page.getByTestId('project-import-input').setInputFiles({ name: 'bad.fixpoint', mimeType: 'application/zip', buffer: Buffer.from('nope') });
+      expect(await other.page.getByTestId('project-notice').innerText()).toContain('bad.fixpoint: not a Fixpoint project (not a zip archive)');
+      expect(other.pageErrors).toEqual([]);
+      expect(other.foreignRequests).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -26,6 +26,12 @@ describe('project file', () => {
     expect(unpackProject(packProject({ name: 'n.onnx', model, state, calib: null }), 'x').calib).toBeNull();
   });
 
+  it('keeps an arch.json target\'s BigInt fingerprint', () => {
+    const target = { kind: 'archJson', text: '{}', fileName: 'arch.json', config: { fingerprint: 0x101000016010407n } } as unknown as SavedState['compileTarget'];
+    const b = unpackProject(packProject({ name: 'n.onnx', model: new Uint8Array(1), state: { ...state, compileTarget: target }, calib: null }), 'x');
+    expect(b.state.compileTarget).toEqual(target);
+  });
+
   it('refuses what is not a project, naming the file and the problem', () => {
     expect(() => unpackProject(new Uint8Array([1, 2, 3]), 'x.fixpoint')).toThrow('x.fixpoint: not a Fixpoint project (not a zip archive)');
     expect(() => unpackProject(zipSync({ model: new Uint8Array(1) }), 'y.fixpoint')).toThrow('y.fixpoint: not a Fixpoint project (project.json or model missing)');

@@ -15,6 +15,16 @@ interface Manifest {
   readonly calib: { readonly names: readonly string[]; readonly preprocess: unknown } | null;
 }
 
+// An arch.json target keeps its fingerprint as a BigInt, which JSON has no form for.
+const toJson = (_: string, v: unknown) => (typeof v === 'bigint' ? { $bigint: v.toString() } : v);
+const fromJson = (_: string, v: unknown) => {
+  if (v && typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { $bigint?: unknown }).$bigint === 'string') {
+    const digits = (v as { $bigint: string }).$bigint;
+    if (/^-?\d{1,40}$/.test(digits)) return BigInt(digits);
+  }
+  return v;
+};
+
 export interface Bundle {
   readonly name: string;
   readonly model: Uint8Array;
@@ -24,7 +34,7 @@ export interface Bundle {
 
 export function packProject(b: Bundle): Uint8Array {
   const manifest: Manifest = { format: 'fixpoint-project', version: 1, name: b.name, state: b.state, calib: b.calib ? { names: b.calib.files.map((f) => f.name), preprocess: b.calib.preprocess } : null };
-  const files: Record<string, Uint8Array> = { 'project.json': strToU8(JSON.stringify(manifest)), model: b.model };
+  const files: Record<string, Uint8Array> = { 'project.json': strToU8(JSON.stringify(manifest, toJson)), model: b.model };
   b.calib?.files.forEach((f, i) => { files[`calib/${i}`] = f.bytes; });
   // Models are mostly incompressible floats: store, do not spend seconds deflating them.
   return zipSync(files, { level: 0 });
@@ -42,7 +52,7 @@ export function unpackProject(bytes: Uint8Array, fileName: string): Bundle {
   if (!json || !model) throw new InputError(`${fileName}: not a Fixpoint project (project.json or model missing)`);
   let m: Manifest;
   try {
-    m = JSON.parse(strFromU8(json)) as Manifest;
+    m = JSON.parse(strFromU8(json), fromJson) as Manifest;
   } catch {
     throw new InputError(`${fileName}: project.json is not valid JSON`);
   }

@@ -48,7 +48,7 @@ const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 async function write(hash: string, name: string, size: number, state: SavedState, calibrated: boolean): Promise<void> {
   const model = opened?.hash === hash ? opened : undefined;
   const calibNow = calibDirty ? calib : undefined;
-  const stateBytes = JSON.stringify(state).length;
+  const stateBytes = JSON.stringify(state, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
   const calibBytes = (calib?.files ?? []).reduce((a, f) => a + f.bytes.byteLength, 0);
   const meta: ProjectMeta = { hash, name, size, storedBytes: size + calibBytes + stateBytes, lastStep: lastStepOf(state, calibrated), savedAt: Date.now() };
   try {
