@@ -130,6 +130,9 @@ describe('projects', () => {
       await other.page.getByTestId('project-import-input').setInputFiles(path);
       await other.page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
       await other.page.locator('[data-testid=step-quantize][data-done]').waitFor({ timeout: 90_000 });
+      // The export was made with the Quantize step open; the Compile step keeps the target.
+      await other.page.getByTestId('quantize-panel').waitFor();
+      await other.page.getByTestId('step-compile').click();
       expect(await other.page.getByTestId('target-select').inputValue()).toBe('arch:DPUCZDX8G_ISA1_B512');
       await other.page.getByTestId('open-gallery').click();
       await other.page.getByTestId('project-row').filter({ hasText: 'fmnist_seed000.onnx' }).waitFor({ timeout: 30_000 });
