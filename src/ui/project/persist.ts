@@ -51,8 +51,11 @@ async function write(hash: string, name: string, size: number, state: SavedState
   const stateBytes = JSON.stringify(state, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
   const calibBytes = (calib?.files ?? []).reduce((a, f) => a + f.bytes.byteLength, 0);
   const meta: ProjectMeta = { hash, name, size, storedBytes: size + calibBytes + stateBytes, lastStep: lastStepOf(state, calibrated), savedAt: Date.now() };
+  const t0 = performance.now();
   try {
     await saveProject(meta, state, model ? { name: model.name, bytes: model.bytes } : undefined, calibNow);
+    // On the performance timeline for the tests and benches: what a save costs.
+    performance.measure('project-save', { start: t0, end: performance.now() });
     if (model && opened === model) opened = undefined;
     if (calibNow !== undefined && calib === calibNow) calibDirty = false;
     set({ savedAt: meta.savedAt });
