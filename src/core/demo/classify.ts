@@ -1,0 +1,66 @@
+// Classification read-out: top-k with probabilities, agreement of two runs, accuracy and confusion.
+import { InputError } from '../errors';
+import { labelFor } from './labels';
+
+export interface Ranked {
+  readonly class: number;
+  readonly label: string;
+  readonly score: number;
+}
+
+/**
+ * Probabilities from a [1, N] output: taken as they are when they already are a distribution (all in
+ * [0, 1], summing to 1 within 1e-3, i.e. the model ends in Softmax), else softmax of the values as logits.
+ */
+export function probabilities(values: ArrayLike<number>): Float64Array {
+  const n = values.length;
+  let sum = 0;
+  let inUnit = true;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= 1)) inUnit = false;
+    sum += v;
+  }
+  if (inUnit && Math.abs(sum - 1) <= 1e-3) return Float64Array.from(values);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, values[i]);
+  const out = new Float64Array(n);
+  let z = 0;
+  for (let i = 0; i < n; i++) z += out[i] = Math.exp(values[i] - max);
+  for (let i = 0; i < n; i++) out[i] /= z;
+  return out;
+}
+
+/** Index of the largest value (the first on a tie). */
+export function argmax(values: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
+  return best;
+}
+
+/** The k best classes, best first; ties keep the lower class first. */
+export function topK(values: ArrayLike<number>, k = 5, labels?: readonly string[]): Ranked[] {
+  if (values.length === 0) throw new InputError('a classifier output must hold at least one score');
+  const p = probabilities(values);
+  const order = Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
+  return order.slice(0, k).map((c) => ({ class: c, label: labelFor(c, labels), score: p[c] }));
+}
+
+/** confusion[true][predicted] counts. */
+export function confusion(truth: ArrayLike<number>, predicted: ArrayLike<number>, classes: number): number[][] {
+  if (truth.length !== predicted.length) throw new InputError(`${truth.length} labels for ${predicted.length} predictions`);
+  const m = Array.from({ length: classes }, () => new Array<number>(classes).fill(0));
+  for (let i = 0; i < truth.length; i++) {
+    const t = truth[i];
+    if (!Number.isInteger(t) || t < 0 || t >= classes) throw new InputError(`label ${t} of sample ${i} is not a class of this ${classes}-class model`);
+    m[t][predicted[i]]++;
+  }
+  return m;
+}
+
+export function accuracy(m: readonly (readonly number[])[]): number {
+  let hit = 0;
+  let all = 0;
+  m.forEach((row, t) => row.forEach((v, p) => { all += v; if (t === p) hit += v; }));
+  return all ? hit / all : 0;
+}
