@@ -131,3 +131,10 @@ export function toImageBoxes(dets: readonly Detection[], p: InputPlacement): Det
     box: [clip((d.box[0] - left) * sx, p.imageW), clip((d.box[1] - top) * sy, p.imageH), clip((d.box[2] - left) * sx, p.imageW), clip((d.box[3] - top) * sy, p.imageH)],
   }));
 }
+
+/**
+ * YOLOX's own input rule (Megvii's `preproc`, no normalisation since v0.1.1): BGR, raw 0..255, letterboxed
+ * on grey 114. Ours centres the image (preprocess.ts `letterbox`); YOLOX pads bottom/right only, which
+ * shifts boxes by the border but not their sizes, and toImageBoxes undoes whichever placement was used.
+ */
+export const YOLOX_PREPROCESS = { color: 'bgr', resize: 'letterbox', pad_value: 114, raw: true } as const;
