@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; j
   return { file: files[0], opts, json };
 }
 
-function chooseTarget(opts: Map<string, string>): Target {
+export function chooseTarget(opts: Map<string, string>): Target {
   const given = ['--arch', '--board', '--arch-json'].filter((k) => opts.has(k));
   if (given.length > 1) throw new InputError(`give at most one of --arch, --board, --arch-json (${USAGE})`);
   if (opts.has('--board')) return targetByBoard(opts.get('--board')!);
