@@ -2,7 +2,8 @@
 // built as lists, boxes as objects, O(n²) suppression), and the classification read-out / label mapping.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { accuracy, confusion, probabilities, topK } from '../../src/core/demo/classify';
+import { accuracy, confusion, topK } from '../../src/core/demo/classify';
+import { probabilities } from '../../src/core/sim/report';
 import { labelFor, parseLabels, shippedLabelFile } from '../../src/core/demo/labels';
 import { decodeYolox, toImageBoxes, type Detection } from '../../src/core/demo/yolox';
 

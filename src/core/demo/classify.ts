@@ -1,34 +1,12 @@
 // Classification read-out: top-k with probabilities, agreement of two runs, accuracy and confusion.
 import { InputError } from '../errors';
+import { probabilities } from '../sim/report';
 import { labelFor } from './labels';
 
 export interface Ranked {
   readonly class: number;
   readonly label: string;
   readonly score: number;
-}
-
-/**
- * Probabilities from a [1, N] output: taken as they are when they already are a distribution (all in
- * [0, 1], summing to 1 within 1e-3, i.e. the model ends in Softmax), else softmax of the values as logits.
- */
-export function probabilities(values: ArrayLike<number>): Float64Array {
-  const n = values.length;
-  let sum = 0;
-  let inUnit = true;
-  for (let i = 0; i < n; i++) {
-    const v = values[i];
-    if (!(v >= 0 && v <= 1)) inUnit = false;
-    sum += v;
-  }
-  if (inUnit && Math.abs(sum - 1) <= 1e-3) return Float64Array.from(values);
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, values[i]);
-  const out = new Float64Array(n);
-  let z = 0;
-  for (let i = 0; i < n; i++) z += out[i] = Math.exp(values[i] - max);
-  for (let i = 0; i < n; i++) out[i] /= z;
-  return out;
 }
 
 /** Index of the largest value (the first on a tie). */
@@ -38,7 +16,10 @@ export function argmax(values: ArrayLike<number>): number {
   return best;
 }
 
-/** The k best classes, best first; ties keep the lower class first. */
+/**
+ * The k best classes, best first (ties: lower class first), with probabilities: the values as they are when
+ * they already are a distribution (a final Softmax), else their softmax (src/core/sim/report.ts).
+ */
 export function topK(values: ArrayLike<number>, k = 5, labels?: readonly string[]): Ranked[] {
   if (values.length === 0) throw new InputError('a classifier output must hold at least one score');
   const p = probabilities(values);
