@@ -7,6 +7,8 @@ import type { FloatTensor } from '../src/core/ir';
 import { prepareSimulation } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
+import { pickOutput } from '../src/core/demo/readout';
+import { decodeYolox, type Detection } from '../src/core/demo/yolox';
 import { quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
@@ -21,6 +23,31 @@ export interface SimPrepared {
   /** wasm bytes of the DPU feature maps as planned (shared by lifetime) and one buffer per tensor. */
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
   readonly ms: number;
+}
+
+/** YOLOX boxes of one run in model-input pixels, every score ≥ 0.05: the panel's slider filters them. */
+export interface SimDetections {
+  readonly inputH: number;
+  readonly inputW: number;
+  readonly float: readonly Detection[];
+  readonly int8: readonly Detection[];
+}
+
+/** Decoded only when an output has YOLOX's anchor count for this input (decodeYolox checks it). */
+function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, FloatTensor>, float: Readonly<Record<string, FloatTensor>>): SimDetections | undefined {
+  const input = Object.values(feeds)[0];
+  if (!input || input.shape.length !== 4) return undefined;
+  const chFirst = input.shape[1] === 1 || input.shape[1] === 3;
+  const [inputH, inputW] = chFirst ? [input.shape[2], input.shape[3]] : [input.shape[1], input.shape[2]];
+  try {
+    const [name, q] = pickOutput(outputs, 'detect-yolox');
+    const o = { inputH, inputW, scoreThreshold: 0.05 };
+    const int8 = decodeYolox(q.data, q.shape, o);
+    const f = float[name];
+    return { inputH, inputW, int8, float: f ? decodeYolox(f.data, f.shape, o) : [] };
+  } catch {
+    return undefined;
+  }
 }
 
 let runner: SampleRunner | undefined;
@@ -59,15 +86,17 @@ const api = {
   },
 
   /** One sample; a cancel (or a newer run) rejects it with an AbortError. */
-  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<SimReport> {
+  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
       abort?.abort();
       const ctl = new AbortController();
       abort = ctl;
-      const { report } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
+      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
-      return report;
+      const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
+      return { report, detections: detections(shape, outputs, float) };
     } catch (e) { rethrow(e); }
   },
 

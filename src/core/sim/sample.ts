@@ -12,6 +12,8 @@ export interface SampleResult {
   readonly run: SimRun;
   readonly agreement: TensorAgreement[];
   readonly report: SimReport;
+  /** The float model's outputs and DPU tensors by the simulator's names (empty without a float run). */
+  readonly float: Readonly<Record<string, FloatTensor>>;
 }
 
 const aborted = () => Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
@@ -59,7 +61,7 @@ export class SampleRunner {
       floatMs = performance.now() - t;
       check();
     }
-    return { run, agreement: agree, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
+    return { run, agreement: agree, float, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
   }
 
   /** Built once, after the first run tells which DPU tensors exist: each simulator name → its float tensor. */

@@ -58,7 +58,7 @@ export function simModelChanged(newModel: boolean): void {
     stopWorker();
     dropped = undefined;
     set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simRun: { state: 'idle' } });
+  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simRun: { state: 'idle' } });
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -92,7 +92,28 @@ function evalSet(fileName: string) {
   return p;
 }
 
-async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; label: string }> {
+/** The shipped demo inputs in public/demo (ATTRIBUTION.md there). */
+export const DEMO_INPUTS: readonly { file: string; title: string }[] = [
+  { file: 'astronaut.png', title: 'astronaut (person)' },
+  { file: 'chelsea.png', title: 'cat' },
+  { file: 'coffee.png', title: 'coffee cup' },
+  { file: 'rocket.jpg', title: 'rocket launch' },
+  { file: 'mnist_test20.npy', title: '20 MNIST digits' },
+];
+
+/** A shipped demo input becomes the dropped file. */
+export async function pickDemoInput(file: string): Promise<void> {
+  try {
+    const f = await fetchFile(`${base}demo/${file}`, file);
+    await setDroppedFile(new File([f.bytes as BlobPart], file));
+  } catch (e) {
+    set({ simRun: { state: 'error', message: `${file}: ${messageOf(e)}` } });
+  }
+}
+
+const isImageFile = (b: Uint8Array) => (b[0] === 0x89 && b[1] === 0x50) || (b[0] === 0xff && b[1] === 0xd8);
+
+async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; label: string; image?: { name: string; bytes: Uint8Array; resize: 'stretch' | 'letterbox' } }> {
   const w = modelWorker()!;
   const { simSource, simIndex, model } = get();
   const fileName = model?.info.fileName ?? '';
@@ -112,7 +133,8 @@ async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; labe
   }
   if (!dropped) throw new Error('drop an image or a .npy first');
   const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex });
-  return { feeds: r.feeds, label: `${dropped.name} #${simIndex}` };
+  const image = isImageFile(dropped.bytes) ? { ...dropped, resize: r.resize } : undefined;
+  return { feeds: r.feeds, label: `${dropped.name} #${simIndex}`, image };
 }
 
 function track<T>(p: Promise<T>): Promise<T> {
@@ -145,11 +167,11 @@ export async function runSimulation(): Promise<void> {
       set({ simPrepared: prepared });
     }
     phase('reading the sample');
-    const { feeds, label } = await sampleFeeds();
+    const { feeds, label, image } = await sampleFeeds();
     if (!live()) return;
-    const report = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
+    const { report, detections } = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
     if (!live()) return;
-    set({ simReport: report, simInputLabel: label, simRun: { state: 'done' } });
+    set({ simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
   } catch (e) {
     if (!live()) return;
     const cancelled = e instanceof Error && e.name === 'AbortError';

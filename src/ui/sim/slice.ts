@@ -1,6 +1,6 @@
 // The Simulate part of the app store: which input, the run's state and its report.
 import type { SimReport } from '../../core/sim/report';
-import type { SimPrepared } from '../../../workers/sim.worker';
+import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -21,6 +21,12 @@ export interface SimSlice {
   simReport: SimReport | null;
   /** What the last report was computed on, e.g. "eval set #3 (label 9 Ankle boot)". */
   simInputLabel: string | null;
+  /** YOLOX boxes of the last run (float and int8), when the model's output has that form. */
+  simDetections: SimDetections | null;
+  /** The image the last run read (a dropped or shipped photo), for drawing boxes over it. */
+  simImage: { readonly name: string; readonly bytes: Uint8Array; readonly resize: 'stretch' | 'letterbox' } | null;
+  /** The demo's score threshold slider. */
+  simScore: number;
 }
 
 export const initialSimSlice: SimSlice = {
@@ -31,4 +37,7 @@ export const initialSimSlice: SimSlice = {
   simRun: { state: 'idle' },
   simReport: null,
   simInputLabel: null,
+  simDetections: null,
+  simImage: null,
+  simScore: 0.3,
 };
