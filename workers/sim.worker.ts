@@ -7,6 +7,7 @@ import type { FloatTensor } from '../src/core/ir';
 import { prepareSimulation } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
+import { argmax } from '../src/core/demo/classify';
 import { pickOutput } from '../src/core/demo/readout';
 import { decodeYolox, type Detection } from '../src/core/demo/yolox';
 import { quantizedSource } from '../src/core/sim/source';
@@ -97,6 +98,21 @@ const api = {
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       return { report, detections: detections(shape, outputs, float) };
+    } catch (e) { rethrow(e); }
+  },
+
+  /**
+   * One labelled sample for the Evaluate section: the top class of the float model and of the int8
+   * simulation (no fake-quant run, no per-tensor report). -1 for float without a float reference.
+   */
+  async classify(feeds: Record<string, FloatTensor>): Promise<{ float: number; int8: number }> {
+    try {
+      if (!runner) throw new Error('no simulation prepared');
+      const { run, float } = await runner.classify(feeds);
+      const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
+      const [name, q] = pickOutput(outputs, 'classify');
+      const f = float[name];
+      return { int8: argmax(q.data), float: f ? argmax(f.data) : -1 };
     } catch (e) { rethrow(e); }
   },
 

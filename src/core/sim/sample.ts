@@ -64,6 +64,19 @@ export class SampleRunner {
     return { run, agreement: agree, float, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
   }
 
+  /** The int8 simulation and the float model's outputs only: what an accuracy evaluation needs. */
+  async classify(feeds: Readonly<Record<string, FloatTensor>>): Promise<{ run: SimRun; float: Record<string, FloatTensor> }> {
+    // The float session is built from the first run's tensor list: keep them until it exists.
+    const run = await this.sim.run(feeds, { keepTensors: !this.float });
+    const float: Record<string, FloatTensor> = {};
+    if (this.floatModel) {
+      const { session, names } = await this.floatSession(run);
+      const got = await session.run(feeds, [...session.outputNames]);
+      for (const [simName, floatName] of names) if (got[floatName]) float[simName] = got[floatName];
+    }
+    return { run, float };
+  }
+
   /** Built once, after the first run tells which DPU tensors exist: each simulator name → its float tensor. */
   private floatSession(run: SimRun): Promise<{ session: FloatSession; names: Map<string, string> }> {
     if (!this.float) {

@@ -9,6 +9,7 @@ import { formatDb } from '../quant/actions';
 import { select, set, useStore } from '../store';
 import { cancelSimulation, DEMO_INPUTS, EVAL_SETS, pickDemoInput, runSimulation, setDroppedFile, setSimSource } from './actions';
 import { DetectionPanes } from './DetectionPanes';
+import { EvaluateSection } from './EvaluateSection';
 import { useShippedLabels } from './labels';
 
 const bytes = (n: number) => human(n).replace(' ', '');
@@ -183,6 +184,7 @@ export function SimulatePanel() {
         {running && <span className="small muted" data-testid="sim-progress">{run.phase}…</span>}
       </div>
       {run.state === 'error' && <div className="panel-error" role="alert" data-testid="sim-error">{run.message}</div>}
+      <EvaluateSection />
       {report && (
         <div data-testid="sim-results">
           <section>

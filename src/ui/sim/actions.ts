@@ -58,7 +58,7 @@ export function simModelChanged(newModel: boolean): void {
     stopWorker();
     dropped = undefined;
     set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simRun: { state: 'idle' } });
+  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simRun: { state: 'idle' } });
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -143,9 +143,29 @@ function track<T>(p: Promise<T>): Promise<T> {
   return t;
 }
 
+/** The sim worker with the current model, target and conversions prepared; undefined once no longer live. */
+async function ensurePrepared(live: () => boolean, phase: (p: string) => void): Promise<Comlink.Remote<SimApi> | undefined> {
+  const w = modelWorker()!;
+  const { model, compileTarget, conversions } = get();
+  const sim = simWorker().api;
+  const choice = targetChoice(compileTarget);
+  const key = JSON.stringify([model!.openId, quantSeq, choice, conversions]);
+  if (key !== preparedKey) {
+    phase('preparing');
+    const m = await w.simModel();
+    if (!live()) return undefined;
+    const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
+    const prepared = await track(sim.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes));
+    if (!live()) return undefined;
+    preparedKey = key;
+    set({ simPrepared: prepared });
+  }
+  return sim;
+}
+
 export async function runSimulation(): Promise<void> {
   const w = modelWorker();
-  const { model, compileTarget, conversions } = get();
+  const { model } = get();
   if (!w || !model) return;
   // A call still pending here belongs to a cancelled run: start from a fresh worker rather than queue behind it.
   if (busy) stopWorker();
@@ -153,19 +173,8 @@ export async function runSimulation(): Promise<void> {
   const live = () => mine === runSeq;
   const phase = (p: string) => { if (live()) set({ simRun: { state: 'running', phase: p } }); };
   try {
-    const sim = simWorker().api;
-    const choice = targetChoice(compileTarget);
-    const key = JSON.stringify([model.openId, quantSeq, choice, conversions]);
-    if (key !== preparedKey) {
-      phase('preparing');
-      const m = await w.simModel();
-      if (!live()) return;
-      const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
-      const prepared = await track(sim.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes));
-      if (!live()) return;
-      preparedKey = key;
-      set({ simPrepared: prepared });
-    }
+    const sim = await ensurePrepared(live, phase);
+    if (!sim) return;
     phase('reading the sample');
     const { feeds, label, image } = await sampleFeeds();
     if (!live()) return;
@@ -195,4 +204,53 @@ export function cancelSimulation(): void {
   pending.then(() => { settled = true; }, () => { settled = true; });
   // A newer run has already replaced the worker if it found this call pending.
   setTimeout(() => { if (!settled && h === handle && mine === runSeq) stopWorker(); }, 500);
+}
+
+/**
+ * Runs the shipped evaluation set through float and int8, one sample per worker call so progress shows
+ * and Cancel stops between samples; the predictions so far stay in the store.
+ */
+export async function runEvaluation(): Promise<void> {
+  const w = modelWorker();
+  const { model } = get();
+  if (!w || !model) return;
+  const shipped = evalSet(model.info.fileName);
+  if (!shipped) return;
+  if (busy) stopWorker();
+  const mine = ++runSeq;
+  const live = () => mine === runSeq;
+  const { file, labels } = await shipped;
+  const total = labels.length;
+  const float: number[] = [];
+  const int8: number[] = [];
+  const update = (state: 'running' | 'done' | 'cancelled' | 'error', message?: string) =>
+    set({ simEval: { state, total, labels, float: [...float], int8: [...int8], ...(message ? { message } : {}) } });
+  update('running');
+  set({ simRun: { state: 'running', phase: 'evaluating' } });
+  try {
+    const sim = await ensurePrepared(live, () => {});
+    if (!sim) return;
+    for (let i = 0; i < total; i++) {
+      if (!live()) { update('cancelled'); return; }
+      const r = await w.simSample({ kind: 'files', files: [file], index: i });
+      const p = await track(sim.classify(Comlink.transfer(r.feeds, Object.values(r.feeds).map((t) => t.data.buffer))));
+      float.push(p.float);
+      int8.push(p.int8);
+      // A store update every 25 samples: enough for the progress bar, few renders.
+      if (i % 25 === 24 && live()) update('running');
+    }
+    if (!live()) { update('cancelled'); return; }
+    update('done');
+    set({ simRun: { state: 'done' } });
+  } catch (e) {
+    if (!live()) return;
+    update('error', messageOf(e));
+    set({ simRun: { state: 'idle' } });
+  }
+}
+
+export function cancelEvaluation(): void {
+  runSeq++;
+  const e = get().simEval;
+  if (e?.state === 'running') set({ simEval: { ...e, state: 'cancelled' }, simRun: { state: 'idle' } });
 }

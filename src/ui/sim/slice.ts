@@ -11,6 +11,16 @@ export type SimRunState =
   | { readonly state: 'done' }
   | { readonly state: 'error'; readonly message: string };
 
+export interface SimEval {
+  readonly state: 'running' | 'done' | 'cancelled' | 'error';
+  readonly total: number;
+  readonly labels: readonly number[];
+  /** Top class per evaluated sample, in order (float −1 without a float reference). */
+  readonly float: readonly number[];
+  readonly int8: readonly number[];
+  readonly message?: string;
+}
+
 export interface SimSlice {
   simSource: SimSourceKind;
   simIndex: number;
@@ -25,6 +35,8 @@ export interface SimSlice {
   simDetections: SimDetections | null;
   /** The image the last run read (a dropped or shipped photo), for drawing boxes over it. */
   simImage: { readonly name: string; readonly bytes: Uint8Array; readonly resize: 'stretch' | 'letterbox' } | null;
+  /** The Evaluate section over the shipped labelled set: predictions so far (kept across step switches). */
+  simEval: SimEval | null;
   /** The demo's score threshold slider. */
   simScore: number;
 }
@@ -38,6 +50,7 @@ export const initialSimSlice: SimSlice = {
   simReport: null,
   simInputLabel: null,
   simDetections: null,
+  simEval: null,
   simImage: null,
   simScore: 0.3,
 };
