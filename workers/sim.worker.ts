@@ -8,6 +8,8 @@ import { prepareSimulation } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
 import { argmax } from '../src/core/demo/classify';
+import { tensorView, type TensorView } from '../src/core/demo/tensorview';
+import type { SimRun } from '../src/core/sim/dpu/types';
 import { pickOutput } from '../src/core/demo/readout';
 import { decodeYolox, type Detection } from '../src/core/demo/yolox';
 import { quantizedSource } from '../src/core/sim/source';
@@ -52,6 +54,8 @@ function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, 
 }
 
 let runner: SampleRunner | undefined;
+/** The last run's int8 tensors and float values, for the tensor view. */
+let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>> } | undefined;
 let abort: AbortController | undefined;
 
 function rethrow(e: unknown): never {
@@ -64,6 +68,7 @@ const api = {
   async prepare(bytes: Uint8Array, fileName: string, choice: TargetChoice, conversions: Conversions, floatBytes?: Uint8Array): Promise<SimPrepared> {
     try {
       abort?.abort();
+      last = undefined;
       const old = runner;
       runner = undefined;
       await old?.release();
@@ -95,6 +100,7 @@ const api = {
       abort = ctl;
       const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
       const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      last = { run, float };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       return { report, detections: detections(shape, outputs, float) };
@@ -113,6 +119,16 @@ const api = {
       const [name, q] = pickOutput(outputs, 'classify');
       const f = float[name];
       return { int8: argmax(q.data), float: f ? argmax(f.data) : -1 };
+    } catch (e) { rethrow(e); }
+  },
+
+  /** Channel grid and histograms of one DPU tensor of the last run. */
+  tensorView(name: string): TensorView {
+    try {
+      const t = last?.run.tensors.get(name);
+      if (!t) throw new Error(`no simulated tensor "${name}" in the last run`);
+      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, last!.float[name]?.data);
+      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : [])]);
     } catch (e) { rethrow(e); }
   },
 

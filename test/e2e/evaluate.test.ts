@@ -50,4 +50,35 @@ describe('evaluate', () => {
       expect(await page.getByTestId('sim-input-label').innerText()).toContain(`evaluation sample #${idx}`);
     }
   }, 600_000);
+
+  it('clicking a tensor in the layer table after a run shows its channel grid and histograms', async () => {
+    const { page } = app;
+    if (await page.getByTestId('sim-results').count() === 0) {
+      await page.getByTestId('sim-source').selectOption('eval');
+      await page.getByTestId('run-sim').click();
+      await page.getByTestId('sim-results').waitFor({ timeout: 90_000 });
+    }
+    // The first conv's output: a 16-channel 26×26 feature map (sorted by name it may not be first: pick by shape).
+    const rows = page.getByTestId('agreement-row');
+    const n = await rows.count();
+    let picked = false;
+    for (let i = 0; i < n && !picked; i++) {
+      if ((await rows.nth(i).getAttribute('title'))?.includes('1×16×')) {
+        await rows.nth(i).click();
+        picked = true;
+      }
+    }
+    expect(picked).toBe(true);
+    await page.getByTestId('tensor-view').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('tensor-channels').innerText()).toMatch(/^16 of 16 channel\(s\), \d+×\d+ each/);
+    for (const id of ['grid-float', 'grid-int8', 'grid-diff']) expect(await page.getByTestId(id).count()).toBe(1);
+    // The int8 grid is painted: some pixel differs from the first.
+    const varied = await page.getByTestId('grid-int8').evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      for (let i = 4; i < d.length; i += 4) if (d[i] !== d[0]) return true;
+      return false;
+    });
+    expect(varied).toBe(true);
+    expect(await page.getByTestId('tensor-hist').locator('rect').count()).toBeGreaterThan(0);
+  }, 600_000);
 });

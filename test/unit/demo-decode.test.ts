@@ -139,3 +139,27 @@ describe('classification read-out and labels', () => {
     expect(() => confusion([5], [0], 3)).toThrow(/label 5 of sample 0/);
   });
 });
+
+describe('tensor view', () => {
+  it('tiles channels with a 1-pixel gap, shares the grey scale, heat-maps the difference', async () => {
+    const { tensorView, histogram } = await import('../../src/core/demo/tensorview');
+    // [1, 2, 2, 3] at fix point 2 (step 0.25): channel 0 codes 0..5, channel 1 codes -6..-1
+    const q = Int8Array.from([0, 1, 2, 3, 4, 5, -6, -5, -4, -3, -2, -1]);
+    const float = Float32Array.from(q, (v, i) => v / 4 + (i === 4 ? 0.5 : 0));
+    const v = tensorView('t', [1, 2, 2, 3], 2, q, float);
+    expect([v.channels, v.cols, v.tileW, v.tileH, v.width, v.height]).toEqual([2, 2, 3, 2, 7, 2]);
+    expect(v.clip).toEqual([-32, 31.75]);
+    expect(v.maxDiff).toBeCloseTo(0.5, 6);
+    const px = (img: Uint8ClampedArray, x: number, y: number) => Array.from(img.subarray((y * 7 + x) * 4, (y * 7 + x) * 4 + 4));
+    // r = max |value| = 1.5 (code −6, and float 1.5 at i = 4): code 0 is mid grey, code −6 black.
+    expect(px(v.int8, 0, 0)).toEqual([128, 128, 128, 255]);
+    expect(px(v.int8, 4, 0)).toEqual([0, 0, 0, 255]);
+    // the gap column between the tiles stays black
+    expect(px(v.int8, 3, 0)).toEqual([0, 0, 0, 255]);
+    // only value 4 (channel 0, y 1, x 1) differs: full red there, white elsewhere
+    expect(px(v.diff!, 1, 1)).toEqual([255, 0, 0, 255]);
+    expect(px(v.diff!, 0, 0)).toEqual([255, 255, 255, 255]);
+    expect(v.hist.int8.reduce((a, b) => a + b, 0)).toBe(12);
+    expect(histogram([0, 0.5, 1, 2, -1], 0, 1, 2)).toEqual([2, 3]);
+  });
+});

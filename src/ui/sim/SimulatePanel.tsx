@@ -7,9 +7,10 @@ import type { DisplayNode } from '../../core/view/types';
 import { human, shape } from '../compile/format';
 import { formatDb } from '../quant/actions';
 import { select, set, useStore } from '../store';
-import { cancelSimulation, DEMO_INPUTS, EVAL_SETS, pickDemoInput, runSimulation, setDroppedFile, setSimSource } from './actions';
+import { cancelSimulation, DEMO_INPUTS, EVAL_SETS, pickDemoInput, runSimulation, setDroppedFile, setSimSource, showTensor } from './actions';
 import { DetectionPanes } from './DetectionPanes';
 import { EvaluateSection } from './EvaluateSection';
+import { TensorViewPanel } from './TensorView';
 import { useShippedLabels } from './labels';
 
 const bytes = (n: number) => human(n).replace(' ', '');
@@ -118,7 +119,7 @@ function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
         <table className="sim-table" data-testid="agreement-table">
           <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}</tr></thead>
           <tbody>{rows.map((t) => (
-            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); }}>
+            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); void showTensor(t.name); }}>
               <td className="mono">{t.name.length > 36 ? `…${t.name.slice(-35)}` : t.name}</td>
               <td className="num">{t.fixPoint}</td>
               <td className={`num ${t.identicalFraction === 1 ? 'sim-ok' : 'sim-bad'}`} data-testid="identical">{pct(t.identicalFraction)}</td>
@@ -194,6 +195,7 @@ export function SimulatePanel() {
           </section>
           <DetectionPanes />
           <Agreement tensors={report.tensors} />
+          <TensorViewPanel />
           <Subgraphs />
         </div>
       )}

@@ -58,7 +58,7 @@ export function simModelChanged(newModel: boolean): void {
     stopWorker();
     dropped = undefined;
     set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simRun: { state: 'idle' } });
+  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' } });
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -180,7 +180,7 @@ export async function runSimulation(): Promise<void> {
     if (!live()) return;
     const { report, detections } = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
     if (!live()) return;
-    set({ simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
+    set({ simTensor: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
   } catch (e) {
     if (!live()) return;
     const cancelled = e instanceof Error && e.name === 'AbortError';
@@ -253,4 +253,14 @@ export function cancelEvaluation(): void {
   runSeq++;
   const e = get().simEval;
   if (e?.state === 'running') set({ simEval: { ...e, state: 'cancelled' }, simRun: { state: 'idle' } });
+}
+
+/** Opens the tensor view of one tensor of the last run (pictures built in the sim worker). */
+export async function showTensor(name: string): Promise<void> {
+  if (!handle) return;
+  try {
+    set({ simTensor: await handle.api.tensorView(name) });
+  } catch (e) {
+    set({ simRun: { state: 'error', message: messageOf(e) } });
+  }
 }

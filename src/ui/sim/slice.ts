@@ -1,6 +1,7 @@
 // The Simulate part of the app store: which input, the run's state and its report.
 import type { SimReport } from '../../core/sim/report';
 import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
+import type { TensorView } from '../../core/demo/tensorview';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -37,6 +38,8 @@ export interface SimSlice {
   simImage: { readonly name: string; readonly bytes: Uint8Array; readonly resize: 'stretch' | 'letterbox' } | null;
   /** The Evaluate section over the shipped labelled set: predictions so far (kept across step switches). */
   simEval: SimEval | null;
+  /** The tensor view of the last run's tensor clicked in the layer table. */
+  simTensor: TensorView | null;
   /** The demo's score threshold slider. */
   simScore: number;
 }
@@ -51,6 +54,7 @@ export const initialSimSlice: SimSlice = {
   simInputLabel: null,
   simDetections: null,
   simEval: null,
+  simTensor: null,
   simImage: null,
   simScore: 0.3,
 };
