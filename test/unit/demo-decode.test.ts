@@ -163,3 +163,19 @@ describe('tensor view', () => {
     expect(histogram([0, 0.5, 1, 2, -1], 0, 1, 2)).toEqual([2, 3]);
   });
 });
+
+describe('layer table CSV', () => {
+  it('one row per tensor, quoted where needed, NaN as empty', async () => {
+    const { layerTableCsv } = await import('../../src/core/demo/csv');
+    const csv = layerTableCsv([
+      { name: 'conv,1', aliases: [], subgraph: 'sg"0', shape: [1, 16, 26, 26], fixPoint: 3, identicalFraction: 1, maxLsb: 0, sqnrDb: 31.5 },
+      { name: 'y', aliases: [], subgraph: 'sg1', shape: [1, 10], fixPoint: 2, identicalFraction: 0.9, maxLsb: 1, sqnrDb: NaN },
+    ]);
+    expect(csv.split('\n')).toEqual([
+      'tensor,subgraph,shape,fix_point,identical_fraction_vs_fake_quant,max_lsb_vs_fake_quant,sqnr_db_vs_float',
+      '"conv,1","sg""0",1x16x26x26,3,1,0,31.5',
+      'y,sg1,1x10,2,0.9,1,',
+      '',
+    ]);
+  });
+});

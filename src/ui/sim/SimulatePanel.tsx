@@ -10,6 +10,8 @@ import { select, set, useStore } from '../store';
 import { cancelSimulation, DEMO_INPUTS, EVAL_SETS, pickDemoInput, runSimulation, setDroppedFile, setSimSource, showTensor } from './actions';
 import { DetectionPanes } from './DetectionPanes';
 import { EvaluateSection } from './EvaluateSection';
+import { layerTableCsv } from '../../core/demo/csv';
+import { download } from '../compile/actions';
 import { TensorViewPanel } from './TensorView';
 import { useShippedLabels } from './labels';
 
@@ -114,7 +116,9 @@ function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
   return (
     <section>
       <h4>DPU tensors: int8 vs fake-quant and float</h4>
-      <div className="small" data-testid="agreement-summary">{exact} of {tensors.length} tensors identical to the fake-quant run</div>
+      <div className="small" data-testid="agreement-summary">{exact} of {tensors.length} tensors identical to the fake-quant run
+        {' '}<button className="link" data-testid="layer-csv" onClick={() => download('layers.csv', new Blob([layerTableCsv(rows)], { type: 'text/csv' }))}>CSV</button>
+        <span className="muted"> · click a row for its tensor view</span></div>
       <div className="sim-wrap">
         <table className="sim-table" data-testid="agreement-table">
           <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}</tr></thead>
