@@ -26,8 +26,17 @@ describe('evaluate', () => {
     await page.getByTestId('run-quantize').click();
     await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
     await page.getByTestId('step-simulate').click();
+    // Long main-thread tasks during the evaluation are logged for the report (not asserted: no timed assertions).
+    await page.evaluate(() => {
+      const w = window as unknown as { __long: number[] };
+      w.__long = [];
+      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__long.push(e.duration); }).observe({ type: 'longtask' });
+    });
+    const t0 = Date.now();
     await page.getByTestId('run-eval').click();
     await page.waitForFunction(() => /1000 \/ 1000 done/.test(document.querySelector('[data-testid=eval-progress]')?.textContent ?? ''), null, { timeout: 400_000 });
+    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
+    console.log(`evaluation of 1000 samples: ${Date.now() - t0} ms; main-thread long tasks (ms): ${JSON.stringify(longTasks.map((d) => Math.round(d)))}`);
     const f = Number((await page.getByTestId('eval-float-acc').innerText()).replace(' %', ''));
     const q = Number((await page.getByTestId('eval-int8-acc').innerText()).replace(' %', ''));
     console.log(`float top-1 ${f} %, int8 top-1 ${q} %`);
