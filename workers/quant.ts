@@ -71,7 +71,7 @@ export type SampleFrom =
  * calibration set's preprocessing (the model's input shape when none is loaded), so both match what
  * the model was quantized on.
  */
-export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<string, FloatTensor>; count: number; index: number } {
+export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<string, FloatTensor>; count: number; index: number; resize: 'stretch' | 'letterbox' } {
   let samples: SampleSet;
   let spec: InputSpec;
   if (from.kind === 'calib') {
@@ -85,7 +85,9 @@ export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<stri
     throw new InputError(`sample ${from.index} is out of range: the set holds ${samples.count} (0…${samples.count - 1})`);
   // A copy: the set may cache a sample, and this one is transferred away.
   const data = samples.sample(from.index).slice();
-  return { feeds: { [spec.name]: { shape: [1, ...samples.sampleShape], data } }, count: samples.count, index: from.index };
+  // How an image was fitted to the input: the demo maps detection boxes back through it.
+  const resize = from.kind === 'files' ? calib?.pre?.resize ?? 'stretch' : 'stretch';
+  return { feeds: { [spec.name]: { shape: [1, ...samples.sampleShape], data } }, count: samples.count, index: from.index, resize };
 }
 
 /** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */

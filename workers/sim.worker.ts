@@ -7,6 +7,11 @@ import type { FloatTensor } from '../src/core/ir';
 import { prepareSimulation } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
+import { argmax } from '../src/core/demo/classify';
+import { tensorView, type TensorView } from '../src/core/demo/tensorview';
+import type { SimRun } from '../src/core/sim/dpu/types';
+import { pickOutput } from '../src/core/demo/readout';
+import { decodeYolox, type Detection } from '../src/core/demo/yolox';
 import { quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
@@ -23,7 +28,34 @@ export interface SimPrepared {
   readonly ms: number;
 }
 
+/** YOLOX boxes of one run in model-input pixels, every score ≥ 0.05: the panel's slider filters them. */
+export interface SimDetections {
+  readonly inputH: number;
+  readonly inputW: number;
+  readonly float: readonly Detection[];
+  readonly int8: readonly Detection[];
+}
+
+/** Decoded only when an output has YOLOX's anchor count for this input (decodeYolox checks it). */
+function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, FloatTensor>, float: Readonly<Record<string, FloatTensor>>): SimDetections | undefined {
+  const input = Object.values(feeds)[0];
+  if (!input || input.shape.length !== 4) return undefined;
+  const chFirst = input.shape[1] === 1 || input.shape[1] === 3;
+  const [inputH, inputW] = chFirst ? [input.shape[2], input.shape[3]] : [input.shape[1], input.shape[2]];
+  try {
+    const [name, q] = pickOutput(outputs, 'detect-yolox');
+    const o = { inputH, inputW, scoreThreshold: 0.05 };
+    const int8 = decodeYolox(q.data, q.shape, o);
+    const f = float[name];
+    return { inputH, inputW, int8, float: f ? decodeYolox(f.data, f.shape, o) : [] };
+  } catch {
+    return undefined;
+  }
+}
+
 let runner: SampleRunner | undefined;
+/** The last run's int8 tensors and float values, for the tensor view. */
+let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>> } | undefined;
 let abort: AbortController | undefined;
 
 function rethrow(e: unknown): never {
@@ -36,6 +68,7 @@ const api = {
   async prepare(bytes: Uint8Array, fileName: string, choice: TargetChoice, conversions: Conversions, floatBytes?: Uint8Array): Promise<SimPrepared> {
     try {
       abort?.abort();
+      last = undefined;
       const old = runner;
       runner = undefined;
       await old?.release();
@@ -59,15 +92,43 @@ const api = {
   },
 
   /** One sample; a cancel (or a newer run) rejects it with an AbortError. */
-  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<SimReport> {
+  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
       abort?.abort();
       const ctl = new AbortController();
       abort = ctl;
-      const { report } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
+      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      last = { run, float };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
-      return report;
+      const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
+      return { report, detections: detections(shape, outputs, float) };
+    } catch (e) { rethrow(e); }
+  },
+
+  /**
+   * One labelled sample for the Evaluate section: the top class of the float model and of the int8
+   * simulation (no fake-quant run, no per-tensor report). -1 for float without a float reference.
+   */
+  async classify(feeds: Record<string, FloatTensor>): Promise<{ float: number; int8: number }> {
+    try {
+      if (!runner) throw new Error('no simulation prepared');
+      const { run, float } = await runner.classify(feeds);
+      const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
+      const [name, q] = pickOutput(outputs, 'classify');
+      const f = float[name];
+      return { int8: argmax(q.data), float: f ? argmax(f.data) : -1 };
+    } catch (e) { rethrow(e); }
+  },
+
+  /** Channel grid and histograms of one DPU tensor of the last run. */
+  tensorView(name: string): TensorView {
+    try {
+      const t = last?.run.tensors.get(name);
+      if (!t) throw new Error(`no simulated tensor "${name}" in the last run`);
+      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, last!.float[name]?.data);
+      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : [])]);
     } catch (e) { rethrow(e); }
   },
 

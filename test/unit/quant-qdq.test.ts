@@ -67,6 +67,24 @@ describe('QDQ export', () => {
     expect(exact / want.length).toBeGreaterThan(0.95);
     await session.release();
   });
+  it('the SiLU → hard-swish conversion exports at opset 14 (HardSwish), which onnxruntime loads', async () => {
+    const silu = buildModel({
+      inputs: { x: ['float32', ['N', 2, 8, 8]] },
+      outputs: ['y'],
+      initializers: { w0: tensor('float32', [4, 2, 3, 3], rand(72, 1, 0.5)), b0: tensor('float32', [4], rand(4, 2, 0.2)) },
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w0', 'b0'], outputs: ['c'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Sigmoid', inputs: ['c'], outputs: ['s'] },
+        { op: 'Mul', inputs: ['c', 's'], outputs: ['y'] },
+      ],
+    });
+    const r = await quantizeModel(silu, [batch(10), batch(11)], parseQuantConfig({ convert_silu_to_hswish: true }), { skipEvaluation: true });
+    const { model: qdq } = exportQdq(r.model, r.tensors);
+    expect(qdq.graph.nodes.some((n) => n.opType === 'HardSwish')).toBe(true);
+    expect(qdq.opset).toBeGreaterThanOrEqual(14);
+    const session = await ort.InferenceSession.create(writeOnnx(qdq));
+    await session.release();
+  });
   it('per-channel float-scale weights (non-DPU target) export as per-axis DequantizeLinear that onnxruntime runs', async () => {
     const cfg = parseQuantConfig({ target_device: 'CPU', tensor_quantize_config: { weights: { per_channel: true, scale_type: 'float', method: 'maxmin' }, activation: { scale_type: 'float', method: 'percentile', percentage: 99.9 } } });
     const r = await quantizeModel(smallNet(), [batch(30)], cfg, { skipEvaluation: true });

@@ -1,5 +1,6 @@
 import { compile } from './compile';
 import { convert } from './convert';
+import { evaluate } from './evaluate';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 import { simulate } from './simulate';
@@ -19,4 +20,5 @@ export const commands: Record<string, Command> = {
   simulate,
   convert,
   run,
+  evaluate,
 };

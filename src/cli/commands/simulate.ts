@@ -1,6 +1,7 @@
 // `fixpoint simulate MODEL --input X.npy [--arch A | --board B | --arch-json F] --out DIR [--dump DIR2] [--json]`:
 // compiles a quantized model for the target and runs every sample through the bit-exact int8 simulator,
 // writing each output as DIR/<name>.npy and, with --dump, VART's golden files of the first sample.
+// With --task classify|detect-yolox it reads one image or sample the way the Demo view does (demo-task.ts).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NO_CONVERSIONS, targetByArch, targetByArchJson, targetByBoard, type Target } from '../../core/compile';
@@ -12,11 +13,12 @@ import { goldenDump, prepareSimulation } from '../../core/sim/dpu';
 import { safeName } from '../../core/sim/report';
 import { SampleRunner } from '../../core/sim/sample';
 import { quantizedSource } from '../../core/sim/source';
+import { demoTask } from './demo-task';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
 
-const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] --out DIR [--dump DIR2] [--json]';
-const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump']);
+const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] | --task classify|detect-yolox [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
+const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score']);
 const DEFAULT_ARCH = 'DPUCZDX8G_ISA1_B4096';
 
 function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; json: boolean } {
@@ -35,11 +37,11 @@ function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; j
   }
   if (files.length !== 1) throw new InputError(files.length ? `simulate takes one model, got ${files.length}` : USAGE);
   if (!opts.has('--input')) throw new InputError(`--input is required (${USAGE})`);
-  if (!opts.has('--out')) throw new InputError(`--out is required (${USAGE})`);
+  if (!opts.has('--out') && !opts.has('--task')) throw new InputError(`--out is required (${USAGE})`);
   return { file: files[0], opts, json };
 }
 
-function chooseTarget(opts: Map<string, string>): Target {
+export function chooseTarget(opts: Map<string, string>): Target {
   const given = ['--arch', '--board', '--arch-json'].filter((k) => opts.has(k));
   if (given.length > 1) throw new InputError(`give at most one of --arch, --board, --arch-json (${USAGE})`);
   if (opts.has('--board')) return targetByBoard(opts.get('--board')!);
@@ -65,6 +67,8 @@ export const simulate: Command = {
     }
     const { file, opts, json } = parseArgs(argv);
     const target = chooseTarget(opts);
+    if (opts.has('--task')) return demoTask(file, opts, target, json);
+    for (const k of ['--preprocess', '--labels', '--float', '--score']) if (opts.has(k)) throw new InputError(`${k} goes with --task (${USAGE})`);
     const src = await quantizedSource(readModelFile(file), basename(file));
     const inputPath = opts.get('--input')!;
     const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });

@@ -140,7 +140,8 @@ export function exportQdq(model: Model, tensors: ReadonlyMap<string, TensorQuant
     nodes.push(m);
     for (const o of n.outputs) nodes.push(...(post.get(o) ?? []));
   }
-  const floor = wide ? 21 : 13;
+  // HardSwish (the SiLU conversion's output) exists from opset 14 on: onnxruntime refuses it below.
+  const floor = wide ? 21 : nodes.some((n) => n.opType === 'HardSwish' && (n.domain === '' || n.domain === 'ai.onnx')) ? 14 : 13;
   nodes = raiseOpset(nodes, { from: model.opset, to: floor, inits, fresh, why: wide ? 'a 9-16-bit tensor (int16 QuantizeLinear)' : 'QuantizeLinear/DequantizeLinear with per-axis scales' });
   const opset = Math.max(model.opset, floor);
   const opsetImports = model.opsetImports.some((o) => o.domain === '' || o.domain === 'ai.onnx')

@@ -12,6 +12,8 @@ export interface SampleResult {
   readonly run: SimRun;
   readonly agreement: TensorAgreement[];
   readonly report: SimReport;
+  /** The float model's outputs and DPU tensors by the simulator's names (empty without a float run). */
+  readonly float: Readonly<Record<string, FloatTensor>>;
 }
 
 const aborted = () => Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
@@ -61,7 +63,20 @@ export class SampleRunner {
       floatMs = performance.now() - t;
       check();
     }
-    return { run, agreement: agree, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
+    return { run, agreement: agree, float, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
+  }
+
+  /** The int8 simulation and the float model's outputs only: what an accuracy evaluation needs. */
+  async classify(feeds: Readonly<Record<string, FloatTensor>>): Promise<{ run: SimRun; float: Record<string, FloatTensor> }> {
+    // The float session is built from the first run's tensor list: keep them until it exists.
+    const run = await this.sim.run(feeds, { keepTensors: !this.float });
+    const float: Record<string, FloatTensor> = {};
+    if (this.floatModel) {
+      const { session, names } = await this.floatSession(run);
+      const got = await session.run(feeds, [...session.outputNames]);
+      for (const [simName, floatName] of names) if (got[floatName]) float[simName] = got[floatName];
+    }
+    return { run, float };
   }
 
   /** Built once, after the first run tells which DPU tensors exist: each simulator name → its float tensor. */

@@ -7,7 +7,13 @@ import type { DisplayNode } from '../../core/view/types';
 import { human, shape } from '../compile/format';
 import { formatDb } from '../quant/actions';
 import { select, set, useStore } from '../store';
-import { cancelSimulation, EVAL_SETS, runSimulation, setDroppedFile, setSimSource } from './actions';
+import { cancelSimulation, DEMO_INPUTS, EVAL_SETS, pickDemoInput, runSimulation, setDroppedFile, setSimSource, showTensor } from './actions';
+import { DetectionPanes } from './DetectionPanes';
+import { EvaluateSection } from './EvaluateSection';
+import { layerTableCsv } from '../../core/demo/csv';
+import { download } from '../compile/actions';
+import { TensorViewPanel } from './TensorView';
+import { useShippedLabels } from './labels';
 
 const bytes = (n: number) => human(n).replace(' ', '');
 const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)} %`;
@@ -45,31 +51,36 @@ function InputPicker() {
         Drop an image or a <code>.npy</code> here (read with the Calibrate step's preprocessing) <button onClick={() => picker.current?.click()}>File…</button>
         <input ref={picker} type="file" accept=".npy,.npz,.png,.jpg,.jpeg" hidden data-testid="sim-file-input" onChange={(e) => { drop(e.target.files?.[0]); e.target.value = ''; }} />
       </div>
+      <div className="sim-demo-inputs small">
+        Samples: {DEMO_INPUTS.map((d) => <button key={d.file} title={d.title} data-testid={`demo-input-${d.file}`} onClick={() => void pickDemoInput(d.file)}>{d.file}</button>)}
+      </div>
     </section>
   );
 }
 
-function TopList({ rows, testid, classes }: { rows: readonly Ranked[]; testid: string; classes?: readonly string[] }) {
+function TopList({ rows, testid, classes, other }: { rows: readonly Ranked[]; testid: string; classes?: readonly string[]; other?: number }) {
   return (
     <table className="sim-table" data-testid={testid}>
       <thead><tr><th>class</th><th className="num">p</th></tr></thead>
-      <tbody>{rows.map((r) => (
-        <tr key={r.index}><td title={classes?.[r.index]}>{r.index}{classes?.[r.index] ? <span className="muted"> {classes[r.index]}</span> : null}</td><td className="num">{(r.p * 100).toFixed(1)} %<span className="sim-bar" style={{ width: `${Math.round(r.p * 40)}px` }} /></td></tr>
+      <tbody>{rows.map((r, i) => (
+        <tr key={r.index} className={i === 0 && other !== undefined && other !== r.index ? 'sim-disagree' : undefined} title={i === 0 && other !== undefined && other !== r.index ? 'float and int8 disagree on the top class' : undefined}><td title={classes?.[r.index]}>{r.index}{classes?.[r.index] ? <span className="muted"> {classes[r.index]}</span> : null}</td><td className="num">{(r.p * 100).toFixed(1)} %<span className="sim-bar" style={{ width: `${Math.round(r.p * 40)}px` }} /></td></tr>
       ))}</tbody>
     </table>
   );
 }
 
 function Output({ o }: { o: OutputReport }) {
-  const classes = useStore((s) => EVAL_SETS[s.model?.info.fileName ?? '']?.classes);
+  const evalClasses = useStore((s) => EVAL_SETS[s.model?.info.fileName ?? '']?.classes);
+  const shipped = useShippedLabels();
+  const classes = evalClasses ?? shipped;
   const labelled = classes && o.shape[1] === classes.length ? classes : undefined;
   return (
     <div className="sim-output" data-testid="sim-output">
       <h5 className="mono">{o.name} ⟨{shape(o.shape)}⟩ {o.fixPoint !== undefined ? `fp=${o.fixPoint}` : 'float (CPU)'}</h5>
       {o.top ? (
         <div className="sim-top">
-          <div><div className="small muted">float</div><TopList rows={o.top.float} testid="top5-float" classes={labelled} /></div>
-          <div><div className="small muted">int8</div><TopList rows={o.top.int8} testid="top5-int8" classes={labelled} /></div>
+          <div><div className="small muted">float</div><TopList rows={o.top.float} testid="top5-float" classes={labelled} other={o.top.int8[0]?.index} /></div>
+          <div><div className="small muted">int8</div><TopList rows={o.top.int8} testid="top5-int8" classes={labelled} other={o.top.float[0]?.index} /></div>
         </div>
       ) : (
         <div className="sim-values mono">
@@ -105,12 +116,14 @@ function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
   return (
     <section>
       <h4>DPU tensors: int8 vs fake-quant and float</h4>
-      <div className="small" data-testid="agreement-summary">{exact} of {tensors.length} tensors identical to the fake-quant run</div>
+      <div className="small" data-testid="agreement-summary">{exact} of {tensors.length} tensors identical to the fake-quant run
+        {' '}<button className="link" data-testid="layer-csv" onClick={() => download('layers.csv', new Blob([layerTableCsv(rows)], { type: 'text/csv' }))}>CSV</button>
+        <span className="muted"> · click a row for its tensor view</span></div>
       <div className="sim-wrap">
         <table className="sim-table" data-testid="agreement-table">
           <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}</tr></thead>
           <tbody>{rows.map((t) => (
-            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); }}>
+            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); void showTensor(t.name); }}>
               <td className="mono">{t.name.length > 36 ? `…${t.name.slice(-35)}` : t.name}</td>
               <td className="num">{t.fixPoint}</td>
               <td className={`num ${t.identicalFraction === 1 ? 'sim-ok' : 'sim-bad'}`} data-testid="identical">{pct(t.identicalFraction)}</td>
@@ -176,6 +189,7 @@ export function SimulatePanel() {
         {running && <span className="small muted" data-testid="sim-progress">{run.phase}…</span>}
       </div>
       {run.state === 'error' && <div className="panel-error" role="alert" data-testid="sim-error">{run.message}</div>}
+      <EvaluateSection />
       {report && (
         <div data-testid="sim-results">
           <section>
@@ -183,7 +197,9 @@ export function SimulatePanel() {
             {label && <div className="small muted" data-testid="sim-input-label">{label}</div>}
             {report.outputs.map((o) => <Output key={o.name} o={o} />)}
           </section>
+          <DetectionPanes />
           <Agreement tensors={report.tensors} />
+          <TensorViewPanel />
           <Subgraphs />
         </div>
       )}

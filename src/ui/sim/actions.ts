@@ -69,7 +69,7 @@ export function simModelChanged(newModel: boolean): void {
     stopWorker();
     dropped = undefined;
     set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simRun: { state: 'idle' } });
+  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' } });
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -103,7 +103,28 @@ function evalSet(fileName: string) {
   return p;
 }
 
-async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; label: string }> {
+/** The shipped demo inputs in public/demo (ATTRIBUTION.md there). */
+export const DEMO_INPUTS: readonly { file: string; title: string }[] = [
+  { file: 'astronaut.png', title: 'astronaut (person)' },
+  { file: 'chelsea.png', title: 'cat' },
+  { file: 'coffee.png', title: 'coffee cup' },
+  { file: 'rocket.jpg', title: 'rocket launch' },
+  { file: 'mnist_test20.npy', title: '20 MNIST digits' },
+];
+
+/** A shipped demo input becomes the dropped file. */
+export async function pickDemoInput(file: string): Promise<void> {
+  try {
+    const f = await fetchFile(`${base}demo/${file}`, file);
+    await setDroppedFile(new File([f.bytes as BlobPart], file));
+  } catch (e) {
+    set({ simRun: { state: 'error', message: `${file}: ${messageOf(e)}` } });
+  }
+}
+
+const isImageFile = (b: Uint8Array) => (b[0] === 0x89 && b[1] === 0x50) || (b[0] === 0xff && b[1] === 0xd8);
+
+async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; label: string; image?: { name: string; bytes: Uint8Array; resize: 'stretch' | 'letterbox' } }> {
   const w = modelWorker()!;
   const { simSource, simIndex, model } = get();
   const fileName = model?.info.fileName ?? '';
@@ -123,7 +144,8 @@ async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; labe
   }
   if (!dropped) throw new Error('drop an image or a .npy first');
   const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex });
-  return { feeds: r.feeds, label: `${dropped.name} #${simIndex}` };
+  const image = isImageFile(dropped.bytes) ? { ...dropped, resize: r.resize } : undefined;
+  return { feeds: r.feeds, label: `${dropped.name} #${simIndex}`, image };
 }
 
 function track<T>(p: Promise<T>): Promise<T> {
@@ -132,9 +154,29 @@ function track<T>(p: Promise<T>): Promise<T> {
   return t;
 }
 
+/** The sim worker with the current model, target and conversions prepared; undefined once no longer live. */
+async function ensurePrepared(live: () => boolean, phase: (p: string) => void): Promise<Comlink.Remote<SimApi> | undefined> {
+  const w = modelWorker()!;
+  const { model, compileTarget, conversions } = get();
+  const sim = simWorker().api;
+  const choice = targetChoice(compileTarget);
+  const key = JSON.stringify([model!.openId, quantSeq, choice, conversions]);
+  if (key !== preparedKey) {
+    phase('preparing');
+    const m = await w.simModel();
+    if (!live()) return undefined;
+    const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
+    const prepared = await track(sim.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes));
+    if (!live()) return undefined;
+    preparedKey = key;
+    set({ simPrepared: prepared });
+  }
+  return sim;
+}
+
 export async function runSimulation(): Promise<void> {
   const w = modelWorker();
-  const { model, compileTarget, conversions } = get();
+  const { model } = get();
   if (!w || !model) return;
   // A call still pending here belongs to a cancelled run: start from a fresh worker rather than queue behind it.
   if (busy) stopWorker();
@@ -142,25 +184,14 @@ export async function runSimulation(): Promise<void> {
   const live = () => mine === runSeq;
   const phase = (p: string) => { if (live()) set({ simRun: { state: 'running', phase: p } }); };
   try {
-    const sim = simWorker().api;
-    const choice = targetChoice(compileTarget);
-    const key = JSON.stringify([model.openId, quantSeq, choice, conversions]);
-    if (key !== preparedKey) {
-      phase('preparing');
-      const m = await w.simModel();
-      if (!live()) return;
-      const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
-      const prepared = await track(sim.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes));
-      if (!live()) return;
-      preparedKey = key;
-      set({ simPrepared: prepared });
-    }
+    const sim = await ensurePrepared(live, phase);
+    if (!sim) return;
     phase('reading the sample');
-    const { feeds, label } = await sampleFeeds();
+    const { feeds, label, image } = await sampleFeeds();
     if (!live()) return;
-    const report = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
+    const { report, detections } = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
     if (!live()) return;
-    set({ simReport: report, simInputLabel: label, simRun: { state: 'done' } });
+    set({ simTensor: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
   } catch (e) {
     if (!live()) return;
     const cancelled = e instanceof Error && e.name === 'AbortError';
@@ -184,4 +215,63 @@ export function cancelSimulation(): void {
   pending.then(() => { settled = true; }, () => { settled = true; });
   // A newer run has already replaced the worker if it found this call pending.
   setTimeout(() => { if (!settled && h === handle && mine === runSeq) stopWorker(); }, 500);
+}
+
+/**
+ * Runs the shipped evaluation set through float and int8, one sample per worker call so progress shows
+ * and Cancel stops between samples; the predictions so far stay in the store.
+ */
+export async function runEvaluation(): Promise<void> {
+  const w = modelWorker();
+  const { model } = get();
+  if (!w || !model) return;
+  const shipped = evalSet(model.info.fileName);
+  if (!shipped) return;
+  if (busy) stopWorker();
+  const mine = ++runSeq;
+  const live = () => mine === runSeq;
+  const { file, labels } = await shipped;
+  const total = labels.length;
+  const float: number[] = [];
+  const int8: number[] = [];
+  const update = (state: 'running' | 'done' | 'cancelled' | 'error', message?: string) =>
+    set({ simEval: { state, total, labels, float: [...float], int8: [...int8], ...(message ? { message } : {}) } });
+  update('running');
+  set({ simRun: { state: 'running', phase: 'evaluating' } });
+  try {
+    const sim = await ensurePrepared(live, () => {});
+    if (!sim) return;
+    for (let i = 0; i < total; i++) {
+      if (!live()) { update('cancelled'); return; }
+      const r = await w.simSample({ kind: 'files', files: [file], index: i });
+      const p = await track(sim.classify(Comlink.transfer(r.feeds, Object.values(r.feeds).map((t) => t.data.buffer))));
+      float.push(p.float);
+      int8.push(p.int8);
+      // A store update every 25 samples: enough for the progress bar, few renders.
+      if (i % 25 === 24 && live()) update('running');
+    }
+    if (!live()) { update('cancelled'); return; }
+    update('done');
+    set({ simRun: { state: 'done' } });
+  } catch (e) {
+    if (!live()) return;
+    update('error', messageOf(e));
+    set({ simRun: { state: 'idle' } });
+  }
+}
+
+export function cancelEvaluation(): void {
+  runSeq++;
+  const e = get().simEval;
+  if (e?.state === 'running') set({ simEval: { ...e, state: 'cancelled' }, simRun: { state: 'idle' } });
+}
+
+/** Opens the tensor view of one tensor of the last run (pictures built in the sim worker). */
+export async function showTensor(name: string): Promise<void> {
+  if (!handle) return;
+  try {
+    set({ simTensor: await handle.api.tensorView(name) });
+  } catch (e) {
+    set({ simRun: { state: 'error', message: messageOf(e) } });
+  }
 }

@@ -1,6 +1,7 @@
 // The Simulate part of the app store: which input, the run's state and its report.
 import type { SimReport } from '../../core/sim/report';
-import type { SimPrepared } from '../../../workers/sim.worker';
+import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
+import type { TensorView } from '../../core/demo/tensorview';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -10,6 +11,16 @@ export type SimRunState =
   | { readonly state: 'running'; readonly phase: string }
   | { readonly state: 'done' }
   | { readonly state: 'error'; readonly message: string };
+
+export interface SimEval {
+  readonly state: 'running' | 'done' | 'cancelled' | 'error';
+  readonly total: number;
+  readonly labels: readonly number[];
+  /** Top class per evaluated sample, in order (float −1 without a float reference). */
+  readonly float: readonly number[];
+  readonly int8: readonly number[];
+  readonly message?: string;
+}
 
 export interface SimSlice {
   simSource: SimSourceKind;
@@ -21,6 +32,16 @@ export interface SimSlice {
   simReport: SimReport | null;
   /** What the last report was computed on, e.g. "eval set #3 (label 9 Ankle boot)". */
   simInputLabel: string | null;
+  /** YOLOX boxes of the last run (float and int8), when the model's output has that form. */
+  simDetections: SimDetections | null;
+  /** The image the last run read (a dropped or shipped photo), for drawing boxes over it. */
+  simImage: { readonly name: string; readonly bytes: Uint8Array; readonly resize: 'stretch' | 'letterbox' } | null;
+  /** The Evaluate section over the shipped labelled set: predictions so far (kept across step switches). */
+  simEval: SimEval | null;
+  /** The tensor view of the last run's tensor clicked in the layer table. */
+  simTensor: TensorView | null;
+  /** The demo's score threshold slider. */
+  simScore: number;
 }
 
 export const initialSimSlice: SimSlice = {
@@ -31,4 +52,9 @@ export const initialSimSlice: SimSlice = {
   simRun: { state: 'idle' },
   simReport: null,
   simInputLabel: null,
+  simDetections: null,
+  simEval: null,
+  simTensor: null,
+  simImage: null,
+  simScore: 0.3,
 };
