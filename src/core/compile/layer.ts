@@ -41,6 +41,8 @@ export interface Layer {
   readonly tensor: string;
   /** Fix point of the output when the model is quantized. */
   fixPoint?: number;
+  /** The fix point was taken from a neighbour (concat reader, shape op's input), not from a fix/QDQ op. */
+  readonly fixInferred?: boolean;
   /** Kernel, stride, dilation as [h, w]; pad as [top, left, bottom, right]. */
   readonly kernel?: readonly [number, number];
   readonly stride?: readonly [number, number];
