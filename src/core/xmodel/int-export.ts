@@ -123,7 +123,7 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
           kernel: i32v([k[1], k[0]]), stride: i32v([s[1], s[0]]), dilation: i32v([d[1], d[0]]),
           pad: i32v([p[1], p[3], p[0], p[2]]), pad_mode: str('FLOOR'),
         });
-        if (type === 'conv2d') attrs.group = i32(l.group ?? 1);
+        if (type !== 'depthwise-conv2d') attrs.group = i32(l.group ?? 1);
         if (l.inChannels !== undefined) attrs.in_dim = i32(l.inChannels);
         if (l.outChannels !== undefined) attrs.out_dim = i32(l.outChannels);
         attrs.bias_term = bool(args.some((a) => a.name === 'bias'));
