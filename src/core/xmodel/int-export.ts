@@ -7,7 +7,9 @@ import type { LayerGraph } from '../compile/builder';
 import { layersFromOnnx } from '../compile/from-onnx';
 import type { Layer, WeightTensor } from '../compile/layer';
 import { InputError } from '../errors';
-import { attrInt, attrInts, type Model, type Node } from '../ir';
+import { attr, attrInt, attrInts, type Model, type Node } from '../ir';
+import { inferShapes } from '../onnx/shapes';
+import { toFloat64 } from '../onnx/values';
 import { XIR_OP_DEFS } from './opdef-check';
 import type { XAttr, XAttrs, XModel, XOp, XOpDef } from './types';
 
@@ -183,6 +185,15 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
       case 'reshape': {
         type = 'reshape';
         attrs.shape = i32v(dims(l.shape));
+        const inS = byId.get(l.inputs[0])?.shape ?? [];
+        // ONNX reshapes NCHW; the map here is NHWC. Unless only a dense reads it (its weights are permuted
+        // instead) or the map is 1×1, go back to NCHW first, as vai_q's inserted transposes do.
+        const readers = g.layers.filter((x) => x.inputs.includes(l.id));
+        if (src.onnx && inS.length === 4 && l.shape.length !== 4 && inS[1] * inS[2] > 1 && inS[3] > 1 && !(readers.length && readers.every((x) => x.kind === 'dense'))) {
+          const t = unique(`${l.name}_nchw`);
+          emit({ name: t, type: 'transpose', attrs: { order: i32v([0, 3, 1, 2]) }, args: [{ name: 'input', ops: ins }], output: floatOut(t, [inS[0], inS[3], inS[1], inS[2]]) });
+          args[0] = { name: 'input', ops: [t] };
+        }
         break;
       }
       case 'activation': {
@@ -211,7 +222,26 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
           const toX = (r: number, i: number) => (r === 4 ? NHWC_AXIS[i] : i);
           attrs.order = i32v(perm.map((_p, i) => toX(inS.length, perm[toOnnx(l.shape.length, i)])));
           type = 'transpose';
-        } else if (n && (n.opType === 'Softmax' || n.opType === 'LogSoftmax') && n.opType === 'Softmax') {
+        } else if (n?.opType === 'Slice') {
+          const inS = byId.get(l.inputs[0])?.shape ?? [];
+          const r = inS.length;
+          const starts = constInts(n.inputs[1]), ends = constInts(n.inputs[2]);
+          const axes = n.inputs[3] ? constInts(n.inputs[3]) : starts?.map((_v, i) => i);
+          const steps = n.inputs[4] ? constInts(n.inputs[4]) : starts?.map(() => 1);
+          if (!starts || !ends || !axes || !steps) refuse(l, 'its starts/ends/axes/steps are not constants');
+          const begin = inS.map(() => 0), end = [...inS], strides = inS.map(() => 1);
+          axes!.forEach((a0, i) => {
+            const a = a0 < 0 ? a0 + r : a0;
+            const x = r === 4 ? NHWC_AXIS[a] : a;
+            const d = inS[x];
+            const clampIdx = (v: number) => Math.max(0, Math.min(d, v < 0 ? v + d : v));
+            begin[x] = clampIdx(starts![i]);
+            end[x] = clampIdx(ends![i]);
+            strides[x] = steps![i];
+          });
+          Object.assign(attrs, { begin: i32v(begin), end: i32v(end), strides: i32v(strides) });
+          type = 'strided_slice';
+        } else if (n?.opType === 'Softmax') {
           const r = l.shape.length;
           const ax = attrInt(n, 'axis', -1);
           const a = ax < 0 ? ax + r : ax;
@@ -226,6 +256,15 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
     emit({ name, type, attrs, args, output: floatOut(name, l.shape) });
     readAs.set(l.id, l.fixPoint === undefined || l.fixInferred ? name : fixOf(name, l.shape, l.fixPoint));
     if (l.graphOutput && !g.layers.some((o) => o.kind === 'output' && o.inputs[0] === l.id)) returnOps.push(readAs.get(l.id)!);
+  }
+
+  /** Integer values of a constant input (an initializer or a Constant node), clamped to int32. */
+  function constInts(name: string | undefined): number[] | undefined {
+    if (!name || !src.onnx) return undefined;
+    const c = src.onnx.graph.initializers.get(name)
+      ?? (() => { const k = src.onnx!.graph.nodes.find((x) => x.opType === 'Constant' && x.outputs[0] === name); return k ? attr(k, 'value', 'tensor') : undefined; })();
+    if (!c || c.dtype === 'string') return undefined;
+    return Array.from(toFloat64(c), (v) => Math.max(-2147483648, Math.min(2147483647, v)));
   }
 
   function readAsName(opName: string): string {
@@ -246,5 +285,8 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
 
 /** The `_int.xmodel` of a QDQ ONNX model (the Quantize step's export or a Vitis AI QDQ). */
 export function intXModelOf(qdq: Model): XModel {
-  return intXModel(layersFromOnnx(qdq), { onnx: qdq });
+  // A model built in memory (the Quantize step's export) may lack the shapes a file read here gets.
+  const valueInfo = new Map([...inferShapes(qdq.graph, qdq.opset), ...qdq.graph.valueInfo]);
+  const m: Model = { ...qdq, graph: { ...qdq.graph, valueInfo } };
+  return intXModel(layersFromOnnx(m), { onnx: m });
 }
