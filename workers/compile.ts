@@ -7,6 +7,8 @@ import {
 import { boardCompile, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
 import { writeXModel } from '../src/core/xmodel/codec';
+import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
+import { InputError } from '../src/core/errors';
 import {
   opFixPoint, subgraphDevice, subgraphOps, xBig, xInt, xString, type XModel, type XSubgraph,
 } from '../src/core/xmodel/types';
@@ -60,6 +62,8 @@ export interface Deployment {
   readonly costCsv: string;
   /** The exported .xmodel has no machine code: how to compile a board one with vai_c_xir. */
   readonly board: BoardCompile;
+  /** The quantizer's output the vai_c_xir command compiles (`<model>_int.xmodel`). */
+  readonly intXModelName: string;
 }
 
 /** A subgraph of a compiled .xmodel, as the file stores it. */
@@ -110,7 +114,18 @@ export class CompileSession {
   deployment(): Deployment {
     const r = this.require();
     const xmodelName = `${stem(this.fileName)}.xmodel`;
-    return { xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName) };
+    return {
+      xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
+      intXModelName: `${stem(this.fileName)}_int.xmodel`,
+    };
+  }
+
+  /** The `_int.xmodel` of the compiled source: written from a QDQ model, or an opened quantizer output rewritten. */
+  intXModelBytes(): Uint8Array {
+    this.layers ??= layersOf(this.source);
+    if (!this.layers.quantized) throw new InputError('an _int.xmodel carries fix points: quantize the model first (or open a QDQ model)');
+    const x = this.source.kind === 'onnx' ? intXModelOf(this.source.model) : intXModel(this.layers, { xmodel: this.source.xmodel });
+    return writeXModel(x);
   }
 
   xmodelBytes(): Uint8Array {

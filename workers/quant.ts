@@ -9,6 +9,8 @@ import {
   requantize, type QuantConfig, type QuantOverrides, type QuantProgress, type QuantResult, type QuantSession, type TensorQuant,
 } from '../src/core/quant';
 import { writeOnnx } from '../src/core/onnx/writer';
+import { writeXModel } from '../src/core/xmodel/codec';
+import { intXModelOf } from '../src/core/xmodel/int-export';
 import { toFloat64 } from '../src/core/analysis/stats';
 import { fakeQuant } from '../src/core/quant/fixpoint';
 import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
@@ -278,9 +280,13 @@ export function importedFixPoints(model: Model): QuantSummary | null {
   return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
 }
 
-export function exportArtifacts(kind: 'qdq' | 'info' | 'config'): { name: string; bytes: Uint8Array } {
+/** qdq: QDQ ONNX; int: the quantizer's _int.xmodel for vai_c_xir; info: quant_info.json; config: the vai_q config. */
+export type QuantArtifact = 'qdq' | 'int' | 'info' | 'config';
+
+export function exportArtifacts(kind: QuantArtifact): { name: string; bytes: Uint8Array } {
   if (!result) throw new InputError('quantize the model first');
   if (kind === 'qdq') return { name: 'qdq.onnx', bytes: writeOnnx(exportQdq(result.model, tensors).model) };
+  if (kind === 'int') return { name: 'int.xmodel', bytes: writeXModel(intXModelOf(exportQdq(result.model, tensors).model)) };
   const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(configWithOverrides(result.session, overrides))}\n`;
   return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
 }

@@ -182,6 +182,7 @@ function Results() {
       {quant.source === 'calibration' && (
         <div className="row">
           <button onClick={() => void download('qdq')} data-testid="export-qdq">QDQ ONNX</button>
+          <button onClick={() => void download('int')} data-testid="export-int-xmodel" title="The quantizer's output vai_c_xir compiles">_int.xmodel</button>
           <button onClick={() => void download('info')} data-testid="export-info">quant_info.json</button>
           <button onClick={() => void download('config')} data-testid="export-config">config JSON</button>
         </div>
