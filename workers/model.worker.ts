@@ -88,7 +88,7 @@ const api = {
         graph,
         info: {
           fileName, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
-          opset: m.opset, opCount: m.graph.nodes.length,
+          opset: m.opset, opCount: m.graph.nodes.length, format: m.format,
         },
       };
     } catch (e) {

@@ -1,4 +1,5 @@
 // What the model worker sends the UI: plain data only (weights never leave the worker).
+import type { ModelFormat } from '../src/core/ir';
 import type { DisplayGraph } from '../src/core/view/types';
 
 // DPU compilation (workers/compile.ts).
@@ -13,6 +14,8 @@ export interface ModelInfo {
   readonly producerVersion: string;
   readonly opset: number;
   readonly opCount: number;
+  /** The file's format: an .xmodel has no opset (the header says `xmodel · XIR`). */
+  readonly format: ModelFormat;
 }
 
 export interface Opened {

@@ -262,8 +262,10 @@ function weightHistograms(t: TensorQuant, bins = 64): TensorDetail['weightHistog
   return { lo, hi, float, quantized };
 }
 
-/** Fix points of a QDQ model with power-of-two scales; null when the model has no Q/DQ nodes. */
+/** Fix points of a QDQ model with power-of-two scales, or of an .xmodel's fix ops and fixed tensors; null
+ * when the model has neither. */
 export function importedFixPoints(model: Model): QuantSummary | null {
+  if (model.format === 'xmodel') return xmodelFixPoints(model);
   if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) return null;
   const { fixPoints } = importQdq(model);
   result = undefined;
@@ -277,6 +279,22 @@ export function importedFixPoints(model: Model): QuantSummary | null {
     if ((n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear') && fixes[n.inputs[0]] && n.outputs[0] && !fixes[n.outputs[0]])
       fixes[n.outputs[0]] = fixes[n.inputs[0]];
   }
+  return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
+}
+
+/** An .xmodel's fix points (xmodelToModel collects them per tensor). */
+function xmodelFixPoints(model: Model): QuantSummary | null {
+  if (!model.fixPoints?.size) return null;
+  const fixes: Record<string, TensorFix> = {};
+  for (const [t, fp] of model.fixPoints) {
+    fixes[t] = {
+      fixPoint: fp, calibratedFixPoint: fp, bitWidth: 8, dataType: model.graph.initializers.has(t) ? 'weights' : 'activation',
+      layer: '', method: 'imported', clippedFraction: Number.NaN,
+    };
+  }
+  result = undefined;
+  resultSamples = undefined;
+  overrides = {};
   return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
 }
 
