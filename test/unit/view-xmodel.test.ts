@@ -28,9 +28,10 @@ describe('compiled pointpillars drawn', () => {
   const m = open('pointpillars_compiled_B4096.xmodel');
   const d = toDisplayGraph(m);
   const ops = d.nodes.filter((n) => n.kind === 'op');
-  it('no const node, no unknown marker but the custom op, weights inside the convs', () => {
+  it('no const node, no unknown marker (PPScatterV2 is defined in the file\'s op_defs), weights inside the convs', () => {
     expect(ops.filter((n) => n.label === 'const' || n.label === 'const-fix')).toEqual([]);
-    expect(ops.filter((n) => n.unknown).map((n) => n.label)).toEqual(['PPScatterV2']);
+    expect(ops.filter((n) => n.unknown)).toEqual([]);
+    expect(ops.find((n) => n.label === 'PPScatterV2')?.domain).toBe('xir.custom');
     const conv = ops.find((n) => n.label === 'conv2d-fix')!;
     expect(conv.category).toBe('conv');
     expect(conv.weights.map((w) => w.label)).toEqual(['weights', 'bias']);
@@ -58,7 +59,13 @@ describe('quantizer output drawn', () => {
     // The fix of an activation stays a node; its fix point is on the tensor it quantizes and its output.
     expect(m.fixPoints?.get('VoxelNet__input_0')).toBe(6);
     expect(ops.filter((n) => n.label === 'fix')).toHaveLength(70 - 46);
-    expect(ops.filter((n) => n.unknown).map((n) => n.label)).toEqual(['PPScatterV2']);
+    expect(ops.filter((n) => n.unknown)).toEqual([]);
+  });
+
+  it('an op type neither XIR nor the file defines is unknown', () => {
+    const x = readXModel(new Uint8Array(readFileSync(FIX + 'pointpillars_int.xmodel')));
+    const d = toDisplayGraph(xmodelToModel({ ...x, opDefs: (x.opDefs ?? []).filter((o) => o.name !== 'PPScatterV2') }));
+    expect(d.nodes.filter((n) => n.unknown).map((n) => n.label)).toEqual(['PPScatterV2']);
   });
 
   it('int8 const-fix weights with data are shown as their real values q·2^-fp', () => {

@@ -5,6 +5,7 @@ import { typedValues } from '../onnx/values';
 import { allAttrs, formatNumber, summaryAttrs } from './attrs';
 import { isKnownOp } from '../onnx/ops';
 import { XIR_OP_DEFS } from '../xmodel/opdef-check';
+import { XIR_CUSTOM_DOMAIN } from '../xmodel/to-model';
 import { INPUT_NAMES, opCategory, xirOpCategory } from './categories';
 import type { DisplayEdge, DisplayGraph, DisplayNode, DisplayPort, DisplaySubgraph, DisplayWeight } from './types';
 
@@ -202,7 +203,7 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     nodes.push({
       id, kind: 'op', label: n.opType, name: n.name, domain: n.domain,
       category: n.domain === XIR ? xirOpCategory(n.opType) ?? 'other' : opCategory(n.opType),
-      unknown: n.domain === XIR ? !XIR_OP_DEFS[n.opType] : !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n, n.inputs[1] ? consts.get(n.inputs[1])?.shape ?? info.get(n.inputs[1])?.shape : undefined), attrs: allAttrs(n),
+      unknown: n.domain === XIR ? !XIR_OP_DEFS[n.opType] : n.domain !== XIR_CUSTOM_DOMAIN && !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n, n.inputs[1] ? consts.get(n.inputs[1])?.shape ?? info.get(n.inputs[1])?.shape : undefined), attrs: allAttrs(n),
       inputs, outputs: n.outputs.filter((o) => o !== '').map(port), folded: foldedNames, subgraphs: subgraphsOf(n),
     });
     for (const o of n.outputs) if (o) producerId.set(o, id);

@@ -1,9 +1,13 @@
 // XModel → the graph IR, so the viewer shows an .xmodel like any model: ops as nodes, const ops with data
 // folded into initializers (weights), each tensor's fix point and each op's device as node attributes.
+import { XIR_OP_DEFS } from './opdef-check';
 import type { AttrValue, ConstTensor, DType, Model, Node, TensorInfo } from '../ir';
 import {
   inputOps, opDevices, tensorFixPoint, xBytes, xInt, type XAttr, type XModel, type XTensor,
 } from './types';
+
+/** Domain of the custom ops an .xmodel defines itself (Graph.op_defs). */
+export const XIR_CUSTOM_DOMAIN = 'xir.custom';
 
 function dtypeOf(t: XTensor): DType {
   const w = t.bitWidth;
@@ -66,6 +70,7 @@ export function xmodelToModel(m: XModel): Model {
   const consumed = new Set<string>();
   for (const o of m.ops) for (const i of inputOps(o)) consumed.add(i);
 
+  const fileDefs = new Set((m.opDefs ?? []).map((d) => d.name));
   const fixPoints = new Map<string, number>();
   for (const o of m.ops) {
     const fp = tensorFixPoint(o.output) ?? (o.type === 'fix' ? xInt(o.attrs, 'fix_point') : undefined);
@@ -94,7 +99,9 @@ export function xmodelToModel(m: XModel): Model {
     if (dev) attrs.device = { kind: 'string', value: dev };
     if (o.type === 'data' || o.type === 'data-fix') continue; // graph inputs, not nodes
     nodes.push({
-      name: o.name, opType: o.type, domain: 'xir',
+      // A type XIR lacks but the file defines in its op_defs (a custom op such as PPScatterV2) is named by its
+      // own domain: known to the file, so not drawn as unknown.
+      name: o.name, opType: o.type, domain: XIR_OP_DEFS[o.type] || !fileDefs.has(o.type) ? 'xir' : XIR_CUSTOM_DOMAIN,
       inputs: inputOps(o).map((i) => tensorOf.get(i) ?? i), outputs: [o.output.name], attrs,
     });
   }
