@@ -4,7 +4,7 @@ import {
   layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
   type CompileResult, type CompileSource, type Conversions, type Device, type LayerCost, type LayerGraph, type Port, type Target,
 } from '../src/core/compile';
-import { boardCompile, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
+import { boardCompile, cpuStubs, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
 import { writeXModel } from '../src/core/xmodel/codec';
 import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
@@ -64,6 +64,8 @@ export interface Deployment {
   readonly board: BoardCompile;
   /** The quantizer's output the vai_c_xir command compiles (`<model>_int.xmodel`). */
   readonly intXModelName: string;
+  /** CPU ops the scripts leave as stubs (no NumPy generator): `op "name"`. */
+  readonly stubs: readonly string[];
 }
 
 /** A subgraph of a compiled .xmodel, as the file stores it. */
@@ -116,7 +118,7 @@ export class CompileSession {
     const xmodelName = `${stem(this.fileName)}.xmodel`;
     return {
       xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
-      intXModelName: `${stem(this.fileName)}_int.xmodel`,
+      intXModelName: `${stem(this.fileName)}_int.xmodel`, stubs: cpuStubs(r),
     };
   }
 

@@ -1,4 +1,4 @@
-// The generated deployment scripts: every DPU subgraph in order, a stub per CPU step, per-tensor scales in
+// The generated deployment scripts: every DPU subgraph in order, NumPy CPU steps (an op with no generator a named stub), per-tensor scales in
 // code, the vai_c_xir limitation, and valid Python.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -65,7 +65,7 @@ describe('deployment scripts', () => {
     expect(ppVart).toContain('values[n] = to_float(b, scale_of(n, t))');
   });
 
-  it('a CPU step is a stub naming its ops, tensors and shapes', () => {
+  it('a CPU step with an op that has no generator (PPScatterV2) names its ops, tensors and shapes and raises there', () => {
     const cpu = pp.subgraphs.find((s) => s.layers.some((i) => pp.layers[i].layer.op === 'PPScatterV2'))!;
     const fn = `def cpu_step_${pp.subgraphs.indexOf(cpu)}(values):`;
     const body = ppVart.slice(ppVart.indexOf(fn), ppVart.indexOf('\n\n\n', ppVart.indexOf(fn)));

@@ -1,6 +1,7 @@
 // Python a user runs on the board: VART (any Vitis AI image) and pynq_dpu (PYNQ on KV260/ZCU104), filled in
-// with this model's partition: every DPU subgraph in topological order, a stub for each CPU step between
+// with this model's partition: every DPU subgraph in topological order, NumPy for each CPU step between
 // them, and the tensors crossing subgraph boundaries with their shapes and fix points as Python constants.
+import { cpuStepCode, NUMPY_HELPERS } from './cpu-numpy';
 import type { Layer } from './layer';
 import { isAccelerator, type CompileResult, type PlacedLayer, type Port, type Subgraph } from './partition';
 
@@ -131,15 +132,22 @@ ${ops}
 ${reads}
     # Writes (float32, into values):
 ${writes}`;
-  const what = s.layers.map((i) => opLabel(r.layers[i].layer)).join(', ');
-  const ins = s.inputs.map((p) => `${p.name} ${shapeTuple(p.shape)}`).join(', ');
+  const code = cpuStepCode(r, s);
+  const note = code.stubs.length
+    ? `    # ${code.stubs.length} op(s) have no NumPy generator and raise where they run: ${comment(code.stubs.join(', '))}.`
+    : '    # Generated NumPy, one statement per op (fix: the fix point the quantizer gave the tensor).';
   return `${head}
-    # TODO: this is yours to write (numpy, or onnxruntime on the CPU part of the model).
-    raise NotImplementedError(${py(`CPU step ${s.name}: ${what} on ${ins || 'no input'} — write ${fn}()`)})
+${note}
+${code.lines.map((x) => `    ${x}`).join('\n')}
 `;
 }
 
-/** CPU stubs, then the step list: DPU subgraphs and CPU functions in the partition's topological order. */
+/** Ops of every CPU step left as stubs (no NumPy generator), for the panel. */
+export function cpuStubs(r: CompileResult): string[] {
+  return r.subgraphs.filter((s) => s.device === 'CPU').flatMap((s) => cpuStepCode(r, s).stubs);
+}
+
+/** CPU steps, then the step list: DPU subgraphs and CPU functions in the partition's topological order. */
 function stepsBlock(r: CompileResult): string {
   const fns: string[] = [];
   const steps: string[] = [];
@@ -161,7 +169,10 @@ ${steps.join('\n')}
 ]`;
 }
 
-const HELPERS = `SUFFIXES = re.compile(r"(_fix|_upload_\\d+|_download_\\d+|_inserted_fix_\\d+)+$")
+const HELPERS = `${NUMPY_HELPERS}
+
+
+SUFFIXES = re.compile(r"(_fix|_upload_\\d+|_download_\\d+|_inserted_fix_\\d+)+$")
 
 
 def match(runner_tensors, names):
@@ -261,7 +272,7 @@ function dpuCount(r: CompileResult): number {
 export function vartPython(r: CompileResult, xmodelFile: string): string {
   return `#!/usr/bin/env python3
 # Run ${comment(r.graph.name || 'the model')} on ${r.target.name} with VART (Vitis AI runtime).
-# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
 import re
 import sys
@@ -292,7 +303,7 @@ if __name__ == "__main__":
 /** pynq_dpu: the overlay loads the bitstream and the model; its own runner covers only the first DPU subgraph. */
 export function pynqPython(r: CompileResult, xmodelFile: string): string {
   return `# Run ${comment(r.graph.name || 'the model')} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${r.target.name}).
-# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
 import re
 import sys

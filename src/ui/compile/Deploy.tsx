@@ -36,6 +36,11 @@ export function Deploy() {
         <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
         <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
       </div>
+      {d.stubs.length > 0 && (
+        <div className="small warn" data-testid="deploy-stubs">
+          CPU ops with no NumPy generator, left as stubs that raise: {d.stubs.join(', ')}
+        </div>
+      )}
       <div className="cp-tabs">
         {TABS.map((t) => (
           <button key={t.id} className={tab === t.id ? 'active' : ''} onClick={() => setTab(t.id)} data-testid={`deploy-tab-${t.id}`}>{t.label}</button>
