@@ -1,50 +1,132 @@
-// Calibration throughput and memory: `npx tsx bench/quant.ts`. Quantizes the Fashion-MNIST sample on 100 and
-// on 1000 of the shipped images, each in its own process so peak RSS is that run's own, and prints images/s of
-// calibration (the whole quantizeModel: prepare, statistics pass, evaluation) next to plain float inference on
-// the same images. Peak memory must not grow with the image count.
+// Calibration cost: `npx tsx bench/quant.ts`.
+// 1. Calibration rate (the statistics pass: every observed tensor as a session output, statistics for every
+//    method) next to plain float inference of the same model in the same runtime (onnxruntime, 1 thread),
+//    on fmnist_seed000 and YOLOX-nano.
+// 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child).
+// 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
+//    peak is that run's own: it must not grow with the image count.
+// BENCH_QUICK=1 skips 2.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { batches, limitSamples, samplesFromFiles } from '../src/core/data/calib';
+import { writeNpy } from '../src/core/data/npy';
 import { inputSpecFromShape } from '../src/core/data/preprocess';
+import type { FloatTensor } from '../src/core/ir';
 import { readOnnx } from '../src/core/onnx/reader';
-import { defaultQuantConfig, quantizeModel } from '../src/core/quant';
-import { planFloat } from '../src/core/sim/float/interpreter';
+import { defaultQuantConfig, parseQuantConfig, quantizeModel } from '../src/core/quant';
+import { activationRunner } from '../src/core/quant/activations';
 
-const MODEL = 'public/models/fmnist_seed000.onnx';
+const FMNIST = 'public/models/fmnist_seed000.onnx';
+const YOLOX = 'public/models/yolox_nano.onnx';
 const DATA = 'public/calib/fmnist_eval1000.npy';
+const ORT = { threads: 1 };
 
-async function one(count: number): Promise<Record<string, number>> {
-  const model = readOnnx(new Uint8Array(readFileSync(MODEL)));
+type Feeds = Record<string, FloatTensor>;
+
+function fmnistFeeds(count: number): { model: ReturnType<typeof readOnnx>; feeds: () => Iterable<Feeds>; count: number } {
+  const model = readOnnx(new Uint8Array(readFileSync(FMNIST)));
   const input = model.graph.inputs[0];
   const spec = inputSpecFromShape(input.name, input.shape ?? []);
   const samples = limitSamples(samplesFromFiles([{ name: 'fmnist_eval1000.npy', bytes: new Uint8Array(readFileSync(DATA)) }], spec), count);
+  return { model, feeds: () => batches(samples, spec), count: samples.count };
+}
 
-  const plan = planFloat(model);
-  let t0 = performance.now();
-  for (const feeds of batches(samples, spec, 1)) plan.run(feeds);
-  const floatMs = performance.now() - t0;
+/** Deterministic 0..255 "images" for YOLOX (its input takes raw pixels). */
+function yoloxImage(k: number): Uint8Array {
+  const d = new Uint8Array(3 * 416 * 416);
+  for (let i = 0; i < d.length; i++) d[i] = (i * 7919 + k * 104729 + ((i / 416) | 0) * 31) % 256;
+  return d;
+}
 
-  t0 = performance.now();
-  await quantizeModel(model, () => batches(samples, spec), defaultQuantConfig());
-  const quantMs = performance.now() - t0;
+function yoloxFeeds(count: number) {
+  const model = readOnnx(new Uint8Array(readFileSync(YOLOX)));
+  const name = model.graph.inputs[0].name;
   return {
-    images: samples.count,
-    float_img_s: samples.count / (floatMs / 1000),
-    calib_img_s: samples.count / (quantMs / 1000),
-    peak_rss_mib: process.resourceUsage().maxRSS / 1024,
+    model, count,
+    feeds: function* () { for (let k = 0; k < count; k++) yield { [name]: { shape: [1, 3, 416, 416], data: Float32Array.from(yoloxImage(k)) } }; },
   };
 }
 
-const arg = process.argv[2];
-if (arg) {
-  process.stdout.write(JSON.stringify(await one(Number(arg))));
+const samplesOf = (f: Feeds) => Object.values(f)[0].shape[0];
+
+/** Samples per second over every batch but the first (set-up and JIT land in the first). */
+function rateFrom(stamps: number[], perBatch: number[]): number {
+  const n = perBatch.slice(1).reduce((a, b) => a + b, 0);
+  return n / ((stamps[stamps.length - 1] - stamps[0]) / 1000);
+}
+
+async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<number> {
+  const run = await activationRunner(model, [], { ort: ORT, engine: 'onnxruntime' });
+  const stamps: number[] = [];
+  const per: number[] = [];
+  for (const f of feeds()) {
+    await run.run(f);
+    stamps.push(performance.now());
+    per.push(samplesOf(f));
+  }
+  await run.release();
+  return rateFrom(stamps, per);
+}
+
+async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; engine: string }> {
+  const stamps: number[] = [];
+  const per: number[] = [];
+  const list = [...feeds()].map(samplesOf);
+  const r = await quantizeModel(model, feeds, parseQuantConfig({ include_bias_corr: false }), {
+    ort: ORT, engine: 'onnxruntime', skipEvaluation: true,
+    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); per.push(list[p.batch - 1]); } },
+  });
+  return { rate: rateFrom(stamps, per), engine: r.engine };
+}
+
+async function rss(count: number): Promise<Record<string, number>> {
+  const { model, feeds, count: n } = fmnistFeeds(count);
+  const t0 = performance.now();
+  await quantizeModel(model, feeds, defaultQuantConfig(), { ort: ORT });
+  return { images: n, seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024 };
+}
+
+const self = fileURLToPath(import.meta.url);
+const child = (...args: string[]) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
+
+if (process.argv[2] === '--rss') {
+  process.stdout.write(`${JSON.stringify(await rss(Number(process.argv[3])))}\n`);
+  process.exit(0);
+} else if (process.argv[2] === '--rates') {
+  const which = process.argv[3] === 'yolox' ? yoloxFeeds(Number(process.env.YOLOX_SAMPLES ?? 8)) : fmnistFeeds(300);
+  const plain = await plainRate(which.model, which.feeds);
+  const calib = await calibRate(which.model, which.feeds);
+  process.stdout.write(`${JSON.stringify({ samples: which.count, plain, calib: calib.rate, engine: calib.engine })}\n`);
+  process.exit(0);
 } else {
-  const self = fileURLToPath(import.meta.url);
-  console.log('quantize fmnist_seed000 (in-house float interpreter, one process per row)');
-  console.log('images  float img/s  calibrate+quantize img/s  peak RSS MiB');
+  console.log('calibration statistics pass vs plain float inference (onnxruntime, 1 thread, samples/s)');
+  console.log('model             samples   plain   calibration   ratio');
+  for (const m of ['fmnist', 'yolox']) {
+    const r = child('--rates', m);
+    console.log(`${m.padEnd(16)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}`);
+  }
+  if (process.env.BENCH_QUICK !== '1') {
+    const dir = mkdtempSync(join(tmpdir(), 'fixpoint-bench-'));
+    try {
+      const n = 100;
+      const all = new Uint8Array(n * 3 * 416 * 416);
+      for (let k = 0; k < n; k++) all.set(yoloxImage(k), k * 3 * 416 * 416);
+      const npy = join(dir, 'yolox100.npy');
+      writeFileSync(npy, writeNpy({ dtype: 'uint8', shape: [n, 3, 416, 416], data: all }));
+      const t0 = performance.now();
+      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'quantize', YOLOX, '--calib', npy, '--out', join(dir, 'out'), '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+      console.log(`fixpoint quantize yolox_nano on ${n} samples: ${((performance.now() - t0) / 1000).toFixed(1)} s wall (goal < 60 s)`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  console.log('quantizeModel on fmnist_seed000, one process per row');
+  console.log('images   seconds   peak RSS MiB');
   for (const n of [100, 1000]) {
-    const r = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, String(n)], { encoding: 'utf8' }));
-    console.log(`${String(r.images).padStart(6)}  ${r.float_img_s.toFixed(0).padStart(11)}  ${r.calib_img_s.toFixed(0).padStart(24)}  ${r.peak_rss_mib.toFixed(0).padStart(12)}`);
+    const r = child('--rss', String(n));
+    console.log(`${String(r.images).padStart(6)} ${r.seconds.toFixed(1).padStart(9)} ${r.peak_rss_mib.toFixed(0).padStart(14)}`);
   }
 }

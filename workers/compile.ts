@@ -9,6 +9,7 @@ import { compiledXModel } from '../src/core/compile/emit';
 import { writeXModel } from '../src/core/xmodel/codec';
 import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
 import { InputError } from '../src/core/errors';
+import { csvRows } from '../src/core/text';
 import {
   opFixPoint, subgraphDevice, subgraphOps, xBig, xInt, xString, type XModel, type XSubgraph,
 } from '../src/core/xmodel/types';
@@ -173,11 +174,6 @@ function toView(r: CompileResult, base: CompileResult, millis: number): Omit<Com
   };
 }
 
-function csvCell(s: string | number): string {
-  const t = String(s);
-  return /[",\n]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
-}
-
 /** One row per placed layer: what the cost model charges for it. */
 export function costCsv(r: CompileResult): string {
   const sgOf = new Map<number, string>();
@@ -187,7 +183,8 @@ export function costCsv(r: CompileResult): string {
     p.layer.name, p.layer.op, p.device, sgOf.get(i) ?? '', p.layer.shape.join('x'), p.cost.workload, p.cost.workloadOnArch,
     p.cost.cycles, p.cost.seconds, p.cost.weightBytes, p.cost.readBytes, p.cost.writeBytes,
   ]);
-  return [head, ...rows].map((row) => row.map(csvCell).join(',')).join('\n') + '\n';
+  // Layer names come from the model file: csvRows neutralises formulas and quotes line breaks.
+  return csvRows([head, ...rows]);
 }
 
 /** A compiled file has device subgraphs under its root; a quantizer output has none. */

@@ -2,7 +2,7 @@
 // display graph, and asks for weight statistics and the summary on demand.
 import * as Comlink from 'comlink';
 import type { ConstTensor, Model } from '../src/core/ir';
-import { openModel } from '../src/core/open';
+import { openModel, openModelAsync } from '../src/core/open';
 import { summarize } from '../src/core/analysis/summary';
 import { tensorStats } from '../src/core/analysis/stats';
 import { toDisplayGraph } from '../src/core/view/display';
@@ -73,7 +73,7 @@ const api = {
       // at the end (the layout cache key), so waiting for it first would add its time to every open.
       const hashP = contentHash(bytes);
       onStage?.('reading');
-      const m = openModel(bytes, fileName);
+      const m = await openModelAsync(bytes, fileName);
       onStage?.('display');
       const graph = toDisplayGraph(m);
       model = m;
@@ -87,8 +87,8 @@ const api = {
         hash,
         graph,
         info: {
-          fileName, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
-          opset: m.opset, opCount: m.graph.nodes.length, format: m.format,
+          fileName, format: m.format, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
+          opset: m.opset, opCount: m.graph.nodes.length,
         },
       };
     } catch (e) {
@@ -122,6 +122,13 @@ const api = {
     }
     const bytes = buildOnnx({ inputs: { x: ['float32', [1, 4, 8, 8]] }, outputs: [x], initializers, nodes });
     for (let r = 0; r < 5; r++) toDisplayGraph(openModel(bytes, 'warm-up.onnx'));
+  },
+
+  /** The open model as a float ONNX file (how an imported Keras/TFLite model is saved as ONNX). */
+  floatOnnx(): Uint8Array {
+    if (!model) throw new Error('no model is open');
+    if (model.format === 'xmodel') throw Object.assign(new Error('an .xmodel has no ONNX form'), { name: 'InputError' });
+    return writeOnnx(model);
   },
 
   summary() {

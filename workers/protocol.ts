@@ -1,5 +1,4 @@
 // What the model worker sends the UI: plain data only (weights never leave the worker).
-import type { ModelFormat } from '../src/core/ir';
 import type { DisplayGraph } from '../src/core/view/types';
 
 // DPU compilation (workers/compile.ts).
@@ -9,13 +8,13 @@ export type OpenStage = 'hashing' | 'reading' | 'display' | 'layout';
 
 export interface ModelInfo {
   readonly fileName: string;
+  /** The source format ('onnx', 'xmodel', 'tflite', 'keras-h5', 'keras'). */
+  readonly format: string;
   readonly byteLength: number;
   readonly producer: string;
   readonly producerVersion: string;
   readonly opset: number;
   readonly opCount: number;
-  /** The file's format: an .xmodel has no opset (the header says `xmodel · XIR`). */
-  readonly format: ModelFormat;
 }
 
 export interface Opened {

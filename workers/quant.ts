@@ -14,6 +14,7 @@ import { intXModelOf } from '../src/core/xmodel/int-export';
 import { toFloat64 } from '../src/core/analysis/stats';
 import { fakeQuant } from '../src/core/quant/fixpoint';
 import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
+import { workerOrtOptions } from './ort-env';
 
 interface CalibState {
   readonly files: { name: string; bytes: Uint8Array }[];
@@ -163,6 +164,7 @@ export async function runQuantize(model: Model, configText: string, onProgress?:
   const { samples, spec } = calib;
   const total = Math.ceil(samples.count / (spec.fixedBatch ?? 16));
   const r = await quantizeModel(model, () => yielding(samples, spec), config, {
+    ort: workerOrtOptions(),
     signal: ctl.signal,
     onProgress: (p) => onProgress?.({ ...p, total }),
   });
@@ -192,7 +194,7 @@ export async function applyOverrides(next: QuantOverrides): Promise<QuantSummary
   const ctl = new AbortController();
   evalAbort = ctl;
   const { samples, spec } = resultSamples;
-  const layers = base.layers.length === 0 ? [] : await evaluateLayers(base.model, base.session.qgraph, r.tensors, () => yielding(samples, spec), { signal: ctl.signal });
+  const layers = base.layers.length === 0 ? [] : await evaluateLayers(base.model, base.session.qgraph, r.tensors, () => yielding(samples, spec), { signal: ctl.signal, ort: workerOrtOptions(), engine: base.engine });
   if (ctl.signal.aborted || result !== base) throw cancelled();
   result = { ...base, tensors: r.tensors, adjustments: r.adjustments, layers };
   overrides = next;

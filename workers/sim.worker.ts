@@ -40,7 +40,7 @@ const api = {
       runner = undefined;
       await old?.release();
       const t0 = performance.now();
-      const src = quantizedSource(bytes, fileName, floatBytes);
+      const src = await quantizedSource(bytes, fileName, floatBytes);
       // One sample at a time: onnxruntime's CPU subgraphs are small, a thread pool would cost more than it saves.
       const ort = { ...workerOrtOptions(), threads: 1 };
       const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });

@@ -5,8 +5,9 @@ import { GraphView } from './graph/GraphView';
 import { Search } from './panels/Search';
 import { SidePanel } from './panels/SidePanel';
 import { SummaryDialog } from './panels/SummaryDialog';
-import { openFile, prepare } from './session';
-import { requestFit, set, useStore } from './store';
+import { modelWorker, openFile, prepare } from './session';
+import { get, requestFit, set, useStore } from './store';
+import { download } from './compile/actions';
 import { PipelineBar } from './pipeline/PipelineBar';
 import { StepPanel } from './pipeline/StepPanel';
 import { SqnrLegend } from './quant/badges';
@@ -65,6 +66,21 @@ function useDrop(): boolean {
   return over;
 }
 
+/** Formats imported into an ONNX graph, which can be saved as one. */
+const IMPORTED = new Set(['tflite', 'keras-h5', 'keras']);
+
+async function downloadFloatOnnx(): Promise<void> {
+  const w = modelWorker();
+  const m = get().model;
+  if (!w || !m) return;
+  try {
+    const bytes = await w.floatOnnx();
+    download(m.info.fileName.replace(/\.[^.]+$/, '') + '.onnx', new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  } catch (e) {
+    set({ error: `${m.info.fileName}: could not write ONNX (${e instanceof Error ? e.message : String(e)})` });
+  }
+}
+
 function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) {
   const model = useStore((s) => s.model);
   const picker = useRef<HTMLInputElement>(null);
@@ -73,7 +89,7 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
       <div className="brand">Fixpoint Studio</div>
       <button onClick={() => picker.current?.click()} data-testid="open-file">Open…</button>
       <input
-        ref={picker} type="file" accept=".onnx,.xmodel" hidden data-testid="file-input"
+        ref={picker} type="file" accept=".onnx,.xmodel,.tflite,.h5,.hdf5,.keras" hidden data-testid="file-input"
         onChange={(e) => { const f = e.target.files?.[0]; if (f) void openFile(f); e.target.value = ''; }}
       />
       <button onClick={() => set({ galleryOpen: true })} data-testid="open-gallery">Samples</button>
@@ -82,6 +98,9 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
           <span className="file-name mono" data-testid="model-name" title={model.info.fileName}>{model.info.fileName}</span>
           <span className="muted small" data-testid="model-meta">{model.info.opCount} ops · {model.info.format === 'xmodel' ? 'xmodel · XIR' : `opset ${model.info.opset}`}</span>
           <button onClick={() => set({ summaryOpen: true })} data-testid="open-summary">Summary</button>
+          {IMPORTED.has(model.info.format) && (
+            <button onClick={() => void downloadFloatOnnx()} data-testid="save-onnx" title="The imported graph as a float ONNX model">Save as ONNX</button>
+          )}
         </>
       )}
       <PipelineBar />
@@ -114,7 +133,7 @@ export function App() {
         <Progress />
       </main>
       {summaryOpen && model && <ErrorBoundary><SummaryDialog /></ErrorBoundary>}
-      {dragging && <div className="drop-overlay">Drop an .onnx or .xmodel file to open it</div>}
+      {dragging && <div className="drop-overlay">Drop a model (.onnx, .xmodel, .tflite, Keras .h5 or .keras) to open it</div>}
     </div>
   );
 }

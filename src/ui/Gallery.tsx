@@ -27,7 +27,7 @@ export function Gallery({ onClose }: { onClose?: () => void }) {
       <div className="gallery-head">
         <div>
           <h2>Open a model</h2>
-          <p className="muted">Drop an <code>.onnx</code> or <code>.xmodel</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
+          <p className="muted">Drop an <code>.onnx</code>, <code>.xmodel</code>, <code>.tflite</code> or Keras <code>.h5</code>/<code>.keras</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
         </div>
         {onClose && <button onClick={onClose} data-testid="gallery-close">Back to graph</button>}
       </div>

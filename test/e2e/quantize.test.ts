@@ -46,6 +46,8 @@ describe('calibrate and quantize', () => {
     await page.getByTestId('run-quantize').click();
     await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('quant-error').count()).toBe(0);
+    // onnxruntime-web ran in the worker (its wasm from this origin): no fallback to the interpreter.
+    expect(await page.getByTestId('quant-results').innerText()).not.toContain('built-in interpreter');
 
     // The graph input is raw 0..255 pixels in int8: fp=-1 (step 2, range −256..254).
     const model = openModel(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')), 'fmnist_seed000.onnx');

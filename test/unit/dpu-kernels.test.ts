@@ -204,6 +204,24 @@ describe('epilogue', () => {
     // the pre-activation is quantized (and saturated) at fp_pre first: 127 → p = 64 at preShift 1
     expect(one(127, { ...hs, act: 'hswish', preShift: 1, fpOut: 2 })).toBe(sat(rnd(64n * BigInt(sat(rnd(112n * 2731n, 11))), 9)));
   });
+  it('hard-sigmoid and hard-swish over every int8 input, fix points at and beyond the int16 form\'s limits', () => {
+    // A 16×16 map of all 256 values, 1×1 conv with weights 1: each output is the epilogue of its input.
+    const inp = Int8Array.from({ length: 256 }, (_, i) => i - 128);
+    for (const outC of [16, 8, 3]) {
+      const g = geom({ inH: 16, inW: 16, inC: 1, outC, kH: 1, kW: 1 });
+      const w = new Int8Array(outC).fill(1), bias = Int32Array.from({ length: outC }, (_, i) => i * 3 - 7);
+      for (const fpPre of [0, 1, 4, 8, 9, 12]) {
+        for (const fpOut of [fpPre + 7, fpPre + 6, fpPre, fpPre - 8, 7]) {
+          for (const preShift of [0, 2, -1]) {
+            for (const act of ['hswish', 'hsigmoid'] as Act[]) {
+              const e: Epilogue = { accUp: 0, biasUp: 1, shift: 0, act, preShift, fpPre, fpOut };
+              expect(Array.from(runConv(inp, w, bias, g, e)), `${act} OC ${outC} ${JSON.stringify(e)}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+            }
+          }
+        }
+      }
+    }
+  });
   it('is exact for accumulators near 2^31 and with accUp > 0 (int64 path)', () => {
     // dense: 1×1×K map, K products of ±128·±128
     for (const [k, xv, wv, e] of [
@@ -226,15 +244,35 @@ describe('epilogue', () => {
   });
   it('gives the same answers on the int32 fast path and the int64 path', () => {
     const r = rng(7);
-    const g = geom({ inH: 5, inW: 6, inC: 24, outC: 20, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 });
-    const inp = randI8(r, 5 * 6 * 24), w = randI8(r, 20 * 9 * 24), bias = randI32(r, 20, -3000, 3000);
-    for (const act of ACTS) {
-      for (const accUp of [0, 17]) { // accUp 17 makes the int32 bound fail: the int64 path runs
-        const e = { ...epilogueFor(act, r, 11), accUp, shift: 11 + accUp };
-        if (e.preShift !== undefined) e.preShift = 11 + accUp;
-        expect(Array.from(runConv(inp, w, bias, g, e)), `${act} accUp ${accUp}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+    for (const outC of [20, 32]) { // the 4-channel and the 16-channel kernel
+      const g = geom({ inH: 5, inW: 6, inC: 24, outC, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 });
+      const inp = randI8(r, 5 * 6 * 24), w = randI8(r, outC * 9 * 24), bias = randI32(r, outC, -3000, 3000);
+      for (const act of ACTS) {
+        for (const accUp of [0, 17]) { // accUp 17 makes the int32 bound fail: the int64 path runs
+          const e = { ...epilogueFor(act, r, 11), accUp, shift: 11 + accUp };
+          if (e.preShift !== undefined) e.preShift = 11 + accUp;
+          expect(Array.from(runConv(inp, w, bias, g, e)), `${act} accUp ${accUp}`).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+        }
       }
     }
+  });
+  it('accUp > 0 with small actual accumulators (the worst-case bound fails, the actual range passes)', () => {
+    const r = rng(9);
+    for (const outC of [7, 32]) {
+      const g = geom({ inH: 6, inW: 5, inC: 24, outC, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 });
+      const inp = randI8(r, 6 * 5 * 24, -4, 4), w = randI8(r, outC * 9 * 24), bias = randI32(r, outC, -100, 100);
+      for (const act of ACTS) {
+        const e = { ...epilogueFor(act, r, 6), accUp: 12, biasUp: 3, shift: 18 };
+        if (e.preShift !== undefined) e.preShift = 18;
+        expect(Array.from(runConv(inp, w, bias, g, e)), act).toEqual(Array.from(convRef(inp, w, bias, g, e)));
+      }
+    }
+    // an accumulator of exactly −2^31 + 16384·k (all −128·127 products): its |·| must not wrap
+    const k = 131071;
+    const g = geom({ inH: 1, inW: 1, inC: k, outC: 5, kH: 1, kW: 1 });
+    const inp = new Int8Array(k).fill(-128), w = new Int8Array(5 * k).fill(127);
+    const e: Epilogue = { accUp: 1, biasUp: 0, shift: 30, act: 'none' };
+    expect(Array.from(runConv(inp, w, null, g, e))).toEqual(Array.from(convRef(inp, w, null, g, e)));
   });
   it('shift limits 0, 16, 31 on random layers', () => {
     const r = rng(8);
@@ -274,6 +312,16 @@ describe('conv2d', () => {
   cases.push(['1×1 stride 2 in place IC 32 OC 12', { inH: 7, inW: 6, inC: 32, outC: 12, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
   cases.push(['3×3 no padding in place IC 16 OC 20', { inH: 6, inW: 7, inC: 16, outC: 20, kH: 3, kW: 3 }]);
   cases.push(['3×3 pad 1 IC 40 OC 16', { inH: 5, inW: 5, inC: 40, outC: 16, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  // Groups with a multiple of 16 output channels: the 16-channel kernel on int16 input.
+  cases.push(['1×1 IC 33 OC 32', { inH: 4, inW: 5, inC: 33, outC: 32, kH: 1, kW: 1 }]);
+  cases.push(['1×1 stride 2 IC 5 OC 16', { inH: 7, inW: 7, inC: 5, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
+  cases.push(['3×3 stride 2 IC 24 OC 48', { inH: 9, inW: 8, inC: 24, outC: 48, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['1×1 stride 2 IC 16 OC 16 (int16 copy without padding)', { inH: 8, inW: 9, inC: 16, outC: 16, kH: 1, kW: 1, strideH: 2, strideW: 2 }]);
+  cases.push(['3×3 no padding IC 12 OC 32 (im2col)', { inH: 6, inW: 7, inC: 12, outC: 32, kH: 3, kW: 3 }]);
+  cases.push(['3×3 no padding stride 2 IC 16 OC 32 (int16 copy without padding)', { inH: 8, inW: 7, inC: 16, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2 }]);
+  cases.push(['groups 2 3×3 IC 6 OC 32', { inH: 5, inW: 6, inC: 6, outC: 32, kH: 3, kW: 3, group: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['im2col IC 3 OC 32 3×3 stride 2', { inH: 9, inW: 10, inC: 3, outC: 32, kH: 3, kW: 3, strideH: 2, strideW: 2, padT: 1, padL: 1, padB: 1, padR: 1 }]);
+  cases.push(['im2col IC 1 OC 16 5×5 dilation 2', { inH: 11, inW: 10, inC: 1, outC: 16, kH: 5, kW: 5, dilH: 2, dilW: 2, padT: 3, padL: 2 }]);
   cases.push(['groups 2 1×1 in place IC 16 OC 16', { inH: 3, inW: 5, inC: 16, outC: 16, kH: 1, kW: 1, group: 2 }]);
   cases.push(['dilation 2 OC 16', { inH: 8, inW: 9, inC: 8, outC: 16, kH: 3, kW: 3, dilH: 2, dilW: 2, padT: 2, padL: 2, padB: 2, padR: 2 }]);
   cases.push(['depthwise 3×3 stride 2 in place C 16', { inH: 9, inW: 8, inC: 16, outC: 16, kH: 3, kW: 3, group: 16, strideH: 2, strideW: 2 }]);
@@ -304,7 +352,7 @@ describe('conv2d', () => {
       const base = pick([1, 2, 3, 4, 5, 8, 12, 16, 17, 24, 32, 33, 40]);
       const group = kind === 'dw' ? base : kind === 'group' ? pick([2, 3, 4]) : 1;
       const inC = kind === 'dw' ? base : kind === 'group' ? group * pick([1, 3, 8, 9]) : base;
-      const outC = kind === 'dw' ? base : group * pick([1, 2, 4, 5, 8, 13]);
+      const outC = kind === 'dw' ? base : group * pick([1, 2, 4, 5, 8, 13, 16, 32]);
       const padT = Math.floor(r() * kH), padL = Math.floor(r() * kW);
       const inH = (kH - 1) * dilH + 1 + Math.floor(r() * 6), inW = (kW - 1) * dilW + 1 + Math.floor(r() * 7);
       const g = geom({ inH, inW, inC, outC, kH, kW, dilH, dilW, padT, padL, padB: Math.floor(r() * kH), padR: Math.floor(r() * kW),
@@ -346,6 +394,8 @@ describe('deconv2d', () => {
   cases.push(['4×4 stride 2 pad 1 IC 3', dg(4, 4, 3, 4, 4, 2, 1, 0)]);
   cases.push(['3×3 stride 3 dilation 2', dg(3, 4, 8, 3, 3, 3, 1, 2, 2)]);
   cases.push(['groups 2', dg(4, 4, 8, 6, 3, 2, 1, 1, 1, 2)]);
+  cases.push(['OC 16 (16-channel kernel)', dg(3, 4, 9, 16, 3, 2, 1, 1)]);
+  cases.push(['IC 3 OC 16 (im2col, 16-channel kernel)', dg(4, 3, 3, 16, 4, 2, 1, 0)]);
   cases.push(['depthwise 4×4 stride 2', dg(5, 5, 12, 12, 4, 2, 1, 0, 1, 12)]);
   cases.push(['depthwise 3×3 stride 2 C 16', dg(4, 5, 16, 16, 3, 2, 1, 1, 1, 16)]);
   cases.push(['IC 3 dilation 2 (im2col)', dg(4, 3, 3, 8, 3, 2, 0, 1, 2)]);
@@ -358,7 +408,7 @@ describe('deconv2d', () => {
       const kind = pick(['dense', 'group', 'dw']);
       const base = pick([1, 3, 5, 8, 16, 17]);
       const group = kind === 'dw' ? base : kind === 'group' ? 2 : 1;
-      const inC = kind === 'dw' ? base : group * pick([1, 3, 8]), outC = kind === 'dw' ? base : group * pick([1, 4, 5]);
+      const inC = kind === 'dw' ? base : group * pick([1, 3, 8]), outC = kind === 'dw' ? base : group * pick([1, 4, 5, 16]);
       const g = dg(1 + Math.floor(r() * 4), 1 + Math.floor(r() * 5), inC, outC, k, s, pad, Math.min(opad, s - 1 + dil - 1), dil, group);
       if (g.outH < 1 || g.outW < 1) continue;
       const inp = randI8(r, g.inH * g.inW * g.inC), w = randI8(r, g.outC * k * k * (g.inC / group));

@@ -79,7 +79,10 @@ export function randomInputs(count: number, seed = 11): Float32Array[] {
   return Array.from({ length: count }, () => Float32Array.from({ length: 3 * 16 * 16 }, () => r()));
 }
 
-/** Convs with each fused DPU nonlinearity the residual net lacks: hard-swish, hard-sigmoid, ReLU6. */
+/**
+ * Convs with each fused DPU nonlinearity the residual net lacks (hard-swish, hard-sigmoid, ReLU6), then a
+ * 2×2 stride-2 transposed conv added to a bilinear ×2 resize of the same map.
+ */
 export function hardActsNet(seed = 3): Model {
   const r = rng(seed);
   const rand = (n: number, scale: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
@@ -96,6 +99,8 @@ export function hardActsNet(seed = 3): Model {
     initializers: {
       ...conv('c1', C, 3), ...conv('c2', C, C), ...conv('c3', C, C), ...conv('c4', C, C),
       lo: tensor('float32', [], [0]), hi: tensor('float32', [], [6]),
+      dw: tensor('float32', [C, C, 2, 2], rand(C * C * 4, 0.5)), db: tensor('float32', [C], rand(C, 0.2)),
+      up_scales: tensor('float32', [4], [1, 1, 2, 2]),
     },
     nodes: [
       { op: 'Conv', name: 'conv1', inputs: ['x', 'c1_w', 'c1_b'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
@@ -104,7 +109,10 @@ export function hardActsNet(seed = 3): Model {
       { op: 'HardSigmoid', name: 'hsig', inputs: ['c2'], outputs: ['h2'], attrs: { alpha: float(1 / 6) } },
       { op: 'Conv', name: 'conv3', inputs: ['h2', 'c3_w', 'c3_b'], outputs: ['c3'], attrs: { pads: [1, 1, 1, 1], strides: [2, 2] } },
       { op: 'Clip', name: 'relu6', inputs: ['c3', 'lo', 'hi'], outputs: ['h3'] },
-      { op: 'Conv', name: 'conv4', inputs: ['h3', 'c4_w', 'c4_b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } },
+      { op: 'ConvTranspose', name: 'deconv', inputs: ['h3', 'dw', 'db'], outputs: ['d'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+      { op: 'Resize', name: 'bilinear', inputs: ['h3', '', 'up_scales'], outputs: ['u'], attrs: { mode: 'linear' } },
+      { op: 'Add', name: 'add', inputs: ['d', 'u'], outputs: ['a'] },
+      { op: 'Conv', name: 'conv4', inputs: ['a', 'c4_w', 'c4_b'], outputs: ['y'], attrs: { pads: [1, 1, 1, 1] } },
     ],
   });
 }

@@ -53,7 +53,8 @@ async function compareWithOrt(sim: Simulation, qdq: Model, run: SimRun, feeds: R
       const v = ort.values.get(a.name)!;
       const s = 2 ** a.fixPoint;
       const ties = () => q.every((x, i) => x === o[i] || (Math.abs(x - o[i]) === 1 && Math.abs(v[i] * s - Math.floor(v[i] * s)) === 0.5));
-      if (ins.some((t) => differs.has(t))) cause = 'propagated';
+      if (p.layer.kind === 'input') cause = ties() ? 'input tie' : 'unexplained';
+      else if (ins.some((t) => differs.has(t))) cause = 'propagated';
       else if (p.layer.kind === 'pool' && p.layer.poolType === 'avg') cause = 'avg-pool factor';
       else if (p.layer.activation?.type === 'hard_sigmoid' || p.layer.activation?.type === 'hard_swish') cause = 'hard-sigmoid 2731/2^14';
       else if (ties()) cause = 'tie';
@@ -133,6 +134,7 @@ describe('Fashion-MNIST seed network', () => {
       expect(rows.filter((r) => r.cause === 'unexplained')).toEqual([]);
     }
     // Raw pixels at fp −1: every odd pixel is a tie that QuantizeLinear rounds to even and the DPU up.
+    expect(seen.has('input tie')).toBe(true);
     expect(seen.has('propagated')).toBe(true);
   }, 120_000);
 
@@ -162,7 +164,8 @@ describe('Fashion-MNIST seed network', () => {
     const run = await sim.run(feedsOf(3), { keepTensors: true });
     const files = goldenDump(run);
     const index = JSON.parse(new TextDecoder().decode(files.find((f) => f.path === 'index.json')!.bytes)) as { name: string; file: string; shape: number[]; fix_point: number; md5: string }[];
-    expect(index.map((e) => e.file)).toEqual(['_conv_Conv.bin', '_Flatten.bin', '_fc1_Gemm.bin', '_fc2_Gemm.bin']);
+    // The quantized input first: what `xdputil run model.xmodel image.bin` is given.
+    expect(index.map((e) => e.file)).toEqual(['image.bin', '_conv_Conv.bin', '_Flatten.bin', '_fc1_Gemm.bin', '_fc2_Gemm.bin']);
     for (const e of index) {
       const bytes = files.find((f) => f.path === e.file)!.bytes;
       expect(e.md5).toBe(createHash('md5').update(bytes).digest('hex'));
@@ -171,7 +174,8 @@ describe('Fashion-MNIST seed network', () => {
     const conv = [...run.tensors.values()].find((t) => t.layer === '/conv/Conv')!;
     const [, C, H, W] = conv.shape;
     const bin = new Int8Array(files.find((f) => f.path === '_conv_Conv.bin')!.bytes.buffer);
-    expect(index[0].shape).toEqual([1, H, W, C]);
+    expect(index[1].shape).toEqual([1, H, W, C]);
+    expect(index[0]).toMatchObject({ name: 'image', shape: [1, 28, 28, 1], fix_point: -1 });
     for (const [c, y, x] of [[0, 0, 1], [5, 7, 3], [C - 1, H - 1, W - 1]]) expect(bin[(y * W + x) * C + c]).toBe(conv.q[(c * H + y) * W + x]);
   });
 });
@@ -228,7 +232,7 @@ describe('all-DPU residual network with BatchNormalization', () => {
   });
 });
 
-describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
+describe('fused hard-swish, hard-sigmoid and ReLU6; transposed conv and bilinear resize', () => {
   const inputs = randomInputs(20).map((d) => d.map((v) => v * 8 - 4));
   const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
   let qdq: Model;
@@ -242,13 +246,15 @@ describe('fused hard-swish, hard-sigmoid and ReLU6', () => {
 
   it('fuses each into its conv on the DPU', () => {
     const acts = sim.compile.layers.filter((p) => p.device === 'DPU').map((p) => p.layer.activation?.type);
-    expect(acts).toEqual(['hard_swish', 'hard_sigmoid', 'relu6', undefined]);
+    expect(acts).toEqual(['hard_swish', 'hard_sigmoid', 'relu6', undefined, undefined, undefined, undefined]);
+    expect(sim.compile.layers.filter((p) => p.device === 'DPU').map((p) => p.layer.kind)).toEqual(['conv', 'conv', 'conv', 'deconv', 'upsample', 'eltwise', 'conv']);
   });
 
   it('(a) every DPU tensor equals the fake-quant run exactly', async () => {
     for (const d of inputs.slice(16)) {
       const run = await sim.run(feedsOf(d), { keepTensors: true });
       expectExact(run, await sim.fakeQuant(feedsOf(d)));
+      expectWorkloads(sim, run);
     }
   }, 60_000);
 
@@ -297,7 +303,7 @@ describe('YOLOX-nano quantized with SiLU → hard-swish', () => {
       expect(sim.compile.dpuSubgraphNumber).toBe(2);
       const feeds = sample();
       const run = await sim.run(feeds, { keepTensors: true });
-      expect(run.tensors.size).toBe(146);
+      expect(run.tensors.size).toBe(146); // its input enters through CPU slices (Focus), so no quantized input is kept
       expectExact(run, await sim.fakeQuant(feeds));
       expectWorkloads(sim, run);
     } finally {
@@ -321,7 +327,7 @@ describe('RetinaFace (Vitis AI QDQ)', () => {
 
   it('runs the backbone and heads on the DPU and the transposes/softmax as float CPU subgraphs', () => {
     expect(sim.compile.summary).toBe('Total device subgraph number 5, DPU subgraph number 1');
-    expect(run.tensors.size).toBe(63);
+    expect(run.tensors.size).toBe(64); // the quantized input and 63 layer outputs
     expect(sim.outputs.map((o) => o.shape)).toEqual([[1, 4200, 4], [1, 4200, 2], [1, 4200, 10]]);
     // The CPU tail's softmax runs in float and is then fixed at its Q/DQ's fix point (6), as XIR's CPU fix op.
     const out = run.outputs['RetinaFace::9554'];
@@ -350,6 +356,23 @@ describe('RetinaFace (Vitis AI QDQ)', () => {
   it('counts per layer match the compiler workloads', () => {
     expectWorkloads(sim, run);
   });
+});
+
+describe('bad input', () => {
+  it('refuses an unquantized model, a scale that is no power of two, an xmodel source and a wrong feed by name', async () => {
+    const float = residualNet();
+    await expect(prepareSimulation({ kind: 'onnx', model: float }, target)).rejects.toThrow('no power-of-two QuantizeLinear/DequantizeLinear nodes');
+    const r = await quantizeModel(float, randomInputs(2).map((d) => ({ x: { shape: [1, 3, 16, 16], data: d } })), parseQuantConfig({}), { skipEvaluation: true });
+    const qdq = exportQdq(r.model, r.tensors).model;
+    const scale = [...qdq.graph.initializers.values()].find((t) => t.name.endsWith('_scale') && t.name.startsWith('r1'))!;
+    const bad: Model = { ...qdq, graph: { ...qdq.graph, initializers: new Map([...qdq.graph.initializers, [scale.name, { ...scale, values: Float32Array.of(0.03) }]]) } };
+    await expect(prepareSimulation({ kind: 'onnx', model: bad }, target)).rejects.toThrow(/QuantizeLinear r1_QuantizeLinear: scale 0\.0\d+ is not one power of two/);
+    await expect(prepareSimulation({ kind: 'xmodel', xmodel: {} as never }, target)).rejects.toThrow('reads a QDQ ONNX model');
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+    await expect(sim.run({ x: { shape: [1, 3, 8, 8], data: new Float32Array(192) } })).rejects.toThrow('input "x" has 192 values, [1,3,16,16] (batch 1) needs 768');
+    await expect(sim.run({})).rejects.toThrow('no value fed for input "x"');
+    await sim.release();
+  }, 60_000);
 });
 
 describe('golden file names and md5', () => {

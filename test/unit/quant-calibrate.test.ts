@@ -4,7 +4,7 @@ import { addToHistogram, binWidth, HIST_BINS, newHistogram, totalCount, absHisto
 import {
   combineFixPoints, diffsFixPoint, entropyThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
 } from '../../src/core/quant/calibrate/methods';
-import { chooseFixPoint, clippedFraction, newTensorStats, observe } from '../../src/core/quant/calibrate/stats';
+import { cellErrors, chooseFixPoint, clippedFraction, newTensorStats, observe, observeParts } from '../../src/core/quant/calibrate/stats';
 import { samplesFromArray } from '../../src/core/data/calib';
 import { inputSpecFromShape } from '../../src/core/data/preprocess';
 
@@ -186,6 +186,42 @@ describe('tensor statistics', () => {
     const mm = chooseFixPoint(s, { method: 'maxmin', bitWidth: 8, statistic: 'max', percentage: 99.99 });
     expect(clippedFraction(s, mm.fixPoint)).toBeLessThan(1e-3);
     expect(clippedFraction(s, c.fixPoint + 3)).toBeGreaterThan(0.01);
+  });
+  it('a large batch (one pass over a grid of cells) picks the diffs fp the per-value sums pick', () => {
+    const n = 200_000;
+    const g = gaussian(n, 1, 7);
+    const cases: [string, Float32Array][] = [
+      ['gaussian', g],
+      ['relu', g.map((v) => Math.max(0, v))],
+      ['heavy tail', g.map((v) => v * v * v)],
+      ['integers 0..255', Float32Array.from({ length: n }, (_, i) => (i * 7919) % 256)],
+      ['on the fp-6 grid', g.map((v) => Math.round(v * 64) / 64)],
+      ['tiny (fix point capped)', g.map((v) => v * 1e-6)],
+      ['sigmoid-like 0..1', g.map((v) => 1 / (1 + Math.exp(-3 * v)))],
+      ['one outlier', Float32Array.from(g, (v, i) => (i === 12345 ? 40 : v))],
+    ];
+    for (const [what, x] of cases) {
+      const s = newTensorStats();
+      observe(s, x, 8, 'half_up');
+      const exact = diffsFixPoint(x, 8, 'half_up')!;
+      expect(s.batchFps.diffs, what).toEqual([exact.fixPoint]);
+      // The histogram filled in the same pass is the one addToHistogram fills.
+      const h = newHistogram();
+      addToHistogram(h, x);
+      expect(s.hist, what).toEqual(h);
+      // The cells' sums are the per-value sums up to rounding.
+      const fromCells = new Float64Array(exact.errors.length);
+      cellErrors([x], exact.errors[0].fp, fromCells, 8);
+      exact.errors.forEach((e, k) => expect(Math.abs(fromCells[k] - e.sse), `${what} fp ${e.fp}`).toBeLessThanOrEqual(1e-9 * e.sse + 1e-30));
+    }
+  });
+  it('a batch folded in parts gives the statistics of the whole batch', () => {
+    const x = gaussian(150_000, 2, 3).map((v) => Math.max(-1, v));
+    const whole = newTensorStats();
+    observe(whole, x);
+    const parts = newTensorStats();
+    observeParts(parts, [x.subarray(0, 70_000), x.subarray(70_000, 70_001), x.subarray(70_001)]);
+    expect(parts).toEqual(whole);
   });
   it('an all-zero tensor gets the sentinel', () => {
     const s = newTensorStats();

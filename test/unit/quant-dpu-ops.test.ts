@@ -53,4 +53,11 @@ describe('DPU float ops for fake-quant', () => {
     const [sw] = dpuKernels((n) => (n === 'y' ? fpSw : undefined)).HardSwish([x], ctx(node('HardSwish')));
     expect(Array.from(sw.data, (v) => v * 2 ** fpSw)).toEqual(qs.map((p) => sat(round(p * sat(round(t(p) * 2731, 14 + fpIn - 7)), fpIn + 7 - fpSw))));
   });
+
+  it('leaves a HardSigmoid that is not relu6(x + 3)/6 (ONNX default alpha 0.2) and other LeakyReLU slopes to the float ops', () => {
+    const x: FloatTensor = { shape: [3], data: Float32Array.of(-1, 0.5, 2) };
+    const ks = dpuKernels(() => 7);
+    expect(Array.from(ks.HardSigmoid([x], ctx(node('HardSigmoid')))[0].data)).toEqual([0.3, 0.6, 0.9].map(Math.fround));
+    expect(Array.from(ks.LeakyRelu([x], ctx(node('LeakyRelu', { alpha: { kind: 'float', value: 0.1 } })))[0].data)).toEqual([-0.1, 0.5, 2].map(Math.fround));
+  });
 });

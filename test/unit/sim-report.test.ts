@@ -57,8 +57,8 @@ describe('report helpers', () => {
 });
 
 describe('quantized source', () => {
-  it('refuses a float model, naming fixpoint quantize', () => {
-    expect(() => quantizedSource(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx')).toThrow(/float model.*fixpoint quantize/);
+  it('refuses a float model, naming fixpoint quantize', async () => {
+    await expect(quantizedSource(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx')).rejects.toThrow(/float model.*fixpoint quantize/);
   });
   it('the float model behind a QDQ model (weights on their grid): close to the float model it was quantized from', async () => {
     const model = openModel(new Uint8Array(readFileSync(FMNIST)), 'fmnist_seed000.onnx');
@@ -67,7 +67,7 @@ describe('quantized source', () => {
     const samples = limitSamples(samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec), 16);
     const r = await quantizeModel(model, () => batches(samples, spec), parseQuantConfig({}), { skipEvaluation: true });
     const qdqBytes = writeOnnx(exportQdq(r.model, r.tensors).model);
-    const src = quantizedSource(qdqBytes, 'fmnist_qdq.onnx');
+    const src = await quantizedSource(qdqBytes, 'fmnist_qdq.onnx');
     expect(src.source.kind).toBe('onnx');
     expect(src.float!.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')).toBe(false);
     const feeds = { [input.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(3) } };
@@ -85,8 +85,8 @@ describe('quantized source', () => {
     expect(yb['/Relu_output_0'].data.length).toBeGreaterThan(0);
     await Promise.all([a.release(), b.release()]);
   });
-  it('reads the Vitis AI RetinaFace QDQ with a float model behind it', () => {
-    const src = quantizedSource(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')), 'retinaface_vitis_qdq.onnx');
+  it('reads the Vitis AI RetinaFace QDQ with a float model behind it', async () => {
+    const src = await quantizedSource(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')), 'retinaface_vitis_qdq.onnx');
     expect(src.float!.graph.nodes.filter((n) => n.opType === 'DequantizeLinear' || n.opType === 'QuantizeLinear')).toEqual([]);
   });
 });
@@ -99,7 +99,7 @@ describe('sample runner', () => {
     const samples = limitSamples(samplesFromArray(parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy'))), spec), 32);
     const r = await quantizeModel(model, () => batches(samples, spec), parseQuantConfig({}), { skipEvaluation: true });
     // As the app does: the QDQ export plus the float model that was quantized.
-    const src = quantizedSource(writeOnnx(exportQdq(r.model, r.tensors).model), 'fmnist_qdq.onnx', writeOnnx(r.model));
+    const src = await quantizedSource(writeOnnx(exportQdq(r.model, r.tensors).model), 'fmnist_qdq.onnx', writeOnnx(r.model));
     const sim = await prepareSimulation(src.source, targetByBoard('KV260'));
     const runner = new SampleRunner(sim, src.float, {}, src.aliases);
     try {

@@ -7,8 +7,8 @@ import {
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
 import { compiledXModel } from '../../core/compile/emit';
-import { InputError } from '../../core/errors';
-import { openModel } from '../../core/open';
+import { InputError, readingFile, readingFileAsync } from '../../core/errors';
+import { openModelAsync } from '../../core/open';
 import { readXModel, writeXModel } from '../../core/xmodel/codec';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
@@ -65,9 +65,9 @@ function conversionsFrom(path: string | undefined): Conversions {
   };
 }
 
-function source(bytes: Uint8Array, name: string): CompileSource {
-  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readXModel(bytes) };
-  return { kind: 'onnx', model: openModel(bytes, name) };
+async function source(bytes: Uint8Array, name: string): Promise<CompileSource> {
+  if (extname(name).toLowerCase() === '.xmodel') return { kind: 'xmodel', xmodel: readingFile(name, () => readXModel(bytes)) };
+  return { kind: 'onnx', model: await readingFileAsync(name, () => openModelAsync(bytes, name)) };
 }
 
 export function compileJson(r: CompileResult) {
@@ -129,7 +129,7 @@ export const compile: Command = {
     const target = chooseTarget(opts);
     const conversions = conversionsFrom(opts.get('--config'));
     // A private copy at offset 0: typed-array views of 64-bit constants need 8-byte alignment.
-    const src = source(readModelFile(file).slice(), basename(file));
+    const src = await source(readModelFile(file).slice(), basename(file));
     const r = partition(layersOf(src), target, conversions);
     const out = opts.get('--out');
     if (out) {

@@ -1,7 +1,9 @@
 import { compile } from './compile';
+import { convert } from './convert';
 import { inspect } from './inspect';
 import { quantize } from './quantize';
 import { simulate } from './simulate';
+import { run } from './run';
 
 export interface Command {
   readonly summary: string;
@@ -15,4 +17,6 @@ export const commands: Record<string, Command> = {
   quantize,
   compile,
   simulate,
+  convert,
+  run,
 };

@@ -2,9 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { inspectJson, summarize } from '../../core/analysis/summary';
-import { InputError } from '../../core/errors';
+import { InputError, readingFileAsync } from '../../core/errors';
 import { formatShape, type TensorInfo } from '../../core/ir';
-import { openModel } from '../../core/open';
+import { openModelAsync } from '../../core/open';
 import type { Command } from './index';
 
 const USAGE = 'usage: fixpoint inspect MODEL [--json]';
@@ -49,7 +49,7 @@ export const inspect: Command = {
     }
     if (unknown.length) throw new InputError(`unknown option ${unknown[0]} (${USAGE})`);
     if (files.length !== 1) throw new InputError(files.length ? `inspect takes one model, got ${files.length}` : USAGE);
-    const model = openModel(readModelFile(files[0]), basename(files[0]));
+    const model = await readingFileAsync(basename(files[0]), () => openModelAsync(readModelFile(files[0]), basename(files[0])));
     if (json) {
       process.stdout.write(`${JSON.stringify(inspectJson(model))}\n`);
       return 0;

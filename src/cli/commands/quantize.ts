@@ -1,11 +1,12 @@
 // `fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [...]`: calibrate and quantize a model to
 // power-of-two fix points, writing a QDQ ONNX model, quant_info.json and a report.
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
-import { InputError, isInputError } from '../../core/errors';
-import { openModel } from '../../core/open';
+import { InputError, isInputError, readingFile, readingFileAsync } from '../../core/errors';
+import { openModelAsync } from '../../core/open';
 import { writeOnnx } from '../../core/onnx/writer';
 import { dpuOverrides, parseQuantConfig } from '../../core/quant/config';
 import { exportQdq, quantInfoJson } from '../../core/quant/qdq';
@@ -99,10 +100,10 @@ export const quantize: Command = {
       return 0;
     }
     const a = parseArgs(argv);
-    const model = openModel(readModelFile(a.model), basename(a.model));
-    if (model.format !== 'onnx') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
-    const config = parseQuantConfig(a.config ? readText(a.config, 'config') : {});
-    const pre = a.preprocess ? parsePreprocess(readText(a.preprocess, 'preprocess file')) : undefined;
+    const model = await readingFileAsync(basename(a.model), () => openModelAsync(readModelFile(a.model), basename(a.model)));
+    if (model.format === 'xmodel') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
+    const config = a.config ? readingFile(basename(a.config), () => parseQuantConfig(readText(a.config!, 'config'))) : parseQuantConfig({});
+    const pre = a.preprocess ? readingFile(basename(a.preprocess), () => parsePreprocess(readText(a.preprocess!, 'preprocess file'))) : undefined;
     const inputs = model.graph.inputs;
     if (inputs.length !== 1) throw new InputError(`quantize from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
     const spec = inputSpecFromShape(inputs[0].name, inputs[0].shape ?? [], pre?.layout);
@@ -112,6 +113,7 @@ export const quantize: Command = {
     const progress = (s: string) => { if (!a.json && process.stderr.isTTY) process.stderr.write(s); };
     for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
     const r = await quantizeModel(model, () => batches(samples, spec), config, {
+      ort: { threads: availableParallelism() },
       onProgress: (p) => progress(`\r${p.phase} ${p.batch}/${samples.count}`),
     });
     progress('\n');

@@ -65,7 +65,7 @@ export const simulate: Command = {
     }
     const { file, opts, json } = parseArgs(argv);
     const target = chooseTarget(opts);
-    const src = quantizedSource(readModelFile(file), basename(file));
+    const src = await quantizedSource(readModelFile(file), basename(file));
     const inputPath = opts.get('--input')!;
     const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
     if (sim.inputs.length !== 1) throw new InputError(`simulate from one --input file needs a model with one input; this one has ${sim.inputs.length} (${sim.inputs.map((i) => i.name).join(', ')})`);

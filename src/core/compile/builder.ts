@@ -31,7 +31,14 @@ export class LayerBuilder {
 
   resolve(t: string): string {
     let x = t;
-    for (let i = 0; i < 1000 && this.alias.has(x); i++) x = this.alias.get(x)!;
+    // Aliases follow the data flow, which is acyclic; the bound only guards against a malformed chain.
+    for (let i = 0; i <= this.alias.size && this.alias.has(x); i++) x = this.alias.get(x)!;
+    // Path compression: a chain of 10,000 Identity ops resolves in linear time overall.
+    for (let y = t; y !== x && this.alias.has(y);) {
+      const next = this.alias.get(y)!;
+      this.alias.set(y, x);
+      y = next;
+    }
     return x;
   }
 
@@ -41,7 +48,12 @@ export class LayerBuilder {
     if (op) {
       const p = this.producer.get(this.resolve(from));
       if (p !== undefined) this.drafts[p].sourceOps.push(op);
-      else this.pendingOps.set(this.resolve(from), [...(this.pendingOps.get(this.resolve(from)) ?? []), op]);
+      else {
+        const key = this.resolve(from);
+        const list = this.pendingOps.get(key);
+        if (list) list.push(op);
+        else this.pendingOps.set(key, [op]);
+      }
     }
   }
 
@@ -120,7 +132,13 @@ export class LayerBuilder {
 /** x → Sigmoid → Mul(x, ·) becomes one 'silu' activation layer (how exporters write SiLU/Swish). */
 function mergeSilu(layers: Layer[]): Layer[] {
   const consumers = new Map<number, number[]>();
-  for (const l of layers) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l.id]);
+  for (const l of layers)
+    for (const i of l.inputs) {
+      // Appended in place: copying the list per consumer was quadratic in a tensor's fan-out.
+      const list = consumers.get(i);
+      if (list) list.push(l.id);
+      else consumers.set(i, [l.id]);
+    }
   const drop = new Set<number>();
   const replaced = new Map<number, Layer>();
   for (const m of layers) {

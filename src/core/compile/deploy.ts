@@ -2,17 +2,9 @@
 // with this model's partition: every DPU subgraph in topological order, NumPy for each CPU step between
 // them, and the tensors crossing subgraph boundaries with their shapes and fix points as Python constants.
 import { cpuStepCode, NUMPY_HELPERS } from './cpu-numpy';
+import { commentText as comment, pyString as py, shellQuote } from '../text';
 import type { Layer } from './layer';
 import { isAccelerator, type CompileResult, type PlacedLayer, type Port, type Subgraph } from './partition';
-
-function py(s: string): string {
-  return JSON.stringify(s);
-}
-
-/** Text safe inside a one-line Python comment. */
-function comment(s: string): string {
-  return s.replace(/[\r\n]+/g, ' ');
-}
 
 function shapeTuple(shape: readonly number[]): string {
   return `(${shape.join(', ')}${shape.length === 1 ? ',' : ''})`;
@@ -22,8 +14,10 @@ function portLines(ports: readonly Port[], what: string, indent = ''): string {
   return ports.map((p, i) => `${indent}#   ${what}[${i}] ${comment(p.name)}  shape ${shapeTuple(p.shape)}  fix_point ${p.fixPoint ?? 'unknown'}`).join('\n');
 }
 
+/** The file name without folder and extension; control characters (a name can hold any) become '_'. */
 function stemOf(xmodelFile: string): string {
-  return xmodelFile.replace(/^.*[\\/]/, '').replace(/\.xmodel$/i, '') || 'model';
+  // eslint-disable-next-line no-control-regex
+  return xmodelFile.replace(/^.*[\\/]/, '').replace(/\.xmodel$/i, '').replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '_') || 'model';
 }
 
 /** What to run to get a board-ready .xmodel: the arch.json with this target's fingerprint and vai_c_xir. */
@@ -41,7 +35,8 @@ export function boardCompile(r: CompileResult, xmodelFile: string): BoardCompile
   return {
     archJson: fp === undefined ? undefined : `{"fingerprint": "0x${fp.toString(16)}"}`,
     // vai_c_xir compiles the quantizer's xmodel (vai_q_pytorch / vai_q_tensorflow2 write <name>_int.xmodel).
-    command: `vai_c_xir -x ${stem}_int.xmodel -a arch.json -o board -n ${stem}`,
+    // The user pastes this into a shell: a file named `m;touch PWNED;$(id).onnx` must stay one word.
+    command: `vai_c_xir -x ${shellQuote(`${stem}_int.xmodel`)} -a arch.json -o board -n ${shellQuote(stem)}`,
     output: `board/${stem}.xmodel`,
   };
 }
@@ -53,10 +48,10 @@ function limitationLines(r: CompileResult, xmodelFile: string): string {
     '#',
     `# LIMITATION: the ${comment(xmodelFile)} Fixpoint Studio exports is for inspection (Netron, XIR tools): it has`,
     '# the partition, fix points and int8 weights but NO DPU machine code, so VART cannot run it. For the board,',
-    `# compile the quantized model with vai_c_xir and the arch.json of your DPU (${r.target.name}):`,
+    `# compile the quantized model with vai_c_xir and the arch.json of your DPU (${comment(r.target.name)}):`,
     b.archJson ? `#   echo '${b.archJson}' > arch.json` : '#   (this target has no known fingerprint: use the arch.json shipped with your DPU build)',
-    `#   ${b.command}`,
-    `# and run this script on ${b.output}. Its partition should match the one below; the script checks the count.`,
+    `#   ${comment(b.command)}`,
+    `# and run this script on ${comment(b.output)}. Its partition should match the one below; the script checks the count.`,
     '#',
   ].join('\n');
 }
@@ -271,8 +266,8 @@ function dpuCount(r: CompileResult): number {
 /** VART: deserialize, one runner per DPU subgraph, run the steps with int8 buffers scaled by the fix points. */
 export function vartPython(r: CompileResult, xmodelFile: string): string {
   return `#!/usr/bin/env python3
-# Run ${comment(r.graph.name || 'the model')} on ${r.target.name} with VART (Vitis AI runtime).
-# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
+# Run ${comment(r.graph.name || 'the model')} on ${comment(r.target.name)} with VART (Vitis AI runtime).
+# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
 import re
 import sys
@@ -302,8 +297,8 @@ if __name__ == "__main__":
 
 /** pynq_dpu: the overlay loads the bitstream and the model; its own runner covers only the first DPU subgraph. */
 export function pynqPython(r: CompileResult, xmodelFile: string): string {
-  return `# Run ${comment(r.graph.name || 'the model')} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${r.target.name}).
-# ${r.summary}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
+  return `# Run ${comment(r.graph.name || 'the model')} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${comment(r.target.name)}).
+# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
 import re
 import sys

@@ -135,9 +135,13 @@ interface Child { name: string; ops: string[]; workload: number; workloadOnArch:
 export function compiledXModel(r: CompileResult): XModel {
   const ops: XOp[] = [];
   const taken = new Set<string>();
+  // The next suffix to try per base name keeps many clashes on one name linear.
+  const nextSuffix = new Map<string, number>();
   const unique = (n: string) => {
     let x = n;
-    for (let i = 1; taken.has(x); i++) x = `${n}_${i}`;
+    let i = nextSuffix.get(n) ?? 1;
+    for (; taken.has(x); i++) x = `${n}_${i}`;
+    nextSuffix.set(n, i);
     taken.add(x);
     return x;
   };
@@ -163,7 +167,8 @@ export function compiledXModel(r: CompileResult): XModel {
   const idToIndex = new Map<number, number>();
   r.layers.forEach((p, i) => { for (const m of p.members) idToIndex.set(m, i); });
   const readers: number[][] = r.layers.map(() => []);
-  r.layers.forEach((p, i) => p.layer.inputs.forEach((id) => { const s = idToIndex.get(id)!; if (s !== i && !readers[s].includes(i)) readers[s].push(i); }));
+  // Readers are pushed in increasing order, so a repeat is always the last one: no scan of a wide fan-out.
+  r.layers.forEach((p, i) => p.layer.inputs.forEach((id) => { const s = idToIndex.get(id)!; if (s !== i && readers[s][readers[s].length - 1] !== i) readers[s].push(i); }));
   const onAccel = (li: number) => isAccelerator(r.layers[li].device);
 
   // What each layer's output is available as: the op itself, its int8 copy leaving the DPU (download) or

@@ -39,7 +39,8 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const v = toFloat64(c);
     return v.length ? v[0] : undefined;
   };
-  const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? g.inputs.find((i) => i.name === t)?.shape);
+  const inputShapes = new Map(g.inputs.map((i) => [i.name, i.shape]));
+  const shapeOf = (t: string) => nhwc(g.valueInfo.get(t)?.shape ?? inputShapes.get(t));
   let quantized = false;
   const dequant = new Map<string, number>();
   const realValues = (t: string): { values: Float32Array; fixPoint?: number } => {
@@ -89,7 +90,10 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const feature = n.inputs.filter((t) => t && !isConst(t));
     if (feature.length === 0 && n.inputs.length > 0) {
       // Constant folding left over (a reshaped weight, shape arithmetic): its outputs are constants.
-      const src = constOf(n.inputs[0])!;
+      // Optional inputs may be omitted (''), even all of them: then there is nothing to carry.
+      const first = n.inputs.find(Boolean);
+      const src = first ? constOf(first) : undefined;
+      if (!src) continue;
       for (const o of n.outputs) {
         const vi = g.valueInfo.get(o)?.shape;
         const shape = vi && vi.every((d) => typeof d === 'number') ? (vi as number[]) : src.shape;

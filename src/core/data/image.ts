@@ -28,8 +28,54 @@ function dropAlpha(src: ArrayLike<number>, w: number, h: number, ch: number, shi
   return { width: w, height: h, channels: color ? 3 : 1, data: out };
 }
 
+/** Most pixels decoded: 2^28 (a 16k × 16k image) is far beyond any calibration image. */
+const MAX_PIXELS = 2 ** 28;
+
+/**
+ * Refuses a PNG whose IHDR claims more pixels than its bytes could hold (deflate expands at most 1032:1,
+ * 8 one-bit pixels a byte) or than MAX_PIXELS, before the decoder allocates for the claim.
+ */
+function checkPngSize(bytes: Uint8Array, name: string): void {
+  if (bytes.length < 24) throw new InputError(`${name}: PNG is truncated (no image header)`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const w = dv.getUint32(16);
+  const h = dv.getUint32(20);
+  const pixels = w * h;
+  if (!(pixels <= MAX_PIXELS && pixels <= bytes.length * 1032 * 8))
+    throw new InputError(`${name}: PNG claims ${w}×${h} pixels, more than ${pixels > MAX_PIXELS ? `${MAX_PIXELS} (supported)` : 'its bytes can hold'}`);
+}
+
+/**
+ * Refuses a JPEG whose frame header claims more pixels than its bytes could code: a Huffman-coded 8×8
+ * block costs at least one bit (its DC code), so no JPEG the decoder reads holds more than 512 pixels a
+ * byte (1024 allowed here); the decoder would otherwise allocate and walk the claimed frame for seconds
+ * before finding the data missing.
+ */
+function checkJpegSize(bytes: Uint8Array, name: string): void {
+  let p = 2;
+  while (p + 4 <= bytes.length) {
+    if (bytes[p] !== 0xff) return; // not at a marker: leave the judgement to the decoder
+    const marker = bytes[p + 1];
+    if (marker === 0xff) { p++; continue; } // fill byte
+    if (marker === 0xd8 || marker === 0x01 || (marker >= 0xd0 && marker <= 0xd7)) { p += 2; continue; }
+    if (marker === 0xd9 || marker === 0xda) return; // end of image / start of scan: no frame header before it
+    const len = (bytes[p + 2] << 8) | bytes[p + 3];
+    const sof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (sof && p + 9 <= bytes.length) {
+      const h = (bytes[p + 5] << 8) | bytes[p + 6];
+      const w = (bytes[p + 7] << 8) | bytes[p + 8];
+      const pixels = w * h;
+      if (pixels > MAX_PIXELS || pixels > bytes.length * 1024)
+        throw new InputError(`${name}: JPEG claims ${w}×${h} pixels, more than ${pixels > MAX_PIXELS ? `${MAX_PIXELS} (supported)` : 'its bytes can hold'}`);
+      return;
+    }
+    p += 2 + len;
+  }
+}
+
 export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
   if (isPng(bytes)) {
+    checkPngSize(bytes, name);
     let png;
     try {
       png = decodePng(bytes);
@@ -50,11 +96,17 @@ export function decodeImage(bytes: Uint8Array, name = 'image'): Image8 {
     return dropAlpha(png.data as ArrayLike<number>, png.width, png.height, png.channels, png.depth === 16 ? 8 : 0);
   }
   if (isJpeg(bytes)) {
+    checkJpegSize(bytes, name);
     let img;
+    // The same bound again inside the decoder, at the frame header it actually reads: its parser recovers
+    // from damaged segment lengths that the walk above stops at.
+    const maxPixels = Math.min(MAX_PIXELS, bytes.length * 1024);
     try {
-      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024 });
+      img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 1024, maxResolutionInMP: maxPixels / 1e6 });
     } catch (e) {
-      throw new InputError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
+      const why = (e as Error).message;
+      if (/maxResolutionInMP/.test(why)) throw new InputError(`${name}: JPEG claims more than ${maxPixels} pixels, more than its bytes can hold`);
+      throw new InputError(`${name}: cannot decode JPEG: ${why}`);
     }
     return dropAlpha(img.data, img.width, img.height, 4, 0);
   }

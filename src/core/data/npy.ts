@@ -36,10 +36,13 @@ function halfToFloat(h: number): number {
 export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new InputError(`${name} is not a .npy file (no \\x93NUMPY magic)`);
   const major = bytes[6];
+  if (major < 1 || major > 3) throw new InputError(`${name}: unsupported .npy format version ${major}`);
+  const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) throw new InputError(`${name}: .npy header is truncated`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
-  const header = new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen));
+  if (start + headerLen > bytes.length) throw new InputError(`${name}: .npy header is truncated (it claims ${headerLen} bytes)`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -47,10 +50,20 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
   const kind = DESCR[descr];
   if (!kind) throw new InputError(`${name}: unsupported .npy dtype ${descr} (use uint8 or float32)`);
   if (fortran === 'True') throw new InputError(`${name}: Fortran-ordered .npy is not supported (save with np.ascontiguousarray)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const parts = shapeText.split(',').map((s) => s.trim());
+  // numpy writes "(n,)" for one dimension: only the last part may be empty.
+  if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
+  if (parts.length === 1 && parts[0] === '') parts.pop();
+  // Python 2 wrote long dims as 2L.
+  if (parts.some((p) => !/^\d{1,15}L?$/.test(p))) throw new InputError(`${name}: .npy shape (${shapeText}) is not a list of non-negative integers`);
+  const shape = parts.map((p) => Number(p.replace('L', '')));
   const n = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  if (bytes.length < offset + n * kind.bytes) throw new InputError(`${name}: .npy data is truncated (${shape.join('×')} ${descr})`);
+  const have = bytes.length - offset;
+  const need = n * kind.bytes;
+  if (have !== need) {
+    throw new InputError(`${name}: .npy data is ${have < need ? 'truncated' : 'longer than its shape'}: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, the file holds ${have}`);
+  }
   // Copy into an aligned buffer: the data offset is only guaranteed 16-aligned within the file.
   const raw = bytes.slice(offset, offset + n * kind.bytes).buffer;
   let data: NpyData;
@@ -98,8 +111,21 @@ export function writeNpy(a: NdArray): Uint8Array {
 export function parseNpz(bytes: Uint8Array, name = 'archive'): Map<string, NdArray> {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes);
+    // A zip's directory is a list of claims: an entry count (up to 2^64 with ZIP64) and sizes. Each
+    // directory entry takes at least 46 bytes, deflate expands at most 1032:1 and a stored entry not at
+    // all; claims beyond that are refused before fflate loops or allocates for them.
+    const maxEntries = Math.floor(bytes.length / 46);
+    let entries = 0;
+    files = unzipSync(bytes, {
+      filter: (f) => {
+        if (++entries > maxEntries) throw new InputError(`${name}: its zip directory claims more entries than ${bytes.length} bytes can hold`);
+        const most = f.compression === 0 ? f.size : f.size * 1032 + 1024;
+        if (!(f.originalSize <= most)) throw new InputError(`${name}: entry "${f.name}" claims ${f.originalSize} bytes, more than its ${f.size} stored bytes can hold`);
+        return f.name.endsWith('.npy');
+      },
+    });
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError(`${name} is not a valid .npz (zip) file: ${(e as Error).message}`);
   }
   const out = new Map<string, NdArray>();

@@ -21,7 +21,8 @@ import { InputError } from '../errors';
 const schema = z.strictObject({
   layout: z.enum(['NCHW', 'NHWC']).optional(),
   color: z.enum(['rgb', 'bgr', 'grayscale']).optional(),
-  size: z.tuple([z.number().int().positive(), z.number().int().positive()]).optional(),
+  // A side beyond 16384 would make each sample gigabytes: refused here rather than at allocation.
+  size: z.tuple([z.number().int().positive().max(16384), z.number().int().positive().max(16384)]).optional(),
   resize: z.enum(['stretch', 'letterbox']).optional(),
   pad_value: z.number().optional(),
   scale: z.number().optional(),

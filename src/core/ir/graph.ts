@@ -46,7 +46,8 @@ export interface OpsetImport {
   readonly version: number;
 }
 
-export type ModelFormat = 'onnx' | 'xmodel';
+/** The source file's format; every format but xmodel is imported as an ONNX-equivalent graph. */
+export type ModelFormat = 'onnx' | 'xmodel' | 'tflite' | 'keras-h5' | 'keras';
 
 export interface Model {
   readonly format: ModelFormat;

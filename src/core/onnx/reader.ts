@@ -1,5 +1,5 @@
 // ONNX ModelProto → IR. Field numbers follow onnx/onnx.proto (IR versions 3–10).
-import { InputError, isInputError } from '../errors';
+import { InputError, asInputError, isInputError } from '../errors';
 import {
   topoSort, type AttrValue, type ConstTensor, type Dim, type DType, type Graph, type Model, type Node,
   type OpsetImport, type TensorInfo, type TensorValues,
@@ -18,6 +18,44 @@ interface RawGraph {
   outputs: TensorInfo[];
   initializers: Map<string, ConstTensor>;
   declared: Map<string, TensorInfo>;
+}
+
+/**
+ * What reading needs besides the bytes: the opset, how deep in control-flow bodies this graph is, and the
+ * file's size, which bounds what a sparse tensor may expand to.
+ */
+interface ReadCtx {
+  readonly opset: number;
+  readonly depth: number;
+  readonly fileBytes: number;
+  /** Bodies met but not read yet: read after their graph, from a work list, so nesting never recurses. */
+  readonly pending: PendingBody[];
+}
+
+/** A control-flow body whose Graph object exists (its node holds it) and is filled when its turn comes. */
+interface PendingBody {
+  readonly reader: ProtoReader;
+  readonly target: Graph;
+  readonly ctx: ReadCtx;
+}
+
+/**
+ * Deepest nesting of If/Loop/Scan bodies read. Reading, shape inference and drawing walk bodies without
+ * recursion; the limit bounds the outer-scope chain each level adds. Real models nest a handful of levels.
+ */
+export const MAX_BODY_NESTING = 10_000;
+/** Deepest nesting of sequence/optional/map types. */
+const MAX_TYPE_NESTING = 32;
+
+/** A dense expansion of a sparse tensor is refused beyond this many bytes or 64× the file, whichever is larger. */
+const SPARSE_DENSE_BYTES = 64 * 2 ** 20;
+
+/** An empty body Graph for `r`, queued to be read once the graph holding it is done. */
+function pendingBody(r: ProtoReader, ctx: ReadCtx, what: string): Graph {
+  if (ctx.depth >= MAX_BODY_NESTING) throw new InputError(`${what}: control-flow bodies nest deeper than ${MAX_BODY_NESTING} levels, which is not supported`);
+  const target: Graph = { name: '', nodes: [], inputs: [], outputs: [], initializers: new Map(), valueInfo: new Map() };
+  ctx.pending.push({ reader: r, target, ctx: { ...ctx, depth: ctx.depth + 1 } });
+  return target;
 }
 
 /** Graph outputs / inputs whose type the file leaves out still need a dtype; float32 is ONNX's common case. */
@@ -49,7 +87,8 @@ function readShape(r: ProtoReader): Dim[] {
       else d.skip(dwt);
     }
     // Neither value nor param: an anonymous unknown dimension; a name that cannot collide stands for it.
-    dims.push(dim === undefined || dim === '' ? '?' : dim);
+    // Some exporters write -1 for "unknown"; a negative size is no size, so it is unknown too.
+    dims.push(dim === undefined || dim === '' || (typeof dim === 'number' && dim < 0) ? '?' : dim);
   }
   return dims;
 }
@@ -58,7 +97,8 @@ function readShape(r: ProtoReader): Dim[] {
  * TypeProto → [elem dtype code, shape]. Sequences, optionals and sparse tensors report their element
  * type with an unknown shape: the IR models tensors only, and these appear only around control flow.
  */
-function readType(r: ProtoReader): { code: number; shape?: Dim[] } {
+function readType(r: ProtoReader, depth = 0): { code: number; shape?: Dim[] } {
+  if (depth > MAX_TYPE_NESTING) throw new InputError(`a value's type nests sequences/maps deeper than ${MAX_TYPE_NESTING} levels`);
   let code = 0;
   let shape: Dim[] | undefined;
   while (!r.done) {
@@ -78,7 +118,7 @@ function readType(r: ProtoReader): { code: number; shape?: Dim[] } {
       const s = r.message();
       while (!s.done) {
         const [sf, swt] = s.tag();
-        if (sf === 1) code = readType(s.message()).code;
+        if (sf === 1) code = readType(s.message(), depth + 1).code;
         else s.skip(swt);
       }
     } else if (f === 5) {
@@ -86,7 +126,7 @@ function readType(r: ProtoReader): { code: number; shape?: Dim[] } {
       const m = r.message();
       while (!m.done) {
         const [mf, mwt] = m.tag();
-        if (mf === 2) code = readType(m.message()).code;
+        if (mf === 2) code = readType(m.message(), depth + 1).code;
         else m.skip(mwt);
       }
     } else r.skip(wt);
@@ -110,7 +150,7 @@ export function readValueInfo(r: ProtoReader): TensorInfo {
 }
 
 /** Expands a SparseTensorProto (values=1, indices=2, dims=3) to a dense tensor. */
-function readSparse(r: ProtoReader, what: string): ConstTensor {
+function readSparse(r: ProtoReader, what: string, ctx: ReadCtx): ConstTensor {
   let values: ConstTensor | undefined;
   let indices: ConstTensor | undefined;
   const dims: number[] = [];
@@ -127,8 +167,14 @@ function readSparse(r: ProtoReader, what: string): ConstTensor {
     throw new InputError(`${what} is a sparse ${values.dtype} tensor, which is not supported; store it dense`);
   }
   const total = dims.reduce((a, b) => a * b, 1);
-  // Densifying must stay affordable: 2^27 elements is 512 MB of float32.
-  if (dims.some((d) => !(d >= 0)) || total > 2 ** 27) throw new InputError(`${what} is a sparse tensor of shape [${dims.join(', ')}], too large to expand`);
+  if (dims.some((d) => !(d >= 0))) throw new InputError(`${what} is a sparse tensor with a negative dimension in its shape [${dims.join(', ')}]`);
+  // Densifying must stay affordable and in proportion to the file: a few hundred bytes must not become a gigabyte.
+  const denseBytes = total * (src as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+  const limit = Math.max(SPARSE_DENSE_BYTES, 64 * ctx.fileBytes);
+  if (!(denseBytes <= limit)) {
+    throw new InputError(`${what} is a sparse tensor of shape [${dims.join(', ')}] that would expand to ${Math.round(denseBytes / 2 ** 20)} MB, too large to expand (limit ${Math.round(limit / 2 ** 20)} MB)`);
+  }
+  if (indices.shape.length === 2 && indices.shape[1] !== dims.length) throw new InputError(`${what} has sparse indices of shape [${indices.shape.join(', ')}] for a rank-${dims.length} tensor`);
   const nnz = values.shape.reduce((a, b) => a * b, 1);
   const Ctor = src.constructor as new (n: number) => Exclude<TensorValues, readonly string[]>;
   const dense = new Ctor(total);
@@ -150,7 +196,7 @@ const ATTR_TYPES: Record<number, AttrValue['kind']> = {
 };
 
 /** Returns undefined for attributes the IR cannot hold (type protos, references to function attributes). */
-function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [string, AttrValue] | undefined {
+function readAttribute(r: ProtoReader, nodeLabel: string, ctx: ReadCtx): [string, AttrValue] | undefined {
   let name = '';
   let type = 0;
   let f32: number | undefined;
@@ -174,14 +220,14 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
       case 3: i64 = r.int64(); break;
       case 4: s = r.bytes(); break;
       case 5: t = readTensor(r.message(), what()); break;
-      case 6: g = finishSubgraph(readGraph(r.message(), opset)); break;
-      case 22: t = readSparse(r.message(), what()); break;
+      case 6: g = pendingBody(r.message(), ctx, what()); break;
+      case 22: t = readSparse(r.message(), what(), ctx); break;
       case 7: r.repeated(wt, () => r.float(), floats); break;
       case 8: r.repeated(wt, () => r.int64(), ints); break;
       case 9: strings.push(r.bytes()); break;
       case 10: tensors.push(readTensor(r.message(), what())); break;
-      case 11: graphs.push(finishSubgraph(readGraph(r.message(), opset))); break;
-      case 23: tensors.push(readSparse(r.message(), what())); break;
+      case 11: graphs.push(pendingBody(r.message(), ctx, what())); break;
+      case 23: tensors.push(readSparse(r.message(), what(), ctx)); break;
       case 21: refOnly = true; r.skip(wt); break;
       default: r.skip(wt);
     }
@@ -216,7 +262,7 @@ function readAttribute(r: ProtoReader, nodeLabel: string, opset: number): [strin
 
 interface NodeDraft { name: string; opType: string; domain: string; inputs: string[]; outputs: string[]; attrs: Record<string, AttrValue> }
 
-function readNode(r: ProtoReader, index: number, opset: number): NodeDraft {
+function readNode(r: ProtoReader, index: number, ctx: ReadCtx): NodeDraft {
   const n: NodeDraft = { name: '', opType: '', domain: '', inputs: [], outputs: [], attrs: {} };
   const attrMsgs: ProtoReader[] = [];
   while (!r.done) {
@@ -236,19 +282,19 @@ function readNode(r: ProtoReader, index: number, opset: number): NodeDraft {
   // Attributes after the fields so that errors can name the node.
   const label = `node "${n.name || `${n.opType}_${index}`}" (${n.opType})`;
   for (const a of attrMsgs) {
-    const kv = readAttribute(a, label, opset);
+    const kv = readAttribute(a, label, ctx);
     if (kv) n.attrs[kv[0]] = kv[1];
   }
   return n;
 }
 
-function readGraph(r: ProtoReader, opset: number): RawGraph {
+function readGraph(r: ProtoReader, ctx: ReadCtx): RawGraph {
   const drafts: NodeDraft[] = [];
   const g: RawGraph = { name: '', nodes: [], inputs: [], outputs: [], initializers: new Map(), declared: new Map() };
   while (!r.done) {
     const [f, wt] = r.tag();
     switch (f) {
-      case 1: drafts.push(readNode(r.message(), drafts.length, opset)); break;
+      case 1: drafts.push(readNode(r.message(), drafts.length, ctx)); break;
       case 2: g.name = r.string(); break;
       case 5: {
         const t = readTensor(r.message(), `initializer ${g.initializers.size}`);
@@ -256,7 +302,7 @@ function readGraph(r: ProtoReader, opset: number): RawGraph {
         break;
       }
       case 15: {
-        const t = readSparse(r.message(), `sparse initializer ${g.initializers.size}`);
+        const t = readSparse(r.message(), `sparse initializer ${g.initializers.size}`, ctx);
         g.initializers.set(t.name, t);
         break;
       }
@@ -267,12 +313,15 @@ function readGraph(r: ProtoReader, opset: number): RawGraph {
     }
   }
   // Unique node names: unnamed ones become <OpType>_<index>; clashes get a numeric suffix.
+  // The next suffix to try is kept per name, so 50,000 nodes sharing one name stay linear.
   const used = new Set<string>();
+  const nextSuffix = new Map<string, number>();
   drafts.forEach((d, i) => {
     let name = d.name || `${d.opType}_${i}`;
     if (used.has(name)) {
-      let k = 2;
+      let k = nextSuffix.get(name) ?? 2;
       while (used.has(`${name}_${k}`)) k++;
+      nextSuffix.set(name, k + 1);
       name = `${name}_${k}`;
     }
     used.add(name);
@@ -297,13 +346,18 @@ function checkAcyclic(g: Graph): void {
  * A control-flow body. Its valueInfo starts as declared and is completed when the top-level graph is
  * inferred, because a body can read tensors of the scopes around it.
  */
-function finishSubgraph(raw: RawGraph): Graph {
-  const g: Graph = {
+function finishSubgraph(raw: RawGraph, target: Graph): void {
+  // The body's Graph object is already referenced by its node: fill it in place.
+  Object.assign(target, {
     name: raw.name, nodes: raw.nodes, inputs: raw.inputs, outputs: raw.outputs, initializers: raw.initializers,
     valueInfo: new Map(raw.declared),
-  };
-  checkAcyclic(g);
-  return g;
+  });
+  checkAcyclic(target);
+}
+
+/** Reads the bodies `ctx` collected, and the bodies those hold, from a work list. */
+function readBodies(pending: PendingBody[]): void {
+  for (let b = pending.pop(); b; b = pending.pop()) finishSubgraph(readGraph(b.reader, b.ctx), b.target);
 }
 
 /** Order check and shape inference (into the bodies too); returns the top-level IR graph. */
@@ -348,6 +402,14 @@ function looksLikeProtobufStart(b: Uint8Array): boolean {
 
 /** Parses an ONNX model file. Throws InputError with a one-line message for anything that is not a valid model. */
 export function readOnnx(bytes: Uint8Array): Model {
+  try {
+    return readModel(bytes);
+  } catch (e) {
+    throw asInputError(e, 'the model');
+  }
+}
+
+function readModel(bytes: Uint8Array): Model {
   if (bytes.length === 0) throw new InputError('the file is empty');
   if (!looksLikeProtobufStart(bytes)) throw new InputError('the file is not an ONNX model (it does not start like a protobuf ModelProto)');
   const r = new ProtoReader(bytes);
@@ -387,6 +449,9 @@ export function readOnnx(bytes: Uint8Array): Model {
   // Writers put opset_import after the graph, so a file cut right there still parses: IR 3+ requires it.
   if (irVersion >= 3 && opsetImports.length === 0) throw new InputError('the file is truncated or malformed: the model has no opset_import');
   const opset = opsetImports.find((o) => o.domain === '')?.version ?? (opsetImports.length ? 0 : 1);
-  const graph = finishGraph(readGraph(graphMsg, opset), opset);
+  const ctx: ReadCtx = { opset, depth: 0, fileBytes: bytes.length, pending: [] };
+  const raw = readGraph(graphMsg, ctx);
+  readBodies(ctx.pending);
+  const graph = finishGraph(raw, opset);
   return { format: 'onnx', graph, opset, opsetImports, producer, producerVersion, metadata };
 }

@@ -1,6 +1,9 @@
 // Shape and dtype inference for the ops CNN exports use, with a small constant-folding pass so that
 // shape arithmetic (Shape→Gather→Unsqueeze→Concat→Reshape, as PyTorch writes it) resolves to
-// concrete Reshape targets. Unknown ops leave their outputs unknown; nothing here throws on a model.
+// concrete Reshape targets. Unknown ops leave their outputs unknown. The one thing that throws (an
+// InputError naming the node) is a size no tensor can have: a rank beyond MAX_RANK, or an output of a
+// size-setting op beyond MAX_ELEMENTS, refused before anything is allocated for it.
+import { InputError, isInputError } from '../errors';
 import { ONNX_DTYPE, attr, topoSort, type ConstTensor, type Dim, type DType, type Graph, type Node, type Shape, type TensorInfo } from '../ir';
 import { isUntyped } from './untyped';
 import { elementCount, toFloat64 } from './values';
@@ -12,6 +15,13 @@ interface Val {
 }
 
 type Out = { dtype: DType; shape?: Dim[] } | undefined;
+
+/** Most dimensions a tensor can have here (numpy's limit). */
+export const MAX_RANK = 64;
+/** Most elements an op output may have: no typed array holds more (2^32 bytes). */
+export const MAX_ELEMENTS = 2 ** 32;
+/** Ops whose output size comes from attributes or input values rather than from their inputs' sizes. */
+const SIZE_SETTING = new Set(['Split', 'Slice', 'Concat', 'Pad', 'Resize', 'Upsample', 'ConstantOfShape', 'Expand', 'Tile', 'Reshape', 'Range']);
 
 /** Largest tensor the folder evaluates: shape subgraphs are tiny, real data is not. */
 const FOLD_LIMIT = 4096;
@@ -79,8 +89,21 @@ export function broadcastShapes(shapes: readonly (Shape | undefined)[]): Dim[] |
   return out;
 }
 
+/**
+ * `a` counted from the end when negative. An axis outside [0, rank] throws (inference of that node gives
+ * up): indexing a shape array with it would stretch the array to the axis' size.
+ */
 function normAxis(a: number, rank: number): number {
-  return a < 0 ? a + rank : a;
+  const n = a < 0 ? a + rank : a;
+  if (!(Number.isInteger(n) && n >= 0 && n <= rank)) throw new Error(`axis ${a} is outside rank ${rank}`);
+  return n;
+}
+
+/** `n` unknown dimensions, `n` read from the model (a shape tensor's length): refused by name beyond MAX_RANK. */
+function unknownDims(n: number, node: Node): string[] {
+  if (!(Number.isInteger(n) && n >= 0 && n <= MAX_RANK))
+    throw new InputError(`node "${node.name}" (${node.opType}) would make a tensor of rank ${n}; at most ${MAX_RANK} dimensions are supported`);
+  return Array.from({ length: n }, unknownDim);
 }
 
 /** out = floor or ceil((in + pads − effective kernel) / stride) + 1, symbolic when `in` is. */
@@ -237,7 +260,13 @@ class Env {
   ) {}
 
   get(name: string): TensorInfo | undefined {
-    return name ? this.info.get(name) ?? this.outer?.get(name) : undefined;
+    if (!name) return undefined;
+    // Out through the enclosing scopes with a loop: bodies nest as deep as the file says.
+    for (let e: Env | undefined = this; e; e = e.outer) {
+      const v = e.info.get(name);
+      if (v) return v;
+    }
+    return undefined;
   }
   shape(name: string): Dim[] | undefined {
     return this.get(name)?.shape as Dim[] | undefined;
@@ -247,16 +276,19 @@ class Env {
   }
   value(name: string): Val | undefined {
     if (!name) return undefined;
-    const v = this.vals.get(name);
-    if (v) return v;
-    const init = this.graph.initializers.get(name);
-    if (init) {
-      const fv = valFromTensor(init);
-      if (fv) this.vals.set(name, fv);
-      return fv;
+    for (let e: Env | undefined = this; e; e = e.outer) {
+      const v = e.vals.get(name);
+      if (v) return v;
+      const init = e.graph.initializers.get(name);
+      if (init) {
+        const fv = valFromTensor(init);
+        if (fv) e.vals.set(name, fv);
+        return fv;
+      }
+      // A local name shadows the outer scope even when its value is unknown.
+      if (e.info.has(name)) return undefined;
     }
-    // A local name shadows the outer scope even when its value is unknown.
-    return this.info.has(name) ? undefined : this.outer?.value(name);
+    return undefined;
   }
   ints(name: string): number[] | undefined {
     return nums(this.value(name));
@@ -419,7 +451,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const dims: Dim[] | undefined = target ? [...target.data] : (attr(node, 'shape', 'ints') as number[] | undefined)?.slice();
       if (!dims) {
         const ts = env.shape(node.inputs[1]);
-        return [{ dtype: xt, shape: ts && ts.length === 1 && isNum(ts[0]) ? Array.from({ length: ts[0] }, unknownDim) : undefined }];
+        return [{ dtype: xt, shape: ts && ts.length === 1 && isNum(ts[0]) ? unknownDims(ts[0], node) : undefined }];
       }
       return [{ dtype: xt, shape: reshape(x, dims, attrIntOr(node, 'allowzero', 0) === 1) }];
     }
@@ -441,7 +473,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
           if (!isNum(k) || k > x.length) return [{ dtype: xt }];
           const ones = x.filter((d) => d === 1).length;
           if (ones === k && x.every(isNum)) return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
-          return [{ dtype: xt, shape: Array.from({ length: x.length - k }, unknownDim) }];
+          return [{ dtype: xt, shape: unknownDims(x.length - k, node) }];
         }
         if (!x.every(isNum)) return [{ dtype: xt }];
         return [{ dtype: xt, shape: x.filter((d) => d !== 1) }];
@@ -455,7 +487,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       if (!x) return [{ dtype: xt }];
       if (!axes) {
         const n = env.shape(node.inputs[1] ?? '')?.[0];
-        return [{ dtype: xt, shape: isNum(n) ? Array.from({ length: x.length + n }, unknownDim) : undefined }];
+        return [{ dtype: xt, shape: isNum(n) ? unknownDims(x.length + n, node) : undefined }];
       }
       const rank = x.length + axes.length;
       const add = new Set(axes.map((a) => normAxis(a, rank)));
@@ -614,7 +646,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const v = env.value(i0);
       if (v) return [{ dtype, shape: [...v.data] }];
       const s = env.shape(i0);
-      return [{ dtype, shape: s && isNum(s[0]) ? Array.from({ length: s[0] }, unknownDim) : undefined }];
+      return [{ dtype, shape: s && isNum(s[0]) ? unknownDims(s[0], node) : undefined }];
     }
     case 'Constant': {
       const t = constantTensor(node);
@@ -625,7 +657,7 @@ function infer(node: Node, env: Env, opset: number): Out[] {
       const v = env.value(node.inputs[1]);
       if (v) return [{ dtype: xt, shape: broadcastShapes([x, v.data]) }];
       const len = env.shape(node.inputs[1])?.[0];
-      return [{ dtype: xt, shape: x && isNum(len) ? Array.from({ length: Math.max(len, x.length) }, unknownDim) : undefined }];
+      return [{ dtype: xt, shape: x && isNum(len) ? unknownDims(Math.max(len, x.length), node) : undefined }];
     }
     case 'Tile': {
       if (!xt) return [];
@@ -983,6 +1015,7 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
       const outer = a.shape.slice(0, axis).reduce((p, q) => p * q, 1);
       const inner = a.shape.slice(axis + 1).reduce((p, q) => p * q, 1);
       const dim = a.shape[axis];
+      if (outer * idx.length * inner > FOLD_LIMIT) return undefined;
       const data: Dim[] = [];
       for (let o = 0; o < outer; o++)
         for (const i0 of idx) {
@@ -1043,6 +1076,7 @@ function fold(node: Node, env: Env, opset: number, outDtype: DType | undefined):
       if (!c || !a || !b) return undefined;
       const shape = broadcastShapes([c.shape, a.shape, b.shape]) as number[];
       const n = shape.reduce((p, q) => p * q, 1);
+      if (!(n <= FOLD_LIMIT)) return undefined;
       const pick = (x: Val, i: number) => x.data[x.data.length === 1 ? 0 : i];
       if ([c, a, b].some((x) => x.data.length !== 1 && x.data.length !== n)) return undefined;
       return { shape, data: Array.from({ length: n }, (_, i) => (pick(c, i) ? pick(a, i) : pick(b, i))) };
@@ -1094,7 +1128,7 @@ export function inferShapesDeep(graph: Graph, opset: number): Map<Graph, Map<str
   fresh = 0;
   try {
     const all = new Map<Graph, Map<string, TensorInfo>>();
-    all.set(graph, inferGraph(graph, opset, undefined, all));
+    inferAll(graph, opset, all);
     return all;
   } finally {
     fresh = savedFresh;
@@ -1124,10 +1158,19 @@ function loopBodySeeds(node: Node, body: Graph, env: Env): Map<string, TensorInf
   return seeds;
 }
 
-function inferGraph(
-  graph: Graph, opset: number, outer: Env | undefined, all: Map<Graph, Map<string, TensorInfo>>,
-  seeds?: ReadonlyMap<string, TensorInfo>,
-): Map<string, TensorInfo> {
+/** One graph being inferred: where its walk stands, and the body of the current node being entered. */
+interface Frame {
+  readonly graph: Graph;
+  readonly env: Env;
+  readonly order: readonly Node[];
+  /** Index in order of the node at hand. */
+  i: number;
+  /** Bodies of that node and how many were inferred: a node's outputs come after its bodies'. */
+  subs?: Graph[];
+  s: number;
+}
+
+function enter(graph: Graph, outer: Env | undefined, all: Map<Graph, Map<string, TensorInfo>>, seeds?: ReadonlyMap<string, TensorInfo>): Frame {
   const env = new Env(graph, outer, all);
   // Guessed dtypes (see untyped.ts) are not facts to build on.
   for (const [name, vi] of graph.valueInfo) if (!isUntyped(vi)) env.info.set(name, vi);
@@ -1143,43 +1186,101 @@ function inferGraph(
   } catch {
     order = graph.nodes;
   }
-  for (const node of order) {
-    for (const sub of subgraphsOf(node)) {
+  return { graph, env, order, i: 0, s: 0 };
+}
+
+/**
+ * Infers `graph` and every body in it, each body when its node is reached (it sees the scopes around it
+ * as they are then), with an explicit stack of frames instead of recursion: bodies nest as deep as the
+ * file says.
+ */
+function inferAll(graph: Graph, opset: number, all: Map<Graph, Map<string, TensorInfo>>): void {
+  const stack: Frame[] = [enter(graph, undefined, all)];
+  while (stack.length) {
+    const f = stack[stack.length - 1];
+    if (f.i >= f.order.length) {
+      stack.pop();
+      all.set(f.graph, f.env.info);
+      continue;
+    }
+    const node = f.order[f.i];
+    f.subs ??= subgraphsOf(node);
+    if (f.s < f.subs.length) {
+      const sub = f.subs[f.s++];
       try {
         const seeds = node.domain !== '' ? undefined
-          : node.opType === 'Loop' ? loopBodySeeds(node, sub, env)
-          : node.opType === 'Scan' ? scanBodySeeds(node, sub, env, opset) : undefined;
-        all.set(sub, inferGraph(sub, opset, env, all, seeds));
-      } catch {
+          : node.opType === 'Loop' ? loopBodySeeds(node, sub, f.env)
+          : node.opType === 'Scan' ? scanBodySeeds(node, sub, f.env, opset) : undefined;
+        stack.push(enter(sub, f.env, all, seeds));
+      } catch (e) {
+        if (isInputError(e)) throw e;
         /* a body we cannot follow keeps its declared types */
       }
+      continue;
     }
-    let outs: Out[];
     try {
-      outs = infer(node, env, opset);
-    } catch {
-      outs = [];
+      inferNode(node, f.graph, f.env, opset);
+    } catch (e) {
+      if (isInputError(e) || stack.length === 1) throw e;
+      // Inside a body: that body keeps its declared types, and the graph around it goes on.
+      stack.pop();
+      continue;
     }
-    node.outputs.forEach((name, k) => {
-      const o = outs[k];
-      if (!name || !o) return;
-      const declared = graph.valueInfo.get(name);
-      env.info.set(name, merge(name, o, declared));
-    });
-    if (node.outputs[0]) {
-      try {
-        env.setVal(node.outputs[0], fold(node, env, opset, outs[0]?.dtype));
-      } catch {
-        /* a value we cannot fold stays unknown */
-      }
+    f.i++;
+    f.subs = undefined;
+    f.s = 0;
+  }
+}
+
+/** Outputs of one node from its inputs (and its bodies, inferred before). */
+function inferNode(node: Node, graph: Graph, env: Env, opset: number): void {
+  let outs: Out[];
+  try {
+    outs = infer(node, env, opset);
+  } catch (e) {
+    if (isInputError(e)) throw e;
+    outs = [];
+  }
+  if (SIZE_SETTING.has(node.opType)) checkSizes(node, outs);
+  node.outputs.forEach((name, k) => {
+    const o = outs[k];
+    if (!name || !o) return;
+    const declared = graph.valueInfo.get(name);
+    env.info.set(name, merge(name, o, declared));
+  });
+  if (node.outputs[0]) {
+    try {
+      env.setVal(node.outputs[0], fold(node, env, opset, outs[0]?.dtype));
+    } catch {
+      /* a value we cannot fold stays unknown */
     }
   }
-  return env.info;
 }
+
+/** A size-setting op's outputs beyond MAX_ELEMENTS are refused, naming the node, before anything holds them. */
+function checkSizes(node: Node, outs: readonly Out[]): void {
+  outs.forEach((o, k) => {
+    if (!o?.shape) return;
+    let n = 1;
+    for (const d of o.shape) if (isNum(d)) n *= d;
+    if (n > MAX_ELEMENTS) {
+      throw new InputError(
+        `node "${node.name}" (${node.opType}) would make output "${node.outputs[k] ?? k}" of shape [${o.shape.join(', ')}], more than ${MAX_ELEMENTS} elements; check its sizes`,
+      );
+    }
+  });
+}
+
+/**
+ * A dimension inference computed that is no size (negative, fractional, NaN, or missing where a malformed
+ * node lists fewer sizes than outputs) is unknown.
+ */
+const validDim = (d: Dim | undefined): Dim => (typeof d === 'string' ? d : Number.isSafeInteger(d) && d! >= 0 ? d! : unknownDim());
 
 /** Inferred info, with declared dims filling in where inference only has a symbol. */
 function merge(name: string, o: NonNullable<Out>, declared: TensorInfo | undefined): TensorInfo {
-  let shape = o.shape;
+  // Array.from, not map: a hole in the array is a missing size too.
+  let shape = o.shape ? Array.from(o.shape, validDim) : undefined;
   if (declared?.shape) {
     if (!shape) shape = [...declared.shape];
     else if (shape.length === declared.shape.length)

@@ -143,11 +143,14 @@ export class ProtoReader {
       case WireType.Bytes: { const n = this.length(); this.pos += n; return; }
       case WireType.Fixed32: this.pos += 4; break;
       case WireType.StartGroup: {
-        for (;;) {
+        // Groups nest as deep as the bytes say: count levels instead of recursing.
+        for (let depth = 1; depth > 0;) {
           const [, wt] = this.tag();
-          if (wt === WireType.EndGroup) return;
-          this.skip(wt);
+          if (wt === WireType.EndGroup) depth--;
+          else if (wt === WireType.StartGroup) depth++;
+          else this.skip(wt);
         }
+        return;
       }
       default: throw new InputError('the file is not an ONNX model (unexpected protobuf group end)');
     }

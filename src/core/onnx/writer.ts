@@ -38,36 +38,60 @@ function writeValueInfo(v: TensorInfo): ProtoWriter {
   return new ProtoWriter().string(1, v.name).message(2, new ProtoWriter().message(1, tensorType));
 }
 
-function writeAttr(name: string, a: AttrValue): ProtoWriter {
+function writeAttr(name: string, a: AttrValue, bodies: Bodies): ProtoWriter {
   const w = new ProtoWriter().string(1, name).varint(20, ATTR_CODE[a.kind]);
   switch (a.kind) {
     case 'float': w.float(2, a.value); break;
     case 'int': w.varint(3, a.value); break;
     case 'string': w.string(4, a.value); break;
     case 'tensor': w.message(5, writeTensor(a.value)); break;
-    case 'graph': w.message(6, writeGraph(a.value, true)); break;
+    case 'graph': w.bytes(6, bodies.get(a.value)!); break;
     case 'floats': for (const f of a.value) w.float(7, f); break;
     case 'ints': for (const i of a.value) w.varint(8, i); break;
     case 'strings': for (const s of a.value) w.string(9, s); break;
     case 'tensors': for (const t of a.value) w.message(10, writeTensor(t)); break;
-    case 'graphs': for (const g of a.value) w.message(11, writeGraph(g, true)); break;
+    case 'graphs': for (const g of a.value) w.bytes(11, bodies.get(g)!); break;
   }
   return w;
 }
 
-function writeNode(n: Node): ProtoWriter {
+function writeNode(n: Node, bodies: Bodies): ProtoWriter {
   const w = new ProtoWriter();
   for (const i of n.inputs) w.string(1, i);
   for (const o of n.outputs) w.string(2, o);
   w.string(3, n.name).string(4, n.opType);
   if (n.domain) w.string(7, n.domain);
-  for (const [name, a] of Object.entries(n.attrs)) w.message(5, writeAttr(name, a));
+  for (const [name, a] of Object.entries(n.attrs)) w.message(5, writeAttr(name, a, bodies));
   return w;
 }
 
-function writeGraph(g: Graph, valueInfo: boolean): ProtoWriter {
+/** Encoded control-flow bodies by graph. */
+type Bodies = ReadonlyMap<Graph, Uint8Array>;
+
+/**
+ * Every body under `top` encoded, deepest first (each before the graphs holding it): a nested message must
+ * be encoded before its parent, and walking the tree with a stack keeps deep nesting off the call stack.
+ */
+function encodeBodies(top: Graph): Bodies {
+  const preorder: Graph[] = [];
+  const stack: Graph[] = [top];
+  while (stack.length) {
+    const g = stack.pop()!;
+    preorder.push(g);
+    for (const n of g.nodes)
+      for (const a of Object.values(n.attrs)) {
+        if (a.kind === 'graph') stack.push(a.value);
+        else if (a.kind === 'graphs') stack.push(...a.value);
+      }
+  }
+  const out = new Map<Graph, Uint8Array>();
+  for (let i = preorder.length - 1; i > 0; i--) out.set(preorder[i], writeGraph(preorder[i], true, out).finish());
+  return out;
+}
+
+function writeGraph(g: Graph, valueInfo: boolean, bodies: Bodies): ProtoWriter {
   const w = new ProtoWriter();
-  for (const n of g.nodes) w.message(1, writeNode(n));
+  for (const n of g.nodes) w.message(1, writeNode(n, bodies));
   w.string(2, g.name || 'graph');
   for (const t of g.initializers.values()) w.message(5, writeTensor(t));
   for (const i of g.inputs) w.message(11, writeValueInfo(i));
@@ -90,7 +114,7 @@ export function writeOnnx(model: Model, options: WriteOptions = {}): Uint8Array 
   const w = new ProtoWriter().varint(1, irVersionFor(model.opset));
   if (model.producer) w.string(2, model.producer);
   if (model.producerVersion) w.string(3, model.producerVersion);
-  w.message(7, writeGraph(model.graph, options.valueInfo ?? true));
+  w.message(7, writeGraph(model.graph, options.valueInfo ?? true, encodeBodies(model.graph)));
   const imports = model.opsetImports.length ? model.opsetImports : [{ domain: '', version: model.opset }];
   for (const o of imports) {
     const ow = new ProtoWriter();

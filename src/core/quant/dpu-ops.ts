@@ -3,7 +3,7 @@
 // relu6(x + 3)·2731/2^14 and hard-swish with h at fix point 7. Each is exact in float64 and, when its output
 // is quantized, rounds once (DPU_ROUND, saturate) inside the op: storing the unrounded float64 value in
 // float32 first could move it onto a rounding tie.
-import { attr, attrInts, type FloatTensor } from '../ir';
+import { attr, attrInts, type FloatTensor, type Node } from '../ir';
 import { need, type Kernel, type KernelCtx } from '../sim/float/kernel';
 import { KERNELS } from '../sim/float/ops';
 import { windowOf } from '../sim/float/ops/window';
@@ -72,6 +72,13 @@ function avgPool(x: FloatTensor, ctx: KernelCtx, kernel: readonly number[], fixP
   return emit(ctx, [N, C, oh, ow], out, fixPoint);
 }
 
+/** Whether a HardSigmoid node is the DPU's relu6(x + 3)/6 (alpha 1/6, beta 1/2; ONNX's default alpha is 0.2). */
+export function isDpuHardSigmoid(n: Node): boolean {
+  const alpha = attr(n, 'alpha', 'float') ?? 0.2;
+  const beta = attr(n, 'beta', 'float') ?? 0.5;
+  return Math.abs(alpha - 1 / 6) < 1e-6 && Math.abs(beta - 0.5) < 1e-6;
+}
+
 /**
  * Kernel overrides for the float interpreter that make a fake-quant run compute the DPU's arithmetic.
  * `fixPoint` gives a tensor's fix point when it is quantized.
@@ -96,6 +103,7 @@ export function dpuKernels(fixPoint: (tensor: string) => number | undefined): Re
       return [emit(ctx, x.shape, Float64Array.from(x.data, (v) => (v < 0 ? v * 26 / 256 : v)), fixPoint)];
     },
     HardSigmoid: (inp, ctx) => {
+      if (!isDpuHardSigmoid(ctx.node)) return KERNELS.HardSigmoid(inp, ctx);
       const x = need(inp, 0, ctx);
       return [emit(ctx, x.shape, Float64Array.from(x.data, hsig), fixPoint)];
     },

@@ -1,17 +1,23 @@
 // The quantization pipeline: prepare the graph, calibrate activations over the calibration set with
 // bounded running statistics, pick weight/bias/activation fix points, enforce the §3 rules, correct
-// biases, and measure each layer's SQNR against float. The statistics are kept in the result so a
-// changed method or pinned fix point is re-solved without another float pass (`requantize`).
-import type { FloatTensor, Model } from '../ir';
-import { InputError } from '../errors';
-import { planFloat, runFloat, type FloatRunner, type RunOptions } from '../sim/float/interpreter';
+// biases, and measure each layer's SQNR against float. The float runs are onnxruntime sessions with the
+// observed tensors as extra outputs (the built-in interpreter only where onnxruntime refuses the model).
+// The statistics are kept in the result so a changed method or pinned fix point is re-solved without
+// another float pass (`requantize`).
+import { topoSort, type FloatTensor, type Model } from '../ir';
+import { InputError, isInputError } from '../errors';
+import { inferDtypes } from '../sim/float/dtypes';
+import { planFloat, runFloat, type RunOptions } from '../sim/float/interpreter';
+import { isIntType } from '../sim/float/kernel';
+import type { OrtOptions } from '../sim/float/ort';
+import { activationRunner, type ActivationRunner, type Engine } from './activations';
 import { newHistogram, addToHistogram } from './calibrate/histogram';
 import {
   diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
   scaleOfThreshold, type CalibMethod,
 } from './calibrate/methods';
 import {
-  alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats, observe,
+  alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats, observeParts,
   type TensorStats,
 } from './calibrate/stats';
 import { floatScaleMethodProblem, resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
@@ -22,6 +28,7 @@ import { dpuKernels } from './dpu-ops';
 import { prepareModel, type PrepareLog } from './prepare';
 import { constValues, floatConst, withGraph } from './prepare/edit';
 import { buildQGraph, type QGraph, type QLayer } from './qgraph';
+import { fakeQuantGraph } from './fakequant-graph';
 import { applyRules, type Adjustment } from './rules';
 
 export type Feeds = Record<string, FloatTensor>;
@@ -84,7 +91,7 @@ export interface LayerMetric {
   readonly layer: string;
   readonly opType: string;
   readonly output: string;
-  /** 10·log10(Σf² / Σ(f − q)²) over the calibration set; Infinity when exact. */
+  /** 10·log10(Σf² / Σ(f − q)²) over the evaluated samples (the first 32 by default); Infinity when exact. */
   readonly sqnrDb: number;
   readonly cosine: number;
 }
@@ -101,6 +108,17 @@ export interface QuantOptions {
   statBatch?: number;
   /** Skip the SQNR/cosine pass. */
   skipEvaluation?: boolean;
+  /** onnxruntime settings (threads, where its wasm is served). */
+  ort?: OrtOptions;
+  /** Force a float engine; default onnxruntime, the interpreter when onnxruntime cannot load the model. */
+  engine?: Engine;
+  /** Estimate the bias correction on the first N samples (default 32, Infinity for all). */
+  biasCorrSamples?: number;
+  /**
+   * Measure SQNR/cosine on the first N samples (default 32, Infinity for all): per-layer SQNR over
+   * millions of values settles within a few samples, and each costs a float and a quantized run.
+   */
+  evalSamples?: number;
 }
 
 /** Pins and method changes the UI applies on top of calibration. */
@@ -127,6 +145,8 @@ export interface QuantResult {
   readonly adjustments: readonly Adjustment[];
   readonly layers: readonly LayerMetric[];
   readonly warnings: readonly string[];
+  /** What ran the float model for calibration. */
+  readonly engine: Engine;
 }
 
 function abortIfNeeded(signal?: AbortSignal) {
@@ -163,18 +183,25 @@ function passes(src: CalibSource): () => AsyncGenerator<Feeds> {
 
 const WEIGHT_OPS_CHANNEL_AXIS = (opType: string) => (opType === 'Conv' || opType === 'ConvTranspose' ? 1 : -1);
 
-/** Per-channel sums of a conv/dense output (channel axis 1 for conv, last for dense). */
+/** Per-channel sums of a conv/dense output (channel axis 1 for conv, last for dense), in index order. */
 function channelSums(t: FloatTensor, axis: number, sums: Float64Array): number {
   const rank = t.shape.length;
   const ax = axis < 0 ? rank + axis : axis;
   const c = t.shape[ax];
   const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
   const n = t.data.length;
-  for (let i = 0; i < n; i++) sums[Math.floor(i / inner) % c] += t.data[i];
+  const d = t.data;
+  for (let i = 0; i < n;) {
+    for (let ch = 0; ch < c; ch++) {
+      let acc = sums[ch];
+      for (let k = 0; k < inner; k++) acc += d[i++];
+      sums[ch] = acc;
+    }
+  }
   return n / c;
 }
 
-function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
+function paramsFor(cfg: QuantConfig, isFloat: (name: string) => boolean, q: QGraph) {
   const params = new Map<string, { dataType: DataType; layer: string; p: TensorQuantParams }>();
   for (const t of q.inputs) {
     const p = resolveParams(cfg, 'input');
@@ -190,8 +217,8 @@ function paramsFor(cfg: QuantConfig, runner: FloatRunner, q: QGraph) {
     if (keepFloat.has(l)) continue;
     const ref = { name: l.node.name, opType: l.node.opType };
     const a = resolveParams(cfg, 'activation', ref);
-    if (a && runner.isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });
-    if (a && l.preActivation && runner.isFloat(l.preActivation)) params.set(l.preActivation, { dataType: 'activation', layer: l.node.name, p: a });
+    if (a && isFloat(l.output)) params.set(l.output, { dataType: 'activation', layer: l.node.name, p: a });
+    if (a && l.preActivation && isFloat(l.preActivation)) params.set(l.preActivation, { dataType: 'activation', layer: l.node.name, p: a });
     if (l.weight) {
       const w = resolveParams(cfg, 'weights', ref);
       if (w) params.set(l.weight, { dataType: 'weights', layer: l.node.name, p: w });
@@ -396,26 +423,38 @@ export function runFakeQuant(
   });
 }
 
+const DEFAULT_EVAL_SAMPLES = 32;
+const DEFAULT_BIAS_SAMPLES = 32;
+/** Values per sample from which a tensor's min/max is reduced inside onnxruntime. */
+const RANGE_MIN_VALUES = 1 << 16;
+
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
 
+function samplesIn(feeds: Feeds): number {
+  return Object.values(feeds)[0]?.shape[0] ?? 1;
+}
+
+/**
+ * The statistics pass. One session returns every observed tensor (and the bias-correction layers'
+ * outputs) per batch; a second one over the model with fake-quantized weights returns those outputs
+ * again. Each statistics batch is folded in and dropped, so memory stays flat in the sample count.
+ */
 async function calibrate(
-  runner: FloatRunner, q: QGraph, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+  model: Model, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
   biasLayers: readonly QLayer[], weightOverride: Map<string, FloatTensor> | undefined,
-): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array> }> {
+): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array>; engine: Engine; fallbackReason?: string }> {
   const stats = new Map<string, TensorStats>();
-  const pending = new Map<string, { parts: Float32Array[]; n: number }>();
-  const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input');
-  for (const [name] of observed) stats.set(name, newTensorStats());
+  /** A statistics batch in the making; `ranged` while every part came with its min/max. */
+  const pending = new Map<string, { parts: Float32Array[]; n: number; min: number; max: number; ranged: boolean }>();
+  const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input').map(([name]) => name);
+  for (const name of observed) stats.set(name, newTensorStats());
   const statBatch = o.statBatch ?? 32;
   const flush = (name: string) => {
     const p = pending.get(name);
     if (!p || p.n === 0) return;
-    const all = new Float32Array(p.n);
-    let off = 0;
-    for (const part of p.parts) { all.set(part, off); off += part.length; }
     const { p: prm } = params.get(name)!;
-    observe(stats.get(name)!, all, prm.bit_width, prm.round_mode);
+    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode, p.ranged ? { min: p.min, max: p.max } : undefined);
     pending.delete(name);
   };
   // Per-channel output sums with float and with quantized weights: their mean difference is the
@@ -433,36 +472,57 @@ async function calibrate(
     const per = channelSums(t, axis, s);
     if (count) counts.set(name, (counts.get(name) ?? 0) + per);
   };
+  // Ranges from onnxruntime pay for large tensors only: each is two more outputs to fetch per run.
+  const large = observed.filter((n) => {
+    const shape = model.graph.valueInfo.get(n)?.shape;
+    return shape !== undefined && shape.reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1) >= RANGE_MIN_VALUES;
+  });
+  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine, ranges: large });
+  const quantRun = weightOverride && convOut.size
+    ? await activationRunner(model, [...convOut.keys()], { ort: o.ort, engine: floatRun.engine, weights: weightOverride })
+    : undefined;
   let batch = 0;
-  let pendingSamples = 0;
-  let pendingFloats = 0;
-  for await (const feeds of read()) {
-    abortIfNeeded(o.signal);
-    const samples = Object.values(feeds)[0]?.shape[0] ?? 1;
-    runner.run(feeds, {
-      observe: (name, t) => {
-        if (convOut.has(name)) accumulate(sumsF, name, t, true);
-        if (!stats.has(name)) return;
+  let biasSamples = 0;
+  try {
+    let pendingSamples = 0;
+    let pendingFloats = 0;
+    for await (const feeds of read()) {
+      abortIfNeeded(o.signal);
+      const { tensors: out, ranges } = await floatRun.runWithRanges(feeds);
+      // Bias correction is a per-channel mean over every output position: a few dozen samples fix it,
+      // and each costs a second run with quantized weights.
+      const correcting = quantRun !== undefined && biasSamples < (o.biasCorrSamples ?? DEFAULT_BIAS_SAMPLES);
+      if (correcting) for (const name of convOut.keys()) accumulate(sumsF, name, out[name], true);
+      for (const name of observed) {
+        const t = out[name];
+        if (!t) continue;
         let p = pending.get(name);
-        if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
-        // A copy: the run owns its tensors.
-        p.parts.push(t.data.slice());
+        if (!p) { p = { parts: [], n: 0, min: Infinity, max: -Infinity, ranged: true }; pending.set(name, p); }
+        p.parts.push(t.data);
         p.n += t.data.length;
+        const r = ranges.get(name);
+        if (r && t.data.length) { p.min = Math.min(p.min, r.min); p.max = Math.max(p.max, r.max); } else if (t.data.length) p.ranged = false;
         pendingFloats += t.data.length;
-      },
-    });
-    // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when
-    // holding them would exceed the memory budget (large feature maps).
-    pendingSamples += samples;
-    if (pendingSamples >= statBatch || pendingFloats >= PENDING_BUDGET) {
-      for (const name of [...pending.keys()]) flush(name);
-      pendingSamples = 0;
-      pendingFloats = 0;
+      }
+      // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when
+      // holding them would exceed the memory budget (large feature maps).
+      pendingSamples += samplesIn(feeds);
+      if (pendingSamples >= statBatch || pendingFloats >= PENDING_BUDGET) {
+        for (const name of [...pending.keys()]) flush(name);
+        pendingSamples = 0;
+        pendingFloats = 0;
+      }
+      if (correcting) {
+        biasSamples += samplesIn(feeds);
+        const q = await quantRun!.run(feeds);
+        for (const name of convOut.keys()) accumulate(sumsQ, name, q[name], false);
+      }
+      batch++;
+      o.onProgress?.({ phase: 'calibrate', batch });
     }
-    if (weightOverride && convOut.size)
-      runner.run(feeds, { weights: weightOverride, outputs: [...convOut.keys()], observe: (name, t) => { if (convOut.has(name)) accumulate(sumsQ, name, t, false); } });
-    batch++;
-    o.onProgress?.({ phase: 'calibrate', batch });
+  } finally {
+    await floatRun.release();
+    await quantRun?.release();
   }
   if (batch === 0) throw new InputError('the calibration set is empty');
   for (const name of [...pending.keys()]) flush(name);
@@ -474,38 +534,97 @@ async function calibrate(
     if (!f || !qs || !n) continue;
     biasShift.set(l.bias!, Float64Array.from(f, (v, c) => (qs[c] - v) / n));
   }
-  return { stats, biasShift };
+  return { stats, biasShift, engine: floatRun.engine, fallbackReason: floatRun.fallbackReason };
 }
 
-/** Per-layer SQNR and cosine similarity of the fake-quantized run against float. */
+interface MetricSums { ff: number; ee: number; fq: number; qq: number }
+
+function addMetric(acc: Map<string, MetricSums>, name: string, f: Float32Array, q: Float32Array): void {
+  let a = acc.get(name);
+  if (!a) { a = { ff: 0, ee: 0, fq: 0, qq: 0 }; acc.set(name, a); }
+  let { ff, ee, fq, qq } = a;
+  for (let i = 0; i < f.length; i++) {
+    const x = f[i];
+    const y = q[i];
+    ff += x * x; ee += (x - y) * (x - y); fq += x * y; qq += y * y;
+  }
+  a.ff = ff; a.ee = ee; a.fq = fq; a.qq = qq;
+}
+
+/**
+ * SQNR/cosine on onnxruntime: the float model, and the fake-quant graph (quantized weights, every
+ * activation rounded and clipped as the quantizer does), each with the quantization points as outputs.
+ */
+async function evaluateOnOrt(
+  model: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+): Promise<Map<string, MetricSums> | undefined> {
+  const fq = fakeQuantGraph(model, tensors);
+  const wanted = points.filter((p) => fq.quantized.has(p));
+  let floatRun: ActivationRunner | undefined;
+  let quantRun: ActivationRunner | undefined;
+  try {
+    floatRun = await activationRunner(model, wanted, { ort: o.ort, engine: 'onnxruntime' });
+    // Unoptimized: fusing the rounding's Mul/Add into a Conv would move values across rounding ties.
+    quantRun = await activationRunner(fq.model, wanted.map((p) => fq.quantized.get(p)!), {
+      ort: o.ort, engine: 'onnxruntime', optimize: false, weights: quantizedWeights(model, tensors),
+    });
+  } catch (e) {
+    await floatRun?.release();
+    if (isInputError(e)) return undefined;
+    throw e;
+  }
+  const acc = new Map<string, MetricSums>();
+  try {
+    let batch = 0;
+    let samples = 0;
+    for await (const feeds of read()) {
+      abortIfNeeded(o.signal);
+      if (samples >= (o.evalSamples ?? DEFAULT_EVAL_SAMPLES)) break;
+      const f = await floatRun.run(feeds);
+      const q = await quantRun.run(feeds);
+      for (const p of wanted) addMetric(acc, p, f[p].data, q[fq.quantized.get(p)!].data);
+      samples += samplesIn(feeds);
+      batch++;
+      o.onProgress?.({ phase: 'evaluate', batch });
+    }
+  } finally {
+    await floatRun.release();
+    await quantRun.release();
+  }
+  return acc;
+}
+
+/** SQNR/cosine on the interpreter's fake-quant run (models onnxruntime cannot load). */
+async function evaluateOnInterpreter(
+  model: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+): Promise<Map<string, MetricSums>> {
+  const runner = planFloat(model);
+  const acc = new Map<string, MetricSums>();
+  let batch = 0;
+  let samples = 0;
+  for await (const feeds of read()) {
+    abortIfNeeded(o.signal);
+    if (samples >= (o.evalSamples ?? DEFAULT_EVAL_SAMPLES)) break;
+    const ref = runner.run(feeds, { outputs: points });
+    runFakeQuant(model, tensors, feeds, {
+      outputs: points,
+      onPoint: (name, qt) => { if (ref[name]) addMetric(acc, name, ref[name].data, qt.data); },
+    });
+    samples += samplesIn(feeds);
+    batch++;
+    o.onProgress?.({ phase: 'evaluate', batch });
+  }
+  return acc;
+}
+
+/** Per-layer SQNR and cosine similarity of the quantized run against float. */
 export async function evaluateLayers(
   model: Model, qgraph: QGraph, tensors: ReadonlyMap<string, TensorQuant>, source: CalibSource, o: QuantOptions = {},
 ): Promise<LayerMetric[]> {
   const read = passes(source);
-  const runner = planFloat(model);
-  const acc = new Map<string, { ff: number; ee: number; fq: number; qq: number }>();
   const points = qgraph.layers.filter((l) => tensors.has(l.output)).map((l) => l.output);
-  let batch = 0;
-  for await (const feeds of read()) {
-    abortIfNeeded(o.signal);
-    const ref = runner.run(feeds, { outputs: points });
-    runFakeQuant(model, tensors, feeds, {
-      outputs: points,
-      onPoint: (name, qt) => {
-        const f = ref[name];
-        if (!f) return;
-        let a = acc.get(name);
-        if (!a) { a = { ff: 0, ee: 0, fq: 0, qq: 0 }; acc.set(name, a); }
-        for (let i = 0; i < f.data.length; i++) {
-          const x = f.data[i];
-          const y = qt.data[i];
-          a.ff += x * x; a.ee += (x - y) * (x - y); a.fq += x * y; a.qq += y * y;
-        }
-      },
-    });
-    batch++;
-    o.onProgress?.({ phase: 'evaluate', batch });
-  }
+  const acc = (o.engine === 'interpreter' ? undefined : await evaluateOnOrt(model, points, tensors, read, o))
+    ?? await evaluateOnInterpreter(model, points, tensors, read, o);
   return qgraph.layers.filter((l) => acc.has(l.output)).map((l) => {
     const a = acc.get(l.output)!;
     return {
@@ -516,13 +635,25 @@ export async function evaluateLayers(
   });
 }
 
+/** Which tensors hold floats (not shapes, indices or masks), from static types alone. */
+function floatTensors(model: Model): (name: string) => boolean {
+  let order;
+  try {
+    order = topoSort(model.graph);
+  } catch (e) {
+    throw new InputError(`quantize: ${(e as Error).message}`);
+  }
+  const dtypes = inferDtypes(model.graph, order);
+  return (name) => !isIntType(dtypes.get(name) ?? 'float32');
+}
+
 export async function quantizeModel(model: Model, calib: CalibSource, config: QuantConfig, o: QuantOptions = {}): Promise<QuantResult> {
   const warnings: string[] = [];
   const { model: prepared, log } = prepareModel(model, config);
   let m = prepared;
-  let runner = planFloat(m);
-  const qgraph = buildQGraph(m.graph, (n) => runner.isFloat(n));
-  const params = paramsFor(config, runner, qgraph);
+  const isFloat = floatTensors(m);
+  const qgraph = buildQGraph(m.graph, isFloat);
+  const params = paramsFor(config, isFloat, qgraph);
   const read = passes(calib);
   // Weight fix points depend on the weights only; the bias-correction pass needs them first.
   const session0: QuantSession = { config, model: m, qgraph, params, stats: new Map() };
@@ -530,7 +661,8 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
   const w0 = requantize({ ...session0, params: weightsOnly }).tensors;
   const biasLayers = config.include_bias_corr ? qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && w0.has(l.weight!)) : [];
   const wq = biasLayers.length ? quantizedWeights(m, w0) : undefined;
-  const { stats, biasShift } = await calibrate(runner, qgraph, params, read, o, biasLayers, wq);
+  const { stats, biasShift, engine, fallbackReason } = await calibrate(m, params, read, o, biasLayers, wq);
+  if (fallbackReason) warnings.push(`float runs use the built-in interpreter: ${fallbackReason}`);
   if (biasShift.size) {
     const inits = new Map(m.graph.initializers);
     for (const [name, shift] of biasShift) {
@@ -541,13 +673,12 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
       inits.set(name, floatConst(name, b.shape, v));
     }
     m = withGraph(m, { initializers: inits });
-    runner = planFloat(m);
     log.push({ pass: 'bias_correction', detail: `${biasShift.size} bias(es) corrected for weight quantization` });
   }
   const session: QuantSession = { config, model: m, qgraph, params, stats };
   const { tensors, adjustments } = requantize(session);
   for (const t of tensors.values())
     if (t.allZero && t.dataType !== 'bias') warnings.push(`${t.name} was all zero over the calibration set (fix point ${t.fixPoint})`);
-  const layers = o.skipEvaluation ? [] : await evaluateLayers(m, qgraph, tensors, read, o);
-  return { session, model: m, prepareLog: log, tensors, adjustments, layers, warnings };
+  const layers = o.skipEvaluation ? [] : await evaluateLayers(m, qgraph, tensors, read, { ...o, engine: o.engine ?? engine });
+  return { session, model: m, prepareLog: log, tensors, adjustments, layers, warnings, engine };
 }

@@ -4,7 +4,7 @@
 import type { CompileSource } from '../compile';
 import { InputError } from '../errors';
 import type { Model } from '../ir';
-import { openModel } from '../open';
+import { openModelAsync } from '../open';
 import { readXModel } from '../xmodel/codec';
 import { subgraphDevice } from '../xmodel/types';
 import { dequantizeModel } from './dpu/source';
@@ -24,7 +24,7 @@ export interface QuantizedSource {
   readonly aliases: (name: string) => readonly string[];
 }
 
-export function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?: Uint8Array): QuantizedSource {
+export async function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?: Uint8Array): Promise<QuantizedSource> {
   const label = fileName || 'the model';
   if (/\.xmodel$/i.test(fileName)) {
     const xmodel = readXModel(bytes);
@@ -33,7 +33,7 @@ export function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?
     return { source: { kind: 'xmodel', xmodel }, aliases: (n) => [n] };
   }
   // A private copy at offset 0: typed-array views of 64-bit constants need 8-byte alignment.
-  const model = openModel(bytes.byteOffset % 8 === 0 ? bytes : bytes.slice(), fileName);
+  const model = await openModelAsync(bytes.byteOffset % 8 === 0 ? bytes : bytes.slice(), fileName);
   if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) throw new InputError(`${label} is a float model (no QuantizeLinear/DequantizeLinear): quantize it first with \`fixpoint quantize\` (or the Quantize step)`);
   // Also refuses scales that are not powers of two, naming the tensor.
   const { float, resolve } = dequantizeModel(model);
@@ -43,5 +43,5 @@ export function quantizedSource(bytes: Uint8Array, fileName: string, floatBytes?
     if (r !== n) names.set(r, [...(names.get(r) ?? []), n]);
   }
   const aliases = (n: string) => [...new Set([n, resolve(n), ...(names.get(resolve(n)) ?? [])])];
-  return { source: { kind: 'onnx', model }, float: floatBytes ? openModel(floatBytes, 'float.onnx') : float, aliases };
+  return { source: { kind: 'onnx', model }, float: floatBytes ? await openModelAsync(floatBytes, 'float.onnx') : float, aliases };
 }

@@ -75,16 +75,36 @@ function subgraphsOf(node: Node): DisplaySubgraph[] {
  * without these the viewer would draw no edge into the control-flow node for them.
  */
 export function outerScopeInputs(g: Graph): string[] {
-  const defined = new Set<string>([...g.inputs.map((t) => t.name), ...g.initializers.keys()]);
-  for (const n of g.nodes) for (const o of n.outputs) if (o) defined.add(o);
-  const out: string[] = [];
-  const add = (t: string) => { if (t && !defined.has(t) && !out.includes(t)) out.push(t); };
-  for (const n of g.nodes) {
-    n.inputs.forEach(add);
-    for (const a of Object.values(n.attrs)) {
-      if (a.kind === 'graph') outerScopeInputs(a.value).forEach(add);
-      else if (a.kind === 'graphs') a.value.forEach((sg) => outerScopeInputs(sg).forEach(add));
+  // Bodies before the graphs holding them (reverse pre-order), from a stack: nesting can be deep.
+  const preorder: Graph[] = [];
+  const stack: Graph[] = [g];
+  while (stack.length) {
+    const x = stack.pop()!;
+    preorder.push(x);
+    for (const n of x.nodes) for (const sg of bodiesOf(n)) stack.push(sg);
+  }
+  const found = new Map<Graph, string[]>();
+  for (let i = preorder.length - 1; i >= 0; i--) {
+    const x = preorder[i];
+    const defined = new Set<string>([...x.inputs.map((t) => t.name), ...x.initializers.keys()]);
+    for (const n of x.nodes) for (const o of n.outputs) if (o) defined.add(o);
+    const out: string[] = [];
+    const seen = new Set<string>();
+    const add = (t: string) => { if (t && !defined.has(t) && !seen.has(t)) { seen.add(t); out.push(t); } };
+    for (const n of x.nodes) {
+      n.inputs.forEach(add);
+      for (const sg of bodiesOf(n)) found.get(sg)!.forEach(add);
     }
+    found.set(x, out);
+  }
+  return found.get(g)!;
+}
+
+function bodiesOf(n: Node): readonly Graph[] {
+  const out: Graph[] = [];
+  for (const a of Object.values(n.attrs)) {
+    if (a.kind === 'graph') out.push(a.value);
+    else if (a.kind === 'graphs') out.push(...a.value);
   }
   return out;
 }
@@ -92,9 +112,10 @@ export function outerScopeInputs(g: Graph): string[] {
 /** A node's inputs as drawn: its own, then what its subgraphs read from outside. */
 function drawnInputs(n: Node): string[] {
   const own = [...n.inputs];
+  const has = new Set(own);
   for (const a of Object.values(n.attrs)) {
     const graphs = a.kind === 'graph' ? [a.value] : a.kind === 'graphs' ? a.value : [];
-    for (const sg of graphs) for (const t of outerScopeInputs(sg)) if (!own.includes(t)) own.push(t);
+    for (const sg of graphs) for (const t of outerScopeInputs(sg)) if (!has.has(t)) { has.add(t); own.push(t); }
   }
   return own;
 }

@@ -39,10 +39,13 @@ function scalarIn(kind: string, v: unknown): unknown {
 }
 
 function attrIn(a: Msg): XAttr | undefined {
+  // A map entry without its value message decodes as null: nothing to keep, like an empty AttrValue.
+  if (!a || typeof a !== 'object') return undefined;
   // `value` is the oneof's virtual field naming the member that is set (unset members read as defaults).
   const field: string | undefined = a.value;
   if (!field) return undefined; // an empty AttrValue: nothing to keep
   const v = a[field];
+  if (v === null || v === undefined) return undefined;
   const m = /^(map_string_2_)?([a-z0-9]+)(_vec)?_value$/.exec(field);
   if (!m) return undefined;
   const [, isMap, k, isVec] = m;
@@ -50,7 +53,7 @@ function attrIn(a: Msg): XAttr | undefined {
   if (!isMap) return { kind: `${k}_vec`, value: (v.value ?? []).map((x: unknown) => scalarIn(k, x)) } as XAttr;
   const out: Record<string, unknown> = {};
   for (const [key, x] of Object.entries(v.value ?? {}))
-    out[key] = isVec ? ((x as Msg).value ?? []).map((e: unknown) => scalarIn(k, e)) : scalarIn(k, x);
+    out[key] = isVec ? ((x as Msg)?.value ?? []).map((e: unknown) => scalarIn(k, e)) : scalarIn(k, x);
   return { kind: `map_${k}${isVec ?? ''}`, value: out } as XAttr;
 }
 
@@ -76,13 +79,22 @@ function tensorIn(t: Msg, opName: string): XTensor {
   };
 }
 
-function subgraphIn(s: Msg): XSubgraph {
-  return {
-    name: s.subgraph_name ?? '',
-    ops: [...(s.op_name ?? [])],
-    attrs: attrsIn(s.subg_attr),
-    children: (s.subg_child ?? []).map(subgraphIn),
-  };
+/** The subgraph tree, walked with an explicit stack: its depth is whatever the file says. */
+function subgraphIn(root: Msg): XSubgraph {
+  const make = (s: Msg): XSubgraph & { children: XSubgraph[] } => ({
+    name: s?.subgraph_name ?? '', ops: [...(s?.op_name ?? [])], attrs: attrsIn(s?.subg_attr), children: [],
+  });
+  const top = make(root);
+  const stack: [Msg, XSubgraph & { children: XSubgraph[] }][] = [[root, top]];
+  while (stack.length) {
+    const [msg, out] = stack.pop()!;
+    for (const c of msg?.subg_child ?? []) {
+      const child = make(c);
+      out.children.push(child);
+      stack.push([c, child]);
+    }
+  }
+  return top;
 }
 
 const text = (v: unknown) => (typeof v === 'string' && v ? { annotation: v } : {});
@@ -117,6 +129,9 @@ export function readXModel(bytes: Uint8Array): XModel {
   const names = new Set<string>();
   for (const o of opNodes) {
     if (!o.op_name || !o.op_type) throw new InputError('not a valid .xmodel: an op has no name or type');
+    const dims: number[] = o.output_tensor?.tensor_dim ?? [];
+    if (dims.some((d) => !(Number.isInteger(d) && d >= 0)))
+      throw new InputError(`not a valid .xmodel: op "${o.op_name}" has output shape [${dims.join(', ')}] (dimensions must be non-negative integers)`);
     if (names.has(o.op_name)) throw new InputError(`not a valid .xmodel: op "${o.op_name}" appears twice`);
     names.add(o.op_name);
     ops.push({

@@ -146,8 +146,14 @@ export function subgraphDevice(s: XSubgraph): string | undefined {
 
 /** Every op name under a subgraph, its own and its descendants'. */
 export function subgraphOps(s: XSubgraph): string[] {
-  const out: string[] = [...s.ops];
-  for (const c of s.children) out.push(...subgraphOps(c));
+  // Depth-first in child order with an explicit stack: the tree is as deep as the file makes it.
+  const out: string[] = [];
+  const stack: XSubgraph[] = [s];
+  while (stack.length) {
+    const g = stack.pop()!;
+    for (const o of g.ops) out.push(o);
+    for (let i = g.children.length - 1; i >= 0; i--) stack.push(g.children[i]);
+  }
   return out;
 }
 

@@ -92,7 +92,7 @@ export async function importArchJson(file: File): Promise<void> {
   }
 }
 
-function download(name: string, blob: Blob): void {
+export function download(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = document.createElement('a');
   a.href = url;

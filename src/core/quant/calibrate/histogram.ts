@@ -21,7 +21,7 @@ function pow2Ceil(x: number): number {
 }
 
 /** Double the range until it exceeds absMax, merging bin pairs toward the centre. */
-function grow(h: Histogram, absMax: number): void {
+export function growHistogram(h: Histogram, absMax: number): void {
   if (h.range === 0) {
     h.range = pow2Ceil(absMax * (1 + 1e-7));
     if (h.range <= absMax) h.range *= 2;
@@ -44,7 +44,12 @@ export function addToHistogram(h: Histogram, x: ArrayLike<number>): void {
     const a = Math.abs(x[i]);
     if (a > absMax) absMax = a;
   }
-  if (absMax > 0 && absMax >= h.range) grow(h, absMax);
+  if (absMax > 0 && absMax >= h.range) growHistogram(h, absMax);
+  binValues(h, x);
+}
+
+/** Counts values already inside the range (call `growHistogram` with their |max| first). */
+export function binValues(h: Histogram, x: ArrayLike<number>): void {
   if (h.range === 0) {
     h.zeros += x.length;
     return;

@@ -45,7 +45,9 @@ export async function qdqRuntime(
     return undefined;
   };
   const names = new Map([...fixPoints.keys()].map((t) => [t, dqOf(t) ?? t]));
-  const wanted = [...new Set([...names.values(), ...names.keys()])];
+  // A graph input's value is the feed itself (onnxruntime cannot return an input as an output).
+  const isInput = (t: string) => g.inputs.some((i) => i.name === t);
+  const wanted = [...new Set([...names.values(), ...names.keys()])].filter((t) => !isInput(t));
   const session = await createFloatSession(qdq, { ...o, extraOutputs: wanted, optimize: false });
   try {
     const r = await session.run(feeds, wanted);
@@ -54,7 +56,7 @@ export async function qdqRuntime(
     for (const [t, n] of names) {
       const fp = fixPoints.get(t)!;
       codes.set(t, Int8Array.from(r[n].data, (v) => Math.max(-128, Math.min(127, roundHalfEven(v * 2 ** fp)))));
-      values.set(t, r[t].data);
+      values.set(t, isInput(t) ? feeds[t].data : r[t].data);
     }
     return { codes, values };
   } finally {

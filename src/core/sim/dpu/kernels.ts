@@ -59,6 +59,10 @@ export interface Int8Engine {
 /** How conv2d computes a geometry; packConvWeights lays the weights out for the same path. */
 export type ConvPath = 'depthwise' | 'im2col' | 'direct';
 
+/** A direct or im2col conv whose groups have a multiple of 16 output channels runs the 16-channel kernel
+ *  on int16 input. */
+const isWide = (g: ConvGeometry): boolean => convPath(g) !== 'depthwise' && (g.outC / g.group) % 16 === 0;
+
 export function convPath(g: ConvGeometry): ConvPath {
   if (g.group > 1 && g.group === g.inC && g.group === g.outC) return 'depthwise';
   // Few input channels: padding them to 8 per tap would waste most multiplies; pack the receptive field.
@@ -108,13 +112,22 @@ interface Exports {
     preShift: number, fpPre: number, fpOut: number): void;
   fitsI32(maxAcc: number, maxBias: number): number;
   prepareBias(bias: number, C: number, bt: number): number;
-  epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number): void;
+  epilogueRows(acc: number, accStride: number, out: number, P: number, C: number, bt: number, fast: number, maxBias: number): void;
   buildV(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
     uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
   im2col(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  im2col16(V: number, rowStride: number, sH: number, sW: number, kH: number, kW: number, dH: number, dW: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  im2colTaps16(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    IC: number, outH: number, outW: number, Kp: number, dst: number): void;
   im2colTaps(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     IC: number, outH: number, outW: number, Kp: number, dst: number): void;
+  buildV16(inp: number, inH: number, inW: number, C: number, group: number, Cg: number, Cp: number,
+    uh: number, uw: number, offT: number, offL: number, V: number, Hp: number, Wp: number): void;
+  convWide(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
+    pairs: number, W: number, blocks: number, outW: number, oh0: number, oh1: number, acc: number,
+    accStride: number, col0: number, out: number, outStride: number, bt32: number, accUp: number): void;
   convCore(V: number, rowStride: number, pixStride: number, sH: number, sW: number, taps: number, tapOff: number,
     chunks: number, W: number, ocBlocks: number, outW: number, oh0: number, oh1: number, acc: number,
     accStride: number, col0: number, out: number, outStride: number, bt32: number, accUp: number): void;
@@ -151,7 +164,39 @@ function wasmBytes(): Uint8Array {
 export async function loadInt8Engine(): Promise<Int8Engine> {
   modulePromise ??= WebAssembly.compile(wasmBytes() as Uint8Array<ArrayBuffer>);
   const instance = await WebAssembly.instantiate(await modulePromise, {});
-  return createEngine(instance.exports as unknown as Exports);
+  const engine = createEngine(instance.exports as unknown as Exports);
+  warmUp(engine);
+  return engine;
+}
+
+/**
+ * V8 first runs wasm in its baseline tier and compiles the optimizing tier in the background once a
+ * function has run enough; a long kernel call never switches mid-way, so the first sample would run ~15×
+ * slower. A few tiny calls of every kernel (a few ms) start that compile while the caller prepares.
+ */
+function warmUp(eng: Int8Engine): void {
+  const geo = (inC: number, outC: number, k: number, group = 1): ConvGeometry => ({
+    inH: 6, inW: 6, inC, outH: 6, outW: 6, outC, kH: k, kW: k, strideH: 1, strideW: 1, dilH: 1, dilW: 1,
+    padT: k >> 1, padL: k >> 1, group,
+  });
+  const e: Epilogue = { accUp: 0, biasUp: 0, shift: 4, act: 'relu' };
+  const convs = [geo(16, 16, 3), geo(16, 16, 1), geo(16, 8, 1), geo(16, 6, 3), geo(3, 8, 3), geo(3, 16, 3), geo(16, 16, 3, 16), geo(16, 16, 5, 16), geo(12, 12, 3, 12)];
+  const inp = eng.alloc(6 * 6 * 16, 16), out = eng.alloc(6 * 6 * 16, 16), f = eng.alloc(6 * 6 * 16 * 4, 16);
+  const packed = convs.map((g) => eng.packConvWeights(new Int8Array(g.outC * g.kH * g.kW * (g.inC / g.group)), g));
+  for (let r = 0; r < 5; r++) {
+    convs.forEach((g, i) => eng.conv2d(inp, packed[i], 0, out, g, e));
+    eng.deconv2d(inp, packed[0], 0, out, convs[0], e);
+    eng.maxPool(inp, out, geo(16, 16, 3), 0);
+    eng.avgPool(inp, out, geo(16, 16, 3), 7, 6);
+    eng.add(inp, inp, out, 64, 0, 1, e);
+    eng.mul(inp, inp, out, 64, 7);
+    eng.requantize(inp, out, 64, 1);
+    eng.concat([{ ptr: inp, channels: 8, shift: 0 }, { ptr: inp, channels: 8, shift: 1 }], out, 9);
+    eng.upsampleNearest(inp, out, 3, 3, 16, 2, 2, 0);
+    eng.quantize(f, out, 64, 4);
+    eng.dequantize(inp, f, 64, 4);
+  }
+  eng.reset();
 }
 
 const SLACK = 64; // kept free above the last allocation
@@ -240,6 +285,24 @@ function createEngine(x: Exports): Int8Engine {
       }
       return p;
     }
+    if (isWide(g)) {
+      // [group][16-oc block][tap][channel pair][16 oc][2 ch] int16; im2col: one tap of taps·IC channels.
+      const [nt, k] = path === 'im2col' ? [1, taps * icg] : [taps, icg];
+      const pairs = Math.ceil(k / 2), blocks = ocg / 16;
+      const len = g.group * blocks * nt * pairs * 32;
+      const p = alloc(len * 2, 16);
+      const v = new Int16Array(x.memory.buffer, p, len);
+      v.fill(0);
+      for (let oc = 0; oc < g.outC; oc++) {
+        const gi = Math.floor(oc / ocg), b = (oc % ocg) >> 4, j = oc & 15;
+        for (let t = 0; t < nt; t++) {
+          for (let c = 0; c < k; c++) {
+            v[((((gi * blocks + b) * nt + t) * pairs + (c >> 1)) * 16 + j) * 2 + (c & 1)] = w[(oc * nt + t) * k + c];
+          }
+        }
+      }
+      return p;
+    }
     // [group][ocBlock][tap][chunk of 8 ch][4 oc][8 ch]; im2col is the same with one tap of taps·IC channels.
     const k = path === 'im2col' ? taps * icg : icg;
     const ntaps = path === 'im2col' ? 1 : taps;
@@ -281,19 +344,21 @@ function createEngine(x: Exports): Int8Engine {
     let Wp = (outW - 1) * sW + (kW - 1) * dilW + 1;
     const offT = transposed ? (kH - 1) * dilH - g.padT : g.padT;
     const offL = transposed ? (kW - 1) * dilW - g.padL : g.padL;
+    const wide = isWide(g);
     const [vGroup, vCg, vCp] = path === 'depthwise' ? [1, g.inC, roundUp(g.inC, 8)]
-      : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, 8)];
+      : path === 'im2col' ? [1, g.inC, g.inC] : [g.group, icg, roundUp(icg, wide ? 2 : 8)];
     const cs = vGroup * vCp;
+    const eb = wide && path === 'direct' ? 2 : 1; // bytes per V element (im2col rows carry the int16 instead)
     // The input already is V when no padding (spatial or channel) is needed: read it in place.
-    const inPlace = !transposed && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
+    const inPlace = !transposed && eb === 1 && path !== 'im2col' && vCg === vCp && g.padT === 0 && g.padL === 0 && Hp <= g.inH && Wp <= g.inW;
     if (inPlace) { Hp = g.inH; Wp = g.inW; }
-    const Kp = roundUp(taps * g.inC, 8);
+    const Kp = roundUp(taps * g.inC, wide ? 2 : 8);
     const accStride = path === 'depthwise' ? vCp : g.outC + 4;
     const maxAcc = 16384 * taps * icg;
-    scratch([inPlace ? 0 : Hp * Wp * cs + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp + 32 : 0, 0],
+    scratch([inPlace ? 0 : Hp * Wp * cs * eb + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp * (wide ? 2 : 1) + 32 : 0, 0],
       ([V0, tapOff, bt, patches]) => {
         const V = inPlace ? inPtr : V0;
-        const rowStride = Wp * cs, pixStride = cs;
+        const rowStride = Wp * cs * eb, pixStride = cs * eb;
         const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
         for (let kh = 0; kh < kH; kh++) {
           for (let kw = 0; kw < kW; kw++) {
@@ -302,7 +367,10 @@ function createEngine(x: Exports): Int8Engine {
           }
         }
         tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
-        if (!inPlace) {
+        if (eb === 2) {
+          x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
+            offT, offL, V, Hp, Wp);
+        } else if (!inPlace) {
           x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
             offT, offL, V, Hp, Wp);
         }
@@ -319,11 +387,22 @@ function createEngine(x: Exports): Int8Engine {
           } else {
             x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
           }
+        } else if (path === 'im2col' && wide) {
+          if (dilW === 1 && !transposed) x.im2col16(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
+          else x.im2colTaps16(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
+          x.convWide(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 2, wp, g.outC / 16,
+            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
         } else if (path === 'im2col') {
           if (dilW === 1 && !transposed) x.im2col(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
           else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
           x.convCore(patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
             outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
+        } else if (wide) {
+          const pairs = vCp / 2, blocks = ocg / 16;
+          for (let gi = 0; gi < g.group; gi++) {
+            x.convWide(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, pairs,
+              wp + gi * blocks * taps * pairs * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
+          }
         } else {
           const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
           for (let gi = 0; gi < g.group; gi++) {
@@ -331,7 +410,7 @@ function createEngine(x: Exports): Int8Engine {
               wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
           }
         }
-        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0);
+        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0, maxBias);
       });
   };
 

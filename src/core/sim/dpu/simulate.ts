@@ -6,7 +6,7 @@ import { layersOf, partition, type CompileResult, type PlacedLayer, type Target 
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
 import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
-import { dpuKernels } from '../../quant/dpu-ops';
+import { dpuKernels, isDpuHardSigmoid } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
 import type { Kernel, KernelCtx } from '../float/kernel';
@@ -49,6 +49,12 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
     out[i] = q < -128 ? -128 : q > 127 ? 127 : q;
   }
   return out;
+}
+
+/** round(q, s) of docs/simulator.md on one int8 value, saturated. */
+function shift8(q: number, s: number): number {
+  const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
+  return v < -128 ? -128 : v > 127 ? 127 : v;
 }
 
 /**
@@ -169,8 +175,6 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     return b;
   };
   const read = (b: Buf | undefined) => { if (b) b.lastUse = Math.max(b.lastUse, pos); };
-  const sgOfPlaced = new Map<number, number>();
-  compile.subgraphs.forEach((s, si) => { for (const i of s.layers) sgOfPlaced.set(i, si); });
 
   const inputTensors = (p: PlacedLayer): { tensor: string; placed: number }[] =>
     p.layer.inputs.map((id) => {
@@ -180,78 +184,95 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
 
   // Fake-quant needs every DPU tensor on its fix point too (a head conv's output included).
   const fqTensors = new Map<string, TensorQuant>(dq.tensors);
+  /** Tensors the DPU computes or reads quantized from a graph input: what run() keeps and fakeQuant returns. */
   const dpuTensorNames: string[] = [];
+  const graphInputs = new Set(dq.float.graph.inputs.map((i) => i.name));
   const plans: SgPlan[] = [];
   const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
 
-  for (const [si, sg] of compile.subgraphs.entries()) {
-    if (sg.device === 'USER') {
-      plans.push({ kind: 'user', name: sg.name });
-      continue;
-    }
-    if (sg.device === acc) {
-      const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
-      const start = ++pos;
-      const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
-        const have = bufs.get(t.tensor);
-        if (have) return have;
-        // Entering from USER or a CPU subgraph: float2fix at the producer's fix point.
-        const fp = fpOfPlaced(t.placed);
-        if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
-        const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
-        // Written when the subgraph starts, so it lives from there.
-        b.def = start;
-        plan.entries.push(b);
-        return b;
-      };
-      for (const pi of sg.layers) {
-        const p = L[pi];
-        const l = p.layer;
-        const what = `${l.op} ${l.name}`;
-        const fp = fpOfPlaced(pi);
-        if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
-        const ins = inputTensors(p).map((t) => bufFor(t, what));
-        pos++;
-        ins.forEach(read);
-        const out = alloc(l.tensor, l.shape, fp);
-        plan.steps.push(dpuStep(p, ins, out, what));
-        dpuTensorNames.push(l.tensor);
-        if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
-        available.add(l.tensor);
-      }
-      plans.push(plan);
-      continue;
-    }
-    // CPU: the float ops between fix2float and float2fix, in one onnxruntime session.
-    const mine = new Set(sg.layers);
-    const computing = sg.layers.filter((i) => L[i].layer.kind !== 'output');
-    const outputs = new Set<string>();
-    for (const i of sg.layers) {
-      const l = L[i].layer;
-      if (l.kind === 'output') {
-        const p = inputTensors(L[i])[0];
-        if (mine.has(p.placed)) outputs.add(p.tensor);
+  // A CPU layer's readers outside its subgraph, for the subgraph's outputs.
+  const readersOf = new Map<number, number[]>();
+  L.forEach((q, qi) => { for (const t of inputTensors(q)) readersOf.set(t.placed, [...(readersOf.get(t.placed) ?? []), qi]); });
+  const sessions: FloatSession[] = [];
+  const planned = async () => {
+    for (const sg of compile.subgraphs) {
+      if (sg.device === 'USER') {
+        plans.push({ kind: 'user', name: sg.name });
         continue;
       }
-      const leaves = compile.layers.some((q, qi) => !mine.has(qi) && inputTensors(q).some((t) => t.placed === i));
-      if (leaves || l.graphOutput) outputs.add(l.tensor);
+      if (sg.device === acc) {
+        const plan: DpuPlan = { kind: 'dpu', name: sg.name, entries: [], steps: [] };
+        const start = ++pos;
+        const bufFor = (t: { tensor: string; placed: number }, what: string): Buf => {
+          const have = bufs.get(t.tensor);
+          if (have) return have;
+          // Entering from USER or a CPU subgraph: float2fix at the producer's fix point.
+          const fp = fpOfPlaced(t.placed);
+          if (fp === undefined) throw new InputError(`${what}: input "${t.tensor}" has no fix point (no QuantizeLinear on it)`);
+          const b = alloc(t.tensor, L[t.placed].layer.shape, fp);
+          if (graphInputs.has(t.tensor) && !dpuTensorNames.includes(t.tensor)) dpuTensorNames.push(t.tensor);
+          // Written when the subgraph starts, so it lives from there.
+          b.def = start;
+          plan.entries.push(b);
+          return b;
+        };
+        for (const pi of sg.layers) {
+          const p = L[pi];
+          const l = p.layer;
+          const what = `${l.op} ${l.name}`;
+          const fp = fpOfPlaced(pi);
+          if (fp === undefined) throw new InputError(`${what}: its output "${l.tensor}" has no fix point`);
+          const ins = inputTensors(p).map((t) => bufFor(t, what));
+          pos++;
+          ins.forEach(read);
+          const out = alloc(l.tensor, l.shape, fp);
+          plan.steps.push(dpuStep(p, ins, out, what));
+          dpuTensorNames.push(l.tensor);
+          if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
+          available.add(l.tensor);
+        }
+        plans.push(plan);
+        continue;
+      }
+      // CPU: the float ops between fix2float and float2fix, in one onnxruntime session.
+      const mine = new Set(sg.layers);
+      const computing = sg.layers.filter((i) => L[i].layer.kind !== 'output');
+      const outputs = new Set<string>();
+      for (const i of sg.layers) {
+        const l = L[i].layer;
+        if (l.kind === 'output') {
+          const p = inputTensors(L[i])[0];
+          if (mine.has(p.placed)) outputs.add(p.tensor);
+          continue;
+        }
+        const leaves = (readersOf.get(i) ?? []).some((qi) => !mine.has(qi));
+        if (leaves || l.graphOutput) outputs.add(l.tensor);
+      }
+      const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
+      if (computing.length && outputs.size) {
+        const m = subModel(dq.float, plan.outputs, available, (t) => {
+          const q = dq.tensors.get(t);
+          return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+        });
+        plan.inputs = m.graph.inputs.map((i) => i.name);
+        pos++;
+        for (const n of plan.inputs) read(bufs.get(n));
+        plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        sessions.push(plan.session);
+        const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
+        plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
+      }
+      for (const t of plan.outputs) available.add(t);
+      plans.push(plan);
     }
-    const plan: CpuPlan = { kind: 'cpu', name: sg.name, inputs: [], outputs: [...outputs], counters: ZERO };
-    if (computing.length && outputs.size) {
-      const m = subModel(dq.float, plan.outputs, available, (t) => {
-        const q = dq.tensors.get(t);
-        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
-      });
-      plan.inputs = m.graph.inputs.map((i) => i.name);
-      pos++;
-      for (const n of plan.inputs) read(bufs.get(n));
-      plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
-      const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
-      plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
-    }
-    for (const t of plan.outputs) available.add(t);
-    plans.push(plan);
-    void si;
+  };
+  try {
+    await planned();
+  } catch (e) {
+    // Nothing half-prepared stays behind.
+    for (const x of sessions) await x.release();
+    engine.reset();
+    throw e;
   }
 
   function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
@@ -259,6 +280,11 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const converted = convertedActivation(l.activation, compile.conversions);
     if (converted !== l.activation)
       throw new InputError(`${what}: its ${l.activation!.type} runs on the ${acc} only as ${converted!.type}; quantize with that conversion enabled so the QDQ model computes it`);
+    for (const m of p.members) {
+      const n = nodeByName.get(src0[m].name);
+      if (n?.opType === 'HardSigmoid' && !isDpuHardSigmoid(n))
+        throw new InputError(`${n.opType} ${n.name}: alpha ${attr(n, 'alpha', 'float') ?? 0.2}, beta ${attr(n, 'beta', 'float') ?? 0.5} is not the DPU's hard-sigmoid (1/6, 1/2)`);
+    }
     const base = { name: l.tensor, layer: l.name, out };
     const inBytes = ins.reduce((s, b) => s + numel(b.shape), 0);
     const outBytes = numel(out.shape);
@@ -309,7 +335,13 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           return nearestStep(ins[0], out, l.upsample.scaleH, l.upsample.scaleW, base);
         return genericStep(p, ins, out, what, base);
       }
-      case 'reshape': case 'pad': case 'activation':
+      case 'reshape': {
+        const node = nodeByName.get(l.name);
+        if (node && /^(Reshape|Flatten|Squeeze|Unsqueeze)$/.test(node.opType) && ins.length === 1 && numel(ins[0].shape) === numel(out.shape))
+          return reshapeStep(ins[0], out, base);
+        return genericStep(p, ins, out, what, base);
+      }
+      case 'pad': case 'activation':
         return genericStep(p, ins, out, what, base);
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
@@ -326,6 +358,22 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       run: () => {
         ins.forEach((b, i) => { parts[i].ptr = b.ptr; });
         engine.concat(parts, out.ptr, H * W);
+      },
+    };
+  }
+
+  /** Reshape/Flatten/(Un)Squeeze: the values in the source model's order (NCHW for 4-D) under a new shape. */
+  function reshapeStep(x: Buf, out: Buf, base: { name: string; layer: string; out: Buf }): Step {
+    const len = numel(out.shape);
+    const tmp = new Int8Array(len);
+    const shift = x.fp - out.fp;
+    const counters: Counters = { ...ZERO, bytesIn: len, bytesOut: len };
+    return {
+      ...base, counters,
+      run: () => {
+        toSource(engine.i8(x.ptr, len), x.shape, tmp);
+        if (shift !== 0) for (let i = 0; i < len; i++) tmp[i] = shift8(tmp[i], shift);
+        fromSource(tmp, out.shape, engine.i8(out.ptr, len));
       },
     };
   }
@@ -436,7 +484,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     };
     const outLen = numel(out.shape);
     const tmp = new Int8Array(outLen);
-    const counters: Counters = { macs: 0, ops: l.kind === 'activation' ? outLen : 0, bytesIn: ins.reduce((s, b) => s + numel(b.shape), 0), bytesWeights: 0, bytesOut: outLen };
+    const counters: Counters = { macs: 0, ops: l.kind === 'eltwise' ? outLen * Math.max(1, ins.length) : 0, bytesIn: ins.reduce((s, b) => s + numel(b.shape), 0), bytesWeights: 0, bytesOut: outLen };
     return {
       ...base, counters,
       run: () => {
@@ -508,7 +556,10 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         for (const b of pl.entries) {
           const f = floatOf(b.name);
           const nhwc = fromSource(f.data, b.shape, new Float32Array(f.data.length));
-          float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          const q = float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
+          if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
+            tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
         }
         for (const s of pl.steps) {
           const a = performance.now();

@@ -1,7 +1,8 @@
 // Float inference on onnxruntime-web (its wasm backend, SIMD, threads): the float reference, calibration
 // activations, the CPU subgraphs of a simulated DPU model and the demos all run here. The same package
-// serves Node (its `node` export) and the browser (`onnxruntime-web/wasm` in a worker).
-import * as ort from 'onnxruntime-web/wasm';
+// serves Node (its `node` export, whose wasm threads work there) and the browser (`onnxruntime-web/wasm`
+// in a worker): `#ort` in package.json picks one by condition.
+import * as ort from '#ort';
 import { InputError } from '../../errors';
 import type { FloatTensor, Model } from '../../ir';
 import { writeOnnx } from '../../onnx/writer';
@@ -67,6 +68,7 @@ export async function createFloatSession(
     session = await ort.InferenceSession.create(bytes, {
       executionProviders: ['wasm'],
       graphOptimizationLevel: o.optimize === false ? 'disabled' : 'all',
+      logSeverityLevel: 3,
     });
   } catch (e) {
     throw new InputError(`onnxruntime could not load the model: ${String((e as Error).message ?? e).split('\n')[0]}`);

@@ -1,10 +1,12 @@
 // Convolution building blocks. The JS side (kernels.ts) plans scratch memory and calls them in order:
-// buildV (int8 NHWC → zero-padded int8 map with channels padded to 8 per group; skipped when the input
-// already has that form), optionally im2col, then convCore / dwCore / dw3x3 into int32 accumulators or,
-// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue.
-// Every 8 int8 values are read with v128.load8x8_s (load + sign-extend to int16 in one instruction), so
-// the inner loop is one load and one i32x4.dot_i16x8_s per 8 input channels and output channel.
-import { epiV, store4 } from './epilogue';
+// buildV / buildV16 (int8 NHWC → zero-padded map, channels padded per group; buildV is skipped when the
+// input already has that form), optionally im2col / im2col16, then a core into int32 accumulators or,
+// when the int32 epilogue applies and every store is in bounds, straight to int8 through the epilogue:
+// - convWide: 16 output channels × 2 pixels, lanes = output channels (int16 input, channel pairs splatted);
+// - convCore: 4 output channels × 2 pixels over 8-channel chunks read with v128.load8x8_s, summed
+//   horizontally at the end (any channel count);
+// - dw3x3 / dwCore: depthwise, two taps of 8 channels per i32x4.dot_i16x8_s.
+import { epiV, epiV8, store4 } from './epilogue';
 
 @inline function copyBytes(d: usize, s: usize, n: i32): void {
   let i = 0;
@@ -167,9 +169,7 @@ export function convCore(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: 
     v128.store(o, a1, 16);
   } else {
     const b = bt32 + (<usize>c << 2);
-    const r0 = epiV(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)));
-    const r1 = epiV(i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
-    const n = i16x8.narrow_i32x4_s(r0, r1);
+    const n = epiV8(i32x4.add(i32x4.shl(a0, accUp), v128.load(b)), i32x4.add(i32x4.shl(a1, accUp), v128.load(b, 16)));
     v128.store64_lane(out + <usize>(p * C + c), i8x16.narrow_i16x8_s(n, n), 0);
   }
 }
@@ -265,6 +265,171 @@ export function im2colTaps(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW
       const d = dst + <usize>((oh * outW + ow) * Kp);
       for (let t = 0; t < taps; t++) copyBytes(d + <usize>(t * IC), base + <usize>load<i32>(tapOff + (<usize>t << 2)), IC);
       for (let k = K; k < Kp; k++) store<u8>(d + <usize>k, 0);
+    }
+  }
+}
+
+/**
+ * V16[y][x][g·Cp + c] = in[ih][iw][g·Cg + c] as int16 (Cp = Cg rounded up to 2), the input of convWide;
+ * same placement rules as buildV.
+ */
+export function buildV16(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg: i32, Cp: i32,
+  uh: i32, uw: i32, offT: i32, offL: i32, V: usize, Hp: i32, Wp: i32): void {
+  const Cs = group * Cp;
+  if (Cs == C && uh == 1 && uw == 1 && offT == 0 && offL == 0 && Hp <= inH && Wp <= inW) {
+    // Every element of V comes from the input, rows of Wp·C contiguous values: one widening pass.
+    const n = Wp * C;
+    for (let y = 0; y < Hp; y++) {
+      const s = inp + <usize>(y * inW * C);
+      const d = V + (<usize>(y * n) << 1);
+      let i = 0;
+      for (; i + 8 <= n; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+      for (; i < n; i++) store<i16>(d + (<usize>i << 1), <i16>load<i8>(s + <usize>i));
+    }
+    return;
+  }
+  memory.fill(V, 0, <usize>Hp * <usize>Wp * <usize>Cs * 2);
+  for (let ih = 0; ih < inH; ih++) {
+    const y = ih * uh + offT;
+    if (y < 0 || y >= Hp) continue;
+    for (let iw = 0; iw < inW; iw++) {
+      const x = iw * uw + offL;
+      if (x < 0 || x >= Wp) continue;
+      const s0 = inp + <usize>((ih * inW + iw) * C);
+      const d0 = V + (<usize>((y * Wp + x) * Cs) << 1);
+      for (let g = 0; g < group; g++) {
+        const s = s0 + <usize>(g * Cg);
+        const d = d0 + (<usize>(g * Cp) << 1);
+        let c = 0;
+        for (; c + 8 <= Cg; c += 8) v128.store(d + (<usize>c << 1), v128.load8x8_s(s + <usize>c));
+        for (; c < Cg; c++) store<i16>(d + (<usize>c << 1), <i16>load<i8>(s + <usize>c));
+      }
+    }
+  }
+}
+
+/** Sixteen output channels of one pixel: to int32 scratch, or through the epilogue as one 16-byte store. */
+@inline function emit16(r0: v128, r1: v128, r2: v128, r3: v128, acc: usize, out: usize, p: i32, accStride: i32,
+  outStride: i32, col: i32, bt32: usize): void {
+  if (out == 0) {
+    const o = acc + (<usize>(p * accStride + col) << 2);
+    v128.store(o, r0); v128.store(o, r1, 16); v128.store(o, r2, 32); v128.store(o, r3, 48);
+  } else {
+    const b = bt32 + (<usize>col << 2);
+    v128.store(out + <usize>(p * outStride + col), i8x16.narrow_i16x8_s(
+      epiV8(i32x4.add(i32x4.shl(r0, accUp), v128.load(b)), i32x4.add(i32x4.shl(r1, accUp), v128.load(b, 16))),
+      epiV8(i32x4.add(i32x4.shl(r2, accUp), v128.load(b, 32)), i32x4.add(i32x4.shl(r3, accUp), v128.load(b, 48)))));
+  }
+}
+
+/**
+ * Sixteen output channels × two pixels per step with the lanes holding output channels (no horizontal
+ * sums): a pair of int16 input channels is splatted to all lanes and dotted with the pair's weights for
+ * four channels at a time. V: int16 (buildV16). W: [blocks][taps][pairs][16 oc][2 ch] int16.
+ */
+export function convWide(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
+  pairs: i32, W: usize, blocks: i32, outW: i32, oh0: i32, oh1: i32, acc: usize, accStride: i32, col0: i32,
+  out: usize, outStride: i32, bt32: usize, up: i32): void {
+  accUp = up;
+  const blockBytes = <usize>(taps * pairs) << 6;
+  const step = <usize>(sW * pixStride);
+  for (let b = 0; b < blocks; b++) {
+    const Wb = W + <usize>b * blockBytes;
+    const col = col0 + (b << 4);
+    for (let oh = oh0; oh < oh1; oh++) {
+      const row = V + <usize>(oh * sH * rowStride);
+      const p0 = oh * outW;
+      let ow = 0;
+      for (; ow + 2 <= outW; ow += 2) {
+        const x0b = row + <usize>ow * step;
+        let a00 = i32x4.splat(0), a01 = i32x4.splat(0), a02 = i32x4.splat(0), a03 = i32x4.splat(0);
+        let a10 = i32x4.splat(0), a11 = i32x4.splat(0), a12 = i32x4.splat(0), a13 = i32x4.splat(0);
+        let wp = Wb;
+        for (let t = 0; t < taps; t++) {
+          let x0p = x0b + <usize>load<i32>(tapOff + (<usize>t << 2));
+          let x1p = x0p + step;
+          for (let q = 0; q < pairs; q++) {
+            const x0 = v128.load32_splat(x0p);
+            const x1 = v128.load32_splat(x1p);
+            let w = v128.load(wp);
+            a00 = i32x4.add(a00, i32x4.dot_i16x8_s(x0, w));
+            a10 = i32x4.add(a10, i32x4.dot_i16x8_s(x1, w));
+            w = v128.load(wp, 16);
+            a01 = i32x4.add(a01, i32x4.dot_i16x8_s(x0, w));
+            a11 = i32x4.add(a11, i32x4.dot_i16x8_s(x1, w));
+            w = v128.load(wp, 32);
+            a02 = i32x4.add(a02, i32x4.dot_i16x8_s(x0, w));
+            a12 = i32x4.add(a12, i32x4.dot_i16x8_s(x1, w));
+            w = v128.load(wp, 48);
+            a03 = i32x4.add(a03, i32x4.dot_i16x8_s(x0, w));
+            a13 = i32x4.add(a13, i32x4.dot_i16x8_s(x1, w));
+            wp += 64; x0p += 4; x1p += 4;
+          }
+        }
+        emit16(a00, a01, a02, a03, acc, out, p0 + ow, accStride, outStride, col, bt32);
+        emit16(a10, a11, a12, a13, acc, out, p0 + ow + 1, accStride, outStride, col, bt32);
+      }
+      for (; ow < outW; ow++) {
+        const xb = row + <usize>ow * step;
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        let wp = Wb;
+        for (let t = 0; t < taps; t++) {
+          let xp = xb + <usize>load<i32>(tapOff + (<usize>t << 2));
+          for (let q = 0; q < pairs; q++) {
+            const x = v128.load32_splat(xp);
+            a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, v128.load(wp)));
+            a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, v128.load(wp, 16)));
+            a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, v128.load(wp, 32)));
+            a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, v128.load(wp, 48)));
+            wp += 64; xp += 4;
+          }
+        }
+        emit16(a0, a1, a2, a3, acc, out, p0 + ow, accStride, outStride, col, bt32);
+      }
+    }
+  }
+}
+
+/** im2col into int16 rows (the input of convWide); same contract as im2col. */
+export function im2col16(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW: i32, dH: i32, dW: i32,
+  IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
+  const seg = kW * IC;
+  const K = kH * seg;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * IC);
+      const d0 = dst + (<usize>((oh * outW + ow) * Kp) << 1);
+      for (let kh = 0; kh < kH; kh++) {
+        const s = base + <usize>(kh * dH * rowStride);
+        const d = d0 + (<usize>(kh * seg) << 1);
+        if (dW == 1) {
+          for (let i = 0; i < seg; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+        } else {
+          for (let kw = 0; kw < kW; kw++) {
+            for (let c = 0; c < IC; c++) {
+              store<i16>(d + (<usize>(kw * IC + c) << 1), <i16>load<i8>(s + <usize>(kw * dW * IC + c)));
+            }
+          }
+        }
+      }
+      for (let k = K; k < Kp; k++) store<i16>(d0 + (<usize>k << 1), 0);
+    }
+  }
+}
+
+/** im2colTaps into int16 rows. */
+export function im2colTaps16(V: usize, rowStride: i32, pixStride: i32, sH: i32, sW: i32, taps: i32, tapOff: usize,
+  IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
+  const K = taps * IC;
+  for (let oh = 0; oh < outH; oh++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const base = V + <usize>(oh * sH * rowStride + ow * sW * pixStride);
+      const d = dst + (<usize>((oh * outW + ow) * Kp) << 1);
+      for (let t = 0; t < taps; t++) {
+        const s = base + <usize>load<i32>(tapOff + (<usize>t << 2));
+        for (let c = 0; c < IC; c++) store<i16>(d + (<usize>(t * IC + c) << 1), <i16>load<i8>(s + <usize>c));
+      }
+      for (let k = K; k < Kp; k++) store<i16>(d + (<usize>k << 1), 0);
     }
   }
 }

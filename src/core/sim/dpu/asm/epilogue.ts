@@ -28,6 +28,13 @@ let vRelu6: v128 = i32x4.splat(0);
 let vThree: v128 = i32x4.splat(0);
 let vSix: v128 = i32x4.splat(0);
 
+// Hard-swish on int16 lanes (epiV8): valid when fp_pre ≤ 8 and 0 ≤ fp_pre + 7 − fp_out ≤ 15.
+let hswish16 = false;
+let vThree16: v128 = i16x8.splat(0);
+let vSix16: v128 = i16x8.splat(0);
+let vPow16: v128 = i16x8.splat(0);
+let outShift16: i32 = 0;
+
 @inline function half(s: i32): i32 {
   return s > 0 && s < 32 ? 1 << (s - 1) : 0;
 }
@@ -44,6 +51,15 @@ export function setEpilogue(accUp: i32, biasUp: i32, shift: i32, act: i32, relu6
   vRelu6 = i32x4.splat(relu6Max);
   vThree = i32x4.splat(fpPre >= 0 && fpPre < 24 ? 3 << fpPre : 0);
   vSix = i32x4.splat(fpPre >= 0 && fpPre < 24 ? 6 << fpPre : 0);
+  outShift16 = fpPre + 7 - fpOut;
+  hswish16 = act == ACT_HSWISH && fpPre >= 0 && fpPre <= 8 && outShift16 >= 0 && outShift16 <= 15;
+  if (hswish16) {
+    const three: i32 = 3 << fpPre, six: i32 = 6 << fpPre;
+    const pow: i32 = outShift16 > 0 ? 1 << (15 - outShift16) : 0;
+    vThree16 = i16x8.splat(<i16>three);
+    vSix16 = i16x8.splat(<i16>six);
+    vPow16 = i16x8.splat(<i16>pow);
+  }
 }
 
 /** round(x, s) of docs/simulator.md on int64: s > 0 → (x + 2^(s-1)) >> s, s < 0 → x·2^-s (saturating). */
@@ -152,15 +168,28 @@ export function fitsI32(maxAcc: f64, maxBias: f64): bool {
   return rndV(i32x4.dot_i16x8_s(p, h), eFpPre + 7 - eFpOut, vHalfOut);
 }
 
+/**
+ * `epi` on eight lanes (z0: lanes 0–3, z1: lanes 4–7) as int16 values still to be narrowed to int8.
+ * Hard-swish runs on int16 lanes: i16x8.q15mulr_sat_s computes (a·b + 2^14) >> 15, i.e. DPU_ROUND of
+ * a·b/2^15, exactly (the lone saturating case, −2^15·−2^15, cannot occur here), so
+ * h = round(t·2731 / 2^(7+fp_pre)) = q15mulr(t·2^(8−fp_pre), 2731) and y = round(p·h / 2^s) = q15mulr(p·h, 2^(15−s)).
+ */
+@inline export function epiV8(z0: v128, z1: v128): v128 {
+  if (hswish16) {
+    const p = i16x8.min_s(i16x8.max_s(
+      i16x8.narrow_i32x4_s(rndV(z0, ePreShift, vHalfPre), rndV(z1, ePreShift, vHalfPre)), i16x8.splat(-128)), i16x8.splat(127));
+    const t = i16x8.min_s(i16x8.max_s(i16x8.add(p, vThree16), i16x8.splat(0)), vSix16);
+    const h = i16x8.min_s(i16x8.q15mulr_sat_s(i16x8.shl(t, 8 - eFpPre), i16x8.splat(2731)), i16x8.splat(127));
+    const ph = i16x8.mul(p, h);
+    return outShift16 == 0 ? ph : i16x8.q15mulr_sat_s(ph, vPow16);
+  }
+  return i16x8.narrow_i32x4_s(epiV(z0), epiV(z1));
+}
+
 /** Saturating narrow of four int32 lanes to int8, stored as 4 bytes. */
 @inline export function store4(ptr: usize, r: v128): void {
   const n16 = i16x8.narrow_i32x4_s(r, r);
   v128.store32_lane(ptr, i8x16.narrow_i16x8_s(n16, n16), 0);
-}
-
-/** Saturating narrow of 16 int32 lanes to int8, stored as 16 bytes. */
-@inline export function store16(ptr: usize, r0: v128, r1: v128, r2: v128, r3: v128): void {
-  v128.store(ptr, i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(r0, r1), i16x8.narrow_i32x4_s(r2, r3)));
 }
 
 /**
@@ -180,11 +209,33 @@ export function prepareBias(bias: usize, C: i32, bt: usize): f64 {
   return m;
 }
 
+/** max |acc[p][c]| over P rows of C values, accStride apart. */
+function maxAbs(acc: usize, accStride: i32, P: i32, C: i32): f64 {
+  let m = i32x4.splat(0);
+  let s: i64 = 0;
+  for (let p = 0; p < P; p++) {
+    const a = acc + (<usize>(p * accStride) << 2);
+    let c = 0;
+    // |−2^31| wraps to −2^31 in i32x4.abs: compare as unsigned.
+    for (; c + 4 <= C; c += 4) m = i32x4.max_u(m, i32x4.abs(v128.load(a + (<usize>c << 2))));
+    for (; c < C; c++) {
+      const v = abs<i64>(<i64>load<i32>(a + (<usize>c << 2)));
+      if (v > s) s = v;
+    }
+  }
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 2, 3, 0, 1));
+  m = i32x4.max_u(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
+  const v = <i64><u32>i32x4.extract_lane(m, 0);
+  return <f64>(v > s ? v : s);
+}
+
 /**
  * out[p][c] = epilogue(acc[p][c], bias term[c]) for P pixels of C channels; acc rows are accStride int32
- * apart, out rows C bytes apart. fast: the int32 path (see fitsI32).
+ * apart, out rows C bytes apart. fast: the int32 path (see fitsI32). When the worst-case bound refused
+ * it, the accumulators' actual range (maxBias: max |bias term|) may still allow it.
  */
-export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: i32, bt: usize, fast: bool): void {
+export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: i32, bt: usize, fast: bool, maxBias: f64): void {
+  if (!fast) fast = fitsI32(maxAbs(acc, accStride, P, C), maxBias);
   const bt32 = bt + (<usize>C << 3);
   const up = eAccUp;
   for (let p = 0; p < P; p++) {
@@ -195,11 +246,9 @@ export function epilogueRows(acc: usize, accStride: i32, out: usize, P: i32, C: 
       for (; c + 16 <= C; c += 16) {
         const ap = a + (<usize>c << 2);
         const bp = bt32 + (<usize>c << 2);
-        store16(o + c,
-          epiV(i32x4.add(i32x4.shl(v128.load(ap), up), v128.load(bp))),
-          epiV(i32x4.add(i32x4.shl(v128.load(ap, 16), up), v128.load(bp, 16))),
-          epiV(i32x4.add(i32x4.shl(v128.load(ap, 32), up), v128.load(bp, 32))),
-          epiV(i32x4.add(i32x4.shl(v128.load(ap, 48), up), v128.load(bp, 48))));
+        v128.store(o + c, i8x16.narrow_i16x8_s(
+          epiV8(i32x4.add(i32x4.shl(v128.load(ap), up), v128.load(bp)), i32x4.add(i32x4.shl(v128.load(ap, 16), up), v128.load(bp, 16))),
+          epiV8(i32x4.add(i32x4.shl(v128.load(ap, 32), up), v128.load(bp, 32)), i32x4.add(i32x4.shl(v128.load(ap, 48), up), v128.load(bp, 48)))));
       }
       for (; c + 4 <= C; c += 4) {
         store4(o + c, epiV(i32x4.add(i32x4.shl(v128.load(a + (<usize>c << 2)), up), v128.load(bt32 + (<usize>c << 2)))));

@@ -1,7 +1,7 @@
 // The int8 DPU kernels (compiled to src/core/sim/dpu/kernels.gen.ts by scripts/build-wasm.ts).
 // No allocator: the JS side (kernels.ts) plans all memory above heapBase().
 export { setEpilogue, fitsI32, prepareBias, epilogueRows } from './epilogue';
-export { buildV, im2col, im2colTaps, convCore, dwCore, dw3x3 } from './conv';
+export { buildV, buildV16, im2col, im2col16, im2colTaps, im2colTaps16, convCore, convWide, dwCore, dw3x3 } from './conv';
 export { maxPool, avgPool, requantRun } from './pool';
 export { add, mul, requantize, quantize, dequantize } from './eltwise';
 
