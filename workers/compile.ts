@@ -6,6 +6,7 @@ import {
 } from '../src/core/compile';
 import { boardCompile, cpuStubs, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
+import type { PreprocessSpec } from '../src/core/data/preprocess';
 import { writeXModel } from '../src/core/xmodel/codec';
 import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
 import { InputError } from '../src/core/errors';
@@ -114,11 +115,12 @@ export class CompileSession {
     return { ...toView(r, base, performance.now() - t0), fromQuantize: this.fromQuantize };
   }
 
-  deployment(): Deployment {
+  /** `pre`: the Calibrate step's preprocessing, which the scripts apply to the image they are given. */
+  deployment(pre?: PreprocessSpec): Deployment {
     const r = this.require();
     const xmodelName = `${stem(this.fileName)}.xmodel`;
     return {
-      xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
+      xmodelName, vart: vartPython(r, xmodelName, pre), pynq: pynqPython(r, xmodelName, pre), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
       intXModelName: `${stem(this.fileName)}_int.xmodel`, stubs: cpuStubs(r),
     };
   }

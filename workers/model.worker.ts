@@ -147,7 +147,7 @@ const api = {
     } catch (e) { rethrow(e); }
   },
   deployment() {
-    try { return compileSession(quantized.version).deployment(); } catch (e) { rethrow(e); }
+    try { return compileSession(quantized.version).deployment(quant.calibPreprocess()); } catch (e) { rethrow(e); }
   },
   intXModel(): Uint8Array {
     try {

@@ -52,6 +52,11 @@ export function modelInput(model: Model): InputSpec {
   return inputSpecFromShape(inputs[0].name, inputs[0].shape ?? []);
 }
 
+/** The preprocessing of the loaded calibration set (what the deployment scripts apply to an image). */
+export function calibPreprocess(): PreprocessSpec | undefined {
+  return calib?.pre;
+}
+
 /** Reads the files with the preprocess spec; on error the previous calibration set is kept. */
 export function setCalibration(model: Model, files: { name: string; bytes: Uint8Array }[], preJson: unknown, limit?: number): CalibInfo {
   const pre = parsePreprocess(preJson ?? {});

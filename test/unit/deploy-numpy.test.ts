@@ -2,14 +2,16 @@
 // for the DPU steps (their outputs taken from this tool's own float run), every CPU tensor must equal this
 // tool's float interpreter. Skipped without python3 + NumPy (Debian: python3-numpy).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { layersOf, NO_CONVERSIONS, partition, targetByArch } from '../../src/core/compile';
 import { cpuStepCode, NUMPY_HELPERS } from '../../src/core/compile/cpu-numpy';
 import { cpuStubs, vartPython } from '../../src/core/compile/deploy';
-import { writeNpy } from '../../src/core/data/npy';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
+import { deployTask } from '../../src/core/compile/deploy-io';
+import { readOnnx } from '../../src/core/onnx/reader';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { runFloat } from '../../src/core/sim/float/interpreter';
 
@@ -120,5 +122,73 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps (python3 + NumPy)', () =
     writeFileSync(join(dir, 'script.py'), broken);
     const q = spawnSync('python3', [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
     expect(q.status).not.toBe(0);
+  });
+});
+
+/** Loads a generated script with stand-in vart/xir modules and runs `body` (Python) with it as `s`; returns stdout. */
+function withScript(code: string, body: string): { out: string; err: string } {
+  writeFileSync(join(dir, 'io_script.py'), code);
+  const runner = `import sys, types, json\nimport numpy as np\nsys.modules["vart"] = types.ModuleType("vart")\nsys.modules["xir"] = types.ModuleType("xir")\n` +
+    `s = {"__name__": "board_script"}\nexec(compile(open(${JSON.stringify(join(dir, 'io_script.py'))}).read(), "script", "exec"), s)\n${body}\n`;
+  const p = spawnSync('python3', ['-c', runner], { encoding: 'utf8', cwd: dir });
+  return { out: p.stdout, err: p.stderr };
+}
+
+const FMNIST = 'public/models/fmnist_seed000.onnx';
+describe.skipIf(!hasNumpy || !existsSync(FMNIST))('deployment script input and read-out (python3 + NumPy)', () => {
+  const model = readOnnx(new Uint8Array(readFileSync(FMNIST)));
+  const r = partition(layersOf({ kind: 'onnx', model }), targetByArch('B4096'), NO_CONVERSIONS);
+
+  it('a classifier: the .npy input goes NHWC, the read-out is the top-5 by softmax, as the float run ranks them', () => {
+    expect(deployTask(r)).toBe('classify');
+    const code = vartPython(r, 'fmnist.xmodel', { raw: true });
+    const all = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy')));
+    const x = Float32Array.from((all.data as Uint8Array).subarray(0, 784));
+    writeFileSync(join(dir, 'sample.npy'), writeNpy({ dtype: 'float32', shape: [1, 1, 28, 28], data: x }));
+    const logits = runFloat(model, { [model.graph.inputs[0].name]: { shape: [1, 1, 28, 28], data: x } })[model.graph.outputs[0].name].data;
+    const { out, err } = withScript(code, [
+      'feeds, placement = s["load_input"]("sample.npy")',
+      'v = feeds[s["GRAPH_INPUTS"][0]]',
+      'print(json.dumps({"shape": list(v.shape), "first_row": v[0, 0, :, 0].tolist(), "placement": placement}))',
+      `s["report"]({s["GRAPH_OUTPUTS"][0]: np.array(${JSON.stringify(Array.from(logits))}, np.float32).reshape(1, 10)})`,
+    ].join('\n'));
+    expect(err).toBe('');
+    const [first, ...lines] = out.trim().split('\n');
+    const j = JSON.parse(first);
+    expect(j.shape).toEqual([1, 28, 28, 1]);
+    expect(j.first_row).toEqual(Array.from(x.subarray(0, 28)));
+    expect(j.placement).toBeNull();
+    const want = Array.from(logits.keys()).sort((a, b) => logits[b] - logits[a] || a - b).slice(0, 5);
+    expect(lines.map((l) => Number(/^class (\d+) p=/.exec(l)![1]))).toEqual(want);
+    const p = lines.map((l) => Number(/p=([\d.]+)/.exec(l)![1]));
+    const m = Math.max(...logits), z = Array.from(logits).reduce((a, v) => a + Math.exp(v - m), 0);
+    expect(p[0]).toBeCloseTo(Math.exp(logits[want[0]] - m) / z, 4);
+  });
+
+  it('YOLOX: decode by grid/stride, best class per anchor, score ≥ 0.3, per-class NMS at 0.45', () => {
+    const yolox = 'public/models/yolox_nano.onnx';
+    if (!existsSync(yolox)) return;
+    const ym = readOnnx(new Uint8Array(readFileSync(yolox)));
+    const yr = partition(layersOf({ kind: 'onnx', model: ym }), targetByArch('B4096'), NO_CONVERSIONS);
+    expect(deployTask(yr)).toBe('detect-yolox');
+    const code = vartPython(yr, 'yolox.xmodel');
+    // Anchor 0 (stride 8, cell 0,0) and anchor 1 (cell 1,0, shifted back to the same box): class 3, scores
+    // 0.72 and 0.63 → the second is suppressed; anchor 2: the same box for class 5 (0.5) stays; anchor 3
+    // scores 0.2 < 0.3. Anchor 2704 is the first of stride 16: cx = (0.5 + 0)·16.
+    const { out, err } = withScript(code, [
+      'o = np.zeros((1, 3549, 85), np.float32)',
+      'o[0, 0, :6] = [0.5, 0.5, 0, 0, 0.9, 0]; o[0, 0, 5 + 3] = 0.8',
+      'o[0, 1, :5] = [-0.5, 0.5, 0, 0, 0.9]; o[0, 1, 5 + 3] = 0.7',
+      'o[0, 2, :5] = [-1.5, 0.5, 0, 0, 1.0]; o[0, 2, 5 + 5] = 0.5',
+      'o[0, 3, :5] = [0.5, 0.5, 0, 0, 0.5]; o[0, 3, 5 + 1] = 0.4',
+      'o[0, 2704, :5] = [0.5, 0.5, np.log(2), 0, 0.6]; o[0, 2704, 5 + 7] = 0.6',
+      `s["report"]({s["GRAPH_OUTPUTS"][0]: o})`,
+    ].join('\n'));
+    expect(err).toBe('');
+    expect(out.trim().split('\n')).toEqual([
+      'class 3 score 0.720 box 0.0 0.0 8.0 8.0',
+      'class 5 score 0.500 box 0.0 0.0 8.0 8.0',
+      'class 7 score 0.360 box -8.0 0.0 24.0 16.0',
+    ]);
   });
 });
