@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { layersOf, NO_CONVERSIONS, partition, targetByArch, targetByBoard } from '../../src/core/compile';
-import { boardCompile, pynqPython, vartPython } from '../../src/core/compile/deploy';
+import { boardCompile, cpuStubs, pynqPython, vartPython } from '../../src/core/compile/deploy';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { readXModel } from '../../src/core/xmodel/codec';
 
@@ -114,5 +114,12 @@ describe('deployment scripts', () => {
     expect(code).toMatch(/Sigmoid·Mul \(SiLU\) "m" on a \(1, 8, 8, 4\) -> b \(1, 8, 8, 4\)/);
     expect(code).toContain('"a": {"shape": (1, 8, 8, 4), "fix_point": None, "scale": None}');
     if (hasPython) expect(pythonSyntaxError(code)).toBeUndefined();
+  });
+});
+
+describe('CPU steps of an XIR quantizer output', () => {
+  it('the transposes around PPScatterV2 are NumPy (XIR order), PPScatterV2 alone is a stub', () => {
+    expect(cpuStubs(pp)).toEqual(['PPScatterV2 "VoxelNet__VoxelNet_input_4"']);
+    expect(ppVart).toMatch(/values\["VoxelNet__VoxelNet__VoxelNet_input_4_swim_tranpose_0"\] = np\.asarray\(np\.transpose\(values\["VoxelNet__VoxelNet_input_4"\], \(0, 2, 3, 1\)\)/);
   });
 });

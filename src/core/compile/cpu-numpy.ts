@@ -98,7 +98,7 @@ function expression(l: Layer, ins: readonly string[], inShapes: readonly (readon
     case 'other': {
       if (l.order) return `np.transpose(${x}, ${tuple(l.order)})`;
       if (l.slice) return `${x}[${l.slice.begin.map((b, i) => `${b}:${l.slice!.end[i]}:${l.slice!.strides[i]}`).join(', ')}]`;
-      if (l.op === 'Softmax' && l.axis !== undefined) return `softmax(${x}, ${l.axis})`;
+      if ((l.op === 'Softmax' || l.op === 'softmax') && l.axis !== undefined) return `softmax(${x}, ${l.axis})`;
       return undefined;
     }
     default:
