@@ -4,6 +4,8 @@ import '@xyflow/react/dist/style.css';
 import './styles.css';
 import { App } from './ui/App';
 import { ErrorBoundary } from './ui/chrome';
+import { restoreLast } from './ui/project/persist';
+import { killModelWorker } from './ui/session';
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
@@ -12,3 +14,7 @@ createRoot(document.getElementById('root')!).render(
     </ErrorBoundary>
   </StrictMode>,
 );
+
+void restoreLast();
+// For the end-to-end tests (and anyone checking recovery): end the model worker as a crash would.
+Object.assign(window, { fixpointTest: { killModelWorker } });

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorBanner, ErrorBoundary, Legend, Progress } from './chrome';
 import { Gallery } from './Gallery';
+import { ProjectNotice } from './project/Projects';
 import { GraphView } from './graph/GraphView';
 import { Search } from './panels/Search';
 import { SidePanel } from './panels/SidePanel';
@@ -122,6 +123,7 @@ export function App() {
     <div className="app">
       <TopBar search={search} />
       <ErrorBanner />
+      <ProjectNotice />
       <main className="workspace">
         <ErrorBoundary>
           {model && <GraphView model={model} />}

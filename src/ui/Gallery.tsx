@@ -1,6 +1,7 @@
 // Sample models shipped in public/models, described by samples.json.
 import { useEffect, useState } from 'react';
 import { openUrl } from './session';
+import { Projects } from './project/Projects';
 
 export interface Sample {
   readonly file: string;
@@ -31,6 +32,7 @@ export function Gallery({ onClose }: { onClose?: () => void }) {
         </div>
         {onClose && <button onClick={onClose} data-testid="gallery-close">Back to graph</button>}
       </div>
+      <Projects />
       {error && <div className="banner">{error}</div>}
       <div className="cards">
         {samples?.map((s) => (

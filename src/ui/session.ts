@@ -7,26 +7,110 @@ import type { LayoutApi } from '../../workers/layout.worker';
 import { layoutInput } from '../core/view/layout';
 import { getLayout, putLayout } from './layoutCache';
 import { get, set, toggleExpanded } from './store';
+import { noteOpened, reopenSaved } from './project/persist';
+import { tooBigMessage } from './tabMemory';
 
 interface Handle<T> {
   readonly worker: Worker;
   readonly api: Comlink.Remote<T>;
 }
 
-function spawnModel(): Handle<ModelApi> {
+/** A model worker that can die: every call on `api` also fails when the worker does, instead of hanging. */
+interface ModelHandle extends Handle<ModelApi> {
+  /** Rejects when the worker stopped (an uncaught error, out of memory, terminated by us). */
+  readonly dead: Promise<never>;
+  kill(why: string): void;
+}
+
+export class WorkerDied extends Error {
+  override readonly name = 'WorkerDied';
+}
+
+function spawnModel(): ModelHandle {
   const worker = new Worker(new URL('../../workers/model.worker.ts', import.meta.url), { type: 'module', name: 'model' });
-  const api = Comlink.wrap<ModelApi>(worker);
-  void api.warmUp().catch(() => undefined);
-  return { worker, api };
+  const raw = Comlink.wrap<ModelApi>(worker);
+  let reject: (e: Error) => void = () => undefined;
+  const dead = new Promise<never>((_, r) => { reject = r; });
+  dead.catch(() => undefined);
+  let gone = false;
+  const h: ModelHandle = {
+    worker,
+    dead,
+    api: guard(raw, dead),
+    kill(why) {
+      if (gone) return;
+      gone = true;
+      worker.terminate();
+      reject(new WorkerDied(why));
+      if (h === current) void onModelWorkerDied(why);
+    },
+  };
+  // Comlink returns a method's own exceptions as rejections; what arrives here killed the worker itself.
+  worker.addEventListener('error', (e) => {
+    e.preventDefault();
+    h.kill(oneLine(e.message || 'it crashed'));
+  });
+  worker.addEventListener('messageerror', () => h.kill('a message from it could not be read'));
+  void raw.warmUp().catch(() => undefined);
+  return h;
+}
+
+/** Each method call races the worker's death; `then` stays undefined so the proxy is not a thenable. */
+function guard<T>(api: Comlink.Remote<T>, dead: Promise<never>): Comlink.Remote<T> {
+  return new Proxy({} as Comlink.Remote<T>, {
+    get(_, prop) {
+      if (prop === 'then') return undefined;
+      return (...args: unknown[]) => Promise.race([(api as unknown as Record<PropertyKey, (...a: unknown[]) => Promise<unknown>>)[prop]!(...args), dead]);
+    },
+  });
+}
+
+const oneLine = (s: string) => s.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+
+/** What the user was doing when the worker died, for the one-line message. */
+function runningStep(): string | undefined {
+  const s = get();
+  if (s.quantRun.state === 'running') return 'quantization';
+  if (s.remeasuring) return 'the re-measurement';
+  if (s.compileRun.state === 'running') return 'the compile';
+  return undefined;
+}
+
+let recovering = false;
+
+/**
+ * The open model's worker died: a fresh worker opens the model again from its last saved project (so
+ * the inputs come back and finished steps run again), and one line says what happened.
+ */
+async function onModelWorkerDied(why: string): Promise<void> {
+  const model = get().model;
+  current = undefined;
+  if (!model || recovering) return;
+  recovering = true;
+  const step = runningStep();
+  const what = `The model worker stopped${step ? ` during ${step}` : ''} (${why})`;
+  set({ quantRun: { state: 'idle' }, remeasuring: false });
+  try {
+    const reopened = await reopenSaved(model.hash);
+    set({ error: reopened ? `${what}; the project was restored from its last save — run the step again.` : `${what}; the project had no save to restore, open the model again.` });
+    if (!reopened) set({ model: null, galleryOpen: true });
+  } finally {
+    recovering = false;
+  }
+}
+
+/** Stops the open model's worker as if it had crashed (Cancel's last resort, and the recovery test). */
+export function killModelWorker(why: string): void {
+  current?.kill(why);
 }
 function spawnLayout(): Handle<LayoutApi> {
   const worker = new Worker(new URL('../../workers/layout.worker.ts', import.meta.url), { type: 'module', name: 'layout' });
   return { worker, api: Comlink.wrap<LayoutApi>(worker) };
 }
 
-let current: Handle<ModelApi> | undefined;
+let current: ModelHandle | undefined;
 /** Started ahead of time so opening a file does not wait for a worker to boot. */
-let spare: Handle<ModelApi> | undefined;
+let spare: ModelHandle | undefined;
 let layoutWorker: Handle<LayoutApi> | undefined;
 /** The open in flight; cancel() rejects it and ends its workers. */
 let inFlight: { cancel(): void } | undefined;
@@ -57,6 +141,11 @@ export function cancel(): void {
 /** `marked`: the caller already set the `file-received` mark (at the drop, before reading the file). */
 export async function openBytes(bytes: Uint8Array, fileName: string, marked = false): Promise<void> {
   if (!marked) markReceived();
+  const tooBig = tooBigMessage(fileName, bytes.byteLength);
+  if (tooBig) {
+    set({ busy: null, error: tooBig });
+    return;
+  }
   inFlight?.cancel();
   prepare();
   const h = spare!;
@@ -78,6 +167,8 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
   };
   inFlight = me;
   set({ busy: { fileName, stage: 'hashing' } });
+  // The worker takes the bytes; the project keeps this copy (a Blob, which the browser may page out).
+  const kept = new Blob([bytes as BlobPart]);
   try {
     const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
       if (!cancelled) set({ busy: { fileName, stage } });
@@ -98,8 +189,10 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
       void putLayout(opened.hash, layout);
     }
     performance.mark('layout-done');
-    current?.worker.terminate();
+    const old = current;
     current = h;
+    old?.kill('replaced');
+    noteOpened(opened.hash, fileName, kept);
     set({
       model: { openId: ++opens, hash: opened.hash, info: opened.info, graph: opened.graph, layout },
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},

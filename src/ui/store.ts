@@ -5,6 +5,7 @@ import type { ModelInfo, OpenStage, WeightStats } from '../../workers/protocol';
 import { initialCompileSlice, type CompileSlice } from './compile/slice';
 import { initialQuantSlice, type QuantSlice } from './quant/slice';
 import { initialSimSlice, type SimSlice } from './sim/slice';
+import { initialProjectSlice, type ProjectSlice } from './project/slice';
 
 export interface OpenModel {
   /** Distinct for every open, even of the same file: the graph view remounts on it. */
@@ -22,7 +23,7 @@ export type ColorMode = 'category' | 'sqnr' | 'device';
 
 export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
 
-export interface AppState extends QuantSlice, CompileSlice, SimSlice {
+export interface AppState extends QuantSlice, CompileSlice, SimSlice, ProjectSlice {
   model: OpenModel | null;
   busy: Busy | null;
   error: string | null;
@@ -56,6 +57,7 @@ export const useStore = create<AppState>()(() => ({
   ...initialQuantSlice,
   ...initialCompileSlice,
   ...initialSimSlice,
+  ...initialProjectSlice,
 }));
 
 export const set = useStore.setState;

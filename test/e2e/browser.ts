@@ -15,6 +15,8 @@ export interface AppSession {
   foreignRequests: string[];
   /** Uncaught page errors and console errors. */
   pageErrors: string[];
+  /** Content-Security-Policy violations reported on the page's console. */
+  cspViolations: string[];
   close(): Promise<void>;
 }
 
@@ -31,13 +33,17 @@ export async function openApp(path = '/'): Promise<AppSession> {
   const origin = new URL(baseURL).origin;
   const foreignRequests: string[] = [];
   const pageErrors: string[] = [];
+  const cspViolations: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.on('request', (r) => {
     const u = r.url();
     if (!u.startsWith(origin) && !u.startsWith('data:') && !u.startsWith('blob:')) foreignRequests.push(u);
   });
   page.on('pageerror', (e) => pageErrors.push(String(e)));
   await page.goto(baseURL + path);
-  return { browser, page, baseURL, foreignRequests, pageErrors, close: () => browser.close() };
+  return { browser, page, baseURL, foreignRequests, pageErrors, cspViolations, close: () => browser.close() };
 }
 
 /** Drops files on the page the way a person drags them from the desktop. */

@@ -113,7 +113,8 @@ describe('sample runner', () => {
       expect(out.top!.float).toHaveLength(5);
       expect(out.top!.int8[0].index).toBe(out.top!.float[0].index);
       expect(out.sqnrDb).toBeGreaterThan(15);
-      expect(report.tensors.length).toBe(sim.compile.layers.filter((l) => l.device === 'DPU').length);
+      // Every DPU layer's output, and the graph input as quantized for the DPU.
+      expect(report.tensors.length).toBe(sim.compile.layers.filter((l) => l.device === 'DPU').length + sim.inputs.length);
       for (const t of report.tensors) {
         expect(t.identicalFraction, t.name).toBe(1);
         expect(t.maxLsb).toBe(0);

@@ -1,6 +1,6 @@
 // Turning images and arrays into model inputs. Every step is deterministic integer-free float math in
 // a fixed order, so browser and CLI calibrate on identical tensors.
-import { z } from 'zod';
+import { z } from '../zod';
 import { InputError } from '../errors';
 
 /**

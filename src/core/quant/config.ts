@@ -1,6 +1,6 @@
 // The quantizer configuration: vai_q_pytorch's quant-config JSON (the files users bring), validated
 // with zod, completed with its defaults, and resolved per layer and data type.
-import { z } from 'zod';
+import { z } from '../zod';
 import { InputError } from '../errors';
 import { CALIB_METHODS } from './calibrate/methods';
 import { ROUND_MODES, type RoundMode } from './fixpoint';

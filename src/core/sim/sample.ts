@@ -56,6 +56,8 @@ export class SampleRunner {
       const got = await session.run(feeds, [...session.outputNames]);
       // Keyed by the simulator's names (a graph output may be the dequantized copy of a float tensor).
       for (const [simName, floatName] of names) if (got[floatName]) float[simName] = got[floatName];
+      // A graph input quantized for the DPU: its float twin is the feed itself.
+      for (const n of run.tensors.keys()) if (!float[n] && feeds[n]) float[n] = feeds[n];
       floatMs = performance.now() - t;
       check();
     }

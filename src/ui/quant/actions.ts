@@ -2,9 +2,10 @@
 // drops the open model or the user's inputs.
 import * as Comlink from 'comlink';
 import type { CalibPreview, QuantSummary, TensorDetail } from '../../../workers/protocol';
-import { modelWorker } from '../session';
+import { killModelWorker, modelWorker } from '../session';
 import { get, set } from '../store';
 import { quantReset, type TensorOverride } from './slice';
+import { noteCalibration, restoreInto } from '../project/persist';
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -24,11 +25,13 @@ export async function onModelOpened(openId: number): Promise<void> {
   } catch (e) {
     if (get().quantFor === openId) set({ quantError: messageOf(e) });
   }
+  await restoreInto(openId);
 }
 
 export async function loadCalibration(files: { name: string; bytes: Uint8Array }[], preprocess: unknown): Promise<CalibPreview[]> {
   try {
     const calib = await worker().setCalibration(files, preprocess);
+    noteCalibration(files, preprocess);
     set({ calib, calibError: null });
     return await worker().calibPreview(6);
   } catch (e) {
@@ -79,8 +82,15 @@ export async function runQuantize(): Promise<void> {
   }
 }
 
+/** The worker checks for Cancel between batches; one stuck longer than this is stopped and replaced. */
+const CANCEL_GRACE_MS = 1000;
+
 export function cancelQuantize(): void {
-  void modelWorker()?.cancelQuantize();
+  const openId = get().quantFor;
+  void modelWorker()?.cancelQuantize().catch(() => undefined);
+  setTimeout(() => {
+    if (get().quantFor === openId && get().quantRun.state === 'running') killModelWorker('it did not stop within a second of Cancel');
+  }, CANCEL_GRACE_MS);
 }
 
 let overrideSeq = 0;

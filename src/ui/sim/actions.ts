@@ -37,6 +37,17 @@ function simWorker() {
   if (!handle) {
     const worker = new Worker(new URL('../../../workers/sim.worker.ts', import.meta.url), { type: 'module', name: 'sim' });
     handle = { worker, api: Comlink.wrap<SimApi>(worker) };
+    // The worker itself died (out of memory, an uncaught error): its pending call never answers, so the
+    // run ends here with one line, and the next Run prepares in a fresh worker.
+    worker.addEventListener('error', (e) => {
+      e.preventDefault();
+      if (handle?.worker !== worker) return;
+      const wasRunning = get().simRun.state === 'running';
+      stopWorker();
+      runSeq++;
+      const why = (e.message || 'it crashed').replace(/[\u0000-\u001f\u007f]+/g, ' ');
+      if (wasRunning) set({ simRun: { state: 'error', message: `The simulator worker stopped (${why}); run again to prepare the model in a new one.` } });
+    });
   }
   return handle;
 }
