@@ -4,9 +4,12 @@ import {
   layersOf, NO_CONVERSIONS, partition, targetByArch, targetByArchJson, targetByBoard,
   type CompileResult, type CompileSource, type Conversions, type Device, type LayerCost, type LayerGraph, type Port, type Target,
 } from '../src/core/compile';
-import { boardCompile, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
+import { boardCompile, cpuStubs, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
+import type { PreprocessSpec } from '../src/core/data/preprocess';
 import { writeXModel } from '../src/core/xmodel/codec';
+import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
+import { InputError } from '../src/core/errors';
 import { csvRows } from '../src/core/text';
 import {
   opFixPoint, subgraphDevice, subgraphOps, xBig, xInt, xString, type XModel, type XSubgraph,
@@ -61,6 +64,10 @@ export interface Deployment {
   readonly costCsv: string;
   /** The exported .xmodel has no machine code: how to compile a board one with vai_c_xir. */
   readonly board: BoardCompile;
+  /** The quantizer's output the vai_c_xir command compiles (`<model>_int.xmodel`). */
+  readonly intXModelName: string;
+  /** CPU ops the scripts leave as stubs (no NumPy generator): `op "name"`. */
+  readonly stubs: readonly string[];
 }
 
 /** A subgraph of a compiled .xmodel, as the file stores it. */
@@ -108,10 +115,22 @@ export class CompileSession {
     return { ...toView(r, base, performance.now() - t0), fromQuantize: this.fromQuantize };
   }
 
-  deployment(): Deployment {
+  /** `pre`: the Calibrate step's preprocessing, which the scripts apply to the image they are given. */
+  deployment(pre?: PreprocessSpec): Deployment {
     const r = this.require();
     const xmodelName = `${stem(this.fileName)}.xmodel`;
-    return { xmodelName, vart: vartPython(r, xmodelName), pynq: pynqPython(r, xmodelName), costCsv: costCsv(r), board: boardCompile(r, xmodelName) };
+    return {
+      xmodelName, vart: vartPython(r, xmodelName, pre), pynq: pynqPython(r, xmodelName, pre), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
+      intXModelName: `${stem(this.fileName)}_int.xmodel`, stubs: cpuStubs(r),
+    };
+  }
+
+  /** The `_int.xmodel` of the compiled source: written from a QDQ model, or an opened quantizer output rewritten. */
+  intXModelBytes(): Uint8Array {
+    this.layers ??= layersOf(this.source);
+    if (!this.layers.quantized) throw new InputError('an _int.xmodel carries fix points: quantize the model first (or open a QDQ model)');
+    const x = this.source.kind === 'onnx' ? intXModelOf(this.source.model) : intXModel(this.layers, { xmodel: this.source.xmodel });
+    return writeXModel(x);
   }
 
   xmodelBytes(): Uint8Array {

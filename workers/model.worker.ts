@@ -147,7 +147,13 @@ const api = {
     } catch (e) { rethrow(e); }
   },
   deployment() {
-    try { return compileSession(quantized.version).deployment(); } catch (e) { rethrow(e); }
+    try { return compileSession(quantized.version).deployment(quant.calibPreprocess()); } catch (e) { rethrow(e); }
+  },
+  intXModel(): Uint8Array {
+    try {
+      const bytes = compileSession(quantized.version).intXModelBytes();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    } catch (e) { rethrow(e); }
   },
   compiledXModel(): Uint8Array {
     try {
@@ -169,7 +175,7 @@ const api = {
   },
   tensorDetail(name: string) { return quant.tensorDetail(name); },
   importedFixPoints() { return guard(() => quant.importedFixPoints(need())); },
-  exportArtifact(kind: 'qdq' | 'info' | 'config') { return guard(() => quant.exportArtifacts(kind)); },
+  exportArtifact(kind: quant.QuantArtifact) { return guard(() => quant.exportArtifacts(kind)); },
   checkConfig(text: string) { return guard(() => quant.checkConfig(text)); },
 
   // The Simulate step (workers/sim.worker.ts) runs in its own worker; it gets the model and samples here.

@@ -9,6 +9,8 @@ import {
   requantize, type QuantConfig, type QuantOverrides, type QuantProgress, type QuantResult, type QuantSession, type TensorQuant,
 } from '../src/core/quant';
 import { writeOnnx } from '../src/core/onnx/writer';
+import { writeXModel } from '../src/core/xmodel/codec';
+import { intXModelOf } from '../src/core/xmodel/int-export';
 import { toFloat64 } from '../src/core/analysis/stats';
 import { fakeQuant } from '../src/core/quant/fixpoint';
 import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
@@ -48,6 +50,11 @@ export function modelInput(model: Model): InputSpec {
   const inputs = model.graph.inputs;
   if (inputs.length !== 1) throw new InputError(`calibration from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
   return inputSpecFromShape(inputs[0].name, inputs[0].shape ?? []);
+}
+
+/** The preprocessing of the loaded calibration set (what the deployment scripts apply to an image). */
+export function calibPreprocess(): PreprocessSpec | undefined {
+  return calib?.pre;
 }
 
 /** Reads the files with the preprocess spec; on error the previous calibration set is kept. */
@@ -264,8 +271,10 @@ function weightHistograms(t: TensorQuant, bins = 64): TensorDetail['weightHistog
   return { lo, hi, float, quantized };
 }
 
-/** Fix points of a QDQ model with power-of-two scales; null when the model has no Q/DQ nodes. */
+/** Fix points of a QDQ model with power-of-two scales, or of an .xmodel's fix ops and fixed tensors; null
+ * when the model has neither. */
 export function importedFixPoints(model: Model): QuantSummary | null {
+  if (model.format === 'xmodel') return xmodelFixPoints(model);
   if (!model.graph.nodes.some((n) => n.opType === 'QuantizeLinear' || n.opType === 'DequantizeLinear')) return null;
   const { fixPoints } = importQdq(model);
   result = undefined;
@@ -282,9 +291,29 @@ export function importedFixPoints(model: Model): QuantSummary | null {
   return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
 }
 
-export function exportArtifacts(kind: 'qdq' | 'info' | 'config'): { name: string; bytes: Uint8Array } {
+/** An .xmodel's fix points (xmodelToModel collects them per tensor). */
+function xmodelFixPoints(model: Model): QuantSummary | null {
+  if (!model.fixPoints?.size) return null;
+  const fixes: Record<string, TensorFix> = {};
+  for (const [t, fp] of model.fixPoints) {
+    fixes[t] = {
+      fixPoint: fp, calibratedFixPoint: fp, bitWidth: 8, dataType: model.graph.initializers.has(t) ? 'weights' : 'activation',
+      layer: '', method: 'imported', clippedFraction: Number.NaN,
+    };
+  }
+  result = undefined;
+  resultSamples = undefined;
+  overrides = {};
+  return { source: 'imported', layerOf: {}, tensors: fixes, layers: [], adjustments: [], warnings: [], prepareLog: [] };
+}
+
+/** qdq: QDQ ONNX; int: the quantizer's _int.xmodel for vai_c_xir; info: quant_info.json; config: the vai_q config. */
+export type QuantArtifact = 'qdq' | 'int' | 'info' | 'config';
+
+export function exportArtifacts(kind: QuantArtifact): { name: string; bytes: Uint8Array } {
   if (!result) throw new InputError('quantize the model first');
   if (kind === 'qdq') return { name: 'qdq.onnx', bytes: writeOnnx(exportQdq(result.model, tensors).model) };
+  if (kind === 'int') return { name: 'int.xmodel', bytes: writeXModel(intXModelOf(exportQdq(result.model, tensors).model)) };
   const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(configWithOverrides(result.session, overrides))}\n`;
   return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
 }

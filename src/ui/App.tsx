@@ -97,7 +97,7 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
       {model && (
         <>
           <span className="file-name mono" data-testid="model-name" title={model.info.fileName}>{model.info.fileName}</span>
-          <span className="muted small" data-testid="model-meta">{model.info.opCount} ops · opset {model.info.opset}</span>
+          <span className="muted small" data-testid="model-meta">{model.info.opCount} ops · {model.info.format === 'xmodel' ? 'xmodel · XIR' : `opset ${model.info.opset}`}</span>
           <button onClick={() => set({ summaryOpen: true })} data-testid="open-summary">Summary</button>
           {IMPORTED.has(model.info.format) && (
             <button onClick={() => void downloadFloatOnnx()} data-testid="save-onnx" title="The imported graph as a float ONNX model">Save as ONNX</button>

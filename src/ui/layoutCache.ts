@@ -2,7 +2,7 @@
 import type { Layout } from '../core/view/types';
 
 /** Bump when node metrics or ELK options change, so stale layouts are not reused. */
-const VERSION = 3;
+const VERSION = 4; // 4: .xmodel weights folded into their consumers
 const DB = 'fixpoint-layouts';
 const STORE = 'layouts';
 const memory = new Map<string, Layout>();

@@ -44,7 +44,7 @@ describe('fixpoint compile', () => {
     expect(tensorFixPoint(w.output)).toBe(7); // the quantizer's fix point for this weight (as in the real compile)
     expect(x.ops.filter((o) => o.type === 'upload').length).toBe(2);
     const vart = readFileSync(join(dir, 'pointpillars_vart.py'), 'utf8');
-    expect(vart).toContain('def main(xmodel="pointpillars.xmodel")');
+    expect(vart).toContain('def main(image, xmodel="pointpillars.xmodel")');
     expect(vart).toContain('xir.Graph.deserialize(xmodel)');
     expect(vart).toContain('get_root_subgraph()');
     expect(vart).toContain('vart.Runner.create_runner');

@@ -9,6 +9,9 @@ import { mkdirSync } from 'node:fs';
 import { parseNpy } from '../../src/core/data/npy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { importQdq } from '../../src/core/quant/qdq';
+import { readXModel } from '../../src/core/xmodel/codec';
+import { checkXModelOps } from '../../src/core/xmodel/opdef-check';
+import { opFixPoint } from '../../src/core/xmodel/types';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-quantize-'));
@@ -46,6 +49,13 @@ describe('fixpoint quantize', () => {
     expect(report.layers.map((l: { op: string }) => l.op)).toEqual(['Conv', 'Gemm', 'Gemm']);
     const qdq = importQdq(readOnnx(new Uint8Array(readFileSync(join(out, 'fmnist_seed000_qdq.onnx')))));
     for (const [name, [, fp]] of Object.entries(info as Record<string, [number, number]>)) expect(qdq.fixPoints.get(name)?.fixPoint).toBe(fp);
+    // The _int.xmodel for vai_c_xir: XIR ops only, the same fix points (image's fix and each weight's).
+    expect(j.int_xmodel).toBe(join(out, 'fmnist_seed000_int.xmodel'));
+    const x = readXModel(new Uint8Array(readFileSync(j.int_xmodel)));
+    expect(checkXModelOps(x)).toEqual([]);
+    const fixOf = (op: string) => x.ops.find((o) => o.type === 'fix' && o.args[0].ops[0] === op);
+    expect(fixOf('image') && opFixPoint(fixOf('image')!)).toBe(-1);
+    expect(fixOf('conv.weight') && opFixPoint(fixOf('conv.weight')!)).toBe(info['conv.weight'][1]);
   });
   it('takes a config and a preprocess file', async () => {
     const cfg = join(dir, 'q.json');

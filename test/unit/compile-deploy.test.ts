@@ -1,10 +1,10 @@
-// The generated deployment scripts: every DPU subgraph in order, a stub per CPU step, per-tensor scales in
+// The generated deployment scripts: every DPU subgraph in order, NumPy CPU steps (an op with no generator a named stub), per-tensor scales in
 // code, the vai_c_xir limitation, and valid Python.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { layersOf, NO_CONVERSIONS, partition, targetByArch, targetByBoard } from '../../src/core/compile';
-import { boardCompile, pynqPython, vartPython } from '../../src/core/compile/deploy';
+import { boardCompile, cpuStubs, pynqPython, vartPython } from '../../src/core/compile/deploy';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { readXModel } from '../../src/core/xmodel/codec';
 
@@ -65,7 +65,7 @@ describe('deployment scripts', () => {
     expect(ppVart).toContain('values[n] = to_float(b, scale_of(n, t))');
   });
 
-  it('a CPU step is a stub naming its ops, tensors and shapes', () => {
+  it('a CPU step with an op that has no generator (PPScatterV2) names its ops, tensors and shapes and raises there', () => {
     const cpu = pp.subgraphs.find((s) => s.layers.some((i) => pp.layers[i].layer.op === 'PPScatterV2'))!;
     const fn = `def cpu_step_${pp.subgraphs.indexOf(cpu)}(values):`;
     const body = ppVart.slice(ppVart.indexOf(fn), ppVart.indexOf('\n\n\n', ppVart.indexOf(fn)));
@@ -114,5 +114,12 @@ describe('deployment scripts', () => {
     expect(code).toMatch(/Sigmoid·Mul \(SiLU\) "m" on a \(1, 8, 8, 4\) -> b \(1, 8, 8, 4\)/);
     expect(code).toContain('"a": {"shape": (1, 8, 8, 4), "fix_point": None, "scale": None}');
     if (hasPython) expect(pythonSyntaxError(code)).toBeUndefined();
+  });
+});
+
+describe('CPU steps of an XIR quantizer output', () => {
+  it('the transposes around PPScatterV2 are NumPy (XIR order), PPScatterV2 alone is a stub', () => {
+    expect(cpuStubs(pp)).toEqual(['PPScatterV2 "VoxelNet__VoxelNet_input_4"']);
+    expect(ppVart).toMatch(/values\["VoxelNet__VoxelNet__VoxelNet_input_4_swim_tranpose_0"\] = np\.asarray\(np\.transpose\(values\["VoxelNet__VoxelNet_input_4"\], \(0, 2, 3, 1\)\)/);
   });
 });

@@ -5,11 +5,13 @@ import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
-import { InputError, readingFile, readingFileAsync } from '../../core/errors';
+import { InputError, isInputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
 import { writeOnnx } from '../../core/onnx/writer';
 import { dpuOverrides, parseQuantConfig } from '../../core/quant/config';
 import { exportQdq, quantInfoJson } from '../../core/quant/qdq';
+import { writeXModel } from '../../core/xmodel/codec';
+import { intXModelOf } from '../../core/xmodel/int-export';
 import { quantizeModel, type QuantResult } from '../../core/quant/quantize';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
@@ -119,12 +121,25 @@ export const quantize: Command = {
     const stem = basename(a.model, extname(a.model));
     const { model: qdq } = exportQdq(r.model, r.tensors);
     writeFileSync(join(a.out, `${stem}_qdq.onnx`), writeOnnx(qdq));
+    // The file vai_c_xir compiles; a model with an op it has no XIR form for still gets its QDQ export.
+    let intFile: string | undefined;
+    let intWhy = '';
+    try {
+      const bytes = writeXModel(intXModelOf(qdq));
+      intFile = join(a.out, `${stem}_int.xmodel`);
+      writeFileSync(intFile, bytes);
+    } catch (e) {
+      if (!isInputError(e)) throw e;
+      intWhy = e.message;
+    }
     writeFileSync(join(a.out, 'quant_info.json'), `${JSON.stringify(quantInfoJson(r.tensors), null, 1)}\n`);
     writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(reportJson(r, basename(a.model), samples.count), null, 1)}\n`);
     const worst = [...r.layers].sort((x, y) => x.sqnrDb - y.sqnrDb).slice(0, 5);
     if (a.json) {
       process.stdout.write(`${JSON.stringify({
         tensors: r.tensors.size,
+        int_xmodel: intFile ?? null,
+        ...(intWhy ? { int_xmodel_error: intWhy } : {}),
         fix_points: Object.fromEntries([...r.tensors.values()].map((t) => [t.name, t.fixPoint])),
         adjustments: r.adjustments,
         worst_layers: worst.map((l) => ({ layer: l.layer, op: l.opType, sqnr_db: db(l.sqnrDb), cosine: l.cosine })),
@@ -132,6 +147,7 @@ export const quantize: Command = {
       return 0;
     }
     for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (intWhy) process.stderr.write(`warning: no _int.xmodel: ${intWhy}\n`);
     const lines = [
       // Says what the browser's Calibrate panel says, so a run can be compared with the app's.
       `quantized ${basename(a.model)} on ${samples.count} samples (${samples.asIs ? 'fed as is' : 'preprocessed'}): ${r.tensors.size} tensors, ${r.adjustments.length} rule adjustment(s)`,
@@ -139,7 +155,7 @@ export const quantize: Command = {
       ...r.adjustments.map((x) => `  ${x.rule}: ${x.tensor} ${x.from} → ${x.to} (${x.reason})`),
       'worst layers (SQNR dB, cosine):',
       ...worst.map((l) => `  ${l.layer} (${l.opType}): ${Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(2) : '∞'} dB, ${l.cosine.toFixed(5)}`),
-      `wrote ${join(a.out, `${stem}_qdq.onnx`)}, quant_info.json, report.json`,
+      `wrote ${join(a.out, `${stem}_qdq.onnx`)}, ${intFile ? `${stem}_int.xmodel, ` : ''}quant_info.json, report.json`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

@@ -104,7 +104,7 @@ export class LayerBuilder {
       for (const l of layers) {
         const rs = readers.get(l.id) ?? [];
         if (l.fixPoint === undefined && rs.length && rs.every((c) => c.kind === 'concat' && c.fixPoint !== undefined && c.fixPoint === rs[0].fixPoint))
-          l.fixPoint = rs[0].fixPoint;
+          Object.assign(l, { fixPoint: rs[0].fixPoint, fixInferred: true });
       }
     }
     // Shape ops and max pools keep their input's fix point when no fix op follows them.
@@ -112,7 +112,7 @@ export class LayerBuilder {
       for (const l of layers)
         if (l.fixPoint === undefined && l.inputs.length >= 1 && KEEPS_FIX.test(l.kind === 'other' ? l.op : l.kind) &&
           !(l.kind === 'pool' && l.poolType === 'avg'))
-          l.fixPoint = layers[l.inputs[0]].fixPoint;
+          Object.assign(l, { fixPoint: layers[l.inputs[0]].fixPoint, fixInferred: layers[l.inputs[0]].fixPoint !== undefined });
     // The real compiler converts each DPU-produced graph output back to float in its own CPU subgraph
     // (fix2float); a layer stands for it so subgraph counts match.
     for (const o of outputs) {

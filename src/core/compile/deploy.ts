@@ -1,6 +1,9 @@
 // Python a user runs on the board: VART (any Vitis AI image) and pynq_dpu (PYNQ on KV260/ZCU104), filled in
-// with this model's partition: every DPU subgraph in topological order, a stub for each CPU step between
+// with this model's partition: every DPU subgraph in topological order, NumPy for each CPU step between
 // them, and the tensors crossing subgraph boundaries with their shapes and fix points as Python constants.
+import type { PreprocessSpec } from '../data/preprocess';
+import { cpuStepCode, NUMPY_HELPERS } from './cpu-numpy';
+import { ioBlock } from './deploy-io';
 import { commentText as comment, pyString as py, shellQuote } from '../text';
 import type { Layer } from './layer';
 import { isAccelerator, type CompileResult, type PlacedLayer, type Port, type Subgraph } from './partition';
@@ -126,15 +129,22 @@ ${ops}
 ${reads}
     # Writes (float32, into values):
 ${writes}`;
-  const what = s.layers.map((i) => opLabel(r.layers[i].layer)).join(', ');
-  const ins = s.inputs.map((p) => `${p.name} ${shapeTuple(p.shape)}`).join(', ');
+  const code = cpuStepCode(r, s);
+  const note = code.stubs.length
+    ? `    # ${code.stubs.length} op(s) have no NumPy generator and raise where they run: ${comment(code.stubs.join(', '))}.`
+    : '    # Generated NumPy, one statement per op (fix: the fix point the quantizer gave the tensor).';
   return `${head}
-    # TODO: this is yours to write (numpy, or onnxruntime on the CPU part of the model).
-    raise NotImplementedError(${py(`CPU step ${s.name}: ${what} on ${ins || 'no input'} — write ${fn}()`)})
+${note}
+${code.lines.map((x) => `    ${x}`).join('\n')}
 `;
 }
 
-/** CPU stubs, then the step list: DPU subgraphs and CPU functions in the partition's topological order. */
+/** Ops of every CPU step left as stubs (no NumPy generator), for the panel. */
+export function cpuStubs(r: CompileResult): string[] {
+  return r.subgraphs.filter((s) => s.device === 'CPU').flatMap((s) => cpuStepCode(r, s).stubs);
+}
+
+/** CPU steps, then the step list: DPU subgraphs and CPU functions in the partition's topological order. */
 function stepsBlock(r: CompileResult): string {
   const fns: string[] = [];
   const steps: string[] = [];
@@ -156,7 +166,10 @@ ${steps.join('\n')}
 ]`;
 }
 
-const HELPERS = `SUFFIXES = re.compile(r"(_fix|_upload_\\d+|_download_\\d+|_inserted_fix_\\d+)+$")
+const HELPERS = `${NUMPY_HELPERS}
+
+
+SUFFIXES = re.compile(r"(_fix|_upload_\\d+|_download_\\d+|_inserted_fix_\\d+)+$")
 
 
 def match(runner_tensors, names):
@@ -224,11 +237,6 @@ def check_board_xmodel(subgraphs):
         raise SystemExit("this xmodel has no DPU machine code (the inspection file?): compile it with vai_c_xir, see the top of this script")
 
 
-def preprocess():
-    """Replace with your preprocessed input(s): float32, NHWC, shapes as in TENSORS."""
-    return {n: np.random.rand(*TENSORS[n]["shape"]).astype(np.float32) for n in GRAPH_INPUTS}
-
-
 def run(runners, values):
     for kind, step in STEPS:
         if kind == "dpu":
@@ -237,12 +245,15 @@ def run(runners, values):
             step(values)
     return {n: values[n] for n in GRAPH_OUTPUTS}`;
 
-function body(r: CompileResult): string {
+function body(r: CompileResult, pre: PreprocessSpec | undefined): string {
   return `${tensorsBlock(r)}
 
 ${dpuBlock(r.subgraphs.filter((s) => isAccelerator(s.device)))}
 
 ${HELPERS}
+
+
+${ioBlock(r, pre)}
 
 
 ${stepsBlock(r)}`;
@@ -253,29 +264,31 @@ function dpuCount(r: CompileResult): number {
 }
 
 /** VART: deserialize, one runner per DPU subgraph, run the steps with int8 buffers scaled by the fix points. */
-export function vartPython(r: CompileResult, xmodelFile: string): string {
+export function vartPython(r: CompileResult, xmodelFile: string, pre?: PreprocessSpec): string {
   return `#!/usr/bin/env python3
 # Run ${comment(r.graph.name || 'the model')} on ${comment(r.target.name)} with VART (Vitis AI runtime).
-# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
+import json
 import re
 import sys
 import numpy as np
 import vart
 import xir
 
-${body(r)}
+${body(r, pre)}
 
 
-def main(xmodel=${py(xmodelFile)}):
+def main(image, xmodel=${py(xmodelFile)}):
+    """python3 this_script.py IMAGE_OR_NPY [BOARD_XMODEL]"""
     graph = xir.Graph.deserialize(xmodel)
     subgraphs = dpu_subgraphs(graph)
     check_board_xmodel(subgraphs)
     runners = [vart.Runner.create_runner(s, "run") for s in subgraphs]
     # Scales are per tensor: TENSORS[name]["scale"] = 2**fix_point, checked against get_attr("fix_point").
-    results = run(runners, preprocess())
-    for n, y in results.items():
-        print(n, y.shape, float(y.min()), float(y.max()))
+    feeds, placement = load_input(image)
+    results = run(runners, feeds)
+    report(results, placement)
     return results
 
 
@@ -285,10 +298,11 @@ if __name__ == "__main__":
 }
 
 /** pynq_dpu: the overlay loads the bitstream and the model; its own runner covers only the first DPU subgraph. */
-export function pynqPython(r: CompileResult, xmodelFile: string): string {
+export function pynqPython(r: CompileResult, xmodelFile: string, pre?: PreprocessSpec): string {
   return `# Run ${comment(r.graph.name || 'the model')} with pynq_dpu (PYNQ image on KV260 / ZCU104, DPU ${comment(r.target.name)}).
-# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are functions to write.
+# ${comment(r.summary)}: the ${dpuCount(r)} DPU subgraph(s) run in order, the CPU steps between them are NumPy functions.
 ${limitationLines(r, xmodelFile)}
+import json
 import re
 import sys
 import numpy as np
@@ -296,7 +310,7 @@ import vart
 import xir
 from pynq_dpu import DpuOverlay
 
-${body(r)}
+${body(r, pre)}
 
 
 overlay = DpuOverlay("dpu.bit")
@@ -305,8 +319,8 @@ overlay.load_model(${py(xmodelFile)})
 subgraphs = dpu_subgraphs(xir.Graph.deserialize(${py(xmodelFile)}))
 check_board_xmodel(subgraphs)
 runners = [vart.Runner.create_runner(s, "run") for s in subgraphs]
-results = run(runners, preprocess())
-for n, y in results.items():
-    print(n, y.shape)
+feeds, placement = load_input(sys.argv[1])  # an image or a preprocessed .npy
+results = run(runners, feeds)
+report(results, placement)
 `;
 }

@@ -47,7 +47,11 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const c = constOf(t)!;
     const scale = dequant.get(t) ?? 1;
     const fp = dequant.has(t) ? -Math.log2(scale) : undefined;
-    return { values: Float32Array.from(toFloat64(c), (v) => v * scale), fixPoint: fp !== undefined && Number.isInteger(fp) ? fp : undefined };
+    // A plain loop: Float32Array.from with a map function is slow on the millions of weights of a ResNet.
+    const src = toFloat64(c);
+    const values = new Float32Array(src.length);
+    for (let i = 0; i < src.length; i++) values[i] = src[i] * scale;
+    return { values, fixPoint: fp !== undefined && Number.isInteger(fp) ? fp : undefined };
   };
 
   for (const i of g.inputs) b.add({ name: i.name, kind: 'input', op: 'input', sourceOps: [], inputs: [], shape: nhwc(i.shape), tensor: i.name, weightElements: 0 });
@@ -106,7 +110,10 @@ export function layersFromOnnx(model: Model): LayerGraph {
     const shape = shapeOf(out);
     const inShape = feature.length ? shapeOf(b.resolve(feature[0])) : [];
     const base = { name: n.name, op: n.opType, sourceOps: [n.name], inputs: feature, shape, tensor: out, weightElements };
-    let d = toDraft(n, base, inShape, weights, scalar, isConst);
+    let d = { ...toDraft(n, base, inShape, weights, scalar, isConst), ...cpuParams(n, inShape, shape, (t) => {
+      const c = t ? constOf(t) : undefined;
+      return c && c.dtype !== 'string' ? Array.from(toFloat64(c)) : undefined;
+    }) };
     const constIns = n.inputs.filter((x) => x && isConst(x));
     if ((d.kind === 'conv' || d.kind === 'depthwise' || d.kind === 'deconv' || d.kind === 'dense') && constIns.length) {
       const transB = attrInt(n, 'transB', 0) === 1;
@@ -206,6 +213,41 @@ function toDraft(
   if (ELTWISE[t]) return { ...base, kind: 'eltwise', eltwise: ELTWISE[t], constOperand: n.inputs.some((x) => x && isConst(x)) };
   if (RESHAPES.has(t)) return { ...base, kind: 'reshape' };
   return { ...base, kind: 'other' };
+}
+
+const NHWC_AXIS = [0, 3, 1, 2];
+
+/** Axis, order or slice of a Concat/Softmax/Transpose/Slice in the layers' layout (NHWC for 4-D maps). */
+function cpuParams(n: Node, inShape: readonly number[], outShape: readonly number[], ints: (t: string | undefined) => number[] | undefined):
+  Pick<Draft, 'axis' | 'order' | 'slice'> {
+  const axisOf = (a: number, rank: number) => { const x = a < 0 ? a + rank : a; return rank === 4 ? NHWC_AXIS[x] : x; };
+  if (n.opType === 'Concat') return { axis: axisOf(attrInt(n, 'axis', 1), outShape.length) };
+  if (n.opType === 'Softmax') return { axis: axisOf(attrInt(n, 'axis', -1), outShape.length) };
+  if (n.opType === 'Transpose') {
+    const r = inShape.length;
+    const perm = attrInts(n, 'perm') ?? inShape.map((_d, i) => r - 1 - i);
+    // Both sides NHWC when 4-D: output axis i (NHWC) is ONNX output axis j, which reads ONNX input axis perm[j].
+    const toOnnx = (rank: number, i: number) => (rank === 4 ? [0, 2, 3, 1][i] : i);
+    return { order: perm.map((_p, i) => axisOf(perm[toOnnx(outShape.length, i)], r)) };
+  }
+  if (n.opType === 'Slice') {
+    const r = inShape.length;
+    const starts = ints(n.inputs[1]), ends = ints(n.inputs[2]);
+    const axes = n.inputs[3] ? ints(n.inputs[3]) : starts?.map((_v, i) => i);
+    const steps = n.inputs[4] ? ints(n.inputs[4]) : starts?.map(() => 1);
+    if (!starts || !ends || !axes || !steps || inShape.length === 0) return {};
+    const begin = inShape.map(() => 0), end = [...inShape], strides = inShape.map(() => 1);
+    axes.forEach((a, i) => {
+      const x = axisOf(a, r);
+      const d = inShape[x];
+      const clamp = (v: number) => Math.max(0, Math.min(d, v < 0 ? v + d : v));
+      begin[x] = clamp(starts[i]);
+      end[x] = clamp(ends[i]);
+      strides[x] = steps[i];
+    });
+    return { slice: { begin, end, strides } };
+  }
+  return {};
 }
 
 /** ONNX weight layouts → XIR's [OC, KH, KW, IC] (dense: [OC, IC]). */

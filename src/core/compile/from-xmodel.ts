@@ -84,7 +84,16 @@ export function layersFromXModel(m: XModel): LayerGraph {
     const shape = o.output.shape;
     const inShape = featureIns.length ? ops.get(featureIns[0])?.output.shape ?? [] : [];
     const constArgs = o.args.filter((a) => a.name === 'weights' || a.name === 'bias').flatMap((a) => a.ops.map((n) => [a.name, n] as const));
+    // XIR ops are NHWC already: their axis, order and slice attributes are the layers' own.
+    const begin = xInts(o.attrs, 'begin'), end = xInts(o.attrs, 'end'), strides = xInts(o.attrs, 'strides');
+    const axis = o.type === 'concat' || o.type === 'concat-fix' || o.type === 'softmax' ? xInt(o.attrs, 'axis') : undefined;
+    const params = {
+      ...(axis !== undefined ? { axis: axis < 0 ? axis + shape.length : axis } : {}),
+      ...(o.type === 'transpose' && xInts(o.attrs, 'order') ? { order: xInts(o.attrs, 'order') } : {}),
+      ...(o.type === 'strided_slice' && begin && end && strides ? { slice: { begin, end, strides } } : {}),
+    };
     const base = {
+      ...params,
       name: o.name, op: o.type, sourceOps: [o.name, ...weightOps], inputs: featureIns, shape, tensor: o.name,
       weightElements, fixPoint: xInt(o.output.attrs, 'fix_point'),
       weights: constArgs.length ? () => constArgs.map(([role, n]) => weightOf(role as 'weights' | 'bias', n)) : undefined,

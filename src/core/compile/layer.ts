@@ -41,6 +41,8 @@ export interface Layer {
   readonly tensor: string;
   /** Fix point of the output when the model is quantized. */
   fixPoint?: number;
+  /** The fix point was taken from a neighbour (concat reader, shape op's input), not from a fix/QDQ op. */
+  readonly fixInferred?: boolean;
   /** Kernel, stride, dilation as [h, w]; pad as [top, left, bottom, right]. */
   readonly kernel?: readonly [number, number];
   readonly stride?: readonly [number, number];
@@ -60,6 +62,11 @@ export interface Layer {
   readonly weightElements: number;
   /** Weights then bias in XIR layout ([OC, KH, KW, IC]) as real values, computed when an xmodel is written. */
   readonly weights?: () => readonly WeightTensor[];
+  /** What a CPU op needs to be computed (axes as the layer's own layout: NHWC for 4-D maps): a Concat or
+   * Softmax axis, a Transpose order, a Slice as begin/end/strides over every axis. */
+  readonly axis?: number;
+  readonly order?: readonly number[];
+  readonly slice?: { readonly begin: readonly number[]; readonly end: readonly number[]; readonly strides: readonly number[] };
   /** True when a graph output is produced here. */
   readonly graphOutput: boolean;
   /** When one layer stands for a chain of computing source ops (SiLU = Sigmoid then Mul(x, ·)): those ops in

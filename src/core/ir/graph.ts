@@ -58,6 +58,8 @@ export interface Model {
   readonly producer: string;
   readonly producerVersion: string;
   readonly metadata: Readonly<Record<string, string>>;
+  /** An .xmodel's fix points by tensor: each fixed op's output, and the tensor a `fix` op quantizes. */
+  readonly fixPoints?: ReadonlyMap<string, number>;
 }
 
 export function attr<K extends keyof AttrKinds>(node: Node, name: string, kind: K): AttrKinds[K] | undefined {

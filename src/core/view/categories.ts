@@ -23,6 +23,31 @@ export function opCategory(opType: string): OpCategory {
 }
 
 /**
+ * XIR op types (the built-in op definitions, see src/core/xmodel/xir-op-defs.json) → category, the float op
+ * and its `-fix` form alike. Types in the table but not listed here (add, mul, eltwise-fix…) are 'other'.
+ */
+const XIR_BY_OP: Record<string, OpCategory> = {};
+function putXir(category: OpCategory, ops: string): void {
+  for (const op of ops.split(/\s+/)) if (op) { XIR_BY_OP[op] = category; XIR_BY_OP[`${op}-fix`] = category; }
+}
+putXir('conv', `conv1d conv2d conv3d depthwise-conv2d depthwise-conv3d transposed-conv2d transposed-conv3d
+  transposed-depthwise-conv2d transposed-depthwise-conv3d inner-product matmul dense`);
+putXir('activation', `relu relu6 leaky-relu prelu elu celu selu gelu mish sigmoid swish tanh hard-sigmoid hard-swish
+  hard-tanh softmax exp log clamp`);
+putXir('pool', 'maxpool1d maxpool2d avgpool2d pool reduction_max reduction_mean reduction_sum reduction_product');
+putXir('norm', 'batchnorm instancenorm layernorm groupnorm l2_normalize');
+putXir('shape', `reshape flatten squeeze transpose concat strided_slice resize upsample downsample pad identity shape
+  tile space_to_batch_nd batch_to_space_nd pixel-shuffle gather split`);
+putXir('quant', 'fix fix2float float2fix threshold quantize-linear dequantize-linear');
+// Weights, graph inputs and the moves between host and DPU memory.
+putXir('io', 'const data upload download');
+
+/** Category of an XIR op; undefined for a type outside the catalogue. */
+export function xirOpCategory(opType: string): OpCategory | undefined {
+  return XIR_BY_OP[opType];
+}
+
+/**
  * Names of the inputs of common ops as the ONNX operator schemas give them, so a weight reads "W" or
  * "scale" the way Netron labels it.
  */

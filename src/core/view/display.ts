@@ -4,10 +4,15 @@ import { formatShape, numel, topoSort, type ConstTensor, type Dim, type DType, t
 import { typedValues } from '../onnx/values';
 import { allAttrs, formatNumber, summaryAttrs } from './attrs';
 import { isKnownOp } from '../onnx/ops';
-import { INPUT_NAMES, opCategory } from './categories';
+import { XIR_OP_DEFS } from '../xmodel/opdef-check';
+import { XIR_CUSTOM_DOMAIN } from '../xmodel/to-model';
+import { INPUT_NAMES, opCategory, xirOpCategory } from './categories';
 import type { DisplayEdge, DisplayGraph, DisplayNode, DisplayPort, DisplaySubgraph, DisplayWeight } from './types';
 
 /** Ops never folded even when their inputs are constant: their value is not a function of the inputs. */
+/** The domain xmodelToModel gives XIR ops. */
+const XIR = 'xir';
+
 const NEVER_FOLD = new Set(['RandomNormal', 'RandomUniform', 'RandomNormalLike', 'RandomUniformLike', 'Multinomial', 'Bernoulli', 'If', 'Loop', 'Scan']);
 const PREVIEW_LIMIT = 4;
 /** dtypes whose values sit in a typed array of their own (the rest are raw bytes decoded on demand). */
@@ -24,6 +29,8 @@ interface ConstInfo {
   readonly stored: boolean;
   /** Nodes whose only job was to produce this constant. */
   readonly producedBy: readonly string[];
+  /** For the XIR fix of a const: the const's tensor, whose values and statistics the weight shows. */
+  readonly source?: string;
 }
 
 function preview(t: ConstTensor): string | undefined {
@@ -131,6 +138,13 @@ export function toDisplayGraph(model: Model): DisplayGraph {
   const order = topoSort(g);
   for (const n of order) {
     if (n.outputs.some((o) => graphOutputs.has(o)) || NEVER_FOLD.has(n.opType)) continue;
+    if (n.domain === XIR && (n.opType === 'const' || n.opType === 'const-fix') && n.inputs.length === 0) {
+      // An XIR weight whose data the file keeps elsewhere (a compiled DPU subgraph's parameter blob).
+      const vi = info.get(n.outputs[0]);
+      consts.set(n.outputs[0], { dtype: vi?.dtype, shape: vi?.shape, stored: false, producedBy: [n.name] });
+      folded.add(n);
+      continue;
+    }
     if (n.opType === 'Constant' && n.inputs.length === 0) {
       const t = constantValue(n);
       const o = n.outputs[0];
@@ -151,7 +165,11 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     for (const o of n.outputs) {
       if (!o) continue;
       const vi = info.get(o);
-      consts.set(o, { dtype: vi?.dtype, shape: vi?.shape, stored: false, producedBy });
+      const src = consts.get(ins[0])!;
+      // An XIR fix of a weight keeps the weight's values (and so its statistics), with its fix point.
+      consts.set(o, n.domain === XIR && n.opType === 'fix'
+        ? { ...src, producedBy, source: src.source ?? ins[0] }
+        : { dtype: vi?.dtype, shape: vi?.shape, stored: false, producedBy });
     }
     folded.add(n);
   }
@@ -187,7 +205,8 @@ export function toDisplayGraph(model: Model): DisplayGraph {
   g.nodes.forEach((n, index) => {
     if (folded.has(n)) return;
     const id = opId(index);
-    const names = INPUT_NAMES[n.opType];
+    // XIR ops name their arguments (input, weights, bias); each written here as one op in definition order.
+    const names = n.domain === XIR ? XIR_OP_DEFS[n.opType]?.args.map((a) => a.name) : INPUT_NAMES[n.opType];
     const weights: DisplayWeight[] = [];
     const inputs: DisplayPort[] = [];
     const foldedNames: string[] = [];
@@ -196,15 +215,16 @@ export function toDisplayGraph(model: Model): DisplayGraph {
       const c = consts.get(t);
       if (c) {
         const p = c.tensor ? preview(c.tensor) : undefined;
-        weights.push({ label: i >= n.inputs.length ? 'outer' : names?.[i] ?? String(i), tensor: t, dtype: c.dtype, shape: c.shape, stored: c.stored, preview: p });
+        weights.push({ label: i >= n.inputs.length ? 'outer' : names?.[i] ?? String(i), tensor: c.source ?? t, dtype: c.dtype, shape: c.shape, stored: c.stored, preview: p });
         for (const f of c.producedBy) if (!foldedNames.includes(f)) foldedNames.push(f);
       } else {
         inputs.push(port(t));
       }
     });
     nodes.push({
-      id, kind: 'op', label: n.opType, name: n.name, domain: n.domain, category: opCategory(n.opType),
-      unknown: !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n, n.inputs[1] ? consts.get(n.inputs[1])?.shape ?? info.get(n.inputs[1])?.shape : undefined), attrs: allAttrs(n),
+      id, kind: 'op', label: n.opType, name: n.name, domain: n.domain,
+      category: n.domain === XIR ? xirOpCategory(n.opType) ?? 'other' : opCategory(n.opType),
+      unknown: n.domain === XIR ? !XIR_OP_DEFS[n.opType] : n.domain !== XIR_CUSTOM_DOMAIN && !isKnownOp(n.domain, n.opType), weights, summary: summaryAttrs(n, n.inputs[1] ? consts.get(n.inputs[1])?.shape ?? info.get(n.inputs[1])?.shape : undefined), attrs: allAttrs(n),
       inputs, outputs: n.outputs.filter((o) => o !== '').map(port), folded: foldedNames, subgraphs: subgraphsOf(n),
     });
     for (const o of n.outputs) if (o) producerId.set(o, id);

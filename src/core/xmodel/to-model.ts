@@ -1,9 +1,13 @@
 // XModel → the graph IR, so the viewer shows an .xmodel like any model: ops as nodes, const ops with data
 // folded into initializers (weights), each tensor's fix point and each op's device as node attributes.
+import { XIR_OP_DEFS } from './opdef-check';
 import type { AttrValue, ConstTensor, DType, Model, Node, TensorInfo } from '../ir';
 import {
-  inputOps, opDevices, tensorFixPoint, xBytes, type XAttr, type XModel, type XTensor,
+  inputOps, opDevices, tensorFixPoint, xBytes, xInt, type XAttr, type XModel, type XTensor,
 } from './types';
+
+/** Domain of the custom ops an .xmodel defines itself (Graph.op_defs). */
+export const XIR_CUSTOM_DOMAIN = 'xir.custom';
 
 function dtypeOf(t: XTensor): DType {
   const w = t.bitWidth;
@@ -40,6 +44,12 @@ function constTensor(name: string, t: XTensor, data: Uint8Array | undefined): Co
   if (!data) return undefined;
   const n = t.shape.reduce((a, x) => a * x, 1);
   const dtype = dtypeOf(t);
+  const fp = tensorFixPoint(t);
+  if (dtype === 'int8' && data.length === n && fp !== undefined) {
+    // int8 weights are shown (and summarised) as the real values they stand for: q · 2^-fp.
+    const scale = 2 ** -fp;
+    return { name, dtype: 'float32', shape: t.shape, values: Float32Array.from(new Int8Array(data.buffer, data.byteOffset, n), (q) => q * scale) };
+  }
   if (dtype === 'float32' && data.length === n * 4) {
     const values = new Float32Array(n);
     new Uint8Array(values.buffer).set(data);
@@ -60,6 +70,16 @@ export function xmodelToModel(m: XModel): Model {
   const consumed = new Set<string>();
   for (const o of m.ops) for (const i of inputOps(o)) consumed.add(i);
 
+  const fileDefs = new Set((m.opDefs ?? []).map((d) => d.name));
+  const fixPoints = new Map<string, number>();
+  for (const o of m.ops) {
+    const fp = tensorFixPoint(o.output) ?? (o.type === 'fix' ? xInt(o.attrs, 'fix_point') : undefined);
+    if (fp === undefined) continue;
+    fixPoints.set(o.output.name, fp);
+    // A fix op quantizes its input: the tensor it reads carries that fix point too.
+    if (o.type === 'fix' && o.args[0]?.ops.length === 1) fixPoints.set(tensorOf.get(o.args[0].ops[0]) ?? o.args[0].ops[0], fp);
+  }
+
   for (const o of m.ops) {
     const info: TensorInfo = { name: o.output.name, dtype: dtypeOf(o.output), shape: o.output.shape };
     valueInfo.set(info.name, info);
@@ -79,7 +99,9 @@ export function xmodelToModel(m: XModel): Model {
     if (dev) attrs.device = { kind: 'string', value: dev };
     if (o.type === 'data' || o.type === 'data-fix') continue; // graph inputs, not nodes
     nodes.push({
-      name: o.name, opType: o.type, domain: 'xir',
+      // A type XIR lacks but the file defines in its op_defs (a custom op such as PPScatterV2) is named by its
+      // own domain: known to the file, so not drawn as unknown.
+      name: o.name, opType: o.type, domain: XIR_OP_DEFS[o.type] || !fileDefs.has(o.type) ? 'xir' : XIR_CUSTOM_DOMAIN,
       inputs: inputOps(o).map((i) => tensorOf.get(i) ?? i), outputs: [o.output.name], attrs,
     });
   }
@@ -95,5 +117,6 @@ export function xmodelToModel(m: XModel): Model {
     producer: 'XIR',
     producerVersion: '',
     metadata: dpu && dpu.attrs.dpu_name.kind === 'string' ? { dpu_name: dpu.attrs.dpu_name.value } : {},
+    fixPoints,
   };
 }

@@ -1,7 +1,7 @@
 // The generated deployment code (VART, pynq_dpu) and the downloads: compiled .xmodel and per-layer costs.
 import { useState } from 'react';
 import { useStore } from '../store';
-import { downloadCostTable, downloadXModel } from './actions';
+import { downloadArchJson, downloadCostTable, downloadIntXModel, downloadXModel } from './actions';
 
 const TABS = [{ id: 'vart', label: 'VART' }, { id: 'pynq', label: 'pynq_dpu' }] as const;
 
@@ -20,18 +20,27 @@ export function Deploy() {
       <div className="cp-limit small" data-testid="deploy-limitation">
         <div>
           <b>This .xmodel is for inspection</b> (Netron, XIR tools): it has the partition, fix points and int8 weights but
-          no DPU machine code, so the board cannot run it. For the board, compile the quantized model with vai_c_xir using
-          the arch.json of {d.board.archJson ? 'this target' : 'your DPU build'}:
+          no DPU machine code, so the board cannot run it. For the board, compile the quantized model
+          ({d.intXModelName}, below) with vai_c_xir using the arch.json of {d.board.archJson ? 'this target' : 'your DPU build'}:
         </div>
         <pre className="cp-cmd mono" data-testid="vai-c-command">
           {d.board.archJson ? `echo '${d.board.archJson}' > arch.json\n` : ''}{d.board.command}
         </pre>
         <div>then run the script below on {d.board.output}.</div>
+        <div className="cp-row">
+          <button onClick={() => void downloadIntXModel()} data-testid="download-int-xmodel">Download {d.intXModelName}</button>
+          {d.board.archJson && <button onClick={downloadArchJson} data-testid="download-arch-json">Download arch.json</button>}
+        </div>
       </div>
       <div className="cp-row">
         <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
         <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
       </div>
+      {d.stubs.length > 0 && (
+        <div className="small warn" data-testid="deploy-stubs">
+          CPU ops with no NumPy generator, left as stubs that raise: {d.stubs.join(', ')}
+        </div>
+      )}
       <div className="cp-tabs">
         {TABS.map((t) => (
           <button key={t.id} className={tab === t.id ? 'active' : ''} onClick={() => setTab(t.id)} data-testid={`deploy-tab-${t.id}`}>{t.label}</button>

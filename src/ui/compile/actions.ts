@@ -115,6 +115,24 @@ export async function downloadXModel(): Promise<void> {
   }
 }
 
+/** The quantizer's `_int.xmodel` the vai_c_xir command names. */
+export async function downloadIntXModel(): Promise<void> {
+  const w = modelWorker();
+  const d = get().deployment;
+  if (!w || !d) return;
+  try {
+    const bytes = await w.intXModel();
+    download(d.intXModelName, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  } catch (e) {
+    set({ error: `could not write ${d.intXModelName} (${message(e)})` });
+  }
+}
+
+export function downloadArchJson(): void {
+  const d = get().deployment;
+  if (d?.board.archJson) download('arch.json', new Blob([`${d.board.archJson}\n`], { type: 'application/json' }));
+}
+
 export function downloadCostTable(): void {
   const d = get().deployment;
   if (d) download(d.xmodelName.replace(/\.xmodel$/, '_cost.csv'), new Blob([d.costCsv], { type: 'text/csv' }));

@@ -163,12 +163,13 @@ function Results() {
   const colorMode = useStore((s) => s.colorMode);
   const overrides = useStore((s) => Object.keys(s.overrides).length);
   const remeasuring = useStore((s) => s.remeasuring);
+  const isXModel = useStore((s) => s.model?.info.fileName.toLowerCase().endsWith('.xmodel') ?? false);
   if (!quant) return null;
   const n = Object.keys(quant.tensors).length;
   return (
     <div data-testid="quant-results">
       <div className="small">
-        {quant.source === 'imported' ? `${n} fix points read from the model's QDQ scales` : `${n} tensors quantized, ${quant.adjustments.length} rule adjustment(s)`}
+        {quant.source === 'imported' ? `${n} fix points read from the model's ${isXModel ? 'fix ops' : 'QDQ scales'}` : `${n} tensors quantized, ${quant.adjustments.length} rule adjustment(s)`}
         {overrides > 0 && `, ${overrides} override(s)`}
       </div>
       {remeasuring && <div className="small muted" role="status" data-testid="remeasuring">re-measuring SQNR after the change…</div>}
@@ -182,6 +183,7 @@ function Results() {
       {quant.source === 'calibration' && (
         <div className="row">
           <button onClick={() => void download('qdq')} data-testid="export-qdq">QDQ ONNX</button>
+          <button onClick={() => void download('int')} data-testid="export-int-xmodel" title="The quantizer's output vai_c_xir compiles">_int.xmodel</button>
           <button onClick={() => void download('info')} data-testid="export-info">quant_info.json</button>
           <button onClick={() => void download('config')} data-testid="export-config">config JSON</button>
         </div>

@@ -130,12 +130,13 @@ export function tensorDetail(name: string): Promise<TensorDetail | null> {
   return worker().tensorDetail(name);
 }
 
-export async function download(kind: 'qdq' | 'info' | 'config'): Promise<void> {
+export async function download(kind: 'qdq' | 'int' | 'info' | 'config'): Promise<void> {
   try {
     const { name, bytes } = await worker().exportArtifact(kind);
-    const stem = (get().model?.info.fileName ?? 'model').replace(/\.onnx$/i, '');
-    const fileName = kind === 'qdq' ? `${stem}_qdq.onnx` : name;
-    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: kind === 'qdq' ? 'application/octet-stream' : 'application/json' }));
+    const stem = (get().model?.info.fileName ?? 'model').replace(/\.(onnx|xmodel)$/i, '');
+    const fileName = kind === 'qdq' ? `${stem}_qdq.onnx` : kind === 'int' ? `${stem}_int.xmodel` : name;
+    const binary = kind === 'qdq' || kind === 'int';
+    const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: binary ? 'application/octet-stream' : 'application/json' }));
     const a = document.createElement('a');
     a.href = url;
     a.download = fileName;
