@@ -67,3 +67,42 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
 @inline function bump(r: usize, inc: i32): void {
   store<i32>(r, load<i32>(r) + inc);
 }
+
+/**
+ * Adds up the four copies of the cells (zeroing them for the next batch) and writes Σ(x − q)² and its
+ * magnitude Σ(x² + 2|q·x| + q²) over every cell for the candidates fp0 … fp0+4 (fs0 = 2^fp0) to out[0..4]
+ * and out[5..9] (f64): cell j starts at (j + jlo)/c, and all its values share q = clamp(floor(start·2^fp + 0.5), lo, hi)·2^−fp.
+ */
+export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize): void {
+  const cells = jhi - jlo + 1;
+  const stride = <usize>cells * 24;
+  const flo = <f64>lo, fhi = <f64>hi;
+  const fs1 = fs0 * 2, fs2 = fs0 * 4, fs3 = fs0 * 8, fs4 = fs0 * 16;
+  const i0 = 1 / fs0, i1 = 1 / fs1, i2 = 1 / fs2, i3 = 1 / fs3, i4 = 1 / fs4;
+  let e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0, e4 = 0.0;
+  let g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0;
+  for (let j = 0; j < cells; j++) {
+    const r = acc + <usize>j * 24;
+    let m = 0.0, a = 0.0, q2 = 0.0;
+    for (let k = 0; k < 4; k++) {
+      const p = r + <usize>k * stride;
+      m += load<f64>(p); a += load<f64>(p, 8); q2 += load<f64>(p, 16);
+      v128.store(p, f64x2.splat(0));
+      store<f64>(p, 0, 16);
+    }
+    if (m == 0) continue;
+    const x0 = <f64>(j + jlo) / c;
+    let q = min(max(Math.floor(x0 * fs0 + 0.5), flo), fhi) * i0;
+    e0 += q2 - 2 * q * a + m * q * q; g0 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs1 + 0.5), flo), fhi) * i1;
+    e1 += q2 - 2 * q * a + m * q * q; g1 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs2 + 0.5), flo), fhi) * i2;
+    e2 += q2 - 2 * q * a + m * q * q; g2 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs3 + 0.5), flo), fhi) * i3;
+    e3 += q2 - 2 * q * a + m * q * q; g3 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs4 + 0.5), flo), fhi) * i4;
+    e4 += q2 - 2 * q * a + m * q * q; g4 += q2 + 2 * Math.abs(q * a) + m * q * q;
+  }
+  store<f64>(out, e0); store<f64>(out, e1, 8); store<f64>(out, e2, 16); store<f64>(out, e3, 24); store<f64>(out, e4, 32);
+  store<f64>(out, g0, 40); store<f64>(out, g1, 48); store<f64>(out, g2, 56); store<f64>(out, g3, 64); store<f64>(out, g4, 72);
+}
