@@ -5,6 +5,8 @@
 // 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
 //    peak is that run's own: it must not grow with the image count.
+// 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors) on 4M float32 values, ns per
+//    value of process CPU time, WebAssembly against the JavaScript loop (setStatsWasm).
 // BENCH_QUICK=1 skips 2.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +20,10 @@ import type { FloatTensor } from '../src/core/ir';
 import { readOnnx } from '../src/core/onnx/reader';
 import { defaultQuantConfig, parseQuantConfig, quantizeModel } from '../src/core/quant';
 import { activationRunner } from '../src/core/quant/activations';
+import { growHistogram, newHistogram } from '../src/core/quant/calibrate/histogram';
+import { maxminFixPoint } from '../src/core/quant/calibrate/methods';
+import { cellErrors } from '../src/core/quant/calibrate/stats';
+import { setStatsWasm } from '../src/core/quant/calibrate/stats-wasm';
 
 const FMNIST = 'public/models/fmnist_seed000.onnx';
 const YOLOX = 'public/models/yolox_nano.onnx';
@@ -89,6 +95,32 @@ async function rss(count: number): Promise<Record<string, number>> {
   return { images: n, seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024 };
 }
 
+/** ns of CPU time per value of the cells + histogram pass (best of 3, after a warm-up run). */
+function statsNsPerValue(wasm: boolean): number {
+  const n = 1 << 22;
+  const x = new Float32Array(n);
+  let s = 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const g = (s / 2 ** 32 - 0.5) * 8;
+    x[i] = i % 7 === 0 ? 0 : g / (1 + Math.exp(-g)); // SiLU-like, with exact zeros
+  }
+  let min = Infinity, max = -Infinity;
+  for (const v of x) { if (v < min) min = v; if (v > max) max = v; }
+  const fp0 = maxminFixPoint(Math.min(min, 0), Math.max(max, 0), 8)!;
+  setStatsWasm(wasm);
+  let best = Infinity;
+  for (let r = 0; r < 4; r++) {
+    const h = newHistogram();
+    growHistogram(h, Math.max(-min, max));
+    const t0 = process.cpuUsage().user;
+    cellErrors([x], fp0, new Float64Array(5), 8, h);
+    if (r > 0) best = Math.min(best, ((process.cpuUsage().user - t0) * 1000) / n);
+  }
+  setStatsWasm(true);
+  return best;
+}
+
 const self = fileURLToPath(import.meta.url);
 const child = (...args: string[]) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
 
@@ -102,6 +134,9 @@ if (process.argv[2] === '--rss') {
   process.stdout.write(`${JSON.stringify({ samples: which.count, plain, calib: calib.rate, engine: calib.engine })}\n`);
   process.exit(0);
 } else {
+  const js = statsNsPerValue(false);
+  const wasm = statsNsPerValue(true);
+  console.log(`statistics pass (cells + histogram), ns/value CPU: JavaScript ${js.toFixed(2)}, wasm ${wasm.toFixed(2)} (${(js / wasm).toFixed(1)}×)`);
   console.log('calibration statistics pass vs plain float inference (onnxruntime, 1 thread, samples/s)');
   console.log('model             samples   plain   calibration   ratio');
   for (const m of ['fmnist', 'yolox']) {

@@ -9,6 +9,7 @@ import {
   type CalibMethod, type StatisticMethod,
 } from './methods';
 import { intRange, ROUNDERS, zeroTensorFixPoint, type RoundMode } from '../fixpoint';
+import { cellErrorsInWasm, statsWasmUsable } from './stats-wasm';
 
 export interface TensorStats {
   count: number;
@@ -59,7 +60,7 @@ export function observeParts(
   if (mm !== undefined) s.batchFps.maxmin.push(mm);
   // diffs: the non-overflow position fp0 and up to four finer ones (diffsFixPoint's candidates).
   const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
-  if (errors && usesCells(n, bitWidth, mode)) {
+  if (errors && usesCells(n, bitWidth, mode, parts)) {
     // The histogram is filled in the same pass as the cells.
     s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode, cellErrors(parts, mm!, errors, bitWidth, s.hist)));
     return;
@@ -68,12 +69,14 @@ export function observeParts(
   if (errors) s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode));
 }
 
-function usesCells(n: number, bitWidth: number, mode: RoundMode): boolean {
-  return mode === 'half_up' && bitWidth <= 8 && n >= CELL_MIN_VALUES;
+function usesCells(n: number, bitWidth: number, mode: RoundMode, parts: readonly ArrayLike<number>[]): boolean {
+  return mode === 'half_up' && bitWidth <= 8 && n >= (statsWasmUsable(parts) ? CELL_MIN_VALUES_WASM : CELL_MIN_VALUES);
 }
 
 /** Values from which the cell estimate beats one pass per candidate (below, the cells' fixed cost dominates). */
 const CELL_MIN_VALUES = 1 << 16;
+/** The same in wasm, whose per-value pass is ~4× cheaper than the JavaScript one and fixed cost ~2× (bench/quant.ts). */
+const CELL_MIN_VALUES_WASM = 1 << 14;
 
 /**
  * diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. With
@@ -111,10 +114,14 @@ export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, err
   const jlo = 32 * lo - 16;
   const jhi = 32 * hi + 15;
   const cells = jhi - jlo + 1;
+  const c = 2 ** (fp0 + 5);
+  // The wasm loop adds in another order (four interleaved copies): the sums differ in the last bits, far
+  // inside the returned bound, and the histogram's integer counts are the same.
+  const fromWasm = cellErrorsInWasm(parts, fp0, c, jlo, jhi, lo, hi, errors, hist);
+  if (fromWasm !== undefined) return fromWasm;
   const cnt = new Float64Array(cells);
   const s1 = new Float64Array(cells);
   const s2 = new Float64Array(cells);
-  const c = 2 ** (fp0 + 5);
   for (const x of parts) {
     const n = x.length;
     if (hist && hist.range > 0) {

@@ -1,0 +1,108 @@
+// Calibration statistics in WebAssembly SIMD128 (compiled to ../stats-wasm.gen.ts by
+// scripts/build-wasm.ts): the per-value pass of stats.ts's cellErrors. No allocator: the JS side
+// (stats-wasm.ts) lays out memory above heapBase().
+
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** Copies of the cells and of the histogram: lane k of every group of four values goes to copy k. */
+export const COPIES = 4;
+
+/**
+ * Folds n float32 values at x (n a multiple of 4) into a grid of cells j = clamp(floor(v·c), jlo, jhi) − jlo,
+ * each a record {count, Σv, Σv²} of f64, and, when bins > 0, into a histogram of bins i32 counts over
+ * [−range, range) (bin floor((v + range)·scale) clamped; exact zeros are not binned but counted and
+ * returned). Four copies of the cells (cells·24 bytes apart) and of the histogram (bins·4 apart), which the
+ * caller adds up: consecutive values usually land in the same cell, and one copy would chain every add
+ * through memory.
+ *
+ * floor(v·c) in f32 is floor of the f64 product: c is a power of two, so the product is exact (or
+ * overflows to ±Infinity, which saturates like the f64 value). v + range is not exact in f32: bins use f64.
+ */
+export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usize, hist: usize, bins: i32, range: f64, scale: f64): i32 {
+  const stride = <usize>(jhi - jlo + 1) * 24;
+  const hstride = <usize>bins << 2;
+  const cv = f32x4.splat(<f32>c);
+  const lo = i32x4.splat(jlo);
+  const hi = i32x4.splat(jhi);
+  const rv = f64x2.splat(range);
+  const sv = f64x2.splat(scale);
+  const one = i32x4.splat(1);
+  const top = i32x4.splat(bins - 1);
+  const zero = i32x4.splat(0);
+  let zeros = i32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const j = i32x4.sub(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(v, cv))), lo), hi), lo);
+    const off = i32x4.add(i32x4.shl(j, 4), i32x4.shl(j, 3));
+    const dlo = f64x2.promote_low_f32x4(v);
+    const dhi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    cell(acc + <usize>i32x4.extract_lane(off, 0), f64x2.extract_lane(dlo, 0));
+    cell(acc + stride + <usize>i32x4.extract_lane(off, 1), f64x2.extract_lane(dlo, 1));
+    cell(acc + 2 * stride + <usize>i32x4.extract_lane(off, 2), f64x2.extract_lane(dhi, 0));
+    cell(acc + 3 * stride + <usize>i32x4.extract_lane(off, 3), f64x2.extract_lane(dhi, 1));
+    if (bins > 0) {
+      const isZero = f32x4.eq(v, f32x4.splat(0));
+      zeros = i32x4.sub(zeros, isZero);
+      const inc = i32x4.add(one, isZero);
+      const blo = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.mul(f64x2.add(dlo, rv), sv)));
+      const bhi = i32x4.trunc_sat_f64x2_s_zero(f64x2.floor(f64x2.mul(f64x2.add(dhi, rv), sv)));
+      const b = i32x4.shl(i32x4.min_s(i32x4.max_s(i32x4.shuffle(blo, bhi, 0, 1, 4, 5), zero), top), 2);
+      bump(hist + <usize>i32x4.extract_lane(b, 0), i32x4.extract_lane(inc, 0));
+      bump(hist + hstride + <usize>i32x4.extract_lane(b, 1), i32x4.extract_lane(inc, 1));
+      bump(hist + 2 * hstride + <usize>i32x4.extract_lane(b, 2), i32x4.extract_lane(inc, 2));
+      bump(hist + 3 * hstride + <usize>i32x4.extract_lane(b, 3), i32x4.extract_lane(inc, 3));
+    }
+  }
+  return i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3);
+}
+
+@inline function cell(r: usize, v: f64): void {
+  store<f64>(r, load<f64>(r) + 1);
+  store<f64>(r, load<f64>(r, 8) + v, 8);
+  store<f64>(r, load<f64>(r, 16) + v * v, 16);
+}
+
+@inline function bump(r: usize, inc: i32): void {
+  store<i32>(r, load<i32>(r) + inc);
+}
+
+/**
+ * Adds up the four copies of the cells (zeroing them for the next batch) and writes Σ(x − q)² and its
+ * magnitude Σ(x² + 2|q·x| + q²) over every cell for the candidates fp0 … fp0+4 (fs0 = 2^fp0) to out[0..4]
+ * and out[5..9] (f64): cell j starts at (j + jlo)/c, and all its values share q = clamp(floor(start·2^fp + 0.5), lo, hi)·2^−fp.
+ */
+export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize): void {
+  const cells = jhi - jlo + 1;
+  const stride = <usize>cells * 24;
+  const flo = <f64>lo, fhi = <f64>hi;
+  const fs1 = fs0 * 2, fs2 = fs0 * 4, fs3 = fs0 * 8, fs4 = fs0 * 16;
+  const i0 = 1 / fs0, i1 = 1 / fs1, i2 = 1 / fs2, i3 = 1 / fs3, i4 = 1 / fs4;
+  let e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0, e4 = 0.0;
+  let g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0;
+  for (let j = 0; j < cells; j++) {
+    const r = acc + <usize>j * 24;
+    let m = 0.0, a = 0.0, q2 = 0.0;
+    for (let k = 0; k < 4; k++) {
+      const p = r + <usize>k * stride;
+      m += load<f64>(p); a += load<f64>(p, 8); q2 += load<f64>(p, 16);
+      v128.store(p, f64x2.splat(0));
+      store<f64>(p, 0, 16);
+    }
+    if (m == 0) continue;
+    const x0 = <f64>(j + jlo) / c;
+    let q = min(max(Math.floor(x0 * fs0 + 0.5), flo), fhi) * i0;
+    e0 += q2 - 2 * q * a + m * q * q; g0 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs1 + 0.5), flo), fhi) * i1;
+    e1 += q2 - 2 * q * a + m * q * q; g1 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs2 + 0.5), flo), fhi) * i2;
+    e2 += q2 - 2 * q * a + m * q * q; g2 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs3 + 0.5), flo), fhi) * i3;
+    e3 += q2 - 2 * q * a + m * q * q; g3 += q2 + 2 * Math.abs(q * a) + m * q * q;
+    q = min(max(Math.floor(x0 * fs4 + 0.5), flo), fhi) * i4;
+    e4 += q2 - 2 * q * a + m * q * q; g4 += q2 + 2 * Math.abs(q * a) + m * q * q;
+  }
+  store<f64>(out, e0); store<f64>(out, e1, 8); store<f64>(out, e2, 16); store<f64>(out, e3, 24); store<f64>(out, e4, 32);
+  store<f64>(out, g0, 40); store<f64>(out, g1, 48); store<f64>(out, g2, 56); store<f64>(out, g3, 64); store<f64>(out, g4, 72);
+}

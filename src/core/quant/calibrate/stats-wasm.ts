@@ -1,0 +1,122 @@
+// The per-value pass of the diffs cells and the histogram (stats.ts's cellErrors) in WebAssembly
+// (./asm, SIMD128, embedded in stats-wasm.gen.ts). Instantiated synchronously on first use — the module is 1 KB,
+// under every browser's limit for synchronous compiles — and absent (callers keep their JavaScript loop)
+// where WebAssembly is unavailable.
+import { STATS_WASM_BASE64 } from './stats-wasm.gen';
+import { HIST_BINS, type Histogram } from './histogram';
+
+interface Exports {
+  memory: WebAssembly.Memory;
+  heapBase(): number;
+  cellsHist(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, hist: number, bins: number, range: number, scale: number): number;
+  cellErrors(acc: number, jlo: number, jhi: number, c: number, fs0: number, lo: number, hi: number, out: number): void;
+}
+
+/** Values copied into wasm memory per call: small enough to stay in cache, large enough to amortise the call. */
+const CHUNK = 1 << 14;
+/** Cells of the widest grid (8-bit: 32·(127 + 128) + 32). */
+const MAX_CELLS = 32 * 256;
+/** Copies of the cells and histogram the kernel spreads its adds over (asm/index.ts COPIES). */
+const COPIES = 4;
+
+let state: { e: Exports; acc: Float64Array; hist: Int32Array; x: Float32Array; out: Float64Array; accAt: number; histAt: number; xAt: number; outAt: number } | null | undefined;
+let enabled = true;
+
+/** Turns the wasm path off (tests and benches compare it with the JavaScript loop). */
+export function setStatsWasm(on: boolean): void {
+  enabled = on;
+}
+
+function load(): typeof state {
+  if (state !== undefined) return state;
+  try {
+    const s = atob(STATS_WASM_BASE64);
+    const bytes = new Uint8Array(s.length);
+    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
+    const accAt = (e.heapBase() + 7) & ~7;
+    const histAt = accAt + COPIES * MAX_CELLS * 24;
+    const xAt = histAt + COPIES * HIST_BINS * 4;
+    const outAt = xAt + CHUNK * 4;
+    const end = outAt + 10 * 8;
+    const have = e.memory.buffer.byteLength;
+    if (end > have) e.memory.grow(Math.ceil((end - have) / 65536));
+    const buf = e.memory.buffer;
+    // Fresh pages are zero: the cells start cleared, and cellErrors clears them after each use.
+    state = {
+      e, accAt, histAt, xAt, outAt,
+      acc: new Float64Array(buf, accAt, MAX_CELLS * 3),
+      hist: new Int32Array(buf, histAt, COPIES * HIST_BINS),
+      x: new Float32Array(buf, xAt, CHUNK),
+      out: new Float64Array(buf, outAt, 10),
+    };
+  } catch {
+    state = null;
+  }
+  return state;
+}
+
+/** Whether cellErrorsInWasm takes these parts. */
+export function statsWasmUsable(parts: readonly ArrayLike<number>[]): boolean {
+  return enabled && parts.every((p) => p instanceof Float32Array) && !!load();
+}
+
+/**
+ * diffs' candidate errors from the grid of cells (stats.ts's cellErrors, which documents the method): adds
+ * every value of `parts` into cells j = clamp(floor(v·c), jlo, jhi) − jlo and, when given, into `hist`
+ * (whose range must already cover the values), then writes Σ(x − fq(x))² at fp0 … fp0+errors.length−1 to
+ * `errors` and returns the bound on their rounding. Undefined, doing nothing, when the wasm path is off or
+ * a part is not a Float32Array.
+ */
+export function cellErrorsInWasm(
+  parts: readonly ArrayLike<number>[], fp0: number, c: number, jlo: number, jhi: number, lo: number, hi: number,
+  errors: Float64Array, hist?: Histogram,
+): number | undefined {
+  const cells = jhi - jlo + 1;
+  if (errors.length > 5 || cells > MAX_CELLS || !statsWasmUsable(parts)) return undefined;
+  const st = load()!;
+  const { e, x } = st;
+  const bins = hist && hist.range > 0 ? HIST_BINS : 0;
+  const range = hist?.range ?? 0;
+  const scale = bins ? HIST_BINS / (2 * range) : 0;
+  if (bins) st.hist.fill(0);
+  let zeros = 0;
+  let tail: number[] | undefined;
+  for (const p of parts as readonly Float32Array[]) {
+    if (hist && !bins) hist.zeros += p.length;
+    const whole = p.length & ~3;
+    for (let o = 0; o < whole; o += CHUNK) {
+      const m = Math.min(CHUNK, whole - o);
+      x.set(p.subarray(o, o + m));
+      zeros += e.cellsHist(st.xAt, m, c, jlo, jhi, st.accAt, st.histAt, bins, range, scale);
+    }
+    for (let i = whole; i < p.length; i++) (tail ??= []).push(p[i]);
+  }
+  // The kernel takes groups of four: the parts' last few values go into the first copy here.
+  for (const v of tail ?? []) {
+    let j = Math.floor(v * c);
+    j = j < jlo ? 0 : j > jhi ? cells - 1 : j - jlo;
+    st.acc[3 * j]++;
+    st.acc[3 * j + 1] += v;
+    st.acc[3 * j + 2] += v * v;
+    if (!bins) continue;
+    if (v === 0) { zeros++; continue; }
+    let b = Math.floor((v + range) * scale);
+    if (b >= HIST_BINS) b = HIST_BINS - 1;
+    else if (b < 0) b = 0;
+    st.hist[b]++;
+  }
+  if (bins) {
+    const counts = hist!.counts;
+    const h = st.hist;
+    for (let b = 0; b < HIST_BINS; b++) counts[b] += h[b] + h[HIST_BINS + b] + h[2 * HIST_BINS + b] + h[3 * HIST_BINS + b];
+    hist!.zeros += zeros;
+  }
+  e.cellErrors(st.accAt, jlo, jhi, c, 2 ** fp0, lo, hi, st.outAt);
+  let mag = 0;
+  for (let k = 0; k < errors.length; k++) {
+    errors[k] = st.out[k];
+    mag = Math.max(mag, st.out[5 + k]);
+  }
+  return 1e-8 * mag;
+}

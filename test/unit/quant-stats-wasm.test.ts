@@ -1,0 +1,73 @@
+// The wasm statistics pass (stats-wasm.ts) against the JavaScript loop it replaces: the same histogram and
+// zero count, cell sums equal up to summation order, and the same fix points from observeParts.
+import { afterEach, describe, expect, it } from 'vitest';
+import { growHistogram, newHistogram } from '../../src/core/quant/calibrate/histogram';
+import { maxminFixPoint } from '../../src/core/quant/calibrate/methods';
+import { cellErrors, newTensorStats, observeParts } from '../../src/core/quant/calibrate/stats';
+import { setStatsWasm } from '../../src/core/quant/calibrate/stats-wasm';
+
+afterEach(() => setStatsWasm(true));
+
+/** SiLU-like values with exact zeros, a saturating outlier per part and values on cell edges. */
+function values(n: number, seed: number, spread = 8): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    const g = (u() - 0.5) * spread;
+    x[i] = i % 11 === 0 ? 0 : i % 13 === 0 ? Math.round(g * 64) / 64 : g / (1 + Math.exp(-g));
+  }
+  return x;
+}
+
+function run(parts: Float32Array[], wasm: boolean) {
+  setStatsWasm(wasm);
+  let min = Infinity, max = -Infinity;
+  for (const p of parts) for (const v of p) { min = Math.min(min, v); max = Math.max(max, v); }
+  const fp0 = maxminFixPoint(Math.min(min, 0), Math.max(max, 0), 8)!;
+  const hist = newHistogram();
+  growHistogram(hist, Math.max(-min, max));
+  const errors = new Float64Array(5);
+  const margin = cellErrors(parts, fp0, errors, 8, hist);
+  return { errors, margin, hist };
+}
+
+describe('statistics pass in wasm', () => {
+  it('gives the JavaScript loop\'s histogram and zeros exactly and its cell errors within the bound', () => {
+    // Odd part lengths leave a tail of 1–3 values after the groups of four; one part crosses chunks.
+    const parts = [values(70_001, 1), values(3, 2), values(40_000, 3, 2), values(1, 4)];
+    parts[0][5] = 1e30; // beyond every candidate's range: saturates
+    const js = run(parts, false);
+    const wasm = run(parts, true);
+    expect(wasm.hist.zeros).toBe(js.hist.zeros);
+    expect(wasm.hist.zeros).toBeGreaterThan(0);
+    expect(wasm.hist.counts).toEqual(js.hist.counts);
+    expect(wasm.margin).toBe(js.margin);
+    for (let k = 0; k < 5; k++) expect(Math.abs(wasm.errors[k] - js.errors[k])).toBeLessThanOrEqual(js.margin);
+  });
+
+  it('gives observeParts the same statistics and fix points', () => {
+    for (const [seed, spread] of [[5, 8], [6, 0.01], [7, 600]]) {
+      const parts = [values(90_001, seed, spread), values(50_002, seed + 100, spread)];
+      setStatsWasm(false);
+      const js = newTensorStats();
+      observeParts(js, parts);
+      observeParts(js, [values(65_539, seed + 200, spread * 3)]);
+      setStatsWasm(true);
+      const wasm = newTensorStats();
+      observeParts(wasm, parts);
+      observeParts(wasm, [values(65_539, seed + 200, spread * 3)]);
+      expect(wasm).toEqual(js);
+    }
+  });
+
+  it('leaves arrays that are not Float32Array to the JavaScript loop', () => {
+    const x = Array.from(values(70_000, 9));
+    const a = newTensorStats();
+    observeParts(a, [x]);
+    setStatsWasm(false);
+    const b = newTensorStats();
+    observeParts(b, [x]);
+    expect(a).toEqual(b);
+  });
+});
