@@ -327,6 +327,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         const node = nodeByName.get(l.name);
         const axis = node ? attrInt(node, 'axis', 1) : 1;
         if (out.shape.length === 4 && (axis === 1 || axis === -3) && ins.every((b) => b.shape.length === 4)) return concatStep(ins, out, base);
+        if (ins.every((b) => sourceShape(b.shape).length === sourceShape(out.shape).length)) return axisConcatStep(ins, out, axis, base);
         return genericStep(p, ins, out, what, base);
       }
       case 'upsample': {
@@ -358,6 +359,35 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       run: () => {
         ins.forEach((b, i) => { parts[i].ptr = b.ptr; });
         engine.concat(parts, out.ptr, H * W);
+      },
+    };
+  }
+
+  /**
+   * Concat along any other axis, in the source model's order: blocks of `inner` values per input and outer
+   * index, each requantized to the output fix point (a copy when the rules gave them one fix point).
+   */
+  function axisConcatStep(ins: Buf[], out: Buf, axis: number, base: { name: string; layer: string; out: Buf }): Step {
+    const outSrc = sourceShape(out.shape);
+    const ax = axis < 0 ? axis + outSrc.length : axis;
+    const outer = numel(outSrc.slice(0, ax));
+    const inner = numel(outSrc.slice(ax + 1));
+    const len = numel(out.shape);
+    const parts = ins.map((b) => ({ b, tmp: new Int8Array(numel(b.shape)), block: sourceShape(b.shape)[ax] * inner, shift: b.fp - out.fp }));
+    const total = parts.reduce((a, x) => a + x.block, 0);
+    const tmp = new Int8Array(len);
+    const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: len };
+    return {
+      ...base, counters,
+      run: () => {
+        let off = 0;
+        for (const x of parts) {
+          toSource(engine.i8(x.b.ptr, x.tmp.length), x.b.shape, x.tmp);
+          if (x.shift !== 0) for (let i = 0; i < x.tmp.length; i++) x.tmp[i] = shift8(x.tmp[i], x.shift);
+          for (let o = 0; o < outer; o++) tmp.set(x.tmp.subarray(o * x.block, (o + 1) * x.block), o * total + off);
+          off += x.block;
+        }
+        fromSource(tmp, out.shape, engine.i8(out.ptr, len));
       },
     };
   }
