@@ -16,6 +16,14 @@ import './compile/register';
 import './sim/register';
 import { DeviceLegend } from './compile/CompilePanel';
 
+/** Esc closes one thing at a time, the one drawn on top first: a dialog, then the side panel, then the step panel. */
+function closeTopmost(): void {
+  const s = get();
+  if (s.summaryOpen || s.searchOpen) set({ searchOpen: false, summaryOpen: false });
+  else if (s.selectedId !== null) set({ selectedId: null });
+  else if (s.activeStep !== null) set({ activeStep: null });
+}
+
 function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
@@ -23,13 +31,16 @@ function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
       const focusSearch = () => {
         e.preventDefault();
         set({ searchOpen: true });
-        search.current?.querySelector('input')?.focus();
+        const input = search.current?.querySelector('input');
+        input?.focus();
+        // The previous query is selected, so typing replaces it and Enter repeats it.
+        input?.select();
       };
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') return focusSearch();
       if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === '/') focusSearch();
       else if (e.key === 'f') requestFit();
-      else if (e.key === 'Escape') set({ searchOpen: false, summaryOpen: false });
+      else if (e.key === 'Escape') closeTopmost();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -104,7 +115,8 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
         </>
       )}
       <PipelineBar />
-      <div ref={search}><Search /></div>
+      {/* Nothing to search before a model is open; the ref stays so `/` finds it once there is. */}
+      <div ref={search} className="topbar-search" hidden={!model}><Search /></div>
     </header>
   );
 }

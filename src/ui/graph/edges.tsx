@@ -13,7 +13,7 @@ export const ShapeEdge = memo(function ShapeEdge(p: EdgeProps<ShapeFlowEdge>) {
   const fix = useEdgeFix(p.data?.tensor);
   return (
     <>
-      <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} className={fix?.float ? 'edge-float' : undefined} />
+      <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} interactionWidth={14} className={fix?.float ? 'edge-float' : undefined} />
       {label && <text className="edge-label" x={lx + 4} y={ly} dominantBaseline="middle">{label}</text>}
       {fix && <text className={`edge-fp${fix.float ? ' float' : ''}`} data-testid="edge-fp" x={lx + 4} y={ly + (label ? 11 : 0)} dominantBaseline="middle">{fix.text}</text>}
     </>

@@ -16,6 +16,11 @@ function sqnrOf(q: QuantSummary, n: DisplayNode): number | undefined {
   return m.get(`n:${n.name}`) ?? n.outputs.map((o) => m.get(`t:${o.tensor}`)).find((v) => v !== undefined);
 }
 
+/** A node's SQNR colour for a quantization result (grey when its layer was not measured). */
+export function sqnrNodeColor(q: QuantSummary, n: DisplayNode): string {
+  return sqnrColor(sqnrOf(q, n));
+}
+
 /** The node's colour in the SQNR mode (grey when the layer was not measured), undefined otherwise. */
 export function useQuantColor(n: DisplayNode): string | undefined {
   return useStore((s) => (s.colorMode === 'sqnr' && s.quant ? sqnrColor(sqnrOf(s.quant, n)) : undefined));
