@@ -15,6 +15,7 @@ import './quant/register';
 import './compile/register';
 import './sim/register';
 import { DeviceLegend } from './compile/CompilePanel';
+import { LegendUnfold, useLegendFolded } from './legendToggle';
 
 /** Esc closes one thing at a time, the one drawn on top first: a dialog, then the side panel, then the step panel. */
 function closeTopmost(): void {
@@ -126,6 +127,7 @@ export function App() {
   const galleryOpen = useStore((s) => s.galleryOpen);
   const summaryOpen = useStore((s) => s.summaryOpen);
   const colorMode = useStore((s) => s.colorMode);
+  const legendFolded = useLegendFolded((s) => s.folded);
   const search = useRef<HTMLDivElement>(null);
   const dragging = useDrop();
   useShortcuts(search);
@@ -136,9 +138,13 @@ export function App() {
       <ErrorBanner />
       <main className="workspace">
         <ErrorBoundary>
-          {model && <GraphView model={model} />}
-          {model && !galleryOpen && (colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
           {model && !galleryOpen && <StepPanel />}
+          {/* The step panel and the side panel are columns beside this area, so fitting and centring
+              (and the legends) use the part of the screen the graph really has. */}
+          <div className="graph-area">
+            {model && <GraphView model={model} />}
+            {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
+          </div>
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
         </ErrorBoundary>
         <ErrorBoundary>{model && !galleryOpen && <SidePanel />}</ErrorBoundary>

@@ -21,6 +21,14 @@ export function formatInt(x: number): string {
   return String(x);
 }
 
+/** A count as a short tick label (10k, 1.5M): the histogram's axis is 36 px wide and cuts longer text. */
+export function formatCount(n: number): string {
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (a >= 1e3) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(n);
+}
+
 function list(xs: readonly (number | string)[], fmt: (x: never) => string): string {
   const shown = xs.slice(0, LIST_LIMIT).map((x) => fmt(x as never));
   return `[${shown.join(', ')}${xs.length > LIST_LIMIT ? `, … (${xs.length})` : ''}]`;

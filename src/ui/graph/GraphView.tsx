@@ -130,6 +130,29 @@ function Canvas({ model }: { model: OpenModel }) {
     if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });
   }, [fitSeq, flow]);
 
+  // A panel opening or closing beside the graph resizes the canvas; React Flow keeps the top-left corner
+  // fixed, which pushes what was in the middle aside. Centre the selected node (the panel that opened is
+  // usually about it), else keep the centre where it was.
+  useEffect(() => {
+    const el = root.current;
+    if (!el) return;
+    let w = el.clientWidth;
+    let h = el.clientHeight;
+    const ro = new ResizeObserver(() => {
+      const nw = el.clientWidth, nh = el.clientHeight;
+      if ((nw === w && nh === h) || w === 0 || nw === 0) { w = nw; h = nh; return; }
+      const { x, y, zoom } = flow.getViewport();
+      const { selectedId: id, model: now } = useStore.getState();
+      const b = id ? now?.layout.boxes[id] : undefined;
+      if (b) void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom });
+      else void flow.setViewport({ x: x + (nw - w) / 2, y: y + (nh - h) / 2, zoom });
+      w = nw;
+      h = nh;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [flow]);
+
   const onInit = () => {
     if (!big) return;
     // Like Netron: 100% zoom at the top of the graph, centred on the first input.

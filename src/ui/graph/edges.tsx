@@ -14,8 +14,9 @@ export const ShapeEdge = memo(function ShapeEdge(p: EdgeProps<ShapeFlowEdge>) {
   return (
     <>
       <BaseEdge id={p.id} path={path} markerEnd={p.markerEnd} interactionWidth={14} className={fix?.float ? 'edge-float' : undefined} />
-      {label && <text className="edge-label" x={lx + 4} y={ly} dominantBaseline="middle">{label}</text>}
-      {fix && <text className={`edge-fp${fix.float ? ' float' : ''}`} data-testid="edge-fp" x={lx + 4} y={ly + (label ? 11 : 0)} dominantBaseline="middle">{fix.text}</text>}
+      {/* With both labels, they sit either side of the edge's middle, so together they stay inside the gap between layers. */}
+      {label && <text className="edge-label" data-testid="edge-label" x={lx + 4} y={ly - (fix ? 5.5 : 0)} dominantBaseline="middle">{label}</text>}
+      {fix && <text className={`edge-fp${fix.float ? ' float' : ''}`} data-testid="edge-fp" x={lx + 4} y={ly + (label ? 5.5 : 0)} dominantBaseline="middle">{fix.text}</text>}
     </>
   );
 });
