@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { ErrorBanner, ErrorBoundary, Legend, Progress } from './chrome';
 import { Gallery } from './Gallery';
 import { GraphView } from './graph/GraphView';
+import { WarmUp } from './graph/WarmUp';
 import { Search } from './panels/Search';
 import { SidePanel } from './panels/SidePanel';
 import { SummaryDialog } from './panels/SummaryDialog';
@@ -128,6 +129,7 @@ export function App() {
   const summaryOpen = useStore((s) => s.summaryOpen);
   const colorMode = useStore((s) => s.colorMode);
   const legendFolded = useLegendFolded((s) => s.folded);
+  const busy = useStore((s) => !!s.busy);
   const search = useRef<HTMLDivElement>(null);
   const dragging = useDrop();
   useShortcuts(search);
@@ -146,6 +148,7 @@ export function App() {
             {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
           </div>
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
+          {!model && !busy && <WarmUp />}
         </ErrorBoundary>
         <ErrorBoundary>{model && !galleryOpen && <SidePanel />}</ErrorBoundary>
         <Progress />

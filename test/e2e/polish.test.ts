@@ -194,6 +194,10 @@ describe('after quantize and compile', () => {
       return labels.filter((l) => nodes.some((n) => hit(l.r, n))).map((l) => l.t);
     });
     expect(clash).toEqual([]);
+    // Fitting keeps the graph clear of the legend.
+    const legendBox = (await page.getByTestId('legend').boundingBox())!;
+    const nodeBoxes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; }));
+    expect(nodeBoxes.filter((b) => overlap(b, legendBox))).toEqual([]);
     const cut = await page.locator('.op-row').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
     expect(cut).toEqual([]);
     await page.screenshot({ path: 'test/.tmp/polish-quantized.png' });

@@ -12,7 +12,9 @@ import { showTensor } from '../quant/badges';
 import type { DisplayNode, NodeBox } from '../../core/view/types';
 
 /** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
-const FIT_OPTIONS = { maxZoom: 1.5, padding: 0.1 } as const;
+// The bottom margin keeps the fitted graph above the legend (bottom left, up to ~90 px tall with the
+// subgraph summary), so fitting uses the free part of the canvas.
+const FIT_OPTIONS = { maxZoom: 1.5, padding: { top: '24px', left: '5%', right: '5%', bottom: '96px' } } as const;
 
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
