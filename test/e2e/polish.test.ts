@@ -27,7 +27,8 @@ async function waitPainted(page: Page, previous: string | null): Promise<void> {
     return !!v && v !== prev;
   }, previous, { timeout: 30_000 });
 }
-const painted = () => app.page.getAttribute('[data-testid=graph]', 'data-painted').catch(() => null);
+// Read without waiting: before the first open there is no graph element at all.
+const painted = () => app.page.evaluate(() => document.querySelector('[data-testid=graph]')?.getAttribute('data-painted') ?? null);
 
 async function openBytes(name: string, bytes: Uint8Array): Promise<void> {
   const before = await painted();
