@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { buildOnnx } from '../../src/core/onnx/build';
+import { buildOnnx, tensor } from '../../src/core/onnx/build';
 import { dropFiles, openApp, type AppSession } from './browser';
 
 const mnistBytes = new Uint8Array(readFileSync('public/models/mnist-8.onnx'));
@@ -141,6 +141,31 @@ describe('selecting and closing', () => {
     expect(await page.getByTestId('legend').count()).toBe(0);
     await page.getByTestId('legend-unfold').click();
     await page.getByTestId('legend').waitFor();
+  });
+});
+
+describe('edge labels', () => {
+  it('a shape label does not hide behind a small node (SiLU as Conv → Sigmoid → Mul)', async () => {
+    const { page } = app;
+    const bytes = buildOnnx({
+      inputs: { x: ['float32', [1, 3, 16, 16]] },
+      outputs: ['y'],
+      initializers: { W: tensor('float32', [16, 3, 3, 3], new Array(432).fill(0.01)) },
+      nodes: [
+        { op: 'Conv', name: 'conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+        { op: 'Sigmoid', name: 'sig', inputs: ['c'], outputs: ['s'] },
+        { op: 'Mul', name: 'silu', inputs: ['c', 's'], outputs: ['y'] },
+      ],
+    });
+    await openBytes('silu.onnx', bytes);
+    await settled(page);
+    const hidden = await page.evaluate(() => {
+      const nodes = [...document.querySelectorAll('.react-flow__node')].map((e) => e.getBoundingClientRect());
+      const hit = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+      return [...document.querySelectorAll('[data-testid=edge-label]')].filter((l) => nodes.some((n) => hit(l.getBoundingClientRect(), n))).map((l) => l.textContent);
+    });
+    expect(await page.getByTestId('edge-label').count()).toBeGreaterThanOrEqual(3);
+    expect(hidden).toEqual([]);
   });
 });
 

@@ -49,8 +49,12 @@ export function flowNode(n: DisplayNode, b: NodeBox | undefined): Node<OpNodeDat
 function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlowEdge[] } {
   const { graph, layout } = model;
   const nodes = graph.nodes.map((n) => flowNode(n, layout.boxes[n.id]));
+  // A producer's first output tensor is labelled under the producer: every edge of that tensor draws the
+  // same text at the same place. Further outputs (a Split's) keep their labels at their edges' middles.
+  const firstTensor = new Map<string, string>();
+  for (const e of graph.edges) if (!firstTensor.has(e.source)) firstTensor.set(e.source, e.tensor);
   const edges = graph.edges.map((e): ShapeFlowEdge => ({
-    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor },
+    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor, atSource: firstTensor.get(e.source) === e.tensor },
     // One shared marker by id: marker objects make React Flow hash every edge's marker on each render.
     markerEnd: ARROW_ID,
     focusable: false,
