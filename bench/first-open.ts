@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { SHARED_DIR } from '../test/shared';
 
 /** Runs in the page before the app: records long tasks and resolves window.__bench at the end condition. */
 export const PROBE = `(() => {
@@ -68,7 +69,7 @@ export async function firstOpen(browser: Browser, url: string, file: string): Pr
   }
 }
 
-const HARNESS = process.env.NETRON_BENCH ?? resolve('../shared/bench');
+const HARNESS = process.env.NETRON_BENCH ?? join(SHARED_DIR, 'bench');
 /** Where the fetch tool and the lead keep a clone of Netron when NETRON_GIT is not set. */
 const NETRON_MIRROR = '/work/.mirror/lutzroeder+netron/repo';
 
