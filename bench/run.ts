@@ -12,6 +12,7 @@ import { toDisplayGraph } from '../src/core/view/display';
 import { layoutGraph } from '../src/core/view/layout';
 import { SHARED_ONNX } from '../test/shared';
 import { measureInChild } from './memory';
+import { firstOpen, median, netronFirstOpen, netronUnavailable } from './first-open';
 
 const DIR = process.env.BENCH_MODELS ?? SHARED_ONNX;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -33,7 +34,13 @@ interface Row {
   longest?: number;
   stages?: string;
   jsHeap?: number;
+  /** A new user's first open (fresh profile, t0 = the file input's change; bench/first-open.ts), median. */
+  first?: number;
+  firstLongest?: number;
+  netron?: number;
 }
+
+const FIRST_OPEN_RUNS = Number(process.env.BENCH_FIRST_RUNS ?? 3);
 
 const ms = (t0: number) => performance.now() - t0;
 const mib = (b: number) => b / 2 ** 20;
@@ -129,6 +136,13 @@ async function browserSide(rows: Row[]): Promise<void> {
       row.reopen = (await paintedAfterDrop(page, row.model, bytes)).total;
       await context.close();
     }
+    // The first open as ../shared/bench/product.mjs times it, so it can stand beside Netron's figure.
+    for (const row of rows) {
+      const runs = [];
+      for (let r = 0; r < FIRST_OPEN_RUNS; r++) runs.push(await firstOpen(browser, url, join(DIR, row.model)));
+      row.first = median(runs.map((r) => r.ms));
+      row.firstLongest = Math.max(...runs.map((r) => r.longest));
+    }
   } finally {
     await browser.close();
     await server.close();
@@ -136,10 +150,11 @@ async function browserSide(rows: Row[]): Promise<void> {
 }
 
 function table(rows: Row[]): void {
-  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node peak rss MiB', 'rss/file', 'file→painted ms', '(read / layout)', 'reopen ms', 'longest task ms', 'page heap MiB', 'goal ms'];
+  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node peak rss MiB', 'rss/file', 'file→painted ms', '(read / layout)', 'reopen ms', 'longest task ms', 'page heap MiB', 'goal ms', 'first open ms', 'its longest task', 'Netron ms', '÷ Netron'];
   const body = rows.map((r) => [
     r.model, r.mb, String(r.ops), String(r.shown), r.read.toFixed(0), r.layout.toFixed(0), r.nodeRss.toFixed(0), r.nodeRssPerFile.toFixed(1),
     r.painted?.toFixed(0) ?? '-', r.stages ?? '-', r.reopen?.toFixed(0) ?? '-', r.longest?.toFixed(0) ?? '-', r.jsHeap?.toFixed(0) ?? '-', GOALS[r.model] ? String(GOALS[r.model]) : '',
+    r.first?.toFixed(0) ?? '-', r.firstLongest?.toFixed(0) ?? '-', r.netron?.toFixed(0) ?? '-', r.first && r.netron ? `${(r.first / r.netron).toFixed(2)}×` : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -158,8 +173,17 @@ async function main(): Promise<void> {
   await layoutGraph(toDisplayGraph(readOnnx(readFileSync(join(DIR, files[0])))), elk);
   const rows: Row[] = [];
   for (const f of files) rows.push(await nodeSide(f, elk));
-  if (process.env.BENCH_NODE_ONLY !== '1') await browserSide(rows);
+  if (process.env.BENCH_NODE_ONLY !== '1') {
+    await browserSide(rows);
+    const why = netronUnavailable();
+    if (why) console.log(`bench: Netron not timed (${why})`);
+    else {
+      const netron = netronFirstOpen(files.map((f) => join(DIR, f)), FIRST_OPEN_RUNS);
+      for (const r of rows) r.netron = netron.get(r.model);
+    }
+  }
   table(rows);
+  console.log('first open: a fresh browser profile per open, 1280×800, from the file input\'s change to the nodes drawn and stable (as ../shared/bench/product.mjs and netron.mjs); median of', FIRST_OPEN_RUNS);
 }
 
 main().catch((e) => {

@@ -3,6 +3,7 @@ import { ErrorBanner, ErrorBoundary, Legend, Progress } from './chrome';
 import { Gallery } from './Gallery';
 import { ProjectNotice } from './project/Projects';
 import { GraphView } from './graph/GraphView';
+import { WarmUp } from './graph/WarmUp';
 import { Search } from './panels/Search';
 import { SidePanel } from './panels/SidePanel';
 import { SummaryDialog } from './panels/SummaryDialog';
@@ -16,6 +17,15 @@ import './quant/register';
 import './compile/register';
 import './sim/register';
 import { DeviceLegend } from './compile/CompilePanel';
+import { LegendUnfold, useLegendFolded } from './legendToggle';
+
+/** Esc closes one thing at a time, the one drawn on top first: a dialog, then the side panel, then the step panel. */
+function closeTopmost(): void {
+  const s = get();
+  if (s.summaryOpen || s.searchOpen) set({ searchOpen: false, summaryOpen: false });
+  else if (s.selectedId !== null) set({ selectedId: null });
+  else if (s.activeStep !== null) set({ activeStep: null });
+}
 
 function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
   useEffect(() => {
@@ -24,13 +34,16 @@ function useShortcuts(search: React.RefObject<HTMLDivElement | null>) {
       const focusSearch = () => {
         e.preventDefault();
         set({ searchOpen: true });
-        search.current?.querySelector('input')?.focus();
+        const input = search.current?.querySelector('input');
+        input?.focus();
+        // The previous query is selected, so typing replaces it and Enter repeats it.
+        input?.select();
       };
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'f') return focusSearch();
       if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
       if (e.key === '/') focusSearch();
       else if (e.key === 'f') requestFit();
-      else if (e.key === 'Escape') set({ searchOpen: false, summaryOpen: false });
+      else if (e.key === 'Escape') closeTopmost();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
@@ -105,7 +118,8 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
         </>
       )}
       <PipelineBar />
-      <div ref={search}><Search /></div>
+      {/* Nothing to search before a model is open; the ref stays so `/` finds it once there is. */}
+      <div ref={search} className="topbar-search" hidden={!model}><Search /></div>
     </header>
   );
 }
@@ -115,6 +129,8 @@ export function App() {
   const galleryOpen = useStore((s) => s.galleryOpen);
   const summaryOpen = useStore((s) => s.summaryOpen);
   const colorMode = useStore((s) => s.colorMode);
+  const legendFolded = useLegendFolded((s) => s.folded);
+  const busy = useStore((s) => !!s.busy);
   const search = useRef<HTMLDivElement>(null);
   const dragging = useDrop();
   useShortcuts(search);
@@ -126,10 +142,15 @@ export function App() {
       <ProjectNotice />
       <main className="workspace">
         <ErrorBoundary>
-          {model && <GraphView model={model} />}
-          {model && !galleryOpen && (colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
           {model && !galleryOpen && <StepPanel />}
+          {/* The step panel and the side panel are columns beside this area, so fitting and centring
+              (and the legends) use the part of the screen the graph really has. */}
+          <div className="graph-area">
+            {model && <GraphView model={model} />}
+            {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
+          </div>
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
+          {!model && !busy && <WarmUp />}
         </ErrorBoundary>
         <ErrorBoundary>{model && !galleryOpen && <SidePanel />}</ErrorBoundary>
         <Progress />

@@ -27,6 +27,15 @@ export function Gallery({ onClose }: { onClose?: () => void }) {
     <div className="gallery" data-testid="gallery">
       <div className="gallery-head">
         <div>
+          <p className="gallery-pitch" data-testid="gallery-pitch">
+            Takes a trained network to an INT8 Xilinx DPU in the browser, with nothing installed and nothing uploaded:
+          </p>
+          <ol className="gallery-steps" data-testid="gallery-steps">
+            <li><b>Open</b> an ONNX, TFLite, Keras or .xmodel file and explore its graph</li>
+            <li><b>Calibrate</b> on your own images</li>
+            <li><b>Quantize</b> to power-of-two fix points and see where the accuracy goes</li>
+            <li><b>Compile</b> into DPU and CPU subgraphs, then simulate and deploy</li>
+          </ol>
           <h2>Open a model</h2>
           <p className="muted">Drop an <code>.onnx</code>, <code>.xmodel</code>, <code>.tflite</code> or Keras <code>.h5</code>/<code>.keras</code> file anywhere, use <b>Open…</b>, or pick a sample.</p>
         </div>

@@ -4,6 +4,7 @@ import type { OpCategory } from '../core/view/types';
 import { CATEGORY_STYLE } from './graph/categories';
 import { cancel } from './session';
 import { set, useStore } from './store';
+import { LegendFold } from './legendToggle';
 
 export function ErrorBanner() {
   const error = useStore((s) => s.error);
@@ -38,6 +39,7 @@ const ORDER: OpCategory[] = ['conv', 'activation', 'pool', 'norm', 'shape', 'qua
 export function Legend() {
   return (
     <div className="legend" data-testid="legend">
+      <LegendFold />
       {ORDER.map((c) => (
         <div key={c} className="legend-item"><span className="swatch" style={{ background: CATEGORY_STYLE[c].color }} />{CATEGORY_STYLE[c].label}</div>
       ))}

@@ -211,6 +211,29 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
 let relayouts = 0;
 
 /**
+ * Lays the open graph out again for what it shows now: the bodies that are open, and once quantized the
+ * `fp=N` tags on weight rows and the second label on every edge (the plain layout has no room for them).
+ */
+export async function relayout(): Promise<void> {
+  const model = get().model;
+  if (!model) return;
+  const open = Object.entries(get().expanded).filter(([, v]) => v).map(([k]) => k);
+  const quantized = !!get().quant;
+  const seq = ++relayouts;
+  ensureLayoutWorker();
+  try {
+    const layout = (open.length === 0 && !quantized ? await getLayout(model.hash) : undefined)
+      ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
+    const now = get().model;
+    if (seq !== relayouts || !now || now.openId !== model.openId) return;
+    set({ model: { ...now, layout } });
+  } catch (e) {
+    if (seq !== relayouts || get().model?.openId !== model.openId) return;
+    set({ error: `${model.info.fileName}: could not lay the graph out again (${e instanceof Error ? e.message : String(e)})` });
+  }
+}
+
+/**
  * Shows or hides a control-flow node's body and lays the graph out again with that node at its new
  * size, so the body pushes the nodes below it down instead of drawing over them. The all-collapsed
  * layout is the cached one; a layout with bodies open is not cached (it depends on what is open).
@@ -223,7 +246,9 @@ export async function toggleBody(id: string): Promise<void> {
   const seq = ++relayouts;
   ensureLayoutWorker();
   try {
-    const layout = (open.length === 0 ? await getLayout(model.hash) : undefined) ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open)));
+    const quantized = !!get().quant;
+    const layout = (open.length === 0 && !quantized ? await getLayout(model.hash) : undefined)
+      ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
     const now = get().model;
     // A later toggle or another model won meanwhile.
     if (seq !== relayouts || !now || now.openId !== model.openId) return;

@@ -64,7 +64,8 @@ async function viewportStill(): Promise<void> {
 
 /** Finds a node with the search box (it centres it), then clicks it. */
 async function focusNode(name: string, detail = true): Promise<void> {
-  await app.page.locator('.react-flow__pane').click({ position: { x: 700, y: 10 } });
+  // Near the pane's top-left corner: the step and side panels sit beside the pane, which can be narrow.
+  await app.page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
   await app.page.keyboard.press('/');
   await app.page.keyboard.press('Control+A'); // replace the previous query
   await app.page.keyboard.type(name);

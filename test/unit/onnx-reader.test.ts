@@ -57,6 +57,15 @@ describe('protobuf wire codec', () => {
     }
     expect(got).toEqual(values);
   });
+  it('writes INT64_MAX read as the double 2^63 back as INT64_MAX, not wrapped to INT64_MIN', () => {
+    const w = new ProtoWriter().varint(1, 2 ** 63).varint(1, -(2 ** 63)).finish();
+    expect(Array.from(w.subarray(0, 10))).toEqual([8, 255, 255, 255, 255, 255, 255, 255, 255, 127]);
+    const r = new ProtoReader(w);
+    r.tag();
+    expect(r.int64()).toBe(2 ** 63);
+    r.tag();
+    expect(r.int64()).toBe(-(2 ** 63));
+  });
   it('writes negative numbers as 10-byte two\'s complement', () => {
     const w = new ProtoWriter().varint(1, -1).finish();
     expect(Array.from(w)).toEqual([8, 255, 255, 255, 255, 255, 255, 255, 255, 255, 1]);

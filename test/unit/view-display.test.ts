@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph, buildModel, tensor } from '../../src/core/onnx/build';
 import { toDisplayGraph, inputId, outputId } from '../../src/core/view/display';
 import { searchGraph } from '../../src/core/view/search';
+import { formatAttr, formatCount, formatInt } from '../../src/core/view/attrs';
 import type { DisplayGraph, DisplayNode } from '../../src/core/view/types';
 
 function op(g: DisplayGraph, name: string): DisplayNode {
@@ -195,5 +196,24 @@ describe('searchGraph', () => {
     expect(searchGraph(g, 'POOL').map((h) => h.text)).toEqual(['pool']);
     expect(searchGraph(g, 'B').some((h) => h.field === 'tensor' && h.id === op(g, 'conv').id)).toBe(true);
     expect(searchGraph(g, '   ')).toEqual([]);
+  });
+});
+
+describe('attribute and count text', () => {
+  it('names INT64_MAX/MIN (a double cannot spell them) and keeps other int64 values exact', () => {
+    expect(formatInt(2 ** 63)).toBe('INT64_MAX');
+    expect(formatInt(Number(9223372036854775807n))).toBe('INT64_MAX');
+    expect(formatInt(-(2 ** 63))).toBe('INT64_MIN');
+    expect(formatInt(2 ** 53 - 1)).toBe('9007199254740991');
+    expect(formatAttr({ kind: 'ints', value: [0, 2 ** 63] })).toBe('[0, INT64_MAX]');
+    expect(formatAttr({ kind: 'int', value: -(2 ** 63) })).toBe('INT64_MIN');
+  });
+
+  it('writes histogram counts short enough for the axis', () => {
+    expect(formatCount(10000)).toBe('10k');
+    expect(formatCount(1500000)).toBe('1.5M');
+    expect(formatCount(12345)).toBe('12.3k');
+    expect(formatCount(999)).toBe('999');
+    expect(formatCount(0)).toBe('0');
   });
 });

@@ -2,7 +2,7 @@ import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { toDisplayGraph } from '../../src/core/view/display';
-import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
+import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, FIX_TAG_CHARS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
 import type { DisplayGraph } from '../../src/core/view/types';
 
 const elk = new ELK();
@@ -66,6 +66,26 @@ describe('layoutGraph', () => {
     expect(nodeSize(withWeight).width).toBeGreaterThan(plain.width);
     const huge = { ...base, summary: [{ name: 'perm', text: 'x'.repeat(500) }] };
     expect(nodeSize(huge).width).toBeLessThanOrEqual(260);
+  });
+
+  it('makes room for the fp=N tags and the second edge label once quantized', async () => {
+    const base = chain(1).nodes[0];
+    const withWeight = { ...base, weights: [{ label: 'W', tensor: 'w', shape: [16, 8, 3, 3], stored: true }] };
+    // The tag floats right of the shape: the row is FIX_TAG_CHARS wider, the height is the same.
+    expect(Math.abs(nodeSize(withWeight, false, true).width - nodeSize(withWeight).width - FIX_TAG_CHARS * METRICS.rowCharWidth)).toBeLessThanOrEqual(1);
+    expect(nodeSize(withWeight, false, true).height).toBe(nodeSize(withWeight).height);
+    expect(nodeSize(base, false, true)).toEqual(nodeSize(base));
+    const g = chain(3);
+    const plain = await layoutGraph(g, elk);
+    const input = layoutInput(g, new Set(), true);
+    expect(input.layoutOptions?.['elk.layered.spacing.nodeNodeBetweenLayers']).toBe('36');
+    const q = await layoutGraph(g, elk, ELK_OPTIONS, new Set());
+    expect(q).toEqual(plain);
+    const { layoutElk } = await import('../../src/core/view/layout');
+    const spaced = await layoutElk(input, elk);
+    const gap = (l: typeof plain) => l.boxes.n1.y - (l.boxes.n0.y + l.boxes.n0.height);
+    expect(gap(plain)).toBe(28);
+    expect(gap(spaced)).toBe(36);
   });
 
   it('gives a control-flow node a row for its toggle, and room for its body when expanded', () => {

@@ -201,6 +201,12 @@ export class ProtoWriter {
       this.buf[this.len++] = l & 0x01;
       return;
     }
+    if (v >= 2 ** 63) {
+      // INT64_MAX read into a double is 2^63, one past any int64: written as it was, not wrapped to INT64_MIN.
+      for (let i = 0; i < 8; i++) this.buf[this.len++] = 0xff;
+      this.buf[this.len++] = 0x7f;
+      return;
+    }
     while (v >= 0x80) {
       this.buf[this.len++] = (v % 128) | 0x80;
       v = Math.floor(v / 128);

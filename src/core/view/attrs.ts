@@ -11,6 +11,24 @@ export function formatNumber(x: number): string {
   return a !== 0 && (a < 1e-4 || a >= 1e6) ? x.toExponential(4) : String(Number(x.toPrecision(6)));
 }
 
+/**
+ * An int64 attribute as exact text where a double can hold it. ONNX writes INT64_MAX/MIN as "to the end"
+ * (Slice ends); as a double they read 9223372036854776000, which names nothing, so they get their names.
+ */
+export function formatInt(x: number): string {
+  if (x >= 2 ** 63) return 'INT64_MAX';
+  if (x <= -(2 ** 63)) return 'INT64_MIN';
+  return String(x);
+}
+
+/** A count as a short tick label (10k, 1.5M): the histogram's axis is 36 px wide and cuts longer text. */
+export function formatCount(n: number): string {
+  const a = Math.abs(n);
+  if (a >= 1e6) return `${Number((n / 1e6).toPrecision(3))}M`;
+  if (a >= 1e3) return `${Number((n / 1e3).toPrecision(3))}k`;
+  return String(n);
+}
+
 function list(xs: readonly (number | string)[], fmt: (x: never) => string): string {
   const shown = xs.slice(0, LIST_LIMIT).map((x) => fmt(x as never));
   return `[${shown.join(', ')}${xs.length > LIST_LIMIT ? `, … (${xs.length})` : ''}]`;
@@ -22,10 +40,10 @@ function tensorText(t: ConstTensor): string {
 
 export function formatAttr(a: AttrValue): string {
   switch (a.kind) {
-    case 'int': return String(a.value);
+    case 'int': return formatInt(a.value);
     case 'float': return formatNumber(a.value);
     case 'string': return JSON.stringify(a.value);
-    case 'ints': return list(a.value, String);
+    case 'ints': return list(a.value, formatInt);
     case 'floats': return list(a.value, formatNumber);
     case 'strings': return list(a.value, (s: string) => JSON.stringify(s));
     case 'tensor': return tensorText(a.value);

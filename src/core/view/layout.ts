@@ -44,6 +44,12 @@ export function weightText(label: string, shape: readonly (number | string)[] | 
   return `${label} ⟨${shape ? shape.join('×') : '?'}⟩`;
 }
 
+/**
+ * Characters an `fp=N` tag takes on a weight row once the model is quantized (the tag floats right of
+ * the shape, so the row must be this much wider or the shape is cut).
+ */
+export const FIX_TAG_CHARS = 6;
+
 /** A body longer than this lists its first ops and how many more there are, so one Loop cannot make a node miles tall. */
 export const BODY_OP_LIMIT = 40;
 
@@ -65,8 +71,9 @@ export function bodyRows(n: DisplayNode): { kind: 'title' | 'op' | 'more'; text:
  * The box a node is drawn in. A control-flow node has one more row for its "show body" toggle, and when
  * `expanded` its body rows too, so the layout makes room for exactly what the component draws.
  */
-export function nodeSize(n: DisplayNode, expanded = false): { width: number; height: number } {
+export function nodeSize(n: DisplayNode, expanded = false, fixTags = false): { width: number; height: number } {
   const rows = nodeRows(n);
+  if (fixTags && n.kind === 'op') for (let i = 0; i < n.weights.length; i++) rows[i] += ' '.repeat(FIX_TAG_CHARS);
   const header = n.kind === 'op' ? n.label + (n.unknown ? ' ?' : '') : n.label;
   const toggle = n.kind === 'op' && n.subgraphs.length > 0;
   const body = toggle && expanded ? bodyRows(n) : [];
@@ -110,8 +117,8 @@ export const ELK_OPTIONS: Record<string, string> = {
  * tensors between the same two nodes add nothing to the layout). Much smaller than the display graph, so
  * this is what crosses to the layout worker. `expanded`: control-flow nodes whose body is shown.
  */
-export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = new Set()): ElkGraph {
-  const children: ElkGraph[] = dg.nodes.map((n) => ({ id: n.id, ...nodeSize(n, expanded.has(n.id)) }));
+export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = new Set(), quantized = false): ElkGraph {
+  const children: ElkGraph[] = dg.nodes.map((n) => ({ id: n.id, ...nodeSize(n, expanded.has(n.id), quantized) }));
   const seen = new Set<string>();
   const edges: NonNullable<ElkGraph['edges']> = [];
   for (const e of dg.edges) {
@@ -120,11 +127,15 @@ export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = ne
     seen.add(k);
     edges.push({ id: e.id, sources: [e.source], targets: [e.target] });
   }
-  return { id: 'root', children, edges };
+  // A quantized edge carries two labels (shape, then fp=N), 21 px tall centred between the layers: the
+  // gap between layers grows so that neither reaches into the next node.
+  return quantized ? { id: 'root', children, edges, layoutOptions: QUANT_OPTIONS } : { id: 'root', children, edges };
 }
 
+const QUANT_OPTIONS: Record<string, string> = { 'elk.layered.spacing.nodeNodeBetweenLayers': '36' };
+
 export async function layoutElk(input: ElkGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS): Promise<Layout> {
-  const out = await elk.layout({ ...input, layoutOptions: options });
+  const out = await elk.layout({ ...input, layoutOptions: { ...options, ...input.layoutOptions } });
   const boxes: Record<string, NodeBox> = {};
   for (const c of out.children ?? []) boxes[c.id] = { x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 };
   return { boxes, width: out.width ?? 0, height: out.height ?? 0 };

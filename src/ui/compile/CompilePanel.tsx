@@ -12,6 +12,7 @@ import { CONVERSION_LABELS, countsChange, settingsChange } from './history';
 import { SubgraphDetail } from './SubgraphDetail';
 import { TargetPicker } from './TargetPicker';
 import './compile.css';
+import { LegendFold } from '../legendToggle';
 
 const CONVERSIONS = (Object.keys(CONVERSION_LABELS) as (keyof Conversions)[]).map((key) => ({ key, label: CONVERSION_LABELS[key] }));
 
@@ -129,7 +130,10 @@ export function DeviceLegend() {
   const devices = file ? file.devices : run.state === 'done' ? run.view.subgraphs.map((s) => s.device) : [];
   const summary = file ? file.summary : run.state === 'done' ? run.view.summary : run.state === 'running' ? 'compiling…' : '';
   const colors = subgraphColors(devices);
-  const of = (d: string) => colors.filter((_, i) => devices[i]?.toUpperCase() === d);
+  // A CPU subgraph with no op (the fix2float of a DPU output) has no node to colour: it is named apart.
+  const opCounts = file ? (file.tree.children ?? []).map((g) => g.opCount) : run.state === 'done' ? run.view.subgraphs.map((g) => g.ops.length) : [];
+  const empty = devices.filter((d, i) => d.toUpperCase() === 'CPU' && opCounts[i] === 0).length;
+  const of = (d: string) => colors.filter((_, i) => devices[i]?.toUpperCase() === d && !(d === 'CPU' && opCounts[i] === 0));
   // A sample of the shades: the swatches of every subgraph would not fit; the count says how many there are.
   const sample = (cs: string[]) => cs.slice(0, LEGEND_SWATCHES);
   const text: Record<'DPU' | 'CPU' | 'USER', (n: number) => string> = {
@@ -139,6 +143,7 @@ export function DeviceLegend() {
   };
   return (
     <div className="legend cp-legend" data-testid="device-legend">
+      <LegendFold />
       <div className="cp-legend-summary" data-testid="legend-summary">{summary}</div>
       {(['DPU', 'CPU', 'USER'] as const).map((d) => (
         <div key={d} className="legend-item" data-testid={`legend-${d.toLowerCase()}`}>
@@ -148,6 +153,7 @@ export function DeviceLegend() {
         </div>
       ))}
       <div className="legend-item"><span className="swatch" style={{ background: '#b8bcc2' }} />not a layer (folded)</div>
+      {empty > 0 && <div className="legend-item muted" data-testid="legend-fix2float">+ {empty} fix2float step{empty === 1 ? '' : 's'} (CPU, no op)</div>}
     </div>
   );
 }

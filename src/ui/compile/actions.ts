@@ -5,7 +5,7 @@ import { parseArchJson } from '../../core/compile/targets/fingerprint';
 import { modelWorker } from '../session';
 import { get, set } from '../store';
 import { nodeColors } from './colors';
-import { targetChoice, type PickedTarget } from './slice';
+import { initialCompileSlice, targetChoice, type PickedTarget } from './slice';
 
 let seq = 0;
 /** Bumped whenever the Quantize step's result changes: the worker then compiles the quantized model. */
@@ -22,7 +22,8 @@ function message(e: unknown): string {
 /** Called once per opened model: a compiled .xmodel opens straight into its subgraph view. */
 export async function prepareCompile(openId: number): Promise<void> {
   seq++;
-  set({ compileRun: { state: 'idle' }, compiledFile: null, deployment: null, deviceColors: {}, archError: null, compileHistory: { previous: null, current: null } });
+  // The what-if conversions were choices about the previous model's ops; the target is the user's board and stays.
+  set({ compileRun: { state: 'idle' }, compiledFile: null, deployment: null, deviceColors: {}, archError: null, compileHistory: { previous: null, current: null }, conversions: initialCompileSlice.conversions });
   const w = modelWorker();
   if (!w) return;
   try {

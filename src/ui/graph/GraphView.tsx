@@ -12,7 +12,9 @@ import { showTensor } from '../quant/badges';
 import type { DisplayNode, NodeBox } from '../../core/view/types';
 
 /** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
-const FIT_OPTIONS = { maxZoom: 1.5, padding: 0.1 } as const;
+// The bottom margin keeps the fitted graph above the legend (bottom left, up to ~90 px tall with the
+// subgraph summary), so fitting uses the free part of the canvas.
+const FIT_OPTIONS = { maxZoom: 1.5, padding: { top: '24px', left: '5%', right: '5%', bottom: '96px' } } as const;
 
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
@@ -47,8 +49,12 @@ export function flowNode(n: DisplayNode, b: NodeBox | undefined): Node<OpNodeDat
 function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlowEdge[] } {
   const { graph, layout } = model;
   const nodes = graph.nodes.map((n) => flowNode(n, layout.boxes[n.id]));
+  // A producer's first output tensor is labelled under the producer: every edge of that tensor draws the
+  // same text at the same place. Further outputs (a Split's) keep their labels at their edges' middles.
+  const firstTensor = new Map<string, string>();
+  for (const e of graph.edges) if (!firstTensor.has(e.source)) firstTensor.set(e.source, e.tensor);
   const edges = graph.edges.map((e): ShapeFlowEdge => ({
-    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor },
+    id: e.id, source: e.source, target: e.target, type: 'shape', data: { label: e.label, tensor: e.tensor, atSource: firstTensor.get(e.source) === e.tensor },
     // One shared marker by id: marker objects make React Flow hash every edge's marker on each render.
     markerEnd: ARROW_ID,
     focusable: false,
@@ -129,6 +135,29 @@ function Canvas({ model }: { model: OpenModel }) {
   useEffect(() => {
     if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });
   }, [fitSeq, flow]);
+
+  // A panel opening or closing beside the graph resizes the canvas; React Flow keeps the top-left corner
+  // fixed, which pushes what was in the middle aside. Centre the selected node (the panel that opened is
+  // usually about it), else keep the centre where it was.
+  useEffect(() => {
+    const el = root.current;
+    if (!el) return;
+    let w = el.clientWidth;
+    let h = el.clientHeight;
+    const ro = new ResizeObserver(() => {
+      const nw = el.clientWidth, nh = el.clientHeight;
+      if ((nw === w && nh === h) || w === 0 || nw === 0) { w = nw; h = nh; return; }
+      const { x, y, zoom } = flow.getViewport();
+      const { selectedId: id, model: now } = useStore.getState();
+      const b = id ? now?.layout.boxes[id] : undefined;
+      if (b) void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom });
+      else void flow.setViewport({ x: x + (nw - w) / 2, y: y + (nh - h) / 2, zoom });
+      w = nw;
+      h = nh;
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [flow]);
 
   const onInit = () => {
     if (!big) return;

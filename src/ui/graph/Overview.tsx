@@ -5,19 +5,29 @@
 import { memo, useMemo, useRef } from 'react';
 import { Panel, useReactFlow, useStore as useFlowStore } from '@xyflow/react';
 import type { DisplayGraph, Layout } from '../../core/view/types';
+import type { DisplayNode } from '../../core/view/types';
 import { CATEGORY_STYLE } from './categories';
+import { useStore } from '../store';
+import { sqnrNodeColor } from '../quant/badges';
 
 const WIDTH = 200;
 const HEIGHT = 150;
 const IO_COLOR = '#9aa0a6';
 
-/** One path per colour: "M x y h w v h h -w z" for each node box. */
-export function overviewPaths(graph: DisplayGraph, layout: Layout): { color: string; d: string }[] {
+export function categoryColor(n: DisplayNode): string {
+  return n.category === 'io' ? IO_COLOR : CATEGORY_STYLE[n.category].color;
+}
+
+/**
+ * One path per colour: "M x y h w v h h -w z" for each node box. `colorOf` is the graph's painting
+ * (category, SQNR or subgraph), so the overview shows what the canvas shows.
+ */
+export function overviewPaths(graph: DisplayGraph, layout: Layout, colorOf: (n: DisplayNode) => string = categoryColor): { color: string; d: string }[] {
   const byColor = new Map<string, string[]>();
   for (const n of graph.nodes) {
     const b = layout.boxes[n.id];
     if (!b) continue;
-    const color = n.category === 'io' ? IO_COLOR : CATEGORY_STYLE[n.category].color;
+    const color = colorOf(n);
     let parts = byColor.get(color);
     if (!parts) byColor.set(color, (parts = []));
     parts.push(`M${Math.round(b.x)} ${Math.round(b.y)}h${Math.round(b.width)}v${Math.round(b.height)}h${-Math.round(b.width)}z`);
@@ -35,7 +45,16 @@ export const Overview = memo(function Overview({ graph, layout }: { graph: Displ
   const flow = useReactFlow();
   const svg = useRef<SVGSVGElement>(null);
   const dragging = useRef(false);
-  const paths = useMemo(() => overviewPaths(graph, layout), [graph, layout]);
+  // The same precedence as the nodes: subgraph colour, then SQNR colour, then category.
+  const mode = useStore((s) => s.colorMode);
+  const deviceColors = useStore((s) => s.deviceColors);
+  const quant = useStore((s) => s.quant);
+  const paths = useMemo(() => {
+    const colorOf = (n: DisplayNode) => (mode === 'device' ? deviceColors[n.id] : undefined)
+      ?? (mode === 'sqnr' && quant && n.kind === 'op' ? sqnrNodeColor(quant, n) : undefined)
+      ?? categoryColor(n);
+    return overviewPaths(graph, layout, colorOf);
+  }, [graph, layout, mode, deviceColors, quant]);
   const [vx, vy, vw, vh] = useFlowStore(viewSelector).split(' ').map(Number);
   const pad = Math.max(layout.width, layout.height) * 0.05 + 10;
   const viewBox = `${-pad} ${-pad} ${layout.width + 2 * pad} ${layout.height + 2 * pad}`;

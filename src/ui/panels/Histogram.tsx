@@ -2,6 +2,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import { formatCount } from '../../core/view/attrs';
 
 export function Histogram({ counts, min, max, width = 300, height = 120 }: { counts: readonly number[]; min: number; max: number; width?: number; height?: number }) {
   const el = useRef<HTMLDivElement>(null);
@@ -15,7 +16,7 @@ export function Histogram({ counts, min, max, width = 300, height = 120 }: { cou
         scales: { x: { time: false, range: [min, max === min ? min + 1 : max] }, y: { range: (_u, _lo, hi) => [0, hi || 1] } },
         axes: [
           { size: 24, font: '10px system-ui', ticks: { size: 3 }, grid: { show: false } },
-          { size: 36, font: '10px system-ui', ticks: { size: 3 }, grid: { stroke: '#eee' } },
+          { size: 36, font: '10px system-ui', ticks: { size: 3 }, grid: { stroke: '#eee' }, values: (_u, splits) => splits.map(formatCount) },
         ],
         series: [{}, { fill: '#5b7fb8', stroke: '#335588', width: 0, paths: uPlot.paths.bars!({ size: [1, Infinity], gap: 0 }), points: { show: false } }],
       },

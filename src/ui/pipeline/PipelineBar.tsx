@@ -15,7 +15,8 @@ interface StepDef {
 
 const STEPS: readonly StepDef[] = [
   { id: 'model', label: 'Model', done: (s) => !!s.model },
-  { id: 'calibrate', label: 'Calibrate', done: (s) => !!s.calib || s.quant?.source === 'imported' },
+  // Done once statistics were measured (Quantize runs the calibration pass), not when data is merely loaded.
+  { id: 'calibrate', label: 'Calibrate', done: (s) => !!s.quant },
   { id: 'quantize', label: 'Quantize', done: (s) => !!s.quant },
   { id: 'compile', label: 'Compile', done: (s) => stepDone.compile?.(s) ?? false },
   { id: 'simulate', label: 'Simulate', unavailable: (s) => (s.quant ? null : 'quantize the model first (or open a quantized model)'), done: (s) => stepDone.simulate?.(s) ?? false },
@@ -45,7 +46,7 @@ export function PipelineBar() {
   useEffect(() => { if (openId) void onModelOpened(openId); }, [openId]);
   if (!state.model) return <div className="topbar-pipeline" />;
   // The current step: the first one not done.
-  const current = STEPS.find((s) => !s.done(state) && !s.unavailable?.(state))?.id;
+  const current = STEPS.find((s) => !s.done(state) && !s.unavailable?.(state) && !(s.id === 'calibrate' && state.calib))?.id;
   return (
     <nav className="topbar-pipeline pipeline" data-testid="pipeline">
       {STEPS.map((s, i) => {

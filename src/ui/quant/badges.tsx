@@ -3,6 +3,7 @@ import type { DisplayGraph, DisplayNode } from '../../core/view/types';
 import type { QuantSummary } from '../../../workers/protocol';
 import { select, set, useStore } from '../store';
 import { sqnrColor } from './actions';
+import { LegendFold } from '../legendToggle';
 
 const sqnrIndex = new WeakMap<QuantSummary, Map<string, number>>();
 /** SQNR by node name and by output tensor (the prepared model may rename a folded node). */
@@ -14,6 +15,11 @@ function sqnrOf(q: QuantSummary, n: DisplayNode): number | undefined {
     sqnrIndex.set(q, m);
   }
   return m.get(`n:${n.name}`) ?? n.outputs.map((o) => m.get(`t:${o.tensor}`)).find((v) => v !== undefined);
+}
+
+/** A node's SQNR colour for a quantization result (grey when its layer was not measured). */
+export function sqnrNodeColor(q: QuantSummary, n: DisplayNode): string {
+  return sqnrColor(sqnrOf(q, n));
 }
 
 /** The node's colour in the SQNR mode (grey when the layer was not measured), undefined otherwise. */
@@ -99,6 +105,7 @@ export function SqnrLegend() {
   const stops = [10, 20, 30, 40];
   return (
     <div className="legend sqnr-legend" data-testid="sqnr-legend">
+      <LegendFold />
       <div className="legend-item"><b>SQNR</b></div>
       <div className="legend-item"><span className="swatch" style={{ background: sqnrColor(5) }} />&lt; 10 dB</div>
       {stops.slice(1).map((d) => <div key={d} className="legend-item"><span className="swatch" style={{ background: sqnrColor(d) }} />{d} dB</div>)}
