@@ -12,26 +12,13 @@ import { openModelAsync } from '../../core/open';
 import { readXModel, writeXModel } from '../../core/xmodel/codec';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { parseModelArgs, type Parsed } from './args';
 
 const USAGE = 'usage: fixpoint compile MODEL (--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json) [--config quant.json] [--out DIR] [--json]';
 const VALUED = new Set(['--arch', '--board', '--arch-json', '--config', '--out']);
 
-function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; json: boolean } {
-  const opts = new Map<string, string>();
-  const files: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (VALUED.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
-      opts.set(a, v);
-    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
-    else files.push(a);
-  }
-  if (files.length !== 1) throw new InputError(files.length ? `compile takes one model, got ${files.length}` : USAGE);
-  return { file: files[0], opts, json };
+function parseArgs(argv: string[]): Parsed {
+  return parseModelArgs(argv, 'compile', USAGE, VALUED);
 }
 
 function readText(path: string): string {

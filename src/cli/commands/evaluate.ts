@@ -16,27 +16,15 @@ import { quantizedSource } from '../../core/sim/source';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
 import { chooseTarget } from './simulate';
+import { parseModelArgs, type Parsed } from './args';
 
 const USAGE = 'usage: fixpoint evaluate MODEL --data X.npy --labels Y.npy [--preprocess pre.json] [--float FLOAT.onnx] [--arch A | --board B | --arch-json F] [--json]';
 const VALUED = new Set(['--data', '--labels', '--preprocess', '--float', '--arch', '--board', '--arch-json']);
 
-function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; json: boolean } {
-  const opts = new Map<string, string>();
-  const files: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (VALUED.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
-      opts.set(a, v);
-    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
-    else files.push(a);
-  }
-  if (files.length !== 1) throw new InputError(files.length ? `evaluate takes one model, got ${files.length}` : USAGE);
+function parseArgs(argv: string[]): Parsed {
+  const { file, opts, json } = parseModelArgs(argv, 'evaluate', USAGE, VALUED);
   for (const k of ['--data', '--labels']) if (!opts.has(k)) throw new InputError(`${k} is required (${USAGE})`);
-  return { file: files[0], opts, json };
+  return { file, opts, json };
 }
 
 export const evaluate: Command = {

@@ -16,29 +16,17 @@ import { quantizedSource } from '../../core/sim/source';
 import { demoTask } from './demo-task';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { parseModelArgs, type Parsed } from './args';
 
 const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] | --task classify|detect-yolox [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
 const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score']);
 const DEFAULT_ARCH = 'DPUCZDX8G_ISA1_B4096';
 
-function parseArgs(argv: string[]): { file: string; opts: Map<string, string>; json: boolean } {
-  const opts = new Map<string, string>();
-  const files: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (VALUED.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
-      opts.set(a, v);
-    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
-    else files.push(a);
-  }
-  if (files.length !== 1) throw new InputError(files.length ? `simulate takes one model, got ${files.length}` : USAGE);
+function parseArgs(argv: string[]): Parsed {
+  const { file, opts, json } = parseModelArgs(argv, 'simulate', USAGE, VALUED);
   if (!opts.has('--input')) throw new InputError(`--input is required (${USAGE})`);
   if (!opts.has('--out') && !opts.has('--task')) throw new InputError(`--out is required (${USAGE})`);
-  return { file: files[0], opts, json };
+  return { file, opts, json };
 }
 
 export function chooseTarget(opts: Map<string, string>): Target {
