@@ -71,10 +71,12 @@ function floorNearest(n: Node): boolean {
 
 function fix2float(q: Int8Array, fp: number): Float32Array {
   const s = 2 ** -fp;
-  return Float32Array.from(q, (v) => v * s);
+  // A plain loop: Float32Array.from with a map function is ~20× slower in V8 (it was most of a YOLOX run).
+  const out = new Float32Array(q.length);
+  for (let i = 0; i < q.length; i++) out[i] = q[i] * s;
+  return out;
 }
 
-/** A DPU tensor: int8 in wasm memory, NHWC for 4-D maps. */
 /** A DPU tensor: int8 in wasm memory, NHWC for 4-D maps. Its memory is shared with tensors whose lifetimes
  *  do not overlap (`ptr` is set once every step is planned). */
 interface Buf { readonly name: string; ptr: number; readonly shape: readonly number[]; readonly fp: number; def: number; lastUse: number }
