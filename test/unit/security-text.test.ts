@@ -114,7 +114,8 @@ describe('generated Python', () => {
         'tree = ast.parse(sys.stdin.read())',
         'out = {}',
         'for n in tree.body:',
-        '    if isinstance(n, ast.Assign) and n.targets[0].id in ("GRAPH_INPUTS", "GRAPH_OUTPUTS", "DPU_SUBGRAPHS"):',
+        // Other top-level statements may unpack tuples: only plain names are tables.
+        '    if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and n.targets[0].id in ("GRAPH_INPUTS", "GRAPH_OUTPUTS", "DPU_SUBGRAPHS"):',
         '        out[n.targets[0].id] = ast.literal_eval(n.value)',
         'print(json.dumps(out))',
       ].join('\n')], { input: code, encoding: 'utf8' });
