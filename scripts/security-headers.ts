@@ -7,15 +7,14 @@ import type { Connect, Plugin } from 'vite';
 
 /**
  * `worker`: the policy of a worker script (a worker runs under the policy its own script was served
- * with). protobufjs, which reads and writes .xmodel files in the model and simulator workers, builds
- * its decoders with `Function()` and has no mode without it, so worker scripts alone get 'unsafe-eval';
- * they have no DOM, and the page's policy stays without it.
+ * with). The same as the page's: the .xmodel codec is static protobuf code (xir.gen.js), so nothing in
+ * the workers needs 'unsafe-eval' either.
  */
 export function contentSecurityPolicy(dev: boolean, worker = false): string {
   return [
     "default-src 'self'",
     // Vite's dev server injects React Refresh's inline preamble; the built app has no inline script.
-    `script-src 'self' 'wasm-unsafe-eval'${worker ? " 'unsafe-eval'" : ''}${dev ? " 'unsafe-inline'" : ''}`,
+    `script-src 'self' 'wasm-unsafe-eval'${dev ? " 'unsafe-inline'" : ''}`,
     "worker-src 'self'",
     "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data: blob:",

@@ -35,6 +35,10 @@ describe('security', () => {
     expect(csp).not.toContain("'unsafe-eval'");
     expect(csp).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     expect(csp).toContain("frame-ancestors 'none'");
+    // Worker scripts get the same policy: the .xmodel codec is static protobuf code, nothing evaluates strings.
+    const w = await app.page.request.get(app.baseURL + '/', { headers: { 'sec-fetch-dest': 'worker' } });
+    expect(w.headers()['content-security-policy']).toContain("script-src 'self' 'wasm-unsafe-eval'");
+    expect(w.headers()['content-security-policy']).not.toContain("'unsafe-eval'");
     expect(h['x-content-type-options']).toBe('nosniff');
     expect(h['referrer-policy']).toBe('no-referrer');
     for (const [path, type] of [['/models/fmnist_seed000.onnx', 'application/octet-stream'], ['/calib/fmnist_calib200.npy', 'application/octet-stream']]) {

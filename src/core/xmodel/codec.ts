@@ -1,8 +1,8 @@
 // .xmodel bytes ↔ XModel. The file is a bare serial_v2.Graph message (no header).
-import protobuf from 'protobufjs/light.js';
+import protobuf from 'protobufjs/minimal.js';
 import Long from 'long';
 import { InputError } from '../errors';
-import { GraphMessage } from './schema';
+import { serial_v2 } from './xir.gen.js';
 import {
   X_DATA_TYPES, type XAttr, type XAttrs, type XDataType, type XModel, type XOp, type XOpDef, type XSubgraph, type XTensor,
 } from './types';
@@ -11,6 +11,8 @@ import {
 // a dpu_fingerprint such as 0x101000056010407 would lose its low bits.
 protobuf.util.Long = Long;
 protobuf.configure();
+
+const GraphMessage = serial_v2.Graph;
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type Msg = any;
