@@ -7,6 +7,6 @@ cd "$(dirname "$0")/.."
 tmp=$(mktemp -d)
 npx tsx -e "import('./src/core/xmodel/schema.ts').then(({ GraphMessage }) => require('node:fs').writeFileSync('$tmp/xir.json', JSON.stringify(GraphMessage.root.toJSON())))"
 npx -y -p protobufjs-cli@1 pbjs -t static-module -w es6 --keep-case --no-create --no-verify --no-delimited --no-typeurl -o "$tmp/xir.js" "$tmp/xir.json"
-{ head -3 src/core/xmodel/xir.gen.js; sed 's#from "protobufjs/minimal"#from "protobufjs/minimal.js"#' "$tmp/xir.js"; } > "$tmp/out.js"
+{ head -3 src/core/xmodel/xir.gen.js; sed 's#^import \* as \$protobuf from "protobufjs/minimal";#import $protobuf from "protobufjs/minimal.js";#' "$tmp/xir.js"; } > "$tmp/out.js"
 mv "$tmp/out.js" src/core/xmodel/xir.gen.js
 rm -rf "$tmp"

@@ -2,7 +2,8 @@
 // from the descriptor in schema.ts (XIR serial_v2). Static code: no Function()/eval at run time, so the app runs
 // under a Content-Security-Policy without 'unsafe-eval'. Regenerate with scripts/gen-xir-proto.sh.
 /*eslint-disable block-scoped-var, id-length, no-control-regex, no-magic-numbers, no-prototype-builtins, no-redeclare, no-shadow, no-var, sort-vars*/
-import * as $protobuf from "protobufjs/minimal.js";
+// The default import: under Node's own ESM loader (the tsx CLI) a namespace import of this CommonJS module has no `roots`.
+import $protobuf from "protobufjs/minimal.js";
 
 // Common aliases
 const $Reader = $protobuf.Reader, $Writer = $protobuf.Writer, $util = $protobuf.util;
