@@ -24,3 +24,9 @@ export function parseModelArgs(argv: readonly string[], command: string, usage: 
   if (files.length !== 1) throw new InputError(files.length ? `${command} takes one model, got ${files.length}` : usage);
   return { file: files[0], opts, json };
 }
+
+export function requiredOption(opts: ReadonlyMap<string, string>, key: string, usage: string): string {
+  const v = opts.get(key);
+  if (!v) throw new InputError(`${key} is required (${usage})`);
+  return v;
+}

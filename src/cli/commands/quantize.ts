@@ -15,6 +15,7 @@ import { intXModelOf } from '../../core/xmodel/int-export';
 import { quantizeModel, type QuantResult } from '../../core/quant/quantize';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { parseModelArgs, requiredOption } from './args';
 
 const USAGE = 'usage: fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [--config quant.json] [--preprocess preprocess.json] [--calib-count N] [--json]';
 
@@ -29,29 +30,13 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const valued = new Set(['--calib', '--out', '--config', '--preprocess', '--calib-count']);
-  const opts = new Map<string, string>();
-  const pos: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (valued.has(a)) {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
-      opts.set(a, v);
-    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
-    else pos.push(a);
-  }
-  if (pos.length !== 1) throw new InputError(pos.length ? `quantize takes one model, got ${pos.length}` : USAGE);
-  const calib = opts.get('--calib');
-  const out = opts.get('--out');
-  if (!calib) throw new InputError(`--calib is required (${USAGE})`);
-  if (!out) throw new InputError(`--out is required (${USAGE})`);
+  const { file, opts, json } = parseModelArgs(argv, 'quantize', USAGE, new Set(['--calib', '--out', '--config', '--preprocess', '--calib-count']));
+  const calib = requiredOption(opts, '--calib', USAGE);
+  const out = requiredOption(opts, '--out', USAGE);
   const countText = opts.get('--calib-count');
   const calibCount = countText === undefined ? undefined : Number(countText);
   if (calibCount !== undefined && !(Number.isInteger(calibCount) && calibCount > 0)) throw new InputError(`--calib-count must be a positive integer, got "${countText}"`);
-  return { model: pos[0], calib, out, config: opts.get('--config'), preprocess: opts.get('--preprocess'), calibCount, json };
+  return { model: file, calib, out, config: opts.get('--config'), preprocess: opts.get('--preprocess'), calibCount, json };
 }
 
 function readText(path: string, what: string): string {

@@ -11,6 +11,7 @@ import { importQdq } from '../../core/quant/qdq';
 import { createFloatSession } from '../../core/sim/float/ort';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { parseModelArgs, requiredOption } from './args';
 
 const USAGE = 'usage: fixpoint run MODEL --input X.npy --out DIR [--json]';
 
@@ -20,25 +21,8 @@ const BATCH = 16;
 interface Args { model: string; input: string; out: string; json: boolean }
 
 function parseArgs(argv: string[]): Args {
-  const opts = new Map<string, string>();
-  const pos: string[] = [];
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--json') json = true;
-    else if (a === '--input' || a === '--out') {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new InputError(`${a} needs a value (${USAGE})`);
-      opts.set(a, v);
-    } else if (a.startsWith('-')) throw new InputError(`unknown option ${a} (${USAGE})`);
-    else pos.push(a);
-  }
-  if (pos.length !== 1) throw new InputError(pos.length ? `run takes one model, got ${pos.length}` : USAGE);
-  const input = opts.get('--input');
-  const out = opts.get('--out');
-  if (!input) throw new InputError(`--input is required (${USAGE})`);
-  if (!out) throw new InputError(`--out is required (${USAGE})`);
-  return { model: pos[0], input, out, json };
+  const { file, opts, json } = parseModelArgs(argv, 'run', USAGE, new Set(['--input', '--out']));
+  return { model: file, input: requiredOption(opts, '--input', USAGE), out: requiredOption(opts, '--out', USAGE), json };
 }
 
 /** The output's file stem: every character outside [A-Za-z0-9_.-] becomes `_`. */
