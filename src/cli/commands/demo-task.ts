@@ -1,4 +1,4 @@
-// `fixpoint simulate MODEL --input IMAGE_OR_NPY --task classify|detect-yolox`: one sample through the
+// `fixpoint simulate MODEL --input IMAGE_OR_NPY --task classify|detect-yolox|detect-retinaface`: one sample through the
 // float model and the int8 simulator, read out the way the Demo view shows it (src/core/demo/readout.ts).
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -9,6 +9,7 @@ import { decodeImage, isJpeg, isPng } from '../../core/data/image';
 import { inputSpecFromShape, parsePreprocess, type PreprocessSpec } from '../../core/data/preprocess';
 import { parseLabels, shippedLabelFile } from '../../core/demo/labels';
 import { DEMO_TASKS, readout, type DemoTask, type Readout } from '../../core/demo/readout';
+import { RETINAFACE_PREPROCESS } from '../../core/demo/retinaface';
 import { YOLOX_PREPROCESS, type InputPlacement } from '../../core/demo/yolox';
 import { InputError } from '../../core/errors';
 import type { FloatTensor } from '../../core/ir';
@@ -26,11 +27,16 @@ function labelsFor(opts: Map<string, string>, model: string): string[] | undefin
   return shipped && existsSync(LABEL_DIR + shipped) ? parseLabels(readFileSync(LABEL_DIR + shipped, 'utf8'), shipped) : undefined;
 }
 
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
 /** The JSON form of a read-out: `[{class, label, score}]` or `[{label, score, box}]`. */
 function asJson(r: Readout): unknown[] {
   return r.task === 'classify'
     ? r.top.map((t) => ({ class: t.class, label: t.label, score: t.score }))
-    : r.boxes.map((b) => ({ label: b.label, score: b.score, box: b.box.map((v) => Math.round(v * 10) / 10) }));
+    : r.boxes.map((b) => ({
+      label: b.label, score: b.score, box: b.box.map(r1),
+      ...(b.landmarks ? { landmarks: b.landmarks.map(([x, y]) => [r1(x), r1(y)]) } : {}),
+    }));
 }
 
 function asText(name: string, r: Readout): string {
@@ -50,7 +56,8 @@ export async function demoTask(file: string, opts: Map<string, string>, target: 
   if (!src.float) throw new InputError(`${basename(file)} has no float reference; give the float model with --float`);
   const pre: PreprocessSpec | undefined = opts.has('--preprocess')
     ? parsePreprocess(new TextDecoder().decode(readModelFile(opts.get('--preprocess')!)))
-    : task === 'detect-yolox' ? { ...YOLOX_PREPROCESS } : undefined;
+    : task === 'detect-yolox' ? { ...YOLOX_PREPROCESS }
+    : task === 'detect-retinaface' ? { ...RETINAFACE_PREPROCESS, mean: [...RETINAFACE_PREPROCESS.mean] } : undefined;
   const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
   try {
     if (sim.inputs.length !== 1) throw new InputError(`--task reads a model with one input; this one has ${sim.inputs.length}`);

@@ -18,7 +18,7 @@ import type { Command } from './index';
 import { readModelFile } from './inspect';
 import { parseModelArgs, type Parsed } from './args';
 
-const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] | --task classify|detect-yolox [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
+const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] | --task classify|detect-yolox|detect-retinaface [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
 const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score']);
 const DEFAULT_ARCH = 'DPUCZDX8G_ISA1_B4096';
 

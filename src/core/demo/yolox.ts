@@ -19,6 +19,8 @@ export interface Detection {
   readonly score: number;
   /** x1, y1, x2, y2. */
   readonly box: Box;
+  /** Face landmarks (x, y) of a RetinaFace detection (retinaface.ts), mapped with the box. */
+  readonly landmarks?: readonly (readonly [number, number])[];
 }
 
 export interface YoloxOptions {
@@ -129,6 +131,7 @@ export function toImageBoxes(dets: readonly Detection[], p: InputPlacement): Det
   return dets.map((d) => ({
     ...d,
     box: [clip((d.box[0] - left) * sx, p.imageW), clip((d.box[1] - top) * sy, p.imageH), clip((d.box[2] - left) * sx, p.imageW), clip((d.box[3] - top) * sy, p.imageH)],
+    ...(d.landmarks ? { landmarks: d.landmarks.map(([x, y]) => [(x - left) * sx, (y - top) * sy] as const) } : {}),
   }));
 }
 
