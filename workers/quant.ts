@@ -71,30 +71,37 @@ export function setCalibration(model: Model, files: { name: string; bytes: Uint8
 
 export type SampleFrom =
   | { readonly kind: 'calib'; readonly index: number }
-  | { readonly kind: 'files'; readonly files: { name: string; bytes: Uint8Array }[]; readonly index: number };
+  | {
+    readonly kind: 'files'; readonly files: { name: string; bytes: Uint8Array }[]; readonly index: number;
+    /** Used when no calibration set is loaded: the sample model's preset (samples.json), as the Calibrate form shows it. */
+    readonly preprocess?: unknown;
+  };
 
 /**
  * One sample (batch 1) for the simulator: an entry of the calibration set, or of files read with the
  * calibration set's preprocessing (the model's input shape when none is loaded), so both match what
  * the model was quantized on.
  */
-export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<string, FloatTensor>; count: number; index: number; resize: 'stretch' | 'letterbox' } {
+export function sampleFeed(model: Model, from: SampleFrom): { feeds: Record<string, FloatTensor>; count: number; index: number; resize: 'stretch' | 'letterbox'; preprocess: PreprocessSpec | null } {
   let samples: SampleSet;
   let spec: InputSpec;
+  let pre: PreprocessSpec | undefined;
   if (from.kind === 'calib') {
     if (!calib) throw new InputError('no calibration data loaded: load it in the Calibrate step, or pick another input');
     ({ samples, spec } = calib);
   } else {
-    spec = calib?.spec ?? modelInput(model);
-    samples = samplesFromFiles(from.files, spec, calib?.pre);
+    pre = calib ? calib.pre : from.preprocess ? parsePreprocess(from.preprocess) : undefined;
+    const base = calib?.spec ?? modelInput(model);
+    spec = !calib && pre?.layout && base.layout !== 'flat' ? inputSpecFromShape(base.name, model.graph.inputs[0].shape ?? [], pre.layout) : base;
+    samples = samplesFromFiles(from.files, spec, pre);
   }
   if (!(Number.isInteger(from.index) && from.index >= 0 && from.index < samples.count))
     throw new InputError(`sample ${from.index} is out of range: the set holds ${samples.count} (0…${samples.count - 1})`);
   // A copy: the set may cache a sample, and this one is transferred away.
   const data = samples.sample(from.index).slice();
   // How an image was fitted to the input: the demo maps detection boxes back through it.
-  const resize = from.kind === 'files' ? calib?.pre?.resize ?? 'stretch' : 'stretch';
-  return { feeds: { [spec.name]: { shape: [1, ...samples.sampleShape], data } }, count: samples.count, index: from.index, resize };
+  const resize = from.kind === 'files' ? pre?.resize ?? 'stretch' : 'stretch';
+  return { feeds: { [spec.name]: { shape: [1, ...samples.sampleShape], data } }, count: samples.count, index: from.index, resize, preprocess: (from.kind === 'calib' ? calib?.pre : pre) ?? null };
 }
 
 /** The first samples as displayable grey/RGB images (values mapped from their own min..max to 0..255). */

@@ -12,6 +12,7 @@ import { tensorView, type TensorView } from '../src/core/demo/tensorview';
 import type { SimRun } from '../src/core/sim/dpu/types';
 import { pickOutput } from '../src/core/demo/readout';
 import { decodeYolox, type Detection } from '../src/core/demo/yolox';
+import { decodeRetinaFace, findRetinaFaceOutputs } from '../src/core/demo/retinaface';
 import { quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
@@ -28,26 +29,36 @@ export interface SimPrepared {
   readonly ms: number;
 }
 
-/** YOLOX boxes of one run in model-input pixels, every score ≥ 0.05: the panel's slider filters them. */
+/** YOLOX or RetinaFace boxes of one run in model-input pixels, every score ≥ 0.05: the panel's slider filters them. */
 export interface SimDetections {
+  readonly kind: 'yolox' | 'retinaface';
   readonly inputH: number;
   readonly inputW: number;
   readonly float: readonly Detection[];
   readonly int8: readonly Detection[];
 }
 
-/** Decoded only when an output has YOLOX's anchor count for this input (decodeYolox checks it). */
+/**
+ * Decoded only when the outputs have RetinaFace's three [1, A, 4|2|10] or YOLOX's [1, A, 5 + C] form with
+ * the anchor count for this input (the decoders check it): the shipped samples pick their task this way.
+ */
 function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, FloatTensor>, float: Readonly<Record<string, FloatTensor>>): SimDetections | undefined {
   const input = Object.values(feeds)[0];
   if (!input || input.shape.length !== 4) return undefined;
   const chFirst = input.shape[1] === 1 || input.shape[1] === 3;
   const [inputH, inputW] = chFirst ? [input.shape[2], input.shape[3]] : [input.shape[1], input.shape[2]];
+  const o = { inputH, inputW, scoreThreshold: 0.05 };
   try {
+    const face = findRetinaFaceOutputs(outputs);
+    if (face) {
+      const [l, c, m] = face.names;
+      const f = float[l] && float[c] && float[m] ? { loc: float[l], conf: float[c], landmarks: float[m] } : undefined;
+      return { kind: 'retinaface', inputH, inputW, int8: decodeRetinaFace(face.outputs, o), float: f ? decodeRetinaFace(f, o) : [] };
+    }
     const [name, q] = pickOutput(outputs, 'detect-yolox');
-    const o = { inputH, inputW, scoreThreshold: 0.05 };
     const int8 = decodeYolox(q.data, q.shape, o);
     const f = float[name];
-    return { inputH, inputW, int8, float: f ? decodeYolox(f.data, f.shape, o) : [] };
+    return { kind: 'yolox', inputH, inputW, int8, float: f ? decodeYolox(f.data, f.shape, o) : [] };
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 // The samples the Simulate step feeds (workers/quant.ts sampleFeed): the calibration set's entries, or
 // another file read with the calibration set's preprocessing, one sample at batch 1.
 import { readFileSync } from 'node:fs';
+import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/core/data/npy';
 import { readOnnx } from '../../src/core/onnx/reader';
@@ -30,4 +31,29 @@ describe('simulation samples', () => {
     expect(sampleFeed(model, { kind: 'calib', index: 7 }).feeds[input].data[300]).toBe(raw[7 * 784 + 300] * 0.5);
     resetQuant();
   });
+
+  it('without a calibration set, a file is read with the preset it is given (the sample\'s samples.json entry)', () => {
+    resetQuant();
+    const face = readOnnx(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')));
+    const preset = (JSON.parse(readFileSync('public/models/samples.json', 'utf8')) as { file: string; preprocess?: unknown }[])
+      .find((s) => s.file === 'retinaface_vitis_qdq.onnx')!.preprocess;
+    // A 320×320 PNG of one colour (R 200, G 100, B 50): BGR minus 104, 117, 123, channels first.
+    const png = { name: 'flat.png', bytes: flatPng(320, 320, [200, 100, 50]) };
+    const r = sampleFeed(face, { kind: 'files', files: [png], index: 0, preprocess: preset });
+    const x = r.feeds[face.graph.inputs[0].name];
+    expect(x.shape).toEqual([1, 3, 320, 320]);
+    expect([x.data[0], x.data[320 * 320], x.data[2 * 320 * 320]]).toEqual([50 - 104, 100 - 117, 200 - 123]);
+    expect(r.preprocess).toMatchObject({ color: 'bgr', mean: [104, 117, 123] });
+    // A loaded calibration set's preprocessing wins over the preset.
+    setCalibration(face, [png], { color: 'rgb' });
+    const c = sampleFeed(face, { kind: 'files', files: [png], index: 0, preprocess: preset }).feeds[face.graph.inputs[0].name];
+    expect(c.data[0]).toBe(200);
+    resetQuant();
+  });
 });
+
+function flatPng(w: number, h: number, rgb: readonly number[]): Uint8Array {
+  const rgba = new Uint8Array(w * h * 4);
+  for (let i = 0; i < w * h; i++) rgba.set([...rgb, 255], i * 4);
+  return encode({ width: w, height: h, data: rgba, channels: 4 });
+}

@@ -1,5 +1,5 @@
-// The detection demo: YOLOX boxes of the float model and of the int8 simulation drawn over the input
-// photo in two panes, with a score threshold. Decoding ran in the simulation worker; here boxes are only
+// The detection demo: YOLOX boxes, or RetinaFace faces with their five landmarks, of the float model and
+// of the int8 simulation drawn over the input photo in two panes, with a score threshold. Decoding ran in the simulation worker; here boxes are only
 // mapped back to the photo (the Calibrate step's resize) and drawn, a few dozen rectangles per pane.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { labelFor } from '../../core/demo/labels';
@@ -8,12 +8,14 @@ import { set, useStore } from '../store';
 import { useShippedLabels } from './labels';
 
 const WIDTH = 216;
+const LANDMARK_COLOURS = ['#e11', '#ee0', '#e0e', '#1c1', '#18f'];
+const FACE = ['face'];
 
 function hue(c: number): string {
   return `hsl(${(c * 47) % 360}, 80%, 45%)`;
 }
 
-function Pane({ title, dets, bitmap, testid, labels }: { title: string; dets: readonly Detection[]; bitmap: ImageBitmap; testid: string; labels?: readonly string[] }) {
+function Pane({ title, dets, bitmap, testid, labels }: { title: string; dets: readonly Detection[]; bitmap: ImageBitmap; testid: string; labels: readonly string[] | undefined }) {
   const ref = useRef<HTMLCanvasElement>(null);
   const k = WIDTH / bitmap.width;
   const height = Math.round(bitmap.height * k);
@@ -33,6 +35,13 @@ function Pane({ title, dets, bitmap, testid, labels }: { title: string; dets: re
       ctx.fillRect(x1, ty, w, 12);
       ctx.fillStyle = '#fff';
       ctx.fillText(text, x1 + 2, ty + 10);
+      // Landmarks: eyes, nose, mouth corners, each its own colour (as upstream draws them).
+      d.landmarks?.forEach(([x, y], i) => {
+        ctx.fillStyle = LANDMARK_COLOURS[i % LANDMARK_COLOURS.length];
+        ctx.beginPath();
+        ctx.arc(x * k, y * k, 2.5, 0, 2 * Math.PI);
+        ctx.fill();
+      });
     }
   }, [bitmap, dets, height, k, labels]);
   return (
@@ -51,7 +60,7 @@ export function DetectionPanes() {
   const det = useStore((s) => s.simDetections);
   const image = useStore((s) => s.simImage);
   const score = useStore((s) => s.simScore);
-  const labels = useShippedLabels();
+  const shipped = useShippedLabels();
   const [bitmap, setBitmap] = useState<ImageBitmap | null>(null);
   useEffect(() => {
     let live = true;
@@ -67,9 +76,10 @@ export function DetectionPanes() {
     return { float: keep(det.float), int8: keep(det.int8) };
   }, [det, bitmap, image, score]);
   if (!det) return null;
+  const labels = det.kind === 'retinaface' ? FACE : shipped;
   return (
-    <section data-testid="sim-detections">
-      <h4>Detections (YOLOX decode, NMS per class)</h4>
+    <section data-testid="sim-detections" data-kind={det.kind}>
+      <h4>{det.kind === 'retinaface' ? 'Faces (RetinaFace decode: priors, five landmarks, NMS)' : 'Detections (YOLOX decode, NMS per class)'}</h4>
       <label className="small">score ≥ <input
         type="range" min={0.05} max={0.95} step={0.05} value={score} data-testid="sim-score"
         onChange={(e) => set({ simScore: Number(e.target.value) })}

@@ -33,6 +33,18 @@ const evalCache = new Map<string, Promise<{ file: { name: string; bytes: Uint8Ar
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
+let presets: Promise<Record<string, unknown>> | undefined;
+/**
+ * The sample model's preprocessing from samples.json (what the Calibrate form starts from), used for a
+ * demo input while no calibration set is loaded: the Vitis RetinaFace needs its BGR means without one.
+ */
+export async function samplePreprocess(fileName: string): Promise<unknown> {
+  presets ??= fetch(`${base}models/samples.json`).then((r) => r.json())
+    .then((list: { file: string; preprocess?: unknown }[]) => Object.fromEntries(list.filter((x) => x.preprocess).map((x) => [x.file, x.preprocess])))
+    .catch(() => { presets = undefined; return {}; });
+  return get().calib ? undefined : (await presets)[fileName];
+}
+
 function simWorker() {
   if (!handle) {
     const worker = new Worker(new URL('../../../workers/sim.worker.ts', import.meta.url), { type: 'module', name: 'sim' });
@@ -82,7 +94,8 @@ export async function setDroppedFile(f: File): Promise<void> {
   if (!w) return;
   try {
     // Read once now so a bad file is named at the drop, not at Run.
-    const r = await w.simSample({ kind: 'files', files: [{ name: f.name, bytes }], index: 0 });
+    const preprocess = await samplePreprocess(get().model?.info.fileName ?? '');
+    const r = await w.simSample({ kind: 'files', files: [{ name: f.name, bytes }], index: 0, preprocess });
     dropped = { name: f.name, bytes };
     set({ simFile: { name: f.name, count: r.count }, simSource: 'file', simIndex: 0, simRun: { state: 'idle' } });
   } catch (e) {
@@ -143,7 +156,7 @@ async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; labe
     return { feeds: r.feeds, label: `evaluation sample #${simIndex} (label ${y}${cls ? ` ${cls}` : ''})` };
   }
   if (!dropped) throw new Error('drop an image or a .npy first');
-  const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex });
+  const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex, preprocess: await samplePreprocess(fileName) });
   const image = isImageFile(dropped.bytes) ? { ...dropped, resize: r.resize } : undefined;
   return { feeds: r.feeds, label: `${dropped.name} #${simIndex}`, image };
 }
