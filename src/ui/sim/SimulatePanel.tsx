@@ -26,8 +26,9 @@ function InputPicker() {
   const index = useStore((s) => s.simIndex);
   const file = useStore((s) => s.simFile);
   const picker = useRef<HTMLInputElement>(null);
+  const userSet = useStore((s) => (s.simEvalUse === 'user' ? s.simEvalSet : null));
   const evalSet = EVAL_SETS[fileName];
-  const count = source === 'calib' ? calib?.count : source === 'eval' ? (evalSet ? 1000 : undefined) : file?.count;
+  const count = source === 'calib' ? calib?.count : source === 'eval' ? (userSet?.samples ?? (evalSet ? 1000 : undefined)) : file?.count;
   const drop = (f: File | undefined) => { if (f) void setDroppedFile(f); };
   return (
     <section>
@@ -35,7 +36,7 @@ function InputPicker() {
       <div className="sim-row">
         <select data-testid="sim-source" value={source} onChange={(e) => setSimSource(e.target.value as typeof source)}>
           <option value="calib" disabled={!calib}>calibration set{calib ? ` (${calib.count})` : ' (none loaded)'}</option>
-          {evalSet && <option value="eval">Fashion-MNIST evaluation set (1000)</option>}
+          {(evalSet || userSet) && <option value="eval">{userSet ? `${userSet.title} (evaluation)` : 'Fashion-MNIST evaluation set (1000)'}</option>}
           <option value="file" disabled={!file}>{file ? `${file.name} (${file.count})` : 'dropped file'}</option>
         </select>
         <label>#<input

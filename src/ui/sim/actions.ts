@@ -9,7 +9,9 @@ import { modelWorker } from '../session';
 import { get, set } from '../store';
 import { targetChoice } from '../compile/slice';
 import { fetchFile } from '../quant/actions';
+import { labelledSet, type LabelledSet, type NamedBytes } from '../../core/demo/labelled';
 import { initialSimSlice } from './slice';
+import { shippedLabels } from './labels';
 
 const base = import.meta.env.BASE_URL;
 
@@ -29,6 +31,8 @@ let runSeq = 0;
 /** The worker call under way (prepare or run): a cancel waits briefly for it to settle. */
 let busy: Promise<unknown> | undefined;
 let dropped: { name: string; bytes: Uint8Array } | undefined;
+/** The user's labelled set for Evaluate (its info is in the store as simEvalSet). */
+let userSet: LabelledSet | undefined;
 const evalCache = new Map<string, Promise<{ file: { name: string; bytes: Uint8Array }; labels: number[] }>>();
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -80,6 +84,7 @@ export function simModelChanged(newModel: boolean): void {
     // The prepared simulation holds the old model's weights and sessions: free them now.
     stopWorker();
     dropped = undefined;
+    userSet = undefined;
     set({ ...initialSimSlice });
   } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' } });
 }
@@ -116,6 +121,57 @@ function evalSet(fileName: string) {
   return p;
 }
 
+/** The classifier's class count: one model output of shape [N] or [1, N] with N > 1; else undefined. */
+export function classifierClasses(model = get().model): number | undefined {
+  const outs = model?.graph.nodes.filter((n) => n.kind === 'output') ?? [];
+  const shape = outs.length === 1 ? outs[0].inputs[0]?.shape : undefined;
+  if (!shape || shape.length === 0 || shape.length > 2 || (shape.length === 2 && shape[0] !== 1)) return undefined;
+  const n = shape[shape.length - 1];
+  return typeof n === 'number' && n > 1 ? n : undefined;
+}
+
+/** The preprocessing a sample was read with, for the panel: the Calibrate form's fields, or none. */
+function preprocessText(pre: Readonly<Record<string, unknown>> | null): string {
+  const fields = Object.entries(pre ?? {}).filter(([k, v]) => k !== 'description' && v !== undefined);
+  const what = fields.length ? fields.map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(', ') : String(v)}`).join(' · ') : 'none (values as they are, resized to the input)';
+  return `${what} (${get().calib ? "the Calibrate step's form" : "the sample's preset in the Calibrate form; load calibration data there to change it"})`;
+}
+
+/**
+ * Reads a labelled set (two .npy, or images under class folders; `folders` names every class folder
+ * of a dropped tree, empty ones too). Its first sample is read in the worker now, with the Calibrate
+ * step's preprocessing, so a wrong image size is named here; a refused set leaves the previous one.
+ */
+export async function loadLabelledSet(files: NamedBytes[], folders?: string[]): Promise<void> {
+  const w = modelWorker();
+  const fileName = get().model?.info.fileName ?? '';
+  if (!w) return;
+  try {
+    const s = labelledSet(files, { classes: classifierClasses(), modelLabels: await shippedLabels(fileName), folders });
+    const r = await w.simSample({ kind: 'files', files: [s.files[0]], index: 0, preprocess: await samplePreprocess(fileName) });
+    if (s.kind === 'npy' && r.count !== s.labels.length) throw new Error(`${s.files[0].name} reads as ${r.count} samples of the model input but there are ${s.labels.length} labels`);
+    userSet = s;
+    set({
+      simEvalSet: { kind: s.kind, title: s.title, samples: s.labels.length, classes: s.classes, folders: s.folders, byLabelFile: s.byLabelFile, preprocess: preprocessText(r.preprocess) },
+      simEvalSetError: null, simEvalUse: 'user',
+    });
+  } catch (e) {
+    set({ simEvalSetError: messageOf(e).split('\n')[0] });
+  }
+}
+
+/** The set Evaluate runs (and an 'eval' sample comes from): the user's when chosen, else the shipped one. */
+async function activeEvalSet(fileName: string, use = get().simEvalUse): Promise<{ source: 'shipped' | 'user'; title: string; classes: readonly string[]; labels: readonly number[]; sample(i: number): { files: NamedBytes[]; index: number } } | undefined> {
+  if (use === 'user' && userSet) {
+    const u = userSet;
+    return { source: 'user', title: u.title, classes: u.classes, labels: u.labels, sample: (i) => { const a = u.at(i); return { files: [u.files[a.file]], index: a.index }; } };
+  }
+  const shipped = evalSet(fileName);
+  if (!shipped) return undefined;
+  const { file, labels } = await shipped;
+  return { source: 'shipped', title: `Fashion-MNIST evaluation set (${labels.length})`, classes: EVAL_SETS[fileName].classes, labels, sample: (i) => ({ files: [file], index: i }) };
+}
+
 /** The shipped demo inputs in public/demo (ATTRIBUTION.md there). */
 export const DEMO_INPUTS: readonly { file: string; title: string }[] = [
   { file: 'astronaut.png', title: 'astronaut (person)' },
@@ -146,14 +202,14 @@ async function sampleFeeds(): Promise<{ feeds: Record<string, FloatTensor>; labe
     return { feeds: r.feeds, label: `calibration sample #${simIndex}` };
   }
   if (simSource === 'eval') {
-    const shipped = evalSet(fileName);
-    if (!shipped) throw new Error(`${fileName} has no shipped evaluation set`);
-    const { file, labels } = await shipped;
+    const es = await activeEvalSet(fileName);
+    if (!es) throw new Error(`${fileName} has no shipped evaluation set: load a labelled set in Evaluate`);
+    if (simIndex >= es.labels.length) throw new Error(`sample ${simIndex} is out of range: the set holds ${es.labels.length} (0…${es.labels.length - 1})`);
     // Sent as a copy (structured clone): the cached set stays here for the next run.
-    const r = await w.simSample({ kind: 'files', files: [file], index: simIndex });
-    const y = labels[simIndex];
-    const cls = EVAL_SETS[fileName].classes[y];
-    return { feeds: r.feeds, label: `evaluation sample #${simIndex} (label ${y}${cls ? ` ${cls}` : ''})` };
+    const r = await w.simSample({ kind: 'files', ...es.sample(simIndex), preprocess: await samplePreprocess(fileName) });
+    const y = es.labels[simIndex];
+    const cls = es.classes[y];
+    return { feeds: r.feeds, label: `${es.source === 'user' ? `${es.title}: sample` : 'evaluation sample'} #${simIndex} (label ${y}${cls ? ` ${cls}` : ''})` };
   }
   if (!dropped) throw new Error('drop an image or a .npy first');
   const r = await w.simSample({ kind: 'files', files: [dropped], index: simIndex, preprocess: await samplePreprocess(fileName) });
@@ -231,24 +287,25 @@ export function cancelSimulation(): void {
 }
 
 /**
- * Runs the shipped evaluation set through float and int8, one sample per worker call so progress shows
- * and Cancel stops between samples; the predictions so far stay in the store.
+ * Runs the chosen labelled set (the shipped one or the user's) through float and int8, one sample per
+ * worker call so progress shows and Cancel stops between samples; the predictions so far stay in the store.
  */
 export async function runEvaluation(): Promise<void> {
   const w = modelWorker();
   const { model } = get();
   if (!w || !model) return;
-  const shipped = evalSet(model.info.fileName);
-  if (!shipped) return;
+  const es = await activeEvalSet(model.info.fileName);
+  if (!es) return;
   if (busy) stopWorker();
   const mine = ++runSeq;
   const live = () => mine === runSeq;
-  const { file, labels } = await shipped;
+  const { labels, source, title, classes } = es;
+  const preprocess = await samplePreprocess(model.info.fileName);
   const total = labels.length;
   const float: number[] = [];
   const int8: number[] = [];
   const update = (state: 'running' | 'done' | 'cancelled' | 'error', message?: string) =>
-    set({ simEval: { state, total, labels, float: [...float], int8: [...int8], ...(message ? { message } : {}) } });
+    set({ simEval: { state, source, title, classes, total, labels, float: [...float], int8: [...int8], ...(message ? { message } : {}) } });
   update('running');
   set({ simRun: { state: 'running', phase: 'evaluating' } });
   try {
@@ -256,7 +313,7 @@ export async function runEvaluation(): Promise<void> {
     if (!sim) return;
     for (let i = 0; i < total; i++) {
       if (!live()) { update('cancelled'); return; }
-      const r = await w.simSample({ kind: 'files', files: [file], index: i });
+      const r = await w.simSample({ kind: 'files', ...es.sample(i), preprocess });
       const p = await track(sim.classify(Comlink.transfer(r.feeds, Object.values(r.feeds).map((t) => t.data.buffer))));
       float.push(p.float);
       int8.push(p.int8);

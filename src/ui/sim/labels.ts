@@ -17,6 +17,12 @@ function load(file: string): Promise<string[] | undefined> {
   return p;
 }
 
+/** The open sample model's class names, if it ships a label file. */
+export function shippedLabels(modelFile: string): Promise<string[] | undefined> {
+  const file = shippedLabelFile(modelFile);
+  return file ? load(file) : Promise.resolve(undefined);
+}
+
 export function useShippedLabels(): string[] | undefined {
   const fileName = useStore((s) => s.model?.info.fileName ?? '');
   const [labels, setLabels] = useState<string[] | undefined>();

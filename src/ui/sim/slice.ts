@@ -2,6 +2,7 @@
 import type { SimReport } from '../../core/sim/report';
 import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
 import type { TensorView } from '../../core/demo/tensorview';
+import type { ClassFolder } from '../../core/demo/labelled';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -12,8 +13,26 @@ export type SimRunState =
   | { readonly state: 'done' }
   | { readonly state: 'error'; readonly message: string };
 
+/** The user's labelled set as the Evaluate section shows it (its bytes stay in ./actions). */
+export interface SimEvalSetInfo {
+  readonly kind: 'npy' | 'folders';
+  readonly title: string;
+  readonly samples: number;
+  readonly classes: readonly string[];
+  /** Folder sets: class name → index. */
+  readonly folders?: readonly ClassFolder[];
+  /** The indices come from the model's label file (else from the sorted folder names). */
+  readonly byLabelFile?: boolean;
+  /** The preprocessing its images are read with, as text. */
+  readonly preprocess: string;
+}
+
 export interface SimEval {
   readonly state: 'running' | 'done' | 'cancelled' | 'error';
+  /** Which set ran: the shipped one or the user's, its title and class names. */
+  readonly source: 'shipped' | 'user';
+  readonly title: string;
+  readonly classes: readonly string[];
   readonly total: number;
   readonly labels: readonly number[];
   /** Top class per evaluated sample, in order (float −1 without a float reference). */
@@ -38,6 +57,10 @@ export interface SimSlice {
   simImage: { readonly name: string; readonly bytes: Uint8Array; readonly resize: 'stretch' | 'letterbox' } | null;
   /** The Evaluate section over the shipped labelled set: predictions so far (kept across step switches). */
   simEval: SimEval | null;
+  /** The user's labelled set, the last refusal of one (one line; the previous set stays), which set Evaluate runs. */
+  simEvalSet: SimEvalSetInfo | null;
+  simEvalSetError: string | null;
+  simEvalUse: 'shipped' | 'user';
   /** The tensor view of the last run's tensor clicked in the layer table. */
   simTensor: TensorView | null;
   /** The demo's score threshold slider. */
@@ -54,6 +77,9 @@ export const initialSimSlice: SimSlice = {
   simInputLabel: null,
   simDetections: null,
   simEval: null,
+  simEvalSet: null,
+  simEvalSetError: null,
+  simEvalUse: 'shipped',
   simTensor: null,
   simImage: null,
   simScore: 0.3,
