@@ -96,6 +96,15 @@ describe('evaluate on your own labelled set', () => {
     expect(await page.getByTestId('eval-set-error').innerText()).toBe(`x.npy holds ${N} images but y.npy holds ${N - 1} labels`);
     expect(await page.getByTestId('eval-float-acc').innerText()).toBe(before);
     expect(await page.getByTestId('eval-set-info').innerText()).toContain('3 class folders');
+    // Images of another size than the model input: named in one line too.
+    const big = { ...imgs, buffer: Buffer.from(writeNpy({ dtype: 'uint8', shape: [N - 1, 32, 32], data: new Uint8Array((N - 1) * 1024) })) };
+    await page.getByTestId('eval-set-files').setInputFiles([big, short]);
+    await page.waitForFunction(() => /32/.test(document.querySelector('[data-testid=eval-set-error]')?.textContent ?? ''), null, { timeout: 30_000 });
+    const msg = await page.getByTestId('eval-set-error').innerText();
+    console.log(`wrong-size images: ${msg}`);
+    expect(msg).toMatch(/^x\.npy.*28/);
+    expect(msg).not.toContain('\n');
+    expect(await page.getByTestId('eval-set-info').innerText()).toContain('3 class folders');
 
     const labels = { ...short, buffer: Buffer.from(writeNpy({ dtype: 'uint8', shape: [N], data: y.slice(0, N) })) };
     await page.getByTestId('eval-set-files').setInputFiles([imgs, labels]);

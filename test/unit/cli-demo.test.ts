@@ -72,7 +72,7 @@ describe('fixpoint simulate --task classify', () => {
   it('names a bad task and a multi-sample input', async () => {
     const bad = await cli('simulate', qdq, '--input', one, '--task', 'segment');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--task must be one of classify, detect-yolox, not "segment"/);
+    expect(bad.stderr).toMatch(/--task must be one of classify, detect-yolox, detect-retinaface, not "segment"/);
     const many = await cli('simulate', qdq, '--input', data, '--task', 'classify');
     expect(many.code).toBe(2);
     expect(many.stderr).toMatch(/holds 40 samples; --task reads one/);

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { parseNpy } from '../../src/core/data/npy';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { resetQuant, sampleFeed, setCalibration } from '../../workers/quant';
 
@@ -26,6 +26,9 @@ describe('simulation samples', () => {
     const evalRaw = parseNpy(file('fmnist_eval1000.npy').bytes).data as Uint8Array;
     expect(Array.from(e.feeds[input].data)).toEqual(Array.from(evalRaw.subarray(999 * 784), (v) => v * 0.5));
     expect(() => sampleFeed(model, { kind: 'files', files: [file('fmnist_eval1000.npy')], index: 1000 })).toThrow(/sample 1000 is out of range: the set holds 1000/);
+    // An images .npy of another size (a user's evaluation set) is named at once.
+    const big = { name: 'x32.npy', bytes: writeNpy({ dtype: 'uint8', shape: [5, 32, 32], data: new Uint8Array(5 * 1024) }) };
+    expect(() => sampleFeed(model, { kind: 'files', files: [big], index: 0 })).toThrow(/x32\.npy.*32/);
     // The feed is a copy: handing it to another worker leaves the calibration set intact.
     a.feeds[input].data.fill(0);
     expect(sampleFeed(model, { kind: 'calib', index: 7 }).feeds[input].data[300]).toBe(raw[7 * 784 + 300] * 0.5);
