@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { encode } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import { writeNpy } from '../../src/core/data/npy';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
 import { labelledSet } from '../../src/core/demo/labelled';
 
 const FASHION = readFileSync('public/labels/fashion_mnist.txt', 'utf8').trim().split('\n');
@@ -27,6 +27,13 @@ describe('labelled sets', () => {
       expect(s.classes[9]).toBe('Ankle boot');
       expect(s.title).toBe('x.npy + y.npy');
     }
+    // One sample alone, as the evaluation sends it: row i of the images.
+    const rows = npy('x.npy', 'uint8', [3, 2, 2], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+    const one = labelledSet([rows, npy('y.npy', 'uint8', [3], [0, 1, 2])]).one(1);
+    expect(one.index).toBe(0);
+    const a = parseNpy(one.files[0].bytes);
+    expect(a.shape).toEqual([1, 2, 2]);
+    expect(Array.from(a.data as Uint8Array)).toEqual([4, 5, 6, 7]);
   });
 
   it('refuses a .npy pair with mismatched counts, labels out of range, no labels, or a third file', () => {
@@ -47,6 +54,7 @@ describe('labelled sets', () => {
     expect(s.files.map((f) => f.name)).toEqual(['set/cat/1.png', 'set/cat/2.png', 'set/dog/1.png', 'set/emu/1.png']);
     expect(s.labels).toEqual([0, 0, 1, 2]);
     expect(s.at(3)).toEqual({ file: 3, index: 0 });
+    expect(s.one(3).files[0].name).toBe('set/emu/1.png');
     expect(s.classes).toEqual(['cat', 'dog', 'emu']);
   });
 

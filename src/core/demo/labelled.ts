@@ -4,7 +4,7 @@
 // its index there, so `Sneaker/` scores as class 7 of Fashion-MNIST whatever other folders exist.
 import { InputError } from '../errors';
 import { isJpeg, isPng } from '../data/image';
-import { isNpy, parseNpy } from '../data/npy';
+import { isNpy, parseNpy, writeNpy } from '../data/npy';
 
 export interface NamedBytes {
   /** A file name, or a relative path (`Sneaker/0001.png`, `set/Sneaker/0001.png`). */
@@ -27,6 +27,11 @@ export interface LabelledSet {
   readonly labels: readonly number[];
   /** Sample i is entry `index` of `files[file]`. */
   at(i: number): { readonly file: number; readonly index: number };
+  /**
+   * Sample i as the file to read it from: a one-sample `.npy` cut from the images array (so evaluating N
+   * samples does not copy the whole array to the worker N times), or its image.
+   */
+  one(i: number): { readonly files: NamedBytes[]; readonly index: number };
   /** Class names by index where known (folder names, else the model's labels), for the matrices. */
   readonly classes: readonly string[];
   /** Folder sets: how names became indices, and whether the model's label file decided it. */
@@ -75,7 +80,10 @@ function npyPair(files: readonly NamedBytes[], o: LabelledOptions): LabelledSet 
   checkRange(labels, o.classes, (i) => `sample ${i} in ${lname}`);
   const k = Math.max(o.classes ?? 0, ...labels.map((l) => l + 1));
   const classes = Array.from({ length: k }, (_, c) => o.modelLabels?.[c] || `class ${c}`);
-  return { kind: 'npy', title: `${iname} + ${lname}`, files: [images.f], labels, at: (i) => ({ file: 0, index: i }), classes };
+  const a = images.a;
+  const per = a.shape.slice(1).reduce((x, y) => x * y, 1);
+  const one = (i: number) => ({ files: [{ name: iname, bytes: writeNpy({ dtype: a.dtype, shape: [1, ...a.shape.slice(1)], data: a.data.subarray(i * per, (i + 1) * per) }) }], index: 0 });
+  return { kind: 'npy', title: `${iname} + ${lname}`, files: [images.f], labels, at: (i) => ({ file: 0, index: i }), one, classes };
 }
 
 function classFolders(files: readonly NamedBytes[], o: LabelledOptions): LabelledSet {
@@ -111,7 +119,7 @@ function classFolders(files: readonly NamedBytes[], o: LabelledOptions): Labelle
   }
   const k = Math.max(o.classes ?? 0, ...folders.map((f) => f.index + 1));
   const classes = Array.from({ length: k }, (_, c) => folders.find((f) => f.index === c)?.name ?? (o.modelLabels?.[c] || `class ${c}`));
-  return { kind: 'folders', title: `${names.length} class folders, ${list.length} images`, files: list, labels, at: (i) => ({ file: i, index: 0 }), classes, folders, byLabelFile };
+  return { kind: 'folders', title: `${names.length} class folders, ${list.length} images`, files: list, labels, at: (i) => ({ file: i, index: 0 }), one: (i) => ({ files: [list[i]], index: 0 }), classes, folders, byLabelFile };
 }
 
 /** The set the files make: two `.npy` (images + labels), else images in class folders. */

@@ -164,7 +164,7 @@ export async function loadLabelledSet(files: NamedBytes[], folders?: string[]): 
 async function activeEvalSet(fileName: string, use = get().simEvalUse): Promise<{ source: 'shipped' | 'user'; title: string; classes: readonly string[]; labels: readonly number[]; sample(i: number): { files: NamedBytes[]; index: number } } | undefined> {
   if (use === 'user' && userSet) {
     const u = userSet;
-    return { source: 'user', title: u.title, classes: u.classes, labels: u.labels, sample: (i) => { const a = u.at(i); return { files: [u.files[a.file]], index: a.index }; } };
+    return { source: 'user', title: u.title, classes: u.classes, labels: u.labels, sample: (i) => u.one(i) };
   }
   const shipped = evalSet(fileName);
   if (!shipped) return undefined;
