@@ -55,7 +55,7 @@ function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, 
 
 let runner: SampleRunner | undefined;
 /** The last run's int8 tensors and float values, for the tensor view. */
-let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>> } | undefined;
+let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>>; fakeQuant: ReadonlyMap<string, Int8Array> } | undefined;
 let abort: AbortController | undefined;
 
 function rethrow(e: unknown): never {
@@ -99,8 +99,8 @@ const api = {
       const ctl = new AbortController();
       abort = ctl;
       const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
-      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
-      last = { run, float };
+      const { report, run, float, fakeQuant } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      last = { run, float, fakeQuant };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       return { report, detections: detections(shape, outputs, float) };
@@ -127,8 +127,11 @@ const api = {
     try {
       const t = last?.run.tensors.get(name);
       if (!t) throw new Error(`no simulated tensor "${name}" in the last run`);
-      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, last!.float[name]?.data);
-      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : [])]);
+      const fq = last!.fakeQuant.get(name);
+      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, last!.float[name]?.data, fq ? { name: 'fake-quant', q: fq } : undefined);
+      const { values, differ } = v;
+      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : []),
+        values.q.buffer, ...(values.float ? [values.float.buffer] : []), ...(values.other ? [values.other.buffer] : []), ...(differ ? [differ.overlay.buffer] : [])]);
     } catch (e) { rethrow(e); }
   },
 

@@ -3,6 +3,7 @@
 // counters beside the Compile step's estimate. Plain data, so it crosses a worker boundary as is.
 // The shapes here are the parts of the simulator's SimRun that this module reads (structural types).
 import type { FloatTensor } from '../ir';
+import { cosineSimilarity, edgeFraction, floatClippedFraction } from './metrics';
 
 export interface RunLike {
   readonly outputs: Readonly<Record<string, { readonly value: FloatTensor; readonly fixPoint?: number }>>;
@@ -50,6 +51,12 @@ export interface TensorReport {
   readonly maxLsb: number;
   /** Of the dequantized int8 values vs the float model's tensor; NaN where the float model lacks it. */
   readonly sqnrDb: number;
+  /** Cosine of the dequantized int8 values with the float tensor; NaN where the float model lacks it. */
+  readonly cosine: number;
+  /** Fraction of int8 codes at −128 or 127 (saturated, or exactly at the edge). */
+  readonly clippedFraction: number;
+  /** Fraction of the float tensor's values beyond the int8 grid's edges (±half a step); NaN without float. */
+  readonly floatClippedFraction: number;
 }
 
 export interface SubgraphReport {
@@ -153,10 +160,14 @@ export function simReport(
   const tensors: TensorReport[] = agreement.map((a) => {
     const t = run.tensors.get(a.name);
     const f = float[a.name]?.data;
-    const sq = t && f && f.length === t.q.length ? sqnrDb(f, t.q, 2 ** -t.fixPoint) : Number.NaN;
+    const withFloat = !!(t && f && f.length === t.q.length);
+    const sq = withFloat ? sqnrDb(f!, t!.q, 2 ** -t!.fixPoint) : Number.NaN;
     return {
       name: a.name, aliases: aliases(a.name).filter((n) => n !== a.name), subgraph: t?.subgraph ?? '', shape: t ? [...t.shape] : [], fixPoint: a.fixPoint,
       identicalFraction: a.identicalFraction, maxLsb: a.maxLsb, sqnrDb: sq,
+      cosine: withFloat ? cosineSimilarity(f!, t!.q, 2 ** -t!.fixPoint) : Number.NaN,
+      clippedFraction: t ? edgeFraction(t.q) : Number.NaN,
+      floatClippedFraction: withFloat ? floatClippedFraction(f!, a.fixPoint) : Number.NaN,
     };
   });
   return {

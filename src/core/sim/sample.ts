@@ -14,6 +14,8 @@ export interface SampleResult {
   readonly report: SimReport;
   /** The float model's outputs and DPU tensors by the simulator's names (empty without a float run). */
   readonly float: Readonly<Record<string, FloatTensor>>;
+  /** The fake-quant run's codes of every DPU tensor (what `agreement` compared with). */
+  readonly fakeQuant: ReadonlyMap<string, Int8Array>;
 }
 
 const aborted = () => Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
@@ -63,7 +65,7 @@ export class SampleRunner {
       floatMs = performance.now() - t;
       check();
     }
-    return { run, agreement: agree, float, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
+    return { run, agreement: agree, float, fakeQuant: fq, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
   }
 
   /** The int8 simulation and the float model's outputs only: what an accuracy evaluation needs. */
