@@ -106,3 +106,43 @@ describe('tensor view readout and difference overlay', () => {
     expect(() => tensorView('t', [1, 2, 2, 3], 2, q, float, { name: 'fake-quant', q: new Int8Array(3) })).toThrow(/fake-quant has 3 values, int8 12/);
   });
 });
+
+describe('graph painting', () => {
+  it('colour scales: green is good, grey is not measured', async () => {
+    const { metricColor, metricStops, NOT_SIMULATED } = await import('../../src/ui/sim/paint');
+    expect(metricColor('maxLsb', 0)).toBe('#1f8a4c');
+    expect(metricColor('maxLsb', 1)).not.toBe(metricColor('maxLsb', 0));
+    expect(metricColor('maxLsb', 2)).toBe(metricColor('maxLsb', 3));
+    expect(metricColor('maxLsb', 9)).toBe(metricColor('maxLsb', 4));
+    expect(metricColor('identical', 1)).toBe('#1f8a4c');
+    expect(metricColor('identical', 0.5)).toBe(metricColor('maxLsb', 4));
+    expect(metricColor('sqnr', Infinity)).toBe('#1f8a4c');
+    expect(metricColor('cosine', 1)).toBe('#1f8a4c');
+    expect(metricColor('cosine', 0.5)).toBe('hsl(0, 65%, 45%)');
+    expect(metricColor('sqnr', NaN)).toBe(NOT_SIMULATED);
+    expect(metricColor('cosine', undefined)).toBe(NOT_SIMULATED);
+    for (const m of ['sqnr', 'cosine', 'maxLsb', 'identical'] as const) expect(metricStops(m).length).toBeGreaterThanOrEqual(4);
+  });
+  it('a node shows the tensor it produces, its fused activation\'s, or the one named like it; an edge its tensor by any alias', async () => {
+    const { reportOfNode, reportOfTensor, simNodeColor } = await import('../../src/ui/sim/paint');
+    const tr = (name: string, aliases: string[], maxLsb: number) => ({
+      name, aliases, subgraph: 'sg', shape: [1, 1], fixPoint: 0, identicalFraction: maxLsb ? 0.5 : 1, maxLsb, sqnrDb: 30, cosine: 1, clippedFraction: 0, floatClippedFraction: 0,
+    });
+    const report = { outputs: [], subgraphs: [], ms: { sim: 0, fakeQuant: 0, float: 0 }, tensors: [tr('relu_out', ['relu_out_DequantizeLinear'], 0), tr('fc', [], 3)] } as never;
+    const node = (id: string, label: string, outs: string[]) => ({ id, kind: 'op', label, name: id, domain: '', category: 'other', unknown: false, weights: [], summary: [], attrs: [], inputs: [], outputs: outs.map((tensor) => ({ tensor })), folded: [], subgraphs: [] });
+    const graph = {
+      name: 'g',
+      nodes: [node('conv', 'Conv', ['conv_out']), node('relu', 'Relu', ['relu_out_DequantizeLinear']), node('fc', 'Gemm', ['y']), node('soft', 'Softmax', ['p'])],
+      edges: [{ id: 'e1', source: 'conv', target: 'relu', tensor: 'conv_out', label: '' }, { id: 'e2', source: 'relu', target: 'fc', tensor: 'relu_out_DequantizeLinear', label: '' }, { id: 'e3', source: 'fc', target: 'soft', tensor: 'y', label: '' }],
+    } as never;
+    expect(reportOfNode(report, graph, 'relu')?.name).toBe('relu_out');
+    expect(reportOfNode(report, graph, 'conv')?.name).toBe('relu_out');
+    expect(reportOfNode(report, graph, 'fc')?.name).toBe('fc');
+    expect(reportOfNode(report, graph, 'soft')).toBeUndefined();
+    expect(reportOfTensor(report, graph, 'relu_out_DequantizeLinear')?.name).toBe('relu_out');
+    expect(reportOfTensor(report, graph, 'conv_out')).toBeUndefined();
+    const g = graph as { nodes: never[] };
+    expect(simNodeColor(report, graph, 'maxLsb', g.nodes[2])).toBe('#e8711a');
+    expect(simNodeColor(report, graph, 'maxLsb', g.nodes[3])).toBe('#cfd3d8');
+  });
+});

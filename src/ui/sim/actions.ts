@@ -68,8 +68,13 @@ export function simModelChanged(newModel: boolean): void {
     // The prepared simulation holds the old model's weights and sessions: free them now.
     stopWorker();
     dropped = undefined;
-    set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' } });
+    set((s) => ({ ...initialSimSlice, simPaint: s.simPaint, colorMode: s.colorMode === 'sim' ? 'category' : s.colorMode }));
+  } else {
+    set((s) => ({
+      simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' },
+      colorMode: s.colorMode === 'sim' ? 'category' : s.colorMode,
+    }));
+  }
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -191,7 +196,12 @@ export async function runSimulation(): Promise<void> {
     if (!live()) return;
     const { report, detections } = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
     if (!live()) return;
-    set({ simTensor: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
+    // The first run after a (re)quantization paints the graph by its error; later runs keep the user's choice.
+    const first = !get().simReport;
+    set((s) => ({
+      simTensor: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' },
+      ...(first ? { colorMode: 'sim' as const } : {}),
+    }));
   } catch (e) {
     if (!live()) return;
     const cancelled = e instanceof Error && e.name === 'AbortError';

@@ -2,6 +2,7 @@
 import type { SimReport } from '../../core/sim/report';
 import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
 import type { TensorView } from '../../core/demo/tensorview';
+import type { SimMetric } from './paint';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -42,6 +43,8 @@ export interface SimSlice {
   simTensor: TensorView | null;
   /** The demo's score threshold slider. */
   simScore: number;
+  /** What the graph is painted by in the `sim` colour mode. */
+  simPaint: SimMetric;
 }
 
 export const initialSimSlice: SimSlice = {
@@ -57,4 +60,5 @@ export const initialSimSlice: SimSlice = {
   simTensor: null,
   simImage: null,
   simScore: 0.3,
+  simPaint: 'sqnr',
 };
