@@ -1,0 +1,136 @@
+// Inspecting quantized tensors in Chromium after one simulation run of the Fashion-MNIST sample: the graph
+// painted by each metric with its legend (foldable, followed by the overview), a click on a tensor of the
+// graph (node, edge label) opening its channel grid, the values under the cursor, the count of positions
+// where fake-quant and the DPU differ, and the layer table's cosine and clipped columns.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openApp, type AppSession } from './browser';
+
+let app: AppSession;
+beforeAll(async () => {
+  app = await openApp();
+});
+afterAll(async () => {
+  await app?.close();
+});
+
+const GREEN = 'rgb(31, 138, 76)';
+const header = (name: string) => app.page.locator(`[data-testid=graph-node][data-name="${name}"] .op-header`);
+const bg = (name: string) => header(name).evaluate((e) => getComputedStyle(e).backgroundColor);
+const overviewColors = () => app.page.getByTestId('overview').locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('fill')));
+
+describe('inspect quantized tensors', () => {
+  it('paints the graph by the run\'s error with a legend, for every metric of the picker', async () => {
+    const { page } = app;
+    await page.locator('[data-file="fmnist_seed000.onnx"]').click();
+    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+    const categoryConv = await bg('/conv/Conv');
+    await page.getByTestId('step-calibrate').click();
+    await page.getByTestId('use-sample-calib').click();
+    await page.getByTestId('calib-info').waitFor();
+    await page.getByTestId('to-quantize').click();
+    await page.getByTestId('run-quantize').click();
+    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await page.getByTestId('step-simulate').click();
+    await page.getByTestId('sim-source').selectOption('eval');
+    await page.getByTestId('run-sim').click();
+    await page.getByTestId('sim-results').waitFor({ timeout: 90_000 });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+
+    // The first run paints by SQNR vs float: the legend says so, the conv is no longer its category colour.
+    const legend = page.getByTestId('sim-legend');
+    await legend.waitFor();
+    expect(await legend.getAttribute('data-metric')).toBe('sqnr');
+    expect(await legend.innerText()).toMatch(/SQNR vs float/);
+    expect(await page.getByTestId('sim-paint').inputValue()).toBe('sqnr');
+    expect(await bg('/conv/Conv')).not.toBe(categoryConv);
+    // Painted edges carry their tensor's colour (the Conv → ReLU tensor inside the layer does not).
+    expect(await page.locator('[data-sim-color]').count()).toBeGreaterThan(0);
+
+    // Max LSB vs fake-quant: the simulator agrees bit for bit, so every simulated layer is green, and the
+    // overview shows the same green.
+    await page.getByTestId('sim-paint').selectOption('maxLsb');
+    expect(await legend.getAttribute('data-metric')).toBe('maxLsb');
+    expect(await legend.innerText()).toMatch(/max LSB difference/);
+    for (const n of ['/conv/Conv', '/Relu', '/fc1/Gemm', '/fc2/Gemm']) expect(await bg(n), n).toBe(GREEN);
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid=overview] path')].some((p) => p.getAttribute('fill') === '#1f8a4c'));
+    expect(await overviewColors()).toContain('#1f8a4c');
+    const edgeColors = await page.locator('[data-sim-color]').evaluateAll((es) => es.map((e) => e.getAttribute('data-sim-color')));
+    expect(new Set(edgeColors)).toEqual(new Set(['#1f8a4c']));
+
+    await page.getByTestId('sim-paint').selectOption('identical');
+    expect(await legend.getAttribute('data-metric')).toBe('identical');
+    expect(await bg('/fc1/Gemm')).toBe(GREEN);
+    await page.getByTestId('sim-paint').selectOption('cosine');
+    expect(await legend.getAttribute('data-metric')).toBe('cosine');
+
+    // The Quantize step's SQNR colouring is one choice of the same picker, with its own legend.
+    await page.getByTestId('sim-paint').selectOption('quant');
+    await page.getByTestId('sqnr-legend').waitFor();
+    expect(await page.getByTestId('sim-legend').count()).toBe(0);
+    await page.getByTestId('sim-paint').selectOption('category');
+    expect(await bg('/conv/Conv')).toBe(categoryConv);
+    expect(await page.getByTestId('sim-legend').count()).toBe(0);
+
+    // The legend folds away and comes back.
+    await page.getByTestId('sim-paint').selectOption('sqnr');
+    await legend.getByTestId('legend-fold').click();
+    expect(await page.getByTestId('sim-legend').count()).toBe(0);
+    await page.getByTestId('legend-unfold').click();
+    await legend.waitFor();
+    expect(app.pageErrors).toEqual([]);
+  }, 300_000);
+
+  it('clicking a tensor after a run shows its channel grid, the values under the cursor and the differing positions', async () => {
+    const { page } = app;
+    expect(await page.getByTestId('tensor-view').count()).toBe(0);
+    // The conv node: its layer's output (Conv + ReLU on the DPU), 16 channels of 26×26.
+    await header('/conv/Conv').click();
+    await page.getByTestId('tensor-view').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('tensor-channels').innerText()).toMatch(/^16 of 16 channel\(s\), 26×26 each/);
+    for (const id of ['grid-float', 'grid-int8', 'grid-diff']) expect(await page.getByTestId(id).count()).toBe(1);
+    // The simulator and fake-quant agree exactly on this model: nothing to highlight.
+    expect(await page.getByTestId('tensor-differ-count').innerText()).toBe('0 positions differ between the DPU and fake-quant');
+    expect(await page.getByTestId('agreement-table').locator('tr.sim-current').count()).toBe(1);
+
+    // The readout under the cursor: position, float value, int8 code at the fix point, dequantized value.
+    const grid = page.getByTestId('grid-int8');
+    const box = (await grid.boundingBox())!;
+    const perPx = box.width / Number(await grid.getAttribute('width'));
+    await page.mouse.move(box.x + perPx * 10.5, box.y + perPx * 12.5);
+    const text = await page.getByTestId('tensor-readout').innerText();
+    expect(text).toMatch(/^c 0, y 12, x 10: float -?[\d.e+-]+ · int8 (-?\d+) × 2−(-?\d+) \(fp \2\) = -?[\d.e+-]+ · fake-quant \1$/);
+    // The dequantized value is the code times 2^-fp.
+    const [, code, fp] = text.match(/int8 (-?\d+) × 2−(-?\d+)/)!;
+    const deq = Number(text.match(/= (-?[\d.e+-]+) ·/)![1]);
+    expect(deq).toBeCloseTo(Number(code) * 2 ** -Number(fp), 5);
+
+    // An edge label (the fc1 layer's output shape) opens that tensor instead.
+    // (The legend is folded first: with the side panel open the graph is centred on the conv, and the
+    // legend in the corner may lie over that label.)
+    await page.getByTestId('legend-fold').click();
+    await page.locator('.edge-label', { hasText: /^1×128$/ }).first().click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=tensor-channels]')?.textContent?.startsWith('1 of 1 channel(s), 1×128'));
+    expect(await page.getByTestId('tensor-differ-count').innerText()).toMatch(/^0 positions differ/);
+    expect(app.pageErrors).toEqual([]);
+  }, 120_000);
+
+  it('layer table: cosine and clipped columns, sortable', async () => {
+    const { page } = app;
+    const table = page.getByTestId('agreement-table');
+    const cosines = await table.getByTestId('cosine').allInnerTexts();
+    expect(cosines.length).toBeGreaterThan(0);
+    for (const c of cosines) expect(c).toMatch(/^(0\.\d{4}|1\.0000|> 0\.9999|—)$/);
+    expect(cosines.some((c) => /^(0\.9|> 0\.9999|1\.0000)/.test(c))).toBe(true);
+    const clipped = await table.getByTestId('clipped').allInnerTexts();
+    for (const c of clipped) expect(c).toMatch(/^\d+(\.\d+)? %$/);
+    await table.locator('th', { hasText: 'clipped' }).click();
+    const asc = (await table.getByTestId('clipped').allInnerTexts()).map((t) => parseFloat(t));
+    expect(asc).toEqual([...asc].sort((a, b) => a - b));
+    await table.locator('th', { hasText: 'clipped' }).click();
+    const desc = (await table.getByTestId('clipped').allInnerTexts()).map((t) => parseFloat(t));
+    expect(desc).toEqual([...desc].sort((a, b) => b - a));
+    await table.locator('th', { hasText: 'cosine' }).click();
+    expect(await table.locator('th', { hasText: 'cosine' }).innerText()).toContain('▲');
+    expect(app.foreignRequests).toEqual([]);
+  });
+});
