@@ -133,4 +133,25 @@ describe('inspect quantized tensors', () => {
     expect(await table.locator('th', { hasText: 'cosine' }).innerText()).toContain('▲');
     expect(app.foreignRequests).toEqual([]);
   });
+
+  it('per-subgraph view: subgraphs in order, counters equal to the compile workload, a DPU subgraph opens to its layers', async () => {
+    const { page } = app;
+    const sg = page.getByTestId('subgraph-table');
+    const rows = sg.getByTestId('subgraph-row');
+    expect(await rows.count()).toBeGreaterThan(0);
+    expect((await rows.locator('td:first-child').allInnerTexts()).map(Number)).toEqual(Array.from({ length: await rows.count() }, (_, i) => i + 1));
+    const dpuRow = rows.filter({ hasText: 'DPU' }).first();
+    expect(await dpuRow.getByTestId('subgraph-estimate').innerText()).toMatch(/^\d+\.\d{3}$/);
+    // Measured ops equal the Compile step's workload: no "≠" anywhere.
+    expect(await sg.getByTestId('subgraph-ops').allInnerTexts()).not.toContainEqual(expect.stringContaining('≠'));
+    expect(await sg.getByTestId('subgraph-layer').count()).toBe(0);
+    await dpuRow.click();
+    const layers = sg.getByTestId('subgraph-layer');
+    // fmnist's DPU layers: conv (+ReLU), flatten, fc1 (+ReLU), fc2 and the input's quantization are not layers here.
+    expect(await layers.count()).toBeGreaterThanOrEqual(3);
+    expect(await layers.filter({ hasText: '≠' }).count()).toBe(0);
+    expect(await sg.getByTestId('subgraph-total').innerText()).toMatch(/total/);
+    await dpuRow.click();
+    expect(await layers.count()).toBe(0);
+  });
 });

@@ -8,9 +8,13 @@ import { cosineSimilarity, edgeFraction, floatClippedFraction } from './metrics'
 export interface RunLike {
   readonly outputs: Readonly<Record<string, { readonly value: FloatTensor; readonly fixPoint?: number }>>;
   readonly tensors: ReadonlyMap<string, { readonly name: string; readonly shape: readonly number[]; readonly fixPoint: number; readonly q: Int8Array; readonly subgraph: string }>;
-  readonly subgraphs: readonly { readonly name: string; readonly device: string; readonly macs: number; readonly bytesIn: number; readonly bytesWeights: number; readonly bytesOut: number; readonly ms: number }[];
+  readonly subgraphs: readonly { readonly name: string; readonly device: string; readonly macs: number; readonly ops?: number; readonly bytesIn: number; readonly bytesWeights: number; readonly bytesOut: number; readonly ms: number }[];
+  /** Per DPU layer, in execution order (the simulator's counters). */
+  readonly layers?: readonly { readonly name: string; readonly subgraph: string; readonly macs: number; readonly ops: number; readonly ms: number }[];
   readonly ms: number;
 }
+/** The Compile step's cost model per subgraph and per layer (by name): what the board would take. */
+export interface CostLike { readonly workload: number; readonly seconds: number }
 export interface AgreementLike {
   readonly name: string;
   readonly fixPoint: number;
@@ -70,6 +74,20 @@ export interface SubgraphReport {
   readonly ms: number;
   /** The Compile step's cost model for the board; undefined when it has no estimate for the subgraph. */
   readonly estimateMs?: number;
+  /** Workload units executed (2·MACs + bias adds, pool reads, …) and the Compile step's `workload`. */
+  readonly ops?: number;
+  readonly estimateOps?: number;
+  /** The subgraph's DPU layers in execution order, each beside the Compile step's estimate. */
+  readonly layers?: readonly LayerReport[];
+}
+
+export interface LayerReport {
+  readonly name: string;
+  readonly macs: number;
+  readonly ops: number;
+  readonly ms: number;
+  readonly estimateMs?: number;
+  readonly estimateOps?: number;
 }
 
 export interface SimReport {
@@ -156,7 +174,15 @@ function outputReport(name: string, o: { value: FloatTensor; fixPoint?: number }
 export function simReport(
   run: RunLike, agreement: readonly AgreementLike[], float: Readonly<Record<string, FloatTensor>>,
   estimateSeconds: ReadonlyMap<string, number>, ms: SimReport['ms'], aliases: (name: string) => readonly string[] = (n) => [n],
+  costs: { readonly subgraphs?: ReadonlyMap<string, CostLike>; readonly layers?: ReadonlyMap<string, CostLike> } = {},
 ): SimReport {
+  const layersOf = new Map<string, LayerReport[]>();
+  for (const l of run.layers ?? []) {
+    const c = costs.layers?.get(l.name);
+    const list = layersOf.get(l.subgraph) ?? [];
+    list.push({ name: l.name, macs: l.macs, ops: l.ops, ms: l.ms, ...(c ? { estimateMs: c.seconds * 1e3, estimateOps: c.workload } : {}) });
+    layersOf.set(l.subgraph, list);
+  }
   const tensors: TensorReport[] = agreement.map((a) => {
     const t = run.tensors.get(a.name);
     const f = float[a.name]?.data;
@@ -175,9 +201,14 @@ export function simReport(
     tensors,
     subgraphs: run.subgraphs.map((s) => {
       const est = estimateSeconds.get(s.name);
+      const c = costs.subgraphs?.get(s.name);
+      const layers = layersOf.get(s.name);
       return {
         name: s.name, device: s.device, macs: s.macs, bytesIn: s.bytesIn, bytesWeights: s.bytesWeights, bytesOut: s.bytesOut, ms: s.ms,
         ...(est !== undefined ? { estimateMs: est * 1e3 } : {}),
+        ...(s.ops !== undefined ? { ops: s.ops } : {}),
+        ...(c ? { estimateOps: c.workload } : {}),
+        ...(layers ? { layers } : {}),
       };
     }),
     ms,

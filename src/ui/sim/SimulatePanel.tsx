@@ -15,6 +15,7 @@ import { download } from '../compile/actions';
 import { TensorViewPanel } from './TensorView';
 import { useShippedLabels } from './labels';
 import { PaintPicker } from './SimPaint';
+import { SubgraphTable } from './SubgraphTable';
 
 const bytes = (n: number) => human(n).replace(' ', '');
 const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)} %`;
@@ -144,32 +145,6 @@ function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
   );
 }
 
-function Subgraphs() {
-  const report = useStore((s) => s.simReport)!;
-  return (
-    <section>
-      <h4>Subgraphs</h4>
-      <div className="sim-wrap">
-        <table className="sim-table" data-testid="subgraph-table">
-          <thead><tr><th>subgraph</th><th className="num">MACs</th><th className="num" title="bytes of input, weights and output moved">in · w · out</th><th className="num" title="measured here">ms</th><th className="num" title="The Compile step's estimate on the board">board</th></tr></thead>
-          <tbody>{report.subgraphs.map((s) => (
-            <tr key={s.name} data-testid="subgraph-row" title={`${s.device} ${s.name}`}>
-              <td className="mono"><span className={`cp-badge ${s.device === 'CPU' ? 'cp-cpu' : s.device === 'USER' ? 'cp-user' : 'cp-dpu'}`}>{s.device}</span>{s.name.length > 30 ? `…${s.name.slice(-29)}` : s.name}</td>
-              <td className="num" data-testid="subgraph-macs">{human(s.macs)}</td>
-              <td className="num">{bytes(s.bytesIn)} · {bytes(s.bytesWeights)} · {bytes(s.bytesOut)}</td>
-              <td className="num">{s.ms.toFixed(2)}</td>
-              <td className="num">{s.estimateMs === undefined ? '—' : s.estimateMs.toFixed(3)}</td>
-            </tr>
-          ))}</tbody>
-        </table>
-      </div>
-      <div className="small muted" data-testid="sim-times">
-        int8 run {report.ms.sim.toFixed(1)} ms · fake-quant {report.ms.fakeQuant.toFixed(1)} ms{report.ms.float ? ` · float ${report.ms.float.toFixed(1)} ms` : ''}
-      </div>
-    </section>
-  );
-}
-
 export function SimulatePanel() {
   const quant = useStore((s) => s.quant);
   const run = useStore((s) => s.simRun);
@@ -208,7 +183,7 @@ export function SimulatePanel() {
           <PaintPicker />
           <Agreement tensors={report.tensors} />
           <TensorViewPanel />
-          <Subgraphs />
+          <SubgraphTable />
         </div>
       )}
     </div>
