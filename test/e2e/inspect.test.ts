@@ -114,6 +114,37 @@ describe('inspect quantized tensors', () => {
     expect(app.pageErrors).toEqual([]);
   }, 120_000);
 
+  it('where onnxruntime on the QDQ model differs from the DPU (ties to even), the positions are counted and highlighted', async () => {
+    const { page } = app;
+    await page.getByTestId('tensor-compare').selectOption('onnxruntime');
+    // The graph input: raw pixels at fix point −1, so every odd pixel value is a rounding tie.
+    const rows = page.getByTestId('agreement-row');
+    const n = await rows.count();
+    let input = -1;
+    for (let i = 0; i < n && input < 0; i++) if ((await rows.nth(i).getAttribute('title'))?.includes('1×1×28×28')) input = i;
+    expect(input).toBeGreaterThanOrEqual(0);
+    await rows.nth(input).click();
+    await page.waitForFunction(() => /onnxruntime/.test(document.querySelector('[data-testid=tensor-differ-count]')?.textContent ?? ''), null, { timeout: 60_000 });
+    const text = await page.getByTestId('tensor-differ-count').innerText();
+    const m = text.match(/^(\d+) of 784 positions differ between the DPU and onnxruntime \(max 1 LSB\)$/);
+    expect(m, text).not.toBeNull();
+    const count = Number(m![1]);
+    expect(count).toBeGreaterThan(0);
+    // The overlay marks exactly those positions (one channel: all of them are drawn).
+    const marked = await page.getByTestId('grid-diff-overlay').evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let k = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i] > 0) k++;
+      return k;
+    });
+    expect(marked).toBe(count);
+    expect(await page.getByTestId('tensor-differ').innerText()).toMatch(/highlighted in blue on the difference grid; first: \(0, \d+, \d+\)/);
+    // Back to the bit-exact reference: nothing differs.
+    await page.getByTestId('tensor-compare').selectOption('fake-quant');
+    await page.waitForFunction(() => document.querySelector('[data-testid=tensor-differ-count]')?.textContent === '0 positions differ between the DPU and fake-quant');
+    expect(app.pageErrors).toEqual([]);
+  }, 120_000);
+
   it('layer table: cosine and clipped columns, sortable', async () => {
     const { page } = app;
     const table = page.getByTestId('agreement-table');

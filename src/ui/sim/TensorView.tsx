@@ -4,6 +4,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { readAt, type Readout, type TensorView as View } from '../../core/demo/tensorview';
 import { set, useStore } from '../store';
+import { showTensor } from './actions';
 
 const SCALE = 3;
 
@@ -85,6 +86,7 @@ function Differences({ v }: { v: View }) {
 
 export function TensorViewPanel() {
   const v = useStore((s) => s.simTensor);
+  const compare = useStore((s) => s.simCompare);
   const [at, setAt] = useState<Readout | undefined>();
   const root = useRef<HTMLElement>(null);
   // Opened from the graph, the view may be below the fold of the panel: bring it up.
@@ -102,6 +104,12 @@ export function TensorViewPanel() {
       </div>
       <div className="small muted">histograms (log count): <span className="sw h-float" /> float <span className="sw h-int8" /> int8 dequantized, red lines: clipping edges</div>
       <Histogram v={v} />
+      <label className="small">Compare the DPU's codes with{' '}
+        <select data-testid="tensor-compare" value={compare} onChange={(e) => { set({ simCompare: e.target.value as typeof compare }); void showTensor(v.name); }}>
+          <option value="fake-quant">the tool's fake-quant run (bit-exact reference)</option>
+          <option value="onnxruntime">onnxruntime on the QDQ model (ties to even)</option>
+        </select>
+      </label>
       <Differences v={v} />
       <div className="small muted" data-testid="tensor-channels">{v.channels} of {v.totalChannels} channel(s), {v.tileH}×{v.tileW} each</div>
       <ReadoutLine at={at} v={v} />

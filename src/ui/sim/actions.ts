@@ -280,7 +280,7 @@ export function cancelEvaluation(): void {
 export async function showTensor(name: string): Promise<void> {
   if (!handle) return;
   try {
-    set({ simTensor: await handle.api.tensorView(name) });
+    set({ simTensor: await handle.api.tensorView(name, get().simCompare) });
   } catch (e) {
     set({ simRun: { state: 'error', message: messageOf(e) } });
   }

@@ -45,6 +45,8 @@ export interface SimSlice {
   simScore: number;
   /** What the graph is painted by in the `sim` colour mode. */
   simPaint: SimMetric;
+  /** What the tensor view compares the DPU's codes with. */
+  simCompare: 'fake-quant' | 'onnxruntime';
 }
 
 export const initialSimSlice: SimSlice = {
@@ -61,4 +63,5 @@ export const initialSimSlice: SimSlice = {
   simImage: null,
   simScore: 0.3,
   simPaint: 'sqnr',
+  simCompare: 'fake-quant',
 };
