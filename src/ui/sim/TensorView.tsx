@@ -57,6 +57,8 @@ function Histogram({ v }: { v: View }) {
   );
 }
 
+/** An exponent with a real minus sign: 2^−3, 2^1. */
+const pow = (e: number) => (e < 0 ? `−${-e}` : String(e));
 const val = (x: number) => (Number.isInteger(x) ? String(x) : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(4) : x.toPrecision(6));
 
 /** The values at the cursor: float, int8 code at its fix point, the dequantized value, fake-quant's code. */
@@ -65,7 +67,7 @@ function ReadoutLine({ at, v }: { at: Readout | undefined; v: View }) {
   return (
     <div className="small mono sim-readout" data-testid="tensor-readout">
       c {at.channel}, y {at.y}, x {at.x}: float {at.float === undefined ? '—' : val(at.float)}
-      {' · '}int8 {at.code} × 2<sup>−{at.fixPoint}</sup> (fp {at.fixPoint}) = {val(at.dequantized)}
+      {' · '}int8 {at.code} × 2<sup>{pow(-at.fixPoint)}</sup> (fp {at.fixPoint}) = {val(at.dequantized)}
       {at.other !== undefined && v.differ && <span className={at.other !== at.code ? 'sim-bad' : undefined}> · {v.differ.against} {at.other}</span>}
     </div>
   );
@@ -99,7 +101,7 @@ export function TensorViewPanel() {
     <section data-testid="tensor-view" ref={root}>
       <h4>Tensor <span className="mono" data-testid="tensor-name">{v.name}</span> <button className="link" onClick={() => set({ simTensor: null })}>close</button></h4>
       <div className="small">
-        ⟨{v.shape.join('×')}⟩ · fix point {v.fixPoint} (step 2<sup>−{v.fixPoint}</sup>) · int8 range [{v.clip[0]}, {v.clip[1]}]
+        ⟨{v.shape.join('×')}⟩ · fix point {v.fixPoint} (step 2<sup>{pow(-v.fixPoint)}</sup>) · int8 range [{v.clip[0]}, {v.clip[1]}]
         {v.float ? ` · max |float − int8| ${v.maxDiff.toPrecision(3)}` : ' · no float reference'}
       </div>
       <div className="small muted">histograms (log count): <span className="sw h-float" /> float <span className="sw h-int8" /> int8 dequantized, red lines: clipping edges</div>
