@@ -18,6 +18,7 @@ afterAll(async () => {
 const GREEN = 'rgb(31, 138, 76)';
 const header = (name: string) => app.page.locator(`[data-testid=graph-node][data-name="${name}"] .op-header`);
 const bg = (name: string) => header(name).evaluate((e) => getComputedStyle(e).backgroundColor);
+const mark = (name: string) => app.page.evaluate((n) => { performance.mark(`step:${n}`); }, name);
 const overviewColors = () => app.page.getByTestId('overview').locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('fill')));
 
 describe('inspect quantized tensors', () => {
@@ -37,12 +38,20 @@ describe('inspect quantized tensors', () => {
     // Long main-thread tasks from here on (the run, the painting, the tensor views) are logged at the end
     // for the report, not asserted: no timed assertions.
     await page.evaluate(() => {
-      const w = window as unknown as { __long: number[] };
+      const w = window as unknown as { __long: string[] };
       w.__long = [];
-      new PerformanceObserver((l) => { for (const e of l.getEntries()) w.__long.push(e.duration); }).observe({ type: 'longtask' });
+      // Each long task with the last step mark before it, so the report can say where it came from.
+      new PerformanceObserver((l) => {
+        for (const e of l.getEntries()) {
+          const before = performance.getEntriesByType('mark').filter((m) => m.name.startsWith('step:') && m.startTime <= e.startTime).pop();
+          w.__long.push(`${Math.round(e.duration)} ms after ${before?.name ?? 'start'}`);
+        }
+      }).observe({ type: 'longtask' });
     });
+    await mark('run');
     await page.getByTestId('run-sim').click();
     await page.getByTestId('sim-results').waitFor({ timeout: 90_000 });
+    await mark('results shown');
     expect(await page.getByTestId('sim-error').count()).toBe(0);
 
     // The first run paints by SQNR vs float: the legend says so, the conv is no longer its category colour.
@@ -57,6 +66,7 @@ describe('inspect quantized tensors', () => {
 
     // Max LSB vs fake-quant: the simulator agrees bit for bit, so every simulated layer is green, and the
     // overview shows the same green.
+    await mark('paint maxLsb');
     await page.getByTestId('sim-paint').selectOption('maxLsb');
     expect(await legend.getAttribute('data-metric')).toBe('maxLsb');
     expect(await legend.innerText()).toMatch(/max LSB difference/);
@@ -93,6 +103,7 @@ describe('inspect quantized tensors', () => {
     const { page } = app;
     expect(await page.getByTestId('tensor-view').count()).toBe(0);
     // The conv node: its layer's output (Conv + ReLU on the DPU), 16 channels of 26×26.
+    await mark('graph click');
     await header('/conv/Conv').click();
     await page.getByTestId('tensor-view').waitFor({ timeout: 30_000 });
     expect(await page.getByTestId('tensor-channels').innerText()).toMatch(/^16 of 16 channel\(s\), 26×26 each/);
@@ -125,6 +136,7 @@ describe('inspect quantized tensors', () => {
 
   it('where onnxruntime on the QDQ model differs from the DPU (ties to even), the positions are counted and highlighted', async () => {
     const { page } = app;
+    await mark('onnxruntime compare');
     await page.getByTestId('tensor-compare').selectOption('onnxruntime');
     // The graph input: raw pixels at fix point −1, so every odd pixel value is a rounding tie.
     const rows = page.getByTestId('agreement-row');
@@ -161,6 +173,7 @@ describe('inspect quantized tensors', () => {
 
   it('layer table: cosine and clipped columns, sortable', async () => {
     const { page } = app;
+    await mark('table');
     const table = page.getByTestId('agreement-table');
     const cosines = await table.getByTestId('cosine').allInnerTexts();
     expect(cosines.length).toBeGreaterThan(0);
@@ -177,8 +190,8 @@ describe('inspect quantized tensors', () => {
     await table.locator('th', { hasText: 'cosine' }).click();
     expect(await table.locator('th', { hasText: 'cosine' }).innerText()).toContain('▲');
     expect(app.foreignRequests).toEqual([]);
-    const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
-    console.log(`main-thread long tasks from the run to here (ms): ${JSON.stringify(longTasks.map((d) => Math.round(d)))}`);
+    const longTasks = await page.evaluate(() => (window as unknown as { __long: string[] }).__long);
+    console.log(`main-thread long tasks from the run to here: ${JSON.stringify(longTasks)}`);
   });
 
   it('per-subgraph view: subgraphs in order, counters equal to the compile workload, a DPU subgraph opens to its layers', async () => {
