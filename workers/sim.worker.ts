@@ -3,9 +3,8 @@
 import * as Comlink from 'comlink';
 import type { Conversions } from '../src/core/compile';
 import { isInputError } from '../src/core/errors';
-import type { FloatTensor } from '../src/core/ir';
+import type { FloatTensor, Model } from '../src/core/ir';
 import { prepareSimulation, qdqRuntime } from '../src/core/sim/dpu';
-import type { Model } from '../src/core/ir';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
 import { argmax } from '../src/core/demo/classify';

@@ -123,6 +123,7 @@ describe('inspect quantized tensors', () => {
     const [, code, fp] = text.match(/int8 (-?\d+) × 2−?\d+ \(fp (-?\d+)\)/)!;
     const deq = Number(text.match(/= (-?[\d.e+-]+) ·/)![1]);
     expect(deq).toBeCloseTo(Number(code) * 2 ** -Number(fp), 5);
+    await page.screenshot({ path: 'test/.tmp/inspect.png' });
 
     // An edge label (the fc1 layer's output shape) opens that tensor instead.
     // (The legend is folded first: with the side panel open the graph is centred on the conv, and the
