@@ -96,7 +96,8 @@ export function TensorViewPanel() {
     setAt(undefined);
     if (v) root.current?.scrollIntoView?.({ block: 'nearest' });
   }, [v]);
-  if (!v) return null;
+  const error = useStore((s) => s.simTensorError);
+  if (!v) return error ? <div className="small panel-error" role="alert" data-testid="tensor-error">{error}</div> : null;
   return (
     <section data-testid="tensor-view" ref={root}>
       <h4>Tensor <span className="mono" data-testid="tensor-name">{v.name}</span> <button className="link" onClick={() => set({ simTensor: null })}>close</button></h4>

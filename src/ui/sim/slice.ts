@@ -45,6 +45,8 @@ export interface SimSlice {
   simScore: number;
   /** What the graph is painted by in the `sim` colour mode. */
   simPaint: SimMetric;
+  /** Why the last tensor view asked for could not be shown (e.g. a restored run keeps no values). */
+  simTensorError: string | null;
   /** What the tensor view compares the DPU's codes with. */
   simCompare: 'fake-quant' | 'onnxruntime';
 }
@@ -64,4 +66,5 @@ export const initialSimSlice: SimSlice = {
   simScore: 0.3,
   simPaint: 'sqnr',
   simCompare: 'fake-quant',
+  simTensorError: null,
 };
