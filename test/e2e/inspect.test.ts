@@ -18,6 +18,18 @@ afterAll(async () => {
 const GREEN = 'rgb(31, 138, 76)';
 const header = (name: string) => app.page.locator(`[data-testid=graph-node][data-name="${name}"] .op-header`);
 const bg = (name: string) => header(name).evaluate((e) => getComputedStyle(e).backgroundColor);
+type Box = { x: number; y: number; width: number; height: number };
+const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+/** Waits until the viewport and the nodes stop moving (a fit animates). */
+async function settled(): Promise<void> {
+  let last = '';
+  for (let i = 0; i < 40; i++) {
+    const now = await app.page.locator('.react-flow__viewport').getAttribute('style') + await app.page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => (e as HTMLElement).style.transform).join());
+    if (now === last) return;
+    last = now;
+    await app.page.waitForTimeout(150);
+  }
+}
 const mark = (name: string) => app.page.evaluate((n) => { performance.mark(`step:${n}`); }, name);
 const overviewColors = () => app.page.getByTestId('overview').locator('path').evaluateAll((ps) => ps.map((p) => p.getAttribute('fill')));
 
@@ -63,6 +75,14 @@ describe('inspect quantized tensors', () => {
     expect(await bg('/conv/Conv')).not.toBe(categoryConv);
     // Painted edges carry their tensor's colour (the Conv → ReLU tensor inside the layer does not).
     expect(await page.locator('[data-sim-color]').count()).toBeGreaterThan(0);
+    // Fitted, the graph stays clear of the legend; every colour a node shows is in the overview.
+    await page.keyboard.press('f');
+    await settled();
+    const legendBox = (await legend.boundingBox())!;
+    const nodeBoxes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; }));
+    expect(nodeBoxes.filter((b) => overlap(b, legendBox))).toEqual([]);
+    const fills = new Set(await page.getByTestId('overview').locator('path').evaluateAll((ps) => ps.map((p) => getComputedStyle(p).fill)));
+    for (const c of await page.locator('.react-flow__node .op-header').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor))) expect(fills.has(c), c).toBe(true);
 
     // Max LSB vs fake-quant: the simulator agrees bit for bit, so every simulated layer is green, and the
     // overview shows the same green.
