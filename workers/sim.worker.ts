@@ -3,8 +3,8 @@
 import * as Comlink from 'comlink';
 import type { Conversions } from '../src/core/compile';
 import { isInputError } from '../src/core/errors';
-import type { FloatTensor } from '../src/core/ir';
-import { prepareSimulation } from '../src/core/sim/dpu';
+import type { FloatTensor, Model } from '../src/core/ir';
+import { prepareSimulation, qdqRuntime } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
 import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
 import { argmax } from '../src/core/demo/classify';
@@ -66,7 +66,9 @@ function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, 
 
 let runner: SampleRunner | undefined;
 /** The last run's int8 tensors and float values, for the tensor view. */
-let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>> } | undefined;
+let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>>; fakeQuant: ReadonlyMap<string, Int8Array>; feeds: Record<string, FloatTensor>; ort?: Promise<Map<string, Int8Array>> } | undefined;
+/** The QDQ model being simulated (an ONNX source), for the tensor view's onnxruntime comparison. */
+let qdq: Model | undefined;
 let abort: AbortController | undefined;
 
 function rethrow(e: unknown): never {
@@ -85,6 +87,7 @@ const api = {
       await old?.release();
       const t0 = performance.now();
       const src = await quantizedSource(bytes, fileName, floatBytes);
+      qdq = src.source.kind === 'onnx' ? src.source.model : undefined;
       // One sample at a time: onnxruntime's CPU subgraphs are small, a thread pool would cost more than it saves.
       const ort = { ...workerOrtOptions(), threads: 1 };
       const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });
@@ -110,8 +113,8 @@ const api = {
       const ctl = new AbortController();
       abort = ctl;
       const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
-      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
-      last = { run, float };
+      const { report, run, float, fakeQuant } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      last = { run, float, fakeQuant, feeds };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       return { report, detections: detections(shape, outputs, float) };
@@ -133,13 +136,31 @@ const api = {
     } catch (e) { rethrow(e); }
   },
 
-  /** Channel grid and histograms of one DPU tensor of the last run. */
-  tensorView(name: string): TensorView {
+  /**
+   * Channel grid and histograms of one DPU tensor of the last run, its codes compared with the fake-quant
+   * run or with onnxruntime on the QDQ model (QuantizeLinear rounds ties to even: real differences).
+   */
+  async tensorView(name: string, against: 'fake-quant' | 'onnxruntime' = 'fake-quant'): Promise<TensorView> {
     try {
-      const t = last?.run.tensors.get(name);
-      if (!t) throw new Error(`no simulated tensor "${name}" in the last run`);
-      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, last!.float[name]?.data);
-      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : [])]);
+      const l = last;
+      const t = l?.run.tensors.get(name);
+      if (!l || !t) throw new Error(`no simulated tensor "${name}" in the last run`);
+      let other = l.fakeQuant.get(name);
+      if (against === 'onnxruntime') {
+        if (!qdq) throw new Error('the onnxruntime comparison needs a QDQ ONNX model');
+        // One onnxruntime run of the whole QDQ model per sample, the first time a tensor asks for it.
+        l.ort ??= qdqRuntime(qdq, new Map([...l.run.tensors.values()].map((x) => [x.name, x.fixPoint])), l.feeds, { ...workerOrtOptions(), threads: 1 }).then((r) => r.codes);
+        try {
+          other = (await l.ort).get(name);
+        } catch (e) {
+          l.ort = undefined;
+          throw e;
+        }
+      }
+      const v = tensorView(t.name, t.shape, t.fixPoint, t.q, l.float[name]?.data, other ? { name: against === 'onnxruntime' ? 'onnxruntime' : 'fake-quant', q: other } : undefined);
+      const { values, differ } = v;
+      return Comlink.transfer(v, [v.int8.buffer, ...(v.float ? [v.float.buffer] : []), ...(v.diff ? [v.diff.buffer] : []),
+        values.q.buffer, ...(values.float ? [values.float.buffer] : []), ...(values.other ? [values.other.buffer] : []), ...(differ ? [differ.overlay.buffer] : [])]);
     } catch (e) { rethrow(e); }
   },
 

@@ -17,6 +17,7 @@ import './quant/register';
 import './compile/register';
 import './sim/register';
 import { DeviceLegend } from './compile/CompilePanel';
+import { SimLegend } from './sim/SimPaint';
 import { LegendUnfold, useLegendFolded } from './legendToggle';
 
 /** Esc closes one thing at a time, the one drawn on top first: a dialog, then the side panel, then the step panel. */
@@ -147,7 +148,7 @@ export function App() {
               (and the legends) use the part of the screen the graph really has. */}
           <div className="graph-area">
             {model && <GraphView model={model} />}
-            {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : <Legend />)}
+            {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : colorMode === 'sim' ? <SimLegend /> : <Legend />)}
           </div>
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}
           {!model && !busy && <WarmUp />}

@@ -18,8 +18,8 @@ export interface OpenModel {
 
 export type Busy = { readonly fileName: string; readonly stage: OpenStage };
 
-/** How nodes are coloured; later steps add modes (quantization error, DPU/CPU partition). */
-export type ColorMode = 'category' | 'sqnr' | 'device';
+/** How nodes are coloured; later steps add modes (quantization error, DPU/CPU partition, a simulation's error). */
+export type ColorMode = 'category' | 'sqnr' | 'device' | 'sim';
 
 export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done'; readonly stats: WeightStats | null } | { readonly state: 'error'; readonly message: string };
 

@@ -165,16 +165,16 @@ describe('tensor view', () => {
 });
 
 describe('layer table CSV', () => {
-  it('one row per tensor, quoted where needed, NaN as empty', async () => {
+  it('one row per tensor, quoted where needed, formulas defused, NaN as empty', async () => {
     const { layerTableCsv } = await import('../../src/core/demo/csv');
     const csv = layerTableCsv([
-      { name: 'conv,1', aliases: [], subgraph: 'sg"0', shape: [1, 16, 26, 26], fixPoint: 3, identicalFraction: 1, maxLsb: 0, sqnrDb: 31.5 },
-      { name: 'y', aliases: [], subgraph: 'sg1', shape: [1, 10], fixPoint: 2, identicalFraction: 0.9, maxLsb: 1, sqnrDb: NaN },
+      { name: 'conv,1', aliases: [], subgraph: 'sg"0', shape: [1, 16, 26, 26], fixPoint: 3, identicalFraction: 1, maxLsb: 0, sqnrDb: 31.5, cosine: 0.999, clippedFraction: 0.25, floatClippedFraction: 0.125 },
+      { name: '=y', aliases: [], subgraph: 'sg1', shape: [1, 10], fixPoint: 2, identicalFraction: 0.9, maxLsb: 1, sqnrDb: NaN, cosine: NaN, clippedFraction: 0, floatClippedFraction: NaN },
     ]);
     expect(csv.split('\n')).toEqual([
-      'tensor,subgraph,shape,fix_point,identical_fraction_vs_fake_quant,max_lsb_vs_fake_quant,sqnr_db_vs_float',
-      '"conv,1","sg""0",1x16x26x26,3,1,0,31.5',
-      'y,sg1,1x10,2,0.9,1,',
+      'tensor,subgraph,shape,fix_point,identical_fraction_vs_fake_quant,max_lsb_vs_fake_quant,sqnr_db_vs_float,cosine_vs_float,clipped_fraction_int8,clipped_fraction_float',
+      '"conv,1","sg""0",1x16x26x26,3,1,0,31.5,0.999,0.25,0.125',
+      "'=y,sg1,1x10,2,0.9,1,,,0,",
       '',
     ]);
   });

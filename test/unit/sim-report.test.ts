@@ -120,15 +120,33 @@ describe('sample runner', () => {
         expect(t.maxLsb).toBe(0);
         // Every DPU tensor has its float twin, under one of its names.
         expect(Number.isFinite(t.sqnrDb) && t.sqnrDb > 10, `${t.name}: ${t.sqnrDb}`).toBe(true);
+        expect(t.cosine, t.name).toBeGreaterThan(0.95);
+        expect(t.cosine).toBeLessThanOrEqual(1 + 1e-12);
+        expect(t.clippedFraction).toBeGreaterThanOrEqual(0);
+        expect(t.clippedFraction).toBeLessThan(1);
+        expect(t.floatClippedFraction).toBeGreaterThanOrEqual(0);
       }
       // The exported output's producer is renamed `logits_float`; the graph shows it as `logits`.
       const out0 = model.graph.outputs[0].name;
       expect(report.tensors.find((t) => t.name === `${out0}_float`)?.aliases).toContain(out0);
       const dpu = report.subgraphs.filter((sg) => sg.device === 'DPU');
       expect(dpu.length).toBe(sim.compile.dpuSubgraphNumber);
+      // DPU subgraphs and CPU steps in the compiled (topological) order.
+      expect(report.subgraphs.map((sg) => sg.name)).toEqual(sim.compile.subgraphs.filter((c) => c.device !== 'USER').map((c) => c.name));
       for (const sg of dpu) {
         expect(sg.macs).toBeGreaterThan(0);
-        expect(sg.estimateMs).toBeCloseTo(sim.compile.subgraphs.find((c) => c.name === sg.name)!.cost.seconds * 1e3, 9);
+        const compiled = sim.compile.subgraphs.find((c) => c.name === sg.name)!;
+        expect(sg.estimateMs).toBeCloseTo(compiled.cost.seconds * 1e3, 9);
+        // The simulator's counters equal the compiler's workload, per subgraph and per layer, in execution order.
+        expect(sg.ops).toBe(compiled.cost.workload);
+        expect(sg.estimateOps).toBe(compiled.cost.workload);
+        expect(sg.layers!.length).toBe(compiled.layers.length);
+        expect(sg.layers!.map((l) => l.name)).toEqual(compiled.layers.map((i) => sim.compile.layers[i].layer.name));
+        for (const l of sg.layers!) {
+          expect(l.ops, l.name).toBe(l.estimateOps);
+          expect(l.estimateMs).toBeGreaterThanOrEqual(0);
+        }
+        expect(sg.layers!.reduce((a, l) => a + l.macs, 0)).toBe(sg.macs);
       }
       const ctl = new AbortController();
       ctl.abort();

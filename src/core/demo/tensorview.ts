@@ -2,6 +2,7 @@
 // copies pixels: a grid of its channels as grey images (float, int8 dequantized), their difference as a
 // heat map, and histograms of both on one axis with the int8 clipping edges.
 import { InputError } from '../errors';
+import { chw, differingPositions, positionOf } from '../sim/metrics';
 
 export interface TensorView {
   readonly name: string;
@@ -24,6 +25,32 @@ export interface TensorView {
   /** max |float − int8| over the drawn channels: the heat map's full red. */
   readonly maxDiff: number;
   readonly hist: { readonly lo: number; readonly hi: number; readonly float?: readonly number[]; readonly int8: readonly number[] };
+  /** The drawn channels' values (source layout, channel-major), for the readout under the cursor. */
+  readonly values: { readonly q: Int8Array; readonly float?: Float32Array; readonly other?: Int8Array };
+  /** Where another run's codes (fake-quant) differ from the int8 ones, over the whole tensor. */
+  readonly differ?: {
+    readonly against: string;
+    readonly count: number;
+    readonly total: number;
+    readonly maxLsb: number;
+    /** The first differing positions as [channel, y, x]. */
+    readonly positions: readonly (readonly [number, number, number])[];
+    /** RGBA over the grid: opaque where a drawn position differs, transparent elsewhere. */
+    readonly overlay: Uint8ClampedArray;
+  };
+}
+
+/** What the readout under the cursor shows for one position of the grid. */
+export interface Readout {
+  readonly channel: number;
+  readonly y: number;
+  readonly x: number;
+  readonly code: number;
+  readonly dequantized: number;
+  readonly fixPoint: number;
+  readonly float?: number;
+  /** The other run's code (fake-quant) at this position. */
+  readonly other?: number;
 }
 
 export const MAX_CHANNELS = 64;
@@ -41,10 +68,13 @@ export function histogram(values: ArrayLike<number>, lo: number, hi: number, bin
  * `q` and `float` are in the source layout [1, C, H, W] (a [1, N] vector is one 1×N channel). Grey
  * levels map −r..r to black..white with r the largest |value| of either, so float and int8 share a scale.
  */
-export function tensorView(name: string, shape: readonly number[], fixPoint: number, q: Int8Array, float?: Float32Array): TensorView {
+export function tensorView(
+  name: string, shape: readonly number[], fixPoint: number, q: Int8Array, float?: Float32Array, other?: { name: string; q: Int8Array },
+): TensorView {
   const n = q.length;
   if (float && float.length !== n) throw new InputError(`tensor ${name}: float has ${float.length} values, int8 ${n}`);
-  const [C, H, W] = shape.length === 4 ? [shape[1], shape[2], shape[3]] : shape.length === 3 ? [shape[1], 1, shape[2]] : [1, 1, n];
+  if (other && other.q.length !== n) throw new InputError(`tensor ${name}: ${other.name} has ${other.q.length} values, int8 ${n}`);
+  const [C, H, W] = chw(shape, n);
   const step = 2 ** -fixPoint;
   const deq = Float32Array.from(q, (v) => v * step);
   const channels = Math.min(C, MAX_CHANNELS);
@@ -75,6 +105,7 @@ export function tensorView(name: string, shape: readonly number[], fixPoint: num
     return img;
   };
   const grey = (v: number): [number, number, number] => { const g = r > 0 ? 127.5 + 127.5 * v / r : 128; return [g, g, g]; };
+  const differ = other ? differences(shape, q, other, { channels, cols, W, H, width, height }) : undefined;
   const lo = Math.min(-128 * step, ...(float ? [minOf(float)] : []));
   const hi = Math.max(127 * step, ...(float ? [maxOf(float)] : []));
   return {
@@ -86,6 +117,45 @@ export function tensorView(name: string, shape: readonly number[], fixPoint: num
     } : {}),
     maxDiff,
     hist: { lo, hi, int8: histogram(deq, lo, hi), ...(float ? { float: histogram(float, lo, hi) } : {}) },
+    values: { q: q.slice(0, used), ...(float ? { float: float.slice(0, used) } : {}), ...(other ? { other: other.q.slice(0, used) } : {}) },
+    ...(differ ? { differ } : {}),
+  };
+}
+
+const SHOWN_POSITIONS = 20;
+
+function differences(
+  shape: readonly number[], q: Int8Array, other: { name: string; q: Int8Array },
+  g: { channels: number; cols: number; W: number; H: number; width: number; height: number },
+): NonNullable<TensorView['differ']> {
+  // Indices come ascending, so the drawn channels' differences are all among the first `used`.
+  const d = differingPositions(q, other.q, g.channels * g.H * g.W);
+  const overlay = new Uint8ClampedArray(g.width * g.height * 4);
+  for (const i of d.indices) {
+    const [c, y, x] = positionOf(shape, i);
+    if (c >= g.channels) break;
+    const o = ((Math.floor(c / g.cols) * (g.H + 1) + y) * g.width + (c % g.cols) * (g.W + 1) + x) * 4;
+    overlay[o] = 20; overlay[o + 1] = 90; overlay[o + 2] = 255; overlay[o + 3] = 255;
+  }
+  return {
+    against: other.name, count: d.count, total: q.length, maxLsb: d.maxLsb,
+    positions: d.indices.slice(0, SHOWN_POSITIONS).map((i) => positionOf(shape, i)), overlay,
+  };
+}
+
+/** The values at grid pixel (px, py), or undefined on a gap between tiles or outside the drawn channels. */
+export function readAt(v: Pick<TensorView, 'cols' | 'channels' | 'tileW' | 'tileH' | 'fixPoint' | 'values'>, px: number, py: number): Readout | undefined {
+  if (px < 0 || py < 0) return undefined;
+  const channel = Math.floor(py / (v.tileH + 1)) * v.cols + Math.floor(px / (v.tileW + 1));
+  const x = px % (v.tileW + 1);
+  const y = py % (v.tileH + 1);
+  if (Math.floor(px / (v.tileW + 1)) >= v.cols || channel >= v.channels || x >= v.tileW || y >= v.tileH) return undefined;
+  const i = (channel * v.tileH + y) * v.tileW + x;
+  const code = v.values.q[i];
+  return {
+    channel, y, x, code, dequantized: code * 2 ** -v.fixPoint, fixPoint: v.fixPoint,
+    ...(v.values.float ? { float: v.values.float[i] } : {}),
+    ...(v.values.other ? { other: v.values.other[i] } : {}),
   };
 }
 

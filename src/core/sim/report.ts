@@ -3,13 +3,18 @@
 // counters beside the Compile step's estimate. Plain data, so it crosses a worker boundary as is.
 // The shapes here are the parts of the simulator's SimRun that this module reads (structural types).
 import type { FloatTensor } from '../ir';
+import { cosineSimilarity, edgeFraction, floatClippedFraction } from './metrics';
 
 export interface RunLike {
   readonly outputs: Readonly<Record<string, { readonly value: FloatTensor; readonly fixPoint?: number }>>;
   readonly tensors: ReadonlyMap<string, { readonly name: string; readonly shape: readonly number[]; readonly fixPoint: number; readonly q: Int8Array; readonly subgraph: string }>;
-  readonly subgraphs: readonly { readonly name: string; readonly device: string; readonly macs: number; readonly bytesIn: number; readonly bytesWeights: number; readonly bytesOut: number; readonly ms: number }[];
+  readonly subgraphs: readonly { readonly name: string; readonly device: string; readonly macs: number; readonly ops?: number; readonly bytesIn: number; readonly bytesWeights: number; readonly bytesOut: number; readonly ms: number }[];
+  /** Per DPU layer, in execution order (the simulator's counters). */
+  readonly layers?: readonly { readonly name: string; readonly subgraph: string; readonly macs: number; readonly ops: number; readonly ms: number }[];
   readonly ms: number;
 }
+/** The Compile step's cost model per subgraph and per layer (by name): what the board would take. */
+export interface CostLike { readonly workload: number; readonly seconds: number }
 export interface AgreementLike {
   readonly name: string;
   readonly fixPoint: number;
@@ -50,6 +55,12 @@ export interface TensorReport {
   readonly maxLsb: number;
   /** Of the dequantized int8 values vs the float model's tensor; NaN where the float model lacks it. */
   readonly sqnrDb: number;
+  /** Cosine of the dequantized int8 values with the float tensor; NaN where the float model lacks it. */
+  readonly cosine: number;
+  /** Fraction of int8 codes at −128 or 127 (saturated, or exactly at the edge). */
+  readonly clippedFraction: number;
+  /** Fraction of the float tensor's values beyond the int8 grid's edges (±half a step); NaN without float. */
+  readonly floatClippedFraction: number;
 }
 
 export interface SubgraphReport {
@@ -63,6 +74,20 @@ export interface SubgraphReport {
   readonly ms: number;
   /** The Compile step's cost model for the board; undefined when it has no estimate for the subgraph. */
   readonly estimateMs?: number;
+  /** Workload units executed (2·MACs + bias adds, pool reads, …) and the Compile step's `workload`. */
+  readonly ops?: number;
+  readonly estimateOps?: number;
+  /** The subgraph's DPU layers in execution order, each beside the Compile step's estimate. */
+  readonly layers?: readonly LayerReport[];
+}
+
+export interface LayerReport {
+  readonly name: string;
+  readonly macs: number;
+  readonly ops: number;
+  readonly ms: number;
+  readonly estimateMs?: number;
+  readonly estimateOps?: number;
 }
 
 export interface SimReport {
@@ -149,14 +174,26 @@ function outputReport(name: string, o: { value: FloatTensor; fixPoint?: number }
 export function simReport(
   run: RunLike, agreement: readonly AgreementLike[], float: Readonly<Record<string, FloatTensor>>,
   estimateSeconds: ReadonlyMap<string, number>, ms: SimReport['ms'], aliases: (name: string) => readonly string[] = (n) => [n],
+  costs: { readonly subgraphs?: ReadonlyMap<string, CostLike>; readonly layers?: ReadonlyMap<string, CostLike> } = {},
 ): SimReport {
+  const layersOf = new Map<string, LayerReport[]>();
+  for (const l of run.layers ?? []) {
+    const c = costs.layers?.get(l.name);
+    const list = layersOf.get(l.subgraph) ?? [];
+    list.push({ name: l.name, macs: l.macs, ops: l.ops, ms: l.ms, ...(c ? { estimateMs: c.seconds * 1e3, estimateOps: c.workload } : {}) });
+    layersOf.set(l.subgraph, list);
+  }
   const tensors: TensorReport[] = agreement.map((a) => {
     const t = run.tensors.get(a.name);
     const f = float[a.name]?.data;
-    const sq = t && f && f.length === t.q.length ? sqnrDb(f, t.q, 2 ** -t.fixPoint) : Number.NaN;
+    const withFloat = !!(t && f && f.length === t.q.length);
+    const sq = withFloat ? sqnrDb(f!, t!.q, 2 ** -t!.fixPoint) : Number.NaN;
     return {
       name: a.name, aliases: aliases(a.name).filter((n) => n !== a.name), subgraph: t?.subgraph ?? '', shape: t ? [...t.shape] : [], fixPoint: a.fixPoint,
       identicalFraction: a.identicalFraction, maxLsb: a.maxLsb, sqnrDb: sq,
+      cosine: withFloat ? cosineSimilarity(f!, t!.q, 2 ** -t!.fixPoint) : Number.NaN,
+      clippedFraction: t ? edgeFraction(t.q) : Number.NaN,
+      floatClippedFraction: withFloat ? floatClippedFraction(f!, a.fixPoint) : Number.NaN,
     };
   });
   return {
@@ -164,9 +201,14 @@ export function simReport(
     tensors,
     subgraphs: run.subgraphs.map((s) => {
       const est = estimateSeconds.get(s.name);
+      const c = costs.subgraphs?.get(s.name);
+      const layers = layersOf.get(s.name);
       return {
         name: s.name, device: s.device, macs: s.macs, bytesIn: s.bytesIn, bytesWeights: s.bytesWeights, bytesOut: s.bytesOut, ms: s.ms,
         ...(est !== undefined ? { estimateMs: est * 1e3 } : {}),
+        ...(s.ops !== undefined ? { ops: s.ops } : {}),
+        ...(c ? { estimateOps: c.workload } : {}),
+        ...(layers ? { layers } : {}),
       };
     }),
     ms,

@@ -4,7 +4,7 @@ import { isAccelerator } from '../compile';
 import type { FloatTensor, Model } from '../ir';
 import { agreement, type Simulation, type SimRun, type TensorAgreement } from './dpu';
 import { createFloatSession, type FloatSession, type OrtOptions } from './float/ort';
-import { simReport, type SimReport } from './report';
+import { simReport, type CostLike, type SimReport } from './report';
 
 export type SamplePhase = 'int8' | 'fake-quant' | 'float';
 
@@ -14,6 +14,8 @@ export interface SampleResult {
   readonly report: SimReport;
   /** The float model's outputs and DPU tensors by the simulator's names (empty without a float run). */
   readonly float: Readonly<Record<string, FloatTensor>>;
+  /** The fake-quant run's codes of every DPU tensor (what `agreement` compared with). */
+  readonly fakeQuant: ReadonlyMap<string, Int8Array>;
 }
 
 const aborted = () => Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
@@ -21,6 +23,7 @@ const aborted = () => Object.assign(new Error('simulation cancelled'), { name: '
 export class SampleRunner {
   private float: Promise<{ session: FloatSession; names: Map<string, string> }> | undefined;
   private readonly estimates: ReadonlyMap<string, number>;
+  private readonly costs: { subgraphs: ReadonlyMap<string, CostLike>; layers: ReadonlyMap<string, CostLike> };
 
   /**
    * `floatModel`: the float reference (src/core/sim/source.ts); without it no float run. `aliases` gives
@@ -30,7 +33,13 @@ export class SampleRunner {
     readonly sim: Simulation, private readonly floatModel: Model | undefined, private readonly ort: OrtOptions = {},
     private readonly aliases: (name: string) => readonly string[] = (n) => [n],
   ) {
-    this.estimates = new Map(sim.compile.subgraphs.filter((s) => isAccelerator(s.device)).map((s) => [s.name, s.cost.seconds]));
+    const acc = sim.compile.subgraphs.filter((s) => isAccelerator(s.device));
+    this.estimates = new Map(acc.map((s) => [s.name, s.cost.seconds]));
+    // The simulator names each DPU layer after the compiled layer, so the per-layer costs key the same way.
+    this.costs = {
+      subgraphs: new Map(acc.map((s) => [s.name, s.cost])),
+      layers: new Map(sim.compile.layers.filter((l) => isAccelerator(l.device)).map((l) => [l.layer.name, l.cost])),
+    };
   }
 
   async run(
@@ -63,7 +72,7 @@ export class SampleRunner {
       floatMs = performance.now() - t;
       check();
     }
-    return { run, agreement: agree, float, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases) };
+    return { run, agreement: agree, float, fakeQuant: fq, report: simReport(run, agree, float, this.estimates, { sim: simMs, fakeQuant: fqMs, float: floatMs }, this.aliases, this.costs) };
   }
 
   /** The int8 simulation and the float model's outputs only: what an accuracy evaluation needs. */

@@ -9,6 +9,7 @@ import { Overview } from './Overview';
 import { edgeTypes, type ShapeFlowEdge } from './edges';
 import { nodeTypes, type OpNodeData } from './nodes';
 import { showTensor } from '../quant/badges';
+import { inspectFromGraph } from '../sim/SimPaint';
 import type { DisplayNode, NodeBox } from '../../core/view/types';
 
 /** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
@@ -188,9 +189,13 @@ function Canvas({ model }: { model: OpenModel }) {
         edgesFocusable={false}
         elementsSelectable
         selectNodesOnDrag={false}
-        onNodeClick={(_, n) => select(n.id)}
+        onNodeClick={(_, n) => { select(n.id); inspectFromGraph(n.id); }}
         onPaneClick={() => select(null)}
-        onEdgeClick={(_, e) => showTensor(e.source, (e.data as { tensor?: string } | undefined)?.tensor)}
+        onEdgeClick={(_, e) => {
+          const tensor = (e.data as { tensor?: string } | undefined)?.tensor;
+          showTensor(e.source, tensor);
+          inspectFromGraph(e.source, tensor);
+        }}
         deleteKeyCode={null}
         selectionKeyCode={null}
         multiSelectionKeyCode={null}

@@ -9,6 +9,7 @@ import type { DisplayNode } from '../../core/view/types';
 import { CATEGORY_STYLE } from './categories';
 import { useStore } from '../store';
 import { sqnrNodeColor } from '../quant/badges';
+import { simOverviewColor } from '../sim/SimPaint';
 
 const WIDTH = 200;
 const HEIGHT = 150;
@@ -49,12 +50,16 @@ export const Overview = memo(function Overview({ graph, layout }: { graph: Displ
   const mode = useStore((s) => s.colorMode);
   const deviceColors = useStore((s) => s.deviceColors);
   const quant = useStore((s) => s.quant);
+  const simReport = useStore((s) => s.simReport);
+  const simPaint = useStore((s) => s.simPaint);
+  const model = useStore((s) => s.model);
   const paths = useMemo(() => {
     const colorOf = (n: DisplayNode) => (mode === 'device' ? deviceColors[n.id] : undefined)
       ?? (mode === 'sqnr' && quant && n.kind === 'op' ? sqnrNodeColor(quant, n) : undefined)
+      ?? (n.kind === 'op' ? simOverviewColor({ colorMode: mode, simReport, model, simPaint }, n) : undefined)
       ?? categoryColor(n);
     return overviewPaths(graph, layout, colorOf);
-  }, [graph, layout, mode, deviceColors, quant]);
+  }, [graph, layout, mode, deviceColors, quant, simReport, simPaint, model]);
   const [vx, vy, vw, vh] = useFlowStore(viewSelector).split(' ').map(Number);
   const pad = Math.max(layout.width, layout.height) * 0.05 + 10;
   const viewBox = `${-pad} ${-pad} ${layout.width + 2 * pad} ${layout.height + 2 * pad}`;

@@ -7,6 +7,7 @@ import { useStore } from '../store';
 import { toggleBody } from '../session';
 import { CATEGORY_STYLE } from './categories';
 import { useQuantColor, WeightFix } from '../quant/badges';
+import { useSimColor } from '../sim/SimPaint';
 
 export type OpNodeData = { node: DisplayNode; color?: string };
 export type OpFlowNode = Node<OpNodeData, 'op'>;
@@ -57,7 +58,8 @@ export const OpNode = memo(function OpNode({ id, data, selected }: NodeProps<OpF
   const quantColor = useQuantColor(n);
   // Device mode (compile): each node reads only its own colour, so a re-partition repaints just the changed ones.
   const deviceColor = useStore((s) => (s.colorMode === 'device' ? s.deviceColors[id] : undefined));
-  const color = deviceColor ?? quantColor ?? data.color ?? CATEGORY_STYLE[n.category].color;
+  const simColor = useSimColor(n);
+  const color = deviceColor ?? simColor ?? quantColor ?? data.color ?? CATEGORY_STYLE[n.category].color;
   return (
     <div
       className={`op-node${selected ? ' selected' : ''}${n.unknown ? ' unknown' : ''}`}

@@ -14,6 +14,8 @@ import { layerTableCsv } from '../../core/demo/csv';
 import { download } from '../compile/actions';
 import { TensorViewPanel } from './TensorView';
 import { useShippedLabels } from './labels';
+import { PaintPicker } from './SimPaint';
+import { SubgraphTable } from './SubgraphTable';
 
 const bytes = (n: number) => human(n).replace(' ', '');
 const pct = (x: number) => `${(x * 100).toFixed(x === 1 || x === 0 ? 0 : 2)} %`;
@@ -100,14 +102,18 @@ function nodeOf(nodes: readonly DisplayNode[] | undefined, t: TensorReport): Dis
   return nodes?.find((n) => n.kind === 'op' && n.outputs.some((o) => names.has(o.tensor))) ?? nodes?.find((n) => n.kind === 'op' && n.name === t.name);
 }
 
-type TensorKey = 'name' | 'fixPoint' | 'identicalFraction' | 'maxLsb' | 'sqnrDb';
+type TensorKey = 'name' | 'fixPoint' | 'identicalFraction' | 'maxLsb' | 'sqnrDb' | 'cosine' | 'clippedFraction';
+
+const cos = (c: number | undefined) => (c === undefined || Number.isNaN(c) ? '—' : c >= 0.99995 && c < 1 ? '> 0.9999' : c.toFixed(4));
 
 function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
   const nodes = useStore((s) => s.model?.graph.nodes);
+  const current = useStore((s) => s.simTensor?.name);
   const [key, setKey] = useState<TensorKey>('identicalFraction');
   const [asc, setAsc] = useState(true);
   const rows = useMemo(() => {
-    const val = (t: TensorReport) => (Number.isNaN(t[key] as number) ? Infinity : (t[key] as number));
+    // NaN (not measured) and a report saved before a column existed (undefined) sort last.
+    const val = (t: TensorReport) => { const v = t[key] as number | undefined; return v === undefined || Number.isNaN(v) ? Infinity : v; };
     const r = [...tensors].sort((a, b) => (key === 'name' ? a.name.localeCompare(b.name) : val(a) - val(b)));
     return asc ? r : r.reverse();
   }, [tensors, key, asc]);
@@ -122,43 +128,19 @@ function Agreement({ tensors }: { tensors: readonly TensorReport[] }) {
         <span className="muted"> · click a row for its tensor view</span></div>
       <div className="sim-wrap">
         <table className="sim-table" data-testid="agreement-table">
-          <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}</tr></thead>
+          <thead><tr>{th('name', 'tensor', false)}{th('fixPoint', 'fp')}{th('identicalFraction', 'identical')}{th('maxLsb', 'max LSB')}{th('sqnrDb', 'SQNR vs float')}{th('cosine', 'cosine')}{th('clippedFraction', 'clipped')}</tr></thead>
           <tbody>{rows.map((t) => (
-            <tr key={t.name} className="clickable" data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); void showTensor(t.name); }}>
+            <tr key={t.name} className={`clickable${t.name === current ? ' sim-current' : ''}`} data-testid="agreement-row" title={`${t.subgraph} ⟨${shape(t.shape)}⟩: show in graph`} onClick={() => { const n = nodeOf(nodes, t); if (n) select(n.id, true); void showTensor(t.name); }}>
               <td className="mono">{t.name.length > 36 ? `…${t.name.slice(-35)}` : t.name}</td>
               <td className="num">{t.fixPoint}</td>
               <td className={`num ${t.identicalFraction === 1 ? 'sim-ok' : 'sim-bad'}`} data-testid="identical">{pct(t.identicalFraction)}</td>
               <td className="num">{t.maxLsb}</td>
               <td className="num">{Number.isNaN(t.sqnrDb) ? '—' : formatDb(t.sqnrDb)}</td>
+              <td className="num" data-testid="cosine">{cos(t.cosine)}</td>
+              <td className="num" data-testid="clipped" title={t.floatClippedFraction === undefined || Number.isNaN(t.floatClippedFraction) ? 'int8 codes at −128 or 127' : `int8 codes at −128 or 127; float values beyond the edges: ${pct(t.floatClippedFraction)}`}>{t.clippedFraction === undefined || Number.isNaN(t.clippedFraction) ? '—' : pct(t.clippedFraction)}</td>
             </tr>
           ))}</tbody>
         </table>
-      </div>
-    </section>
-  );
-}
-
-function Subgraphs() {
-  const report = useStore((s) => s.simReport)!;
-  return (
-    <section>
-      <h4>Subgraphs</h4>
-      <div className="sim-wrap">
-        <table className="sim-table" data-testid="subgraph-table">
-          <thead><tr><th>subgraph</th><th className="num">MACs</th><th className="num" title="bytes of input, weights and output moved">in · w · out</th><th className="num" title="measured here">ms</th><th className="num" title="The Compile step's estimate on the board">board</th></tr></thead>
-          <tbody>{report.subgraphs.map((s) => (
-            <tr key={s.name} data-testid="subgraph-row" title={`${s.device} ${s.name}`}>
-              <td className="mono"><span className={`cp-badge ${s.device === 'CPU' ? 'cp-cpu' : s.device === 'USER' ? 'cp-user' : 'cp-dpu'}`}>{s.device}</span>{s.name.length > 30 ? `…${s.name.slice(-29)}` : s.name}</td>
-              <td className="num" data-testid="subgraph-macs">{human(s.macs)}</td>
-              <td className="num">{bytes(s.bytesIn)} · {bytes(s.bytesWeights)} · {bytes(s.bytesOut)}</td>
-              <td className="num">{s.ms.toFixed(2)}</td>
-              <td className="num">{s.estimateMs === undefined ? '—' : s.estimateMs.toFixed(3)}</td>
-            </tr>
-          ))}</tbody>
-        </table>
-      </div>
-      <div className="small muted" data-testid="sim-times">
-        int8 run {report.ms.sim.toFixed(1)} ms · fake-quant {report.ms.fakeQuant.toFixed(1)} ms{report.ms.float ? ` · float ${report.ms.float.toFixed(1)} ms` : ''}
       </div>
     </section>
   );
@@ -199,9 +181,10 @@ export function SimulatePanel() {
             {report.outputs.map((o) => <Output key={o.name} o={o} />)}
           </section>
           <DetectionPanes />
+          <PaintPicker />
           <Agreement tensors={report.tensors} />
           <TensorViewPanel />
-          <Subgraphs />
+          <SubgraphTable />
         </div>
       )}
     </div>

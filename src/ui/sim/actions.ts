@@ -85,8 +85,13 @@ export function simModelChanged(newModel: boolean): void {
     stopWorker();
     dropped = undefined;
     userSet = undefined;
-    set({ ...initialSimSlice });
-  } else set({ simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simRun: { state: 'idle' } });
+    set((s) => ({ ...initialSimSlice, simPaint: s.simPaint, colorMode: s.colorMode === 'sim' ? 'category' : s.colorMode }));
+  } else {
+    set((s) => ({
+      simPrepared: null, simReport: null, simInputLabel: null, simDetections: null, simImage: null, simEval: null, simTensor: null, simTensorError: null, simRun: { state: 'idle' },
+      colorMode: s.colorMode === 'sim' ? 'category' : s.colorMode,
+    }));
+  }
 }
 
 export function setSimSource(simSource: 'calib' | 'eval' | 'file', simIndex = 0): void {
@@ -260,7 +265,12 @@ export async function runSimulation(): Promise<void> {
     if (!live()) return;
     const { report, detections } = await track(sim.run(Comlink.transfer(feeds, Object.values(feeds).map((t) => t.data.buffer)), Comlink.proxy(phase)));
     if (!live()) return;
-    set({ simTensor: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' } });
+    // The first run after a (re)quantization paints the graph by its error; later runs keep the user's choice.
+    const first = !get().simReport;
+    set((s) => ({
+      simTensor: null, simTensorError: null, simReport: report, simInputLabel: label, simDetections: detections ?? null, simImage: image ?? null, simRun: { state: 'done' },
+      ...(first ? { colorMode: 'sim' as const } : {}),
+    }));
   } catch (e) {
     if (!live()) return;
     const cancelled = e instanceof Error && e.name === 'AbortError';
@@ -338,10 +348,13 @@ export function cancelEvaluation(): void {
 
 /** Opens the tensor view of one tensor of the last run (pictures built in the sim worker). */
 export async function showTensor(name: string): Promise<void> {
-  if (!handle) return;
+  // A run restored with its project has its report but no values: the worker holds them only for a run it made.
+  const gone = 'The values of this run are not kept across a reload: run the sample again to inspect its tensors.';
+  if (!handle) { set({ simTensor: null, simTensorError: gone }); return; }
   try {
-    set({ simTensor: await handle.api.tensorView(name) });
+    set({ simTensor: await handle.api.tensorView(name, get().simCompare), simTensorError: null });
   } catch (e) {
-    set({ simRun: { state: 'error', message: messageOf(e) } });
+    const m = messageOf(e);
+    set({ simTensor: null, simTensorError: /^no simulated tensor/.test(m) ? gone : m });
   }
 }

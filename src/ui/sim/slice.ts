@@ -3,6 +3,7 @@ import type { SimReport } from '../../core/sim/report';
 import type { SimDetections, SimPrepared } from '../../../workers/sim.worker';
 import type { TensorView } from '../../core/demo/tensorview';
 import type { ClassFolder } from '../../core/demo/labelled';
+import type { SimMetric } from './paint';
 
 /** Where the sample comes from: the Calibrate step's set, the shipped Fashion-MNIST eval set, or a dropped file. */
 export type SimSourceKind = 'calib' | 'eval' | 'file';
@@ -65,6 +66,12 @@ export interface SimSlice {
   simTensor: TensorView | null;
   /** The demo's score threshold slider. */
   simScore: number;
+  /** What the graph is painted by in the `sim` colour mode. */
+  simPaint: SimMetric;
+  /** Why the last tensor view asked for could not be shown (e.g. a restored run keeps no values). */
+  simTensorError: string | null;
+  /** What the tensor view compares the DPU's codes with. */
+  simCompare: 'fake-quant' | 'onnxruntime';
 }
 
 export const initialSimSlice: SimSlice = {
@@ -83,4 +90,7 @@ export const initialSimSlice: SimSlice = {
   simTensor: null,
   simImage: null,
   simScore: 0.3,
+  simPaint: 'sqnr',
+  simCompare: 'fake-quant',
+  simTensorError: null,
 };
