@@ -1,0 +1,174 @@
+// The generated VART script run as written (`python3 <model>_vart.py IMAGE <model>_dpu.npz`) on a machine
+// without VART: dpu_standin.py runs its DPU subgraphs in int8 NumPy from the exported npz, the CPU steps are
+// the generated NumPy, the image goes through the script's own loader (PIL decode, the Calibrate step's
+// preprocessing). Its printed result must equal the app's simulation of the same image, and every int8 map
+// of every DPU subgraph must equal the simulator's. Skipped without python3 + NumPy + PIL (Debian:
+// python3-numpy, python3-pil; .ci/run installs them).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { dpuczdx8g } from '../../src/core/compile';
+import { cpuStubs, vartPython } from '../../src/core/compile/deploy';
+import { standinNpz, standinProgram } from '../../src/core/compile/standin-npz';
+import { STANDIN_MODULE, STANDIN_PY } from '../../src/core/compile/standin-py';
+import { batches, samplesFromArray, samplesFromImages } from '../../src/core/data/calib';
+import { decodeImage } from '../../src/core/data/image';
+import { parseNpy, parseNpz } from '../../src/core/data/npy';
+import { inputSpecFromShape, type PreprocessSpec } from '../../src/core/data/preprocess';
+import { readout } from '../../src/core/demo/readout';
+import type { Model } from '../../src/core/ir';
+import { readOnnx } from '../../src/core/onnx/reader';
+import { parseQuantConfig } from '../../src/core/quant/config';
+import { exportQdq } from '../../src/core/quant/qdq';
+import { quantizeModel } from '../../src/core/quant/quantize';
+import { prepareSimulation } from '../../src/core/sim/dpu';
+
+const hasPython = spawnSync('python3', ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
+const dir = mkdtempSync(join(tmpdir(), 'fixpoint-standin-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const target = dpuczdx8g(4096);
+const npy = (p: string) => parseNpy(new Uint8Array(readFileSync(p)));
+
+// Runs the script's own steps as main() does and keeps what the checks need: the loaded input, the
+// outputs, every DPU subgraph's int8 maps (source layout) and the YOLOX boxes at a low threshold.
+const HARNESS = `
+import json, sys
+import numpy as np
+script, image, npz, out = sys.argv[1:5]
+s = {"__name__": "board_script"}
+exec(compile(open(script).read(), script, "exec"), s)
+feeds, placement = s["load_input"](image)
+x = feeds[s["GRAPH_INPUTS"][0]]
+graph = s["xir"].Graph.deserialize(npz)
+subgraphs = s["dpu_subgraphs"](graph)
+s["check_board_xmodel"](subgraphs)
+runners = [s["vart"].Runner.create_runner(g, "run") for g in subgraphs]
+values = dict(feeds)
+results = s["run"](runners, values)
+names, arrays = [], []
+for r in runners:
+    for n, a in r.last.items():
+        names.append(n)
+        arrays.append(np.transpose(a, (0, 3, 1, 2)) if a.ndim == 4 else a)
+c = np.ascontiguousarray
+np.savez(out, c(np.transpose(x, (0, 3, 1, 2)) if x.ndim == 4 else x), c(results[s["GRAPH_OUTPUTS"][0]]), *[c(a) for a in arrays])
+boxes = []
+if s["TASK"] == "detect-yolox":
+    shape = s["TENSORS"][s["GRAPH_INPUTS"][0]]["shape"]
+    dets = s["decode_yolox"](results[s["GRAPH_OUTPUTS"][0]], shape[1], shape[2], score_threshold=0.05)
+    boxes = [[c, sc, list(b)] for c, sc, b in s["to_image_boxes"](dets, placement)]
+print(json.dumps({"names": names, "boxes": boxes}))
+`;
+
+interface Outcome { printed: string[]; input: Float32Array; output: Float32Array; int8: Map<string, Int8Array>; boxes: [number, number, number[]][] }
+
+function runScript(stem: string, script: string, npz: Uint8Array, image: string): Outcome {
+  const files = { script: join(dir, `${stem}_vart.py`), npz: join(dir, `${stem}_dpu.npz`), out: join(dir, `${stem}_out.npz`) };
+  writeFileSync(files.script, script);
+  writeFileSync(files.npz, npz);
+  writeFileSync(join(dir, STANDIN_MODULE), STANDIN_PY);
+  const p = spawnSync('python3', [files.script, image, files.npz], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
+  expect(p.status, p.stderr).toBe(0);
+  expect(p.stderr).toContain('vart not found: the DPU subgraphs run in NumPy');
+  writeFileSync(join(dir, 'harness.py'), HARNESS);
+  const h = spawnSync('python3', [join(dir, 'harness.py'), files.script, image, files.npz, files.out], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
+  expect(h.status, h.stderr).toBe(0);
+  const j = JSON.parse(h.stdout.trim().split('\n').pop()!) as { names: string[]; boxes: [number, number, number[]][] };
+  const arrays = parseNpz(new Uint8Array(readFileSync(files.out)));
+  const arr = (i: number) => arrays.get(`arr_${i}`)!;
+  const int8 = new Map(j.names.map((n, i) => [n, arr(i + 2).data as Int8Array]));
+  return { printed: p.stdout.trim().split('\n').filter(Boolean), input: arr(0).data as Float32Array, output: arr(1).data as Float32Array, int8, boxes: j.boxes };
+}
+
+/** The app's side: the image through the Calibrate step's preprocessing into the int8 simulator. */
+async function simulate(qdq: Model, image: string, pre: PreprocessSpec) {
+  const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+  try {
+    const input = qdq.graph.inputs[0];
+    const shape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const bytes = new Uint8Array(readFileSync(image));
+    const img = decodeImage(bytes, image);
+    // The app's path for a dropped image (Simulate → Samples, Calibrate).
+    const data = samplesFromImages([{ name: image, bytes }], inputSpecFromShape(input.name, input.shape!), pre).sample(0);
+    const run = await sim.run({ [input.name]: { shape, data } }, { keepTensors: true });
+    return { sim, run, data, img };
+  } finally {
+    await sim.release();
+  }
+}
+
+function expectSameInt8(got: Map<string, Int8Array>, want: Map<string, { q: Int8Array }>) {
+  expect(got.size).toBeGreaterThan(0);
+  let differing = 0;
+  for (const [name, q] of got) {
+    const w = want.get(name);
+    if (!w) continue; // a subgraph input quantized from a CPU result: compared through the layers it feeds
+    expect(q.length, name).toBe(w.q.length);
+    if (q.some((v, i) => v !== w.q[i])) differing++;
+  }
+  expect(differing).toBe(0);
+  // Every DPU layer output the simulator kept came out of the stand-in.
+  for (const name of want.keys()) expect(got.has(name), name).toBe(true);
+}
+
+describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (python3 + NumPy + PIL)', () => {
+  it('Fashion-MNIST on a PNG photo: the same input, int8 maps, logits and printed top-5 as the simulator', async () => {
+    const model = readOnnx(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')));
+    const spec = inputSpecFromShape('image', model.graph.inputs[0].shape!);
+    const calib = samplesFromArray(npy('public/calib/fmnist_calib200.npy'), spec);
+    const q = await quantizeModel(model, () => batches(calib, spec), parseQuantConfig({}), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
+    const pre: PreprocessSpec = { scale: 1, layout: 'NCHW', color: 'grayscale', raw: true };
+    const s = standinProgram(qdq, target);
+    expect(cpuStubs(s.compile)).toEqual([]);
+    const image = join(process.cwd(), 'public/demo/coffee.png'); // RGB 3-channel photo: luma, then bilinear down to 28×28
+    const got = runScript('fmnist', vartPython(s.compile, 'fmnist.xmodel', pre), standinNpz(s), image);
+    const app = await simulate(qdq, image, pre);
+    expect(app.img.width).not.toBe(28);
+    expect(Array.from(got.input)).toEqual(Array.from(app.data));
+    expectSameInt8(got.int8, app.run.tensors);
+    const logits = app.run.outputs.logits.value.data;
+    expect(Array.from(got.output)).toEqual(Array.from(logits));
+    const top = readout('classify', { logits: app.run.outputs.logits.value });
+    if (top.task !== 'classify') throw new Error('classify');
+    expect(got.printed).toEqual(top.top.map((t) => `class ${t.class} p=${t.score.toFixed(4)}`));
+  }, 180_000);
+
+  it('YOLOX-nano (SiLU → hard-swish) on a PNG photo: same int8 maps in both DPU subgraphs, same boxes', async () => {
+    const model = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
+    const input = model.graph.inputs[0];
+    const shape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    let seed = 9;
+    const r = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const sample = () => ({ [input.name]: { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 255) } });
+    const q = await quantizeModel(model, [sample(), sample()], parseQuantConfig({ convert_silu_to_hswish: true, include_bias_corr: false }), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
+    const pre: PreprocessSpec = { layout: 'NCHW', color: 'bgr', resize: 'letterbox', pad_value: 114, raw: true };
+    const s = standinProgram(qdq, target);
+    expect(s.compile.dpuSubgraphNumber).toBe(2);
+    expect(cpuStubs(s.compile)).toEqual([]);
+    const image = join(process.cwd(), 'public/demo/astronaut.png');
+    const got = runScript('yolox', vartPython(s.compile, 'yolox.xmodel', pre), standinNpz(s), image);
+    const app = await simulate(qdq, image, pre);
+    expect(Array.from(got.input)).toEqual(Array.from(app.data));
+    expectSameInt8(got.int8, app.run.tensors);
+    const [outName] = Object.keys(app.run.outputs);
+    const out = app.run.outputs[outName].value;
+    // The CPU tail (sigmoid heads, concat, transpose) is NumPy in the script and onnxruntime in the app.
+    let worst = 0;
+    for (let i = 0; i < out.data.length; i++) worst = Math.max(worst, Math.abs(out.data[i] - got.output[i]));
+    expect(worst).toBeLessThan(1e-5);
+    const placement = { imageW: app.img.width, imageH: app.img.height, inputW: shape[3], inputH: shape[2], resize: 'letterbox' as const };
+    const boxes = (threshold: number) => {
+      const d = readout('detect-yolox', { [outName]: out }, { inputH: shape[2], inputW: shape[3], placement, scoreThreshold: threshold });
+      return d.task === 'detect-yolox' ? d.boxes : [];
+    };
+    const fmt = (b: { class: number; score: number; box: number[] }) => `class ${b.class} score ${b.score.toFixed(3)} box ${b.box.map((v) => v.toFixed(1)).join(' ')}`;
+    expect(got.printed).toEqual(boxes(0.3).map(fmt));
+    const low = boxes(0.05);
+    console.log(`YOLOX stand-in: ${got.int8.size} int8 maps identical, ${low.length} boxes ≥ 0.05, ${got.printed.length} printed ≥ 0.3`);
+    expect(got.boxes.map(([c, sc, b]) => fmt({ class: c, score: sc, box: b }))).toEqual(low.map(fmt));
+  }, 600_000);
+});
