@@ -155,6 +155,12 @@ const api = {
       return Comlink.transfer(bytes, [bytes.buffer]);
     } catch (e) { rethrow(e); }
   },
+  standinNpz(): Uint8Array {
+    try {
+      const bytes = compileSession(quantized.version).standinNpzBytes();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    } catch (e) { rethrow(e); }
+  },
   compiledXModel(): Uint8Array {
     try {
       const bytes = compileSession(quantized.version).xmodelBytes();

@@ -15,7 +15,8 @@ import { standinNpz, standinProgram } from '../../src/core/compile/standin-npz';
 import { STANDIN_MODULE, STANDIN_PY } from '../../src/core/compile/standin-py';
 import { batches, samplesFromArray, samplesFromImages } from '../../src/core/data/calib';
 import { decodeImage } from '../../src/core/data/image';
-import { parseNpy, parseNpz } from '../../src/core/data/npy';
+import { parseNpy, parseNpz, writeNpy } from '../../src/core/data/npy';
+import { writeOnnx } from '../../src/core/onnx/writer';
 import { inputSpecFromShape, type PreprocessSpec } from '../../src/core/data/preprocess';
 import { readout } from '../../src/core/demo/readout';
 import type { Model } from '../../src/core/ir';
@@ -134,18 +135,30 @@ describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (p
     const top = readout('classify', { logits: app.run.outputs.logits.value });
     if (top.task !== 'classify') throw new Error('classify');
     expect(got.printed).toEqual(top.top.map((t) => `class ${t.class} p=${t.score.toFixed(4)}`));
+
+    // `fixpoint compile QDQ --out DIR` writes the npz and dpu_standin.py beside the scripts; the script
+    // runs from there on the preprocessed .npy of the same image and prints the same top-5.
+    const out = join(dir, 'cli');
+    writeFileSync(join(dir, 'fmnist_qdq.onnx'), writeOnnx(qdq));
+    writeFileSync(join(dir, 'coffee28.npy'), writeNpy({ dtype: 'float32', shape: [1, 1, 28, 28], data: app.data }));
+    const c = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'compile', join(dir, 'fmnist_qdq.onnx'), '--arch', 'DPUCZDX8G_ISA1_B4096', '--out', out], { encoding: 'utf8' });
+    expect(c.status, c.stderr).toBe(0);
+    expect(readFileSync(join(out, STANDIN_MODULE), 'utf8')).toBe(STANDIN_PY);
+    const p = spawnSync('python3', [join(out, 'fmnist_qdq_vart.py'), join(dir, 'coffee28.npy'), join(out, 'fmnist_qdq.xmodel')], { encoding: 'utf8', cwd: out });
+    expect(p.status, p.stderr).toBe(0);
+    expect(p.stdout.trim().split('\n')).toEqual(got.printed);
   }, 180_000);
 
   it('YOLOX-nano (SiLU → hard-swish) on a PNG photo: same int8 maps in both DPU subgraphs, same boxes', async () => {
     const model = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
     const input = model.graph.inputs[0];
     const shape = (input.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
-    let seed = 9;
-    const r = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    const sample = () => ({ [input.name]: { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 255) } });
-    const q = await quantizeModel(model, [sample(), sample()], parseQuantConfig({ convert_silu_to_hswish: true, include_bias_corr: false }), { skipEvaluation: true });
-    const qdq = exportQdq(q.model, q.tensors).model;
     const pre: PreprocessSpec = { layout: 'NCHW', color: 'bgr', resize: 'letterbox', pad_value: 114, raw: true };
+    // Calibrated on the shipped photos, as a user would from the Calibrate step.
+    const photos = ['astronaut.png', 'chelsea.png', 'coffee.png'].map((f) => ({ name: f, bytes: new Uint8Array(readFileSync(`public/demo/${f}`)) }));
+    const calib = samplesFromImages(photos, inputSpecFromShape(input.name, input.shape!), pre);
+    const q = await quantizeModel(model, () => batches(calib, inputSpecFromShape(input.name, input.shape!)), parseQuantConfig({ convert_silu_to_hswish: true, include_bias_corr: false }), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
     const s = standinProgram(qdq, target);
     expect(s.compile.dpuSubgraphNumber).toBe(2);
     expect(cpuStubs(s.compile)).toEqual([]);

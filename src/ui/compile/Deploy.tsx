@@ -1,7 +1,7 @@
 // The generated deployment code (VART, pynq_dpu) and the downloads: compiled .xmodel and per-layer costs.
 import { useState } from 'react';
 import { useStore } from '../store';
-import { downloadArchJson, downloadCostTable, downloadIntXModel, downloadXModel } from './actions';
+import { downloadArchJson, downloadCostTable, downloadIntXModel, downloadStandin, downloadXModel } from './actions';
 
 const TABS = [{ id: 'vart', label: 'VART' }, { id: 'pynq', label: 'pynq_dpu' }] as const;
 
@@ -35,6 +35,15 @@ export function Deploy() {
       <div className="cp-row">
         <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
         <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
+      </div>
+      <div className="small" data-testid="deploy-standin">
+        {'npzName' in d.standin ? (
+          <>
+            No board at hand? Run the VART script on a PC: <code>python3 {d.xmodelName.replace(/\.xmodel$/, '')}_vart.py IMAGE {d.standin.npzName}</code> with
+            {' '}<button onClick={() => void downloadStandin()} data-testid="download-standin">{d.standin.npzName} + dpu_standin.py</button>{' '}
+            beside it: the DPU subgraphs run in int8 NumPy, as the Simulate step computes them.
+          </>
+        ) : <>NumPy stand-in for the board: {d.standin.unavailable}.</>}
       </div>
       {d.stubs.length > 0 && (
         <div className="small warn" data-testid="deploy-stubs">
