@@ -96,6 +96,14 @@ const api = {
     }
   },
 
+  /** The open model drawn again, with XIR fix ops as nodes or folded into their edges. */
+  displayGraph(showFix: boolean) {
+    try {
+      if (!model) throw new Error('no model is open');
+      return toDisplayGraph(model, { showFix });
+    } catch (e) { rethrow(e); }
+  },
+
   stats(tensor: string, bins: number): WeightStats | null {
     const t = constants.get(tensor);
     if (!t || t.dtype === 'string') return null;

@@ -111,6 +111,32 @@ describe('from the browser to the board', () => {
     await app.page.screenshot({ path: 'test/.tmp/board-compiled-xmodel.png' });
   });
 
+  it('pointpillars_int.xmodel: fix ops folded into fp= edge labels; the toggle draws them as nodes and folds them back', async () => {
+    const { page } = app;
+    await openFile('pointpillars_int.xmodel', new Uint8Array(readFileSync('test/fixtures/xmodel/pointpillars_int.xmodel')));
+    const fixNodes = page.locator('[data-testid=graph-node][data-op=fix]');
+    expect(await fixNodes.count()).toBe(0);
+    // The file's own fix points arrive just after the paint; then the folded fixes are fp= edge labels.
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
+    const folded = await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).count();
+    expect(folded).toBeGreaterThan(10);
+    const toggle = page.getByTestId('toggle-fix').locator('input');
+    expect(await toggle.isChecked()).toBe(false);
+    let previous = await painted();
+    await toggle.click(); // controlled: it turns on once the graph with the fix nodes is laid out
+    await waitPainted(previous);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=graph-node][data-op=fix]').length > 0, null, { timeout: 30_000 });
+    // 77 nodes with the 24 fixes: drawn from the top at 100%, so only those on screen are in the page.
+    expect(await fixNodes.count()).toBeGreaterThan(0);
+    await page.screenshot({ path: 'test/.tmp/board-int-xmodel-fix-shown.png' });
+    previous = await painted();
+    await toggle.click();
+    await waitPainted(previous);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=graph-node][data-op=fix]').length === 0, null, { timeout: 30_000 });
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).count()).toBe(folded);
+  });
+
   it('made no request to another origin and raised no page error', () => {
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
