@@ -25,6 +25,7 @@ import { parseQuantConfig } from '../../src/core/quant/config';
 import { exportQdq } from '../../src/core/quant/qdq';
 import { quantizeModel } from '../../src/core/quant/quantize';
 import { prepareSimulation } from '../../src/core/sim/dpu';
+import { randomInputs, residualNet } from './dpu-sim-nets';
 
 const hasPython = spawnSync('python3', ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-standin-'));
@@ -148,6 +149,48 @@ describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (p
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout.trim().split('\n')).toEqual(got.printed);
   }, 180_000);
+
+  it('a residual net: max, 3×3 and global average pools (N/2^M), leaky, add + ReLU, resize, concat, dense', async () => {
+    const inputs = randomInputs(17);
+    const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
+    const q = await quantizeModel(residualNet(), inputs.slice(0, 16).map(feedsOf), parseQuantConfig({}), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
+    const s = standinProgram(qdq, target);
+    const kinds = new Set(s.program.subgraphs.flatMap((g) => g.ops.map((o) => `${o.type}:${(o.act as { type?: string } | undefined)?.type ?? ''}`)));
+    for (const k of ['maxpool:', 'avgpool:', 'conv:leaky', 'add:relu', 'upsample:', 'concat:', 'reshape:', 'conv:none']) expect(kinds, k).toContain(k);
+    const x = inputs[16];
+    writeFileSync(join(dir, 'residual_x.npy'), writeNpy({ dtype: 'float32', shape: [1, 3, 16, 16], data: x }));
+    const got = runScript('residual', vartPython(s.compile, 'residual.xmodel'), standinNpz(s), join(dir, 'residual_x.npy'));
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+    try {
+      const run = await sim.run(feedsOf(x), { keepTensors: true });
+      expectSameInt8(got.int8, run.tensors);
+      expect(Array.from(got.output)).toEqual(Array.from(Object.values(run.outputs)[0].value.data));
+    } finally {
+      await sim.release();
+    }
+  }, 180_000);
+
+  it('RetinaFace (Vitis AI QDQ): leaky 26/256, nearest upsample and adds in int8; the CPU tail in NumPy', async () => {
+    const qdq = readOnnx(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')));
+    const pre: PreprocessSpec = { layout: 'NCHW', color: 'bgr', resize: 'letterbox', raw: true };
+    const s = standinProgram(qdq, target);
+    const kinds = new Set(s.program.subgraphs.flatMap((g) => g.ops.map((o) => `${o.type}:${(o.act as { type?: string } | undefined)?.type ?? ''}`)));
+    for (const k of ['conv:leaky', 'conv:relu', 'upsample:', 'add:none', 'concat:']) expect(kinds, k).toContain(k);
+    expect(cpuStubs(s.compile)).toEqual([]);
+    const image = join(process.cwd(), 'public/demo/chelsea.png');
+    const got = runScript('retinaface', vartPython(s.compile, 'retinaface.xmodel', pre), standinNpz(s), image);
+    const app = await simulate(qdq, image, pre);
+    expect(Array.from(got.input)).toEqual(Array.from(app.data));
+    expectSameInt8(got.int8, app.run.tensors);
+    expect(got.int8.size).toBe(64); // the quantized input and 63 layer outputs
+    // 'raw' task: each output's name, shape and range, as the app computes them.
+    const first = Object.values(app.run.outputs)[0].value;
+    let worst = 0;
+    for (let i = 0; i < first.data.length; i++) worst = Math.max(worst, Math.abs(first.data[i] - got.output[i]));
+    expect(worst).toBeLessThan(1e-5);
+    expect(got.printed).toHaveLength(3);
+  }, 300_000);
 
   it('YOLOX-nano (SiLU → hard-swish) on a PNG photo: same int8 maps in both DPU subgraphs, same boxes', async () => {
     const model = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
