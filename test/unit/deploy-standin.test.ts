@@ -25,7 +25,7 @@ import { parseQuantConfig } from '../../src/core/quant/config';
 import { exportQdq } from '../../src/core/quant/qdq';
 import { quantizeModel } from '../../src/core/quant/quantize';
 import { prepareSimulation } from '../../src/core/sim/dpu';
-import { randomInputs, residualNet } from './dpu-sim-nets';
+import { hardActsNet, randomInputs, residualNet } from './dpu-sim-nets';
 
 const hasPython = spawnSync('python3', ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-standin-'));
@@ -55,7 +55,8 @@ for r in runners:
         names.append(n)
         arrays.append(np.transpose(a, (0, 3, 1, 2)) if a.ndim == 4 else a)
 c = np.ascontiguousarray
-np.savez(out, c(np.transpose(x, (0, 3, 1, 2)) if x.ndim == 4 else x), c(results[s["GRAPH_OUTPUTS"][0]]), *[c(a) for a in arrays])
+src = lambda a: np.transpose(a, (0, 3, 1, 2)) if a.ndim == 4 else a  # the script's maps are NHWC
+np.savez(out, c(src(x)), c(src(results[s["GRAPH_OUTPUTS"][0]])), *[c(a) for a in arrays])
 boxes = []
 if s["TASK"] == "detect-yolox":
     shape = s["TENSORS"][s["GRAPH_INPUTS"][0]]["shape"]
@@ -161,6 +162,27 @@ describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (p
     const x = inputs[16];
     writeFileSync(join(dir, 'residual_x.npy'), writeNpy({ dtype: 'float32', shape: [1, 3, 16, 16], data: x }));
     const got = runScript('residual', vartPython(s.compile, 'residual.xmodel'), standinNpz(s), join(dir, 'residual_x.npy'));
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+    try {
+      const run = await sim.run(feedsOf(x), { keepTensors: true });
+      expectSameInt8(got.int8, run.tensors);
+      expect(Array.from(got.output)).toEqual(Array.from(Object.values(run.outputs)[0].value.data));
+    } finally {
+      await sim.release();
+    }
+  }, 180_000);
+
+  it('hard-swish, hard-sigmoid and ReLU6 convs, a transposed conv and a bilinear resize', async () => {
+    const inputs = randomInputs(17);
+    const feedsOf = (d: Float32Array) => ({ x: { shape: [1, 3, 16, 16], data: d } });
+    const q = await quantizeModel(hardActsNet(), inputs.slice(0, 16).map(feedsOf), parseQuantConfig({ include_cle: false }), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
+    const s = standinProgram(qdq, target);
+    const kinds = new Set(s.program.subgraphs.flatMap((g) => g.ops.map((o) => `${o.type}:${(o.kind as string | undefined) ?? ''}:${(o.act as { type?: string } | undefined)?.type ?? ''}`)));
+    for (const k of ['conv:conv:hswish', 'conv:conv:hsigmoid', 'conv:conv:relu6', 'conv:deconv:none', 'resize_linear::']) expect(kinds, k).toContain(k);
+    const x = inputs[16];
+    writeFileSync(join(dir, 'hard_x.npy'), writeNpy({ dtype: 'float32', shape: [1, 3, 16, 16], data: x }));
+    const got = runScript('hard', vartPython(s.compile, 'hard.xmodel'), standinNpz(s), join(dir, 'hard_x.npy'));
     const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
     try {
       const run = await sim.run(feedsOf(x), { keepTensors: true });

@@ -140,7 +140,7 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
         throw new InputError(`${what}: fused ${a.type} is not a DPU nonlinearity`);
       };
       switch (l.kind) {
-        case 'conv': case 'depthwise': case 'dense': {
+        case 'conv': case 'depthwise': case 'dense': case 'deconv': {
           ops.push({ ...base, ...convParams(l, ins[0].shape, ins[0].fp, convCount++, arrays, what), act: act() } as StandinOp);
           break;
         }
@@ -166,8 +166,13 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
         case 'upsample': {
           const u = l.upsample;
           const node = nodeByName.get(l.name);
+          if (node && u?.mode === 'bilinear' && ins[0].shape.length === 4 && (!u.coordinate || LINEAR_MODES.has(u.coordinate))) {
+            // Dyadic weights on exact int8 reals, rounded once at fp_out (as the simulator's float kernel).
+            ops.push({ ...base, type: 'resize_linear', mode: u.coordinate ?? (u.alignCorners ? 'align_corners' : 'half_pixel') });
+            break;
+          }
           if (!node || !u || u.mode !== 'nearest' || !Number.isInteger(u.scaleH) || !Number.isInteger(u.scaleW) || !floorNearest(node))
-            throw new InputError(`${what}: only nearest upsampling by integer factors runs in the NumPy stand-in`);
+            throw new InputError(`${what}: only nearest upsampling by integer factors and bilinear resizes run in the NumPy stand-in`);
           ops.push({ ...base, type: 'upsample', scale: [u.scaleH, u.scaleW] });
           break;
         }
@@ -191,6 +196,8 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
   }
   return { compile, program: { format: 'fixpoint-dpu-standin', version: 1, target: target.name, subgraphs }, arrays };
 }
+
+const LINEAR_MODES = new Set(['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric']);
 
 /** The same rule as the simulator: a nearest resize reads floor(y / s). */
 function floorNearest(n: Node): boolean {

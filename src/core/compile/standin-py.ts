@@ -91,7 +91,9 @@ def _windows(x, op, fill):
 def _conv(x, op, w, bias):
     """Exact integer sums of a conv / depthwise conv / dense layer (float64 products are exact here:
     |int8 * int8| < 2^15 summed far below 2^53), then shift_bias and the epilogue."""
-    if op["kind"] == "dense":
+    if op["kind"] == "deconv":
+        acc = _deconv_sums(x, op, w)
+    elif op["kind"] == "dense":
         acc = (x.reshape(1, -1).astype(np.float64) @ w.reshape(w.shape[0], -1).T.astype(np.float64)).reshape(op["out_shape"])
     else:
         kh, kw = op["kernel"]
@@ -120,6 +122,52 @@ def _conv(x, op, w, bias):
     up = max(0, -sb)
     z = (acc << np.int64(up)) + (bias.astype(np.int64) << np.int64(sb + up))
     return _epilogue(z, s + up - op["fp_out"], op["act"], op["fp_out"])
+
+
+def _deconv_sums(x, op, w):
+    """Transposed conv as a scatter: input pixel (i, j) adds x·w[tap] at output (i·s − pad + tap·d)."""
+    kh, kw = op["kernel"]
+    sh, sw = op["stride"]
+    dh, dw = op["dilation"]
+    t, l = op["pad"][0], op["pad"][1]
+    g = op["group"]
+    _, H, W, c = x.shape
+    oh, ow, oc = op["out_shape"][1:4]
+    icg, ocg = c // g, oc // g
+    full = np.zeros((max((H - 1) * sh + (kh - 1) * dh + 1, t + oh), max((W - 1) * sw + (kw - 1) * dw + 1, l + ow), oc), np.float64)
+    v = x[0].astype(np.float64).reshape(H, W, g, icg)
+    wf = w.astype(np.float64)
+    for i in range(kh):
+        for j in range(kw):
+            part = np.einsum("hwgi,goi->hwgo", v, wf[:, i, j, :].reshape(g, ocg, icg)).reshape(H, W, oc)
+            full[i * dh:i * dh + sh * (H - 1) + 1:sh, j * dw:j * dw + sw * (W - 1) + 1:sw] += part
+    return full[t:t + oh, l:l + ow].reshape(op["out_shape"])
+
+
+def _resize_linear(x, op):
+    """Bilinear resize (ONNX coordinate modes) of the exact reals q·2^-fp, rounded once at fp_out."""
+    mode = op["mode"]
+    def axis(n_in, n_out):
+        o = np.arange(n_out, dtype=np.float64)
+        if mode == "align_corners":
+            f = o * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
+        elif mode == "asymmetric":
+            f = o * n_in / n_out
+        elif mode == "pytorch_half_pixel" and n_out == 1:
+            f = np.zeros(n_out)
+        else:
+            f = (o + 0.5) * n_in / n_out - 0.5
+        f = np.clip(f, 0, n_in - 1)
+        i0 = np.floor(f).astype(np.int64)
+        return i0, np.minimum(i0 + 1, n_in - 1), f - i0
+    v = x.astype(np.float64) * 2.0 ** -op["fp_in"][0]
+    y0, y1, wy = axis(x.shape[1], op["out_shape"][1])
+    x0, x1, wx = axis(x.shape[2], op["out_shape"][2])
+    wx = wx[None, None, :, None]
+    top = v[:, y0][:, :, x0] * (1 - wx) + v[:, y0][:, :, x1] * wx
+    bot = v[:, y1][:, :, x0] * (1 - wx) + v[:, y1][:, :, x1] * wx
+    r = top * (1 - wy[None, :, None, None]) + bot * wy[None, :, None, None]
+    return _sat(np.floor(r * 2.0 ** op["fp_out"] + 0.5))
 
 
 def _pool(x, op):
@@ -157,6 +205,8 @@ def _layer(op, values, arrays):
         sh, sw = op["scale"]
         y = _sat(_round(ins[0].astype(np.int64), fp_in[0] - fp_out))
         return np.repeat(np.repeat(y, sh, axis=1), sw, axis=2)
+    if t == "resize_linear":
+        return _resize_linear(ins[0], op)
     if t == "reshape":
         y = _sat(_round(_source(ins[0]).astype(np.int64), fp_in[0] - fp_out))
         return _nhwc(y.reshape(_nchw_shape(op["out_shape"])))
