@@ -3,6 +3,8 @@
 // with weights folded and no unknown-op marker.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpz } from '../../src/core/data/npy';
+import { STANDIN_PY } from '../../src/core/compile/standin-py';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { checkXModelOps } from '../../src/core/xmodel/opdef-check';
 import { opFixPoint } from '../../src/core/xmodel/types';
@@ -99,6 +101,17 @@ describe('from the browser to the board', () => {
     const [arch] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-arch-json').click()]);
     expect(arch.suggestedFilename()).toBe('arch.json');
     expect(JSON.parse(readFileSync(await arch.path(), 'utf8')).fingerprint).toMatch(/^0x[0-9a-f]+$/);
+    // The NumPy stand-in for the board: the npz with this compile's DPU subgraphs, and the runner module.
+    const files = new Map<string, Buffer>();
+    page.on('download', (d) => { void d.path().then((p) => files.set(d.suggestedFilename(), readFileSync(p))); });
+    await page.getByTestId('download-standin').click();
+    await expect.poll(() => files.size, { timeout: 30_000 }).toBe(2);
+    const npz = parseNpz(new Uint8Array(files.get('retinaface_vitis_qdq_dpu.npz')!));
+    const program = JSON.parse(new TextDecoder().decode(npz.get('program')!.data as Uint8Array));
+    expect(program.format).toBe('fixpoint-dpu-standin');
+    expect(program.subgraphs).toHaveLength(1);
+    expect(program.subgraphs[0].ops).toHaveLength(63);
+    expect(files.get('dpu_standin.py')!.toString('utf8')).toBe(STANDIN_PY);
   });
 
   it('pointpillars_compiled_B4096.xmodel opens with no unknown-op marker and no const node drawn', async () => {
