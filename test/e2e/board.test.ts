@@ -72,6 +72,9 @@ describe('from the browser to the board', () => {
     expect(await page.getByTestId('unknown-op').count()).toBe(0);
     // Weights are folded into the ops: no const node is drawn, each conv/inner-product holds its two.
     expect(await page.locator('[data-testid=graph-node][data-op=const]').count()).toBe(0);
+    // Its fix ops fold into the edges they quantize: no fix node, fp= labels on the edges.
+    expect(await page.locator('[data-testid=graph-node][data-op=fix]').count()).toBe(0);
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
     const conv = page.locator('[data-testid=graph-node][data-op=conv2d]');
     const wfp = conv.getByTestId('weight-fp');
     expect(await wfp.count()).toBe(2);
