@@ -115,6 +115,8 @@ describe('from the browser to the board', () => {
     expect(program.subgraphs).toHaveLength(1);
     expect(program.subgraphs[0].ops).toHaveLength(63);
     expect(files.get('dpu_standin.py')!.toString('utf8')).toBe(STANDIN_PY);
+    await page.getByTestId('deploy-standin').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test/.tmp/board-deploy-standin.png' });
   });
 
   it('pointpillars_compiled_B4096.xmodel opens with no unknown-op marker and no const node drawn', async () => {

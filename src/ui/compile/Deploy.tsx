@@ -39,9 +39,13 @@ export function Deploy() {
       <div className="small" data-testid="deploy-standin">
         {'npzName' in d.standin ? (
           <>
-            No board at hand? Run the VART script on a PC: <code>python3 {d.xmodelName.replace(/\.xmodel$/, '')}_vart.py IMAGE {d.standin.npzName}</code> with
-            {' '}<button onClick={() => void downloadStandin()} data-testid="download-standin">{d.standin.npzName} + dpu_standin.py</button>{' '}
-            beside it: the DPU subgraphs run in int8 NumPy, as the Simulate step computes them.
+            <div>
+              No board at hand? With these two files beside the VART script, <code>python3 SCRIPT.py IMAGE {d.standin.npzName}</code> runs
+              the DPU subgraphs in int8 NumPy, as the Simulate step computes them.
+            </div>
+            <div className="cp-row">
+              <button onClick={() => void downloadStandin()} data-testid="download-standin">Download {d.standin.npzName} + dpu_standin.py</button>
+            </div>
           </>
         ) : <>NumPy stand-in for the board: {d.standin.unavailable}.</>}
       </div>
