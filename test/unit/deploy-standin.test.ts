@@ -25,7 +25,8 @@ import { parseQuantConfig } from '../../src/core/quant/config';
 import { exportQdq } from '../../src/core/quant/qdq';
 import { quantizeModel } from '../../src/core/quant/quantize';
 import { prepareSimulation } from '../../src/core/sim/dpu';
-import { hardActsNet, randomInputs, residualNet } from './dpu-sim-nets';
+import { hardActsNet, randomInputs, residualNet, rng } from './dpu-sim-nets';
+import { buildModel, tensor } from '../../src/core/onnx/build';
 
 const hasPython = spawnSync('python3', ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-standin-'));
@@ -188,6 +189,54 @@ describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (p
       const run = await sim.run(feedsOf(x), { keepTensors: true });
       expectSameInt8(got.int8, run.tensors);
       expect(Array.from(got.output)).toEqual(Array.from(Object.values(run.outputs)[0].value.data));
+    } finally {
+      await sim.release();
+    }
+  }, 180_000);
+
+  it('ops with a constant, zero Pad and standalone leaky / hard-swish / ReLU6 / ReLU on the DPU', async () => {
+    const r = rng(21);
+    const rand = (n: number, k: number) => Float32Array.from({ length: n }, () => (r() * 2 - 1) * k);
+    const model = buildModel({
+      opset: 14,
+      inputs: { x: ['float32', [1, 4, 8, 8]] },
+      outputs: ['out', 'c6', 'rl'],
+      initializers: {
+        w1: tensor('float32', [8, 4, 3, 3], rand(288, 0.3)), b1: tensor('float32', [8], rand(8, 0.1)),
+        w2: tensor('float32', [8, 8, 3, 3], rand(576, 0.2)), b2: tensor('float32', [8], rand(8, 0.1)),
+        sc: tensor('float32', [1, 8, 1, 1], Float32Array.from({ length: 8 }, () => 0.5 + r())), off: tensor('float32', [], [0.3]),
+        pads: tensor('int64', [8], [0, 0, 1, 1, 0, 0, 1, 1]), lo: tensor('float32', [], [0]), hi: tensor('float32', [], [6]),
+      },
+      nodes: [
+        { op: 'Conv', name: 'conv1', inputs: ['x', 'w1', 'b1'], outputs: ['c1'], attrs: { pads: [1, 1, 1, 1] } },
+        { op: 'Relu', name: 'relu1', inputs: ['c1'], outputs: ['r1'] },
+        { op: 'MaxPool', name: 'pool', inputs: ['r1'], outputs: ['p'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'Mul', name: 'scale', inputs: ['p', 'sc'], outputs: ['m'] },
+        { op: 'Add', name: 'offset', inputs: ['off', 'm'], outputs: ['a'] },
+        { op: 'Pad', name: 'pad', inputs: ['a', 'pads'], outputs: ['pd'] },
+        { op: 'Conv', name: 'conv2', inputs: ['pd', 'w2', 'b2'], outputs: ['c2'] },
+        { op: 'Concat', name: 'cat', inputs: ['a', 'c2'], outputs: ['cat'], attrs: { axis: 1 } },
+        { op: 'LeakyRelu', name: 'leaky', inputs: ['cat'], outputs: ['lk'], attrs: { alpha: 26 / 256 } },
+        { op: 'HardSwish', name: 'hswish', inputs: ['cat'], outputs: ['hs'] },
+        { op: 'Add', name: 'sum', inputs: ['lk', 'hs'], outputs: ['out'] },
+        { op: 'Clip', name: 'relu6', inputs: ['p', 'lo', 'hi'], outputs: ['c6'] },
+        { op: 'Relu', name: 'relu2', inputs: ['cat'], outputs: ['rl'] },
+      ],
+    });
+    const feeds = (i: number) => ({ x: { shape: [1, 4, 8, 8], data: rand(256, 2 + i) } });
+    const q = await quantizeModel(model, [0, 1, 2, 3].map(feeds), parseQuantConfig({ include_cle: false }), { skipEvaluation: true });
+    const qdq = exportQdq(q.model, q.tensors).model;
+    const s = standinProgram(qdq, target);
+    const kinds = new Set(s.program.subgraphs.flatMap((g) => g.ops.map((o) => `${o.type}:${(o.act as string | undefined) ?? (o.op as string | undefined) ?? ''}`)));
+    for (const k of ['eltwise_const:mul', 'eltwise_const:add', 'pad:', 'activation:leaky_relu', 'activation:hard_swish', 'activation:relu6', 'activation:relu'])
+      expect(kinds, `${k} in ${[...kinds].join(' ')}`).toContain(k);
+    const x = feeds(9).x.data;
+    writeFileSync(join(dir, 'consts_x.npy'), writeNpy({ dtype: 'float32', shape: [1, 4, 8, 8], data: x }));
+    const got = runScript('consts', vartPython(s.compile, 'consts.xmodel'), standinNpz(s), join(dir, 'consts_x.npy'));
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
+    try {
+      const run = await sim.run({ x: { shape: [1, 4, 8, 8], data: x } }, { keepTensors: true });
+      expectSameInt8(got.int8, run.tensors);
     } finally {
       await sim.release();
     }

@@ -5,7 +5,9 @@
 // xmodel holds float ops that vai_c_xir still has to partition, so reading it would mean re-doing the
 // partition in Python; the npz carries this compile's partition and needs only NumPy to read.
 import { InputError } from '../errors';
-import { attr, attrInt, type Model, type Node } from '../ir';
+import { attr, attrInt, attrInts, type ConstTensor, type Model, type Node } from '../ir';
+import { constantTensor } from '../onnx/shapes';
+import { toFloat64 } from '../onnx/values';
 import { writeNpz, type NdArray } from '../data/npy';
 import { isDpuHardSigmoid } from '../quant/dpu-ops';
 import { avgPoolFactor } from '../sim/dpu/kernels';
@@ -94,6 +96,13 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
   const fps = new Map<string, number>();
   const subgraphs: StandinSubgraph[] = [];
   let convCount = 0;
+  let constCount = 0;
+  const constOf = (t: string): ConstTensor | undefined => {
+    const c = dq.float.graph.initializers.get(t);
+    if (c) return c;
+    const n = dq.float.graph.nodes.find((x) => x.opType === 'Constant' && x.outputs[0] === t);
+    return n ? constantTensor(n) : undefined;
+  };
   for (const sg of compile.subgraphs) {
     if (!isAccelerator(sg.device)) continue;
     const ops: StandinOp[] = [];
@@ -151,9 +160,43 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
           break;
         }
         case 'eltwise': {
+          const node = nodeByName.get(l.name);
+          if (l.constOperand && node && ins.length === 1 && !l.activation) {
+            // With a constant (a scale, an offset): the float op on the exact reals, rounded once at fp_out.
+            const at = node.inputs.findIndex((t) => t && constOf(t));
+            const c = constOf(node.inputs[at])!;
+            const key = `c${constCount++}`;
+            arrays[key] = { dtype: 'float32', shape: [...c.shape], data: Float32Array.from(toFloat64(c)) };
+            ops.push({ ...base, type: 'eltwise_const', op: l.eltwise ?? 'add', const: key, const_first: at === 0 });
+            break;
+          }
           if (l.eltwise !== 'add' || l.constOperand || ins.length !== 2 || numel(ins[0].shape) !== numel(l.shape) || numel(ins[1].shape) !== numel(l.shape))
-            throw new InputError(`${what}: only an add of two same-shape feature maps runs in the NumPy stand-in`);
+            throw new InputError(`${what}: only an add of two same-shape feature maps or an op with a constant runs in the NumPy stand-in`);
           ops.push({ ...base, type: 'add', act: act() });
+          break;
+        }
+        case 'activation': {
+          // Not fused: the DPU form on the exact reals, rounded once at fp_out (the simulator's float kernels).
+          const a = l.activation;
+          if (a?.type === 'relu' || a?.type === 'relu6' || a?.type === 'hard_sigmoid' || a?.type === 'hard_swish') {
+            ops.push({ ...base, type: 'activation', act: a.type });
+          } else if (a?.type === 'leaky_relu' && Math.abs((a.alpha ?? 0.01) - 26 / 256) < 1e-6) {
+            ops.push({ ...base, type: 'activation', act: 'leaky_relu' });
+          } else if (a?.type === 'clip') {
+            ops.push({ ...base, type: 'activation', act: 'clip', min: a.min ?? null, max: a.max ?? null });
+          } else {
+            throw new InputError(`${what}: a standalone ${a?.type ?? 'activation'} has no NumPy stand-in`);
+          }
+          break;
+        }
+        case 'pad': {
+          const node = nodeByName.get(l.name);
+          const pads = node ? (attrInts(node, 'pads') ?? (node.inputs[1] && constOf(node.inputs[1]) ? Array.from(toFloat64(constOf(node.inputs[1])!)) : undefined)) : undefined;
+          const value = node?.inputs[2] && constOf(node.inputs[2]) ? toFloat64(constOf(node.inputs[2])!)[0] : attr(node!, 'value', 'float') ?? 0;
+          const rank = sourceShape(l.shape).length;
+          if (!node || (attr(node, 'mode', 'string') ?? 'constant') !== 'constant' || value !== 0 || !pads || pads.length !== 2 * rank || node.inputs[3])
+            throw new InputError(`${what}: only a zero Pad over every axis runs in the NumPy stand-in`);
+          ops.push({ ...base, type: 'pad', pads: Array.from({ length: rank }, (_v, i) => [pads[i], pads[i + rank]]) });
           break;
         }
         case 'concat': {

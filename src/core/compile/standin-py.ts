@@ -144,6 +144,30 @@ def _deconv_sums(x, op, w):
     return full[t:t + oh, l:l + ow].reshape(op["out_shape"])
 
 
+def _hsigmoid(v):
+    return np.clip(v + 3, 0, 6) * 2731 / 2 ** 14
+
+
+def _activation(v, op):
+    """A nonlinearity the DPU runs on its own, in its DPU form, on exact reals (exact in float64)."""
+    a = op["act"]
+    if a == "relu":
+        return np.maximum(v, 0)
+    if a == "relu6":
+        return np.clip(v, 0, 6)
+    if a == "clip":
+        lo = -np.inf if op["min"] is None else np.float32(op["min"])
+        hi = np.inf if op["max"] is None else np.float32(op["max"])
+        return np.clip(v, lo, hi)
+    if a == "leaky_relu":
+        return np.where(v < 0, v * 26 / 256, v)
+    if a == "hard_sigmoid":
+        return _hsigmoid(v)
+    # hard-swish: h is the hard-sigmoid quantized at fix point 7 (half up)
+    h = np.clip(np.floor(_hsigmoid(v) * 128 + 0.5), -128, 127) / 128
+    return v * h
+
+
 def _resize_linear(x, op):
     """Bilinear resize (ONNX coordinate modes) of the exact reals q·2^-fp, rounded once at fp_out."""
     mode = op["mode"]
@@ -205,6 +229,19 @@ def _layer(op, values, arrays):
         sh, sw = op["scale"]
         y = _sat(_round(ins[0].astype(np.int64), fp_in[0] - fp_out))
         return np.repeat(np.repeat(y, sh, axis=1), sw, axis=2)
+    if t == "eltwise_const":
+        # float32 as the float kernel computes it (one correctly rounded op), then DPU_ROUND at fp_out.
+        a = (_source(ins[0]).astype(np.float64) * 2.0 ** -fp_in[0]).astype(np.float32)
+        c = arrays[op["const"]]
+        a, b = (c, a) if op["const_first"] else (a, c)
+        f = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide}[op["op"]]
+        y = f(a, b).astype(np.float32).astype(np.float64)
+        return _nhwc(_sat(np.floor(y * 2.0 ** fp_out + 0.5)).reshape(_nchw_shape(op["out_shape"])))
+    if t == "activation":
+        return _sat(np.floor(_activation(ins[0].astype(np.float64) * 2.0 ** -fp_in[0], op) * 2.0 ** fp_out + 0.5))
+    if t == "pad":
+        y = np.pad(_sat(_round(_source(ins[0]).astype(np.int64), fp_in[0] - fp_out)), op["pads"])
+        return _nhwc(y)
     if t == "resize_linear":
         return _resize_linear(ins[0], op)
     if t == "reshape":
