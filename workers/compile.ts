@@ -6,6 +6,7 @@ import {
 } from '../src/core/compile';
 import { boardCompile, cpuStubs, pynqPython, vartPython, type BoardCompile } from '../src/core/compile/deploy';
 import { compiledXModel } from '../src/core/compile/emit';
+import { standinNpz, standinProgram } from '../src/core/compile/standin-npz';
 import type { PreprocessSpec } from '../src/core/data/preprocess';
 import { writeXModel } from '../src/core/xmodel/codec';
 import { intXModel, intXModelOf } from '../src/core/xmodel/int-export';
@@ -66,6 +67,9 @@ export interface Deployment {
   readonly board: BoardCompile;
   /** The quantizer's output the vai_c_xir command compiles (`<model>_int.xmodel`). */
   readonly intXModelName: string;
+  /** The NumPy stand-in for the board runner (`<model>_dpu.npz` + dpu_standin.py): undefined for a model
+   *  it cannot run (not a quantized ONNX model), with the reason. */
+  readonly standin: { readonly npzName: string } | { readonly unavailable: string };
   /** CPU ops the scripts leave as stubs (no NumPy generator): `op "name"`. */
   readonly stubs: readonly string[];
 }
@@ -122,6 +126,8 @@ export class CompileSession {
     return {
       xmodelName, vart: vartPython(r, xmodelName, pre), pynq: pynqPython(r, xmodelName, pre), costCsv: costCsv(r), board: boardCompile(r, xmodelName),
       intXModelName: `${stem(this.fileName)}_int.xmodel`, stubs: cpuStubs(r),
+      standin: this.source.kind === 'onnx' && r.graph.quantized ? { npzName: `${stem(this.fileName)}_dpu.npz` }
+        : { unavailable: r.graph.quantized ? 'the stand-in runs a quantized ONNX model' : 'quantize the model first' },
     };
   }
 
@@ -131,6 +137,13 @@ export class CompileSession {
     if (!this.layers.quantized) throw new InputError('an _int.xmodel carries fix points: quantize the model first (or open a QDQ model)');
     const x = this.source.kind === 'onnx' ? intXModelOf(this.source.model) : intXModel(this.layers, { xmodel: this.source.xmodel });
     return writeXModel(x);
+  }
+
+  /** `<model>_dpu.npz` for dpu_standin.py: the last compile's DPU subgraphs with int8 weights and fix points. */
+  standinNpzBytes(): Uint8Array {
+    const r = this.require();
+    if (this.source.kind !== 'onnx' || !r.graph.quantized) throw new InputError('the NumPy stand-in runs a quantized ONNX model: quantize it first');
+    return standinNpz(standinProgram(this.source.model, r.target, r.conversions));
   }
 
   xmodelBytes(): Uint8Array {

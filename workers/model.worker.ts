@@ -96,6 +96,14 @@ const api = {
     }
   },
 
+  /** The open model drawn again, with XIR fix ops as nodes or folded into their edges. */
+  displayGraph(showFix: boolean) {
+    try {
+      if (!model) throw new Error('no model is open');
+      return toDisplayGraph(model, { showFix });
+    } catch (e) { rethrow(e); }
+  },
+
   stats(tensor: string, bins: number): WeightStats | null {
     const t = constants.get(tensor);
     if (!t || t.dtype === 'string') return null;
@@ -152,6 +160,12 @@ const api = {
   intXModel(): Uint8Array {
     try {
       const bytes = compileSession(quantized.version).intXModelBytes();
+      return Comlink.transfer(bytes, [bytes.buffer]);
+    } catch (e) { rethrow(e); }
+  },
+  standinNpz(): Uint8Array {
+    try {
+      const bytes = compileSession(quantized.version).standinNpzBytes();
       return Comlink.transfer(bytes, [bytes.buffer]);
     } catch (e) { rethrow(e); }
   },

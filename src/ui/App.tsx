@@ -7,7 +7,7 @@ import { WarmUp } from './graph/WarmUp';
 import { Search } from './panels/Search';
 import { SidePanel } from './panels/SidePanel';
 import { SummaryDialog } from './panels/SummaryDialog';
-import { modelWorker, openFile, prepare } from './session';
+import { modelWorker, openFile, prepare, setShowFix } from './session';
 import { get, requestFit, set, useStore } from './store';
 import { download } from './compile/actions';
 import { PipelineBar } from './pipeline/PipelineBar';
@@ -112,6 +112,11 @@ function TopBar({ search }: { search: React.RefObject<HTMLDivElement | null> }) 
         <>
           <span className="file-name mono" data-testid="model-name" title={model.info.fileName}>{model.info.fileName}</span>
           <span className="muted small" data-testid="model-meta">{model.info.opCount} ops · {model.info.format === 'xmodel' ? 'xmodel · XIR' : `opset ${model.info.opset}`}</span>
+          {!!model.graph.fixOps && (
+            <label className="small" style={{ whiteSpace: 'nowrap' }} title="XIR fix ops: folded into the edges they quantize (fp=N), or drawn as nodes" data-testid="toggle-fix">
+              <input type="checkbox" checked={!!model.showFix} onChange={(e) => void setShowFix(e.target.checked)} /> fix ops
+            </label>
+          )}
           <button onClick={() => set({ summaryOpen: true })} data-testid="open-summary">Summary</button>
           {IMPORTED.has(model.info.format) && (
             <button onClick={() => void downloadFloatOnnx()} data-testid="save-onnx" title="The imported graph as a float ONNX model">Save as ONNX</button>

@@ -222,7 +222,7 @@ export async function relayout(): Promise<void> {
   const seq = ++relayouts;
   ensureLayoutWorker();
   try {
-    const layout = (open.length === 0 && !quantized ? await getLayout(model.hash) : undefined)
+    const layout = (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
       ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
     const now = get().model;
     if (seq !== relayouts || !now || now.openId !== model.openId) return;
@@ -230,6 +230,30 @@ export async function relayout(): Promise<void> {
   } catch (e) {
     if (seq !== relayouts || get().model?.openId !== model.openId) return;
     set({ error: `${model.info.fileName}: could not lay the graph out again (${e instanceof Error ? e.message : String(e)})` });
+  }
+}
+
+/**
+ * Draws an .xmodel's fix ops as nodes, or folds them into their edges again (each edge keeps its `fp=N`).
+ * The graph is rebuilt in the model worker and laid out anew (not cached: the cache holds the folded one).
+ */
+export async function setShowFix(on: boolean): Promise<void> {
+  const model = get().model;
+  const w = current?.api;
+  if (!model || !w || !!model.showFix === on) return;
+  const open = Object.entries(get().expanded).filter(([, v]) => v).map(([k]) => k);
+  const seq = ++relayouts;
+  ensureLayoutWorker();
+  try {
+    const graph = await w.displayGraph(on);
+    const layout = await layoutWorker!.api.layout(layoutInput(graph, new Set(open), !!get().quant));
+    const now = get().model;
+    if (seq !== relayouts || !now || now.openId !== model.openId) return;
+    const ids = new Set(graph.nodes.map((n) => n.id));
+    set({ model: { ...now, graph, layout, showFix: on }, ...(get().selectedId && !ids.has(get().selectedId!) ? { selectedId: null } : {}) });
+  } catch (e) {
+    if (seq !== relayouts || get().model?.openId !== model.openId) return;
+    set({ error: `${model.info.fileName}: could not draw the fix ops (${e instanceof Error ? e.message : String(e)})` });
   }
 }
 
@@ -247,7 +271,7 @@ export async function toggleBody(id: string): Promise<void> {
   ensureLayoutWorker();
   try {
     const quantized = !!get().quant;
-    const layout = (open.length === 0 && !quantized ? await getLayout(model.hash) : undefined)
+    const layout = (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
       ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
     const now = get().model;
     // A later toggle or another model won meanwhile.

@@ -14,6 +14,8 @@ export interface OpenModel {
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;
   readonly layout: Layout;
+  /** XIR fix ops drawn as nodes (default: folded into the edges they quantize). */
+  readonly showFix?: boolean;
 }
 
 export type Busy = { readonly fileName: string; readonly stage: OpenStage };

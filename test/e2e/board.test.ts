@@ -3,6 +3,8 @@
 // with weights folded and no unknown-op marker.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpz } from '../../src/core/data/npy';
+import { STANDIN_PY } from '../../src/core/compile/standin-py';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { checkXModelOps } from '../../src/core/xmodel/opdef-check';
 import { opFixPoint } from '../../src/core/xmodel/types';
@@ -70,6 +72,9 @@ describe('from the browser to the board', () => {
     expect(await page.getByTestId('unknown-op').count()).toBe(0);
     // Weights are folded into the ops: no const node is drawn, each conv/inner-product holds its two.
     expect(await page.locator('[data-testid=graph-node][data-op=const]').count()).toBe(0);
+    // Its fix ops fold into the edges they quantize: no fix node, fp= labels on the edges.
+    expect(await page.locator('[data-testid=graph-node][data-op=fix]').count()).toBe(0);
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
     const conv = page.locator('[data-testid=graph-node][data-op=conv2d]');
     const wfp = conv.getByTestId('weight-fp');
     expect(await wfp.count()).toBe(2);
@@ -99,6 +104,19 @@ describe('from the browser to the board', () => {
     const [arch] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-arch-json').click()]);
     expect(arch.suggestedFilename()).toBe('arch.json');
     expect(JSON.parse(readFileSync(await arch.path(), 'utf8')).fingerprint).toMatch(/^0x[0-9a-f]+$/);
+    // The NumPy stand-in for the board: the npz with this compile's DPU subgraphs, and the runner module.
+    const files = new Map<string, Buffer>();
+    page.on('download', (d) => { void d.path().then((p) => files.set(d.suggestedFilename(), readFileSync(p))); });
+    await page.getByTestId('download-standin').click();
+    await expect.poll(() => files.size, { timeout: 30_000 }).toBe(2);
+    const npz = parseNpz(new Uint8Array(files.get('retinaface_vitis_qdq_dpu.npz')!));
+    const program = JSON.parse(new TextDecoder().decode(npz.get('program')!.data as Uint8Array));
+    expect(program.format).toBe('fixpoint-dpu-standin');
+    expect(program.subgraphs).toHaveLength(1);
+    expect(program.subgraphs[0].ops).toHaveLength(63);
+    expect(files.get('dpu_standin.py')!.toString('utf8')).toBe(STANDIN_PY);
+    await page.getByTestId('deploy-standin').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: 'test/.tmp/board-deploy-standin.png' });
   });
 
   it('pointpillars_compiled_B4096.xmodel opens with no unknown-op marker and no const node drawn', async () => {
@@ -109,6 +127,32 @@ describe('from the browser to the board', () => {
     expect(await app.page.getByTestId('unknown-op').count()).toBe(0);
     expect(await app.page.locator('[data-testid=graph-node][data-op=const-fix], [data-testid=graph-node][data-op=const]').count()).toBe(0);
     await app.page.screenshot({ path: 'test/.tmp/board-compiled-xmodel.png' });
+  });
+
+  it('pointpillars_int.xmodel: fix ops folded into fp= edge labels; the toggle draws them as nodes and folds them back', async () => {
+    const { page } = app;
+    await openFile('pointpillars_int.xmodel', new Uint8Array(readFileSync('test/fixtures/xmodel/pointpillars_int.xmodel')));
+    const fixNodes = page.locator('[data-testid=graph-node][data-op=fix]');
+    expect(await fixNodes.count()).toBe(0);
+    // The file's own fix points arrive just after the paint; then the folded fixes are fp= edge labels.
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
+    const folded = await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).count();
+    expect(folded).toBeGreaterThan(10);
+    const toggle = page.getByTestId('toggle-fix').locator('input');
+    expect(await toggle.isChecked()).toBe(false);
+    let previous = await painted();
+    await toggle.click(); // controlled: it turns on once the graph with the fix nodes is laid out
+    await waitPainted(previous);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=graph-node][data-op=fix]').length > 0, null, { timeout: 30_000 });
+    // 77 nodes with the 24 fixes: drawn from the top at 100%, so only those on screen are in the page.
+    expect(await fixNodes.count()).toBeGreaterThan(0);
+    await page.screenshot({ path: 'test/.tmp/board-int-xmodel-fix-shown.png' });
+    previous = await painted();
+    await toggle.click();
+    await waitPainted(previous);
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=graph-node][data-op=fix]').length === 0, null, { timeout: 30_000 });
+    await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('edge-fp').filter({ hasText: /^fp=-?\d+$/ }).count()).toBe(folded);
   });
 
   it('made no request to another origin and raised no page error', () => {

@@ -59,7 +59,7 @@ describe('deployment scripts', () => {
       }
     expect(ppVart).toContain('"VoxelNet__input_0": {"shape": (1, 12000, 100, 4), "fix_point": 6, "scale": 2.0 ** 6}');
     // The scales are applied per tensor: inputs by 2^fp into int8, outputs by 2^-fp back to float.
-    expect(ppVart).toContain('np.clip(np.round(x * scale), -128, 127).astype(np.int8)');
+    expect(ppVart).toContain('np.clip(np.floor(x * scale + 0.5), -128, 127).astype(np.int8)'); // DPU_ROUND, as the simulator quantizes inputs
     expect(ppVart).toContain('return q.astype(np.float32) / scale');
     expect(ppVart).toContain('to_int8(values[n], scale_of(n, t))');
     expect(ppVart).toContain('values[n] = to_float(b, scale_of(n, t))');

@@ -2,7 +2,7 @@
 // for the DPU steps (their outputs taken from this tool's own float run), every CPU tensor must equal this
 // tool's float interpreter. Skipped without python3 + NumPy (Debian: python3-numpy).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -122,6 +122,68 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps (python3 + NumPy)', () =
     writeFileSync(join(dir, 'script.py'), broken);
     const q = spawnSync('python3', [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
     expect(q.status).not.toBe(0);
+  });
+});
+
+/** HardSigmoid, PRelu, GELU (exact and tanh) and bilinear Resize in each coordinate mode, all on the CPU. */
+function moreCpuOpsNet() {
+  const modes = ['half_pixel', 'align_corners', 'asymmetric', 'pytorch_half_pixel'];
+  return buildModel({
+    opset: 20,
+    inputs: { x: ['float32', [1, 3, 6, 8]] },
+    outputs: ['hs', 'pr', 'pr1', 'ge', 'gt', ...modes.map((m) => `up_${m}`), 'down'],
+    initializers: {
+      slope: tensor('float32', [3, 1, 1], [0.1, -0.3, 0.7]), slope1: tensor('float32', [1], [0.25]),
+      sizes: tensor('int64', [4], [1, 3, 11, 13]), sizes_down: tensor('int64', [4], [1, 3, 4, 5]),
+    },
+    nodes: [
+      { op: 'HardSigmoid', name: 'hsig', inputs: ['x'], outputs: ['hs'], attrs: { alpha: 0.25, beta: 0.4 } },
+      { op: 'PRelu', name: 'prelu', inputs: ['x', 'slope'], outputs: ['pr'] },
+      { op: 'PRelu', name: 'prelu1', inputs: ['x', 'slope1'], outputs: ['pr1'] },
+      { op: 'Gelu', name: 'gelu', inputs: ['x'], outputs: ['ge'] },
+      { op: 'Gelu', name: 'gelu_tanh', inputs: ['x'], outputs: ['gt'], attrs: { approximate: 'tanh' } },
+      ...modes.map((m) => ({ op: 'Resize', name: `resize_${m}`, inputs: ['x', '', '', 'sizes'], outputs: [`up_${m}`], attrs: { mode: 'linear', coordinate_transformation_mode: m } })),
+      { op: 'Resize', name: 'resize_down', inputs: ['x', '', '', 'sizes_down'], outputs: ['down'], attrs: { mode: 'linear' } },
+    ],
+  });
+}
+
+describe.skipIf(!hasNumpy)('deployment script CPU steps: HardSigmoid, PRelu, GELU, bilinear Resize (python3 + NumPy)', () => {
+  it('equal the float run, wherever the partition put them', () => {
+    const model = moreCpuOpsNet();
+    const r = partition(layersOf({ kind: 'onnx', model }), targetByArch('B4096'), NO_CONVERSIONS);
+    // Every layer's generator, as one CPU step (ops the DPU would take run the same code on the CPU).
+    const lines: string[] = [];
+    for (const s of r.subgraphs.filter((x) => x.device !== 'USER')) {
+      const c = cpuStepCode(r, s);
+      expect(c.stubs).toEqual([]);
+      lines.push(...c.lines);
+    }
+    expect(cpuStubs(r)).toEqual([]);
+    const x = Float32Array.from({ length: 144 }, (_v, i) => Math.sin(i * 0.73) * 4);
+    const names = model.graph.nodes.flatMap((n) => n.outputs);
+    const ref = runFloat(model, { x: { shape: [1, 3, 6, 8], data: x } }, { outputs: names });
+    const sub = join(dir, 'more');
+    mkdirSync(sub, { recursive: true });
+    const index: Record<string, string> = { x: 'x.npy' };
+    writeFileSync(join(sub, 'x.npy'), writeNpy({ dtype: 'float32', shape: [1, 3, 6, 8], data: x }));
+    for (const [n, t] of Object.entries(ref)) {
+      index[n] = `${n}.npy`;
+      writeFileSync(join(sub, index[n]), writeNpy({ dtype: 'float32', shape: t.shape, data: t.data }));
+    }
+    writeFileSync(join(sub, 'index.json'), JSON.stringify(index));
+    const code = ['import numpy as np', NUMPY_HELPERS, '', 'def step(values):', ...lines.map((l) => `    ${l}`), '',
+      'GRAPH_INPUTS = ["x"]', 'DPU_SUBGRAPHS = []', 'STEPS = [("cpu", step)]', ''].join('\n');
+    writeFileSync(join(sub, 'script.py'), code);
+    writeFileSync(join(sub, 'harness.py'), HARNESS);
+    const p = spawnSync('python3', [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
+    expect(p.stderr).toBe('');
+    const worst = JSON.parse(p.stdout) as Record<string, number>;
+    for (const t of names) expect(worst[t], t).toBeLessThan(2e-6 * 8);
+    // The comparison can fail: asymmetric sampling in place of half_pixel is caught.
+    writeFileSync(join(sub, 'script.py'), code.replace('"half_pixel")', '"asymmetric")'));
+    const q = spawnSync('python3', [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
+    expect((JSON.parse(q.stdout) as Record<string, number>).up_half_pixel).toBeGreaterThan(0.01);
   });
 });
 

@@ -56,10 +56,40 @@ describe('quantizer output drawn', () => {
     ]);
     expect(conv.folded).toContain('VoxelNet__rpn_conv_box_weight_fix');
     expect(m.fixPoints?.get('VoxelNet__rpn_conv_box_weight')).toBe(8);
-    // The fix of an activation stays a node; its fix point is on the tensor it quantizes and its output.
+    // The fix of an activation is folded into its edge by default; its fix point is on the tensor it
+    // quantizes and its output.
     expect(m.fixPoints?.get('VoxelNet__input_0')).toBe(6);
-    expect(ops.filter((n) => n.label === 'fix')).toHaveLength(70 - 46);
+    expect(ops.filter((n) => n.label === 'fix')).toEqual([]);
+    expect(d.fixOps).toBe(70 - 46);
     expect(ops.filter((n) => n.unknown)).toEqual([]);
+  });
+
+  it('fix ops fold into the edge they quantize; shown, each is a node between producer and consumer', () => {
+    const m = open('pointpillars_int.xmodel');
+    const folded = toDisplayGraph(m);
+    const shown = toDisplayGraph(m, { showFix: true });
+    const fixes = shown.nodes.filter((n) => n.label === 'fix');
+    expect(fixes).toHaveLength(24);
+    expect(shown.fixOps).toBe(24);
+    expect(shown.nodes.length - folded.nodes.length).toBe(24);
+    const ids = new Set(folded.nodes.map((n) => n.id));
+    for (const e of folded.edges) expect(ids.has(e.source) && ids.has(e.target), e.id).toBe(true);
+    const nameOf = (g: typeof shown, id: string) => g.nodes.find((n) => n.id === id)!.name;
+    for (const f of fixes) {
+      // producer → fix → consumer becomes producer → consumer, carrying the fix's output (its fix point).
+      const into = shown.edges.filter((e) => e.target === f.id);
+      const out = shown.edges.filter((e) => e.source === f.id);
+      expect(into).toHaveLength(1);
+      for (const e of out) {
+        const direct = folded.edges.find((x) => x.tensor === e.tensor && nameOf(folded, x.target) === nameOf(shown, e.target));
+        expect(direct, `${f.name} → ${nameOf(shown, e.target)}`).toBeDefined();
+        expect(nameOf(folded, direct!.source)).toBe(nameOf(shown, into[0].source));
+        expect(m.fixPoints?.get(e.tensor), e.tensor).toBeDefined();
+      }
+    }
+    // A model without fix ops has nothing to toggle.
+    const onnx = openModel(new Uint8Array(readFileSync('public/models/fmnist_seed000.onnx')), 'fmnist_seed000.onnx');
+    expect(toDisplayGraph(onnx).fixOps).toBeUndefined();
   });
 
   it('an op type neither XIR nor the file defines is unknown', () => {

@@ -6,6 +6,8 @@ import {
   type CompileResult, type CompileSource, type Conversions, type Target,
 } from '../../core/compile';
 import { pynqPython, vartPython } from '../../core/compile/deploy';
+import { standinNpz, standinProgram } from '../../core/compile/standin-npz';
+import { STANDIN_MODULE, STANDIN_PY } from '../../core/compile/standin-py';
 import { compiledXModel } from '../../core/compile/emit';
 import { InputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
@@ -127,6 +129,20 @@ export const compile: Command = {
         writeFileSync(join(out, xname), writeXModel(compiledXModel(r)));
         writeFileSync(join(out, `${stem}_vart.py`), vartPython(r, xname));
         writeFileSync(join(out, `${stem}_pynq.py`), pynqPython(r, xname));
+        if (src.kind === 'onnx' && r.graph.quantized) {
+          // The NumPy stand-in for the board runner: the VART script runs with it where VART is missing.
+          let npz: Uint8Array | undefined;
+          try {
+            npz = standinNpz(standinProgram(src.model, target, conversions));
+          } catch (e) {
+            if (!(e instanceof InputError)) throw e;
+            process.stderr.write(`note: no ${stem}_dpu.npz (NumPy stand-in): ${e.message}\n`);
+          }
+          if (npz) {
+            writeFileSync(join(out, `${stem}_dpu.npz`), npz);
+            writeFileSync(join(out, STANDIN_MODULE), STANDIN_PY);
+          }
+        }
       } catch (e) {
         throw new InputError(`cannot write to ${out}: ${(e as Error).message.split('\n')[0]}`);
       }

@@ -32,6 +32,47 @@ def softmax(x, axis):
     return (e / e.sum(axis=axis, keepdims=True)).astype(np.float32)
 
 
+def prelu(x, slope):
+    return np.where(x >= 0, x, x * slope).astype(np.float32)
+
+
+def gelu(x, tanh):
+    """ONNX Gelu: 0.5·x·(1 + erf(x/√2)), or its tanh approximation."""
+    v = x.astype(np.float64)
+    if tanh:
+        return (0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3)))).astype(np.float32)
+    from math import erf as scalar_erf
+    erf = np.vectorize(scalar_erf, otypes=[np.float64])
+    return (0.5 * v * (1 + erf(v / np.sqrt(2)))).astype(np.float32)
+
+
+def resize_linear(x, out_hw, mode):
+    """ONNX Resize mode=linear on an NHWC map: source coordinates by coordinate_transformation_mode, clamped
+    to the map, then the two neighbours per axis weighted by distance."""
+    def axis(n_in, n_out):
+        o = np.arange(n_out, dtype=np.float64)
+        scale = n_out / n_in
+        if mode == "align_corners":
+            f = o * (n_in - 1) / (n_out - 1) if n_out > 1 else np.zeros(n_out)
+        elif mode == "asymmetric":
+            f = o / scale
+        elif mode == "pytorch_half_pixel" and n_out == 1:
+            f = np.zeros(n_out)
+        else:
+            f = (o + 0.5) / scale - 0.5
+        f = np.clip(f, 0, n_in - 1)
+        i0 = np.floor(f).astype(np.int64)
+        i1 = np.minimum(i0 + 1, n_in - 1)
+        return i0, i1, (f - i0).astype(np.float32)
+    y0, y1, wy = axis(x.shape[1], out_hw[0])
+    x0, x1, wx = axis(x.shape[2], out_hw[1])
+    wx = wx[None, None, :, None]
+    top = x[:, y0][:, :, x0] * (1 - wx) + x[:, y0][:, :, x1] * wx
+    bot = x[:, y1][:, :, x0] * (1 - wx) + x[:, y1][:, :, x1] * wx
+    wy = wy[None, :, None, None]
+    return (top * (1 - wy) + bot * wy).astype(np.float32)
+
+
 def pool2d(x, kernel, stride, pad, kind, out_hw):
     """NHWC max/average pool; pad = (top, left, bottom, right); an average counts the values inside the map."""
     (kh, kw), (sh, sw), (t, l, b, r) = kernel, stride, pad
@@ -47,6 +88,12 @@ def pool2d(x, kernel, stride, pad, kind, out_hw):
             acc = np.maximum(acc, win) if kind == "max" else acc + win
             count += ones[i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw]
     return acc if kind == "max" else (acc / count[None, :, :, None]).astype(np.float32)`;
+
+/** Coordinate transformations resize_linear implements. */
+const LINEAR_MODES = new Set(['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric']);
+
+/** A float as Python reads it back exactly (float32 constants are exact in float64 notation). */
+const num = (v: number) => (Number.isFinite(v) ? String(v) : v > 0 ? 'np.inf' : v < 0 ? '-np.inf' : 'np.nan');
 
 /** A 4-D NHWC shape as ONNX's NCHW. */
 const nchw = (s: readonly number[]) => [s[0], s[3], s[1], s[2]];
@@ -66,7 +113,17 @@ function expression(l: Layer, ins: readonly string[], inShapes: readonly (readon
       case 'tanh': return `np.tanh(${x})`;
       case 'exp': return `np.exp(${x})`;
       case 'clip': return `np.clip(${x}, ${a.min ?? '-np.inf'}, ${a.max ?? 'np.inf'})`;
-      default: return undefined; // hard_sigmoid (slope not kept), prelu (slopes), gelu, softmax
+      case 'hard_sigmoid': return `np.clip(${x} * np.float32(${a.alpha ?? 0.2}) + np.float32(${a.beta ?? 0.5}), 0, 1)`;
+      case 'gelu': return `gelu(${x}, ${a.approximate === 'tanh' ? 'True' : 'False'})`;
+      case 'prelu': {
+        if (!a.slope) return undefined;
+        const slope = `np.asarray([${a.slope.values.map(num).join(', ')}], np.float32).reshape(${tuple(a.slope.shape)})`;
+        // ONNX broadcasts the slope against NCHW: compute there for a 4-D map.
+        return (inShapes[0] ?? []).length === 4
+          ? `np.transpose(prelu(np.transpose(${x}, (0, 3, 1, 2)), ${slope}), (0, 2, 3, 1))`
+          : `prelu(${x}, ${slope})`;
+      }
+      default: return undefined; // softmax (an 'other' layer)
     }
   }
   switch (l.kind) {
@@ -88,7 +145,13 @@ function expression(l: Layer, ins: readonly string[], inShapes: readonly (readon
     }
     case 'upsample': {
       const u = l.upsample;
-      if (!u || u.mode !== 'nearest' || !Number.isInteger(u.scaleH) || !Number.isInteger(u.scaleW)) return undefined;
+      if (!u) return undefined;
+      if (u.mode === 'bilinear') {
+        const mode = u.coordinate ?? (u.alignCorners ? 'align_corners' : 'half_pixel');
+        if (!LINEAR_MODES.has(mode)) return undefined;
+        return `resize_linear(${x}, ${tuple([l.shape[1], l.shape[2]])}, ${py(mode)})`;
+      }
+      if (!Number.isInteger(u.scaleH) || !Number.isInteger(u.scaleW)) return undefined;
       return `np.repeat(np.repeat(${x}, ${u.scaleH}, axis=1), ${u.scaleW}, axis=2)`;
     }
     case 'pool': {

@@ -47,25 +47,66 @@ def load_input(path):
         if x.size != int(np.prod(shape)):
             raise SystemExit(f"{path}: shape {x.shape} does not fit the model input {shape}")
         return {name: x.reshape(shape)}, None
-    from PIL import Image
     h, w, c = shape[1], shape[2], shape[3]
     if PREPROCESS.get("size"):
         h, w = PREPROCESS["size"]
-    img = Image.open(path).convert("L" if c == 1 else "RGB")
-    placement = {"image_w": img.width, "image_h": img.height, "input_w": w, "input_h": h, "resize": PREPROCESS.get("resize", "stretch")}
-    if placement["resize"] == "letterbox":
-        r = min(h / img.height, w / img.width)
-        nh, nw = max(1, int(np.floor(img.height * r + 0.5))), max(1, int(np.floor(img.width * r + 0.5)))
-        x = np.full((h, w, c), PREPROCESS.get("pad_value", 0), np.float32)
-        top, left = (h - nh) // 2, (w - nw) // 2
-        x[top:top + nh, left:left + nw] = np.asarray(img.resize((nw, nh), Image.BILINEAR), np.float32).reshape(nh, nw, c)
-    else:
-        x = np.asarray(img.resize((w, h), Image.BILINEAR), np.float32).reshape(h, w, c)
+    img = read_image(path)
+    placement = {"image_w": img.shape[1], "image_h": img.shape[0], "input_w": w, "input_h": h, "resize": PREPROCESS.get("resize", "stretch")}
+    x = to_channels(img, c)
     if PREPROCESS.get("color") == "bgr" and c == 3:
         x = x[..., ::-1]
+    x = letterbox(x, h, w, PREPROCESS.get("pad_value", 0)) if placement["resize"] == "letterbox" else resize_bilinear(x, h, w)
     if not PREPROCESS.get("raw"):
-        x = (x * PREPROCESS.get("scale", 1.0) - np.asarray(PREPROCESS.get("mean", 0.0), np.float32)) / np.asarray(PREPROCESS.get("std", 1.0), np.float32)
+        x = (x * PREPROCESS.get("scale", 1.0) - np.asarray(PREPROCESS.get("mean", 0.0), np.float64)) / np.asarray(PREPROCESS.get("std", 1.0), np.float64)
     return {name: x[None].astype(np.float32)}, placement
+
+
+def read_image(path):
+    """Pixels as [H, W, C] float64 in 0..255 (C = 1 or 3; alpha dropped), decoded by PIL."""
+    from PIL import Image
+    img = Image.open(path)
+    if img.mode in ("1", "L", "LA", "I", "I;16", "I;16B"):
+        a = np.asarray(img.convert("L") if img.mode != "L" else img)
+        return a.astype(np.float64)[..., None]
+    return np.asarray(img.convert("RGB")).astype(np.float64)
+
+
+def to_channels(x, c):
+    """RGB -> gray by ITU-R 601 luma, gray -> RGB by copying (preprocess.ts toChannels)."""
+    if x.shape[2] == c:
+        return x
+    if c == 1:
+        return (0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]).astype(np.float32).astype(np.float64)[..., None]
+    return np.repeat(x, c, axis=2)
+
+
+def resize_bilinear(x, out_h, out_w):
+    """Bilinear with half-pixel centres and edge clamping, no antialiasing (preprocess.ts resizeBilinear),
+    each pixel rounded to float32 as the app stores it."""
+    h, w = x.shape[:2]
+    if (h, w) == (out_h, out_w):
+        return x
+    def axis(n_in, n_out):
+        f = np.maximum((np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5, 0)
+        i0 = np.minimum(np.floor(f).astype(np.int64), n_in - 1)
+        return i0, np.minimum(i0 + 1, n_in - 1), f - i0
+    y0, y1, wy = axis(h, out_h)
+    x0, x1, wx = axis(w, out_w)
+    wx = wx[None, :, None]
+    top = x[y0][:, x0] + (x[y0][:, x1] - x[y0][:, x0]) * wx
+    bot = x[y1][:, x0] + (x[y1][:, x1] - x[y1][:, x0]) * wx
+    return (top + (bot - top) * wy[:, None, None]).astype(np.float32).astype(np.float64)
+
+
+def letterbox(x, out_h, out_w, pad):
+    """Fit inside out_h x out_w keeping the aspect ratio, centred on a pad border (preprocess.ts letterbox)."""
+    h, w, c = x.shape
+    r = min(out_h / h, out_w / w)
+    nh, nw = max(1, int(np.floor(h * r + 0.5))), max(1, int(np.floor(w * r + 0.5)))
+    out = np.full((out_h, out_w, c), float(pad), np.float64)
+    top, left = (out_h - nh) // 2, (out_w - nw) // 2
+    out[top:top + nh, left:left + nw] = resize_bilinear(x, nh, nw)
+    return out
 
 
 def top5(y):

@@ -199,16 +199,24 @@ function toDraft(
       const ok = inShape.length === 4 && base.shape.length === 4 && inShape[1] > 0 && inShape[2] > 0;
       return {
         ...base, kind: 'upsample',
-        upsample: ok ? { scaleH: base.shape[1] / inShape[1], scaleW: base.shape[2] / inShape[2], mode: mode === 'nearest' ? 'nearest' : 'bilinear', alignCorners: ctm === 'align_corners' } : undefined,
+        upsample: ok ? {
+          scaleH: base.shape[1] / inShape[1], scaleW: base.shape[2] / inShape[2], mode: mode === 'nearest' ? 'nearest' : 'bilinear', alignCorners: ctm === 'align_corners',
+          // Upsample (opset < 10) samples as asymmetric; Resize defaults to half_pixel.
+          coordinate: t === 'Upsample' ? 'asymmetric' : ctm || 'half_pixel',
+        } : undefined,
       };
     }
     case 'BatchNormalization':
       return { ...base, kind: 'depthwise', kernel: [1, 1], stride: [1, 1], inChannels: ic, outChannels: ic };
   }
   if (ACTIVATIONS[t]) {
-    const alpha = t === 'LeakyRelu' ? attr(n, 'alpha', 'float') ?? 0.01 : undefined;
+    const alpha = t === 'LeakyRelu' ? attr(n, 'alpha', 'float') ?? 0.01 : t === 'HardSigmoid' ? attr(n, 'alpha', 'float') ?? 0.2 : undefined;
     const kind: LayerKind = t === 'Exp' ? 'other' : 'activation';
-    return { ...base, kind, activation: kind === 'activation' ? { type: ACTIVATIONS[t], ...(alpha !== undefined ? { alpha } : {}) } : undefined };
+    // What the CPU code needs to compute the op (the DPU rules read only the type and LeakyReLU's slope).
+    const extra: Partial<Activation> = t === 'HardSigmoid' ? { beta: attr(n, 'beta', 'float') ?? 0.5 }
+      : t === 'Gelu' && attr(n, 'approximate', 'string') === 'tanh' ? { approximate: 'tanh' }
+        : t === 'PRelu' && weights.length === 1 ? { slope: { shape: weights[0].shape.map(Number), values: Array.from(toFloat64(weights[0])) } } : {};
+    return { ...base, kind, activation: kind === 'activation' ? { type: ACTIVATIONS[t], ...(alpha !== undefined ? { alpha } : {}), ...extra } : undefined };
   }
   if (ELTWISE[t]) return { ...base, kind: 'eltwise', eltwise: ELTWISE[t], constOperand: n.inputs.some((x) => x && isConst(x)) };
   if (RESHAPES.has(t)) return { ...base, kind: 'reshape' };

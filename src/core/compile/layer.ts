@@ -15,8 +15,13 @@ export type ActivationType =
 
 export interface Activation {
   readonly type: ActivationType;
-  /** LeakyReLU slope. */
+  /** LeakyReLU slope; HardSigmoid's alpha (y = clip(alpha·x + beta, 0, 1)). */
   readonly alpha?: number;
+  readonly beta?: number;
+  /** PRelu's slope tensor, as ONNX broadcasts it against the NCHW input. */
+  readonly slope?: { readonly shape: readonly number[]; readonly values: readonly number[] };
+  /** GELU's tanh approximation (ONNX `approximate="tanh"`). */
+  readonly approximate?: 'tanh';
   /** Clip bounds (a Clip that is neither ReLU nor ReLU6). */
   readonly min?: number;
   readonly max?: number;
@@ -55,7 +60,11 @@ export interface Layer {
   readonly eltwise?: 'add' | 'sub' | 'mul' | 'div';
   /** An element-wise op whose second operand is a constant (a multiply becomes a 1×1 depthwise conv). */
   readonly constOperand?: boolean;
-  readonly upsample?: { readonly scaleH: number; readonly scaleW: number; readonly mode: 'nearest' | 'bilinear'; readonly alignCorners: boolean };
+  readonly upsample?: {
+    readonly scaleH: number; readonly scaleW: number; readonly mode: 'nearest' | 'bilinear'; readonly alignCorners: boolean;
+    /** ONNX coordinate_transformation_mode (bilinear on the CPU): half_pixel, pytorch_half_pixel, align_corners, asymmetric. */
+    readonly coordinate?: string;
+  };
   /** For kind 'activation' the op itself; for conv/eltwise the fused nonlinearity. */
   activation?: Activation;
   /** Bytes of constant weights and biases (int8 on the DPU: one byte per element). */

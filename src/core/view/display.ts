@@ -120,7 +120,13 @@ function drawnInputs(n: Node): string[] {
   return own;
 }
 
-export function toDisplayGraph(model: Model): DisplayGraph {
+export interface DisplayOptions {
+  /** Draw XIR `fix` ops of feature maps as nodes; by default each is folded into the edge it quantizes
+   *  (the edge then carries its `fp=N`, as the Q/DQ pair of an ONNX model does). */
+  readonly showFix?: boolean;
+}
+
+export function toDisplayGraph(model: Model, o: DisplayOptions = {}): DisplayGraph {
   const g = model.graph;
   const info = new Map<string, TensorInfo>();
   for (const t of g.inputs) info.set(t.name, t);
@@ -173,6 +179,21 @@ export function toDisplayGraph(model: Model): DisplayGraph {
     }
     folded.add(n);
   }
+
+  // XIR fix ops of feature maps (a weight's fix folded into the weight above): each reads its input's
+  // producer through an alias unless they are drawn.
+  const fixAlias = new Map<string, string>();
+  let fixOps = 0;
+  for (const n of g.nodes) {
+    if (folded.has(n) || n.domain !== XIR || n.opType !== 'fix' || n.inputs.length !== 1 || !n.outputs[0]) continue;
+    fixOps++;
+    if (!o.showFix) { fixAlias.set(n.outputs[0], n.inputs[0]); folded.add(n); }
+  }
+  const producerOf = (t: string): string | undefined => {
+    let x = t;
+    for (let i = 0; i < 10_000 && fixAlias.has(x); i++) x = fixAlias.get(x)!;
+    return producerId.get(x);
+  };
 
   const port = (t: string): DisplayPort => {
     const vi = info.get(t);
@@ -234,7 +255,7 @@ export function toDisplayGraph(model: Model): DisplayGraph {
   g.nodes.forEach((n, index) => {
     if (folded.has(n)) return;
     for (const t of drawnInputs(n)) {
-      const src = t && !consts.has(t) ? producerId.get(t) : undefined;
+      const src = t && !consts.has(t) ? producerOf(t) : undefined;
       if (src) addEdge(src, opId(index), t);
     }
   });
@@ -246,9 +267,9 @@ export function toDisplayGraph(model: Model): DisplayGraph {
       weights: [], summary: [{ name: t.dtype, text: `⟨${formatShape(t.shape)}⟩` }], attrs: [],
       inputs: [port(t.name)], outputs: [], folded: [], subgraphs: [],
     });
-    const src = producerId.get(t.name);
+    const src = producerOf(t.name);
     if (src) addEdge(src, id, t.name);
   }
 
-  return { name: g.name, nodes, edges };
+  return { name: g.name, nodes, edges, ...(fixOps ? { fixOps } : {}) };
 }

@@ -71,6 +71,8 @@ export interface DisplayGraph {
   readonly name: string;
   readonly nodes: readonly DisplayNode[];
   readonly edges: readonly DisplayEdge[];
+  /** XIR fix ops of feature maps in the model (drawn or folded into their edges, see DisplayOptions). */
+  readonly fixOps?: number;
 }
 
 /** Where the layout put each node (top-left corner) and its size. */

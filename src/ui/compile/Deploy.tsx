@@ -1,7 +1,7 @@
 // The generated deployment code (VART, pynq_dpu) and the downloads: compiled .xmodel and per-layer costs.
 import { useState } from 'react';
 import { useStore } from '../store';
-import { downloadArchJson, downloadCostTable, downloadIntXModel, downloadXModel } from './actions';
+import { downloadArchJson, downloadCostTable, downloadIntXModel, downloadStandin, downloadXModel } from './actions';
 
 const TABS = [{ id: 'vart', label: 'VART' }, { id: 'pynq', label: 'pynq_dpu' }] as const;
 
@@ -35,6 +35,19 @@ export function Deploy() {
       <div className="cp-row">
         <button onClick={() => void downloadXModel()} data-testid="download-xmodel">Download {d.xmodelName}</button>
         <button onClick={downloadCostTable} data-testid="download-cost">Cost table (.csv)</button>
+      </div>
+      <div className="small" data-testid="deploy-standin">
+        {'npzName' in d.standin ? (
+          <>
+            <div>
+              No board at hand? With these two files beside the VART script, <code>python3 SCRIPT.py IMAGE {d.standin.npzName}</code> runs
+              the DPU subgraphs in int8 NumPy, as the Simulate step computes them.
+            </div>
+            <div className="cp-row">
+              <button onClick={() => void downloadStandin()} data-testid="download-standin">Download {d.standin.npzName} + dpu_standin.py</button>
+            </div>
+          </>
+        ) : <>NumPy stand-in for the board: {d.standin.unavailable}.</>}
       </div>
       {d.stubs.length > 0 && (
         <div className="small warn" data-testid="deploy-stubs">

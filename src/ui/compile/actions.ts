@@ -1,6 +1,7 @@
 // Compile actions: every target or what-if change re-partitions in the model worker (milliseconds);
 // only the newest answer is kept.
 import type { Conversions } from '../../core/compile/layer';
+import { STANDIN_MODULE, STANDIN_PY } from '../../core/compile/standin-py';
 import { parseArchJson } from '../../core/compile/targets/fingerprint';
 import { modelWorker } from '../session';
 import { get, set } from '../store';
@@ -126,6 +127,20 @@ export async function downloadIntXModel(): Promise<void> {
     download(d.intXModelName, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
   } catch (e) {
     set({ error: `could not write ${d.intXModelName} (${message(e)})` });
+  }
+}
+
+/** The NumPy stand-in for the board runner: `<model>_dpu.npz` and dpu_standin.py, to run the script on a PC. */
+export async function downloadStandin(): Promise<void> {
+  const w = modelWorker();
+  const d = get().deployment;
+  if (!w || !d || !('npzName' in d.standin)) return;
+  try {
+    const bytes = await w.standinNpz();
+    download(d.standin.npzName, new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/zip' }));
+    download(STANDIN_MODULE, new Blob([STANDIN_PY], { type: 'text/x-python' }));
+  } catch (e) {
+    set({ error: `could not write ${d.standin.npzName} (${message(e)})` });
   }
 }
 

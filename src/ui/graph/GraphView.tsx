@@ -104,7 +104,8 @@ function Canvas({ model }: { model: OpenModel }) {
   // Built once per open: React Flow owns the nodes after mounting (uncontrolled), and a new layout of the
   // same model (a body shown or hidden) moves them in the effect below.
   // eslint-disable-next-line react-hooks/exhaustive-deps
-  const { nodes, edges } = useMemo(() => toFlow(model), [model.openId]);
+  // Drawing an .xmodel's fix ops (or folding them again) is a new graph of the same open model.
+  const { nodes, edges } = useMemo(() => toFlow(model), [model.openId, model.showFix]);
   const laidOut = useRef(model.layout);
   useEffect(() => {
     if (laidOut.current === model.layout) return;
@@ -120,7 +121,7 @@ function Canvas({ model }: { model: OpenModel }) {
   const big = nodes.length > FIT_LIMIT;
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
-  usePaintMark(root, `${model.openId}:${model.hash}`);
+  usePaintMark(root, `${model.openId}:${model.hash}${model.showFix ? ':fix' : ''}`);
 
   useEffect(() => {
     if (focusSeq === 0) return;
@@ -173,7 +174,7 @@ function Canvas({ model }: { model: OpenModel }) {
     <div className="graph-canvas" ref={root} data-testid="graph">
       <ArrowDef />
       <ReactFlow
-        key={model.openId}
+        key={`${model.openId}${model.showFix ? ':fix' : ''}`}
         defaultNodes={nodes}
         defaultEdges={edges}
         nodeTypes={nodeTypes}
