@@ -7,6 +7,7 @@ import { layersOf, NO_CONVERSIONS, partition, targetByArch, targetByBoard } from
 import { boardCompile, cpuStubs, pynqPython, vartPython } from '../../src/core/compile/deploy';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { readXModel } from '../../src/core/xmodel/codec';
+import { pythonWith } from '../python';
 
 // A quantizer output with real fix points whose KV260 partition has two DPU subgraphs and a CPU region
 // (transpose, PPScatterV2, transpose) between them.
@@ -17,11 +18,12 @@ const pp = partition(
 const ppVart = vartPython(pp, 'pointpillars.xmodel');
 const ppPynq = pynqPython(pp, 'pointpillars.xmodel');
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
+const PY = pythonWith();
+const hasPython = PY !== undefined;
 
 /** ast.parse of the script: undefined when it parses, else Python's error. */
 function pythonSyntaxError(code: string): string | undefined {
-  const r = spawnSync('python3', ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: code, encoding: 'utf8' });
+  const r = spawnSync(PY!, ['-c', 'import ast,sys; ast.parse(sys.stdin.read())'], { input: code, encoding: 'utf8' });
   return r.status === 0 ? undefined : r.stderr.trim().split('\n').pop();
 }
 

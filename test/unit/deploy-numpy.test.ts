@@ -14,8 +14,10 @@ import { deployTask } from '../../src/core/compile/deploy-io';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { runFloat } from '../../src/core/sim/float/interpreter';
+import { pythonWith } from '../python';
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0;
+const PY = pythonWith('numpy');
+const hasNumpy = PY !== undefined;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-deploy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -96,7 +98,7 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps (python3 + NumPy)', () =
     writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
     writeFileSync(join(dir, 'script.py'), code);
     writeFileSync(join(dir, 'harness.py'), HARNESS);
-    const p = spawnSync('python3', [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
+    const p = spawnSync(PY!, [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
     expect(p.stderr).toBe('');
     const worst = JSON.parse(p.stdout) as Record<string, number>;
     // Every op above ran on the CPU in the script (the conv on the stand-in DPU), within float32 rounding.
@@ -112,7 +114,7 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps (python3 + NumPy)', () =
       ...ops.lines.filter((l) => !l.startsWith('raise ')).map((l) => `    ${l}`), '',
       `GRAPH_INPUTS = ${JSON.stringify(dpu.inputs.map((i) => i.name))}`, 'DPU_SUBGRAPHS = []', 'STEPS = [("cpu", step)]', ''].join('\n');
     writeFileSync(join(dir, 'as_cpu.py'), asCpu);
-    const a = spawnSync('python3', [join(dir, 'harness.py'), join(dir, 'as_cpu.py'), dir], { encoding: 'utf8' });
+    const a = spawnSync(PY!, [join(dir, 'harness.py'), join(dir, 'as_cpu.py'), dir], { encoding: 'utf8' });
     expect(a.stderr).toBe('');
     const w2 = JSON.parse(a.stdout) as Record<string, number>;
     for (const t of ['u', 'a', 'mp', 'f']) expect(w2[t], t).toBeLessThan(1e-5);
@@ -120,7 +122,7 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps (python3 + NumPy)', () =
     const broken = code.replace('], axis=3)', '], axis=2)');
     expect(broken).not.toBe(code);
     writeFileSync(join(dir, 'script.py'), broken);
-    const q = spawnSync('python3', [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
+    const q = spawnSync(PY!, [join(dir, 'harness.py'), join(dir, 'script.py'), dir], { encoding: 'utf8' });
     expect(q.status).not.toBe(0);
   });
 });
@@ -176,13 +178,13 @@ describe.skipIf(!hasNumpy)('deployment script CPU steps: HardSigmoid, PRelu, GEL
       'GRAPH_INPUTS = ["x"]', 'DPU_SUBGRAPHS = []', 'STEPS = [("cpu", step)]', ''].join('\n');
     writeFileSync(join(sub, 'script.py'), code);
     writeFileSync(join(sub, 'harness.py'), HARNESS);
-    const p = spawnSync('python3', [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
+    const p = spawnSync(PY!, [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
     expect(p.stderr).toBe('');
     const worst = JSON.parse(p.stdout) as Record<string, number>;
     for (const t of names) expect(worst[t], t).toBeLessThan(2e-6 * 8);
     // The comparison can fail: asymmetric sampling in place of half_pixel is caught.
     writeFileSync(join(sub, 'script.py'), code.replace('"half_pixel")', '"asymmetric")'));
-    const q = spawnSync('python3', [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
+    const q = spawnSync(PY!, [join(sub, 'harness.py'), join(sub, 'script.py'), sub], { encoding: 'utf8' });
     expect((JSON.parse(q.stdout) as Record<string, number>).up_half_pixel).toBeGreaterThan(0.01);
   });
 });
@@ -192,7 +194,7 @@ function withScript(code: string, body: string): { out: string; err: string } {
   writeFileSync(join(dir, 'io_script.py'), code);
   const runner = `import sys, types, json\nimport numpy as np\nsys.modules["vart"] = types.ModuleType("vart")\nsys.modules["xir"] = types.ModuleType("xir")\n` +
     `s = {"__name__": "board_script"}\nexec(compile(open(${JSON.stringify(join(dir, 'io_script.py'))}).read(), "script", "exec"), s)\n${body}\n`;
-  const p = spawnSync('python3', ['-c', runner], { encoding: 'utf8', cwd: dir });
+  const p = spawnSync(PY!, ['-c', runner], { encoding: 'utf8', cwd: dir });
   return { out: p.stdout, err: p.stderr };
 }
 

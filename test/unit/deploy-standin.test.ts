@@ -27,8 +27,10 @@ import { quantizeModel } from '../../src/core/quant/quantize';
 import { prepareSimulation } from '../../src/core/sim/dpu';
 import { hardActsNet, randomInputs, residualNet, rng } from './dpu-sim-nets';
 import { buildModel, tensor } from '../../src/core/onnx/build';
+import { pythonWith } from '../python';
 
-const hasPython = spawnSync('python3', ['-c', 'import numpy, PIL'], { encoding: 'utf8' }).status === 0;
+const PY = pythonWith('numpy', 'PIL');
+const hasPython = PY !== undefined;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-standin-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const target = dpuczdx8g(4096);
@@ -73,11 +75,11 @@ function runScript(stem: string, script: string, npz: Uint8Array, image: string)
   writeFileSync(files.script, script);
   writeFileSync(files.npz, npz);
   writeFileSync(join(dir, STANDIN_MODULE), STANDIN_PY);
-  const p = spawnSync('python3', [files.script, image, files.npz], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
+  const p = spawnSync(PY!, [files.script, image, files.npz], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
   expect(p.status, p.stderr).toBe(0);
   expect(p.stderr).toContain('vart not found: the DPU subgraphs run in NumPy');
   writeFileSync(join(dir, 'harness.py'), HARNESS);
-  const h = spawnSync('python3', [join(dir, 'harness.py'), files.script, image, files.npz, files.out], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
+  const h = spawnSync(PY!, [join(dir, 'harness.py'), files.script, image, files.npz, files.out], { encoding: 'utf8', cwd: dir, maxBuffer: 1 << 26 });
   expect(h.status, h.stderr).toBe(0);
   const j = JSON.parse(h.stdout.trim().split('\n').pop()!) as { names: string[]; boxes: [number, number, number[]][] };
   const arrays = parseNpz(new Uint8Array(readFileSync(files.out)));
@@ -147,7 +149,7 @@ describe.skipIf(!hasPython)('deployment script with the NumPy stand-in runner (p
     const c = spawnSync('npx', ['tsx', 'src/cli/main.ts', 'compile', join(dir, 'fmnist_qdq.onnx'), '--arch', 'DPUCZDX8G_ISA1_B4096', '--out', out], { encoding: 'utf8' });
     expect(c.status, c.stderr).toBe(0);
     expect(readFileSync(join(out, STANDIN_MODULE), 'utf8')).toBe(STANDIN_PY);
-    const p = spawnSync('python3', [join(out, 'fmnist_qdq_vart.py'), join(dir, 'coffee28.npy'), join(out, 'fmnist_qdq.xmodel')], { encoding: 'utf8', cwd: out });
+    const p = spawnSync(PY!, [join(out, 'fmnist_qdq_vart.py'), join(dir, 'coffee28.npy'), join(out, 'fmnist_qdq.xmodel')], { encoding: 'utf8', cwd: out });
     expect(p.status, p.stderr).toBe(0);
     expect(p.stdout.trim().split('\n')).toEqual(got.printed);
   }, 180_000);

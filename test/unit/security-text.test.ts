@@ -11,8 +11,10 @@ import { InputError, oneLine } from '../../src/core/errors';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { csvCell, csvRows, shellQuote } from '../../src/core/text';
 import { costCsv } from '../../workers/compile';
+import { pythonWith } from '../python';
 
-const hasPython = spawnSync('python3', ['--version']).status === 0;
+const PY = pythonWith();
+const hasPython = PY !== undefined;
 const hasSh = spawnSync('sh', ['-c', 'true']).status === 0;
 
 /** RFC 4180 parse (quoted cells may hold commas, quotes and line breaks). */
@@ -109,7 +111,7 @@ describe('generated Python', () => {
   it.skipIf(!hasPython)('parses, and its tables hold the names exactly', () => {
     for (const code of [vartPython(r, "it's \"m\"\n.xmodel"), pynqPython(r, 'b\\ack.xmodel')]) {
       // Evaluate only the literal tables: ast.literal_eval of each assignment's value.
-      const py = spawnSync('python3', ['-c', [
+      const py = spawnSync(PY!, ['-c', [
         'import ast, json, sys',
         'tree = ast.parse(sys.stdin.read())',
         'out = {}',
