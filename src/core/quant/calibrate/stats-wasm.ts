@@ -12,7 +12,7 @@ interface Exports {
   cellsOnly(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, tiny: number, out: number): void;
   cellErrors(
     acc: number, jlo: number, jhi: number, c: number, fs0: number, lo: number, hi: number, out: number,
-    jfirst: number, jlast: number, hist: number, range: number, scale: number,
+    jfirst: number, jlast: number, hist: number, range: number, scale: number, copies: number,
   ): void;
 }
 
@@ -146,7 +146,7 @@ export function cellErrorsInWasm(
     for (let b = 0; b < HIST_BINS; b++) counts[b] += h[b] + h[HIST_BINS + b] + h[2 * HIST_BINS + b] + h[3 * HIST_BINS + b];
     hist!.zeros += zeros;
   }
-  e.cellErrors(st.accAt, jlo, jhi, c, 2 ** fp0, lo, hi, st.outAt, jfirst, jlast, fromCells ? st.binsAt : 0, R, scale);
+  e.cellErrors(st.accAt, jlo, jhi, c, 2 ** fp0, lo, hi, st.outAt, jfirst, jlast, fromCells ? st.binsAt : 0, R, scale, fromCells ? 2 : COPIES);
   if (fromCells) {
     // Zeros sit in the cell starting at 0 (zero's bin, HIST_BINS/2) but are counted apart; the tiny
     // negatives' cell maps to the bin below, where binValues does not put them.

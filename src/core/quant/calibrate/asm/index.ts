@@ -60,7 +60,9 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
 
 /**
  * cellsHist's cell pass without the histogram, for a batch whose histogram the caller derives from the
- * cells (every bin edge a cell edge): stores at out the count of exact zeros and at out+4 the count of
+ * cells (every bin edge a cell edge), over two copies of the cells (even lanes, odd lanes): half the
+ * memory of four, which on real feature maps (many cells hit) costs more in cache misses than the
+ * occasional back-to-back add to one cell saves: stores at out the count of exact zeros and at out+4 the count of
  * negative values at or above `tiny` (−R·2^-54), which the histogram's f64 rule v + R rounds up to R and
  * bins at zero's side.
  */
@@ -83,8 +85,8 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
     const dhi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
     cell(acc + <usize>i32x4.extract_lane(off, 0), f64x2.extract_lane(dlo, 0));
     cell(acc + stride + <usize>i32x4.extract_lane(off, 1), f64x2.extract_lane(dlo, 1));
-    cell(acc + 2 * stride + <usize>i32x4.extract_lane(off, 2), f64x2.extract_lane(dhi, 0));
-    cell(acc + 3 * stride + <usize>i32x4.extract_lane(off, 3), f64x2.extract_lane(dhi, 1));
+    cell(acc + <usize>i32x4.extract_lane(off, 2), f64x2.extract_lane(dhi, 0));
+    cell(acc + stride + <usize>i32x4.extract_lane(off, 3), f64x2.extract_lane(dhi, 1));
   }
   store<i32>(out, i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3));
   store<i32>(out, i32x4.extract_lane(tinies, 0) + i32x4.extract_lane(tinies, 1) + i32x4.extract_lane(tinies, 2) + i32x4.extract_lane(tinies, 3), 4);
@@ -101,14 +103,14 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
 }
 
 /**
- * Adds up the four copies of cells jfirst … jlast (the only ones the batch touched; zeroing them for the
+ * Adds up the `copies` copies of cells jfirst … jlast (the only ones the batch touched; zeroing them for the
  * next batch) and writes Σ(x − q)² and its magnitude Σ(x² + 2|q·x| + q²) over them for the candidates
  * fp0 … fp0+4 (fs0 = 2^fp0) to out[0..4] and out[5..9] (f64): cell j starts at (j + jlo)/c, and all its
  * values share q = clamp(floor(start·2^fp + 0.5), lo, hi)·2^−fp. With hist ≠ 0 each cell's count is also
  * added to f64 bin floor((start + range)·scale) at hist (a cell lies inside one bin when every bin edge is a
  * cell edge).
  */
-export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize, jfirst: i32, jlast: i32, hist: usize, range: f64, scale: f64): void {
+export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize, jfirst: i32, jlast: i32, hist: usize, range: f64, scale: f64, copies: i32): void {
   const cells = jhi - jlo + 1;
   const stride = <usize>cells * 24;
   const flo = <f64>lo, fhi = <f64>hi;
@@ -119,7 +121,7 @@ export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo:
   for (let j = jfirst; j <= jlast; j++) {
     const r = acc + <usize>j * 24;
     let m = 0.0, a = 0.0, q2 = 0.0;
-    for (let k = 0; k < 4; k++) {
+    for (let k = 0; k < copies; k++) {
       const p = r + <usize>k * stride;
       m += load<f64>(p); a += load<f64>(p, 8); q2 += load<f64>(p, 16);
       v128.store(p, f64x2.splat(0));
