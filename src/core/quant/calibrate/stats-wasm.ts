@@ -1,5 +1,5 @@
 // The per-value pass of the diffs cells and the histogram (stats.ts's cellErrors) in WebAssembly
-// (./asm, SIMD128, embedded in stats-wasm.gen.ts). Instantiated synchronously on first use — the module is 1 KB,
+// (./asm, SIMD128, embedded in stats-wasm.gen.ts). Instantiated synchronously on first use — the module is 2 KB,
 // under every browser's limit for synchronous compiles — and absent (callers keep their JavaScript loop)
 // where WebAssembly is unavailable.
 import { STATS_WASM_BASE64 } from './stats-wasm.gen';
