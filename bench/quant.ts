@@ -5,8 +5,9 @@
 // 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
 //    peak is that run's own: it must not grow with the image count.
-// 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors) on 4M float32 values, ns per
-//    value of process CPU time, WebAssembly against the JavaScript loop (setStatsWasm).
+// 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors with the batch's range, as
+//    observeParts calls it) on 4M float32 values, ns per value of process CPU time, WebAssembly against the
+//    JavaScript loop (setStatsWasm).
 // BENCH_QUICK=1 skips 2.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,28 +65,34 @@ function rateFrom(stamps: number[], perBatch: number[]): number {
   return n / ((stamps[stamps.length - 1] - stamps[0]) / 1000);
 }
 
-async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<number> {
+/** Process CPU ms now: on a shared machine wall-clock rates follow the load; CPU time follows the work. */
+const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+
+async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number }> {
   const run = await activationRunner(model, [], { ort: ORT, engine: 'onnxruntime' });
   const stamps: number[] = [];
+  const cpu: number[] = [];
   const per: number[] = [];
   for (const f of feeds()) {
     await run.run(f);
     stamps.push(performance.now());
+    cpu.push(cpuMs());
     per.push(samplesOf(f));
   }
   await run.release();
-  return rateFrom(stamps, per);
+  return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per) };
 }
 
-async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; engine: string }> {
+async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number; engine: string }> {
   const stamps: number[] = [];
+  const cpu: number[] = [];
   const per: number[] = [];
   const list = [...feeds()].map(samplesOf);
   const r = await quantizeModel(model, feeds, parseQuantConfig({ include_bias_corr: false }), {
     ort: ORT, engine: 'onnxruntime', skipEvaluation: true,
-    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); per.push(list[p.batch - 1]); } },
+    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); cpu.push(cpuMs()); per.push(list[p.batch - 1]); } },
   });
-  return { rate: rateFrom(stamps, per), engine: r.engine };
+  return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per), engine: r.engine };
 }
 
 async function rss(count: number): Promise<Record<string, number>> {
@@ -114,7 +121,7 @@ function statsNsPerValue(wasm: boolean): number {
     const h = newHistogram();
     growHistogram(h, Math.max(-min, max));
     const t0 = process.cpuUsage().user;
-    cellErrors([x], fp0, new Float64Array(5), 8, h);
+    cellErrors([x], fp0, new Float64Array(5), 8, h, { min, max });
     if (r > 0) best = Math.min(best, ((process.cpuUsage().user - t0) * 1000) / n);
   }
   setStatsWasm(true);
@@ -131,17 +138,18 @@ if (process.argv[2] === '--rss') {
   const which = process.argv[3] === 'yolox' ? yoloxFeeds(Number(process.env.YOLOX_SAMPLES ?? 8)) : fmnistFeeds(300);
   const plain = await plainRate(which.model, which.feeds);
   const calib = await calibRate(which.model, which.feeds);
-  process.stdout.write(`${JSON.stringify({ samples: which.count, plain, calib: calib.rate, engine: calib.engine })}\n`);
+  process.stdout.write(`${JSON.stringify({ samples: which.count, plain: plain.rate, calib: calib.rate, plainCpu: plain.cpuRate, calibCpu: calib.cpuRate, engine: calib.engine })}\n`);
   process.exit(0);
 } else {
   const js = statsNsPerValue(false);
   const wasm = statsNsPerValue(true);
   console.log(`statistics pass (cells + histogram), ns/value CPU: JavaScript ${js.toFixed(2)}, wasm ${wasm.toFixed(2)} (${(js / wasm).toFixed(1)}×)`);
-  console.log('calibration statistics pass vs plain float inference (onnxruntime, 1 thread, samples/s)');
-  console.log('model             samples   plain   calibration   ratio');
+  console.log('calibration statistics pass vs plain float inference (onnxruntime, 1 thread, samples/s of wall time and of process CPU time)');
+  console.log('model             samples   plain   calibration   ratio   plain/CPU-s   calibration/CPU-s   ratio');
   for (const m of ['fmnist', 'yolox']) {
     const r = child('--rates', m);
-    console.log(`${m.padEnd(16)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}`);
+    console.log(`${m.padEnd(16)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}` +
+      ` ${r.plainCpu.toFixed(1).padStart(13)} ${r.calibCpu.toFixed(1).padStart(19)} ${(r.calibCpu / r.plainCpu).toFixed(2).padStart(7)}`);
   }
   if (process.env.BENCH_QUICK !== '1') {
     const dir = mkdtempSync(join(tmpdir(), 'fixpoint-bench-'));

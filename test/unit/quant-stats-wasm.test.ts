@@ -46,6 +46,28 @@ describe('statistics pass in wasm', () => {
     for (let k = 0; k < 5; k++) expect(Math.abs(wasm.errors[k] - js.errors[k])).toBeLessThanOrEqual(js.margin);
   });
 
+  it('derives the histogram from the cells, given the range, exactly as the per-value bins', () => {
+    // Tiny negatives (|v| ≤ R·2^-54) land in zero's bin by binValues' f64 rule, not in their cell's bin.
+    const parts = [values(70_001, 11), values(40_002, 12)];
+    for (const [i, v] of [[3, -1e-18], [7, -1e-30], [9, -0], [20, 1e-30], [33, -(2 ** -60)]] as const) parts[0][i] = v;
+    let min = Infinity, max = -Infinity;
+    for (const p of parts) for (const v of p) { min = Math.min(min, v); max = Math.max(max, v); }
+    const js = run(parts, false);
+    setStatsWasm(true);
+    const fp0 = maxminFixPoint(Math.min(min, 0), Math.max(max, 0), 8)!;
+    const hist = newHistogram();
+    growHistogram(hist, Math.max(-min, max));
+    const errors = new Float64Array(5);
+    const margin = cellErrors(parts, fp0, errors, 8, hist, { min, max });
+    expect(hist.zeros).toBe(js.hist.zeros);
+    expect(hist.counts).toEqual(js.hist.counts);
+    expect(margin).toBe(js.margin);
+    for (let k = 0; k < 5; k++) expect(Math.abs(errors[k] - js.errors[k])).toBeLessThanOrEqual(js.margin);
+    // The cells are cleared for the next batch: a second batch gives the same answer again.
+    const again = cellErrors(parts, fp0, new Float64Array(5), 8, newHistogram(), { min, max });
+    expect(again).toBe(margin);
+  });
+
   it('gives observeParts the same statistics and fix points', () => {
     for (const [seed, spread] of [[5, 8], [6, 0.01], [7, 600]]) {
       const parts = [values(90_001, seed, spread), values(50_002, seed + 100, spread)];

@@ -1,6 +1,6 @@
 // Choosing a quantization threshold from data (§4). Each method gives a float scale (for targets with
 // arbitrary scales) and a power-of-two fix point (for the DPU).
-import { fakeQuantValue, intRange, maxFixPoint, quantError, type RoundMode } from '../fixpoint';
+import { intRange, maxFixPoint, quantError, ROUNDERS, type RoundMode } from '../fixpoint';
 import { absHistogram, binWidth, type Histogram } from './histogram';
 
 export type CalibMethod = 'maxmin' | 'diffs' | 'percentile' | 'mse' | 'entropy';
@@ -94,7 +94,16 @@ export function histogramSse(h: Histogram, quant: (x: number) => number): number
 }
 
 export function histogramSseAtFixPoint(h: Histogram, fp: number, bitWidth = 8, mode: RoundMode = 'half_up'): number {
-  return histogramSse(h, (x) => fakeQuantValue(x, fp, bitWidth, mode));
+  // fakeQuantValue with its constants hoisted: called 16K times per fix point and tensor (every tensor's
+  // alternatives at each re-solve), where a range object per call cost more than the arithmetic.
+  const { lo, hi } = intRange(bitWidth);
+  const s = 2 ** fp;
+  const inv = 2 ** -fp;
+  const r = ROUNDERS[mode];
+  return histogramSse(h, (x) => {
+    const q = r(x * s);
+    return (q < lo ? lo : q > hi ? hi : q) * inv;
+  });
 }
 
 /** mse: the threshold (a bin edge of the |x| histogram) minimising the estimated squared error. */

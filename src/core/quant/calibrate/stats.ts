@@ -62,7 +62,7 @@ export function observeParts(
   const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
   if (errors && usesCells(n, bitWidth, mode, parts)) {
     // The histogram is filled in the same pass as the cells.
-    s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode, cellErrors(parts, mm!, errors, bitWidth, s.hist)));
+    s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode, cellErrors(parts, mm!, errors, bitWidth, s.hist, { min, max })));
     return;
   }
   for (const x of parts) binValues(s.hist, x);
@@ -107,9 +107,12 @@ function bestCandidate(parts: readonly ArrayLike<number>[], fp0: number, errors:
  * cell contributes Σx² − 2qΣx + n·q² (values beyond the fp0 range saturate at every candidate: they join
  * the edge cells). One pass over the data instead of one per candidate. half_up only: a value on a
  * boundary rounds like the rest of the cell that starts there. Returns a bound on the rounding
- * difference from the exact per-value sums.
+ * difference from the exact per-value sums. `range` (the parts' exact min and max) only saves work.
  */
-export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number, hist?: Histogram): number {
+export function cellErrors(
+  parts: readonly ArrayLike<number>[], fp0: number, errors: Float64Array, bitWidth: number, hist?: Histogram,
+  range?: { readonly min: number; readonly max: number },
+): number {
   const { lo, hi } = intRange(bitWidth);
   const jlo = 32 * lo - 16;
   const jhi = 32 * hi + 15;
@@ -117,7 +120,7 @@ export function cellErrors(parts: readonly ArrayLike<number>[], fp0: number, err
   const c = 2 ** (fp0 + 5);
   // The wasm loop adds in another order (four interleaved copies): the sums differ in the last bits, far
   // inside the returned bound, and the histogram's integer counts are the same.
-  const fromWasm = cellErrorsInWasm(parts, fp0, c, jlo, jhi, lo, hi, errors, hist);
+  const fromWasm = cellErrorsInWasm(parts, fp0, c, jlo, jhi, lo, hi, errors, hist, range);
   if (fromWasm !== undefined) return fromWasm;
   const cnt = new Float64Array(cells);
   const s1 = new Float64Array(cells);

@@ -58,6 +58,40 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
   return i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3);
 }
 
+/**
+ * cellsHist's cell pass without the histogram, for a batch whose histogram the caller derives from the
+ * cells (every bin edge a cell edge), over two copies of the cells (even lanes, odd lanes): half the
+ * memory of four, which on real feature maps (many cells hit) costs more in cache misses than the
+ * occasional back-to-back add to one cell saves: stores at out the count of exact zeros and at out+4 the count of
+ * negative values at or above `tiny` (−R·2^-54), which the histogram's f64 rule v + R rounds up to R and
+ * bins at zero's side.
+ */
+export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usize, tiny: f32, out: usize): void {
+  const stride = <usize>(jhi - jlo + 1) * 24;
+  const cv = f32x4.splat(<f32>c);
+  const lo = i32x4.splat(jlo);
+  const hi = i32x4.splat(jhi);
+  const zv = f32x4.splat(0);
+  const tv = f32x4.splat(tiny);
+  let zeros = i32x4.splat(0);
+  let tinies = i32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    const j = i32x4.sub(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(v, cv))), lo), hi), lo);
+    const off = i32x4.add(i32x4.shl(j, 4), i32x4.shl(j, 3));
+    zeros = i32x4.sub(zeros, f32x4.eq(v, zv));
+    tinies = i32x4.sub(tinies, v128.and(f32x4.lt(v, zv), f32x4.ge(v, tv)));
+    const dlo = f64x2.promote_low_f32x4(v);
+    const dhi = f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 0, 1));
+    cell(acc + <usize>i32x4.extract_lane(off, 0), f64x2.extract_lane(dlo, 0));
+    cell(acc + stride + <usize>i32x4.extract_lane(off, 1), f64x2.extract_lane(dlo, 1));
+    cell(acc + <usize>i32x4.extract_lane(off, 2), f64x2.extract_lane(dhi, 0));
+    cell(acc + stride + <usize>i32x4.extract_lane(off, 3), f64x2.extract_lane(dhi, 1));
+  }
+  store<i32>(out, i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3));
+  store<i32>(out, i32x4.extract_lane(tinies, 0) + i32x4.extract_lane(tinies, 1) + i32x4.extract_lane(tinies, 2) + i32x4.extract_lane(tinies, 3), 4);
+}
+
 @inline function cell(r: usize, v: f64): void {
   store<f64>(r, load<f64>(r) + 1);
   store<f64>(r, load<f64>(r, 8) + v, 8);
@@ -69,11 +103,14 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
 }
 
 /**
- * Adds up the four copies of the cells (zeroing them for the next batch) and writes Σ(x − q)² and its
- * magnitude Σ(x² + 2|q·x| + q²) over every cell for the candidates fp0 … fp0+4 (fs0 = 2^fp0) to out[0..4]
- * and out[5..9] (f64): cell j starts at (j + jlo)/c, and all its values share q = clamp(floor(start·2^fp + 0.5), lo, hi)·2^−fp.
+ * Adds up the `copies` copies of cells jfirst … jlast (the only ones the batch touched; zeroing them for the
+ * next batch) and writes Σ(x − q)² and its magnitude Σ(x² + 2|q·x| + q²) over them for the candidates
+ * fp0 … fp0+4 (fs0 = 2^fp0) to out[0..4] and out[5..9] (f64): cell j starts at (j + jlo)/c, and all its
+ * values share q = clamp(floor(start·2^fp + 0.5), lo, hi)·2^−fp. With hist ≠ 0 each cell's count is also
+ * added to f64 bin floor((start + range)·scale) at hist (a cell lies inside one bin when every bin edge is a
+ * cell edge).
  */
-export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize): void {
+export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize, jfirst: i32, jlast: i32, hist: usize, range: f64, scale: f64, copies: i32): void {
   const cells = jhi - jlo + 1;
   const stride = <usize>cells * 24;
   const flo = <f64>lo, fhi = <f64>hi;
@@ -81,10 +118,10 @@ export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo:
   const i0 = 1 / fs0, i1 = 1 / fs1, i2 = 1 / fs2, i3 = 1 / fs3, i4 = 1 / fs4;
   let e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0, e4 = 0.0;
   let g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0;
-  for (let j = 0; j < cells; j++) {
+  for (let j = jfirst; j <= jlast; j++) {
     const r = acc + <usize>j * 24;
     let m = 0.0, a = 0.0, q2 = 0.0;
-    for (let k = 0; k < 4; k++) {
+    for (let k = 0; k < copies; k++) {
       const p = r + <usize>k * stride;
       m += load<f64>(p); a += load<f64>(p, 8); q2 += load<f64>(p, 16);
       v128.store(p, f64x2.splat(0));
@@ -92,6 +129,10 @@ export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo:
     }
     if (m == 0) continue;
     const x0 = <f64>(j + jlo) / c;
+    if (hist) {
+      const b = hist + (<usize><i32>Math.floor((x0 + range) * scale) << 3);
+      store<f64>(b, load<f64>(b) + m);
+    }
     let q = min(max(Math.floor(x0 * fs0 + 0.5), flo), fhi) * i0;
     e0 += q2 - 2 * q * a + m * q * q; g0 += q2 + 2 * Math.abs(q * a) + m * q * q;
     q = min(max(Math.floor(x0 * fs1 + 0.5), flo), fhi) * i1;
