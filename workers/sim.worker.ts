@@ -12,7 +12,7 @@ import { tensorView, type TensorView } from '../src/core/demo/tensorview';
 import type { SimRun } from '../src/core/sim/dpu/types';
 import { pickOutput } from '../src/core/demo/readout';
 import { decodeYolox, type Detection } from '../src/core/demo/yolox';
-import { quantizedSource } from '../src/core/sim/source';
+import { feedsForPorts, quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
 
@@ -54,9 +54,13 @@ function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, 
 }
 
 let runner: SampleRunner | undefined;
+/** The prepared model's input ports (an opened _int.xmodel's samples arrive NHWC and are put in their order). */
+let ports: readonly { name: string; shape: readonly number[] }[] = [];
 /** The last run's int8 tensors and float values, for the tensor view. */
 let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>> } | undefined;
 let abort: AbortController | undefined;
+
+const inPortOrder = (f: Record<string, FloatTensor>) => feedsForPorts(f, ports);
 
 function rethrow(e: unknown): never {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -78,6 +82,7 @@ const api = {
       const ort = { ...workerOrtOptions(), threads: 1 };
       const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });
       runner = new SampleRunner(sim, src.float, ort, src.aliases);
+      ports = sim.inputs;
       return {
         target: sim.compile.target.name,
         inputs: sim.inputs.map((p) => ({ ...p, shape: [...p.shape] })),
@@ -92,9 +97,10 @@ const api = {
   },
 
   /** One sample; a cancel (or a newer run) rejects it with an AbortError. */
-  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
+  async run(given: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
+      const feeds = feedsForPorts(given, ports);
       abort?.abort();
       const ctl = new AbortController();
       abort = ctl;
@@ -114,7 +120,7 @@ const api = {
   async classify(feeds: Record<string, FloatTensor>): Promise<{ float: number; int8: number }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
-      const { run, float } = await runner.classify(feeds);
+      const { run, float } = await runner.classify(inPortOrder(feeds));
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       const [name, q] = pickOutput(outputs, 'classify');
       const f = float[name];

@@ -5,7 +5,7 @@
 import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
+import { attr, attrInt, type FloatTensor, type Model, type Node } from '../../ir';
 import { dpuKernels, isDpuHardSigmoid } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
@@ -131,6 +131,17 @@ function codes(values: Float32Array, fp: number, what: string, lo: number, hi: n
     if (Math.abs(q - v * s) > 1e-3 || q < lo || q > hi) throw new InputError(`${what}: value ${v} is not a ${hi === 127 ? 'int8' : 'int32'} multiple of 2^-${fp}`);
     return q;
   });
+}
+
+/** A CPU subgraph onnxruntime cannot load (an XIR custom op such as PPScatterV2) on the float interpreter. */
+function interpreterSession(m: Model): FloatSession {
+  const runner = planFloat(m);
+  return {
+    inputNames: m.graph.inputs.map((i) => i.name),
+    outputNames: m.graph.outputs.map((x) => x.name),
+    run: async (feeds, outputs) => runner.run(feeds, outputs ? { outputs } : {}),
+    release: async () => {},
+  };
 }
 
 export async function prepareSimulation(src: SimSource, target: Target, o: SimOptions = {}): Promise<Simulation> {
@@ -259,7 +270,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         plan.inputs = m.graph.inputs.map((i) => i.name);
         pos++;
         for (const n of plan.inputs) read(bufs.get(n));
-        plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        plan.session = m.graph.nodes.some((n) => n.domain !== '' && n.domain !== 'ai.onnx')
+          ? interpreterSession(m)
+          : await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
         sessions.push(plan.session);
         const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
         plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
