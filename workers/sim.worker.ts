@@ -6,7 +6,9 @@ import { isInputError } from '../src/core/errors';
 import type { FloatTensor } from '../src/core/ir';
 import { prepareSimulation } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
-import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
+import { SampleRunner } from '../src/core/sim/sample';
+import { subgraphPhase } from '../src/core/sim/report';
+import type { SubgraphProgress } from '../src/core/sim/dpu';
 import { argmax } from '../src/core/demo/classify';
 import { tensorView, type TensorView } from '../src/core/demo/tensorview';
 import type { SimRun } from '../src/core/sim/dpu/types';
@@ -97,7 +99,8 @@ const api = {
   },
 
   /** One sample; a cancel (or a newer run) rejects it with an AbortError. */
-  async run(given: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
+  /** `onPhase` hears the phase (int8, fake-quant, float) and, during the int8 run, each subgraph as it starts. */
+  async run(given: Record<string, FloatTensor>, onPhase?: (p: string) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
       const feeds = feedsForPorts(given, ports);
@@ -105,7 +108,8 @@ const api = {
       const ctl = new AbortController();
       abort = ctl;
       const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
-      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      const onSubgraph = onPhase && ((p: SubgraphProgress) => { void onPhase(subgraphPhase(p)); });
+      const { report, run, float } = await runner.run(feeds, { signal: ctl.signal, onPhase, onSubgraph });
       last = { run, float };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));

@@ -14,7 +14,7 @@ import { KERNELS } from '../float/ops';
 import { createFloatSession, type FloatSession } from '../float/ort';
 import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
 import { dequantizeModel, fixPointTensor, subModel } from './source';
-import type { Counters, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
+import type { Counters, RunOptions, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
 
 const numel = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
 
@@ -572,7 +572,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   });
 
 
-  async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: { signal?: AbortSignal; keepTensors?: boolean } = {}): Promise<SimRun> {
+  const runnable = plans.filter((p) => p.kind !== 'user');
+
+  async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: RunOptions = {}): Promise<SimRun> {
     const t0 = performance.now();
     const floats = new Map<string, FloatTensor>();
     for (const i of inputs) {
@@ -592,9 +594,15 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
       return { shape: sourceShape(b.shape), data: fix2float(q, b.fp) };
     };
+    let k = 0;
     for (const pl of plans) {
-      if (ro.signal?.aborted) { const e = new Error('simulation cancelled'); e.name = 'AbortError'; throw e; }
       if (pl.kind === 'user') continue;
+      if (ro.onSubgraph) {
+        ro.onSubgraph({ index: ++k, count: runnable.length, name: pl.name, device: pl.kind === 'dpu' ? acc : 'CPU' });
+        // A macrotask turn, so a cancel message sent meanwhile is seen before the next subgraph.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (ro.signal?.aborted) { const e = new Error('simulation cancelled'); e.name = 'AbortError'; throw e; }
       const s0 = performance.now();
       if (pl.kind === 'dpu') {
         let total = ZERO;
