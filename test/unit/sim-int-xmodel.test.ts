@@ -8,7 +8,7 @@ import { dpuczdx8g, NO_CONVERSIONS } from '../../src/core/compile';
 import { batches, samplesFromArray } from '../../src/core/data/calib';
 import { parseNpy } from '../../src/core/data/npy';
 import { inputSpecFromShape } from '../../src/core/data/preprocess';
-import type { FloatTensor } from '../../src/core/ir';
+import type { FloatTensor, Model } from '../../src/core/ir';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { writeOnnx } from '../../src/core/onnx/writer';
 import { parseQuantConfig } from '../../src/core/quant/config';
@@ -31,10 +31,12 @@ describe('fmnist: the _int.xmodel simulates like the QDQ model it was exported f
   const evalSet = samplesFromArray(npy('public/calib/fmnist_eval1000.npy'), spec);
   let fromQdq: Simulation;
   let fromInt: Simulation;
+  let exported: Model;
   beforeAll(async () => {
     const calib = samplesFromArray(npy('public/calib/fmnist_calib200.npy'), spec);
     const r = await quantizeModel(model, () => batches(calib, spec), parseQuantConfig({}), { skipEvaluation: true });
     const qdq = exportQdq(r.model, r.tensors).model;
+    exported = qdq;
     // Both through the bytes a user would give: the QDQ file and the _int.xmodel file.
     const a = await quantizedSource(writeOnnx(qdq), 'fmnist_qdq.onnx');
     const b = await quantizedSource(writeXModel(intXModelOf(qdq)), 'fmnist_seed000_int.xmodel');
@@ -47,6 +49,18 @@ describe('fmnist: the _int.xmodel simulates like the QDQ model it was exported f
     expect(fromInt.inputs).toEqual(fromQdq.inputs);
     expect(fromInt.outputs.map((o) => [o.shape, o.fixPoint])).toEqual(fromQdq.outputs.map((o) => [o.shape, o.fixPoint]));
     expect(fromInt.compile.summary).toBe(fromQdq.compile.summary);
+  });
+
+  it('prepareSimulation also takes the parsed _int.xmodel itself', async () => {
+    const qdqIn = fromQdq.inputs;
+    const direct = await prepareSimulation({ kind: 'xmodel', xmodel: readXModel(writeXModel(intXModelOf(exported))) }, target, opts);
+    try {
+      expect(direct.inputs).toEqual(qdqIn);
+      const feeds: Record<string, FloatTensor> = { image: { shape: [1, 1, 28, 28], data: evalSet.sample(3) } };
+      expect(Object.values((await direct.run(feeds)).outputs)[0].value.data).toEqual(Object.values((await fromQdq.run(feeds)).outputs)[0].value.data);
+    } finally {
+      await direct.release();
+    }
   });
 
   it('gives identical int8 outputs on 30 evaluation images, and matches its own fake-quant run', async () => {

@@ -13,6 +13,7 @@ import type { Kernel, KernelCtx } from '../float/kernel';
 import { KERNELS } from '../float/ops';
 import { createFloatSession, type FloatSession } from '../float/ort';
 import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
+import { qdqFromIntXModel } from '../../xmodel/to-qdq';
 import { dequantizeModel, fixPointTensor, subModel } from './source';
 import type { Counters, RunOptions, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
 
@@ -145,9 +146,8 @@ function interpreterSession(m: Model): FloatSession {
 }
 
 export async function prepareSimulation(src: SimSource, target: Target, o: SimOptions = {}): Promise<Simulation> {
-  if (src.kind !== 'onnx')
-    throw new InputError('the DPU simulator reads a QDQ ONNX model (power-of-two scales); export one from the Quantize step or `fixpoint quantize`');
-  const dq = dequantizeModel(src.model);
+  // A quantizer _int.xmodel runs as the QDQ model it stands for (a compiled one is refused there).
+  const dq = dequantizeModel(src.kind === 'onnx' ? src.model : qdqFromIntXModel(src.xmodel));
   const compile = partition(layersOf({ kind: 'onnx', model: dq.qdq }), target, o.conversions);
   if (!compile.graph.quantized) throw new InputError('the model has no power-of-two QuantizeLinear/DequantizeLinear nodes: quantize it first');
   const acc = target.device;

@@ -4,7 +4,7 @@ import type { FloatTensor, Model } from '../../ir';
 import type { XModel } from '../../xmodel/types';
 import type { OrtOptions } from '../float/ort';
 
-export type SimSource = { kind: 'onnx'; model: Model /* QDQ, pow2 scales */ } | { kind: 'xmodel'; xmodel: XModel };
+export type SimSource = { kind: 'onnx'; model: Model /* QDQ, pow2 scales */ } | { kind: 'xmodel'; xmodel: XModel /* a quantizer _int.xmodel */ };
 
 export interface SimPort {
   name: string;
