@@ -50,12 +50,12 @@ try {
   const yolo = await quantized('public/models/yolox_nano.onnx', { convert_silu_to_hswish: true }, [0, 1, 2, 3].map((i) => pattern(1, per, i)), [1, 3, 416, 416], 'yolox');
   const yIn = join(dir, 'yolox.npy');
   writeFileSync(yIn, writeNpy({ dtype: 'float32', shape: [nYolo, 3, 416, 416], data: pattern(nYolo, per, 17) }));
-  console.log('fixpoint simulate --threads N: samples/s over the parallel section (worker start + prepare included); ms/sample = mean int8 run');
+  console.log('fixpoint simulate --threads N: samples/s over the parallel section (worker start, model preparation and each sample\'s fake-quant agreement run included); ms/sample = mean int8 run');
   console.log(`${'model'.padEnd(34)} ${'samples'.padStart(7)}  ${'1 thread'.padStart(18)}  ${'2 threads'.padStart(18)}  speed-up  outputs equal`);
   for (const [name, model, input, n] of [['fmnist_seed000', fm, fmIn, nFm], ['yolox_nano (SiLU→hard-swish)', yolo, yIn, nYolo]] as const) {
     const a = simulate(model, input, 1), b = simulate(model, input, 2);
     const same = a.json.outputs.every((o) => readFileSync(join(a.out, o.file)).equals(readFileSync(join(b.out, o.file))));
-    const cell = (j: typeof a.json) => `${j.samples_per_s.toFixed(1).padStart(7)}/s ${j.ms_per_sample.toFixed(1).padStart(6)} ms`;
+    const cell = (j: typeof a.json) => `${j.samples_per_s.toPrecision(3).padStart(7)}/s ${j.ms_per_sample.toFixed(1).padStart(6)} ms`;
     console.log(`${name.padEnd(34)} ${String(n).padStart(7)}  ${cell(a.json).padStart(18)}  ${cell(b.json).padStart(18)}  ${(b.json.samples_per_s / a.json.samples_per_s).toFixed(2).padStart(7)}×  ${same}`);
   }
 } finally {
