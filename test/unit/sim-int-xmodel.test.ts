@@ -76,6 +76,46 @@ describe('fmnist: the _int.xmodel simulates like the QDQ model it was exported f
   }, 120_000);
 });
 
+describe('the _int.xmodel export of YOLOX-nano (SiLU→hard-swish) and of the shipped RetinaFace QDQ', () => {
+  /** Every DPU tensor (in run order) and every output of the QDQ model and of its _int.xmodel, on one input. */
+  async function compare(qdqBytes: Uint8Array) {
+    const a = await quantizedSource(qdqBytes, 'm_qdq.onnx');
+    const b = await quantizedSource(writeXModel(intXModelOf(readOnnx(qdqBytes))), 'm_int.xmodel');
+    const [sa, sb] = [await prepareSimulation(a.source, target, opts), await prepareSimulation(b.source, target, opts)];
+    try {
+      expect(sb.compile.summary).toBe(sa.compile.summary);
+      expect(sb.inputs.map((i) => [i.shape, i.fixPoint])).toEqual(sa.inputs.map((i) => [i.shape, i.fixPoint]));
+      const n = sa.inputs[0].shape.reduce((x, d) => x * d, 1);
+      const data = Float32Array.from({ length: n }, (_, j) => (((j * 2654435761) >>> 24) - 128) / 128);
+      const ra = await sa.run({ [sa.inputs[0].name]: { shape: sa.inputs[0].shape, data } }, { keepTensors: true });
+      const rb = await sb.run({ [sb.inputs[0].name]: { shape: sb.inputs[0].shape, data } }, { keepTensors: true });
+      const [ta, tb] = [[...ra.tensors.values()], [...rb.tensors.values()]];
+      expect(tb.length).toBe(ta.length);
+      const differing = ta.flatMap((t, k) => (t.fixPoint !== tb[k].fixPoint || t.q.some((v, j) => v !== tb[k].q[j]) ? [`${t.name} / ${tb[k].name}`] : []));
+      expect(differing).toEqual([]);
+      const [oa, ob] = [Object.values(ra.outputs), Object.values(rb.outputs)];
+      expect(ob.map((o) => o.value.shape)).toEqual(oa.map((o) => o.value.shape));
+      oa.forEach((o, k) => expect(ob[k].value.data).toEqual(o.value.data));
+      return ta.length;
+    } finally {
+      await sa.release();
+      await sb.release();
+    }
+  }
+
+  it('YOLOX-nano: the same partition, every DPU tensor and the output identical (SPP pools stay 13×13)', async () => {
+    const m = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
+    const n = 3 * 416 * 416;
+    const calib = [0, 1].map((s) => ({ images: { shape: [1, 3, 416, 416], data: Float32Array.from({ length: n }, (_, k) => ((k + s) * 7919) % 256) } }));
+    const r = await quantizeModel(m, calib, parseQuantConfig({ convert_silu_to_hswish: true }), { skipEvaluation: true });
+    expect(await compare(writeOnnx(exportQdq(r.model, r.tensors).model))).toBeGreaterThan(100);
+  }, 180_000);
+
+  it('RetinaFace (Vitis AI QDQ): the same partition, DPU tensors and three outputs', async () => {
+    expect(await compare(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')))).toBeGreaterThan(50);
+  }, 180_000);
+});
+
 describe('pointpillars_int.xmodel (PPScatterV2 on the CPU between two DPU subgraphs)', () => {
   const file = ['test/fixtures/xmodel/pointpillars_int.xmodel', '/work/shared/models/xmodel/pointpillars_int.xmodel'].find(existsSync);
   it.skipIf(!file)('simulates a random input of its shape', async () => {

@@ -250,7 +250,8 @@ export function qdqFromIntXModel(m: XModel, label = 'the model'): Model {
       }
       case 'maxpool2d': case 'avgpool2d': {
         const inS = shapeOf(ins[0]);
-        const global = xBool(o.attrs, 'global') === true;
+        // Global only when the output is one pixel (a padded same-size pool may carry the flag too).
+        const global = xBool(o.attrs, 'global') === true && shape[1] === 1 && shape[2] === 1;
         const [kh, kw] = global ? [inS[1], inS[2]] : hw(xInts(o.attrs, 'kernel'), 1);
         const attrs: Record<string, AttrValue> = {
           kernel_shape: ints([kh, kw]), strides: ints(global ? [1, 1] : hw(xInts(o.attrs, 'stride'), 1)),
@@ -397,9 +398,12 @@ export function qdqFromIntXModel(m: XModel, label = 'the model'): Model {
   for (const n of names) {
     const s = ops.get(n)?.output.shape;
     if (!s || !placed.has(n)) throw new InputError(`${label}: output ${n} is not computed`);
-    const t = canon(n);
-    // A graph output keeps the XIR op's name; a Transpose back to NCHW gets it via Identity.
-    const name = t === placed.get(n)!.t ? t : node('Identity', [t], n + '__out');
+    const x = placed.get(n)!;
+    const want = canonical(s.length);
+    const perm = compose(x.p, invert(want));
+    // A graph output in another order gets the Transpose back, named as the XIR op when that name is free.
+    const taken = nodes.some((d) => d.outputs.includes(n)) || inputs.some((i) => i.name === n);
+    const name = same(perm, ident(perm.length)) ? x.t : node('Transpose', [x.t], taken ? `${n}__out` : n, { perm: ints(perm) });
     outputs.push({ name, dtype: 'float32', shape: s.length === 4 ? [s[0], s[3], s[1], s[2]] : [...s] });
   }
   for (const i of inputs) valueInfo.set(i.name, i);
