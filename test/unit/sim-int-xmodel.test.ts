@@ -111,6 +111,24 @@ describe('the _int.xmodel export of YOLOX-nano (SiLU→hard-swish) and of the sh
     expect(await compare(writeOnnx(exportQdq(r.model, r.tensors).model))).toBeGreaterThan(100);
   }, 180_000);
 
+  it('mnist-8 (auto_pad SAME convs: their pads reach the layers, the _int.xmodel and the simulator)', async () => {
+    const m = readOnnx(new Uint8Array(readFileSync('public/models/mnist-8.onnx')));
+    const calib = [0, 1].map((s) => ({ Input3: { shape: [1, 1, 28, 28], data: Float32Array.from({ length: 784 }, (_, k) => ((k + s) * 7919) % 256) } }));
+    const r = await quantizeModel(m, calib, parseQuantConfig({}), { skipEvaluation: true });
+    const qdq = exportQdq(r.model, r.tensors).model;
+    const conv = intXModelOf(qdq).ops.find((o) => o.type === 'conv2d')!;
+    expect(conv.attrs.pad).toEqual({ kind: 'int32_vec', value: [2, 2, 2, 2] });
+    expect(await compare(writeOnnx(qdq))).toBe(7);
+    const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target, opts);
+    try {
+      const feeds = { Input3: { shape: [1, 1, 28, 28], data: Float32Array.from({ length: 784 }, (_, k) => (k * 31) % 255) } };
+      const a = agreement(await sim.run(feeds, { keepTensors: true }), await sim.fakeQuant(feeds));
+      expect(a.filter((t) => t.identicalFraction !== 1)).toEqual([]);
+    } finally {
+      await sim.release();
+    }
+  }, 180_000);
+
   it('RetinaFace (Vitis AI QDQ): the same partition, DPU tensors and three outputs', async () => {
     expect(await compare(new Uint8Array(readFileSync('public/models/retinaface_vitis_qdq.onnx')))).toBeGreaterThan(50);
   }, 180_000);
