@@ -6,14 +6,16 @@ import { isInputError } from '../src/core/errors';
 import type { FloatTensor, Model } from '../src/core/ir';
 import { prepareSimulation, qdqRuntime } from '../src/core/sim/dpu';
 import type { SimReport } from '../src/core/sim/report';
-import { SampleRunner, type SamplePhase } from '../src/core/sim/sample';
+import { SampleRunner } from '../src/core/sim/sample';
+import { subgraphPhase } from '../src/core/sim/report';
+import type { SubgraphProgress } from '../src/core/sim/dpu';
 import { argmax } from '../src/core/demo/classify';
 import { tensorView, type TensorView } from '../src/core/demo/tensorview';
 import type { SimRun } from '../src/core/sim/dpu/types';
 import { pickOutput } from '../src/core/demo/readout';
 import { decodeYolox, type Detection } from '../src/core/demo/yolox';
 import { decodeRetinaFace, findRetinaFaceOutputs } from '../src/core/demo/retinaface';
-import { quantizedSource } from '../src/core/sim/source';
+import { feedsForPorts, quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
 
@@ -65,11 +67,15 @@ function detections(feeds: Record<string, FloatTensor>, outputs: Record<string, 
 }
 
 let runner: SampleRunner | undefined;
+/** The prepared model's input ports (an opened _int.xmodel's samples arrive NHWC and are put in their order). */
+let ports: readonly { name: string; shape: readonly number[] }[] = [];
 /** The last run's int8 tensors and float values, for the tensor view. */
 let last: { run: SimRun; float: Readonly<Record<string, FloatTensor>>; fakeQuant: ReadonlyMap<string, Int8Array>; feeds: Record<string, FloatTensor>; ort?: Promise<Map<string, Int8Array>> } | undefined;
 /** The QDQ model being simulated (an ONNX source), for the tensor view's onnxruntime comparison. */
 let qdq: Model | undefined;
 let abort: AbortController | undefined;
+
+const inPortOrder = (f: Record<string, FloatTensor>) => feedsForPorts(f, ports);
 
 function rethrow(e: unknown): never {
   const err = e instanceof Error ? e : new Error(String(e));
@@ -92,6 +98,7 @@ const api = {
       const ort = { ...workerOrtOptions(), threads: 1 };
       const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });
       runner = new SampleRunner(sim, src.float, ort, src.aliases);
+      ports = sim.inputs;
       return {
         target: sim.compile.target.name,
         inputs: sim.inputs.map((p) => ({ ...p, shape: [...p.shape] })),
@@ -106,14 +113,17 @@ const api = {
   },
 
   /** One sample; a cancel (or a newer run) rejects it with an AbortError. */
-  async run(feeds: Record<string, FloatTensor>, onPhase?: (p: SamplePhase) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
+  /** `onPhase` hears the phase (int8, fake-quant, float) and, during the int8 run, each subgraph as it starts. */
+  async run(given: Record<string, FloatTensor>, onPhase?: (p: string) => void): Promise<{ report: SimReport; detections?: SimDetections }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
+      const feeds = feedsForPorts(given, ports);
       abort?.abort();
       const ctl = new AbortController();
       abort = ctl;
       const shape = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(0) }]));
-      const { report, run, float, fakeQuant } = await runner.run(feeds, { signal: ctl.signal, onPhase });
+      const onSubgraph = onPhase && ((p: SubgraphProgress) => { void onPhase(subgraphPhase(p)); });
+      const { report, run, float, fakeQuant } = await runner.run(feeds, { signal: ctl.signal, onPhase, onSubgraph });
       last = { run, float, fakeQuant, feeds };
       if (ctl.signal.aborted) throw Object.assign(new Error('simulation cancelled'), { name: 'AbortError' });
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
@@ -128,7 +138,7 @@ const api = {
   async classify(feeds: Record<string, FloatTensor>): Promise<{ float: number; int8: number }> {
     try {
       if (!runner) throw new Error('no simulation prepared');
-      const { run, float } = await runner.classify(feeds);
+      const { run, float } = await runner.classify(inPortOrder(feeds));
       const outputs = Object.fromEntries(Object.entries(run.outputs).map(([n, o]) => [n, o.value]));
       const [name, q] = pickOutput(outputs, 'classify');
       const f = float[name];

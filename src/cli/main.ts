@@ -1,6 +1,8 @@
 // The `fixpoint` command: each subcommand is a module under src/cli/commands exporting `run(argv)`.
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { isInputError } from '../core/errors';
 import { commands } from './commands';
+import type { ShardRequest } from './parallel';
 
 const USAGE = `usage: fixpoint <command> [options]
 
@@ -32,4 +34,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+/** Inside a worker thread of `--threads N` (parallel.ts): one range of samples, its result posted back. */
+async function shard(req: ShardRequest): Promise<void> {
+  try {
+    const cmd = commands[req.command];
+    if (!cmd?.shard) throw new Error(`${req.command} has no shards`);
+    const { value, transfer } = await cmd.shard([...req.argv], req.from, req.to);
+    parentPort!.postMessage({ ok: true, value }, transfer);
+  } catch (e) {
+    parentPort!.postMessage({ ok: false, message: e instanceof Error ? (isInputError(e) ? e.message : e.stack ?? e.message) : String(e), input: isInputError(e) });
+  }
+}
+
+const req = isMainThread ? undefined : (workerData as { fixpointShard?: ShardRequest } | null)?.fixpointShard;
+if (req) await shard(req);
+else process.exitCode = await main(process.argv.slice(2));

@@ -3,7 +3,7 @@
 // with weights folded and no unknown-op marker.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseNpz } from '../../src/core/data/npy';
+import { parseNpy, parseNpz, writeNpy } from '../../src/core/data/npy';
 import { STANDIN_PY } from '../../src/core/compile/standin-py';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { checkXModelOps } from '../../src/core/xmodel/opdef-check';
@@ -86,6 +86,22 @@ describe('from the browser to the board', () => {
     await page.getByTestId('node-quant').waitFor();
     expect(await page.getByTestId('node-quant').innerText()).toContain(`image: fp=${info.image[1]}`);
     await page.screenshot({ path: 'test/.tmp/board-int-xmodel.png' });
+
+    // The opened _int.xmodel simulates (read as the QDQ model it stands for): its NHWC input takes the same
+    // images, every DPU tensor equals the fake-quant run, and the output is the classifier's top-5.
+    await page.getByTestId('step-simulate').click();
+    await page.getByTestId('simulate-panel').waitFor();
+    const evalSet = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_eval1000.npy')));
+    const two = writeNpy({ dtype: 'uint8', shape: [2, 28, 28], data: (evalSet.data as Uint8Array).slice(0, 2 * 784) });
+    await page.getByTestId('sim-file-input').setInputFiles({ name: 'two.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(two) });
+    await page.waitForFunction(() => (document.querySelector('[data-testid=sim-source]') as HTMLSelectElement | null)?.value === 'file');
+    await page.getByTestId('run-sim').click();
+    await page.getByTestId('sim-results').waitFor({ timeout: 120_000 });
+    expect(await page.getByTestId('sim-error').count()).toBe(0);
+    expect(await page.getByTestId('top5-int8').locator('tbody tr').count()).toBe(5);
+    const identical = await page.getByTestId('agreement-table').getByTestId('identical').allInnerTexts();
+    expect(identical.length).toBeGreaterThan(0);
+    expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
   });
 
   it('Deploy names the _int.xmodel in its vai_c_xir command and offers it and arch.json', async () => {

@@ -34,6 +34,15 @@ describe('evaluate', () => {
     });
     const t0 = Date.now();
     await page.getByTestId('run-eval').click();
+    // The samples go over several simulation workers when the page is cross-origin isolated (src/ui/sim/pool.ts).
+    const expected = await page.evaluate(() => (crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency) : 1));
+    let most = 0;
+    while (most < expected && !/1000 \/ 1000 done/.test(await page.getByTestId('eval-progress').innerText().catch(() => ''))) {
+      most = Math.max(most, page.workers().filter((w) => /sim\.worker/.test(w.url())).length);
+      await page.waitForTimeout(50);
+    }
+    console.log(`simulation workers seen during the evaluation: ${most} (expected ${expected})`);
+    expect(most).toBe(expected);
     await page.waitForFunction(() => /1000 \/ 1000 done/.test(document.querySelector('[data-testid=eval-progress]')?.textContent ?? ''), null, { timeout: 400_000 });
     const longTasks = await page.evaluate(() => (window as unknown as { __long: number[] }).__long);
     console.log(`evaluation of 1000 samples: ${Date.now() - t0} ms; main-thread long tasks (ms): ${JSON.stringify(longTasks.map((d) => Math.round(d)))}`);

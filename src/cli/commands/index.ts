@@ -10,6 +10,8 @@ export interface Command {
   readonly summary: string;
   /** Returns the exit code: 0 ok, 2 bad input or usage. */
   run(argv: string[]): Promise<number>;
+  /** Samples [from, to) of the same command line, in a worker thread of `--threads N` (src/cli/parallel.ts). */
+  shard?(argv: string[], from: number, to: number): Promise<{ value: unknown; transfer: ArrayBuffer[] }>;
 }
 
 // Each capability registers its subcommand here (inspect, quantize, compile, simulate).

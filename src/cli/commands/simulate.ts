@@ -5,11 +5,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { NO_CONVERSIONS, targetByArch, targetByArchJson, targetByBoard, type Target } from '../../core/compile';
-import { samplesFromFiles } from '../../core/data/calib';
+import { samplesFromFiles, type SampleSet } from '../../core/data/calib';
 import { writeNpy } from '../../core/data/npy';
 import { inputSpecFromShape } from '../../core/data/preprocess';
 import { InputError } from '../../core/errors';
-import { goldenDump, prepareSimulation } from '../../core/sim/dpu';
+import { goldenDump, prepareSimulation, type SimPort, type Simulation } from '../../core/sim/dpu';
 import { safeName } from '../../core/sim/report';
 import { SampleRunner } from '../../core/sim/sample';
 import { quantizedSource } from '../../core/sim/source';
@@ -17,9 +17,10 @@ import { demoTask } from './demo-task';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
 import { parseModelArgs, type Parsed } from './args';
+import { overShards, threadsOption } from '../parallel';
 
-const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] | --task classify|detect-yolox|detect-retinaface [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
-const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score']);
+const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] [--threads N] | --task classify|detect-yolox|detect-retinaface [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
+const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score', '--threads']);
 const DEFAULT_ARCH = 'DPUCZDX8G_ISA1_B4096';
 
 function parseArgs(argv: string[]): Parsed {
@@ -46,6 +47,97 @@ function writeOut(path: string, bytes: Uint8Array): void {
   }
 }
 
+interface Opened { sim: Simulation; runner: SampleRunner; samples: SampleSet; port: SimPort }
+
+/** The model prepared for the target and the samples of --input in its input's shape. */
+async function open(file: string, opts: Map<string, string>, target: Target): Promise<Opened> {
+  const src = await quantizedSource(readModelFile(file), basename(file));
+  const inputPath = opts.get('--input')!;
+  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
+  try {
+    if (sim.inputs.length !== 1) throw new InputError(`simulate from one --input file needs a model with one input; this one has ${sim.inputs.length} (${sim.inputs.map((i) => i.name).join(', ')})`);
+    const port = sim.inputs[0];
+    const spec = inputSpecFromShape(port.name, port.shape);
+    const samples = samplesFromFiles([{ name: basename(inputPath), bytes: readModelFile(inputPath) }], spec);
+    if (samples.count === 0) throw new InputError(`${inputPath} holds no samples`);
+    // `fixpoint simulate` reports agreement and counters only: the float reference is the panel's.
+    return { sim, runner: new SampleRunner(sim, undefined), samples, port };
+  } catch (e) {
+    await sim.release();
+    throw e;
+  }
+}
+
+type TensorSum = { fixPoint: number; identical: number; count: number; maxLsb: number };
+type SubgraphSum = { name: string; device: string; macs: number; bytesIn: number; bytesWeights: number; bytesOut: number; ms: number };
+/** One range of samples: outputs in sample order, agreement as integer counts (sums are exact in any grouping). */
+interface SimShard {
+  outputs: [string, { shape: number[]; fixPoint?: number; data: Float32Array }][];
+  tensors: [string, TensorSum][];
+  subgraphs: SubgraphSum[];
+  simMs: number;
+}
+
+async function runRange(o: Opened, from: number, to: number, dump?: string, progress?: (s: string) => void): Promise<SimShard> {
+  const { runner, samples, port } = o;
+  const n = to - from;
+  const outs = new Map<string, { shape: number[]; fixPoint?: number; data: Float32Array }>();
+  const tensors = new Map<string, TensorSum>();
+  const subgraphs = new Map<string, SubgraphSum>();
+  let simMs = 0;
+  for (let i = from; i < to; i++) {
+    progress?.(`\rsample ${i + 1}/${samples.count}`);
+    const feeds = { [port.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(i) } };
+    const { run, agreement } = await runner.run(feeds, { float: false });
+    simMs += run.ms;
+    for (const [name, v] of Object.entries(run.outputs)) {
+      const per = v.value.data.length;
+      let acc = outs.get(name);
+      if (!acc) outs.set(name, acc = { shape: v.value.shape.slice(1), fixPoint: v.fixPoint, data: new Float32Array(n * per) });
+      acc.data.set(v.value.data, (i - from) * per);
+    }
+    for (const a of agreement) {
+      const len = run.tensors.get(a.name)?.q.length ?? 0;
+      const t = tensors.get(a.name) ?? { fixPoint: a.fixPoint, identical: 0, count: 0, maxLsb: 0 };
+      t.identical += Math.round(a.identicalFraction * len);
+      t.count += len;
+      t.maxLsb = Math.max(t.maxLsb, a.maxLsb);
+      tensors.set(a.name, t);
+    }
+    for (const sg of run.subgraphs) {
+      const t = subgraphs.get(sg.name);
+      // Counters are the same for every sample; times add up and are averaged at the end.
+      if (t) t.ms += sg.ms;
+      else subgraphs.set(sg.name, { name: sg.name, device: sg.device, macs: sg.macs, bytesIn: sg.bytesIn, bytesWeights: sg.bytesWeights, bytesOut: sg.bytesOut, ms: sg.ms });
+    }
+    if (i === 0 && dump) for (const f of goldenDump(run)) writeOut(join(dump, f.path), f.bytes);
+  }
+  return { outputs: [...outs], tensors: [...tensors], subgraphs: [...subgraphs.values()], simMs };
+}
+
+/** Shards in sample order → one result, as a single range would have given. */
+function merge(shards: readonly SimShard[]): SimShard {
+  const outputs = shards[0].outputs.map(([name, o]) => {
+    const parts = shards.map((s) => s.outputs.find(([k]) => k === name)![1].data);
+    const data = new Float32Array(parts.reduce((a, d) => a + d.length, 0));
+    let off = 0;
+    for (const d of parts) { data.set(d, off); off += d.length; }
+    return [name, { ...o, data }] as [string, typeof o];
+  });
+  const tensors = new Map<string, TensorSum>();
+  for (const s of shards) for (const [k, t] of s.tensors) {
+    const m = tensors.get(k);
+    tensors.set(k, m ? { fixPoint: t.fixPoint, identical: m.identical + t.identical, count: m.count + t.count, maxLsb: Math.max(m.maxLsb, t.maxLsb) } : { ...t });
+  }
+  const subgraphs = new Map<string, SubgraphSum>();
+  for (const s of shards) for (const g of s.subgraphs) {
+    const m = subgraphs.get(g.name);
+    if (m) m.ms += g.ms;
+    else subgraphs.set(g.name, { ...g });
+  }
+  return { outputs, tensors: [...tensors], subgraphs: [...subgraphs.values()], simMs: shards.reduce((a, s) => a + s.simMs, 0) };
+}
+
 export const simulate: Command = {
   summary: 'run a quantized model through the bit-exact int8 DPU simulator (outputs as .npy, golden dumps)',
   async run(argv: string[]): Promise<number> {
@@ -57,71 +149,39 @@ export const simulate: Command = {
     const target = chooseTarget(opts);
     if (opts.has('--task')) return demoTask(file, opts, target, json);
     for (const k of ['--preprocess', '--labels', '--float', '--score']) if (opts.has(k)) throw new InputError(`${k} goes with --task (${USAGE})`);
-    const src = await quantizedSource(readModelFile(file), basename(file));
-    const inputPath = opts.get('--input')!;
-    const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
-    if (sim.inputs.length !== 1) throw new InputError(`simulate from one --input file needs a model with one input; this one has ${sim.inputs.length} (${sim.inputs.map((i) => i.name).join(', ')})`);
-    const port = sim.inputs[0];
-    const spec = inputSpecFromShape(port.name, port.shape);
-    const samples = samplesFromFiles([{ name: basename(inputPath), bytes: readModelFile(inputPath) }], spec);
-    if (samples.count === 0) throw new InputError(`${inputPath} holds no samples`);
-    // `fixpoint simulate` reports agreement and counters only: the float reference is the panel's.
-    const runner = new SampleRunner(sim, undefined);
-    const outs = new Map<string, { shape: number[]; fixPoint?: number; data: Float32Array }>();
-    const tensors = new Map<string, { fixPoint: number; identical: number; count: number; maxLsb: number }>();
-    const subgraphs = new Map<string, { name: string; device: string; macs: number; bytesIn: number; bytesWeights: number; bytesOut: number; ms: number }>();
-    let simMs = 0;
+    if (opts.has('--threads')) threadsOption(opts, 1);
+    const o = await open(file, opts, target);
+    const n = o.samples.count;
+    const threads = threadsOption(opts, n);
     const progress = (s: string) => { if (!json && process.stderr.isTTY) process.stderr.write(s); };
+    let shards: SimShard[];
+    const t0 = performance.now();
     try {
-      for (let i = 0; i < samples.count; i++) {
-        progress(`\rsample ${i + 1}/${samples.count}`);
-        const feeds = { [port.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(i) } };
-        const { run, agreement } = await runner.run(feeds, { float: false });
-        simMs += run.ms;
-        for (const [name, o] of Object.entries(run.outputs)) {
-          const per = o.value.data.length;
-          let acc = outs.get(name);
-          if (!acc) outs.set(name, acc = { shape: [samples.count, ...o.value.shape.slice(1)], fixPoint: o.fixPoint, data: new Float32Array(samples.count * per) });
-          acc.data.set(o.value.data, i * per);
-        }
-        for (const a of agreement) {
-          const n = run.tensors.get(a.name)?.q.length ?? 0;
-          const t = tensors.get(a.name) ?? { fixPoint: a.fixPoint, identical: 0, count: 0, maxLsb: 0 };
-          t.identical += a.identicalFraction * n;
-          t.count += n;
-          t.maxLsb = Math.max(t.maxLsb, a.maxLsb);
-          tensors.set(a.name, t);
-        }
-        for (const s of run.subgraphs) {
-          const t = subgraphs.get(s.name);
-          // Counters are the same for every sample; times add up and are averaged below.
-          if (t) t.ms += s.ms;
-          else subgraphs.set(s.name, { ...s });
-        }
-        if (i === 0 && opts.has('--dump')) {
-          const dir = opts.get('--dump')!;
-          for (const f of goldenDump(run)) writeOut(join(dir, f.path), f.bytes);
-        }
-      }
+      // Sample range 0 here (its progress shown, sample 0's golden files), the others in worker threads.
+      shards = await overShards('simulate', argv, n, threads, (from, to) => runRange(o, from, to, opts.get('--dump'), threads === 1 ? progress : undefined));
     } finally {
       progress('\n');
-      await runner.release();
+      await o.runner.release();
     }
+    const wallMs = performance.now() - t0;
+    const all = merge(shards);
     const out = opts.get('--out')!;
-    const outputs = [...outs].map(([name, o]) => {
+    const outputs = all.outputs.map(([name, v]) => {
       const fileName = `${safeName(name)}.npy`;
-      writeOut(join(out, fileName), writeNpy({ dtype: 'float32', shape: o.shape, data: o.data }));
-      return { name, file: fileName, shape: o.shape, fix_point: o.fixPoint ?? null };
+      const shape = [n, ...v.shape];
+      writeOut(join(out, fileName), writeNpy({ dtype: 'float32', shape, data: v.data }));
+      return { name, file: fileName, shape, fix_point: v.fixPoint ?? null };
     });
-    const n = samples.count;
     const result = {
       samples: n,
       outputs,
-      ms_per_sample: simMs / n,
-      tensors: [...tensors].map(([name, t]) => ({
+      ms_per_sample: all.simMs / n,
+      threads: shards.length,
+      samples_per_s: n / (wallMs / 1000),
+      tensors: all.tensors.map(([name, t]) => ({
         name, fix_point: t.fixPoint, identical_fraction_vs_fake_quant: t.count ? t.identical / t.count : 1, max_lsb_vs_fake_quant: t.maxLsb,
       })),
-      subgraphs: [...subgraphs.values()].map((s) => ({
+      subgraphs: all.subgraphs.map((s) => ({
         name: s.name, device: s.device, macs: s.macs, bytes_in: s.bytesIn, bytes_weights: s.bytesWeights, bytes_out: s.bytesOut, ms: s.ms / n,
       })),
     };
@@ -131,12 +191,23 @@ export const simulate: Command = {
     }
     const exact = result.tensors.filter((t) => t.identical_fraction_vs_fake_quant === 1).length;
     const lines = [
-      `simulated ${basename(file)} on ${target.name}: ${n} sample(s), ${result.ms_per_sample.toFixed(2)} ms per sample`,
+      `simulated ${basename(file)} on ${target.name}: ${n} sample(s), ${result.ms_per_sample.toFixed(2)} ms per sample, ${result.samples_per_s.toFixed(1)} samples/s on ${result.threads} thread(s)`,
       `${exact} of ${result.tensors.length} DPU tensors identical to the fake-quant run${exact < result.tensors.length ? ` (worst: ${result.tensors.filter((t) => t.identical_fraction_vs_fake_quant < 1).map((t) => `${t.name} ${(t.identical_fraction_vs_fake_quant * 100).toFixed(2)} %, ${t.max_lsb_vs_fake_quant} LSB`).slice(0, 5).join('; ')})` : ''}`,
       ...result.subgraphs.map((s) => `  ${s.device.padEnd(4)} ${s.name}: ${s.macs} MACs, in ${s.bytes_in} B, weights ${s.bytes_weights} B, out ${s.bytes_out} B, ${s.ms.toFixed(3)} ms`),
-      `wrote ${outputs.map((o) => join(out, o.file)).join(', ')}${opts.has('--dump') ? `; golden files of sample 0 in ${opts.get('--dump')}` : ''}`,
+      `wrote ${outputs.map((x) => join(out, x.file)).join(', ')}${opts.has('--dump') ? `; golden files of sample 0 in ${opts.get('--dump')}` : ''}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
+  },
+
+  async shard(argv: string[], from: number, to: number) {
+    const { file, opts } = parseArgs(argv);
+    const o = await open(file, opts, chooseTarget(opts));
+    try {
+      const value = await runRange(o, from, to);
+      return { value, transfer: value.outputs.map(([, v]) => v.data.buffer as ArrayBuffer) };
+    } finally {
+      await o.runner.release();
+    }
   },
 };

@@ -138,16 +138,33 @@ export function layersFromOnnx(model: Model): LayerGraph {
   return b.finish(g.name, outputs, quantized, g.nodes.filter((n) => n.opType !== 'Constant').map((n) => ({ name: n.name, type: n.opType })));
 }
 
+/**
+ * The explicit pads of `auto_pad` SAME_UPPER / SAME_LOWER (as ONNX defines them: output = ceil(in / stride),
+ * the odd cell after for UPPER, before for LOWER), [top, left, bottom, right]; undefined otherwise.
+ */
+function samePads(n: Node, inShape: readonly number[], k?: readonly number[], s?: readonly number[], d?: readonly number[]): [number, number, number, number] | undefined {
+  const mode = attr(n, 'auto_pad', 'string');
+  if ((mode !== 'SAME_UPPER' && mode !== 'SAME_LOWER') || !k || k.length !== 2 || inShape.length !== 4 || n.opType === 'ConvTranspose') return undefined;
+  const split = (i: number): [number, number] => {
+    const size = inShape[2 + i], st = s?.[i] ?? 1, dil = d?.[i] ?? 1;
+    const total = Math.max(0, (Math.ceil(size / st) - 1) * st + (k[i] - 1) * dil + 1 - size);
+    const small = Math.floor(total / 2);
+    return mode === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+  };
+  const [[t, b], [l, r]] = [split(0), split(1)];
+  return [t, l, b, r];
+}
+
 function toDraft(
   n: Node, base: Omit<Draft, 'kind'>, inShape: number[], weights: ConstTensor[],
   scalar: (t: string | undefined) => number | undefined, isConst: (t: string) => boolean,
 ): Draft {
   const t = n.opType;
   const pads = attrInts(n, 'pads');
-  const pad = pads && pads.length === 4 ? [pads[0], pads[1], pads[2], pads[3]] as [number, number, number, number] : undefined;
   const k = attrInts(n, 'kernel_shape');
   const s = attrInts(n, 'strides');
   const dl = attrInts(n, 'dilations');
+  const pad = pads && pads.length === 4 ? [pads[0], pads[1], pads[2], pads[3]] as [number, number, number, number] : samePads(n, inShape, k, s, dl);
   const pair = (v: readonly number[] | undefined, dflt: number): [number, number] => v && v.length >= 2 ? [v[0], v[1]] : [dflt, dflt];
   const ic = inShape.length === 4 ? inShape[3] : inShape[inShape.length - 1];
   const oc = base.shape.length ? base.shape[base.shape.length - 1] : undefined;

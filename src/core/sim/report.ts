@@ -214,3 +214,8 @@ export function simReport(
     ms,
   };
 }
+
+/** The Simulate panel's progress line for a subgraph starting: `int8: subgraph 3 of 12 (DPU) subgraph_conv1`. */
+export function subgraphPhase(p: { index: number; count: number; name: string; device: string }): string {
+  return `int8: subgraph ${p.index} of ${p.count} (${p.device}) ${p.name}`;
+}

@@ -2,7 +2,7 @@
 // every DPU tensor as an extra output: what the Simulate panel and `fixpoint simulate` both show.
 import { isAccelerator } from '../compile';
 import type { FloatTensor, Model } from '../ir';
-import { agreement, type Simulation, type SimRun, type TensorAgreement } from './dpu';
+import { agreement, type Simulation, type SimRun, type SubgraphProgress, type TensorAgreement } from './dpu';
 import { createFloatSession, type FloatSession, type OrtOptions } from './float/ort';
 import { simReport, type CostLike, type SimReport } from './report';
 
@@ -44,12 +44,12 @@ export class SampleRunner {
 
   async run(
     feeds: Readonly<Record<string, FloatTensor>>,
-    o: { signal?: AbortSignal; float?: boolean; onPhase?: (p: SamplePhase) => void } = {},
+    o: { signal?: AbortSignal; float?: boolean; onPhase?: (p: SamplePhase) => void; onSubgraph?: (p: SubgraphProgress) => void } = {},
   ): Promise<SampleResult> {
     const check = () => { if (o.signal?.aborted) throw aborted(); };
     o.onPhase?.('int8');
     let t = performance.now();
-    const run = await this.sim.run(feeds, { signal: o.signal, keepTensors: true });
+    const run = await this.sim.run(feeds, { signal: o.signal, keepTensors: true, onSubgraph: o.onSubgraph });
     const simMs = performance.now() - t;
     check();
     o.onPhase?.('fake-quant');

@@ -148,7 +148,7 @@ export function intXModel(g: LayerGraph, src: IntXModelSource = {}): XModel {
         const k = l.kernel ?? [1, 1], s = l.stride ?? [1, 1], p = l.pad ?? [0, 0, 0, 0];
         Object.assign(attrs, { kernel: i32v([k[1], k[0]]), stride: i32v([s[1], s[0]]), pad: i32v([p[1], p[3], p[0], p[2]]), pad_mode: str('FLOOR') });
         const inS = byId.get(l.inputs[0])?.shape;
-        if (inS && inS.length === 4 && k[0] === inS[1] && k[1] === inS[2] && s[0] === 1 && s[1] === 1) attrs.global = bool(true);
+        if (inS && inS.length === 4 && k[0] === inS[1] && k[1] === inS[2] && s[0] === 1 && s[1] === 1 && p.every((x) => x === 0)) attrs.global = bool(true);
         if (type === 'avgpool2d') attrs.count_include_pad = bool(true);
         break;
       }

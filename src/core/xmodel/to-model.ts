@@ -6,8 +6,9 @@ import {
   inputOps, opDevices, tensorFixPoint, xBytes, xInt, type XAttr, type XModel, type XTensor,
 } from './types';
 
-/** Domain of the custom ops an .xmodel defines itself (Graph.op_defs). */
-export const XIR_CUSTOM_DOMAIN = 'xir.custom';
+import { XIR_CUSTOM_DOMAIN } from '../sim/float/ops/custom';
+
+export { XIR_CUSTOM_DOMAIN };
 
 function dtypeOf(t: XTensor): DType {
   const w = t.bitWidth;

@@ -169,7 +169,7 @@ export function SimulatePanel() {
       <div className="sim-row">
         <button className="primary" disabled={running} onClick={() => void runSimulation()} data-testid="run-sim">Run</button>
         <button disabled={!running} onClick={cancelSimulation} data-testid="cancel-sim">Cancel</button>
-        {running && <span className="small muted" data-testid="sim-progress">{run.phase}…</span>}
+        {running && <span className="small muted sim-progress" data-testid="sim-progress">{run.phase}…</span>}
       </div>
       {run.state === 'error' && <div className="panel-error" role="alert" data-testid="sim-error">{run.message}</div>}
       <EvaluateSection />

@@ -12,6 +12,7 @@ import { fetchFile } from '../quant/actions';
 import { labelledSet, type LabelledSet, type NamedBytes } from '../../core/demo/labelled';
 import { initialSimSlice } from './slice';
 import { shippedLabels } from './labels';
+import { overWorkers, simWorkerCount, startHelper, type Helper } from './pool';
 
 const base = import.meta.env.BASE_URL;
 
@@ -298,7 +299,8 @@ export function cancelSimulation(): void {
 
 /**
  * Runs the chosen labelled set (the shipped one or the user's) through float and int8, one sample per
- * worker call so progress shows and Cancel stops between samples; the predictions so far stay in the store.
+ * worker call so progress shows and Cancel stops between samples, over simWorkerCount() workers; the
+ * predictions so far stay in the store.
  */
 export async function runEvaluation(): Promise<void> {
   const w = modelWorker();
@@ -318,18 +320,25 @@ export async function runEvaluation(): Promise<void> {
     set({ simEval: { state, source, title, classes, total, labels, float: [...float], int8: [...int8], ...(message ? { message } : {}) } });
   update('running');
   set({ simRun: { state: 'running', phase: 'evaluating' } });
+  let helpers: Helper[] = [];
   try {
     const sim = await ensurePrepared(live, () => {});
     if (!sim) return;
-    for (let i = 0; i < total; i++) {
-      if (!live()) { update('cancelled'); return; }
+    // Several samples at once: helper workers prepared with the same model beside the panel's own.
+    helpers = await startHelpers(simWorkerCount() - 1);
+    if (!live()) { update('cancelled'); return; }
+    const apis = [sim, ...helpers.map((h) => h.api)];
+    const classify = async (api: Comlink.Remote<SimApi>, i: number) => {
       const r = await w.simSample({ kind: 'files', ...es.sample(i), preprocess });
-      const p = await track(sim.classify(Comlink.transfer(r.feeds, Object.values(r.feeds).map((t) => t.data.buffer))));
-      float.push(p.float);
-      int8.push(p.int8);
+      const p = api.classify(Comlink.transfer(r.feeds, Object.values(r.feeds).map((t) => t.data.buffer)));
+      return api === sim ? track(p) : p;
+    };
+    let shown = 0;
+    await overWorkers(apis, total, classify, live, (done, results) => {
+      for (; float.length < done; ) { const p = results[float.length]; float.push(p.float); int8.push(p.int8); }
       // A store update every 25 samples: enough for the progress bar, few renders.
-      if (i % 25 === 24 && live()) update('running');
-    }
+      if (done - shown >= 25 && live()) { shown = done; update('running'); }
+    });
     if (!live()) { update('cancelled'); return; }
     update('done');
     set({ simRun: { state: 'done' } });
@@ -337,6 +346,28 @@ export async function runEvaluation(): Promise<void> {
     if (!live()) return;
     update('error', messageOf(e));
     set({ simRun: { state: 'idle' } });
+  } finally {
+    for (const h of helpers) h.end();
+  }
+}
+
+/** `n` helper workers prepared with the model, target and conversions the panel's worker has. */
+async function startHelpers(n: number): Promise<Helper[]> {
+  if (n <= 0) return [];
+  const w = modelWorker()!;
+  const { compileTarget, conversions } = get();
+  const choice = targetChoice(compileTarget);
+  const helpers = Array.from({ length: n }, startHelper);
+  try {
+    await Promise.all(helpers.map(async (h) => {
+      const m = await w.simModel();
+      const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
+      await h.api.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes);
+    }));
+    return helpers;
+  } catch (e) {
+    for (const h of helpers) h.end();
+    throw e;
   }
 }
 

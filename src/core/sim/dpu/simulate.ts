@@ -5,7 +5,7 @@
 import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import { attr, attrInt, type FloatTensor, type Node } from '../../ir';
+import { attr, attrInt, type FloatTensor, type Model, type Node } from '../../ir';
 import { dpuKernels, isDpuHardSigmoid } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
@@ -13,8 +13,9 @@ import type { Kernel, KernelCtx } from '../float/kernel';
 import { KERNELS } from '../float/ops';
 import { createFloatSession, type FloatSession } from '../float/ort';
 import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
+import { qdqFromIntXModel } from '../../xmodel/to-qdq';
 import { dequantizeModel, fixPointTensor, subModel } from './source';
-import type { Counters, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
+import type { Counters, RunOptions, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
 
 const numel = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
 
@@ -133,10 +134,20 @@ function codes(values: Float32Array, fp: number, what: string, lo: number, hi: n
   });
 }
 
+/** A CPU subgraph onnxruntime cannot load (an XIR custom op such as PPScatterV2) on the float interpreter. */
+function interpreterSession(m: Model): FloatSession {
+  const runner = planFloat(m);
+  return {
+    inputNames: m.graph.inputs.map((i) => i.name),
+    outputNames: m.graph.outputs.map((x) => x.name),
+    run: async (feeds, outputs) => runner.run(feeds, outputs ? { outputs } : {}),
+    release: async () => {},
+  };
+}
+
 export async function prepareSimulation(src: SimSource, target: Target, o: SimOptions = {}): Promise<Simulation> {
-  if (src.kind !== 'onnx')
-    throw new InputError('the DPU simulator reads a QDQ ONNX model (power-of-two scales); export one from the Quantize step or `fixpoint quantize`');
-  const dq = dequantizeModel(src.model);
+  // A quantizer _int.xmodel runs as the QDQ model it stands for (a compiled one is refused there).
+  const dq = dequantizeModel(src.kind === 'onnx' ? src.model : qdqFromIntXModel(src.xmodel));
   const compile = partition(layersOf({ kind: 'onnx', model: dq.qdq }), target, o.conversions);
   if (!compile.graph.quantized) throw new InputError('the model has no power-of-two QuantizeLinear/DequantizeLinear nodes: quantize it first');
   const acc = target.device;
@@ -259,7 +270,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         plan.inputs = m.graph.inputs.map((i) => i.name);
         pos++;
         for (const n of plan.inputs) read(bufs.get(n));
-        plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        plan.session = m.graph.nodes.some((n) => n.domain !== '' && n.domain !== 'ai.onnx')
+          ? interpreterSession(m)
+          : await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
         sessions.push(plan.session);
         const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
         plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
@@ -559,7 +572,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   });
 
 
-  async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: { signal?: AbortSignal; keepTensors?: boolean } = {}): Promise<SimRun> {
+  const runnable = plans.filter((p) => p.kind !== 'user');
+
+  async function run(feeds: Readonly<Record<string, FloatTensor>>, ro: RunOptions = {}): Promise<SimRun> {
     const t0 = performance.now();
     const floats = new Map<string, FloatTensor>();
     for (const i of inputs) {
@@ -579,9 +594,15 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
       return { shape: sourceShape(b.shape), data: fix2float(q, b.fp) };
     };
+    let k = 0;
     for (const pl of plans) {
-      if (ro.signal?.aborted) { const e = new Error('simulation cancelled'); e.name = 'AbortError'; throw e; }
       if (pl.kind === 'user') continue;
+      if (ro.onSubgraph) {
+        ro.onSubgraph({ index: ++k, count: runnable.length, name: pl.name, device: pl.kind === 'dpu' ? acc : 'CPU' });
+        // A macrotask turn, so a cancel message sent meanwhile is seen before the next subgraph.
+        await new Promise((r) => setTimeout(r, 0));
+      }
+      if (ro.signal?.aborted) { const e = new Error('simulation cancelled'); e.name = 'AbortError'; throw e; }
       const s0 = performance.now();
       if (pl.kind === 'dpu') {
         let total = ZERO;

@@ -4,7 +4,7 @@ import type { FloatTensor, Model } from '../../ir';
 import type { XModel } from '../../xmodel/types';
 import type { OrtOptions } from '../float/ort';
 
-export type SimSource = { kind: 'onnx'; model: Model /* QDQ, pow2 scales */ } | { kind: 'xmodel'; xmodel: XModel };
+export type SimSource = { kind: 'onnx'; model: Model /* QDQ, pow2 scales */ } | { kind: 'xmodel'; xmodel: XModel /* a quantizer _int.xmodel */ };
 
 export interface SimPort {
   name: string;
@@ -52,6 +52,22 @@ export interface SimRun {
   ms: number;
 }
 
+/** Which subgraph a run is starting: the k-th (from 1) of the `count` DPU and CPU subgraphs. */
+export interface SubgraphProgress {
+  index: number;
+  count: number;
+  name: string;
+  device: string;
+}
+
+export interface RunOptions {
+  /** Checked before each subgraph: an aborted run rejects with an AbortError. */
+  signal?: AbortSignal;
+  keepTensors?: boolean;
+  /** Called as each subgraph starts (then the run yields one macrotask, so a cancel can arrive). */
+  onSubgraph?: (p: SubgraphProgress) => void;
+}
+
 export interface Simulation {
   readonly compile: CompileResult;
   readonly inputs: readonly SimPort[];
@@ -60,7 +76,7 @@ export interface Simulation {
    *  overlap) and what one buffer per tensor would take. */
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
   /** One sample (batch 1) per call; feeds are float in the source layout. */
-  run(feeds: Readonly<Record<string, FloatTensor>>, o?: { signal?: AbortSignal; keepTensors?: boolean }): Promise<SimRun>;
+  run(feeds: Readonly<Record<string, FloatTensor>>, o?: RunOptions): Promise<SimRun>;
   /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */
   fakeQuant(feeds: Readonly<Record<string, FloatTensor>>): Promise<Map<string, Int8Array>>;
   release(): Promise<void>;

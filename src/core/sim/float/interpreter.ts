@@ -5,6 +5,7 @@ import { topoSort, type DType, type FloatTensor, type Model, type Node } from '.
 import { inferDtypes } from './dtypes';
 import { isIntType, type Kernel, type KernelCtx } from './kernel';
 import { KERNELS } from './ops';
+import { XIR_CUSTOM_DOMAIN, XIR_CUSTOM_KERNELS } from './ops/custom';
 import { constToFloat, size } from './tensor';
 
 export interface RunOptions {
@@ -52,6 +53,7 @@ function unsupported(n: Node): InputError {
 }
 
 function kernelOf(n: Node) {
+  if (n.domain === XIR_CUSTOM_DOMAIN && Object.prototype.hasOwnProperty.call(XIR_CUSTOM_KERNELS, n.opType)) return XIR_CUSTOM_KERNELS[n.opType];
   const k = n.domain === '' || n.domain === 'ai.onnx' ? KERNELS[n.opType] : undefined;
   if (!k || !Object.prototype.hasOwnProperty.call(KERNELS, n.opType)) throw unsupported(n);
   return k;

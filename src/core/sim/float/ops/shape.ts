@@ -276,7 +276,34 @@ const range: Kernel = (inp, ctx) => {
   return [{ shape: [n], data: Float32Array.from({ length: n }, (_, i) => start + i * delta) }];
 };
 
+/** ScatterElements without reduction: a copy of data with updates[i] written at index i with axis `axis`
+ *  replaced by indices[i] (negative indices count from the end; out of range is refused). */
+const scatterElements: Kernel = (inp, ctx) => {
+  const data = need(inp, 0, ctx), idx = need(inp, 1, ctx), upd = need(inp, 2, ctx);
+  const red = attr(ctx.node, 'reduction', 'string') ?? 'none';
+  if (red !== 'none') throw bad(ctx, `reduction ${red} is not supported`);
+  const r = data.shape.length;
+  const axis = normAxis(attrInt(ctx.node, 'axis', 0), r, ctx.node.name);
+  if (idx.shape.length !== r || upd.shape.length !== r || idx.shape.some((d, i) => d !== upd.shape[i]))
+    throw bad(ctx, `indices [${idx.shape}] and updates [${upd.shape}] must have one shape of data's rank ${r}`);
+  const out = Float32Array.from(data.data);
+  const ds = stridesOf(data.shape);
+  const dim = data.shape[axis];
+  const pos = new Array<number>(r).fill(0);
+  for (let i = 0; i < upd.data.length; i++) {
+    let k = idx.data[i];
+    if (k < 0) k += dim;
+    if (!(k >= 0 && k < dim)) throw bad(ctx, `index ${idx.data[i]} out of range for axis ${axis} of size ${dim}`);
+    let off = 0;
+    for (let a = 0; a < r; a++) off += (a === axis ? k : pos[a]) * ds[a];
+    out[off] = upd.data[i];
+    for (let a = r - 1; a >= 0; a--) { if (++pos[a] < upd.shape[a]) break; pos[a] = 0; }
+  }
+  return [{ shape: [...data.shape], data: out }];
+};
+
 export const shapeKernels: Record<string, Kernel> = {
+  ScatterElements: scatterElements,
   Reshape: reshape,
   Flatten: flatten,
   Transpose: transpose,
