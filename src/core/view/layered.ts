@@ -15,6 +15,9 @@ export const LAYERED_SPACING = {
   padding: 12,
 } as const;
 
+/** The most a gap between layers grows for its sloped edges. */
+const SLOPE_GAP_MAX = 60;
+
 /** At most this many down-and-up sweeps; the order with the fewest crossings is kept. */
 const SWEEPS = 6;
 
@@ -100,17 +103,25 @@ export function layoutLayered(input: ElkGraph): Layout {
   });
   let widest = 0;
   for (const s of spans) widest = Math.max(widest, s);
+  best.forEach((l, li) => {
+    const shift = LAYERED_SPACING.padding + (widest - spans[li]) / 2;
+    for (const v of l) x[v] += shift;
+  });
   const boxes: Record<string, NodeBox> = {};
   let top = LAYERED_SPACING.padding;
   best.forEach((l, li) => {
-    const shift = LAYERED_SPACING.padding + (widest - spans[li]) / 2;
     let h = 0;
     for (const v of l) h = Math.max(h, height(v));
+    // Sloped edges get a taller gap, as ELK's polyline routing gave them (fitted on YOLOX-nano: about
+    // 4 px plus an eighth of the widest sideways step), so converging edges and their labels have room.
+    let dx = 0;
+    for (const u of l) for (const v of down[u]) dx = Math.max(dx, Math.abs(x[u] + width(u) / 2 - x[v] - width(v) / 2));
     for (const v of l) {
       if (v >= n) continue;
-      boxes[kids[v].id] = { x: x[v] + shift, y: top + (h - height(v)) / 2, width: width(v), height: height(v) };
+      boxes[kids[v].id] = { x: x[v], y: top + (h - height(v)) / 2, width: width(v), height: height(v) };
     }
-    top += h + (li < best.length - 1 ? layerGap : 0);
+    if (li < best.length - 1) top += h + layerGap + (dx > 0.5 ? Math.min(SLOPE_GAP_MAX, 4 + dx / 8) : 0);
+    else top += h;
   });
   return { boxes, width: widest + 2 * LAYERED_SPACING.padding, height: top + LAYERED_SPACING.padding };
 }
