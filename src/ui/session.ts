@@ -156,6 +156,7 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
   const h = spare!;
   spare = undefined;
   let cancelled = false;
+  let settled = false;
   let reject: (e: Error) => void = () => undefined;
   const cancelledP = new Promise<never>((_, r) => { reject = r; });
   const me = {
@@ -172,13 +173,15 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
       // Marked for bench/profile.ts: where a slow open spent its time in the worker.
       performance.mark(`open-${stage}`);
-      if (!cancelled) set({ busy: { fileName, stage } });
+      // A stage message travels on its own port and can arrive after the result: once the open is
+      // settled it must not bring the progress line back (it stayed on screen for good, over the graph).
+      if (!cancelled && !settled) set({ busy: { fileName, stage } });
     });
     // Posted before the progress line renders: that render (the whole page takes `busy`) is synchronous,
     // and the worker can be parsing meanwhile instead of waiting for it.
     const openP = h.api.open(Comlink.transfer(bytes, [bytes.buffer]), fileName, onStage);
     set({ busy: { fileName, stage: 'hashing' } });
-    const opened = await Promise.race([openP, cancelledP]);
+    const opened = await Promise.race([openP, cancelledP]).finally(() => { settled = true; });
     performance.mark('model-read');
     // The worker laid the graph out as it read it; a layout kept from an earlier open of the same file is
     // the same drawing, and taking it marks the reopen for the tests.
