@@ -4,12 +4,12 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import ELK from 'elkjs/lib/elk.bundled.js';
 import { chromium, type Page } from 'playwright-core';
 import { preview } from 'vite';
 import { readOnnx } from '../src/core/onnx/reader';
 import { toDisplayGraph } from '../src/core/view/display';
-import { layoutGraph } from '../src/core/view/layout';
+import { layoutInput } from '../src/core/view/layout';
+import { layoutLayered } from '../src/core/view/layered';
 import { SHARED_ONNX } from '../test/shared';
 import { measureInChild } from './memory';
 import { firstOpen, median, netronFirstOpen, netronUnavailable } from './first-open';
@@ -45,15 +45,16 @@ const FIRST_OPEN_RUNS = Number(process.env.BENCH_FIRST_RUNS ?? 3);
 const ms = (t0: number) => performance.now() - t0;
 const mib = (b: number) => b / 2 ** 20;
 
-async function nodeSide(file: string, elk: InstanceType<typeof ELK>): Promise<Row> {
+async function nodeSide(file: string): Promise<Row> {
   const buf = readFileSync(join(DIR, file));
   const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
   let t = performance.now();
   const model = readOnnx(bytes);
   const read = ms(t);
   t = performance.now();
+  // The display graph and its layout, as the model worker makes them while it opens the file.
   const dg = toDisplayGraph(model);
-  await layoutGraph(dg, elk);
+  layoutLayered(layoutInput(dg));
   const layout = ms(t);
   // Memory in a fresh process per model: in this one, earlier models' garbage would count too.
   const mem = measureInChild(join(DIR, file));
@@ -112,7 +113,7 @@ async function browserSide(rows: Row[]): Promise<void> {
   try {
     const bySize = [...rows].sort((a, b) => Number(a.mb) - Number(b.mb));
     for (const row of rows) {
-      // A fresh page per model, as a user opening the app would have; ELK warms up while the gallery shows.
+      // A fresh page per model, as a user opening the app would have; the workers warm up while the gallery shows.
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       // Long tasks are kept from the start: the observer sees only tasks after it is created.
       await context.addInitScript(`window.__longTasks = []; new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__longTasks.push({ startTime: e.startTime, duration: e.duration }); }).observe({ type: 'longtask' });`);
@@ -168,11 +169,10 @@ async function main(): Promise<void> {
     return;
   }
   const files = readdirSync(DIR).filter((f) => f.endsWith('.onnx')).sort();
-  const elk = new ELK();
-  // Warm ELK up in Node too, so the layout column measures layout rather than JIT.
-  await layoutGraph(toDisplayGraph(readOnnx(readFileSync(join(DIR, files[0])))), elk);
+  // Warm the reader and the layout up, so the columns measure them rather than JIT.
+  layoutLayered(layoutInput(toDisplayGraph(readOnnx(readFileSync(join(DIR, files[0]))))));
   const rows: Row[] = [];
-  for (const f of files) rows.push(await nodeSide(f, elk));
+  for (const f of files) rows.push(await nodeSide(f));
   if (process.env.BENCH_NODE_ONLY !== '1') {
     await browserSide(rows);
     const why = netronUnavailable();

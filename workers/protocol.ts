@@ -1,5 +1,5 @@
 // What the model worker sends the UI: plain data only (weights never leave the worker).
-import type { DisplayGraph } from '../src/core/view/types';
+import type { DisplayGraph, Layout } from '../src/core/view/types';
 
 // DPU compilation (workers/compile.ts).
 export type { CompileView, CompiledFileView, CpuOpView, Deployment, SubgraphView, TargetChoice, XSubgraphView } from './compile';
@@ -21,6 +21,8 @@ export interface Opened {
   readonly hash: string;
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;
+  /** The graph laid out as it first shows (bodies closed, not quantized), made in the same call. */
+  readonly layout: Layout;
 }
 
 export interface WeightStats {

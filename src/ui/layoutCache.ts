@@ -2,7 +2,7 @@
 import type { Layout } from '../core/view/types';
 
 /** Bump when node metrics or ELK options change, so stale layouts are not reused. */
-const VERSION = 4; // 4: .xmodel weights folded into their consumers
+const VERSION = 5; // 5: laid out by layered.ts instead of ELK
 const DB = 'fixpoint-layouts';
 const STORE = 'layouts';
 const memory = new Map<string, Layout>();
@@ -19,6 +19,11 @@ function openDb(): Promise<IDBDatabase | undefined> {
 }
 let db: Promise<IDBDatabase | undefined> | undefined;
 const key = (hash: string) => `${VERSION}:${hash}`;
+
+/** Opens the database ahead of the first open (creating it in a fresh profile takes a while). */
+export async function warmLayoutCache(): Promise<void> {
+  await (db ??= openDb());
+}
 
 export async function getLayout(hash: string): Promise<Layout | undefined> {
   const hit = memory.get(key(hash));

@@ -207,7 +207,7 @@ describe('graph viewer', () => {
     await toggle.click();
     await expect.poll(async () => (await box('choose')).height, { timeout: 10_000 }).toBeCloseTo(closed.height, 0);
     expect(await app.page.locator('[data-testid=subgraph-body]').count()).toBe(0);
-    // A file never seen before is laid out by ELK, not taken from the cache.
+    // A file never seen before is laid out as it is read, not taken from the cache.
     expect(await app.page.evaluate(() => performance.getEntriesByName('layout-cached').length)).toBe(0);
   });
 

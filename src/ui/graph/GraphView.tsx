@@ -1,6 +1,6 @@
 // The graph canvas. Nodes and edges are built once per model and handed to React Flow uncontrolled,
 // so panning and zooming touch no React state of ours.
-import { useEffect, useMemo, useRef } from 'react';
+import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
 import {
   Background, Controls, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Node, type NodeHandle,
 } from '@xyflow/react';
@@ -101,11 +101,7 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, token: strin
 function Canvas({ model }: { model: OpenModel }) {
   const flow = useReactFlow();
   const root = useRef<HTMLDivElement>(null);
-  // Built once per open: React Flow owns the nodes after mounting (uncontrolled), and a new layout of the
-  // same model (a body shown or hidden) moves them in the effect below.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  // Drawing an .xmodel's fix ops (or folding them again) is a new graph of the same open model.
-  const { nodes, edges } = useMemo(() => toFlow(model), [model.openId, model.showFix]);
+  const big = model.graph.nodes.length > FIT_LIMIT;
   const laidOut = useRef(model.layout);
   useEffect(() => {
     if (laidOut.current === model.layout) return;
@@ -118,7 +114,17 @@ function Canvas({ model }: { model: OpenModel }) {
       return { ...n, position: moved.position, width: moved.width, height: moved.height, measured: moved.measured, handles: moved.handles, style: { ...n.style, ...moved.style } };
     }));
   }, [model.layout, flow]);
-  const big = nodes.length > FIT_LIMIT;
+  // A big graph's canvas mounts in a transition after the rest of the page has taken the model: the
+  // header, step panel and legend commit first, and React renders React Flow's tree in slices that yield
+  // to the browser, so no single main-thread task holds both (one such task was 120–190 ms on YOLOX-nano
+  // on a busy machine). A small graph mounts at once: the extra frames cost more than its render.
+  const [mounted, setMounted] = useState(!big);
+  useEffect(() => { if (!big) return; startTransition(() => setMounted(true)); }, [big]);
+  // Built once per open, when the canvas mounts: React Flow owns the nodes after mounting (uncontrolled),
+  // and a new layout of the same model (a body shown or hidden) moves them in the effect above.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  // Drawing an .xmodel's fix ops (or folding them again) is a new graph of the same open model.
+  const flowData = useMemo(() => (mounted ? toFlow(model) : undefined), [model.openId, model.showFix, mounted]);
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
   usePaintMark(root, `${model.openId}:${model.hash}${model.showFix ? ':fix' : ''}`);
@@ -161,25 +167,27 @@ function Canvas({ model }: { model: OpenModel }) {
     return () => ro.disconnect();
   }, [flow]);
 
-  const onInit = () => {
-    if (!big) return;
-    // Like Netron: 100% zoom at the top of the graph, centred on the first input.
+  // Like Netron: a big graph opens at 100% zoom at its top, centred on the first input. Given as the
+  // starting viewport (not set once React Flow is up) so the nodes in view mount once, not twice.
+  const startViewport = useMemo(() => {
+    if (!big || !mounted) return undefined;
     const w = root.current?.clientWidth ?? 1200;
     const first = model.graph.nodes.find((n) => n.kind === 'input') ?? model.graph.nodes[0];
     const b = first ? model.layout.boxes[first.id] : undefined;
-    void flow.setViewport({ x: w / 2 - (b ? b.x + b.width / 2 : 0), y: 24 - (b?.y ?? 0), zoom: 1 });
-  };
+    return { x: w / 2 - (b ? b.x + b.width / 2 : 0), y: 24 - (b?.y ?? 0), zoom: 1 };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [model.openId, mounted]);
 
   return (
     <div className="graph-canvas" ref={root} data-testid="graph">
       <ArrowDef />
-      <ReactFlow
+      {flowData && <ReactFlow
         key={`${model.openId}${model.showFix ? ':fix' : ''}`}
-        defaultNodes={nodes}
-        defaultEdges={edges}
+        defaultNodes={flowData.nodes}
+        defaultEdges={flowData.edges}
+        defaultViewport={startViewport}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
-        onInit={onInit}
         fitView={!big}
         fitViewOptions={FIT_OPTIONS}
         minZoom={0.02}
@@ -204,7 +212,7 @@ function Canvas({ model }: { model: OpenModel }) {
         <Background gap={24} color="#e6e6e6" />
         <Controls showInteractive={false} />
         <Overview graph={model.graph} layout={model.layout} />
-      </ReactFlow>
+      </ReactFlow>}
     </div>
   );
 }

@@ -178,14 +178,14 @@ export async function openProject(hash: string): Promise<void> {
     return;
   }
   const bytes = new Uint8Array(await rec.model.bytes.arrayBuffer());
-  await openBytes(bytes, rec.model.name);
+  await openBytes(bytes, rec.model.name, false, rec.model.bytes);
 }
 
 /** Opens the model of a saved project again (a replaced worker); false when nothing is saved. */
 export async function reopenSaved(hash: string): Promise<boolean> {
   const rec = await loadProject(hash).catch(() => undefined);
   if (!rec) return false;
-  await openBytes(new Uint8Array(await rec.model.bytes.arrayBuffer()), rec.model.name);
+  await openBytes(new Uint8Array(await rec.model.bytes.arrayBuffer()), rec.model.name, false, rec.model.bytes);
   return get().model?.hash === hash;
 }
 
