@@ -29,9 +29,12 @@ export interface AdaroundOptions {
   readonly ort?: OrtOptions;
   readonly engine?: Engine;
   readonly signal?: AbortSignal;
-  /** Samples C is estimated on (default 32). */
+  /**
+   * Samples C is estimated on (default 8): C needs patches, not images, and a few images give
+   * thousands; its cost (one float run and the moments per sample) then stays flat in the set's size.
+   */
   readonly samples?: number;
-  /** Multiply-adds spent on one layer's C per sample (bounds the positions sampled). */
+  /** Multiply-adds spent on one layer's C over those samples (default 2e8; bounds the positions). */
   readonly budget?: number;
 }
 
@@ -189,8 +192,8 @@ export async function adaroundWeights(
   if (jobs.length === 0) return new Map();
   const inputs = [...new Set(jobs.map((j) => j.t.layer.node.inputs[0]))];
   const runner = await activationRunner(floatModel, inputs, { ort: o.ort, engine: o.engine });
-  const limit = o.samples ?? 32;
-  const budget = o.budget ?? 2e8 / Math.min(limit, 8);
+  const limit = o.samples ?? 8;
+  const budget = (o.budget ?? 2e8) / limit;
   try {
     let n = 0;
     for await (const feeds of read()) {

@@ -628,7 +628,7 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
       return t && !t.allZero && !t.channel ? [{ layer: l, fixPoint: t.fixPoint, bitWidth: t.bitWidth }] : [];
     });
     const rounded = await adaroundWeights(prepared, m, targets, (x, mode) => ROUNDERS[mode as RoundMode](x), (w) => t0.get(w)!.roundMode, read, {
-      ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples,
+      ort: o.ort, engine: o.engine ?? engine, signal: o.signal,
     });
     if (rounded.size) {
       const inits = new Map(m.graph.initializers);
