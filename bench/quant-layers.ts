@@ -1,7 +1,11 @@
 // Where does quantization hurt? Per-layer SQNR against float of: weights only, activations only, both,
 // and (when the model has SiLU) the float model after the SiLU→hard-swish conversion alone.
 // npx tsx bench/quant-layers.ts [MODEL] [CALIB_DIR] [pre.json] [config.json]
-// Defaults: YOLOX-nano on the four demo photographs with its samples.json preprocessing.
+// Defaults: YOLOX-nano on the four demo photographs with its samples.json preprocessing. The float
+// reference is the prepared model before bias correction; weights only and both run the quantized
+// model (weights on their grid, biases corrected). Environment: LAYERS=N rows (default 60; outputs
+// always), ONLY=layer,… quantizes only those layers' weights in the weights-only run, PASSES=N
+// bias-correction passes, SCORE=t the detection threshold (YOLOX outputs), DEBUG=1 lists the weights.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { batches, samplesFromFiles } from '../src/core/data/calib';
