@@ -215,7 +215,9 @@ const api = {
         if (!isInputError(e)) throw e;
       }
       const stem = opened.fileName.replace(/\.[^.]*$/, '');
-      const float = qdq ? quant.quantizedFloatModel() : undefined;
+      // The float side of the demo is the model as opened, run in float: what the conversions (SiLU →
+      // hard-swish…) and int8 together do to its output is what the panes compare.
+      const float = qdq ? model : undefined;
       const out = qdq
         ? { bytes: qdq, fileName: `${stem}_qdq.onnx`, fromQuantize: true, ...(float ? { floatBytes: writeOnnx(float) } : {}) }
         : { bytes: opened.bytes.slice(), fileName: opened.fileName, fromQuantize: false };

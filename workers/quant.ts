@@ -208,7 +208,7 @@ export async function applyOverrides(next: QuantOverrides): Promise<QuantSummary
   const ctl = new AbortController();
   evalAbort = ctl;
   const { samples, spec } = resultSamples;
-  const layers = base.layers.length === 0 ? [] : await evaluateLayers(base.model, base.session.qgraph, r.tensors, () => yielding(samples, spec), { signal: ctl.signal, ort: workerOrtOptions(), engine: base.engine });
+  const layers = base.layers.length === 0 ? [] : await evaluateLayers(base.model, base.session.qgraph, r.tensors, () => yielding(samples, spec), { signal: ctl.signal, ort: workerOrtOptions(), engine: base.engine, floatModel: base.floatModel });
   if (ctl.signal.aborted || result !== base) throw cancelled();
   result = { ...base, tensors: r.tensors, adjustments: r.adjustments, layers };
   overrides = next;
@@ -257,12 +257,18 @@ export function tensorDetail(name: string): TensorDetail | null {
   };
 }
 
-/** Float vs quantized values of a weight (as the prepared model holds it: BN folded, CLE applied). */
+/**
+ * Float vs quantized values of a weight (as the prepared model holds it: BN folded, CLE applied): the
+ * float values from the float reference, the quantized ones from the quantized model (data-aware
+ * rounding and bias correction moved those).
+ */
 function weightHistograms(t: TensorQuant, bins = 64): TensorDetail['weightHistograms'] {
-  const w = t.dataType === 'weights' || t.dataType === 'bias' ? result?.model.graph.initializers.get(t.name) : undefined;
-  if (!w || w.dtype === 'string' || t.channel) return undefined;
+  const isConst = t.dataType === 'weights' || t.dataType === 'bias';
+  const w = isConst ? result?.floatModel.graph.initializers.get(t.name) : undefined;
+  const wq = isConst ? result?.model.graph.initializers.get(t.name) : undefined;
+  if (!w || !wq || w.dtype === 'string' || wq.dtype === 'string' || t.channel) return undefined;
   const x = toFloat64(w);
-  const q = fakeQuant(x, t.fixPoint, t.bitWidth, t.roundMode);
+  const q = fakeQuant(toFloat64(wq), t.fixPoint, t.bitWidth, t.roundMode);
   let lo = Infinity, hi = -Infinity;
   for (let i = 0; i < x.length; i++) {
     lo = Math.min(lo, x[i], q[i]);
@@ -323,11 +329,6 @@ export function exportArtifacts(kind: QuantArtifact): { name: string; bytes: Uin
   if (kind === 'int') return { name: 'int.xmodel', bytes: writeXModel(intXModelOf(exportQdq(result.model, tensors).model)) };
   const text = kind === 'info' ? `${JSON.stringify(quantInfoJson(tensors), null, 1)}\n` : `${exportQuantConfig(configWithOverrides(result.session, overrides))}\n`;
   return { name: kind === 'info' ? 'quant_info.json' : 'quant_config.json', bytes: new TextEncoder().encode(text) };
-}
-
-/** The float model the current result quantized (BN folded, CLE applied): the simulator's float reference. */
-export function quantizedFloatModel(): Model | undefined {
-  return result?.model;
 }
 
 /** Validates config text without running anything: the InputError names the bad field. */

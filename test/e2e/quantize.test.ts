@@ -85,10 +85,12 @@ describe('calibrate and quantize', () => {
     await rows.first().click();
     await page.getByTestId('node-quant').waitFor();
     expect(await page.getByTestId('node-quant').innerText()).toContain('SQNR');
-    // The worst layer opens on its weight: float and quantized histograms.
+    // The worst layer's weight: float and quantized histograms. (Which layer is worst depends on the
+    // quantizer — fc2 against the float model — and its panel opens on its output: pick the weight.)
+    await page.getByTestId('node-quant').locator('.fp-chip', { hasText: /weight/ }).first().click();
     await page.getByTestId('tensor-detail').getByTestId('weight-histograms').waitFor();
-    // A weight: float values above their quantized values, on one range.
-    await page.locator(`[data-testid=graph-node][data-name="${conv.name}"]`).click();
+    // A weight: float values above their quantized values, on one range. The conv's row centres it.
+    await rows.filter({ hasText: conv.name }).click();
     await page.getByTestId('node-quant').locator('.fp-chip', { hasText: conv.inputs[1].length > 18 ? conv.inputs[1].slice(-16) : conv.inputs[1] }).click();
     const wh = page.getByTestId('weight-histograms');
     await wh.waitFor();

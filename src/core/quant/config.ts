@@ -50,6 +50,9 @@ const configSchema = z.strictObject({
   convert_leaky_relu_slope: z.boolean().default(false),
   include_cle: z.boolean().default(true),
   include_bias_corr: z.boolean().default(true),
+  // Fixpoint extension: data-aware weight rounding (adaround.ts), vai_q's fast finetune in spirit and,
+  // like it, off unless asked for.
+  include_adaround: z.boolean().default(false),
   keep_first_last_layer_accuracy: z.boolean().default(false),
   keep_add_layer_accuracy: z.boolean().default(false),
   change_concat_input_fix: z.boolean().default(true),

@@ -30,6 +30,8 @@ import { constValues, floatConst, withGraph } from './prepare/edit';
 import { buildQGraph, type QGraph, type QLayer } from './qgraph';
 import { fakeQuantGraph } from './fakequant-graph';
 import { applyRules, type Adjustment } from './rules';
+import { correctBiases } from './bias-correction';
+import { adaroundWeights } from './adaround';
 
 export type Feeds = Record<string, FloatTensor>;
 /** Calibration batches. A factory (or an array) can be read once per pass; a one-shot iterator is cached. */
@@ -114,6 +116,8 @@ export interface QuantOptions {
   engine?: Engine;
   /** Estimate the bias correction on the first N samples (default 32, Infinity for all). */
   biasCorrSamples?: number;
+  /** Bias-correction passes (default 1). */
+  biasCorrPasses?: number;
   /**
    * Measure SQNR/cosine on the first N samples (default 32, Infinity for all): per-layer SQNR over
    * millions of values settles within a few samples, and each costs a float and a quantized run.
@@ -130,16 +134,27 @@ export interface QuantOverrides {
 /** Everything needed to re-solve fix points without running the float model again. */
 export interface QuantSession {
   readonly config: QuantConfig;
-  /** The prepared model (BN folded, CLE, bias-corrected). */
+  /** The prepared model (BN folded, CLE, bias-corrected): what is quantized. */
   readonly model: Model;
+  /** The prepared model before bias correction: the float reference SQNR is measured against. */
+  readonly floatModel: Model;
   readonly qgraph: QGraph;
   readonly params: ReadonlyMap<string, { dataType: DataType; layer: string; p: TensorQuantParams }>;
   readonly stats: ReadonlyMap<string, TensorStats>;
+  /**
+   * Weights whose values were put on their grid by data-aware rounding (adaround.ts): the fix point
+   * they were rounded at, kept unless a method is chosen for them (a re-solve from the on-grid values
+   * could pick another).
+   */
+  readonly weightFixPoints?: ReadonlyMap<string, number>;
 }
 
 export interface QuantResult {
   readonly session: QuantSession;
+  /** The model the fix points quantize (biases corrected for quantization). */
   readonly model: Model;
+  /** Its float reference: the same graph with the float biases (bias correction changes only `model`). */
+  readonly floatModel: Model;
   readonly prepareLog: readonly PrepareLog[];
   readonly tensors: ReadonlyMap<string, TensorQuant>;
   readonly adjustments: readonly Adjustment[];
@@ -179,26 +194,6 @@ function passes(src: CalibSource): () => AsyncGenerator<Feeds> {
     else for (const f of it) { c.push(f); yield f; }
     cache = c;
   };
-}
-
-const WEIGHT_OPS_CHANNEL_AXIS = (opType: string) => (opType === 'Conv' || opType === 'ConvTranspose' ? 1 : -1);
-
-/** Per-channel sums of a conv/dense output (channel axis 1 for conv, last for dense), in index order. */
-function channelSums(t: FloatTensor, axis: number, sums: Float64Array): number {
-  const rank = t.shape.length;
-  const ax = axis < 0 ? rank + axis : axis;
-  const c = t.shape[ax];
-  const inner = t.shape.slice(ax + 1).reduce((a, b) => a * b, 1);
-  const n = t.data.length;
-  const d = t.data;
-  for (let i = 0; i < n;) {
-    for (let ch = 0; ch < c; ch++) {
-      let acc = sums[ch];
-      for (let k = 0; k < inner; k++) acc += d[i++];
-      sums[ch] = acc;
-    }
-  }
-  return n / c;
 }
 
 function paramsFor(cfg: QuantConfig, isFloat: (name: string) => boolean, q: QGraph) {
@@ -296,6 +291,8 @@ export function requantize(session: QuantSession, overrides: QuantOverrides = {}
       const c = cache.choices.get(key) ?? constChoice(values, p, method);
       cache.choices.set(key, c);
       ({ fp, scale, allZero } = c);
+      const rounded = overrides.methods?.[name] ? undefined : session.weightFixPoints?.get(name);
+      if (rounded !== undefined) { fp = rounded; scale = 2 ** -rounded; }
     }
     chosen.set(name, fp);
     let channel: ChannelQuant | undefined;
@@ -424,7 +421,6 @@ export function runFakeQuant(
 }
 
 const DEFAULT_EVAL_SAMPLES = 32;
-const DEFAULT_BIAS_SAMPLES = 32;
 /** Values per sample from which a tensor's min/max is reduced inside onnxruntime. */
 const RANGE_MIN_VALUES = 1 << 16;
 
@@ -436,14 +432,12 @@ function samplesIn(feeds: Feeds): number {
 }
 
 /**
- * The statistics pass. One session returns every observed tensor (and the bias-correction layers'
- * outputs) per batch; a second one over the model with fake-quantized weights returns those outputs
- * again. Each statistics batch is folded in and dropped, so memory stays flat in the sample count.
+ * The statistics pass. One session returns every observed tensor per batch. Each statistics batch is
+ * folded in and dropped, so memory stays flat in the sample count.
  */
 async function calibrate(
   model: Model, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
-  biasLayers: readonly QLayer[], weightOverride: Map<string, FloatTensor> | undefined,
-): Promise<{ stats: Map<string, TensorStats>; biasShift: Map<string, Float64Array>; engine: Engine; fallbackReason?: string }> {
+): Promise<{ stats: Map<string, TensorStats>; engine: Engine; fallbackReason?: string }> {
   const stats = new Map<string, TensorStats>();
   /** A statistics batch in the making; `ranged` while every part came with its min/max. */
   const pending = new Map<string, { parts: Float32Array[]; n: number; min: number; max: number; ranged: boolean }>();
@@ -457,42 +451,19 @@ async function calibrate(
     observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode, p.ranged ? { min: p.min, max: p.max } : undefined);
     pending.delete(name);
   };
-  // Per-channel output sums with float and with quantized weights: their mean difference is the
-  // bias correction (the sums separate, so the two runs need not be kept side by side).
-  const convOut = new Map(biasLayers.map((l) => [l.node.outputs[0], l]));
-  const sumsF = new Map<string, Float64Array>();
-  const sumsQ = new Map<string, Float64Array>();
-  const counts = new Map<string, number>();
-  const accumulate = (into: Map<string, Float64Array>, name: string, t: FloatTensor, count: boolean) => {
-    const l = convOut.get(name)!;
-    const axis = WEIGHT_OPS_CHANNEL_AXIS(l.node.opType);
-    const c = t.shape[axis < 0 ? t.shape.length - 1 : axis];
-    let s = into.get(name);
-    if (!s) { s = new Float64Array(c); into.set(name, s); }
-    const per = channelSums(t, axis, s);
-    if (count) counts.set(name, (counts.get(name) ?? 0) + per);
-  };
   // Ranges from onnxruntime pay for large tensors only: each is two more outputs to fetch per run.
   const large = observed.filter((n) => {
     const shape = model.graph.valueInfo.get(n)?.shape;
     return shape !== undefined && shape.reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1) >= RANGE_MIN_VALUES;
   });
-  const floatRun = await activationRunner(model, [...observed, ...convOut.keys()], { ort: o.ort, engine: o.engine, ranges: large });
-  const quantRun = weightOverride && convOut.size
-    ? await activationRunner(model, [...convOut.keys()], { ort: o.ort, engine: floatRun.engine, weights: weightOverride })
-    : undefined;
+  const floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine, ranges: large });
   let batch = 0;
-  let biasSamples = 0;
   try {
     let pendingSamples = 0;
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
       const { tensors: out, ranges } = await floatRun.runWithRanges(feeds);
-      // Bias correction is a per-channel mean over every output position: a few dozen samples fix it,
-      // and each costs a second run with quantized weights.
-      const correcting = quantRun !== undefined && biasSamples < (o.biasCorrSamples ?? DEFAULT_BIAS_SAMPLES);
-      if (correcting) for (const name of convOut.keys()) accumulate(sumsF, name, out[name], true);
       for (const name of observed) {
         const t = out[name];
         if (!t) continue;
@@ -512,29 +483,15 @@ async function calibrate(
         pendingSamples = 0;
         pendingFloats = 0;
       }
-      if (correcting) {
-        biasSamples += samplesIn(feeds);
-        const q = await quantRun!.run(feeds);
-        for (const name of convOut.keys()) accumulate(sumsQ, name, q[name], false);
-      }
       batch++;
       o.onProgress?.({ phase: 'calibrate', batch });
     }
   } finally {
     await floatRun.release();
-    await quantRun?.release();
   }
   if (batch === 0) throw new InputError('the calibration set is empty');
   for (const name of [...pending.keys()]) flush(name);
-  const biasShift = new Map<string, Float64Array>();
-  for (const [name, l] of convOut) {
-    const f = sumsF.get(name);
-    const qs = sumsQ.get(name);
-    const n = counts.get(name);
-    if (!f || !qs || !n) continue;
-    biasShift.set(l.bias!, Float64Array.from(f, (v, c) => (qs[c] - v) / n));
-  }
-  return { stats, biasShift, engine: floatRun.engine, fallbackReason: floatRun.fallbackReason };
+  return { stats, engine: floatRun.engine, fallbackReason: floatRun.fallbackReason };
 }
 
 interface MetricSums { ff: number; ee: number; fq: number; qq: number }
@@ -556,14 +513,14 @@ function addMetric(acc: Map<string, MetricSums>, name: string, f: Float32Array, 
  * activation rounded and clipped as the quantizer does), each with the quantization points as outputs.
  */
 async function evaluateOnOrt(
-  model: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+  model: Model, floatModel: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
 ): Promise<Map<string, MetricSums> | undefined> {
   const fq = fakeQuantGraph(model, tensors);
   const wanted = points.filter((p) => fq.quantized.has(p));
   let floatRun: ActivationRunner | undefined;
   let quantRun: ActivationRunner | undefined;
   try {
-    floatRun = await activationRunner(model, wanted, { ort: o.ort, engine: 'onnxruntime' });
+    floatRun = await activationRunner(floatModel, wanted, { ort: o.ort, engine: 'onnxruntime' });
     // Unoptimized: fusing the rounding's Mul/Add into a Conv would move values across rounding ties.
     quantRun = await activationRunner(fq.model, wanted.map((p) => fq.quantized.get(p)!), {
       ort: o.ort, engine: 'onnxruntime', optimize: false, weights: quantizedWeights(model, tensors),
@@ -596,9 +553,9 @@ async function evaluateOnOrt(
 
 /** SQNR/cosine on the interpreter's fake-quant run (models onnxruntime cannot load). */
 async function evaluateOnInterpreter(
-  model: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
+  model: Model, floatModel: Model, points: readonly string[], tensors: ReadonlyMap<string, TensorQuant>, read: () => AsyncGenerator<Feeds>, o: QuantOptions,
 ): Promise<Map<string, MetricSums>> {
-  const runner = planFloat(model);
+  const runner = planFloat(floatModel);
   const acc = new Map<string, MetricSums>();
   let batch = 0;
   let samples = 0;
@@ -617,14 +574,19 @@ async function evaluateOnInterpreter(
   return acc;
 }
 
-/** Per-layer SQNR and cosine similarity of the quantized run against float. */
+/**
+ * Per-layer SQNR and cosine similarity of the quantized run of `model` against the float run of
+ * `floatModel` (the same graph; default `model` itself). A bias-corrected model is measured against
+ * the float biases it was corrected toward.
+ */
 export async function evaluateLayers(
-  model: Model, qgraph: QGraph, tensors: ReadonlyMap<string, TensorQuant>, source: CalibSource, o: QuantOptions = {},
+  model: Model, qgraph: QGraph, tensors: ReadonlyMap<string, TensorQuant>, source: CalibSource, o: QuantOptions & { floatModel?: Model } = {},
 ): Promise<LayerMetric[]> {
   const read = passes(source);
+  const ref = o.floatModel ?? model;
   const points = qgraph.layers.filter((l) => tensors.has(l.output)).map((l) => l.output);
-  const acc = (o.engine === 'interpreter' ? undefined : await evaluateOnOrt(model, points, tensors, read, o))
-    ?? await evaluateOnInterpreter(model, points, tensors, read, o);
+  const acc = (o.engine === 'interpreter' ? undefined : await evaluateOnOrt(model, ref, points, tensors, read, o))
+    ?? await evaluateOnInterpreter(model, ref, points, tensors, read, o);
   return qgraph.layers.filter((l) => acc.has(l.output)).map((l) => {
     const a = acc.get(l.output)!;
     return {
@@ -655,30 +617,43 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
   const qgraph = buildQGraph(m.graph, isFloat);
   const params = paramsFor(config, isFloat, qgraph);
   const read = passes(calib);
-  // Weight fix points depend on the weights only; the bias-correction pass needs them first.
-  const session0: QuantSession = { config, model: m, qgraph, params, stats: new Map() };
-  const weightsOnly = new Map([...params].filter(([, v]) => v.dataType === 'weights'));
-  const w0 = requantize({ ...session0, params: weightsOnly }).tensors;
-  const biasLayers = config.include_bias_corr ? qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && w0.has(l.weight!)) : [];
-  const wq = biasLayers.length ? quantizedWeights(m, w0) : undefined;
-  const { stats, biasShift, engine, fallbackReason } = await calibrate(m, params, read, o, biasLayers, wq);
+  const { stats, engine, fallbackReason } = await calibrate(m, params, read, o);
   if (fallbackReason) warnings.push(`float runs use the built-in interpreter: ${fallbackReason}`);
-  if (biasShift.size) {
-    const inits = new Map(m.graph.initializers);
-    for (const [name, shift] of biasShift) {
-      const b = inits.get(name)!;
-      const v = constValues(b);
-      if (v.length !== shift.length) continue;
-      for (let c = 0; c < v.length; c++) v[c] -= shift[c];
-      inits.set(name, floatConst(name, b.shape, v));
+  let weightFixPoints: Map<string, number> | undefined;
+  const solve = (mm: Model) => requantize({ config, model: mm, floatModel: prepared, qgraph, params, stats, weightFixPoints }).tensors;
+  if (config.include_adaround && (config.target_device === 'DPU' || [...params.values()].every((v) => v.p.scale_type === 'poweroftwo'))) {
+    const t0 = solve(m);
+    const targets = qgraph.layers.flatMap((l) => {
+      const t = l.weight ? t0.get(l.weight) : undefined;
+      return t && !t.allZero && !t.channel ? [{ layer: l, fixPoint: t.fixPoint, bitWidth: t.bitWidth }] : [];
+    });
+    const rounded = await adaroundWeights(prepared, m, targets, (x, mode) => ROUNDERS[mode as RoundMode](x), (w) => t0.get(w)!.roundMode, read, {
+      ort: o.ort, engine: o.engine ?? engine, signal: o.signal,
+    });
+    if (rounded.size) {
+      const inits = new Map(m.graph.initializers);
+      weightFixPoints = new Map();
+      for (const [name, v] of rounded) {
+        inits.set(name, floatConst(name, inits.get(name)!.shape, v));
+        weightFixPoints.set(name, t0.get(name)!.fixPoint);
+      }
+      m = withGraph(m, { initializers: inits });
+      log.push({ pass: 'adaround', detail: `${rounded.size} weight(s) rounded up or down to minimise the layer output error on the calibration data` });
     }
-    m = withGraph(m, { initializers: inits });
-    log.push({ pass: 'bias_correction', detail: `${biasShift.size} bias(es) corrected for weight quantization` });
   }
-  const session: QuantSession = { config, model: m, qgraph, params, stats };
+  if (config.include_bias_corr) {
+    const t0 = solve(m);
+    const layers = qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && t0.has(l.weight!));
+    const c = await correctBiases(prepared, m, layers, solve, quantizedWeights, read, {
+      ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples, iterations: o.biasCorrPasses,
+    });
+    m = c.model;
+    if (c.corrected) log.push({ pass: 'bias_correction', detail: `${c.corrected} bias(es) corrected toward the float model's channel means` });
+  }
+  const session: QuantSession = { config, model: m, floatModel: prepared, qgraph, params, stats, weightFixPoints };
   const { tensors, adjustments } = requantize(session);
   for (const t of tensors.values())
     if (t.allZero && t.dataType !== 'bias') warnings.push(`${t.name} was all zero over the calibration set (fix point ${t.fixPoint})`);
-  const layers = o.skipEvaluation ? [] : await evaluateLayers(m, qgraph, tensors, read, { ...o, engine: o.engine ?? engine });
-  return { session, model: m, prepareLog: log, tensors, adjustments, layers, warnings, engine };
+  const layers = o.skipEvaluation ? [] : await evaluateLayers(m, qgraph, tensors, read, { ...o, engine: o.engine ?? engine, floatModel: prepared });
+  return { session, model: m, floatModel: prepared, prepareLog: log, tensors, adjustments, layers, warnings, engine };
 }

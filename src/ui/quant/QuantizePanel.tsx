@@ -13,6 +13,7 @@ const SWITCHES: readonly [key: string, label: string, dflt: boolean][] = [
   ['convert_sigmoid_to_hsigmoid', 'Sigmoid → hard-sigmoid', false],
   ['convert_leaky_relu_slope', 'LeakyReLU slope → 26/256', false],
   ['include_cle', 'Cross-layer equalization', true],
+  ['include_adaround', 'Data-aware weight rounding', false],
   ['include_bias_corr', 'Bias correction', true],
 ];
 
