@@ -359,7 +359,7 @@ describe('RetinaFace (Vitis AI QDQ)', () => {
 });
 
 describe('bad input', () => {
-  it('refuses an unquantized model, a scale that is no power of two, an xmodel source and a wrong feed by name', async () => {
+  it('refuses an unquantized model, a scale that is no power of two and a wrong feed by name', async () => {
     const float = residualNet();
     await expect(prepareSimulation({ kind: 'onnx', model: float }, target)).rejects.toThrow('no power-of-two QuantizeLinear/DequantizeLinear nodes');
     const r = await quantizeModel(float, randomInputs(2).map((d) => ({ x: { shape: [1, 3, 16, 16], data: d } })), parseQuantConfig({}), { skipEvaluation: true });
@@ -367,7 +367,7 @@ describe('bad input', () => {
     const scale = [...qdq.graph.initializers.values()].find((t) => t.name.endsWith('_scale') && t.name.startsWith('r1'))!;
     const bad: Model = { ...qdq, graph: { ...qdq.graph, initializers: new Map([...qdq.graph.initializers, [scale.name, { ...scale, values: Float32Array.of(0.03) }]]) } };
     await expect(prepareSimulation({ kind: 'onnx', model: bad }, target)).rejects.toThrow(/QuantizeLinear r1_QuantizeLinear: scale 0\.0\d+ is not one power of two/);
-    await expect(prepareSimulation({ kind: 'xmodel', xmodel: {} as never }, target)).rejects.toThrow('reads a QDQ ONNX model');
+    // An _int.xmodel is a valid source now (test/unit/sim-int-xmodel.test.ts, with the compiled-file refusal).
     const sim = await prepareSimulation({ kind: 'onnx', model: qdq }, target);
     await expect(sim.run({ x: { shape: [1, 3, 8, 8], data: new Float32Array(192) } })).rejects.toThrow('input "x" has 192 values, [1,3,16,16] (batch 1) needs 768');
     await expect(sim.run({})).rejects.toThrow('no value fed for input "x"');
