@@ -195,7 +195,7 @@ describe('calibrate and quantize', () => {
     const rgb = writeNpy({ dtype: 'uint8', shape: [2, 32, 32, 3], data: new Uint8Array(2 * 32 * 32 * 3) });
     await page.getByTestId('calib-input').setInputFiles({ name: 'rgb.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(rgb) });
     await page.waitForFunction(() => document.querySelector('[data-testid=calib-error]')?.textContent?.includes('(32, 32, 3)'));
-    expect(await err.innerText()).toMatch(/rgb\.npy: calibration samples are \(32, 32, 3\) but the model input "[^"]+" is \S+×1×28×28; set a resize and a colour conversion/);
+    expect(await err.innerText()).toMatch(/rgb\.npy: samples are \(32, 32, 3\) but the model input "[^"]+" is \S+×1×28×28; set a resize and a colour conversion/);
     await page.getByTestId('pre-resize').selectOption('stretch');
     await page.getByTestId('pre-color').selectOption('grayscale');
     await page.waitForFunction(() => document.querySelector('[data-testid=calib-info]')?.textContent?.includes('2 samples'));

@@ -150,7 +150,7 @@ describe('arrays: fed as is, or converted only when asked', () => {
   it('refuses to resize or grey-convert an array unless the spec asks, naming both shapes', () => {
     const rgb = [{ name: 'c.npy', bytes: writeNpy({ dtype: 'uint8', shape: [2, 32, 32, 3], data: Uint8Array.from({ length: 2 * 32 * 32 * 3 }, (_, i) => i & 255) }) }];
     const mono = inputSpecFromShape('image', [1, 1, 28, 28]);
-    expect(() => samplesFromFiles(rgb, mono)).toThrow('c.npy: calibration samples are (32, 32, 3) but the model input "image" is 1×1×28×28; set a resize and a colour conversion in the preprocessing to convert them');
+    expect(() => samplesFromFiles(rgb, mono)).toThrow('c.npy: samples are (32, 32, 3) but the model input "image" is 1×1×28×28; set a resize and a colour conversion in the preprocessing to convert them');
     expect(() => samplesFromFiles(rgb, mono, { resize: 'stretch' })).toThrow(/is 1×1×28×28; set a colour conversion in/);
     expect(() => samplesFromFiles(rgb, mono, { color: 'grayscale' })).toThrow(/; set a resize in/);
     const ok = samplesFromFiles(rgb, mono, { resize: 'stretch', color: 'grayscale' });

@@ -67,7 +67,7 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
   const missing = conversionsNeeded(view, spec, given);
   if (missing.length > 0) {
     const model = [spec.fixedBatch ?? 'N', ...want.map((d) => (d < 0 ? '?' : d))].join('×');
-    throw new InputError(`${name}: calibration samples are ${fmt(per)} but the model input "${spec.name}" is ${model}; set ${missing.join(' and ')} in the preprocessing to convert them`);
+    throw new InputError(`${name}: samples are ${fmt(per)} but the model input "${spec.name}" is ${model}; set ${missing.join(' and ')} in the preprocessing to convert them`);
   }
   const toImage = (i: number): FloatImage => {
     const src = values(i);
