@@ -48,6 +48,8 @@ export interface CalibInfo {
   readonly files: number;
   /** The values went to the model unchanged (at most their axes reordered): no preprocessing applied. */
   readonly asIs: boolean;
+  /** sampleDigest of the first sample: the same file and preprocessing give the same digest in the CLI. */
+  readonly firstDigest: string;
 }
 
 /** One preprocessed sample as an image, for the preview. */

@@ -3,6 +3,7 @@
 import type { FloatTensor, Model } from '../src/core/ir';
 import { InputError } from '../src/core/errors';
 import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../src/core/data/calib';
+import { sampleDigest } from '../src/core/data/digest';
 import { inputSpecFromShape, parsePreprocess, type InputSpec, type PreprocessSpec } from '../src/core/data/preprocess';
 import {
   evaluateLayers, exportQdq, exportQuantConfig, importQdq, layerOverride, parseQuantConfig, quantInfoJson, quantizeModel,
@@ -64,9 +65,12 @@ export function setCalibration(model: Model, files: { name: string; bytes: Uint8
   const spec = pre.layout && base.layout !== 'flat' ? inputSpecFromShape(base.name, model.graph.inputs[0].shape ?? [], pre.layout) : base;
   const samples = limitSamples(samplesFromFiles(files, spec, pre), limit);
   if (samples.count === 0) throw new InputError('the calibration files hold no samples');
-  samples.sample(0); // decode now so a shape error surfaces here, not mid-run
+  const first = samples.sample(0); // decode now so a shape error surfaces here, not mid-run
   calib = { files, pre, spec, samples };
-  return { count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length, asIs: samples.asIs };
+  return {
+    count: samples.count, sampleShape: [...samples.sampleShape], input: spec.name, layout: spec.layout, files: files.length, asIs: samples.asIs,
+    firstDigest: sampleDigest(first),
+  };
 }
 
 export type SampleFrom =

@@ -19,8 +19,8 @@ const PHOTOS = ['astronaut.png', 'chelsea.png', 'coffee.png', 'rocket.jpg'];
 describe('detection demo', () => {
   // A person box in both panes. The float pane is the opened model on onnxruntime (person 0.93). The int8
   // pane is the DPU simulation of per-tensor power-of-two YOLOX-nano: with data-aware weight rounding
-  // it finds the person in the same place, but at a low score (0.23 here, 0.07 from the CLI on the same
-  // photos), so it is read at the slider's lowest threshold. Its SiLU layers block cross-layer equalization, which
+  // it finds the person in the same place, but at a low score (0.07, as from the CLI on the same photos
+  // and preprocessing), so it is read at the slider's lowest threshold. Its SiLU layers block cross-layer equalization, which
   // is what per-tensor quantization of its BN-folded depthwise convs needs (bench/quant-layers.ts).
   it('YOLOX on the astronaut photo: a person box in the float pane and in the int8 pane', async () => {
     const { page } = app;

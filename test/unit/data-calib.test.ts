@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { encode as encodePng } from 'fast-png';
@@ -135,6 +136,24 @@ describe('arrays: fed as is, or converted only when asked', () => {
     // Clearing a field goes back to the default; raw drops scale/mean/std.
     expect(withField(preset, 'scale', '')).not.toHaveProperty('scale');
     expect(specOfForm({ raw: true, scale: '0.1', std: '2' })).toEqual({ raw: true });
+  });
+
+  it('every shipped preset survives the form: the Calibrate step letterboxes YOLOX on 114 as the CLI does', () => {
+    const presets = (JSON.parse(readFileSync('public/models/samples.json', 'utf8')) as { file: string; preprocess?: Record<string, unknown> }[])
+      .filter((x) => x.preprocess);
+    expect(presets.some((x) => x.preprocess!.pad_value === 114)).toBe(true);
+    // A non-square photo, so a letterbox border and its value show in the tensor.
+    const photo = { width: 30, height: 18, channels: 3, data: Float32Array.from({ length: 30 * 18 * 3 }, (_, i) => (i * 37) % 256) };
+    for (const { file: f, preprocess } of presets) {
+      const { description: _, ...fields } = preprocess!;
+      const direct = parsePreprocess(fields);
+      const spec = inputSpecFromShape('x', direct.layout === 'NHWC' ? ['N', 24, 24, 3] : ['N', direct.color === 'grayscale' ? 1 : 3, 24, 24]);
+      const sent = imageToSample(photo, spec, parsePreprocess(specOfForm(formOfPreset(preprocess))));
+      expect({ f, x: Array.from(sent) }).toEqual({ f, x: Array.from(imageToSample(photo, spec, direct)) });
+    }
+    expect(specOfForm(formOfPreset({ resize: 'letterbox', pad_value: 114, size: [320, 480] }))).toEqual({ resize: 'letterbox', pad_value: 114, size: [320, 480] });
+    expect(formDefaults(['N', 3, 416, 416])).toMatchObject({ pad: '0', size: '416, 416' });
+    expect(specOfForm({ pad: ' ', size: '' })).toEqual({});
   });
 
   it('a matching non-image array with a spec says why the spec cannot apply', () => {

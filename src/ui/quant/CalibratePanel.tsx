@@ -33,7 +33,7 @@ export function CalibratePanel() {
   const [samplePre, setSamplePre] = useState<Record<string, unknown> | undefined>();
   const [form, setForm] = useState<PreForm>({});
   // Text fields are edited here and applied on blur, so a half-typed number is not sent.
-  const [draft, setDraft] = useState<Pick<PreForm, 'scale' | 'mean' | 'std'>>({});
+  const [draft, setDraft] = useState<Pick<PreForm, 'scale' | 'mean' | 'std' | 'pad' | 'size'>>({});
   const [files, setFiles] = useState<{ name: string; bytes: Uint8Array }[]>([]);
   const [preview, setPreview] = useState<CalibPreview[]>([]);
   const [loading, setLoading] = useState(false);
@@ -99,8 +99,9 @@ export function CalibratePanel() {
     void load(files, next);
   };
   const change = <K extends keyof PreForm>(k: K, v: PreForm[K] | '' | false) => apply(withField(form, k, v));
-  const text = (k: 'scale' | 'mean' | 'std') => ({
-    className: 'mono', value: draft[k] ?? form[k] ?? '', placeholder: dflt[k], disabled: form.raw === true, 'data-testid': `pre-${k}`,
+  const text = (k: 'scale' | 'mean' | 'std' | 'pad' | 'size') => ({
+    className: 'mono', value: draft[k] ?? form[k] ?? '', placeholder: dflt[k], 'data-testid': `pre-${k}`,
+    disabled: form.raw === true && k !== 'pad' && k !== 'size',
     onChange: (e: { target: { value: string } }) => setDraft({ ...draft, [k]: e.target.value }),
     onBlur: () => { if (draft[k] !== undefined) change(k, draft[k]); },
   });
@@ -138,6 +139,8 @@ export function CalibratePanel() {
         <label>Scale <input {...text('scale')} /></label>
         <label>Mean <input {...text('mean')} /></label>
         <label>Std <input {...text('std')} /></label>
+        <label title="letterbox border, in pixel values 0..255">Pad <input {...text('pad')} /></label>
+        <label title="height, width fed to the model">Size <input {...text('size')} /></label>
         <div className="row">
           <button disabled={!chosen} onClick={() => apply({})} data-testid="pre-clear">Defaults</button>
           {samplePre && <button onClick={() => apply(formOfPreset(samplePre))}>Sample's settings</button>}
@@ -146,7 +149,7 @@ export function CalibratePanel() {
       {loading && <div className="muted small">reading calibration data…</div>}
       {error && <div className="panel-error" role="alert" data-testid="calib-error">{error}</div>}
       {calib && (
-        <div data-testid="calib-info" className="small">
+        <div data-testid="calib-info" className="small" data-first-digest={calib.firstDigest}>
           {calib.count} samples of ⟨{calib.sampleShape.join('×')}⟩ for input <span className="mono">{calib.input}</span> ({calib.layout}), {calib.asIs ? 'fed as is' : 'preprocessed'}
         </div>
       )}

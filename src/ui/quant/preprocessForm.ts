@@ -12,6 +12,10 @@ export interface PreForm {
   readonly scale?: string;
   readonly mean?: string;
   readonly std?: string;
+  /** The letterbox border (`pad_value`), as typed. */
+  readonly pad?: string;
+  /** `size` as typed, "H, W". */
+  readonly size?: string;
   readonly raw?: boolean;
 }
 
@@ -23,6 +27,9 @@ export interface FormDefaults {
   readonly scale: string;
   readonly mean: string;
   readonly std: string;
+  readonly pad: string;
+  /** The model's spatial size "H, W" ('' when not an image input). */
+  readonly size: string;
   /** The model's per-sample shape (no batch axis), '?' for symbolic dims. */
   readonly sampleShape: readonly (number | '?')[];
 }
@@ -32,8 +39,14 @@ export function formDefaults(shape: readonly (number | string)[] | undefined): F
   const channels = spec.layout === 'NHWC' ? spec.sampleShape[2] : spec.layout === 'NCHW' ? spec.sampleShape[0] : 3;
   return {
     resize: 'stretch', color: channels === 1 ? 'grayscale' : 'rgb', layout: spec.layout,
-    scale: '1', mean: '0', std: '1', sampleShape: spec.sampleShape.map((d) => (d < 0 ? '?' : d)),
+    scale: '1', mean: '0', std: '1', pad: '0', size: spatialOf(spec), sampleShape: spec.sampleShape.map((d) => (d < 0 ? '?' : d)),
   };
+}
+
+function spatialOf(spec: ReturnType<typeof inputSpecFromShape>): string {
+  if (spec.layout === 'flat') return '';
+  const [h, w] = spec.layout === 'NHWC' ? spec.sampleShape : spec.sampleShape.slice(1);
+  return `${h < 0 ? '?' : h}, ${w < 0 ? '?' : w}`;
 }
 
 const list = (v: unknown) => (Array.isArray(v) ? v.join(', ') : String(v));
@@ -48,6 +61,8 @@ export function formOfPreset(pre: Readonly<Record<string, unknown>> | undefined)
   if (pre.scale !== undefined) f.scale = String(pre.scale);
   if (pre.mean !== undefined) f.mean = list(pre.mean);
   if (pre.std !== undefined) f.std = list(pre.std);
+  if (pre.pad_value !== undefined) f.pad = String(pre.pad_value);
+  if (pre.size !== undefined) f.size = list(pre.size);
   if (pre.raw === true) f.raw = true;
   return f as PreForm;
 }
@@ -71,6 +86,10 @@ export function specOfForm(f: PreForm): Record<string, unknown> {
   if (f.resize) out.resize = f.resize;
   if (f.color) out.color = f.color;
   if (f.layout) out.layout = f.layout;
+  // A letterbox border or a size left out here would letterbox on 0 or at the model's size, unlike the
+  // CLI reading the same preset: the calibration set then differs although the photos are the same.
+  if (f.pad !== undefined && numbers(f.pad).length) out.pad_value = numOrList(f.pad);
+  if (f.size !== undefined && numbers(f.size).length) out.size = numbers(f.size);
   if (f.raw) out.raw = true;
   else {
     if (f.scale !== undefined) out.scale = Number(f.scale);
