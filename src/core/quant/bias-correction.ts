@@ -12,6 +12,7 @@ import { activationRunner, type Engine } from './activations';
 import { fakeQuantGraph } from './fakequant-graph';
 import { constValues, floatConst, withGraph } from './prepare/edit';
 import type { OrtOptions } from '../sim/float/ort';
+import { planFloat, type NodeStep, type RunOptions } from '../sim/float/interpreter';
 import type { QLayer } from './qgraph';
 import type { TensorQuant } from './quantize';
 
@@ -132,4 +133,83 @@ export async function correctBiases(
     o.onPass?.(pass + 1);
   }
   return { model: m, corrected: corrected.size };
+}
+
+/**
+ * Empirical bias correction done layer by layer (as vai_q's and AIMET's): the quantized model runs on
+ * the first `samples` calibration samples in lockstep on the interpreter (`run`: its fake-quant
+ * options, everything quantized), and at each layer, before anything downstream is computed, the
+ * per-channel mean of its output is compared with the float model's; the difference goes into the bias
+ * (on the bias's grid) and into the outputs flowing on, so every later layer is corrected for the inputs
+ * it will really see, upstream corrections included. Unlike the all-at-once estimate, a correction
+ * never has to anticipate the others.
+ */
+export async function correctBiasesSequentially(
+  floatModel: Model, model: Model, layers: readonly QLayer[], run: RunOptions,
+  quantizeBias: (name: string, values: Float32Array) => Float32Array,
+  read: () => AsyncGenerator<Feeds>, o: BiasCorrectionOptions = {},
+): Promise<{ model: Model; corrected: number }> {
+  const byOutput = new Map(layers.filter((l) => l.bias && model.graph.initializers.has(l.bias)).map((l) => [l.node.outputs[0], l]));
+  if (byOutput.size === 0) return { model, corrected: 0 };
+  const limit = o.samples ?? 16;
+  const feeds: Feeds[] = [];
+  for await (const f of read()) {
+    abortIfNeeded(o.signal);
+    if (feeds.reduce((n, x) => n + samplesIn(x), 0) >= limit) break;
+    feeds.push(f);
+  }
+  const names = [...byOutput.keys()];
+  const axes = new Map(names.map((n) => [n, byOutput.get(n)!.node.opType]));
+  // The float side needs only its channel means: one onnxruntime run per feed, nothing held.
+  const float = await channelMeans(floatModel, names, axes, async function* () { yield* feeds; }, Infinity, o);
+  const runner = planFloat(model);
+  const runs = feeds.map((f) => runner.steps(f, run));
+  const inits = new Map(model.graph.initializers);
+  let corrected = 0;
+  for (;;) {
+    const steps = runs.map((r) => r.next());
+    if (steps.every((s) => s.done)) break;
+    if (steps.some((s) => s.done)) throw new Error('bias correction: the lockstep runs went out of step');
+    const { node } = steps[0].value as NodeStep;
+    const out = node.outputs[0];
+    const l = byOutput.get(out);
+    const f = float.means.get(out);
+    if (!l || !f) continue;
+    abortIfNeeded(o.signal);
+    const outs = steps.map((s) => (s.value as NodeStep).outputs);
+    const axis = outputChannelAxis(node.opType, outs[0][0].shape.length);
+    const sums = new Float64Array(outs[0][0].shape[axis]);
+    let count = 0;
+    for (const t of outs) count += addChannelSums(t[0], axis, sums);
+    const b = inits.get(l.bias!)!;
+    const v = constValues(b);
+    if (v.length !== sums.length || count === 0) continue;
+    // What the run used for the bias (on its grid), and the corrected bias on the same grid.
+    const before = run.weights?.get(b.name)?.data ?? Float32Array.from(v);
+    // From the bias the run used (the float one's rounding error is in the measured mean too).
+    for (let c = 0; c < v.length; c++) v[c] = before[c] + f[c] - sums[c] / count;
+    const after = quantizeBias(b.name, v);
+    inits.set(b.name, floatConst(b.name, b.shape, v));
+    corrected++;
+    const shift = after.map((x, c) => x - before[c]);
+    for (const t of outs) {
+      const data = Float32Array.from(t[0].data);
+      addPerChannel(data, t[0].shape, axis, shift);
+      t[0] = { shape: t[0].shape, data };
+    }
+    o.onPass?.(corrected);
+  }
+  return { model: withGraph(model, { initializers: inits }), corrected };
+}
+
+/** Adds `shift[c]` to every value of channel c (channels on `axis`). */
+function addPerChannel(d: Float32Array, shape: readonly number[], axis: number, shift: Float32Array): void {
+  const c = shape[axis];
+  const inner = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  for (let i = 0; i < d.length;) {
+    for (let ch = 0; ch < c; ch++) {
+      const s = shift[ch];
+      for (let k = 0; k < inner; k++) d[i++] += s;
+    }
+  }
 }
