@@ -30,7 +30,7 @@ import { constValues, floatConst, withGraph } from './prepare/edit';
 import { buildQGraph, type QGraph, type QLayer } from './qgraph';
 import { fakeQuantGraph } from './fakequant-graph';
 import { applyRules, type Adjustment } from './rules';
-import { correctBiases, correctBiasesSequentially } from './bias-correction';
+import { correctBiases } from './bias-correction';
 import { adaroundWeights } from './adaround';
 
 export type Feeds = Record<string, FloatTensor>;
@@ -114,15 +114,8 @@ export interface QuantOptions {
   ort?: OrtOptions;
   /** Force a float engine; default onnxruntime, the interpreter when onnxruntime cannot load the model. */
   engine?: Engine;
-  /** Estimate the bias correction on the first N samples (default 16 sequential, 32 all at once; Infinity for all). */
+  /** Estimate the bias correction on the first N samples (default 16; they are held in memory together). */
   biasCorrSamples?: number;
-  /** Bias-correction passes of the all-at-once form (default 1). */
-  biasCorrPasses?: number;
-  /**
-   * 'sequential' (default): layer by layer, each layer corrected for its corrected upstream on the
-   * interpreter. 'all-at-once': every layer's correction estimated from one run (the earlier form).
-   */
-  biasCorrection?: 'sequential' | 'all-at-once';
   /**
    * Measure SQNR/cosine on the first N samples (default 32, Infinity for all): per-layer SQNR over
    * millions of values settles within a few samples, and each costs a float and a quantized run.
@@ -656,15 +649,18 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
   if (config.include_bias_corr) {
     const t0 = solve(m);
     const layers = qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && t0.has(l.weight!));
-    const bo = { ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples, iterations: o.biasCorrPasses };
-    const c = o.biasCorrection === 'all-at-once'
-      ? await correctBiases(prepared, m, layers, solve, quantizedWeights, read, bo)
-      : await correctBiasesSequentially(prepared, m, layers, fakeQuantRunOptions(m, t0), (name, v) => {
+    try {
+      const c = await correctBiases(prepared, m, layers, fakeQuantRunOptions(m, t0), (name, v) => {
         const t = t0.get(name);
         return t ? fq(v, t, t.roundMode, m.graph.initializers.get(name)!.shape) : Float32Array.from(v);
-      }, read, bo);
-    m = c.model;
-    if (c.corrected) log.push({ pass: 'bias_correction', detail: `${c.corrected} bias(es) corrected toward the float model's channel means` });
+      }, read, { ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples });
+      m = c.model;
+      if (c.corrected) log.push({ pass: 'bias_correction', detail: `${c.corrected} bias(es) corrected, layer by layer, toward the float model's channel means` });
+    } catch (e) {
+      // The quantized side runs on the interpreter; a model it cannot run keeps its biases.
+      if (!isInputError(e)) throw e;
+      warnings.push(`bias correction skipped: ${(e as Error).message}`);
+    }
   }
   const session: QuantSession = { config, model: m, floatModel: prepared, qgraph, params, stats, weightFixPoints };
   const { tensors, adjustments } = requantize(session);
