@@ -131,6 +131,8 @@ export async function correctBiases(
     const l = byOutput.get(out);
     const f = floatMeans.get(out);
     if (!l || !f) continue;
+    // The runs are synchronous: give the worker's event loop a turn so a Cancel can arrive.
+    await new Promise((r) => setTimeout(r, 0));
     abortIfNeeded(o.signal);
     const outs = steps.map((s) => (s.value as NodeStep).outputs);
     const axis = outputChannelAxis(node.opType, outs[0][0].shape.length);
