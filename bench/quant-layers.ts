@@ -4,8 +4,8 @@
 // Defaults: YOLOX-nano on the four demo photographs with its samples.json preprocessing. The float
 // reference is the prepared model before bias correction; weights only and both run the quantized
 // model (weights on their grid, biases corrected). Environment: LAYERS=N rows (default 60; outputs
-// always), ONLY=layer,… quantizes only those layers' weights in the weights-only run, PASSES=N
-// bias-correction passes, SCORE=t the detection threshold (YOLOX outputs), DEBUG=1 lists the weights.
+// always), ONLY=layer,… quantizes only those layers' weights in the weights-only run, BC_SAMPLES=N
+// the samples bias correction is estimated on, SCORE=t the detection threshold (YOLOX outputs), DEBUG=1 lists the weights.
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { batches, samplesFromFiles } from '../src/core/data/calib';
@@ -31,7 +31,7 @@ const files = readdirSync(calibDir).filter((f) => /\.(png|jpe?g)$/i.test(f)).sor
 const samples = samplesFromFiles(files, spec, pre);
 const feeds = [...batches(samples, spec, 1)];
 const config = parseQuantConfig(cfgText);
-const r = await quantizeModel(model, () => feeds, config, { skipEvaluation: true, biasCorrPasses: process.env.PASSES ? Number(process.env.PASSES) : undefined });
+const r = await quantizeModel(model, () => feeds, config, { skipEvaluation: true, biasCorrSamples: process.env.BC_SAMPLES ? Number(process.env.BC_SAMPLES) : undefined });
 const m = r.model;
 const points = r.session.qgraph.layers.filter((l) => r.tensors.has(l.output)).map((l) => l.output);
 const graphOutputs = m.graph.outputs.map((o) => o.name);

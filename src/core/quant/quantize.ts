@@ -114,10 +114,8 @@ export interface QuantOptions {
   ort?: OrtOptions;
   /** Force a float engine; default onnxruntime, the interpreter when onnxruntime cannot load the model. */
   engine?: Engine;
-  /** Estimate the bias correction on the first N samples (default 32, Infinity for all). */
+  /** Estimate the bias correction on the first N samples (default 16; they are held in memory together). */
   biasCorrSamples?: number;
-  /** Bias-correction passes (default 1). */
-  biasCorrPasses?: number;
   /**
    * Measure SQNR/cosine on the first N samples (default 32, Infinity for all): per-layer SQNR over
    * millions of values settles within a few samples, and each costs a float and a quantized run.
@@ -400,15 +398,22 @@ export function runFakeQuant(
     kernels?: RunOptions['kernels'];
   } = {},
 ): Record<string, FloatTensor> {
+  return runFloat(model, feeds, { ...fakeQuantRunOptions(model, tensors, opts), outputs: opts.outputs });
+}
+
+/** The interpreter options of `runFakeQuant`: quantized weights, the DPU's kernels, activations fake-quantized. */
+export function fakeQuantRunOptions(
+  model: Model, tensors: ReadonlyMap<string, TensorQuant>,
+  opts: { roundMode?: RoundMode; onPoint?: (name: string, q: FloatTensor) => void; kernels?: RunOptions['kernels'] } = {},
+): RunOptions {
   let weights = weightCache.get(tensors);
   if (!weights || weightModel.get(weights) !== model) {
     weights = quantizedWeights(model, tensors);
     weightCache.set(tensors, weights);
     weightModel.set(weights, model);
   }
-  return runFloat(model, feeds, {
+  return {
     weights,
-    outputs: opts.outputs,
     kernels: opts.kernels ?? (opts.roundMode ? undefined : dpuKernelsOf(tensors)),
     transform: (name, t) => {
       const q = tensors.get(name);
@@ -417,7 +422,7 @@ export function runFakeQuant(
       opts.onPoint?.(name, r);
       return r;
     },
-  });
+  };
 }
 
 const DEFAULT_EVAL_SAMPLES = 32;
@@ -644,11 +649,18 @@ export async function quantizeModel(model: Model, calib: CalibSource, config: Qu
   if (config.include_bias_corr) {
     const t0 = solve(m);
     const layers = qgraph.layers.filter((l) => l.kind === 'conv' && l.bias && t0.has(l.weight!));
-    const c = await correctBiases(prepared, m, layers, solve, quantizedWeights, read, {
-      ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples, iterations: o.biasCorrPasses,
-    });
-    m = c.model;
-    if (c.corrected) log.push({ pass: 'bias_correction', detail: `${c.corrected} bias(es) corrected toward the float model's channel means` });
+    try {
+      const c = await correctBiases(prepared, m, layers, fakeQuantRunOptions(m, t0), (name, v) => {
+        const t = t0.get(name);
+        return t ? fq(v, t, t.roundMode, m.graph.initializers.get(name)!.shape) : Float32Array.from(v);
+      }, read, { ort: o.ort, engine: o.engine ?? engine, signal: o.signal, samples: o.biasCorrSamples });
+      m = c.model;
+      if (c.corrected) log.push({ pass: 'bias_correction', detail: `${c.corrected} bias(es) corrected, layer by layer, toward the float model's channel means` });
+    } catch (e) {
+      // The quantized side runs on the interpreter; a model it cannot run keeps its biases.
+      if (!isInputError(e)) throw e;
+      warnings.push(`bias correction skipped: ${(e as Error).message}`);
+    }
   }
   const session: QuantSession = { config, model: m, floatModel: prepared, qgraph, params, stats, weightFixPoints };
   const { tensors, adjustments } = requantize(session);

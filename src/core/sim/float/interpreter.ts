@@ -45,6 +45,18 @@ export interface FloatRunner {
   /** Whether a tensor holds floats (not shapes, indices, masks or quantized integers). */
   isFloat(name: string): boolean;
   run(feeds: Readonly<Record<string, FloatTensor>>, opts?: RunOptions): Record<string, FloatTensor>;
+  /**
+   * The same run, one computed node at a time: each step gives the node and its outputs before the
+   * hooks see them, and the caller may replace entries of `outputs` (what flows onward). Several runs
+   * stepped in lockstep let a caller decide on one node from all of their outputs (sequential bias
+   * correction). The generator returns what `run` would.
+   */
+  steps(feeds: Readonly<Record<string, FloatTensor>>, opts?: RunOptions): Generator<NodeStep, Record<string, FloatTensor>, void>;
+}
+
+export interface NodeStep {
+  readonly node: Node;
+  readonly outputs: FloatTensor[];
 }
 
 function unsupported(n: Node): InputError {
@@ -140,7 +152,7 @@ export function planFloat(model: Model): FloatRunner {
   };
 
   const peak = { tensors: 0, bytes: 0 };
-  const run = (feeds: Readonly<Record<string, FloatTensor>>, opts: RunOptions = {}): Record<string, FloatTensor> => {
+  function* steps(feeds: Readonly<Record<string, FloatTensor>>, opts: RunOptions = {}): Generator<NodeStep, Record<string, FloatTensor>, void> {
     const consts = opts.weights?.size ? foldWith(opts.weights) : constants;
     const wanted = opts.outputs ?? graph.outputs.map((o) => o.name);
     const known = new Set([...activations, ...consts.keys()]);
@@ -169,8 +181,10 @@ export function planFloat(model: Model): FloatRunner {
     const get = (name: string) => env.get(name) ?? consts.get(name);
     peak.tensors = 0;
     peak.bytes = 0;
-    dynamic.forEach((n, i) => {
+    for (let i = 0; i < dynamic.length; i++) {
+      const n = dynamic[i];
       const outs = exec(n, get, opts.kernels);
+      yield { node: n, outputs: outs };
       n.outputs.forEach((o, k) => { if (o) emit(o, outs[k]); });
       // Reshape-like ops share their input's array: count each array once.
       let bytes = 0;
@@ -180,10 +194,17 @@ export function planFloat(model: Model): FloatRunner {
       peak.bytes = Math.max(peak.bytes, bytes);
       for (const o of n.outputs) if (o && !lastUse.has(o) && !keep.has(o)) env.delete(o);
       for (const t of n.inputs) if (t && lastUse.get(t) === i && !keep.has(t)) env.delete(t);
-    });
+    }
     const result: Record<string, FloatTensor> = {};
     for (const w of wanted) result[w] = get(w)!;
     return result;
+  }
+  const run = (feeds: Readonly<Record<string, FloatTensor>>, opts: RunOptions = {}): Record<string, FloatTensor> => {
+    const it = steps(feeds, opts);
+    for (;;) {
+      const r = it.next();
+      if (r.done) return r.value;
+    }
   };
 
   return {
@@ -194,6 +215,7 @@ export function planFloat(model: Model): FloatRunner {
     get lastRunPeak() { return { ...peak }; },
     isFloat: (name) => !isIntType(dtypes.get(name) ?? 'float32'),
     run,
+    steps,
   };
 }
 
