@@ -11,8 +11,8 @@ import { toFloat64 } from '../onnx/values';
 import { writeNpz, type NdArray } from '../data/npy';
 import { isDpuHardSigmoid } from '../quant/dpu-ops';
 import { avgPoolFactor } from '../sim/dpu/kernels';
-import { dequantizeModel } from '../sim/dpu/source';
-import { layersOf, partition, type CompileResult, type Conversions, type Target } from './index';
+import { compileForSim } from '../sim/dpu/placed';
+import type { CompileResult, Conversions, Target } from './index';
 import { convertedActivation, type Layer } from './layer';
 import { isAccelerator, type PlacedLayer } from './partition';
 
@@ -63,33 +63,8 @@ function codes(values: Float32Array, fp: number, what: string, lo: number, hi: n
  * one the deployment scripts are generated from, so tensor and subgraph names match).
  */
 export function standinProgram(qdq: Model, target: Target, conversions?: Conversions): { compile: CompileResult; program: StandinProgram; arrays: Record<string, NdArray> } {
-  const dq = dequantizeModel(qdq);
-  const compile = partition(layersOf({ kind: 'onnx', model: dq.qdq }), target, conversions);
-  if (!compile.graph.quantized) throw new InputError('the model has no power-of-two QuantizeLinear/DequantizeLinear nodes: quantize it first');
+  const { dq, compile, src0, placedOf, nodeByName, fpOfPlaced } = compileForSim(qdq, target, conversions);
   const L = compile.layers;
-  const src0 = compile.graph.layers;
-  const placedOf = new Map<number, number>();
-  L.forEach((p, i) => { for (const m of p.members) placedOf.set(m, i); });
-  const consumers = new Map<number, number[]>();
-  for (const l of src0) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l.id]);
-  const nodeByName = new Map<string, Node>(dq.float.graph.nodes.map((n) => [n.name, n]));
-
-  // The simulator's rule (simulate.ts): a layer's own fix point, else the first one downstream through moves.
-  const MOVES = /^(reshape|Transpose|Flatten|Reshape|Squeeze|Unsqueeze)$/;
-  const downstreamFp = (id: number, depth = 0): number | undefined => {
-    if (depth > 16) return undefined;
-    for (const c of consumers.get(id) ?? []) {
-      const l = src0[c];
-      if (l.kind !== 'reshape' && !(l.kind === 'other' && MOVES.test(l.op))) continue;
-      const fp = l.fixPoint ?? dq.tensors.get(l.tensor)?.fixPoint ?? downstreamFp(c, depth + 1);
-      if (fp !== undefined) return fp;
-    }
-    return undefined;
-  };
-  const fpOfPlaced = (pi: number): number | undefined => {
-    const p = L[pi];
-    return p.layer.fixPoint ?? dq.tensors.get(p.layer.tensor)?.fixPoint ?? downstreamFp(p.members[p.members.length - 1]);
-  };
   const inputsOf = (p: PlacedLayer) => p.layer.inputs.map((id) => placedOf.get(id)!);
 
   const arrays: Record<string, NdArray> = {};

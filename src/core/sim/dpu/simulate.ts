@@ -2,7 +2,7 @@
 // buffer per DPU tensor, a float session per CPU subgraph) and then runs sample after sample. DPU layers
 // compute on int8 NHWC maps with the integer semantics of docs/simulator.md; CPU subgraphs run in float on
 // onnxruntime-web between fix2float and float2fix, as the deployed model does on the board's ARM cores.
-import { layersOf, partition, type CompileResult, type PlacedLayer, type Target } from '../../compile';
+import type { CompileResult, PlacedLayer, Target } from '../../compile';
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
 import { attr, attrInt, type FloatTensor, type Model, type Node } from '../../ir';
@@ -14,7 +14,8 @@ import { KERNELS } from '../float/ops';
 import { createFloatSession, type FloatSession } from '../float/ort';
 import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
 import { qdqFromIntXModel } from '../../xmodel/to-qdq';
-import { dequantizeModel, fixPointTensor, subModel } from './source';
+import { fixPointTensor, subModel } from './source';
+import { compileForSim } from './placed';
 import type { Counters, RunOptions, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
 
 const numel = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
@@ -147,36 +148,10 @@ function interpreterSession(m: Model): FloatSession {
 
 export async function prepareSimulation(src: SimSource, target: Target, o: SimOptions = {}): Promise<Simulation> {
   // A quantizer _int.xmodel runs as the QDQ model it stands for (a compiled one is refused there).
-  const dq = dequantizeModel(src.kind === 'onnx' ? src.model : qdqFromIntXModel(src.xmodel));
-  const compile = partition(layersOf({ kind: 'onnx', model: dq.qdq }), target, o.conversions);
-  if (!compile.graph.quantized) throw new InputError('the model has no power-of-two QuantizeLinear/DequantizeLinear nodes: quantize it first');
+  const { dq, compile, src0, placedOf, nodeByName, fpOfPlaced } = compileForSim(src.kind === 'onnx' ? src.model : qdqFromIntXModel(src.xmodel), target, o.conversions);
   const acc = target.device;
   const L = compile.layers;
-  const src0 = compile.graph.layers;
-  const placedOf = new Map<number, number>();
-  L.forEach((p, i) => { for (const m of p.members) placedOf.set(m, i); });
-  const consumers = new Map<number, number[]>();
-  for (const l of src0) for (const i of l.inputs) consumers.set(i, [...(consumers.get(i) ?? []), l.id]);
-  const nodeByName = new Map<string, Node>(dq.float.graph.nodes.map((n) => [n.name, n]));
   const runner = planFloat(dq.float);
-
-  // Fix point of a DPU layer's output: its own, or (a head conv whose Q/DQ sits after a transpose/reshape)
-  // the first one downstream through ops that only move values.
-  const MOVES = /^(reshape|Transpose|Flatten|Reshape|Squeeze|Unsqueeze)$/;
-  const downstreamFp = (id: number, depth = 0): number | undefined => {
-    if (depth > 16) return undefined;
-    for (const c of consumers.get(id) ?? []) {
-      const l = src0[c];
-      if (l.kind !== 'reshape' && !(l.kind === 'other' && MOVES.test(l.op))) continue;
-      const fp = l.fixPoint ?? dq.tensors.get(l.tensor)?.fixPoint ?? downstreamFp(c, depth + 1);
-      if (fp !== undefined) return fp;
-    }
-    return undefined;
-  };
-  const fpOfPlaced = (pi: number): number | undefined => {
-    const p = L[pi];
-    return p.layer.fixPoint ?? dq.tensors.get(p.layer.tensor)?.fixPoint ?? downstreamFp(p.members[p.members.length - 1]);
-  };
 
   const engine: Int8Engine = await loadInt8Engine();
   const bufs = new Map<string, Buf>();
