@@ -5,8 +5,9 @@ import * as Comlink from 'comlink';
 import type { ModelApi } from '../../workers/model.worker';
 import type { LayoutApi } from '../../workers/layout.worker';
 import { layoutInput } from '../core/view/layout';
+import type { Layout } from '../core/view/types';
 import { getLayout, putLayout, warmLayoutCache } from './layoutCache';
-import { get, set, toggleExpanded } from './store';
+import { get, set, toggleExpanded, type OpenModel } from './store';
 import { noteOpened, reopenSaved } from './project/persist';
 import { tooBigMessage } from './tabMemory';
 
@@ -213,6 +214,13 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
 
 let relayouts = 0;
 
+/** The cached layout when the graph shows its plain form (no body open, not quantized, fix ops folded), else a fresh one. */
+async function layoutOf(model: OpenModel, open: readonly string[], quantized: boolean): Promise<Layout> {
+  ensureLayoutWorker();
+  return (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
+    ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
+}
+
 /**
  * Lays the open graph out again for what it shows now: the bodies that are open, and once quantized the
  * `fp=N` tags on weight rows and the second label on every edge (the plain layout has no room for them).
@@ -223,10 +231,8 @@ export async function relayout(): Promise<void> {
   const open = Object.entries(get().expanded).filter(([, v]) => v).map(([k]) => k);
   const quantized = !!get().quant;
   const seq = ++relayouts;
-  ensureLayoutWorker();
   try {
-    const layout = (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
-      ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
+    const layout = await layoutOf(model, open, quantized);
     const now = get().model;
     if (seq !== relayouts || !now || now.openId !== model.openId) return;
     set({ model: { ...now, layout } });
@@ -271,11 +277,8 @@ export async function toggleBody(id: string): Promise<void> {
   if (!model) return;
   const open = Object.entries(get().expanded).filter(([, v]) => v).map(([k]) => k);
   const seq = ++relayouts;
-  ensureLayoutWorker();
   try {
-    const quantized = !!get().quant;
-    const layout = (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
-      ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
+    const layout = await layoutOf(model, open, !!get().quant);
     const now = get().model;
     // A later toggle or another model won meanwhile.
     if (seq !== relayouts || !now || now.openId !== model.openId) return;

@@ -5,13 +5,13 @@
 // xmodel holds float ops that vai_c_xir still has to partition, so reading it would mean re-doing the
 // partition in Python; the npz carries this compile's partition and needs only NumPy to read.
 import { InputError } from '../errors';
-import { attr, attrInt, attrInts, type ConstTensor, type Model, type Node } from '../ir';
+import { attr, attrInt, attrInts, type ConstTensor, type Model } from '../ir';
 import { constantTensor } from '../onnx/shapes';
 import { toFloat64 } from '../onnx/values';
 import { writeNpz, type NdArray } from '../data/npy';
 import { isDpuHardSigmoid } from '../quant/dpu-ops';
 import { avgPoolFactor } from '../sim/dpu/kernels';
-import { compileForSim } from '../sim/dpu/placed';
+import { codes, compileForSim, floorNearest } from '../sim/dpu/placed';
 import type { CompileResult, Conversions, Target } from './index';
 import { convertedActivation, type Layer } from './layer';
 import { isAccelerator, type PlacedLayer } from './partition';
@@ -46,16 +46,6 @@ export interface StandinProgram {
   readonly version: 1;
   readonly target: string;
   readonly subgraphs: readonly StandinSubgraph[];
-}
-
-/** Integer codes of real values on their fix point's grid. */
-function codes(values: Float32Array, fp: number, what: string, lo: number, hi: number): number[] {
-  const s = 2 ** fp;
-  return Array.from(values, (v) => {
-    const q = Math.round(v * s);
-    if (Math.abs(q - v * s) > 1e-3 || q < lo || q > hi) throw new InputError(`${what}: value ${v} is not a ${hi === 127 ? 'int8' : 'int32'} multiple of 2^-${fp}`);
-    return q;
-  });
 }
 
 /**
@@ -216,15 +206,6 @@ export function standinProgram(qdq: Model, target: Target, conversions?: Convers
 }
 
 const LINEAR_MODES = new Set(['half_pixel', 'pytorch_half_pixel', 'align_corners', 'asymmetric']);
-
-/** The same rule as the simulator: a nearest resize reads floor(y / s). */
-function floorNearest(n: Node): boolean {
-  if (n.opType === 'Upsample') return true;
-  if (n.opType !== 'Resize') return false;
-  const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? 'half_pixel';
-  const mode = attr(n, 'nearest_mode', 'string') ?? 'round_prefer_floor';
-  return ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || (ctm === 'asymmetric' && mode === 'floor');
-}
 
 /** Weights and shifts of a conv/depthwise/dense layer; its int8 weights and int32 bias go into `arrays`. */
 function convParams(l: Layer, inShape: readonly number[], fpIn: number, index: number, arrays: Record<string, NdArray>, what: string) {

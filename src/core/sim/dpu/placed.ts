@@ -1,10 +1,11 @@
 // A QDQ model compiled for simulation, with the lookups the simulator and the stand-in board runner's
 // exporter both walk: where each source layer was placed, who consumes it, and the one rule for a placed
-// layer's output fix point. Kept in one place so the two cannot drift apart.
+// layer's output fix point, plus the small rules both apply (grid codes, nearest-resize flooring). Kept in
+// one place so the two cannot drift apart.
 import { layersOf, partition, type CompileResult, type Conversions, type Target } from '../../compile';
 import type { Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import type { Model, Node } from '../../ir';
+import { attr, type Model, type Node } from '../../ir';
 import { dequantizeModel, type DequantizedModel } from './source';
 
 export interface CompiledForSim {
@@ -50,4 +51,23 @@ export function compileForSim(qdq: Model, target: Target, conversions?: Conversi
     return p.layer.fixPoint ?? dq.tensors.get(p.layer.tensor)?.fixPoint ?? downstreamFp(p.members[p.members.length - 1]);
   };
   return { dq, compile, src0, placedOf, consumers, nodeByName, fpOfPlaced };
+}
+
+/** Integer codes of real values that must sit on the grid of their fix point. */
+export function codes(values: Float32Array, fp: number, what: string, lo: number, hi: number): number[] {
+  const s = 2 ** fp;
+  return Array.from(values, (v) => {
+    const q = Math.round(v * s);
+    if (Math.abs(q - v * s) > 1e-3 || q < lo || q > hi) throw new InputError(`${what}: value ${v} is not a ${hi === 127 ? 'int8' : 'int32'} multiple of 2^-${fp}`);
+    return q;
+  });
+}
+
+/** Whether a nearest Resize/Upsample reads floor(y / s) (what the DPU's upsample does), for the simulator and the stand-in. */
+export function floorNearest(n: Node): boolean {
+  if (n.opType === 'Upsample') return true;
+  if (n.opType !== 'Resize') return false;
+  const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? 'half_pixel';
+  const mode = attr(n, 'nearest_mode', 'string') ?? 'round_prefer_floor';
+  return ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || (ctm === 'asymmetric' && mode === 'floor');
 }

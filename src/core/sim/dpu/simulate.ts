@@ -5,7 +5,7 @@
 import type { CompileResult, PlacedLayer, Target } from '../../compile';
 import { convertedActivation, type Layer } from '../../compile/layer';
 import { InputError } from '../../errors';
-import { attr, attrInt, type FloatTensor, type Model, type Node } from '../../ir';
+import { attr, attrInt, type FloatTensor, type Model } from '../../ir';
 import { dpuKernels, isDpuHardSigmoid } from '../../quant/dpu-ops';
 import { runFakeQuant, type TensorQuant } from '../../quant/quantize';
 import { planFloat } from '../float/interpreter';
@@ -15,7 +15,7 @@ import { createFloatSession, type FloatSession } from '../float/ort';
 import { avgPoolFactor, loadInt8Engine, type Act, type ConvGeometry, type Epilogue, type Int8Engine } from './kernels';
 import { qdqFromIntXModel } from '../../xmodel/to-qdq';
 import { fixPointTensor, subModel } from './source';
-import { compileForSim } from './placed';
+import { codes, compileForSim, floorNearest } from './placed';
 import type { Counters, RunOptions, SimOptions, SimPort, SimRun, SimSource, SimTensor, Simulation } from './types';
 
 const numel = (s: readonly number[]) => s.reduce((a, x) => a * x, 1);
@@ -63,14 +63,6 @@ function shift8(q: number, s: number): number {
  * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
  * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
  */
-function floorNearest(n: Node): boolean {
-  if (n.opType === 'Upsample') return true;
-  if (n.opType !== 'Resize') return false;
-  const ctm = attr(n, 'coordinate_transformation_mode', 'string') ?? 'half_pixel';
-  const mode = attr(n, 'nearest_mode', 'string') ?? 'round_prefer_floor';
-  return ctm === 'half_pixel' || ctm === 'pytorch_half_pixel' || (ctm === 'asymmetric' && mode === 'floor');
-}
-
 function fix2float(q: Int8Array, fp: number): Float32Array {
   const s = 2 ** -fp;
   // A plain loop: Float32Array.from with a map function is ~20× slower in V8 (it was most of a YOLOX run).
@@ -123,16 +115,6 @@ function hwc(shape: readonly number[], what: string): [number, number, number] {
   if (shape.length === 4) return [shape[1], shape[2], shape[3]];
   if (shape.length === 2) return [1, 1, shape[1]];
   throw new InputError(`${what}: a ${shape.length}-D feature map [${shape}] cannot run on the DPU simulator (4-D NCHW maps or [N, C] vectors only)`);
-}
-
-/** Integer codes of real values that must sit on the grid of their fix point. */
-function codes(values: Float32Array, fp: number, what: string, lo: number, hi: number): number[] {
-  const s = 2 ** fp;
-  return Array.from(values, (v) => {
-    const q = Math.round(v * s);
-    if (Math.abs(q - v * s) > 1e-3 || q < lo || q > hi) throw new InputError(`${what}: value ${v} is not a ${hi === 127 ? 'int8' : 'int32'} multiple of 2^-${fp}`);
-    return q;
-  });
 }
 
 /** A CPU subgraph onnxruntime cannot load (an XIR custom op such as PPScatterV2) on the float interpreter. */
