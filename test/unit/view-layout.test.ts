@@ -1,11 +1,9 @@
-import ELK from 'elkjs/lib/elk.bundled.js';
 import { describe, expect, it } from 'vitest';
 import { buildModel, tensor } from '../../src/core/onnx/build';
 import { toDisplayGraph } from '../../src/core/view/display';
-import { BODY_OP_LIMIT, bodyRows, ELK_OPTIONS, FIX_TAG_CHARS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
+import { BODY_OP_LIMIT, bodyRows, FIX_TAG_CHARS, layoutGraph, layoutInput, METRICS, nodeRows, nodeSize } from '../../src/core/view/layout';
 import type { DisplayGraph } from '../../src/core/view/types';
-
-const elk = new ELK();
+import { layoutLayered } from '../../src/core/view/layered';
 
 function chain(n: number, skipEvery = 0): DisplayGraph {
   const nodes = Array.from({ length: n }, (_, i) => ({
@@ -31,7 +29,7 @@ describe('layoutGraph', () => {
       ],
     });
     const g = toDisplayGraph(m);
-    const l = await layoutGraph(g, elk);
+    const l = layoutGraph(g);
     expect(Object.keys(l.boxes).sort()).toEqual(g.nodes.map((n) => n.id).sort());
     for (const e of g.edges) {
       const s = l.boxes[e.source];
@@ -47,14 +45,9 @@ describe('layoutGraph', () => {
   });
 
   it('lays out a deep graph (1500 nodes with skip connections) without overflowing the stack', async () => {
-    const l = await layoutGraph(chain(1500, 3), elk);
+    const l = layoutGraph(chain(1500, 3));
     expect(Object.keys(l.boxes)).toHaveLength(1500);
     expect(l.boxes.n1499.y).toBeGreaterThan(l.boxes.n0.y);
-  });
-
-  it('uses longest-path layering, top to bottom', () => {
-    expect(ELK_OPTIONS['elk.layered.layering.strategy']).toBe('LONGEST_PATH_SOURCE');
-    expect(ELK_OPTIONS['elk.direction']).toBe('DOWN');
   });
 
   it('sizes nodes to their widest row, within limits', () => {
@@ -76,13 +69,12 @@ describe('layoutGraph', () => {
     expect(nodeSize(withWeight, false, true).height).toBe(nodeSize(withWeight).height);
     expect(nodeSize(base, false, true)).toEqual(nodeSize(base));
     const g = chain(3);
-    const plain = await layoutGraph(g, elk);
+    const plain = layoutGraph(g);
     const input = layoutInput(g, new Set(), true);
     expect(input.layoutOptions?.['elk.layered.spacing.nodeNodeBetweenLayers']).toBe('36');
-    const q = await layoutGraph(g, elk, ELK_OPTIONS, new Set());
+    const q = layoutGraph(g, new Set());
     expect(q).toEqual(plain);
-    const { layoutElk } = await import('../../src/core/view/layout');
-    const spaced = await layoutElk(input, elk);
+    const spaced = layoutLayered(input);
     const gap = (l: typeof plain) => l.boxes.n1.y - (l.boxes.n0.y + l.boxes.n0.height);
     expect(gap(plain)).toBe(28);
     expect(gap(spaced)).toBe(36);
@@ -108,14 +100,14 @@ describe('layoutGraph', () => {
     const g = chain(3);
     const nodes = g.nodes.map((n, i) => (i === 1 ? { ...n, label: 'If', subgraphs: [{ attr: 'then_branch', ops: [{ opType: 'Relu', name: 'r' }, { opType: 'Add', name: 'a' }] }] } : n));
     const dg = { ...g, nodes };
-    const closed = await layoutGraph(dg, elk);
-    const open = await layoutGraph(dg, elk, ELK_OPTIONS, new Set(['n1']));
+    const closed = layoutGraph(dg);
+    const open = layoutGraph(dg, new Set(['n1']));
     expect(open.boxes.n1.height).toBe(nodeSize(nodes[1], true).height);
     expect(open.boxes.n1.height).toBeGreaterThan(closed.boxes.n1.height);
     expect(open.boxes.n2.y).toBeGreaterThanOrEqual(open.boxes.n1.y + open.boxes.n1.height);
   });
 
-  it('sends ELK only sizes and one edge per connected pair', () => {
+  it('gives the layout only sizes and one edge per connected pair', () => {
     const g = chain(3);
     const dg = { ...g, edges: [...g.edges, { id: 'again', source: 'n0', target: 'n1', tensor: 'other', label: '' }] };
     const input = layoutInput(dg);

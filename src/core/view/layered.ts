@@ -1,4 +1,4 @@
-// A layered top-to-bottom layout in plain TypeScript, drawn the way the ELK options in layout.ts drew it
+// A layered top-to-bottom layout in plain TypeScript, drawn the way this app's ELK options drew it before
 // (longest-path layers from the sources, barycentre crossing reduction, each layer centred), at a small
 // fraction of ELK's time: YOLOX-nano took ELK 450–650 ms of a first open in the browser (cold JIT, a
 // second worker hop), this takes a few ms in the model worker right after the display graph is built.
@@ -6,7 +6,7 @@
 import type { ElkGraph } from './layout';
 import type { Layout, NodeBox } from './types';
 
-/** Gaps, in px, matching ELK_OPTIONS (between layers, between boxes) and ELK's defaults for edges. */
+/** Gaps, in px, as the ELK options had them (between layers, between boxes) and ELK's defaults for edges. */
 export const LAYERED_SPACING = {
   layer: 28,
   node: 24,

@@ -1,11 +1,9 @@
-// Layered top-to-bottom layout of a display graph with ELK. Node sizes are computed here from the
+// Layered top-to-bottom layout of a display graph (layered.ts). Node sizes are computed here from the
 // text each node shows (no DOM in workers), and the node components draw at exactly these sizes.
-import type { DisplayGraph, DisplayNode, Layout, NodeBox } from './types';
+import { layoutLayered } from './layered';
+import type { DisplayGraph, DisplayNode, Layout } from './types';
 
-/** The slice of elkjs's API used here, so core does not depend on how ELK is loaded. */
-export interface ElkLike {
-  layout(graph: ElkGraph, args?: { layoutOptions?: Record<string, string> }): Promise<ElkGraph>;
-}
+/** A layout's input, in the shape ELK took (the app used elkjs until the layered layout replaced it). */
 export interface ElkGraph {
   id: string;
   x?: number;
@@ -88,32 +86,7 @@ export function nodeSize(n: DisplayNode, expanded = false, fixTags = false): { w
 }
 
 /**
- * ELK options. LONGEST_PATH_SOURCE layering because the default (network simplex) and dagre recurse
- * deeply enough to overflow the stack on graphs of a few thousand nodes; the cheaper crossing
- * minimisation settings were measured on DenseNet-121 (1746 nodes) and YOLOX-nano, see bench/.
- */
-export const ELK_OPTIONS: Record<string, string> = {
-  'elk.algorithm': 'layered',
-  'elk.direction': 'DOWN',
-  'elk.layered.layering.strategy': 'LONGEST_PATH_SOURCE',
-  // SIMPLE placement centres each layer: half the time of BRANDES_KOEPF on YOLOX-nano (220 vs 418 ms in
-  // Node), a fifth less on DenseNet-121, and chains of these top-down CNN graphs still come out straight.
-  'elk.layered.nodePlacement.strategy': 'SIMPLE',
-  'elk.layered.crossingMinimization.strategy': 'LAYER_SWEEP',
-  'elk.layered.thoroughness': '1',
-  // Greedy switch (a crossing-minimisation post-pass) took a third to a half of the time on DenseNet-121
-  // and YOLOX-nano for no visible change in these top-down graphs.
-  'elk.layered.crossingMinimization.greedySwitch.type': 'OFF',
-  'elk.layered.cycleBreaking.strategy': 'DEPTH_FIRST',
-  'elk.edgeRouting': 'POLYLINE',
-  'elk.layered.spacing.nodeNodeBetweenLayers': '28',
-  'elk.spacing.nodeNode': '24',
-  'elk.layered.spacing.edgeNodeBetweenLayers': '12',
-  'elk.separateConnectedComponents': 'false',
-};
-
-/**
- * What ELK needs of a display graph: node ids with their sizes, and one edge per connected pair (parallel
+ * What the layered layout needs of a display graph: node ids with their sizes, and one edge per connected pair (parallel
  * tensors between the same two nodes add nothing to the layout). Much smaller than the display graph, so
  * this is what crosses to the layout worker. `expanded`: control-flow nodes whose body is shown.
  */
@@ -134,16 +107,7 @@ export function layoutInput(dg: DisplayGraph, expanded: ReadonlySet<string> = ne
 
 const QUANT_OPTIONS: Record<string, string> = { 'elk.layered.spacing.nodeNodeBetweenLayers': '36' };
 
-export async function layoutElk(input: ElkGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS): Promise<Layout> {
-  const out = await elk.layout({ ...input, layoutOptions: { ...options, ...input.layoutOptions } });
-  const boxes: Record<string, NodeBox> = {};
-  for (const c of out.children ?? []) boxes[c.id] = { x: c.x ?? 0, y: c.y ?? 0, width: c.width ?? 0, height: c.height ?? 0 };
-  return { boxes, width: out.width ?? 0, height: out.height ?? 0 };
-}
-
 /** `expanded`: ids of control-flow nodes whose body is shown, laid out at their expanded size. */
-export function layoutGraph(
-  dg: DisplayGraph, elk: ElkLike, options: Record<string, string> = ELK_OPTIONS, expanded: ReadonlySet<string> = new Set(),
-): Promise<Layout> {
-  return layoutElk(layoutInput(dg, expanded), elk, options);
+export function layoutGraph(dg: DisplayGraph, expanded: ReadonlySet<string> = new Set(), quantized = false): Layout {
+  return layoutLayered(layoutInput(dg, expanded, quantized));
 }
