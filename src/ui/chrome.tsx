@@ -38,7 +38,7 @@ const ORDER: OpCategory[] = ['conv', 'activation', 'pool', 'norm', 'shape', 'qua
 
 export function Legend() {
   return (
-    <div className="legend" data-testid="legend">
+    <div className="legend category-legend" data-testid="legend">
       <LegendFold />
       {ORDER.map((c) => (
         <div key={c} className="legend-item"><span className="swatch" style={{ background: CATEGORY_STYLE[c].color }} />{CATEGORY_STYLE[c].label}</div>
