@@ -35,6 +35,11 @@ export function stepPanel(step: PipelineStep | null) {
   return step ? panels[step] : undefined;
 }
 
+/** Why `step` cannot be open for the current model (Simulate before anything is quantized), or null. */
+export function stepUnavailable(step: PipelineStep, state: AppState): string | null {
+  return STEPS.find((s) => s.id === step)?.unavailable?.(state) ?? null;
+}
+
 export function openStep(step: PipelineStep | null): void {
   if (step === 'model') set({ activeStep: null, galleryOpen: true });
   else set({ activeStep: step });
