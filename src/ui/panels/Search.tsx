@@ -25,7 +25,9 @@ export function Search() {
       <input
         ref={input}
         data-testid="search-input"
-        placeholder="Search nodes, ops, tensors  ( / )"
+        // Short enough for the box's 120 px at 1280 with a long file name; the title says the rest.
+        placeholder="Search  ( / )"
+        title="Search nodes, ops and tensors by name ( / )"
         value={q}
         disabled={!graph}
         onChange={(e) => { setQ(e.target.value); set({ searchOpen: true }); }}
