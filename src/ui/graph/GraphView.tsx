@@ -2,7 +2,7 @@
 // so panning and zooming touch no React state of ours.
 import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
 import {
-  Background, Controls, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Node, type NodeHandle,
+  Background, Controls, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Node, type NodeHandle, type Viewport,
 } from '@xyflow/react';
 import { select, useStore, type OpenModel } from '../store';
 import { Overview } from './Overview';
@@ -10,12 +10,12 @@ import { edgeTypes, type ShapeFlowEdge } from './edges';
 import { nodeTypes, type OpNodeData } from './nodes';
 import { showTensor } from '../quant/badges';
 import { inspectFromGraph } from '../sim/SimPaint';
-import type { DisplayNode, NodeBox } from '../../core/view/types';
+import type { DisplayNode, Layout, NodeBox } from '../../core/view/types';
 
 /** The zoom a fit stops at: a tiny graph fitted to the screen would otherwise show huge boxes. */
-// The bottom margin keeps the fitted graph above the legend (bottom left, up to ~90 px tall with the
+// The bottom margin keeps the fitted graph above the legend (bottom left, up to ~100 px tall with the
 // subgraph summary), so fitting uses the free part of the canvas.
-const FIT_OPTIONS = { maxZoom: 1.5, padding: { top: '24px', left: '5%', right: '5%', bottom: '96px' } } as const;
+const FIT_OPTIONS = { maxZoom: 1.5, padding: { top: '24px', left: '5%', right: '5%', bottom: '112px' } } as const;
 
 /** Below this many nodes the whole graph fits on screen readably; above, open at 100% at the top. */
 const FIT_LIMIT = 60;
@@ -45,6 +45,23 @@ export function flowNode(n: DisplayNode, b: NodeBox | undefined): Node<OpNodeDat
     draggable: false,
     connectable: false,
   };
+}
+
+/**
+ * The fit options for a fit asked for once the page is up: the bottom margin clears the legend that is
+ * there now (the subgraph legend is taller than the category one, and wraps where the canvas is narrow).
+ */
+function fitOptions(canvas: HTMLElement | null) {
+  const legend = canvas?.parentElement?.querySelector<HTMLElement>(':scope > .legend:not(.sqnr-legend)');
+  const bottom = Math.max(112, legend ? legend.offsetHeight + 24 : 0);
+  return { ...FIT_OPTIONS, padding: { ...FIT_OPTIONS.padding, bottom: `${bottom}px` as const } };
+}
+
+/** Whether every box of `layout` lies inside the canvas at this viewport. */
+function wholeInView(layout: Layout, v: Viewport, canvas: HTMLElement | null): boolean {
+  if (!canvas || !canvas.clientWidth) return false;
+  const x0 = v.x, y0 = v.y, x1 = v.x + layout.width * v.zoom, y1 = v.y + layout.height * v.zoom;
+  return x0 >= -2 && y0 >= -2 && x1 <= canvas.clientWidth + 2 && y1 <= canvas.clientHeight + 2;
 }
 
 function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlowEdge[] } {
@@ -105,8 +122,12 @@ function Canvas({ model }: { model: OpenModel }) {
   const laidOut = useRef(model.layout);
   useEffect(() => {
     if (laidOut.current === model.layout) return;
+    // A graph shown whole stays whole: the new layout (fp= labels after Quantize) is taller, and its
+    // bottom would otherwise slide under the legend.
+    const whole = !big && wholeInView(laidOut.current, flow.getViewport(), root.current);
     laidOut.current = model.layout;
     const boxes = model.layout.boxes;
+    if (whole) requestAnimationFrame(() => void flow.fitView({ ...fitOptions(root.current), duration: 200 }));
     flow.setNodes((ns) => ns.map((n) => {
       const b = boxes[n.id];
       if (!b || (n.position.x === b.x && n.position.y === b.y && n.width === b.width && n.height === b.height)) return n;
@@ -141,8 +162,21 @@ function Canvas({ model }: { model: OpenModel }) {
   }, [focusSeq, flow, model.openId]);
 
   useEffect(() => {
-    if (fitSeq > 0) void flow.fitView({ ...FIT_OPTIONS, duration: 300 });
+    if (fitSeq > 0) void flow.fitView({ ...fitOptions(root.current), duration: 300 });
   }, [fitSeq, flow]);
+
+  // Another legend (the subgraph legend after Compile) can be taller than the one the graph was fitted
+  // above: a graph shown whole is fitted again, once the new legend is on the page.
+  // The key changes when the legend does: another colouring, or the subgraph legend's summary arriving.
+  const legendKey = useStore((s) => (s.colorMode === 'device' ? `device:${s.compileRun.state}:${!!s.compiledFile}` : s.colorMode));
+  const shownLegend = useRef(legendKey);
+  useEffect(() => {
+    if (shownLegend.current === legendKey) return;
+    shownLegend.current = legendKey;
+    if (big || !wholeInView(laidOut.current, flow.getViewport(), root.current)) return;
+    const frame = requestAnimationFrame(() => void flow.fitView({ ...fitOptions(root.current), duration: 200 }));
+    return () => cancelAnimationFrame(frame);
+  }, [legendKey, big, flow]);
 
   // A panel opening or closing beside the graph resizes the canvas; React Flow keeps the top-left corner
   // fixed, which pushes what was in the middle aside. Centre the selected node (the panel that opened is
