@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { decode as decodePng } from 'fast-png';
 import { buildOnnx, tensor } from '../../src/core/onnx/build';
 import { dropFiles, openApp, type AppSession } from './browser';
 
@@ -34,6 +35,35 @@ async function openBytes(name: string, bytes: Uint8Array): Promise<void> {
   const before = await painted();
   await dropFiles(app.page, [{ name, bytes }]);
   await waitPainted(app.page, before);
+}
+
+/** The fp= and shape labels whose box reaches into a node box. */
+const labelsOnNodes = (page: Page) => page.evaluate(() => {
+  const nodes = [...document.querySelectorAll('.react-flow__node')].map((e) => e.getBoundingClientRect());
+  const labels = [...document.querySelectorAll('[data-testid=edge-fp], [data-testid=edge-label]')].map((e) => ({ t: e.textContent, r: e.getBoundingClientRect() }));
+  const hit = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  return labels.filter((l) => nodes.some((n) => hit(l.r, n))).map((l) => l.t);
+});
+
+/** The nodes (by name) that the element with this test id covers. */
+const nodesUnder = (page: Page, testId: string) => page.evaluate((id) => {
+  const over = document.querySelector(`[data-testid=${id}]`)!.getBoundingClientRect();
+  const hit = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  return [...document.querySelectorAll<HTMLElement>('.react-flow__node')].filter((n) => hit(n.getBoundingClientRect(), over))
+    .map((n) => n.querySelector<HTMLElement>('[data-testid=graph-node]')?.dataset.name ?? n.dataset.id);
+}, testId);
+
+/** A small float model no earlier test has opened, so no saved project of it restores a step. */
+function freshModel(): Uint8Array {
+  return buildOnnx({
+    inputs: { x: ['float32', [1, 2, 6, 6]] },
+    outputs: ['y'],
+    initializers: { W: tensor('float32', [4, 2, 3, 3], new Array(72).fill(0.02)) },
+    nodes: [
+      { op: 'Conv', name: 'fresh_conv', inputs: ['x', 'W'], outputs: ['c'], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } },
+      { op: 'Relu', name: 'fresh_relu', inputs: ['c'], outputs: ['y'] },
+    ],
+  });
 }
 
 /** Waits until the graph stops moving (a relayout or a viewport animation). */
@@ -78,7 +108,49 @@ describe('first impressions', () => {
       expect(shown, `${step} inside the pipeline`).toBe(true);
     }
     expect(await page.getByTestId('model-name').getAttribute('title')).toBe(LONG_NAME);
+    // Every item of the bar, not only the steps: on screen, whole, and clear of one another.
+    const items = ['open-file', 'open-gallery', 'model-name', 'model-meta', 'open-summary', 'search-input',
+      ...['model', 'calibrate', 'quantize', 'compile', 'simulate'].map((s) => `step-${s}`)];
+    const boxes: [string, Box][] = [['brand', (await page.locator('header.topbar .brand').boundingBox())!]];
+    for (const id of items) boxes.push([id, (await page.getByTestId(id).boundingBox())!]);
+    for (const [id, b] of boxes) {
+      expect(b, id).not.toBeNull();
+      expect(b.width, `${id} has a width`).toBeGreaterThan(8);
+      expect(inside(b, { x: 0, y: 0, width: 1280, height: header.height }), `${id} on screen`).toBe(true);
+    }
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) expect(overlap(boxes[i][1], boxes[j][1]), `${boxes[i][0]} over ${boxes[j][0]}`).toBe(false);
+    }
+    // The search box's placeholder is read whole, not cut at the box's right edge.
+    const placeholderFits = await page.getByTestId('search-input').evaluate((el) => {
+      const input = el as HTMLInputElement;
+      const cs = getComputedStyle(input);
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      ctx.font = `${cs.fontSize} ${cs.fontFamily}`;
+      const room = input.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      return ctx.measureText(input.placeholder).width <= room;
+    });
+    expect(placeholderFits).toBe(true);
     await page.screenshot({ path: 'test/.tmp/polish-header-1280.png' });
+  });
+
+  it('Deploy with a long file name: the commands, notes and download buttons wrap inside the panel', async () => {
+    const { page } = app;
+    await page.getByTestId('step-compile').click();
+    const deploy = page.getByTestId('deploy');
+    await deploy.waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('vai-c-command').innerText()).toContain(LONG_NAME.replace(/\.onnx$/, ''));
+    const clipped = await deploy.evaluate((root) => {
+      const edge = root.getBoundingClientRect().right + 1;
+      return [...root.querySelectorAll<HTMLElement>('*')]
+        .filter((el) => el.getBoundingClientRect().right > edge || (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1))
+        .map((el) => `${el.tagName.toLowerCase()}[${el.dataset.testid ?? el.className}]`);
+    });
+    expect(clipped).toEqual([]);
+    expect(await page.getByTestId('step-panel').evaluate((el) => el.scrollWidth <= el.clientWidth + 1)).toBe(true);
+    await page.screenshot({ path: 'test/.tmp/polish-deploy-long-name.png' });
+    await page.getByTestId('step-compile').click();
+    await page.getByTestId('step-panel').waitFor({ state: 'detached' });
   });
 });
 
@@ -208,25 +280,67 @@ describe('after quantize and compile', () => {
     await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
     expect(await page.getByTestId('step-calibrate').getAttribute('data-done')).toBe('');
     await page.getByTestId('edge-fp').first().waitFor();
-    await page.keyboard.press('f');
+    // No key pressed: the graph was shown whole, so the taller quantized layout is fitted again by itself.
     await page.waitForTimeout(400);
     await settled(page);
 
     // No fp= or shape label reaches into a node box; no weight row is cut.
-    const clash = await page.evaluate(() => {
-      const nodes = [...document.querySelectorAll('.react-flow__node')].map((e) => e.getBoundingClientRect());
-      const labels = [...document.querySelectorAll('[data-testid=edge-fp], [data-testid=edge-label]')].map((e) => ({ t: e.textContent, r: e.getBoundingClientRect() }));
-      const hit = (a: DOMRect, b: DOMRect) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
-      return labels.filter((l) => nodes.some((n) => hit(l.r, n))).map((l) => l.t);
-    });
-    expect(clash).toEqual([]);
-    // Fitting keeps the graph clear of the legend.
-    const legendBox = (await page.getByTestId('legend').boundingBox())!;
-    const nodeBoxes = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y, width: r.width, height: r.height }; }));
-    expect(nodeBoxes.filter((b) => overlap(b, legendBox))).toEqual([]);
+    expect(await labelsOnNodes(page)).toEqual([]);
+    // The graph is kept clear of the legend.
+    expect(await nodesUnder(page, 'legend')).toEqual([]);
     const cut = await page.locator('.op-row').evaluateAll((els) => els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => e.textContent));
     expect(cut).toEqual([]);
     await page.screenshot({ path: 'test/.tmp/polish-quantized.png' });
+
+    // A tensor is picked by its fp= label, and by a click 3 px beside its line.
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.getByTestId('side-panel').waitFor({ state: 'detached' });
+    await page.getByTestId('edge-fp').filter({ hasText: 'fp=0' }).first().click();
+    await page.getByTestId('side-panel').waitFor();
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.getByTestId('side-panel').waitFor({ state: 'detached' });
+    const beside = await page.evaluate(() => {
+      // The longest edge, at its middle, where no label is.
+      const paths = [...document.querySelectorAll<SVGPathElement>('path.react-flow__edge-path')];
+      const path = paths.reduce((a, b) => (b.getTotalLength() > a.getTotalLength() ? b : a));
+      const p = path.getPointAtLength(path.getTotalLength() / 2).matrixTransform(path.getScreenCTM()!);
+      const x = p.x + 3;
+      const hit = document.elementFromPoint(x, p.y);
+      return { x, y: p.y, onLine: hit === path, inEdge: !!hit?.closest('.react-flow__edge') };
+    });
+    expect(beside.onLine).toBe(false);
+    expect(beside.inEdge).toBe(true);
+    await page.mouse.click(beside.x, beside.y);
+    await page.getByTestId('side-panel').waitFor();
+
+    // With both panels open at 1280 px: the weight histogram's axis labels are whole (nothing drawn in the
+    // canvas' outer columns or top row, where a cut label would run off), and after a fit neither the
+    // legend nor the overview covers a node, nor each other.
+    await page.locator('[data-testid=graph-node][data-name="/fc1/Gemm"]').click();
+    const hist = page.getByTestId('side-panel').getByTestId('histogram').first().locator('canvas');
+    await hist.waitFor();
+    const png = decodePng(await hist.screenshot());
+    const ink = (x: number, y: number) => {
+      const i = (y * png.width + x) * png.channels;
+      return png.data[i] < 150 && png.data[i + 1] < 150 && png.data[i + 2] < 150;
+    };
+    const edgeInk: string[] = [];
+    for (let y = 0; y < png.height; y++) for (const x of [0, 1]) if (ink(x, y)) edgeInk.push(`${x},${y}`);
+    for (let x = 0; x < png.width; x++) if (ink(x, 0)) edgeInk.push(`${x},0`);
+    expect(edgeInk).toEqual([]);
+    // The axis labels are there at all (dark pixels left of the plot).
+    let labelInk = 0;
+    for (let y = 0; y < png.height; y++) for (let x = 2; x < 34; x++) if (ink(x, y)) labelInk++;
+    expect(labelInk).toBeGreaterThan(20);
+
+    await page.keyboard.press('f');
+    await settled(page);
+    expect(await page.getByTestId('step-panel').count()).toBe(1);
+    expect(await page.getByTestId('side-panel').count()).toBe(1);
+    expect(await nodesUnder(page, 'legend')).toEqual([]);
+    expect(await nodesUnder(page, 'overview')).toEqual([]);
+    expect(overlap((await page.getByTestId('legend').boundingBox())!, (await page.getByTestId('overview').boundingBox())!)).toBe(false);
+    await page.screenshot({ path: 'test/.tmp/polish-both-panels.png' });
 
     await page.getByTestId('sqnr-mode').check();
     await page.getByTestId('sqnr-legend').waitFor();
@@ -237,6 +351,12 @@ describe('after quantize and compile', () => {
     await page.getByTestId('compile-panel').waitFor();
     await page.getByTestId('device-legend').waitFor();
     await page.getByTestId('legend-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 30_000 });
+    await settled(page);
+    // The subgraph legend is taller than the category one: the graph, shown whole, moves clear of it.
+    expect(await nodesUnder(page, 'device-legend')).toEqual([]);
+    expect(overlap((await page.getByTestId('device-legend').boundingBox())!, (await page.getByTestId('overview').boundingBox())!)).toBe(false);
+    expect(await labelsOnNodes(page)).toEqual([]);
+    await page.screenshot({ path: 'test/.tmp/polish-compiled.png' });
     const deviceFills = await page.locator('[data-testid=overview] path').evaluateAll((els) => els.map((e) => getComputedStyle(e).fill));
     const nodeColors = await page.locator('.react-flow__node .op-header').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
     // Every colour a node is painted in is a colour of the overview.
@@ -250,6 +370,21 @@ describe('after quantize and compile', () => {
     // Every subgraph the legend counts has a node to colour.
     const legend = await page.getByTestId('device-legend').innerText();
     expect(legend).not.toMatch(/\b0 ops\b/);
+    // Fashion-MNIST runs whole on the DPU; its only CPU step is the fix2float of the output, which has no
+    // op to colour: the legend names it as such and counts no CPU subgraph.
+    expect(await page.getByTestId('legend-cpu').innerText()).toMatch(/no CPU subgraphs/);
+    expect(await page.getByTestId('legend-fix2float').innerText()).toMatch(/1 fix2float step \(CPU, no op\)/);
+
+    // The Simulate panel, open on a quantized model, does not stay open on a model that is not quantized.
+    await page.getByTestId('step-simulate').click();
+    await page.getByTestId('simulate-panel').waitFor();
+    await openBytes('fresh_after_simulate.onnx', freshModel());
+    expect(await page.getByTestId('step-simulate').isDisabled()).toBe(true);
+    expect(await page.getByTestId('simulate-panel').count()).toBe(0);
+    expect(await page.getByTestId('step-panel').count()).toBe(0);
+    // What-ifs are ticked on this model, then another model opens.
+    await page.getByTestId('step-compile').click();
+    await page.getByTestId('compile-panel').waitFor();
 
     await page.getByTestId('conv-relu6ToRelu').check();
     expect(await page.getByTestId('conv-relu6ToRelu').isChecked()).toBe(true);
