@@ -387,6 +387,9 @@ describe('after quantize and compile', () => {
     const ov = await page.getByTestId('overview').boundingBox();
     if (ov) expect(overlap(bottomLegend, ov)).toBe(false);
     expect(inside(bottomLegend, (await page.locator('.graph-area').boundingBox())!)).toBe(true);
+    // Nor is the legend squeezed until its entries break over several lines.
+    const tall = await page.locator('.graph-area > .legend:not(.sqnr-legend) .legend-item').evaluateAll((els) => els.filter((e) => e.getBoundingClientRect().height > 20).map((e) => e.textContent));
+    expect(tall).toEqual([]);
     await openBytes('fresh_after_simulate.onnx', freshModel());
     expect(await page.getByTestId('step-simulate').isDisabled()).toBe(true);
     expect(await page.getByTestId('simulate-panel').count()).toBe(0);
