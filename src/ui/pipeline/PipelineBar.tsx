@@ -57,7 +57,7 @@ export function PipelineBar() {
       {STEPS.map((s, i) => {
         const why = s.unavailable?.(state) ?? null;
         const done = s.done(state);
-        const cls = ['step', done && 'done', s.id === current && 'current', state.activeStep === s.id && 'active'].filter(Boolean).join(' ');
+        const cls = ['step', done && 'done', s.id === current && 'current', state.activeStep === s.id && !why && 'active'].filter(Boolean).join(' ');
         return (
           <span key={s.id} className="step-wrap">
             {i > 0 && <span className="step-arrow">→</span>}
