@@ -64,6 +64,19 @@ function wholeInView(layout: Layout, v: Viewport, canvas: HTMLElement | null): b
   return x0 >= -2 && y0 >= -2 && x1 <= canvas.clientWidth + 2 && y1 <= canvas.clientHeight + 2;
 }
 
+/** The node whose centre is nearest the middle of the canvas at this viewport. */
+function nodeAtCentre(layout: Layout, v: Viewport, canvas: HTMLElement | null): string | undefined {
+  if (!canvas || !canvas.clientWidth) return undefined;
+  const cx = (canvas.clientWidth / 2 - v.x) / v.zoom, cy = (canvas.clientHeight / 2 - v.y) / v.zoom;
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const [id, b] of Object.entries(layout.boxes)) {
+    const d = (b.x + b.width / 2 - cx) ** 2 + (b.y + b.height / 2 - cy) ** 2;
+    if (d < bestD) { bestD = d; best = id; }
+  }
+  return best;
+}
+
 function toFlow(model: OpenModel): { nodes: Node<OpNodeData>[]; edges: ShapeFlowEdge[] } {
   const { graph, layout } = model;
   const nodes = graph.nodes.map((n) => flowNode(n, layout.boxes[n.id]));
@@ -124,10 +137,21 @@ function Canvas({ model }: { model: OpenModel }) {
     if (laidOut.current === model.layout) return;
     // A graph shown whole stays whole: the new layout (fp= labels after Quantize) is taller, and its
     // bottom would otherwise slide under the legend.
-    const whole = !big && wholeInView(laidOut.current, flow.getViewport(), root.current);
+    const view = flow.getViewport();
+    const whole = !big && wholeInView(laidOut.current, view, root.current);
+    // Otherwise the node in the middle of the view keeps its place on screen: the wider quantized layout
+    // would push it aside, and with it the rest of the view (half a column under the step panel's edge).
+    const anchor = whole ? undefined : nodeAtCentre(laidOut.current, view, root.current);
+    const before = anchor ? laidOut.current.boxes[anchor] : undefined;
     laidOut.current = model.layout;
     const boxes = model.layout.boxes;
     if (whole) requestAnimationFrame(() => void flow.fitView({ ...fitOptions(root.current), duration: 200 }));
+    const after = anchor ? boxes[anchor] : undefined;
+    if (before && after) {
+      const dx = (after.x + after.width / 2 - before.x - before.width / 2) * view.zoom;
+      const dy = (after.y + after.height / 2 - before.y - before.height / 2) * view.zoom;
+      if (dx || dy) void flow.setViewport({ x: view.x - dx, y: view.y - dy, zoom: view.zoom });
+    }
     flow.setNodes((ns) => ns.map((n) => {
       const b = boxes[n.id];
       if (!b || (n.position.x === b.x && n.position.y === b.y && n.width === b.width && n.height === b.height)) return n;
