@@ -152,6 +152,18 @@ describe('first impressions', () => {
     await page.getByTestId('step-compile').click();
     await page.getByTestId('step-panel').waitFor({ state: 'detached' });
   });
+
+  it('a short file name is read whole at 1280 px, with the side panel open', async () => {
+    const { page } = app;
+    await openBytes('mnist-8.onnx', mnistBytes);
+    await page.locator('[data-testid=graph-node][data-op=Reshape]').click();
+    await page.getByTestId('side-panel').waitFor();
+    const name = page.getByTestId('model-name');
+    expect(await name.innerText()).toBe('mnist-8.onnx');
+    expect(await name.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('side-panel').waitFor({ state: 'detached' });
+  });
 });
 
 describe('selecting and closing', () => {
