@@ -2,7 +2,8 @@
 // 1. Calibration rate (the statistics pass: every observed tensor as a session output, statistics for every
 //    method) next to plain float inference of the same model in the same runtime (onnxruntime, 1 thread),
 //    on fmnist_seed000 and YOLOX-nano.
-// 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child).
+// 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child), and
+//    its phases as the command reports them (`timings_ms`).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
 //    peak is that run's own: it must not grow with the image count.
 // 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors with the batch's range, as
@@ -160,8 +161,10 @@ if (process.argv[2] === '--rss') {
       const npy = join(dir, 'yolox100.npy');
       writeFileSync(npy, writeNpy({ dtype: 'uint8', shape: [n, 3, 416, 416], data: all }));
       const t0 = performance.now();
-      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'quantize', YOLOX, '--calib', npy, '--out', join(dir, 'out'), '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
-      console.log(`fixpoint quantize yolox_nano on ${n} samples: ${((performance.now() - t0) / 1000).toFixed(1)} s wall (goal < 60 s)`);
+      const out = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'quantize', YOLOX, '--calib', npy, '--out', join(dir, 'out'), '--json'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      console.log(`fixpoint quantize yolox_nano on ${n} samples: ${((performance.now() - t0) / 1000).toFixed(1)} s wall (goal < 60 s), per phase (s):`);
+      const timings = (JSON.parse(out.trim().split('\n').pop()!) as { timings_ms: Record<string, number> }).timings_ms;
+      for (const [phase, ms] of Object.entries(timings)) console.log(`  ${phase.padEnd(36)} ${(ms / 1000).toFixed(1).padStart(6)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -79,7 +79,23 @@ describe('fixpoint quantize', () => {
     expect(JSON.parse(readFileSync(join(dir, 'i', 'report.json'), 'utf8')).calibration_samples).toBe(4);
     expect(JSON.parse(r.stdout).fix_points.image).toBe(-1);
   });
+  it('takes the images of a folder that also holds arrays, saying which files it left out', async () => {
+    const mixed = join(dir, 'mixed');
+    mkdirSync(mixed);
+    const a = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy')));
+    for (let i = 0; i < 2; i++)
+      writeFileSync(join(mixed, `im${i}.png`), encodePng({ width: 28, height: 28, channels: 1, depth: 8, data: (a.data as Uint8Array).slice(i * 784, (i + 1) * 784) }));
+    writeFileSync(join(mixed, 'digits.npy'), readFileSync('public/demo/mnist_test20.npy'));
+    const r = await cli('public/models/fmnist_seed000.onnx', '--calib', mixed, '--out', join(dir, 'mx'));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/on 2 samples/);
+    expect(r.stderr).toMatch(/^note: calibrating on the 2 image\(s\) in .*mixed; ignoring digits\.npy/m);
+  });
   it('bad input exits 2 with a one-line error', async () => {
+    const arrays = join(dir, 'arrays');
+    mkdirSync(arrays);
+    writeFileSync(join(arrays, 'a.npy'), readFileSync('public/demo/mnist_test20.npy'));
+    writeFileSync(join(arrays, 'b.npy'), readFileSync('public/demo/mnist_test20.npy'));
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ tensor_quantize_config: { activation: { method: 'kl' } } }));
     const cases: [string[], RegExp][] = [
@@ -88,6 +104,7 @@ describe('fixpoint quantize', () => {
       [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--config', bad, '--out', dir], /tensor_quantize_config\.activation\.method: expected one of/],
       [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/ATTRIBUTION.md', '--out', dir], /no calibration data/],
       [['public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', 'x', '--out', dir], /--calib-count must be a positive integer/],
+      [['public/models/fmnist_seed000.onnx', '--calib', arrays, '--out', dir], /holds 2 arrays and no images \(a\.npy, b\.npy\): give one of them as --calib FILE/],
     ];
     for (const [args, msg] of cases) {
       const r = await cli(...args);

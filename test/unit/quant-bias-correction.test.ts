@@ -5,6 +5,8 @@ import { buildModel, tensor } from '../../src/core/onnx/build';
 import type { FloatTensor } from '../../src/core/ir';
 import { parseQuantConfig } from '../../src/core/quant/config';
 import { fakeQuantRunOptions, quantizeModel } from '../../src/core/quant/quantize';
+import { ChannelMeans, correctBiases } from '../../src/core/quant/bias-correction';
+import { fakeQuant } from '../../src/core/quant/fixpoint';
 import { planFloat, runFloat } from '../../src/core/sim/float/interpreter';
 
 function rand(n: number, seed: number, scale = 1) {
@@ -64,6 +66,36 @@ describe('sequential bias correction', () => {
     expect(seq.y).toBeLessThanOrEqual(seq.biasStep('b1') / 2 + 1e-6);
     // The float reference keeps the file's biases.
     expect(seq.r.floatModel.graph.initializers.get('b1')).toEqual(chain().graph.initializers.get('b1'));
+  });
+  it('takes the float means from the calibration pass when it observed every corrected conv, biases unchanged', async () => {
+    // Without the ReLU both conv outputs are quantization points, so calibration fetches them.
+    const bare = () => {
+      const m = chain();
+      const nodes = m.graph.nodes.filter((n) => n.opType !== 'Relu').map((n) => (n.inputs[0] === 'r' ? { ...n, inputs: ['c', ...n.inputs.slice(1)] } : n));
+      return { ...m, graph: { ...m.graph, nodes } };
+    };
+    const cfg = (bc: boolean) => parseQuantConfig({ include_cle: false, include_adaround: false, include_bias_corr: bc });
+    const reused = await quantizeModel(bare(), data, cfg(true), { skipEvaluation: true });
+    // The same correction measuring the float means itself, from the uncorrected quantization.
+    const r0 = await quantizeModel(bare(), data, cfg(false), { skipEvaluation: true });
+    const layers = r0.session.qgraph.layers.filter((l) => l.kind === 'conv');
+    const own = await correctBiases(r0.floatModel, r0.model, layers, fakeQuantRunOptions(r0.model, r0.tensors), (name, v) => {
+      const t = r0.tensors.get(name)!;
+      return fakeQuant(v, t.fixPoint, t.bitWidth, t.roundMode);
+    }, async function* () { yield* data; });
+    expect(own.corrected).toBe(2);
+    for (const b of ['b0', 'b1']) expect(reused.model.graph.initializers.get(b)).toEqual(own.model.graph.initializers.get(b));
+    expect(reused.model.graph.initializers.get('b1')).not.toEqual(r0.model.graph.initializers.get('b1'));
+  });
+  it('ChannelMeans keeps the first samples only and leaves out a tensor some run lacked', () => {
+    const targets = new Map([['a', 'Conv'], ['d', 'Gemm']]);
+    const m = new ChannelMeans(targets, 3);
+    m.add({ a: { shape: [2, 2, 1, 2], data: Float32Array.from([1, 3, 10, 10, 5, 7, 20, 40]) }, d: { shape: [2, 2], data: Float32Array.from([1, 2, 3, 4]) } }, 2);
+    m.add({ a: { shape: [2, 2, 1, 2], data: Float32Array.from([0, 0, 0, 0, 0, 0, 0, 0]) } }, 2);
+    m.add({ a: { shape: [1, 2, 1, 2], data: Float32Array.from([99, 99, 99, 99]) } }, 1); // past the limit: ignored
+    const means = m.means();
+    expect([...means.get('a')!]).toEqual([16 / 8, 80 / 8]);
+    expect(means.has('d')).toBe(false);
   });
   it('the interpreter steps node by node to what run gives, and a replaced output flows on', () => {
     const m = chain();

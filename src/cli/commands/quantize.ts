@@ -3,7 +3,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { batches, limitSamples, samplesFromFiles } from '../../core/data/calib';
+import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
 import { InputError, isInputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
@@ -45,7 +45,12 @@ function readText(path: string, what: string): string {
   return text;
 }
 
-function calibFiles(path: string): { name: string; bytes: Uint8Array }[] {
+/**
+ * The calibration files of FILE_OR_DIR. A folder's images are the set; arrays beside them (public/demo
+ * keeps its MNIST .npy next to the photographs) are left out with a notice. A folder of arrays only
+ * must hold exactly one.
+ */
+export function calibFiles(path: string, notice: (line: string) => void = () => {}): { name: string; bytes: Uint8Array }[] {
   let st;
   try {
     st = statSync(path);
@@ -53,9 +58,28 @@ function calibFiles(path: string): { name: string; bytes: Uint8Array }[] {
     throw new InputError(`cannot read ${path}: no such file or directory`);
   }
   if (!st.isDirectory()) return [{ name: basename(path), bytes: readModelFile(path) }];
-  const names = readdirSync(path).filter((f) => /\.(png|jpe?g|npy|npz)$/i.test(f)).sort();
-  if (names.length === 0) throw new InputError(`${path} holds no .png, .jpg, .npy or .npz files`);
+  const all = readdirSync(path).sort();
+  const images = all.filter((f) => /\.(png|jpe?g)$/i.test(f));
+  const arrays = all.filter((f) => /\.(npy|npz)$/i.test(f));
+  const list = (names: string[]) => (names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', '));
+  let names: string[];
+  if (images.length > 0) {
+    if (arrays.length > 0) notice(`calibrating on the ${images.length} image(s) in ${path}; ignoring ${list(arrays)} (give an array as --calib FILE to use it)`);
+    names = images;
+  } else if (arrays.length === 1) names = arrays;
+  else if (arrays.length > 1) throw new InputError(`${path} holds ${arrays.length} arrays and no images (${list(arrays)}): give one of them as --calib FILE`);
+  else throw new InputError(`${path} holds no .png, .jpg, .npy or .npz files`);
   return names.map((f) => ({ name: f, bytes: readModelFile(join(path, f)) }));
+}
+
+/** The sample set with the time spent reading samples (decoding, preprocessing) added up. */
+function timedSamples(s: SampleSet): SampleSet & { ms(): number } {
+  let ms = 0;
+  return {
+    ...s,
+    sample: (i) => { const t0 = performance.now(); try { return s.sample(i); } finally { ms += performance.now() - t0; } },
+    ms: () => ms,
+  };
 }
 
 /** JSON has no Infinity: an exact layer reports null SQNR. */
@@ -85,6 +109,9 @@ export const quantize: Command = {
       return 0;
     }
     const a = parseArgs(argv);
+    let mark = performance.now();
+    const phases: { phase: string; ms: number }[] = [];
+    const lap = (phase: string) => { const now = performance.now(); phases.push({ phase, ms: now - mark }); mark = now; };
     const model = await readingFileAsync(basename(a.model), () => openModelAsync(readModelFile(a.model), basename(a.model)));
     if (model.format === 'xmodel') throw new InputError(`${basename(a.model)} is a compiled ${model.format}; quantize takes a float ONNX model`);
     const config = a.config ? readingFile(basename(a.config), () => parseQuantConfig(readText(a.config!, 'config'))) : parseQuantConfig({});
@@ -92,9 +119,11 @@ export const quantize: Command = {
     const inputs = model.graph.inputs;
     if (inputs.length !== 1) throw new InputError(`quantize from files needs a model with one input; this one has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
     const spec = inputSpecFromShape(inputs[0].name, inputs[0].shape ?? [], pre?.layout);
-    const samples = limitSamples(samplesFromFiles(calibFiles(a.calib), spec, pre), a.calibCount);
-    if (samples.count === 0) throw new InputError(`${a.calib} holds no samples`);
     const stderr = (s: string) => { if (!a.json) process.stderr.write(s); };
+    const files = calibFiles(a.calib, (line) => stderr(`note: ${line}\n`));
+    const samples = timedSamples(limitSamples(samplesFromFiles(files, spec, pre), a.calibCount));
+    if (samples.count === 0) throw new InputError(`${a.calib} holds no samples`);
+    lap('open');
     const progress = (s: string) => { if (!a.json && process.stderr.isTTY) process.stderr.write(s); };
     for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
     const r = await quantizeModel(model, () => batches(samples, spec), config, {
@@ -102,6 +131,8 @@ export const quantize: Command = {
       onProgress: (p) => progress(`\r${p.phase} ${p.batch}/${samples.count}`),
     });
     progress('\n');
+    phases.push(...r.timings);
+    mark = performance.now();
     mkdirSync(a.out, { recursive: true });
     const stem = basename(a.model, extname(a.model));
     const { model: qdq } = exportQdq(r.model, r.tensors);
@@ -119,6 +150,9 @@ export const quantize: Command = {
     }
     writeFileSync(join(a.out, 'quant_info.json'), `${JSON.stringify(quantInfoJson(r.tensors), null, 1)}\n`);
     writeFileSync(join(a.out, 'report.json'), `${JSON.stringify(reportJson(r, basename(a.model), samples.count), null, 1)}\n`);
+    lap('export');
+    // Samples are read (decoded, preprocessed) inside the passes that use them: shown apart, not added.
+    const timings = [...phases, { phase: 'reading samples (within the passes)', ms: samples.ms() }];
     const worst = [...r.layers].sort((x, y) => x.sqnrDb - y.sqnrDb).slice(0, 5);
     if (a.json) {
       process.stdout.write(`${JSON.stringify({
@@ -128,6 +162,7 @@ export const quantize: Command = {
         fix_points: Object.fromEntries([...r.tensors.values()].map((t) => [t.name, t.fixPoint])),
         adjustments: r.adjustments,
         worst_layers: worst.map((l) => ({ layer: l.layer, op: l.opType, sqnr_db: db(l.sqnrDb), cosine: l.cosine })),
+        timings_ms: Object.fromEntries(timings.map((t) => [t.phase, Math.round(t.ms)])),
       })}\n`);
       return 0;
     }
@@ -141,6 +176,7 @@ export const quantize: Command = {
       'worst layers (SQNR dB, cosine):',
       ...worst.map((l) => `  ${l.layer} (${l.opType}): ${Number.isFinite(l.sqnrDb) ? l.sqnrDb.toFixed(2) : '∞'} dB, ${l.cosine.toFixed(5)}`),
       `wrote ${join(a.out, `${stem}_qdq.onnx`)}, ${intFile ? `${stem}_int.xmodel, ` : ''}quant_info.json, report.json`,
+      `time (s): ${timings.map((t) => `${t.phase} ${(t.ms / 1000).toFixed(1)}`).join(', ')}`,
     ];
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;

@@ -17,6 +17,9 @@ import type { QLayer } from './qgraph';
 
 type Feeds = Record<string, FloatTensor>;
 
+/** Samples the channel means are estimated on by default. */
+export const DEFAULT_SAMPLES = 16;
+
 export interface BiasCorrectionOptions {
   readonly ort?: OrtOptions;
   readonly engine?: Engine;
@@ -25,6 +28,60 @@ export interface BiasCorrectionOptions {
   readonly samples?: number;
   /** Called after each corrected layer with the count so far. */
   readonly onLayer?: (corrected: number) => void;
+  /**
+   * The float model's per-channel means of the corrected layers' outputs over the same first samples,
+   * when the caller already has them (the calibration pass, which runs the float model on those samples
+   * anyway): every layer must be present, else the float model is run here.
+   */
+  readonly floatMeans?: ReadonlyMap<string, Float64Array>;
+}
+
+/** The tensors whose float channel means bias correction compares with (each layer's conv/dense output), with their op types. */
+export function biasCorrectionTargets(model: Model, layers: readonly QLayer[]): Map<string, string> {
+  return new Map(layers.filter((l) => l.bias && model.graph.initializers.has(l.bias)).map((l) => [l.node.outputs[0], l.node.opType]));
+}
+
+/**
+ * Per-channel sums of the target tensors of a float run, over the first `limit` samples, read off
+ * runs that happen anyway (calibration): `add` once per feed in order, `means` at the end gives what
+ * bias correction would have measured itself (the same sums in the same order).
+ */
+export class ChannelMeans {
+  private readonly sums = new Map<string, Float64Array>();
+  private readonly counts = new Map<string, number>();
+  private readonly missing = new Set<string>();
+  private samples = 0;
+  constructor(private readonly targets: ReadonlyMap<string, string>, private readonly limit = DEFAULT_SAMPLES) {}
+
+  /** Feeds past the first `limit` samples are ignored (bias correction never reads them). */
+  add(out: Readonly<Record<string, FloatTensor>>, samples: number): void {
+    if (this.samples >= this.limit) return;
+    for (const [name, opType] of this.targets) {
+      const t = out[name];
+      if (!t) this.missing.add(name);
+      else accumulate(t, outputChannelAxis(opType, t.shape.length), name, this.sums, this.counts);
+    }
+    this.samples += samples;
+  }
+
+  /** The means of the targets present in every run. */
+  means(): Map<string, Float64Array> {
+    const m = meansOf(this.sums, this.counts);
+    for (const name of this.missing) m.delete(name);
+    return m;
+  }
+}
+
+function accumulate(t: FloatTensor, axis: number, name: string, sums: Map<string, Float64Array>, counts: Map<string, number>): void {
+  let s = sums.get(name);
+  if (!s) { s = new Float64Array(t.shape[axis]); sums.set(name, s); }
+  counts.set(name, (counts.get(name) ?? 0) + addChannelSums(t, axis, s));
+}
+
+function meansOf(sums: ReadonlyMap<string, Float64Array>, counts: ReadonlyMap<string, number>): Map<string, Float64Array> {
+  const means = new Map<string, Float64Array>();
+  for (const [name, s] of sums) means.set(name, s.map((v) => v / counts.get(name)!));
+  return means;
 }
 
 /** Output-channel axis of a layer's output: 1 for Conv, last for a dense layer. */
@@ -75,19 +132,14 @@ async function channelMeans(
       const out = await runner.run(feeds);
       for (const name of names) {
         const t = out[name];
-        const axis = outputChannelAxis(axes.get(name)!, t.shape.length);
-        let s = sums.get(name);
-        if (!s) { s = new Float64Array(t.shape[axis]); sums.set(name, s); }
-        counts.set(name, (counts.get(name) ?? 0) + addChannelSums(t, axis, s));
+        accumulate(t, outputChannelAxis(axes.get(name)!, t.shape.length), name, sums, counts);
       }
       n += samplesIn(feeds);
     }
   } finally {
     await runner.release();
   }
-  const means = new Map<string, Float64Array>();
-  for (const [name, s] of sums) means.set(name, s.map((v) => v / counts.get(name)!));
-  return means;
+  return meansOf(sums, counts);
 }
 
 /**
@@ -108,7 +160,7 @@ export async function correctBiases(
   if (byOutput.size === 0) return { model, corrected: 0 };
   // The interpreter first: a model it cannot run fails here, before any float run.
   const runner = planFloat(model);
-  const limit = o.samples ?? 16;
+  const limit = o.samples ?? DEFAULT_SAMPLES;
   const feeds: Feeds[] = [];
   for await (const f of read()) {
     abortIfNeeded(o.signal);
@@ -117,8 +169,10 @@ export async function correctBiases(
   }
   const names = [...byOutput.keys()];
   const axes = new Map(names.map((n) => [n, byOutput.get(n)!.node.opType]));
-  // The float side needs only its channel means: one onnxruntime run per feed, nothing held.
-  const floatMeans = await channelMeans(floatModel, names, axes, async function* () { yield* feeds; }, Infinity, o);
+  // The float side needs only its channel means: one onnxruntime run per feed, nothing held (none
+  // when the calibration pass measured them on the same samples).
+  const given = o.floatMeans && names.every((n) => o.floatMeans!.has(n)) ? o.floatMeans : undefined;
+  const floatMeans = given ?? await channelMeans(floatModel, names, axes, async function* () { yield* feeds; }, Infinity, o);
   const runs = feeds.map((f) => runner.steps(f, run));
   const inits = new Map(model.graph.initializers);
   let corrected = 0;

@@ -108,6 +108,23 @@ export function fakeQuant(x: ArrayLike<number>, fixPoint: number, bitWidth = 8, 
   const { lo, hi } = intRange(bitWidth);
   const s = 2 ** fixPoint;
   const inv = 2 ** -fixPoint;
+  // The fake-quant run calls this on every activation of every sample: the common modes get their
+  // rounding written into the loop (the same expressions as roundHalfUp/roundHalfDown), which runs
+  // several times faster than a call through ROUNDERS per value.
+  if (mode === 'half_up') {
+    for (let i = 0; i < x.length; i++) {
+      const v = Math.floor(x[i] * s + 0.5);
+      out[i] = (v < lo ? lo : v > hi ? hi : v) * inv;
+    }
+    return out;
+  }
+  if (mode === 'half_down') {
+    for (let i = 0; i < x.length; i++) {
+      const v = Math.ceil(x[i] * s - 0.5);
+      out[i] = (v < lo ? lo : v > hi ? hi : v) * inv;
+    }
+    return out;
+  }
   const r = ROUNDERS[mode];
   for (let i = 0; i < x.length; i++) {
     const v = r(x[i] * s);
