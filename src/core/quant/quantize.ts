@@ -426,8 +426,6 @@ export function fakeQuantRunOptions(
 }
 
 const DEFAULT_EVAL_SAMPLES = 32;
-/** Values per sample from which a tensor's min/max is reduced inside onnxruntime. */
-const RANGE_MIN_VALUES = 1 << 16;
 
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
@@ -444,8 +442,8 @@ async function calibrate(
   model: Model, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions,
 ): Promise<{ stats: Map<string, TensorStats>; engine: Engine; fallbackReason?: string }> {
   const stats = new Map<string, TensorStats>();
-  /** A statistics batch in the making; `ranged` while every part came with its min/max. */
-  const pending = new Map<string, { parts: Float32Array[]; n: number; min: number; max: number; ranged: boolean }>();
+  /** A statistics batch in the making. */
+  const pending = new Map<string, { parts: Float32Array[]; n: number }>();
   const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input').map(([name]) => name);
   for (const name of observed) stats.set(name, newTensorStats());
   const statBatch = o.statBatch ?? 32;
@@ -453,31 +451,26 @@ async function calibrate(
     const p = pending.get(name);
     if (!p || p.n === 0) return;
     const { p: prm } = params.get(name)!;
-    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode, p.ranged ? { min: p.min, max: p.max } : undefined);
+    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode);
     pending.delete(name);
   };
-  // Ranges from onnxruntime pay for large tensors only: each is two more outputs to fetch per run.
-  const large = observed.filter((n) => {
-    const shape = model.graph.valueInfo.get(n)?.shape;
-    return shape !== undefined && shape.reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1) >= RANGE_MIN_VALUES;
-  });
-  const floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine, ranges: large });
+  // No ReduceMin/ReduceMax in the graph: onnxruntime's two passes cost about half an inference on
+  // YOLOX-nano, the SIMD min/max in observeParts a few per cent of one (bench/quant.ts).
+  const floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine });
   let batch = 0;
   try {
     let pendingSamples = 0;
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
-      const { tensors: out, ranges } = await floatRun.runWithRanges(feeds);
+      const out = await floatRun.run(feeds);
       for (const name of observed) {
         const t = out[name];
         if (!t) continue;
         let p = pending.get(name);
-        if (!p) { p = { parts: [], n: 0, min: Infinity, max: -Infinity, ranged: true }; pending.set(name, p); }
+        if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
         p.parts.push(t.data);
         p.n += t.data.length;
-        const r = ranges.get(name);
-        if (r && t.data.length) { p.min = Math.min(p.min, r.min); p.max = Math.max(p.max, r.max); } else if (t.data.length) p.ranged = false;
         pendingFloats += t.data.length;
       }
       // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when

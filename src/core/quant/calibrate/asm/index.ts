@@ -92,6 +92,32 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
   store<i32>(out, i32x4.extract_lane(tinies, 0) + i32x4.extract_lane(tinies, 1) + i32x4.extract_lane(tinies, 2) + i32x4.extract_lane(tinies, 3), 4);
 }
 
+/**
+ * The least and greatest of n float32 values at x (n a multiple of 4), stored at out and out+4 (f32). NaNs
+ * are passed over, as a JavaScript `v < min` loop passes over them: pmin keeps its first operand unless the
+ * second is smaller. An empty or all-NaN input leaves +Infinity and −Infinity.
+ */
+export function minMax(x: usize, n: i32, out: usize): void {
+  let mn = f32x4.splat(Infinity);
+  let mx = f32x4.splat(-Infinity);
+  let mn2 = mn, mx2 = mx;
+  let i = 0;
+  // Two accumulators each: min/max latency, not load bandwidth, bounds one chain.
+  for (; i + 8 <= n; i += 8) {
+    const a = v128.load(x + (<usize>i << 2));
+    const b = v128.load(x + (<usize>i << 2), 16);
+    mn = f32x4.pmin(mn, a); mx = f32x4.pmax(mx, a);
+    mn2 = f32x4.pmin(mn2, b); mx2 = f32x4.pmax(mx2, b);
+  }
+  for (; i < n; i += 4) {
+    const a = v128.load(x + (<usize>i << 2));
+    mn = f32x4.pmin(mn, a); mx = f32x4.pmax(mx, a);
+  }
+  mn = f32x4.pmin(mn, mn2); mx = f32x4.pmax(mx, mx2);
+  store<f32>(out, min(min(f32x4.extract_lane(mn, 0), f32x4.extract_lane(mn, 1)), min(f32x4.extract_lane(mn, 2), f32x4.extract_lane(mn, 3))));
+  store<f32>(out, max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3))), 4);
+}
+
 @inline function cell(r: usize, v: f64): void {
   store<f64>(r, load<f64>(r) + 1);
   store<f64>(r, load<f64>(r, 8) + v, 8);
