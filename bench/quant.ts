@@ -30,6 +30,7 @@ import { growHistogram, newHistogram } from '../src/core/quant/calibrate/histogr
 import { maxminFixPoint } from '../src/core/quant/calibrate/methods';
 import { cellErrors, newTensorStats, observeParts } from '../src/core/quant/calibrate/stats';
 import { createFloatSession } from '../src/core/sim/float/ort';
+import { nodeFoldThread } from '../src/cli/fold-thread';
 import { setStatsWasm } from '../src/core/quant/calibrate/stats-wasm';
 
 const FMNIST = 'public/models/fmnist_seed000.onnx';
@@ -92,14 +93,16 @@ async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterab
   return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per) };
 }
 
-async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number; engine: string }> {
+/** `fold`: the statistics in a worker thread, overlapping the next run (as `fixpoint quantize` does on 2+ cores). */
+async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>, fold: boolean): Promise<{ rate: number; cpuRate: number; engine: string }> {
   const stamps: number[] = [];
   const cpu: number[] = [];
   const per: number[] = [];
   const list = [...feeds()].map(samplesOf);
   const r = await quantizeModel(model, feeds, parseQuantConfig({ include_bias_corr: false }), {
-    ort: ORT, engine: 'onnxruntime', skipEvaluation: true,
-    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); cpu.push(cpuMs()); per.push(list[p.batch - 1]); } },
+    ort: ORT, engine: 'onnxruntime', skipEvaluation: true, foldThread: fold ? nodeFoldThread : undefined,
+    // The last event comes when every batch's statistics are folded (the thread's last batch included).
+    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); cpu.push(cpuMs()); per.push(p.done ? 0 : list[p.batch - 1]); } },
   });
   return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per), engine: r.engine };
 }
@@ -186,12 +189,17 @@ if (process.argv[2] === '--rss') {
   const which = process.argv[3] === 'yolox' ? yoloxFeeds(Number(process.env.YOLOX_SAMPLES ?? 8)) : fmnistFeeds(300);
   const plain: Awaited<ReturnType<typeof plainRate>>[] = [];
   const calib: Awaited<ReturnType<typeof calibRate>>[] = [];
+  const thread: Awaited<ReturnType<typeof calibRate>>[] = [];
   for (let r = 0; r < REPS; r++) {
     plain.push(await plainRate(which.model, which.feeds));
-    calib.push(await calibRate(which.model, which.feeds));
+    calib.push(await calibRate(which.model, which.feeds, false));
+    thread.push(await calibRate(which.model, which.feeds, true));
   }
   const med = (a: { rate: number; cpuRate: number }[], k: 'rate' | 'cpuRate') => median(a.map((x) => x[k]));
-  process.stdout.write(`${JSON.stringify({ samples: which.count, plain: med(plain, 'rate'), calib: med(calib, 'rate'), plainCpu: med(plain, 'cpuRate'), calibCpu: med(calib, 'cpuRate'), engine: calib[0].engine })}\n`);
+  process.stdout.write(`${JSON.stringify({
+    samples: which.count, plain: med(plain, 'rate'), calib: med(calib, 'rate'), thread: med(thread, 'rate'),
+    plainCpu: med(plain, 'cpuRate'), calibCpu: med(calib, 'cpuRate'), threadCpu: med(thread, 'cpuRate'), engine: calib[0].engine,
+  })}\n`);
   process.exit(0);
 } else if (process.argv[2] === '--split') {
   ORT = { threads: Number(process.argv[3]) };
@@ -203,11 +211,13 @@ if (process.argv[2] === '--rss') {
   console.log(`statistics pass (cells + histogram), ns/value CPU: JavaScript ${js.toFixed(2)}, wasm ${wasm.toFixed(2)} (${(js / wasm).toFixed(1)}×)`);
   console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
   console.log(`calibration statistics pass vs plain float inference (onnxruntime; samples/s of wall time and of process CPU time; medians of ${REPS} alternating runs)`);
-  console.log('model     threads  samples   plain   calibration   ratio   plain/CPU-s   calibration/CPU-s   ratio');
+  console.log('(calibration: statistics between runs; +thread: in a worker thread overlapping the next run, as fixpoint quantize on 2+ cores)');
+  console.log('model     threads  samples   plain   calibration   ratio   +thread   ratio   plain/CPU-s   calibration/CPU-s   ratio');
   for (const m of ['fmnist', 'yolox']) {
     for (const threads of [1, 2]) {
       const r = child('--rates', m, String(threads));
       console.log(`${m.padEnd(9)} ${String(threads).padStart(7)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}` +
+        ` ${r.thread.toFixed(1).padStart(9)} ${(r.thread / r.plain).toFixed(2).padStart(7)}` +
         ` ${r.plainCpu.toFixed(1).padStart(13)} ${r.calibCpu.toFixed(1).padStart(19)} ${(r.calibCpu / r.plainCpu).toFixed(2).padStart(7)}`);
     }
   }
