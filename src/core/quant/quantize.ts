@@ -435,6 +435,9 @@ export function fakeQuantRunOptions(
 
 const DEFAULT_EVAL_SAMPLES = 32;
 
+/** Observed values per run (static shapes, symbolic axes as 1) from which the statistics get a thread: ~5 ms of folding. */
+const FOLD_THREAD_MIN_VALUES = 1 << 21;
+
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
 
@@ -454,7 +457,9 @@ async function calibrate(
   const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input').map(([name]) => name);
   const statBatch = o.statBatch ?? 32;
   // The thread starts while the session is made; it folds batch k while onnxruntime runs batch k + 1.
-  const port = o.foldThread?.();
+  // A small model's statistics take less than the thread's start and messages would cost.
+  const perRun = observed.reduce((a, n) => a + (model.graph.valueInfo.get(n)?.shape ?? []).reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1), 0);
+  const port = perRun >= FOLD_THREAD_MIN_VALUES ? o.foldThread?.() : undefined;
   /** The caller's feed arrays (observed graph inputs come back as they are): copied to a thread, not moved. */
   const fed = new WeakSet<ArrayBufferLike>();
   let folder: StatsFolder = localFolder();
