@@ -1,7 +1,11 @@
 // Calibration cost: `npx tsx bench/quant.ts`.
 // 1. Calibration rate (the statistics pass: every observed tensor as a session output, statistics for every
-//    method) next to plain float inference of the same model in the same runtime (onnxruntime, 1 thread),
-//    on fmnist_seed000 and YOLOX-nano.
+//    method) next to plain float inference of the same model in the same runtime (onnxruntime at 1 and at
+//    2 threads), on fmnist_seed000 and YOLOX-nano: in one process per model and thread count, plain and
+//    calibration alternate (A, B, A, B, A, B) and the medians are printed.
+// 1b. Where one calibration sample goes (the split): onnxruntime's run with the observed tensors as
+//    outputs but only the model's outputs fetched, the fetch of the observed tensors (onnxruntime copies
+//    each out of its wasm heap into a new array), and the statistics over them, beside plain inference.
 // 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child), and
 //    its phases as the command reports them (`timings_ms`).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
@@ -12,7 +16,7 @@
 // BENCH_QUICK=1 skips 2.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { batches, limitSamples, samplesFromFiles } from '../src/core/data/calib';
@@ -22,15 +26,21 @@ import type { FloatTensor } from '../src/core/ir';
 import { readOnnx } from '../src/core/onnx/reader';
 import { defaultQuantConfig, parseQuantConfig, quantizeModel } from '../src/core/quant';
 import { activationRunner } from '../src/core/quant/activations';
+import { buildQGraph, prepareModel } from '../src/core/quant';
 import { growHistogram, newHistogram } from '../src/core/quant/calibrate/histogram';
 import { maxminFixPoint } from '../src/core/quant/calibrate/methods';
-import { cellErrors } from '../src/core/quant/calibrate/stats';
+import { cellErrors, newTensorStats, observeParts } from '../src/core/quant/calibrate/stats';
+import { createFloatSession } from '../src/core/sim/float/ort';
+import { nodeFoldThread } from '../src/cli/fold-thread';
 import { setStatsWasm } from '../src/core/quant/calibrate/stats-wasm';
 
 const FMNIST = 'public/models/fmnist_seed000.onnx';
 const YOLOX = 'public/models/yolox_nano.onnx';
 const DATA = 'public/calib/fmnist_eval1000.npy';
-const ORT = { threads: 1 };
+let ORT = { threads: 1 };
+/** Alternating repetitions of plain and calibration per child. */
+const REPS = 3;
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 type Feeds = Record<string, FloatTensor>;
 
@@ -84,16 +94,56 @@ async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterab
   return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per) };
 }
 
-async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number; engine: string }> {
+/** `fold`: the statistics in a worker thread, overlapping the next run (as `fixpoint quantize` does on 2+ cores). */
+async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>, fold: boolean): Promise<{ rate: number; cpuRate: number; engine: string }> {
   const stamps: number[] = [];
   const cpu: number[] = [];
   const per: number[] = [];
   const list = [...feeds()].map(samplesOf);
   const r = await quantizeModel(model, feeds, parseQuantConfig({ include_bias_corr: false }), {
-    ort: ORT, engine: 'onnxruntime', skipEvaluation: true,
-    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); cpu.push(cpuMs()); per.push(list[p.batch - 1]); } },
+    ort: ORT, engine: 'onnxruntime', skipEvaluation: true, foldThread: fold ? nodeFoldThread : undefined,
+    // The last event comes when every batch's statistics are folded (the thread's last batch included).
+    onProgress: (p) => { if (p.phase === 'calibrate') { stamps.push(performance.now()); cpu.push(cpuMs()); per.push(p.done ? 0 : list[p.batch - 1]); } },
   });
   return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per), engine: r.engine };
+}
+
+/** ms (wall and CPU) of the parts of one calibration sample on YOLOX-nano, medians of alternating runs. */
+async function split(): Promise<Record<string, number>> {
+  const { model: m0, feeds } = yoloxFeeds(1);
+  const { model } = prepareModel(m0, defaultQuantConfig());
+  const g = model.graph;
+  const isFloat = (n: string) => !g.initializers.has(n) && (g.valueInfo.get(n)?.dtype ?? 'float32') === 'float32';
+  const observed = buildQGraph(g, isFloat).points.filter((n) => !g.inputs.some((i) => i.name === n));
+  const feed = [...feeds()][0];
+  const plain = await createFloatSession(model, ORT);
+  const calib = await createFloatSession(model, { ...ORT, extraOutputs: observed });
+  const modelOuts = g.outputs.map((o) => o.name);
+  let got: Record<string, FloatTensor> = {};
+  const stats = new Map(observed.map((n) => [n, newTensorStats()]));
+  const parts: Record<string, () => Promise<unknown>> = {
+    plain: () => plain.run(feed),
+    run: () => calib.run(feed, modelOuts),
+    runFetch: async () => { got = await calib.run(feed, [...modelOuts, ...observed]); },
+    stats: async () => { for (const n of observed) observeParts(stats.get(n)!, [got[n].data]); },
+  };
+  const wall: Record<string, number[]> = {};
+  const cpu: Record<string, number[]> = {};
+  for (let r = 0; r < 2 + 2 * REPS; r++) {
+    for (const [k, f] of Object.entries(parts)) {
+      const t0 = performance.now();
+      const c0 = cpuMs();
+      await f();
+      if (r < 2) continue; // warm-up
+      (wall[k] ??= []).push(performance.now() - t0);
+      (cpu[k] ??= []).push(cpuMs() - c0);
+    }
+  }
+  await plain.release();
+  await calib.release();
+  const out: Record<string, number> = { tensors: observed.length, values: observed.reduce((a, n) => a + got[n].data.length, 0) };
+  for (const k of Object.keys(parts)) { out[k] = median(wall[k]); out[`${k}Cpu`] = median(cpu[k]); }
+  return out;
 }
 
 async function rss(count: number): Promise<Record<string, number>> {
@@ -136,21 +186,50 @@ if (process.argv[2] === '--rss') {
   process.stdout.write(`${JSON.stringify(await rss(Number(process.argv[3])))}\n`);
   process.exit(0);
 } else if (process.argv[2] === '--rates') {
+  ORT = { threads: Number(process.argv[4]) };
   const which = process.argv[3] === 'yolox' ? yoloxFeeds(Number(process.env.YOLOX_SAMPLES ?? 8)) : fmnistFeeds(300);
-  const plain = await plainRate(which.model, which.feeds);
-  const calib = await calibRate(which.model, which.feeds);
-  process.stdout.write(`${JSON.stringify({ samples: which.count, plain: plain.rate, calib: calib.rate, plainCpu: plain.cpuRate, calibCpu: calib.cpuRate, engine: calib.engine })}\n`);
+  const plain: Awaited<ReturnType<typeof plainRate>>[] = [];
+  const calib: Awaited<ReturnType<typeof calibRate>>[] = [];
+  const thread: Awaited<ReturnType<typeof calibRate>>[] = [];
+  for (let r = 0; r < REPS; r++) {
+    plain.push(await plainRate(which.model, which.feeds));
+    calib.push(await calibRate(which.model, which.feeds, false));
+    thread.push(await calibRate(which.model, which.feeds, true));
+  }
+  const med = (a: { rate: number; cpuRate: number }[], k: 'rate' | 'cpuRate') => median(a.map((x) => x[k]));
+  process.stdout.write(`${JSON.stringify({
+    samples: which.count, plain: med(plain, 'rate'), calib: med(calib, 'rate'), thread: med(thread, 'rate'),
+    plainCpu: med(plain, 'cpuRate'), calibCpu: med(calib, 'cpuRate'), threadCpu: med(thread, 'cpuRate'), engine: calib[0].engine,
+  })}\n`);
+  process.exit(0);
+} else if (process.argv[2] === '--split') {
+  ORT = { threads: Number(process.argv[3]) };
+  process.stdout.write(`${JSON.stringify(await split())}\n`);
   process.exit(0);
 } else {
   const js = statsNsPerValue(false);
   const wasm = statsNsPerValue(true);
   console.log(`statistics pass (cells + histogram), ns/value CPU: JavaScript ${js.toFixed(2)}, wasm ${wasm.toFixed(2)} (${(js / wasm).toFixed(1)}×)`);
-  console.log('calibration statistics pass vs plain float inference (onnxruntime, 1 thread, samples/s of wall time and of process CPU time)');
-  console.log('model             samples   plain   calibration   ratio   plain/CPU-s   calibration/CPU-s   ratio');
+  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+  console.log(`calibration statistics pass vs plain float inference (onnxruntime; samples/s of wall time and of process CPU time; medians of ${REPS} alternating runs)`);
+  console.log('(calibration: statistics between runs; +thread: in a worker thread overlapping the next run, as fixpoint quantize on 2+ cores)');
+  console.log('model     threads  samples   plain   calibration   ratio   +thread   ratio   plain/CPU-s   calibration/CPU-s   ratio');
   for (const m of ['fmnist', 'yolox']) {
-    const r = child('--rates', m);
-    console.log(`${m.padEnd(16)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}` +
-      ` ${r.plainCpu.toFixed(1).padStart(13)} ${r.calibCpu.toFixed(1).padStart(19)} ${(r.calibCpu / r.plainCpu).toFixed(2).padStart(7)}`);
+    for (const threads of [1, 2]) {
+      const r = child('--rates', m, String(threads));
+      console.log(`${m.padEnd(9)} ${String(threads).padStart(7)} ${String(r.samples).padStart(8)} ${r.plain.toFixed(1).padStart(7)} ${r.calib.toFixed(1).padStart(13)} ${(r.calib / r.plain).toFixed(2).padStart(7)}` +
+        ` ${r.thread.toFixed(1).padStart(9)} ${(r.thread / r.plain).toFixed(2).padStart(7)}` +
+        ` ${r.plainCpu.toFixed(1).padStart(13)} ${r.calibCpu.toFixed(1).padStart(19)} ${(r.calibCpu / r.plainCpu).toFixed(2).padStart(7)}`);
+    }
+  }
+  console.log('one YOLOX-nano calibration sample, ms wall / ms CPU (medians): plain inference; the calibration session\'s run');
+  console.log('(observed tensors as outputs, none fetched); their fetch (run + fetch − run); statistics over them');
+  for (const threads of [1, 2]) {
+    const r = child('--split', String(threads));
+    const f = (k: string) => `${r[k].toFixed(1)} / ${r[`${k}Cpu`].toFixed(1)}`;
+    const fetch = `${(r.runFetch - r.run).toFixed(1)} / ${(r.runFetchCpu - r.runCpu).toFixed(1)}`;
+    console.log(`  threads ${threads}: ${r.tensors} tensors, ${(r.values / 1e6).toFixed(1)} M values per sample; plain ${f('plain')}, run ${f('run')}, fetch ${fetch}, statistics ${f('stats')}` +
+      ` (${((r.statsCpu * 1e6) / r.values).toFixed(2)} ns/value); best ratio without overlap ${(r.plain / (r.runFetch + r.stats)).toFixed(2)}`);
   }
   if (process.env.BENCH_QUICK !== '1') {
     const dir = mkdtempSync(join(tmpdir(), 'fixpoint-bench-'));

@@ -15,7 +15,7 @@ import { intXModelOf } from '../src/core/xmodel/int-export';
 import { toFloat64 } from '../src/core/analysis/stats';
 import { fakeQuant } from '../src/core/quant/fixpoint';
 import type { CalibInfo, CalibPreview, QuantSummary, TensorDetail, TensorFix } from './protocol';
-import { workerOrtOptions } from './ort-env';
+import { workerFoldThread, workerOrtOptions } from './ort-env';
 
 interface CalibState {
   readonly files: { name: string; bytes: Uint8Array }[];
@@ -183,6 +183,7 @@ export async function runQuantize(model: Model, configText: string, onProgress?:
   const total = Math.ceil(samples.count / (spec.fixedBatch ?? 16));
   const r = await quantizeModel(model, () => yielding(samples, spec), config, {
     ort: workerOrtOptions(),
+    foldThread: workerFoldThread(),
     signal: ctl.signal,
     onProgress: (p) => onProgress?.({ ...p, total }),
   });

@@ -2,6 +2,7 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { isInputError } from '../core/errors';
 import { commands } from './commands';
+import { serveFoldThread } from './fold-thread';
 import type { ShardRequest } from './parallel';
 
 const USAGE = `usage: fixpoint <command> [options]
@@ -46,6 +47,7 @@ async function shard(req: ShardRequest): Promise<void> {
   }
 }
 
-const req = isMainThread ? undefined : (workerData as { fixpointShard?: ShardRequest } | null)?.fixpointShard;
-if (req) await shard(req);
+const data = isMainThread ? undefined : (workerData as { fixpointShard?: ShardRequest; fixpointFold?: boolean } | null);
+if (data?.fixpointShard) await shard(data.fixpointShard);
+else if (data?.fixpointFold) serveFoldThread();
 else process.exitCode = await main(process.argv.slice(2));

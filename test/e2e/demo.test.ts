@@ -39,8 +39,12 @@ describe('detection demo', () => {
     // int8 output further from float (output SQNR 6.3 dB without, 0.3 dB with; bench/quant-layers.ts).
     await page.getByTestId('config-input').setInputFiles({ name: 'q.json', mimeType: 'application/json', buffer: Buffer.from('{"include_adaround": true, "include_bias_corr": false}') });
     await page.waitForFunction(() => (document.querySelector('[data-testid=quant-config]') as HTMLTextAreaElement | null)?.value.includes('include_bias_corr'));
+    const workers: string[] = [];
+    page.on('worker', (w) => workers.push(w.url()));
     await page.getByTestId('run-quantize').click();
     await page.getByTestId('quant-results').waitFor({ timeout: 300_000 });
+    // Cross-origin isolated with 2+ cores: YOLOX-nano's statistics (31 M values a sample) fold in their own worker.
+    if (await page.evaluate(() => navigator.hardwareConcurrency > 1)) expect(workers.some((u) => /fold\.worker/.test(u))).toBe(true);
 
     await page.getByTestId('step-simulate').click();
     await page.getByTestId('simulate-panel').waitFor();

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { growHistogram, newHistogram } from '../../src/core/quant/calibrate/histogram';
 import { maxminFixPoint } from '../../src/core/quant/calibrate/methods';
 import { cellErrors, newTensorStats, observeParts } from '../../src/core/quant/calibrate/stats';
-import { setStatsWasm } from '../../src/core/quant/calibrate/stats-wasm';
+import { rangeInWasm, setStatsWasm } from '../../src/core/quant/calibrate/stats-wasm';
 
 afterEach(() => setStatsWasm(true));
 
@@ -81,6 +81,26 @@ describe('statistics pass in wasm', () => {
       observeParts(wasm, [values(65_539, seed + 200, spread * 3)]);
       expect(wasm).toEqual(js);
     }
+  });
+
+  it('finds the range the JavaScript loop finds: NaNs passed over, tails, chunk edges, empty parts', () => {
+    const loop = (parts: Float32Array[]) => {
+      let min = Infinity, max = -Infinity;
+      for (const p of parts) for (const v of p) { if (v < min) min = v; if (v > max) max = v; }
+      return { min: min === 0 ? 0 : min, max: max === 0 ? 0 : max };
+    };
+    const a = values(70_003, 11, 50);
+    a[0] = NaN; a[16_384] = -1e30; a[70_002] = 7e29; // a chunk's first value, the last value (a tail)
+    const b = values(5, 12);
+    b[4] = NaN;
+    const cases: Float32Array[][] = [
+      [a, b], [new Float32Array(0)], [new Float32Array([NaN, NaN, NaN, NaN, NaN])],
+      [new Float32Array([-0, 0, -0, 0])], [new Float32Array([-Infinity, 3, 2, 1]), new Float32Array([Infinity])],
+      [values(16_384 * 3 + 8, 13)],
+    ];
+    for (const parts of cases) expect(rangeInWasm(parts)).toEqual(loop(parts));
+    setStatsWasm(false);
+    expect(rangeInWasm([a])).toBeUndefined();
   });
 
   it('leaves arrays that are not Float32Array to the JavaScript loop', () => {

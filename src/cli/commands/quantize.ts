@@ -13,6 +13,7 @@ import { exportQdq, quantInfoJson } from '../../core/quant/qdq';
 import { writeXModel } from '../../core/xmodel/codec';
 import { intXModelOf } from '../../core/xmodel/int-export';
 import { quantizeModel, type QuantResult } from '../../core/quant/quantize';
+import { nodeFoldThread } from '../fold-thread';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
 import { parseModelArgs, requiredOption } from './args';
@@ -128,6 +129,7 @@ export const quantize: Command = {
     for (const o of dpuOverrides(config)) stderr(`warning: ${o} ignored: the DPU needs symmetric, per-tensor, signed, power-of-two\n`);
     const r = await quantizeModel(model, () => batches(samples, spec), config, {
       ort: { threads: availableParallelism() },
+      foldThread: availableParallelism() > 1 ? nodeFoldThread : undefined,
       onProgress: (p) => progress(`\r${p.phase} ${p.batch}/${samples.count}`),
     });
     progress('\n');

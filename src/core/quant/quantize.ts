@@ -12,12 +12,13 @@ import { isIntType } from '../sim/float/kernel';
 import type { OrtOptions } from '../sim/float/ort';
 import { activationRunner, type ActivationRunner, type Engine } from './activations';
 import { newHistogram, addToHistogram } from './calibrate/histogram';
+import { localFolder, remoteFolder, type FoldItem, type FolderPort, type StatsFolder } from './calibrate/folder';
 import {
   diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
   scaleOfThreshold, type CalibMethod,
 } from './calibrate/methods';
 import {
-  alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats, observeParts,
+  alternatives, chooseFixPoint, clippedFraction as statsClipped, histogramForDisplay, newTensorStats,
   type TensorStats,
 } from './calibrate/stats';
 import { floatScaleMethodProblem, resolveParams, type DataType, type QuantConfig, type TensorQuantParams } from './config';
@@ -101,6 +102,8 @@ export interface LayerMetric {
 export interface QuantProgress {
   readonly phase: 'calibrate' | 'evaluate';
   readonly batch: number;
+  /** Calibration's last event: every batch's statistics folded. */
+  readonly done?: boolean;
 }
 
 export interface QuantOptions {
@@ -122,6 +125,11 @@ export interface QuantOptions {
    * samples, and each costs a float and a quantized run.
    */
   evalSamples?: number;
+  /**
+   * A thread for the calibration statistics (src/cli/fold-thread.ts in Node): they are folded there while
+   * onnxruntime runs the next batch. Without it they fold between runs.
+   */
+  foldThread?: () => FolderPort;
 }
 
 /** Pins and method changes the UI applies on top of calibration. */
@@ -448,8 +456,9 @@ function evaluatedEnough(samples: number, values: number, o: QuantOptions): bool
   if (o.evalSamples !== undefined) return samples >= o.evalSamples;
   return samples >= DEFAULT_EVAL_SAMPLES || (samples >= EVAL_MIN_SAMPLES && values >= EVAL_VALUE_BUDGET);
 }
-/** Values per sample from which a tensor's min/max is reduced inside onnxruntime. */
-const RANGE_MIN_VALUES = 1 << 16;
+
+/** Observed values per run (static shapes, symbolic axes as 1) from which the statistics get a thread: ~5 ms of folding. */
+const FOLD_THREAD_MIN_VALUES = 1 << 21;
 
 /** Floats of activations held at most before a statistics batch is closed (64 MB). */
 const PENDING_BUDGET = 1 << 24;
@@ -465,60 +474,71 @@ function samplesIn(feeds: Feeds): number {
 async function calibrate(
   model: Model, params: QuantSession['params'], read: () => AsyncGenerator<Feeds>, o: QuantOptions, means?: ChannelMeans,
 ): Promise<{ stats: Map<string, TensorStats>; engine: Engine; fallbackReason?: string }> {
-  const stats = new Map<string, TensorStats>();
-  /** A statistics batch in the making; `ranged` while every part came with its min/max. */
-  const pending = new Map<string, { parts: Float32Array[]; n: number; min: number; max: number; ranged: boolean }>();
+  /** A statistics batch in the making. */
+  const pending = new Map<string, { parts: Float32Array[]; n: number }>();
   const observed = [...params].filter(([, v]) => v.dataType === 'activation' || v.dataType === 'input').map(([name]) => name);
-  for (const name of observed) stats.set(name, newTensorStats());
   const statBatch = o.statBatch ?? 32;
-  const flush = (name: string) => {
-    const p = pending.get(name);
-    if (!p || p.n === 0) return;
-    const { p: prm } = params.get(name)!;
-    observeParts(stats.get(name)!, p.parts, prm.bit_width, prm.round_mode, p.ranged ? { min: p.min, max: p.max } : undefined);
-    pending.delete(name);
+  // The thread starts while the session is made; it folds batch k while onnxruntime runs batch k + 1.
+  // A small model's statistics take less than the thread's start and messages would cost.
+  const perRun = observed.reduce((a, n) => a + (model.graph.valueInfo.get(n)?.shape ?? []).reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1), 0);
+  const port = perRun >= FOLD_THREAD_MIN_VALUES ? o.foldThread?.() : undefined;
+  /** The caller's feed arrays (observed graph inputs come back as they are): copied to a thread, not moved. */
+  const fed = new WeakSet<ArrayBufferLike>();
+  let folder: StatsFolder = localFolder();
+  const flush = async () => {
+    const items = [...pending].filter(([, p]) => p.n > 0).map(([name, p]): FoldItem => {
+      const { p: prm } = params.get(name)!;
+      return { name, parts: p.parts, bitWidth: prm.bit_width, mode: prm.round_mode };
+    });
+    pending.clear();
+    if (items.length) await folder.fold(items);
   };
-  // Ranges from onnxruntime pay for large tensors only: each is two more outputs to fetch per run.
-  const large = observed.filter((n) => {
-    const shape = model.graph.valueInfo.get(n)?.shape;
-    return shape !== undefined && shape.reduce<number>((p, d) => p * (typeof d === 'number' && d > 0 ? d : 1), 1) >= RANGE_MIN_VALUES;
-  });
-  const floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine, ranges: large });
+  let floatRun: ActivationRunner | undefined;
   let batch = 0;
+  let stats: Map<string, TensorStats>;
   try {
+    // No ReduceMin/ReduceMax in the graph: onnxruntime's two passes cost about half an inference on
+    // YOLOX-nano, the SIMD min/max in observeParts a few per cent of one (bench/quant.ts).
+    floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine });
+    // The interpreter's outputs may share buffers it keeps: only onnxruntime's fresh arrays move.
+    if (port && floatRun.engine === 'onnxruntime') folder = remoteFolder(port, (a) => !fed.has(a.buffer));
+    else port?.terminate();
     let pendingSamples = 0;
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
-      const { tensors: out, ranges } = await floatRun.runWithRanges(feeds);
+      for (const t of Object.values(feeds)) fed.add(t.data.buffer);
+      const out = await floatRun.run(feeds);
       means?.add(out, samplesIn(feeds));
       for (const name of observed) {
         const t = out[name];
         if (!t) continue;
         let p = pending.get(name);
-        if (!p) { p = { parts: [], n: 0, min: Infinity, max: -Infinity, ranged: true }; pending.set(name, p); }
+        if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
         p.parts.push(t.data);
         p.n += t.data.length;
-        const r = ranges.get(name);
-        if (r && t.data.length) { p.min = Math.min(p.min, r.min); p.max = Math.max(p.max, r.max); } else if (t.data.length) p.ranged = false;
         pendingFloats += t.data.length;
       }
       // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when
       // holding them would exceed the memory budget (large feature maps).
       pendingSamples += samplesIn(feeds);
       if (pendingSamples >= statBatch || pendingFloats >= PENDING_BUDGET) {
-        for (const name of [...pending.keys()]) flush(name);
+        await flush();
         pendingSamples = 0;
         pendingFloats = 0;
       }
       batch++;
       o.onProgress?.({ phase: 'calibrate', batch });
     }
+    if (batch === 0) throw new InputError('the calibration set is empty');
+    await flush();
+    stats = await folder.finish();
+    o.onProgress?.({ phase: 'calibrate', batch, done: true });
   } finally {
-    await floatRun.release();
+    folder.close();
+    await floatRun?.release();
   }
-  if (batch === 0) throw new InputError('the calibration set is empty');
-  for (const name of [...pending.keys()]) flush(name);
+  for (const name of observed) if (!stats.has(name)) stats.set(name, newTensorStats());
   return { stats, engine: floatRun.engine, fallbackReason: floatRun.fallbackReason };
 }
 

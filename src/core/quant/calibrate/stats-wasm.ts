@@ -9,6 +9,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   heapBase(): number;
   cellsHist(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, hist: number, bins: number, range: number, scale: number): number;
+  minMax(x: number, n: number, out: number): void;
   cellsOnly(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, tiny: number, out: number): void;
   cellErrors(
     acc: number, jlo: number, jhi: number, c: number, fs0: number, lo: number, hi: number, out: number,
@@ -70,6 +71,38 @@ function load(): typeof state {
 /** Whether cellErrorsInWasm takes these parts. */
 export function statsWasmUsable(parts: readonly ArrayLike<number>[]): boolean {
   return enabled && parts.every((p) => p instanceof Float32Array) && !!load();
+}
+
+/**
+ * The least and greatest value of `parts` (NaNs passed over, as observeParts's own loop does; a zero
+ * extreme as +0, as there), or undefined
+ * when the wasm path is off or a part is not a Float32Array. One SIMD pass: the range calibration needs
+ * before its cell pass, at a fraction of a JavaScript loop or of onnxruntime reducing in the graph.
+ */
+export function rangeInWasm(parts: readonly ArrayLike<number>[]): { min: number; max: number } | undefined {
+  if (!statsWasmUsable(parts)) return undefined;
+  const st = load()!;
+  const { e, x } = st;
+  const r = new Float32Array(st.e.memory.buffer, st.outAt, 2);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const p of parts as readonly Float32Array[]) {
+    const whole = p.length & ~3;
+    for (let o = 0; o < whole; o += CHUNK) {
+      const m = Math.min(CHUNK, whole - o);
+      x.set(p.subarray(o, o + m));
+      e.minMax(st.xAt, m, st.outAt);
+      if (r[0] < min) min = r[0];
+      if (r[1] > max) max = r[1];
+    }
+    for (let i = whole; i < p.length; i++) {
+      const v = p[i];
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  // Which zero a lane keeps depends on the order it saw −0 and +0 in: both are reported as +0.
+  return { min: min === 0 ? 0 : min, max: max === 0 ? 0 : max };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type CalibMethod, type StatisticMethod,
 } from './methods';
 import { intRange, ROUNDERS, zeroTensorFixPoint, type RoundMode } from '../fixpoint';
-import { cellErrorsInWasm, statsWasmUsable } from './stats-wasm';
+import { cellErrorsInWasm, rangeInWasm, statsWasmUsable } from './stats-wasm';
 
 export interface TensorStats {
   count: number;
@@ -37,7 +37,8 @@ export function observe(s: TensorStats, x: ArrayLike<number>, bitWidth = 8, mode
 export function observeParts(
   s: TensorStats, parts: readonly ArrayLike<number>[], bitWidth = 8, mode: RoundMode = 'half_up', range?: { readonly min: number; readonly max: number },
 ): void {
-  // `range`, when the caller has it (onnxruntime reduces in the graph), saves the first pass.
+  // `range`, when the caller has it, saves the first pass; else wasm makes it (bit for bit the loop's).
+  range ??= rangeInWasm(parts);
   let min = range?.min ?? Infinity;
   let max = range?.max ?? -Infinity;
   let n = 0;
@@ -51,6 +52,9 @@ export function observeParts(
     }
   }
   if (n === 0) return;
+  // −0 and +0 alike as +0: the wasm pass's lanes meet them in another order than this loop.
+  if (min === 0) min = 0;
+  if (max === 0) max = 0;
   s.count += n;
   s.min = Math.min(s.min, min);
   s.max = Math.max(s.max, max);

@@ -92,6 +92,32 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
   store<i32>(out, i32x4.extract_lane(tinies, 0) + i32x4.extract_lane(tinies, 1) + i32x4.extract_lane(tinies, 2) + i32x4.extract_lane(tinies, 3), 4);
 }
 
+/**
+ * The least and greatest of n float32 values at x (n a multiple of 4), stored at out and out+4 (f32). NaNs
+ * are passed over, as a JavaScript `v < min` loop passes over them: pmin keeps its first operand unless the
+ * second is smaller. An empty or all-NaN input leaves +Infinity and −Infinity.
+ */
+export function minMax(x: usize, n: i32, out: usize): void {
+  let mn = f32x4.splat(Infinity);
+  let mx = f32x4.splat(-Infinity);
+  let mn2 = mn, mx2 = mx;
+  let i = 0;
+  // Two accumulators each: min/max latency, not load bandwidth, bounds one chain.
+  for (; i + 8 <= n; i += 8) {
+    const a = v128.load(x + (<usize>i << 2));
+    const b = v128.load(x + (<usize>i << 2), 16);
+    mn = f32x4.pmin(mn, a); mx = f32x4.pmax(mx, a);
+    mn2 = f32x4.pmin(mn2, b); mx2 = f32x4.pmax(mx2, b);
+  }
+  for (; i < n; i += 4) {
+    const a = v128.load(x + (<usize>i << 2));
+    mn = f32x4.pmin(mn, a); mx = f32x4.pmax(mx, a);
+  }
+  mn = f32x4.pmin(mn, mn2); mx = f32x4.pmax(mx, mx2);
+  store<f32>(out, min(min(f32x4.extract_lane(mn, 0), f32x4.extract_lane(mn, 1)), min(f32x4.extract_lane(mn, 2), f32x4.extract_lane(mn, 3))));
+  store<f32>(out, max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3))), 4);
+}
+
 @inline function cell(r: usize, v: f64): void {
   store<f64>(r, load<f64>(r) + 1);
   store<f64>(r, load<f64>(r, 8) + v, 8);
@@ -113,9 +139,7 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
 export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize, jfirst: i32, jlast: i32, hist: usize, range: f64, scale: f64, copies: i32): void {
   const cells = jhi - jlo + 1;
   const stride = <usize>cells * 24;
-  const flo = <f64>lo, fhi = <f64>hi;
-  const fs1 = fs0 * 2, fs2 = fs0 * 4, fs3 = fs0 * 8, fs4 = fs0 * 16;
-  const i0 = 1 / fs0, i1 = 1 / fs1, i2 = 1 / fs2, i3 = 1 / fs3, i4 = 1 / fs4;
+  const i0 = 1 / fs0, i1 = i0 / 2, i2 = i0 / 4, i3 = i0 / 8, i4 = i0 / 16;
   let e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0, e4 = 0.0;
   let g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0;
   for (let j = jfirst; j <= jlast; j++) {
@@ -128,22 +152,29 @@ export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo:
       store<f64>(p, 0, 16);
     }
     if (m == 0) continue;
-    const x0 = <f64>(j + jlo) / c;
+    const J = j + jlo;
     if (hist) {
+      const x0 = <f64>J / c;
       const b = hist + (<usize><i32>Math.floor((x0 + range) * scale) << 3);
       store<f64>(b, load<f64>(b) + m);
     }
-    let q = min(max(Math.floor(x0 * fs0 + 0.5), flo), fhi) * i0;
+    // The cell starts at J/32 steps of fp0: at fp0 + k it rounds half up to floor((J + 2^(4−k)) / 2^(5−k)),
+    // in integers (the f64 floor(J·2^(k−5) + 0.5) it equals costs more, with its clamps, than the cell's sums).
+    let q = <f64>clampI((J + 16) >> 5, lo, hi) * i0;
     e0 += q2 - 2 * q * a + m * q * q; g0 += q2 + 2 * Math.abs(q * a) + m * q * q;
-    q = min(max(Math.floor(x0 * fs1 + 0.5), flo), fhi) * i1;
+    q = <f64>clampI((J + 8) >> 4, lo, hi) * i1;
     e1 += q2 - 2 * q * a + m * q * q; g1 += q2 + 2 * Math.abs(q * a) + m * q * q;
-    q = min(max(Math.floor(x0 * fs2 + 0.5), flo), fhi) * i2;
+    q = <f64>clampI((J + 4) >> 3, lo, hi) * i2;
     e2 += q2 - 2 * q * a + m * q * q; g2 += q2 + 2 * Math.abs(q * a) + m * q * q;
-    q = min(max(Math.floor(x0 * fs3 + 0.5), flo), fhi) * i3;
+    q = <f64>clampI((J + 2) >> 2, lo, hi) * i3;
     e3 += q2 - 2 * q * a + m * q * q; g3 += q2 + 2 * Math.abs(q * a) + m * q * q;
-    q = min(max(Math.floor(x0 * fs4 + 0.5), flo), fhi) * i4;
+    q = <f64>clampI((J + 1) >> 1, lo, hi) * i4;
     e4 += q2 - 2 * q * a + m * q * q; g4 += q2 + 2 * Math.abs(q * a) + m * q * q;
   }
   store<f64>(out, e0); store<f64>(out, e1, 8); store<f64>(out, e2, 16); store<f64>(out, e3, 24); store<f64>(out, e4, 32);
   store<f64>(out, g0, 40); store<f64>(out, g1, 48); store<f64>(out, g2, 56); store<f64>(out, g3, 64); store<f64>(out, g4, 72);
+}
+
+@inline function clampI(v: i32, lo: i32, hi: i32): i32 {
+  return v < lo ? lo : v > hi ? hi : v;
 }
