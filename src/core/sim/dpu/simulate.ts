@@ -80,8 +80,13 @@ interface Step {
   readonly layer: string;
   readonly out: Buf;
   readonly counters: Counters;
+  /** Its only reader computes from its input directly (a flatten folded into a dense): run only to keep it. */
+  onlyKept?: boolean;
   run(): void;
 }
+
+/** A flatten of an NHWC map to [1, H·W·C] in source (C, H, W) order, which a dense reader may fold in. */
+interface Flatten { step: Step; src: Buf; H: number; W: number; C: number; placed: number }
 
 interface DpuPlan {
   kind: 'dpu';
@@ -157,6 +162,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   /** Tensors the DPU computes or reads quantized from a graph input: what run() keeps and fakeQuant returns. */
   const dpuTensorNames: string[] = [];
   const graphInputs = new Set(dq.float.graph.inputs.map((i) => i.name));
+  const graphOutputs = new Set(dq.qdq.graph.outputs.map((g) => dq.resolve(g.name)));
   const plans: SgPlan[] = [];
   const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
 
@@ -164,6 +170,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const readersOf = new Map<number, number[]>();
   L.forEach((q, qi) => { for (const t of inputTensors(q)) readersOf.set(t.placed, [...(readersOf.get(t.placed) ?? []), qi]); });
   const sessions: FloatSession[] = [];
+  const flattens = new Map<string, Flatten>();
   const planned = async () => {
     for (const sg of compile.subgraphs) {
       if (sg.device === 'USER') {
@@ -196,7 +203,11 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           pos++;
           ins.forEach(read);
           const out = alloc(l.tensor, l.shape, fp);
-          plan.steps.push(dpuStep(p, ins, out, what));
+          const step = dpuStep(p, ins, out, what, pi);
+          plan.steps.push(step);
+          const x = ins[0];
+          if (l.kind === 'reshape' && ins.length === 1 && x.shape.length === 4 && x.shape[0] === 1 && out.shape.length === 2 && out.shape[0] === 1 && x.fp === out.fp && step.counters.bytesOut === numel(x.shape))
+            flattens.set(out.name, { step, src: x, H: x.shape[1], W: x.shape[2], C: x.shape[3], placed: pi });
           dpuTensorNames.push(l.tensor);
           if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
           available.add(l.tensor);
@@ -247,7 +258,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     throw e;
   }
 
-  function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
+  function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string, pi: number): Step {
     const l = p.layer;
     const converted = convertedActivation(l.activation, compile.conversions);
     if (converted !== l.activation)
@@ -262,13 +273,21 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const outBytes = numel(out.shape);
     switch (l.kind) {
       case 'conv': case 'depthwise': case 'dense': case 'deconv': {
-        const { g, e, w, b, macs, adds } = convPlan(l, ins, out, what);
+        const { g, e, w: w0, b, macs, adds } = convPlan(l, ins, out, what);
+        // A dense reading a flatten (its only reader) reads the flatten's NHWC input with its weight columns
+        // permuted from (C, H, W) to (H, W, C) order: the same products, so the same exact sums, without
+        // moving the map on every sample.
+        const fl = l.kind === 'dense' ? flattens.get(ins[0].name) : undefined;
+        const fold = fl && !graphOutputs.has(ins[0].name) && (readersOf.get(fl.placed) ?? []).every((r) => r === pi) ? fl : undefined;
+        const w = fold ? hwcColumns(w0, fold) : w0;
+        const x = fold ? fold.src : ins[0];
+        if (fold) { fold.step.onlyKept = true; read(fold.src); }
         const wPacked = engine.packConvWeights(w, g);
         let biasPtr = 0;
         if (b) { biasPtr = engine.alloc(4 * b.length, 16); engine.i32(biasPtr, b.length).set(b); }
         const counters: Counters = { macs, ops: 2 * macs + adds, bytesIn: inBytes, bytesWeights: l.weightElements, bytesOut: outBytes };
-        if (l.kind === 'deconv') return { ...base, counters, run: () => engine.deconv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
-        return { ...base, counters, run: () => engine.conv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
+        if (l.kind === 'deconv') return { ...base, counters, run: () => engine.deconv2d(x.ptr, wPacked, biasPtr, out.ptr, g, e) };
+        return { ...base, counters, run: () => engine.conv2d(x.ptr, wPacked, biasPtr, out.ptr, g, e) };
       }
       case 'pool': {
         const [H, W, C] = hwc(ins[0].shape, what);
@@ -319,6 +338,17 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
     }
+  }
+
+  /** Dense weights [OC, H·W·C] with columns in (C, H, W) order → (H, W, C) order. */
+  function hwcColumns(w: Int8Array, f: Flatten): Int8Array {
+    const { H, W, C } = f;
+    const n = H * W * C;
+    const out = new Int8Array(w.length);
+    for (let o = 0; o < w.length; o += n)
+      for (let c = 0; c < C; c++)
+        for (let yx = 0; yx < H * W; yx++) out[o + yx * C + c] = w[o + c * H * W + yx];
+    return out;
   }
 
   /** Channel concat of NHWC maps: each input's channels per pixel, requantized to the output fix point. */
@@ -573,7 +603,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         }
         for (const s of pl.steps) {
           const a = performance.now();
-          s.run();
+          if (!s.onlyKept || ro.keepTensors) s.run();
           layers.push({ name: s.layer, subgraph: pl.name, ms: performance.now() - a, ...s.counters });
           total = addCounters(total, s.counters);
           // Copied now: the buffer is reused once its last reader has run.
