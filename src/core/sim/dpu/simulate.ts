@@ -53,6 +53,35 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
   return out;
 }
 
+/** A 4-D map whose NHWC and NCHW orders are the same sequence (one channel, or one pixel). */
+const sameOrder = (nhwc: readonly number[]) => nhwc.length !== 4 || nhwc[3] === 1 || nhwc[1] * nhwc[2] === 1;
+
+/** float2fix of a tensor in the source layout straight into its NHWC int8 buffer (no float copy in between). */
+function float2fixNhwc(x: ArrayLike<number>, nhwc: readonly number[], fp: number, out: Int8Array): void {
+  if (sameOrder(nhwc)) { float2fix(x, fp, out); return; }
+  const s = 2 ** fp;
+  const [, H, W, C] = nhwc;
+  const HW = H * W;
+  for (let c = 0; c < C; c++) {
+    for (let p = 0, i = c * HW; p < HW; p++, i++) {
+      const q = Math.floor(x[i] * s + 0.5);
+      out[p * C + c] = q < -128 ? -128 : q > 127 ? 127 : q;
+    }
+  }
+}
+
+/** fix2float of an NHWC int8 buffer into a new float tensor in the source layout. */
+function fix2floatSource(q: Int8Array, nhwc: readonly number[], fp: number): Float32Array {
+  if (sameOrder(nhwc)) return fix2float(q, fp);
+  const s = 2 ** -fp;
+  const [, H, W, C] = nhwc;
+  const HW = H * W;
+  const out = new Float32Array(q.length);
+  for (let c = 0; c < C; c++)
+    for (let p = 0, i = c * HW; p < HW; p++, i++) out[i] = q[p * C + c] * s;
+  return out;
+}
+
 /** round(q, s) of docs/simulator.md on one int8 value, saturated. */
 function shift8(q: number, s: number): number {
   const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
@@ -522,8 +551,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       run: () => {
         const inputs = args.map((a) => {
           if (!a || !('ptr' in a)) return a;
-          const q = toSource(engine.i8(a.ptr, numel(a.shape)), a.shape, new Int8Array(numel(a.shape)));
-          return { shape: sourceShape(a.shape), data: fix2float(q, a.fp) } as FloatTensor;
+          return { shape: sourceShape(a.shape), data: fix2floatSource(engine.i8(a.ptr, numel(a.shape)), a.shape, a.fp) } as FloatTensor;
         });
         const [y] = kernel(inputs, ctx);
         if (y.data.length !== outLen) throw new Error(`${what}: ${y.data.length} values for [${out.shape}]`);
@@ -578,8 +606,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       if (f) return f;
       const b = bufs.get(name);
       if (!b) throw new Error(`simulator: tensor "${name}" was not computed`);
-      const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
-      return { shape: sourceShape(b.shape), data: fix2float(q, b.fp) };
+      return { shape: sourceShape(b.shape), data: fix2floatSource(engine.i8(b.ptr, numel(b.shape)), b.shape, b.fp) };
     };
     let k = 0;
     for (const pl of plans) {
@@ -595,8 +622,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         let total = ZERO;
         for (const b of pl.entries) {
           const f = floatOf(b.name);
-          const nhwc = fromSource(f.data, b.shape, new Float32Array(f.data.length));
-          const q = float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          const q = engine.i8(b.ptr, f.data.length);
+          float2fixNhwc(f.data, b.shape, b.fp, q);
           // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
           if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
             tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
