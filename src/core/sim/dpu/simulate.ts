@@ -315,8 +315,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         let biasPtr = 0;
         if (b) { biasPtr = engine.alloc(4 * b.length, 16); engine.i32(biasPtr, b.length).set(b); }
         const counters: Counters = { macs, ops: 2 * macs + adds, bytesIn: inBytes, bytesWeights: l.weightElements, bytesOut: outBytes };
-        if (l.kind === 'deconv') return { ...base, counters, run: () => engine.deconv2d(x.ptr, wPacked, biasPtr, out.ptr, g, e) };
-        return { ...base, counters, run: () => engine.conv2d(x.ptr, wPacked, biasPtr, out.ptr, g, e) };
+        const conv = engine.planConv(wPacked, biasPtr, g, e, l.kind === 'deconv');
+        return { ...base, counters, run: () => conv(x.ptr, out.ptr) };
       }
       case 'pool': {
         const [H, W, C] = hwc(ins[0].shape, what);
