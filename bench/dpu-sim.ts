@@ -43,14 +43,16 @@ function stat(xs: number[]): Stat {
 /** Times the runners interleaved after a warm-up; each run's wall time around one awaited call. */
 async function interleaved(runners: (() => Promise<unknown>)[]): Promise<Stat[]> {
   const times = runners.map(() => [] as number[]);
-  // Warm-up: JIT tiers and onnxruntime's first-run allocations.
+  // Warm-up: JIT tiers and onnxruntime's first-run allocations. Its median round (a stall from other
+  // processes on a shared machine does not move it) sets how many rounds fit in the budget.
   const w0 = performance.now();
-  let warm = 0;
-  do { for (const f of runners) await f(); warm++; } while (warm < 5 || (warm < 50 && performance.now() - w0 < BUDGET_MS / 10));
-  // One warm round, for how many fit in the budget.
-  const r0 = performance.now();
-  for (let r = 0; r < 3; r++) for (const f of runners) await f();
-  const n = Math.max(10, Math.min(ITERS, Math.floor(BUDGET_MS / ((performance.now() - r0) / 3))));
+  const rounds: number[] = [];
+  do {
+    const r0 = performance.now();
+    for (const f of runners) await f();
+    rounds.push(performance.now() - r0);
+  } while (rounds.length < 5 || (rounds.length < 50 && performance.now() - w0 < BUDGET_MS / 10));
+  const n = Math.max(10, Math.min(ITERS, Math.floor(BUDGET_MS / stat(rounds).median)));
   for (let r = 0; r < n; r++) {
     for (let i = 0; i < runners.length; i++) {
       const t0 = performance.now();

@@ -235,7 +235,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           const step = dpuStep(p, ins, out, what, pi);
           plan.steps.push(step);
           const x = ins[0];
-          if (l.kind === 'reshape' && ins.length === 1 && x.shape.length === 4 && x.shape[0] === 1 && out.shape.length === 2 && out.shape[0] === 1 && x.fp === out.fp && step.counters.bytesOut === numel(x.shape))
+          // A reshape of [1, C, H, W] to [1, C·H·W] lists the values in (C, H, W) order whatever its op.
+          if (l.kind === 'reshape' && /^(Reshape|Flatten|Squeeze|Unsqueeze)$/.test(nodeByName.get(l.name)?.opType ?? '') && ins.length === 1 &&
+            x.shape.length === 4 && x.shape[0] === 1 && out.shape.length === 2 && out.shape[0] === 1 && x.fp === out.fp && numel(out.shape) === numel(x.shape))
             flattens.set(out.name, { step, src: x, H: x.shape[1], W: x.shape[2], C: x.shape[3], placed: pi });
           dpuTensorNames.push(l.tensor);
           if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
