@@ -43,8 +43,8 @@ function stat(xs: number[]): Stat {
 /** Times the runners interleaved after a warm-up; each run's wall time around one awaited call. */
 async function interleaved(runners: (() => Promise<unknown>)[]): Promise<Stat[]> {
   const times = runners.map(() => [] as number[]);
-  // Warm-up: JIT tiers and onnxruntime's first-run allocations. Its median round (a stall from other
-  // processes on a shared machine does not move it) sets how many rounds fit in the budget.
+  // Warm-up: JIT tiers and onnxruntime's first-run allocations. Its fast rounds (10th percentile: stalls
+  // from other processes on a shared machine do not move it) set how many rounds fit in the budget.
   const w0 = performance.now();
   const rounds: number[] = [];
   do {
@@ -52,7 +52,7 @@ async function interleaved(runners: (() => Promise<unknown>)[]): Promise<Stat[]>
     for (const f of runners) await f();
     rounds.push(performance.now() - r0);
   } while (rounds.length < 5 || (rounds.length < 50 && performance.now() - w0 < BUDGET_MS / 10));
-  const n = Math.max(10, Math.min(ITERS, Math.floor(BUDGET_MS / stat(rounds).median)));
+  const n = Math.max(10, Math.min(ITERS, Math.floor(BUDGET_MS / stat(rounds).p10)));
   for (let r = 0; r < n; r++) {
     for (let i = 0; i < runners.length; i++) {
       const t0 = performance.now();
