@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, writeNpy } from '../../src/core/data/npy';
+import { readOnnx } from '../../src/core/onnx/reader';
+import { dequantizeModel } from '../../src/core/sim/dpu/source';
+import { runFloat } from '../../src/core/sim/float/interpreter';
 
 const run = promisify(execFile);
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-simulate-'));
@@ -73,11 +76,38 @@ describe('fixpoint simulate', () => {
 
     expect(j.tensors.length).toBeGreaterThan(0);
     for (const t of j.tensors) {
-      expect(Object.keys(t).sort()).toEqual(['fix_point', 'identical_fraction_vs_fake_quant', 'max_lsb_vs_fake_quant', 'name']);
+      expect(Object.keys(t).sort()).toEqual(['clipped_fraction_float', 'clipped_fraction_int8', 'cosine_vs_float', 'fix_point',
+        'identical_fraction_vs_fake_quant', 'max_lsb_vs_fake_quant', 'name', 'sqnr_db_vs_float']);
       expect(t.identical_fraction_vs_fake_quant, t.name).toBe(1);
       expect(t.max_lsb_vs_fake_quant).toBe(0);
       expect(Number.isInteger(t.fix_point)).toBe(true);
+      // Every fmnist DPU tensor has a float twin in the de-Q/DQ'd model: all measured, and close.
+      expect(t.cosine_vs_float, t.name).toBeGreaterThan(0.99);
+      expect(t.cosine_vs_float).toBeLessThanOrEqual(1 + 1e-12);
+      expect(t.sqnr_db_vs_float, t.name).toBeGreaterThan(20);
+      for (const k of ['clipped_fraction_int8', 'clipped_fraction_float']) expect(t[k] >= 0 && t[k] <= 1, `${t.name} ${k}`).toBe(true);
     }
+    // The logits (the last DPU tensor), measured again here over all samples as one vector: int8 codes from
+    // the written .npy, float from the interpreter on the QDQ model with its Q/DQ removed (the CLI's reference).
+    const logits = j.tensors.at(-1);
+    expect(logits.name).toMatch(/logits/);
+    expect(logits.fix_point).toBe(o.fix_point);
+    const float = dequantizeModel(readOnnx(new Uint8Array(readFileSync(qdq)))).float;
+    const images = parseNpy(new Uint8Array(readFileSync(input)));
+    const step = 2 ** -o.fix_point;
+    let dot = 0, ff = 0, xx = 0, edge = 0, beyond = 0;
+    for (let i = 0; i < N; i++) {
+      const f = runFloat(float, { image: { shape: [1, 1, 28, 28], data: Float32Array.from((images.data as Uint8Array).subarray(i * 784, (i + 1) * 784)) } })[float.graph.outputs[0].name].data;
+      for (let k = 0; k < 10; k++) {
+        const x = (y.data as Float32Array)[i * 10 + k];
+        dot += f[k] * x; ff += f[k] * f[k]; xx += x * x;
+        if (x / step <= -128 || x / step >= 127) edge++;
+        if (f[k] < -128.5 * step || f[k] >= 127.5 * step) beyond++;
+      }
+    }
+    expect(logits.cosine_vs_float).toBeCloseTo(dot / Math.sqrt(ff * xx), 5);
+    expect(logits.clipped_fraction_int8).toBe(edge / (N * 10));
+    expect(Math.abs(logits.clipped_fraction_float - beyond / (N * 10))).toBeLessThanOrEqual(1 / (N * 10));
     expect(j.subgraphs.length).toBeGreaterThan(0);
     const dpu = j.subgraphs.filter((s: { device: string }) => s.device === 'DPU');
     expect(dpu.length).toBeGreaterThan(0);

@@ -383,6 +383,39 @@ describe('conv2d', () => {
   });
 });
 
+describe('planned convs (the simulator\'s steps)', () => {
+  it('a plan run on many inputs, with other layers\' epilogues set in between, equals the reference each time', () => {
+    const r = rng(77);
+    const specs: [GeomSpec, Act, boolean][] = [
+      [{ inH: 9, inW: 8, inC: 3, outC: 16, kH: 3, kW: 3, padT: 1, padL: 1, padB: 1, padR: 1 }, 'relu', false], // im2col, 16-wide
+      [{ inH: 7, inW: 6, inC: 8, outC: 12, kH: 3, kW: 3, strideH: 2, strideW: 2 }, 'leaky', false], // direct
+      [{ inH: 6, inW: 6, inC: 16, outC: 16, kH: 3, kW: 3, group: 16, padT: 1, padL: 1, padB: 1, padR: 1 }, 'hswish', false], // depthwise
+      [{ inH: 1, inW: 1, inC: 40, outC: 32, kH: 1, kW: 1 }, 'none', false], // dense
+      [{ inH: 3, inW: 3, inC: 8, outC: 4, kH: 2, kW: 2, outH: 4, outW: 4 }, 'relu6', true], // transposed
+    ];
+    eng.reset();
+    const layers = specs.map(([p, act, transposed]) => {
+      const g = geom(p);
+      const icg = g.inC / g.group;
+      const w = randI8(r, g.outC * g.kH * g.kW * icg);
+      const bias = randI32(r, g.outC, -4000, 4000);
+      const e = epilogueFor(act, r, shiftFor(g.kH * g.kW * icg));
+      const bp = put32(bias);
+      const run = eng.planConv(eng.packConvWeights(w, g), bp, g, e, transposed);
+      return { g, w, bias, e, transposed, run, ip: eng.alloc(g.inH * g.inW * g.inC), op: eng.alloc(g.outH * g.outW * g.outC) };
+    });
+    for (let k = 0; k < 3; k++) {
+      for (const l of layers) {
+        const inp = randI8(r, l.g.inH * l.g.inW * l.g.inC);
+        eng.i8(l.ip, inp.length).set(inp);
+        l.run(l.ip, l.op);
+        const want = l.transposed ? deconvRef(inp, l.w, l.bias, l.g, l.e) : convRef(inp, l.w, l.bias, l.g, l.e);
+        expect(Array.from(get8(l.op, want.length)), `${l.e.act} run ${k}`).toEqual(Array.from(want));
+      }
+    }
+  });
+});
+
 describe('deconv2d', () => {
   const cases: [string, DeconvGeometry][] = [];
   const dg = (inH: number, inW: number, inC: number, outC: number, k: number, s: number, pad: number, opad: number, dil = 1, group = 1): DeconvGeometry => {

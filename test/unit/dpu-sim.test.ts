@@ -123,6 +123,18 @@ describe('Fashion-MNIST seed network', () => {
     }
   }, 120_000);
 
+  it('the dense reads the flatten\'s NHWC input (weights permuted): a run that keeps no tensors skips the flatten and gives the same logits', async () => {
+    for (let i = 0; i < 20; i++) {
+      const feeds = feedsOf(i);
+      const kept = await sim.run(feeds, { keepTensors: true });
+      const lean = await sim.run(feeds);
+      expect(lean.outputs.logits.value.data).toEqual(kept.outputs.logits.value.data);
+      // The logits are the last DPU tensor (the dense after the folded flatten), under their own name.
+      const last = [...kept.tensors.values()].at(-1)!;
+      expect(Int8Array.from(lean.outputs.logits.value.data, (v) => v * 2 ** last.fixPoint)).toEqual((await sim.fakeQuant(feeds)).get(last.name));
+    }
+  }, 120_000);
+
   it('(b) against onnxruntime on the QDQ export: differences only from ties, inputs first', async () => {
     const seen = new Set<Cause>();
     for (let i = 0; i < 10; i++) {

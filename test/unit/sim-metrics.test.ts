@@ -2,8 +2,8 @@
 // at −128/127, float values beyond the grid's edges), the positions where two int8 runs differ, the
 // readout under the cursor and the difference overlay of the tensor view, and the graph painting's scales.
 import { describe, expect, it } from 'vitest';
-import { cosineSimilarity, differingPositions, edgeFraction, floatClippedFraction, positionOf } from '../../src/core/sim/metrics';
-import { simReport } from '../../src/core/sim/report';
+import { addVsFloat, cosineSimilarity, differingPositions, edgeFraction, emptyVsFloat, floatClippedFraction, positionOf, sumVsFloat, vsFloatMeasures } from '../../src/core/sim/metrics';
+import { simReport, sqnrDb } from '../../src/core/sim/report';
 import { readAt, tensorView } from '../../src/core/demo/tensorview';
 
 describe('cosine similarity', () => {
@@ -144,5 +144,34 @@ describe('graph painting', () => {
     const g = graph as { nodes: never[] };
     expect(simNodeColor(report, graph, 'maxLsb', g.nodes[2])).toBe('#e8711a');
     expect(simNodeColor(report, graph, 'maxLsb', g.nodes[3])).toBe('#cfd3d8');
+  });
+});
+
+describe('measures over many samples (fixpoint simulate --json)', () => {
+  it('are those of all samples as one vector, however the samples were grouped', () => {
+    const fp = 3;
+    const q = Int8Array.from({ length: 60 }, (_, i) => (i === 7 ? 127 : i === 8 ? -128 : ((i * 37) % 200) - 100));
+    const f = Float32Array.from(q, (x, i) => x / 8 + (i % 5 - 2) * 0.05 + (i === 9 ? 40 : 0));
+    const one = emptyVsFloat();
+    for (let s = 0; s < 60; s += 20) addVsFloat(one, q.subarray(s, s + 20), fp, f.subarray(s, s + 20));
+    const m = vsFloatMeasures(one);
+    expect(m.cosine).toBeCloseTo(cosineSimilarity(f, q, 2 ** -fp), 12);
+    expect(m.sqnrDb).toBeCloseTo(sqnrDb(f, q, 2 ** -fp), 10);
+    expect(m.clippedInt8).toBe(edgeFraction(q));
+    expect(m.clippedFloat).toBe(floatClippedFraction(f, fp));
+    expect(m.clippedFloat).toBeGreaterThan(0);
+    // The same samples in two shards merged in order: the same bits.
+    const a = emptyVsFloat(), b = emptyVsFloat();
+    addVsFloat(a, q.subarray(0, 20), fp, f.subarray(0, 20));
+    for (let s = 20; s < 60; s += 20) addVsFloat(b, q.subarray(s, s + 20), fp, f.subarray(s, s + 20));
+    expect(vsFloatMeasures(sumVsFloat(a, b))).toEqual(m);
+  });
+  it('without a float twin: the int8 clipped fraction only, the others NaN', () => {
+    const s = emptyVsFloat();
+    addVsFloat(s, Int8Array.of(127, 0, 0, -128), 0);
+    addVsFloat(s, Int8Array.of(1, 2), 0, Float32Array.of(1, 2, 3));
+    const m = vsFloatMeasures(s);
+    expect(m.clippedInt8).toBe(2 / 6);
+    expect([m.cosine, m.sqnrDb, m.clippedFloat].every(Number.isNaN)).toBe(true);
   });
 });

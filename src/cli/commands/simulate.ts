@@ -10,6 +10,7 @@ import { writeNpy } from '../../core/data/npy';
 import { inputSpecFromShape } from '../../core/data/preprocess';
 import { InputError } from '../../core/errors';
 import { goldenDump, prepareSimulation, type SimPort, type Simulation } from '../../core/sim/dpu';
+import { addVsFloat, emptyVsFloat, sumVsFloat, vsFloatMeasures, type VsFloatSums } from '../../core/sim/metrics';
 import { safeName } from '../../core/sim/report';
 import { SampleRunner } from '../../core/sim/sample';
 import { quantizedSource } from '../../core/sim/source';
@@ -60,15 +61,15 @@ async function open(file: string, opts: Map<string, string>, target: Target): Pr
     const spec = inputSpecFromShape(port.name, port.shape);
     const samples = samplesFromFiles([{ name: basename(inputPath), bytes: readModelFile(inputPath) }], spec);
     if (samples.count === 0) throw new InputError(`${inputPath} holds no samples`);
-    // `fixpoint simulate` reports agreement and counters only: the float reference is the panel's.
-    return { sim, runner: new SampleRunner(sim, undefined), samples, port };
+    // The float reference, as in the app: the QDQ model with its Q/DQ removed (weights on their int8 grid).
+    return { sim, runner: new SampleRunner(sim, src.float, { threads: 1 }, src.aliases), samples, port };
   } catch (e) {
     await sim.release();
     throw e;
   }
 }
 
-type TensorSum = { fixPoint: number; identical: number; count: number; maxLsb: number };
+type TensorSum = { fixPoint: number; identical: number; count: number; maxLsb: number; vsFloat: VsFloatSums };
 type SubgraphSum = { name: string; device: string; macs: number; bytesIn: number; bytesWeights: number; bytesOut: number; ms: number };
 /** One range of samples: outputs in sample order, agreement as integer counts (sums are exact in any grouping). */
 interface SimShard {
@@ -88,7 +89,7 @@ async function runRange(o: Opened, from: number, to: number, dump?: string, prog
   for (let i = from; i < to; i++) {
     progress?.(`\rsample ${i + 1}/${samples.count}`);
     const feeds = { [port.name]: { shape: [1, ...samples.sampleShape], data: samples.sample(i) } };
-    const { run, agreement } = await runner.run(feeds, { float: false });
+    const { run, agreement, float } = await runner.run(feeds);
     simMs += run.ms;
     for (const [name, v] of Object.entries(run.outputs)) {
       const per = v.value.data.length;
@@ -97,11 +98,13 @@ async function runRange(o: Opened, from: number, to: number, dump?: string, prog
       acc.data.set(v.value.data, (i - from) * per);
     }
     for (const a of agreement) {
-      const len = run.tensors.get(a.name)?.q.length ?? 0;
-      const t = tensors.get(a.name) ?? { fixPoint: a.fixPoint, identical: 0, count: 0, maxLsb: 0 };
+      const q = run.tensors.get(a.name)?.q;
+      const len = q?.length ?? 0;
+      const t = tensors.get(a.name) ?? { fixPoint: a.fixPoint, identical: 0, count: 0, maxLsb: 0, vsFloat: emptyVsFloat() };
       t.identical += Math.round(a.identicalFraction * len);
       t.count += len;
       t.maxLsb = Math.max(t.maxLsb, a.maxLsb);
+      if (q) addVsFloat(t.vsFloat, q, a.fixPoint, float[a.name]?.data);
       tensors.set(a.name, t);
     }
     for (const sg of run.subgraphs) {
@@ -127,7 +130,7 @@ function merge(shards: readonly SimShard[]): SimShard {
   const tensors = new Map<string, TensorSum>();
   for (const s of shards) for (const [k, t] of s.tensors) {
     const m = tensors.get(k);
-    tensors.set(k, m ? { fixPoint: t.fixPoint, identical: m.identical + t.identical, count: m.count + t.count, maxLsb: Math.max(m.maxLsb, t.maxLsb) } : { ...t });
+    tensors.set(k, m ? { fixPoint: t.fixPoint, identical: m.identical + t.identical, count: m.count + t.count, maxLsb: Math.max(m.maxLsb, t.maxLsb), vsFloat: sumVsFloat(m.vsFloat, t.vsFloat) } : { ...t });
   }
   const subgraphs = new Map<string, SubgraphSum>();
   for (const s of shards) for (const g of s.subgraphs) {
@@ -178,9 +181,16 @@ export const simulate: Command = {
       ms_per_sample: all.simMs / n,
       threads: shards.length,
       samples_per_s: n / (wallMs / 1000),
-      tensors: all.tensors.map(([name, t]) => ({
-        name, fix_point: t.fixPoint, identical_fraction_vs_fake_quant: t.count ? t.identical / t.count : 1, max_lsb_vs_fake_quant: t.maxLsb,
-      })),
+      tensors: all.tensors.map(([name, t]) => {
+        // Named as the Simulate panel's CSV columns; null where the float model has no such tensor
+        // (and an SQNR of null when int8 equals float exactly).
+        const m = vsFloatMeasures(t.vsFloat);
+        const num = (x: number) => (Number.isFinite(x) ? x : null);
+        return {
+          name, fix_point: t.fixPoint, identical_fraction_vs_fake_quant: t.count ? t.identical / t.count : 1, max_lsb_vs_fake_quant: t.maxLsb,
+          sqnr_db_vs_float: num(m.sqnrDb), cosine_vs_float: num(m.cosine), clipped_fraction_int8: m.clippedInt8, clipped_fraction_float: num(m.clippedFloat),
+        };
+      }),
       subgraphs: all.subgraphs.map((s) => ({
         name: s.name, device: s.device, macs: s.macs, bytes_in: s.bytesIn, bytes_weights: s.bytesWeights, bytes_out: s.bytesOut, ms: s.ms / n,
       })),

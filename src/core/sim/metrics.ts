@@ -41,6 +41,60 @@ export function floatClippedFraction(float: ArrayLike<number>, fixPoint: number)
   return n / float.length;
 }
 
+/**
+ * What a tensor's measures against float are computed from, sample by sample, so that the measures over
+ * many samples are those of all their values taken as one vector. The float sums are kept per sample and
+ * added in sample order at the end: samples split over threads and merged in order give the same bits.
+ */
+export interface VsFloatSums {
+  /** Per sample with a float twin: Σ f·x, Σ f², Σ x², Σ (f − x)², x the dequantized codes. */
+  sums: number[];
+  /** Values compared with float, and float values beyond the grid's edges (±half a step). */
+  compared: number; floatClipped: number;
+  /** int8 codes seen, and those at −128 or 127. */
+  codes: number; edge: number;
+}
+
+export const emptyVsFloat = (): VsFloatSums => ({ sums: [], compared: 0, floatClipped: 0, codes: 0, edge: 0 });
+
+/** Adds one sample of a tensor: its int8 codes at `fixPoint`, and its float twin when there is one of the same length. */
+export function addVsFloat(s: VsFloatSums, q: ArrayLike<number>, fixPoint: number, float?: ArrayLike<number>): void {
+  for (let i = 0; i < q.length; i++) if (q[i] <= -128 || q[i] >= 127) s.edge++;
+  s.codes += q.length;
+  if (!float || float.length !== q.length) return;
+  const step = 2 ** -fixPoint;
+  const lo = -128.5 * step;
+  const hi = 127.5 * step;
+  let dot = 0, ff = 0, xx = 0, err = 0;
+  for (let i = 0; i < q.length; i++) {
+    const f = float[i];
+    const x = q[i] * step;
+    dot += f * x; ff += f * f; xx += x * x; err += (f - x) * (f - x);
+    if (f < lo || f >= hi) s.floatClipped++;
+  }
+  s.sums.push(dot, ff, xx, err);
+  s.compared += q.length;
+}
+
+/** `a` then `b` (b's samples after a's). */
+export function sumVsFloat(a: VsFloatSums, b: VsFloatSums): VsFloatSums {
+  return { sums: [...a.sums, ...b.sums], compared: a.compared + b.compared, floatClipped: a.floatClipped + b.floatClipped,
+    codes: a.codes + b.codes, edge: a.edge + b.edge };
+}
+
+/** The measures of cosineSimilarity, sqnrDb (report.ts), edgeFraction and floatClippedFraction from the sums; NaN where nothing was compared. */
+export function vsFloatMeasures(s: VsFloatSums): { cosine: number; sqnrDb: number; clippedInt8: number; clippedFloat: number } {
+  let dot = 0, ff = 0, xx = 0, err = 0;
+  for (let i = 0; i < s.sums.length; i += 4) { dot += s.sums[i]; ff += s.sums[i + 1]; xx += s.sums[i + 2]; err += s.sums[i + 3]; }
+  const none = s.compared === 0;
+  return {
+    cosine: none ? Number.NaN : ff === 0 && xx === 0 ? 1 : ff === 0 || xx === 0 ? 0 : dot / Math.sqrt(ff * xx),
+    sqnrDb: none ? Number.NaN : err === 0 ? Infinity : 10 * Math.log10(ff / err),
+    clippedInt8: s.codes ? s.edge / s.codes : 0,
+    clippedFloat: none ? Number.NaN : s.floatClipped / s.compared,
+  };
+}
+
 export interface Differences {
   /** How many positions differ. */
   readonly count: number;

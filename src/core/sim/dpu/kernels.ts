@@ -34,6 +34,9 @@ export interface Int8Engine {
   /** Transposed conv (ONNX ConvTranspose semantics), weights [OC, KH, KW, IC/group] (XIR layout) packed by
    *  packConvWeights with the same g; g.outH/outW already include output_padding. */
   deconv2d(inPtr: number, wPacked: number, biasPtr: number, outPtr: number, g: DeconvGeometry, e: Epilogue): void;
+  /** conv2d (or deconv2d when `transposed`) planned once for a simulator step: checks, tap offsets and bias
+   *  terms (persistent memory; the bias must be in place) are done here, so each sample only runs kernels. */
+  planConv(wPacked: number, biasPtr: number, g: DeconvGeometry, e: Epilogue, transposed?: boolean): (inPtr: number, outPtr: number) => void;
   /** y = sat(round(max(window), shift)), shift = fp_in − fp_out; padding never wins. */
   maxPool(inPtr: number, outPtr: number, g: ConvGeometry, shift: number): void;
   /** sum over the window (pad = 0), ×N, rounded with shift M + fp_in − fp_out. */
@@ -246,7 +249,8 @@ function createEngine(x: Exports): Int8Engine {
     }
   };
 
-  const setEpilogue = (e: Epilogue): void => {
+  /** The checked arguments of the wasm setEpilogue. */
+  const epilogueArgs = (e: Epilogue): [number, number, number, number, number, number, number, number] => {
     const act = ACT_CODE[e.act];
     if (act === undefined) throw new InputError(`unknown activation '${String(e.act)}'`);
     const accUp = checkInt('epilogue accUp', e.accUp, 0, 24);
@@ -259,7 +263,11 @@ function createEngine(x: Exports): Int8Engine {
       fpPre = checkInt('epilogue fpPre (hard-sigmoid input fix point)', e.fpPre, 0, 16);
       fpOut = checkInt('epilogue fpOut', e.fpOut, -32, 32);
     }
-    x.setEpilogue(accUp, biasUp, shift, act, relu6Max, preShift, fpPre, fpOut);
+    return [accUp, biasUp, shift, act, relu6Max, preShift, fpPre, fpOut];
+  };
+  const setEpilogue = (e: Epilogue): void => {
+    const a = epilogueArgs(e);
+    x.setEpilogue(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]);
   };
 
   const i8 = (ptr: number, len: number): Int8Array => new Int8Array(x.memory.buffer, ptr, len);
@@ -329,11 +337,15 @@ function createEngine(x: Exports): Int8Engine {
     return p;
   };
 
-  /** The shared conv / transposed-conv pipeline over a zero-padded int8 copy V of the input. */
-  const convLike = (inPtr: number, wp: number, biasPtr: number, outPtr: number, g: ConvGeometry, e: Epilogue,
-    transposed: boolean): void => {
+  /**
+   * The shared conv / transposed-conv pipeline over a zero-padded int8 copy V of the input, planned once:
+   * the checks, the path, the tap offsets and the bias terms (persistent memory, allocated here) do not
+   * change from sample to sample; the returned function only sets the epilogue and runs the kernels, with
+   * V, the im2col rows and the accumulators as scratch above everything.
+   */
+  const planConvLike = (wp: number, biasPtr: number, g: DeconvGeometry, e: Epilogue, transposed: boolean): ((inPtr: number, outPtr: number) => void) => {
     checkGeometry(g, transposed ? 'deconv' : 'conv');
-    setEpilogue(e);
+    const ep = epilogueArgs(e);
     const path = convPath(g);
     const icg = g.inC / g.group, ocg = g.outC / g.group, taps = g.kH * g.kW;
     const { outH, outW, kH, kW, dilH, dilW } = g;
@@ -355,63 +367,82 @@ function createEngine(x: Exports): Int8Engine {
     const Kp = roundUp(taps * g.inC, wide ? 2 : 8);
     const accStride = path === 'depthwise' ? vCp : g.outC + 4;
     const maxAcc = 16384 * taps * icg;
-    scratch([inPlace ? 0 : Hp * Wp * cs * eb + 16, taps * 4 + 16, g.outC * 12 + 16, path === 'im2col' ? P * Kp * (wide ? 2 : 1) + 32 : 0, 0],
-      ([V0, tapOff, bt, patches]) => {
-        const V = inPlace ? inPtr : V0;
-        const rowStride = Wp * cs * eb, pixStride = cs * eb;
-        const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
-        for (let kh = 0; kh < kH; kh++) {
-          for (let kw = 0; kw < kW; kw++) {
-            const fh = transposed ? kH - 1 - kh : kh, fw = transposed ? kW - 1 - kw : kw;
-            tv[kh * kW + kw] = fh * dilH * rowStride + fw * dilW * pixStride;
-          }
-        }
-        tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
-        if (eb === 2) {
-          x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
-            offT, offL, V, Hp, Wp);
-        } else if (!inPlace) {
-          x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, transposed ? g.strideH : 1, transposed ? g.strideW : 1,
-            offT, offL, V, Hp, Wp);
-        }
-        const maxBias = x.prepareBias(biasPtr, g.outC, bt);
-        const bt32 = bt + g.outC * 8;
-        const fast = x.fitsI32(maxAcc, maxBias) !== 0;
-        // Fused epilogue: only when the int32 form applies and every vector store stays inside its pixel.
-        const fused = fast && (path === 'depthwise' ? g.outC % 8 === 0 : path === 'im2col' ? g.outC % 4 === 0 : ocg % 4 === 0);
-        const acc = fused ? 0 : alloc(P * accStride * 4, 16);
+    const rowStride = Wp * cs * eb, pixStride = cs * eb;
+    const tapOff = alloc(taps * 4 + 16, 16);
+    const tv = new Int32Array(x.memory.buffer, tapOff, taps + 1);
+    for (let kh = 0; kh < kH; kh++) {
+      for (let kw = 0; kw < kW; kw++) {
+        const fh = transposed ? kH - 1 - kh : kh, fw = transposed ? kW - 1 - kw : kw;
+        tv[kh * kW + kw] = fh * dilH * rowStride + fw * dilW * pixStride;
+      }
+    }
+    tv[taps] = 0; // the single tap of the im2col rows; also the zero-weight partner of an odd last dw tap
+    const bt = alloc(g.outC * 12 + 16, 16);
+    x.setEpilogue(ep[0], ep[1], ep[2], ep[3], ep[4], ep[5], ep[6], ep[7]);
+    const maxBias = x.prepareBias(biasPtr, g.outC, bt);
+    const bt32 = bt + g.outC * 8;
+    const fast = x.fitsI32(maxAcc, maxBias) !== 0;
+    // Fused epilogue: only when the int32 form applies and every vector store stays inside its pixel.
+    const fused = fast && (path === 'depthwise' ? g.outC % 8 === 0 : path === 'im2col' ? g.outC % 4 === 0 : ocg % 4 === 0);
+    const vBytes = inPlace ? 0 : Hp * Wp * cs * eb + 16;
+    const patchBytes = path === 'im2col' ? P * Kp * (wide ? 2 : 1) + 32 : 0;
+    const accBytes = fused ? 0 : P * accStride * 4;
+    const vUp = transposed ? g.strideH : 1, vUw = transposed ? g.strideW : 1;
+
+    return (inPtr, outPtr) => {
+      x.setEpilogue(ep[0], ep[1], ep[2], ep[3], ep[4], ep[5], ep[6], ep[7]);
+      const mark = top;
+      try {
+        const V = inPlace ? inPtr : alloc(vBytes, 16);
+        const patches = patchBytes ? alloc(patchBytes, 16) : 0;
+        const acc = fused ? 0 : alloc(accBytes, 16);
         const out = fused ? outPtr : 0;
+        if (eb === 2) x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+        else if (!inPlace) x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
         if (path === 'depthwise') {
           if (kH === 3 && kW === 3 && !transposed) {
-            x.dw3x3(V, rowStride, pixStride, sH, sW, dilH, dilW, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
+            x.dw3x3(V, rowStride, pixStride, sH, sW, dilH, dilW, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, ep[0]);
           } else {
-            x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, e.accUp);
+            x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, ep[0]);
           }
         } else if (path === 'im2col' && wide) {
           if (dilW === 1 && !transposed) x.im2col16(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
           else x.im2colTaps16(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
           x.convWide(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 2, wp, g.outC / 16,
-            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
+            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, ep[0]);
         } else if (path === 'im2col') {
           if (dilW === 1 && !transposed) x.im2col(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
           else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
           x.convCore(patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
-            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, e.accUp);
+            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, ep[0]);
         } else if (wide) {
           const pairs = vCp / 2, blocks = ocg / 16;
           for (let gi = 0; gi < g.group; gi++) {
             x.convWide(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, pairs,
-              wp + gi * blocks * taps * pairs * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
+              wp + gi * blocks * taps * pairs * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
           }
         } else {
           const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
           for (let gi = 0; gi < g.group; gi++) {
             x.convCore(V + gi * vCp, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
-              wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, e.accUp);
+              wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
           }
         }
         if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0, maxBias);
-      });
+      } finally {
+        top = mark;
+      }
+    };
+  };
+
+  /** One call, unplanned: the plan's memory is released with the call's scratch. */
+  const convLike = (inPtr: number, wp: number, biasPtr: number, outPtr: number, g: DeconvGeometry, e: Epilogue, transposed: boolean): void => {
+    const mark = top;
+    try {
+      planConvLike(wp, biasPtr, g, e, transposed)(inPtr, outPtr);
+    } finally {
+      top = mark;
+    }
   };
 
   const poolArgs = (g: ConvGeometry, what: string): number[] => {
@@ -430,6 +461,7 @@ function createEngine(x: Exports): Int8Engine {
     packConvWeights,
     conv2d: (i, w, b, o, g, e) => convLike(i, w, b, o, g, e, false),
     deconv2d: (i, w, b, o, g, e) => convLike(i, w, b, o, g, e, true),
+    planConv: (w, b, g, e, transposed = false) => planConvLike(w, b, g, e, transposed),
     maxPool: (i, o, g, shift) => {
       const a = poolArgs(g, 'max pool');
       x.maxPool(i, o, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],

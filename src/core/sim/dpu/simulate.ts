@@ -53,6 +53,35 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
   return out;
 }
 
+/** A 4-D map whose NHWC and NCHW orders are the same sequence (one channel, or one pixel). */
+const sameOrder = (nhwc: readonly number[]) => nhwc.length !== 4 || nhwc[3] === 1 || nhwc[1] * nhwc[2] === 1;
+
+/** float2fix of a tensor in the source layout straight into its NHWC int8 buffer (no float copy in between). */
+function float2fixNhwc(x: ArrayLike<number>, nhwc: readonly number[], fp: number, out: Int8Array): void {
+  if (sameOrder(nhwc)) { float2fix(x, fp, out); return; }
+  const s = 2 ** fp;
+  const [, H, W, C] = nhwc;
+  const HW = H * W;
+  for (let c = 0; c < C; c++) {
+    for (let p = 0, i = c * HW; p < HW; p++, i++) {
+      const q = Math.floor(x[i] * s + 0.5);
+      out[p * C + c] = q < -128 ? -128 : q > 127 ? 127 : q;
+    }
+  }
+}
+
+/** fix2float of an NHWC int8 buffer into a new float tensor in the source layout. */
+function fix2floatSource(q: Int8Array, nhwc: readonly number[], fp: number): Float32Array {
+  if (sameOrder(nhwc)) return fix2float(q, fp);
+  const s = 2 ** -fp;
+  const [, H, W, C] = nhwc;
+  const HW = H * W;
+  const out = new Float32Array(q.length);
+  for (let c = 0; c < C; c++)
+    for (let p = 0, i = c * HW; p < HW; p++, i++) out[i] = q[p * C + c] * s;
+  return out;
+}
+
 /** round(q, s) of docs/simulator.md on one int8 value, saturated. */
 function shift8(q: number, s: number): number {
   const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
@@ -80,8 +109,13 @@ interface Step {
   readonly layer: string;
   readonly out: Buf;
   readonly counters: Counters;
+  /** Its only reader computes from its input directly (a flatten folded into a dense): run only to keep it. */
+  onlyKept?: boolean;
   run(): void;
 }
+
+/** A flatten of an NHWC map to [1, H·W·C] in source (C, H, W) order, which a dense reader may fold in. */
+interface Flatten { step: Step; src: Buf; H: number; W: number; C: number; placed: number }
 
 interface DpuPlan {
   kind: 'dpu';
@@ -157,6 +191,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   /** Tensors the DPU computes or reads quantized from a graph input: what run() keeps and fakeQuant returns. */
   const dpuTensorNames: string[] = [];
   const graphInputs = new Set(dq.float.graph.inputs.map((i) => i.name));
+  const graphOutputs = new Set(dq.qdq.graph.outputs.map((g) => dq.resolve(g.name)));
   const plans: SgPlan[] = [];
   const available = new Set<string>(dq.float.graph.inputs.map((i) => i.name));
 
@@ -164,6 +199,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const readersOf = new Map<number, number[]>();
   L.forEach((q, qi) => { for (const t of inputTensors(q)) readersOf.set(t.placed, [...(readersOf.get(t.placed) ?? []), qi]); });
   const sessions: FloatSession[] = [];
+  const flattens = new Map<string, Flatten>();
   const planned = async () => {
     for (const sg of compile.subgraphs) {
       if (sg.device === 'USER') {
@@ -196,7 +232,13 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           pos++;
           ins.forEach(read);
           const out = alloc(l.tensor, l.shape, fp);
-          plan.steps.push(dpuStep(p, ins, out, what));
+          const step = dpuStep(p, ins, out, what, pi);
+          plan.steps.push(step);
+          const x = ins[0];
+          // A reshape of [1, C, H, W] to [1, C·H·W] lists the values in (C, H, W) order whatever its op.
+          if (l.kind === 'reshape' && /^(Reshape|Flatten|Squeeze|Unsqueeze)$/.test(nodeByName.get(l.name)?.opType ?? '') && ins.length === 1 &&
+            x.shape.length === 4 && x.shape[0] === 1 && out.shape.length === 2 && out.shape[0] === 1 && x.fp === out.fp && numel(out.shape) === numel(x.shape))
+            flattens.set(out.name, { step, src: x, H: x.shape[1], W: x.shape[2], C: x.shape[3], placed: pi });
           dpuTensorNames.push(l.tensor);
           if (!fqTensors.has(l.tensor)) fqTensors.set(l.tensor, fixPointTensor(l.tensor, 'activation', fp));
           available.add(l.tensor);
@@ -247,7 +289,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     throw e;
   }
 
-  function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string): Step {
+  function dpuStep(p: PlacedLayer, ins: Buf[], out: Buf, what: string, pi: number): Step {
     const l = p.layer;
     const converted = convertedActivation(l.activation, compile.conversions);
     if (converted !== l.activation)
@@ -262,13 +304,21 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const outBytes = numel(out.shape);
     switch (l.kind) {
       case 'conv': case 'depthwise': case 'dense': case 'deconv': {
-        const { g, e, w, b, macs, adds } = convPlan(l, ins, out, what);
+        const { g, e, w: w0, b, macs, adds } = convPlan(l, ins, out, what);
+        // A dense reading a flatten (its only reader) reads the flatten's NHWC input with its weight columns
+        // permuted from (C, H, W) to (H, W, C) order: the same products, so the same exact sums, without
+        // moving the map on every sample.
+        const fl = l.kind === 'dense' ? flattens.get(ins[0].name) : undefined;
+        const fold = fl && !graphOutputs.has(ins[0].name) && (readersOf.get(fl.placed) ?? []).every((r) => r === pi) ? fl : undefined;
+        const w = fold ? hwcColumns(w0, fold) : w0;
+        const x = fold ? fold.src : ins[0];
+        if (fold) { fold.step.onlyKept = true; read(fold.src); }
         const wPacked = engine.packConvWeights(w, g);
         let biasPtr = 0;
         if (b) { biasPtr = engine.alloc(4 * b.length, 16); engine.i32(biasPtr, b.length).set(b); }
         const counters: Counters = { macs, ops: 2 * macs + adds, bytesIn: inBytes, bytesWeights: l.weightElements, bytesOut: outBytes };
-        if (l.kind === 'deconv') return { ...base, counters, run: () => engine.deconv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
-        return { ...base, counters, run: () => engine.conv2d(ins[0].ptr, wPacked, biasPtr, out.ptr, g, e) };
+        const conv = engine.planConv(wPacked, biasPtr, g, e, l.kind === 'deconv');
+        return { ...base, counters, run: () => conv(x.ptr, out.ptr) };
       }
       case 'pool': {
         const [H, W, C] = hwc(ins[0].shape, what);
@@ -319,6 +369,17 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       default:
         throw new InputError(`${what}: a ${l.kind} layer on the ${acc} is not simulated`);
     }
+  }
+
+  /** Dense weights [OC, H·W·C] with columns in (C, H, W) order → (H, W, C) order. */
+  function hwcColumns(w: Int8Array, f: Flatten): Int8Array {
+    const { H, W, C } = f;
+    const n = H * W * C;
+    const out = new Int8Array(w.length);
+    for (let o = 0; o < w.length; o += n)
+      for (let c = 0; c < C; c++)
+        for (let yx = 0; yx < H * W; yx++) out[o + yx * C + c] = w[o + c * H * W + yx];
+    return out;
   }
 
   /** Channel concat of NHWC maps: each input's channels per pixel, requantized to the output fix point. */
@@ -492,8 +553,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       run: () => {
         const inputs = args.map((a) => {
           if (!a || !('ptr' in a)) return a;
-          const q = toSource(engine.i8(a.ptr, numel(a.shape)), a.shape, new Int8Array(numel(a.shape)));
-          return { shape: sourceShape(a.shape), data: fix2float(q, a.fp) } as FloatTensor;
+          return { shape: sourceShape(a.shape), data: fix2floatSource(engine.i8(a.ptr, numel(a.shape)), a.shape, a.fp) } as FloatTensor;
         });
         const [y] = kernel(inputs, ctx);
         if (y.data.length !== outLen) throw new Error(`${what}: ${y.data.length} values for [${out.shape}]`);
@@ -548,8 +608,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       if (f) return f;
       const b = bufs.get(name);
       if (!b) throw new Error(`simulator: tensor "${name}" was not computed`);
-      const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
-      return { shape: sourceShape(b.shape), data: fix2float(q, b.fp) };
+      return { shape: sourceShape(b.shape), data: fix2floatSource(engine.i8(b.ptr, numel(b.shape)), b.shape, b.fp) };
     };
     let k = 0;
     for (const pl of plans) {
@@ -565,15 +624,15 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         let total = ZERO;
         for (const b of pl.entries) {
           const f = floatOf(b.name);
-          const nhwc = fromSource(f.data, b.shape, new Float32Array(f.data.length));
-          const q = float2fix(nhwc, b.fp, engine.i8(b.ptr, nhwc.length));
+          const q = engine.i8(b.ptr, f.data.length);
+          float2fixNhwc(f.data, b.shape, b.fp, q);
           // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
           if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
             tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
         }
         for (const s of pl.steps) {
           const a = performance.now();
-          s.run();
+          if (!s.onlyKept || ro.keepTensors) s.run();
           layers.push({ name: s.layer, subgraph: pl.name, ms: performance.now() - a, ...s.counters });
           total = addCounters(total, s.counters);
           // Copied now: the buffer is reused once its last reader has run.

@@ -27,6 +27,24 @@ export function maxPool(inp: usize, out: usize, inH: i32, inW: i32, C: i32, outH
         v128.store(o + <usize>c, m);
         if (shift != 0) requantRun(o + <usize>c, o + <usize>c, 16, shift);
       }
+      // Eight channels at once (an 8-channel map, or what sixteen left): the low half of a vector.
+      for (; c + 8 <= C; c += 8) {
+        let m = i8x16.splat(-128);
+        let seen = false;
+        for (let kh = 0; kh < kH; kh++) {
+          const y = y0 + kh * dH;
+          if (y < 0 || y >= inH) continue;
+          for (let kw = 0; kw < kW; kw++) {
+            const x = x0 + kw * dW;
+            if (x < 0 || x >= inW) continue;
+            m = i8x16.max_s(m, v128.load64_zero(inp + <usize>((y * inW + x) * C + c)));
+            seen = true;
+          }
+        }
+        if (!seen) m = i8x16.splat(0);
+        v128.store64_lane(o + <usize>c, m, 0);
+        if (shift != 0) requantRun(o + <usize>c, o + <usize>c, 8, shift);
+      }
       for (; c < C; c++) {
         let m: i32 = -128;
         let seen = false;
