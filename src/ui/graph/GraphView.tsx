@@ -127,7 +127,7 @@ function Canvas({ model }: { model: OpenModel }) {
   const flowData = useMemo(() => (mounted ? toFlow(model) : undefined), [model.openId, model.showFix, mounted]);
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
-  usePaintMark(root, `${model.openId}:${model.hash}${model.showFix ? ':fix' : ''}`);
+  usePaintMark(root, `${model.openId}${model.showFix ? ':fix' : ''}`);
 
   useEffect(() => {
     if (focusSeq === 0) return;

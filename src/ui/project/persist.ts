@@ -6,7 +6,7 @@
 import { get, set, useStore } from '../store';
 import { loadCalibration, runQuantize, setOverride } from '../quant/actions';
 import { recompile } from '../compile/actions';
-import { openBytes } from '../session';
+import { modelHash, openBytes } from '../session';
 import { currentProject, deleteProject, listProjects, loadProject, saveProject, type CalibRecord, type ProjectMeta } from './db';
 import { packProject, unpackProject, PROJECT_EXT } from './bundle';
 import { lastStepOf, savedFieldsChanged, savedStateOf, type SavedState } from './saved';
@@ -92,7 +92,8 @@ function saveNow(s = get()): Promise<void> {
   if (timer) clearTimeout(timer);
   timer = undefined;
   const m = s.model;
-  if (!m || m.info.fileName === undefined) return Promise.resolve();
+  // No hash yet: the model has just opened and its project is not restored yet either.
+  if (!m || !m.hash || m.info.fileName === undefined) return Promise.resolve();
   return write(m.hash, m.info.fileName, opened?.hash === m.hash ? opened.bytes.size : (get().projects.find((p) => p.hash === m.hash)?.size ?? 0), savedStateOf(s), !!s.calib);
 }
 
@@ -124,7 +125,10 @@ export async function restoreInto(openId: number): Promise<void> {
   try {
     const imported = pendingImport;
     pendingImport = undefined;
-    const rec = imported ? { project: { state: imported.state }, calib: imported.calib } : await loadProject(m.hash).catch(() => undefined);
+    // The hash follows the drawing; until the store holds it nothing of this model can be saved.
+    const hash = await modelHash(openId).catch(() => undefined);
+    if (!hash || stale()) return;
+    const rec = imported ? { project: { state: imported.state }, calib: imported.calib } : await loadProject(hash).catch(() => undefined);
     if (!rec || stale()) return;
     performance.mark('restore-start');
     const st = rec.project.state;
@@ -177,16 +181,16 @@ export async function openProject(hash: string): Promise<void> {
     await refreshProjects();
     return;
   }
-  const bytes = new Uint8Array(await rec.model.bytes.arrayBuffer());
-  await openBytes(bytes, rec.model.name, false, rec.model.bytes);
+  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
 }
 
 /** Opens the model of a saved project again (a replaced worker); false when nothing is saved. */
 export async function reopenSaved(hash: string): Promise<boolean> {
   const rec = await loadProject(hash).catch(() => undefined);
   if (!rec) return false;
-  await openBytes(new Uint8Array(await rec.model.bytes.arrayBuffer()), rec.model.name, false, rec.model.bytes);
-  return get().model?.hash === hash;
+  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
+  const m = get().model;
+  return !!m && (await modelHash(m.openId).catch(() => '')) === hash;
 }
 
 export async function removeProject(hash: string): Promise<void> {
