@@ -23,8 +23,9 @@ import * as quant from './quant';
 let model: Model | undefined;
 /** The opened file as read: an already quantized model goes to the simulator as it is. */
 let opened: { bytes: Uint8Array; fileName: string } | undefined;
-/** The opened file's content hash, computed after the open returned. */
+/** The opened file's content hash, computed on the first `hash()` call after the open returned. */
 let hashed: Promise<string> | undefined;
+let hashBytes: Uint8Array | undefined;
 let compiler: { kind: 'session'; session: CompileSession; fileName: string } | { kind: 'compiled'; view: ReturnType<typeof compiledFileView> } | undefined;
 
 /** A compiled .xmodel is shown as the file's own subgraphs; anything else compiles from its layers. */
@@ -92,10 +93,10 @@ const api = {
       quantized = { version: 0, session: undefined };
       quant.resetQuant();
       // The digest is not on the way to the drawing: SubtleCrypto copies the whole file first and then
-      // hashes it (21 MB of EfficientNet took 27 ms idle, up to 300 ms on a busy machine), so it starts
-      // once the graph is posted and runs while the page draws it.
-      hashed = new Promise((resolve, reject) => setTimeout(() => contentHash(bytes).then(resolve, reject), 0));
-      hashed.catch(() => undefined);
+      // hashes it (21 MB of EfficientNet took 27 ms idle, up to 300 ms on a busy machine). It runs when the
+      // page asks for it, once the graph is drawn, so that it does not take a core from the drawing either.
+      hashed = undefined;
+      hashBytes = bytes;
       return {
         graph,
         layout,
@@ -111,8 +112,8 @@ const api = {
 
   /** The SHA-256 of the file opened last (the project's and the layout cache's key). */
   async hash(): Promise<string> {
-    if (!hashed) throw new Error('no model is open');
-    try { return await hashed; } catch (e) { rethrow(e); }
+    if (!hashBytes) throw new Error('no model is open');
+    try { return await (hashed ??= contentHash(hashBytes)); } catch (e) { rethrow(e); }
   },
 
   /** The open model drawn again, with XIR fix ops as nodes or folded into their edges. */

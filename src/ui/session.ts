@@ -205,7 +205,9 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     current = h;
     old?.kill('replaced');
     const openId = ++opens;
-    hashing = { openId, hash: keyed(h, openId, fileName, blob, layout) };
+    const hash = keyed(h, openId, fileName, blob, layout);
+    hash.catch(() => undefined);
+    hashing = { openId, hash };
     set({
       model: { openId, hash: '', info: opened.info, graph: opened.graph, layout },
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
@@ -216,9 +218,15 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     if (!(e instanceof Cancelled)) set({ error: messageOf(e, fileName) });
   } finally {
     if (inFlight === me) inFlight = undefined;
-    // The next open gets a booted worker; started after this one so the two do not compete.
-    setTimeout(() => { spare ??= spawnModel(); }, 0);
+    // The next open gets a booted worker; started once this one is drawn so that its boot and warm-up
+    // take no CPU from the drawing (2 cores, shared).
+    void whenIdle().then(() => { spare ??= spawnModel(); });
   }
+}
+
+/** Resolves when the page's thread is idle (the graph drawn), or after half a second at the latest. */
+function whenIdle(): Promise<void> {
+  return new Promise((resolve) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => resolve(), { timeout: 500 }) : setTimeout(resolve, 100)));
 }
 
 /**
@@ -226,6 +234,9 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
  * the bytes, the layout cache the plain layout (a file laid out before marks `layout-cached`).
  */
 async function keyed(h: ModelHandle, openId: number, fileName: string, blob: Blob, layout: Layout): Promise<string> {
+  // Asked once the page is idle, i.e. the graph is drawn: on two busy cores the hashing worker took CPU
+  // time from the drawing.
+  await whenIdle();
   const p = h.api.hash().then(async (hash) => {
     if (get().model?.openId !== openId) throw new Error('that model is no longer open');
     noteOpened(hash, fileName, blob);
