@@ -218,9 +218,10 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     if (!(e instanceof Cancelled)) set({ error: messageOf(e, fileName) });
   } finally {
     if (inFlight === me) inFlight = undefined;
-    // The next open gets a booted worker; started once this one is drawn so that its boot and warm-up
-    // take no CPU from the drawing (2 cores, shared).
-    void whenIdle().then(() => { spare ??= spawnModel(); });
+    // The next open gets a booted worker; started after this one so the two do not compete. (Not when
+    // idle: a page restoring a project is seldom idle before the user picks the next file, and an open
+    // that has to boot its worker waits for the boot and the warm-up.)
+    setTimeout(() => { spare ??= spawnModel(); }, 0);
   }
 }
 
