@@ -10,6 +10,7 @@ import { initialProjectSlice, type ProjectSlice } from './project/slice';
 export interface OpenModel {
   /** Distinct for every open, even of the same file: the graph view remounts on it. */
   readonly openId: number;
+  /** The file's SHA-256: '' from the open until the model worker has hashed it, after the first drawing (session.modelHash). */
   readonly hash: string;
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;
