@@ -92,7 +92,7 @@ async function onModelWorkerDied(why: string): Promise<void> {
   const what = `The model worker stopped${step ? ` during ${step}` : ''} (${why})`;
   set({ quantRun: { state: 'idle' }, remeasuring: false });
   try {
-    const reopened = await reopenSaved(model.hash);
+    const reopened = await reopenSaved(get().fileHash);
     set({ error: reopened ? `${what}; the project was restored from its last save — run the step again.` : `${what}; the project had no save to restore, open the model again.` });
     if (!reopened) set({ model: null, galleryOpen: true });
   } finally {
@@ -145,7 +145,7 @@ let hashing: { readonly openId: number; readonly hash: Promise<string> } | undef
 
 /**
  * The content hash of open `openId` (the key of its project and its cached layout). The model shows before
- * its hash is known (hashing 21 MB costs more than drawing it); the store's `model.hash` is '' until then.
+ * its hash is known (hashing 21 MB costs more than drawing it); the store's `fileHash` is '' until then.
  * Resolves once the store holds it; rejects when that open is no longer the latest or could not be hashed.
  */
 export function modelHash(openId: number): Promise<string> {
@@ -209,7 +209,7 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     hash.catch(() => undefined);
     hashing = { openId, hash };
     set({
-      model: { openId, hash: '', info: opened.info, graph: opened.graph, layout },
+      model: { openId, info: opened.info, graph: opened.graph, layout }, fileHash: '',
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
     });
   } catch (e) {
@@ -241,7 +241,7 @@ async function keyed(h: ModelHandle, openId: number, fileName: string, blob: Blo
   const p = h.api.hash().then(async (hash) => {
     if (get().model?.openId !== openId) throw new Error('that model is no longer open');
     noteOpened(hash, fileName, blob);
-    set({ model: { ...get().model!, hash } });
+    set({ fileHash: hash });
     if (await getLayout(hash)) performance.mark('layout-cached');
     else void putLayout(hash, layout);
     return hash;
@@ -265,7 +265,8 @@ let relayouts = 0;
 /** The cached layout when the graph shows its plain form (no body open, not quantized, fix ops folded), else a fresh one. */
 async function layoutOf(model: OpenModel, open: readonly string[], quantized: boolean): Promise<Layout> {
   ensureLayoutWorker();
-  return (open.length === 0 && !quantized && !model.showFix && model.hash ? await getLayout(model.hash) : undefined)
+  const hash = get().fileHash;
+  return (open.length === 0 && !quantized && !model.showFix && hash ? await getLayout(hash) : undefined)
     ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
 }
 

@@ -92,9 +92,10 @@ function saveNow(s = get()): Promise<void> {
   if (timer) clearTimeout(timer);
   timer = undefined;
   const m = s.model;
+  const hash = s.fileHash;
   // No hash yet: the model has just opened and its project is not restored yet either.
-  if (!m || !m.hash || m.info.fileName === undefined) return Promise.resolve();
-  return write(m.hash, m.info.fileName, opened?.hash === m.hash ? opened.bytes.size : (get().projects.find((p) => p.hash === m.hash)?.size ?? 0), savedStateOf(s), !!s.calib);
+  if (!m || !hash || m.info.fileName === undefined) return Promise.resolve();
+  return write(hash, m.info.fileName, opened?.hash === hash ? opened.bytes.size : (get().projects.find((p) => p.hash === hash)?.size ?? 0), savedStateOf(s), !!s.calib);
 }
 
 function schedule(): void {
@@ -206,7 +207,7 @@ export async function removeProject(hash: string): Promise<void> {
 /** The project as one file (model + state + calibration data), downloaded. */
 export async function exportProject(hash: string): Promise<void> {
   try {
-    if (get().model?.hash === hash && !restoring) await saveNow();
+    if (get().fileHash === hash && !restoring) await saveNow();
     const rec = await loadProject(hash);
     if (!rec) throw new Error('it is no longer stored');
     const bytes = packProject({ name: rec.model.name, model: new Uint8Array(await rec.model.bytes.arrayBuffer()), state: rec.project.state, calib: rec.calib ?? null });
