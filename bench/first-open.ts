@@ -4,7 +4,9 @@
 // more frames; the longest main-thread task in between. Netron's figure comes from ../shared/bench/netron.mjs
 // when it and Netron's source ($NETRON_GIT, a clone of lutzroeder/netron) are there.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, copyFileSync, symlinkSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -69,6 +71,66 @@ export async function firstOpen(browser: Browser, url: string, file: string): Pr
   }
 }
 
+/**
+ * The fastest page this harness can time: its file input's `change` handler appends 12 empty
+ * `.react-flow__node` boxes to `[data-testid=graph]` at once and does nothing else. What it measures is the
+ * harness's own end condition (the count stable for two frames, then two more frames: about five frame
+ * intervals), so no app can open a file faster than this under the same clock.
+ */
+export const FLOOR_PAGE = `<!doctype html><html><body><input type=file data-testid=file-input>
+<div data-testid=graph></div>
+<script>
+document.querySelector('input').addEventListener('change', () => {
+  const g = document.querySelector('[data-testid=graph]');
+  for (let i = 0; i < 12; i++) { const d = document.createElement('div'); d.className = 'react-flow__node'; d.textContent = 'n' + i; g.appendChild(d); }
+});
+</script></body></html>`;
+
+/** Serves FLOOR_PAGE on a loopback port (the same origin setup as the app: COOP/COEP). */
+export async function serveFloor(): Promise<{ url: string; close(): void }> {
+  const server = createServer((_, res) => {
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
+      'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp',
+    }).end(FLOOR_PAGE);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
+}
+
+/** Medians of `runs` first opens of `file` in the app and in the floor page, taken in turns (app, floor, app, …). */
+export async function appAndFloor(browser: Browser, app: string, floor: string, file: string, runs: number): Promise<{ app: number; appLongest: number; floor: number }> {
+  const a: FirstOpen[] = [];
+  const f: FirstOpen[] = [];
+  for (let r = 0; r < runs; r++) {
+    a.push(await firstOpen(browser, app, file));
+    f.push(await firstOpen(browser, floor, file));
+  }
+  return { app: median(a.map((x) => x.ms)), appLongest: Math.max(...a.map((x) => x.longest)), floor: median(f.map((x) => x.ms)) };
+}
+
+export interface FirstOpenRow {
+  readonly model: string;
+  readonly app?: number;
+  readonly appLongest?: number;
+  readonly floor?: number;
+  readonly netron?: number;
+}
+
+/** The first-open table: the app, the floor page and Netron, their ratios, and the app's time above the floor. */
+export function firstOpenTable(rows: readonly FirstOpenRow[]): string {
+  const f = (x?: number) => (x === undefined ? '-' : x.toFixed(0));
+  const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? '-' : `${(x / y).toFixed(2)}×`);
+  const head = ['model', 'app ms', 'longest task', 'floor ms', 'Netron ms', 'app ÷ Netron', 'floor ÷ Netron', 'app − floor ms'];
+  const body = rows.map((r) => [
+    r.model, f(r.app), f(r.appLongest), f(r.floor), f(r.netron), ratio(r.app, r.netron), ratio(r.floor, r.netron),
+    r.app === undefined || r.floor === undefined ? '-' : (r.app - r.floor).toFixed(0),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), ...body.map(line)].join('\n');
+}
+
 const HARNESS = process.env.NETRON_BENCH ?? join(SHARED_DIR, 'bench');
 /** Where the fetch tool and the lead keep a clone of Netron when NETRON_GIT is not set. */
 const NETRON_MIRROR = '/work/.mirror/lutzroeder+netron/repo';
@@ -85,14 +147,18 @@ export function netronUnavailable(): string | null {
  * next to this project's node_modules (it needs playwright-core, which ../shared/bench may not have installed).
  */
 export function netronFirstOpen(files: readonly string[], runs: number): Map<string, number> {
-  const dir = join(tmpdir(), 'fixpoint-netron-bench');
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  for (const f of ['netron.mjs', 'lib.mjs']) copyFileSync(join(HARNESS, f), join(dir, f));
-  symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
-  const out = execFileSync('node', [join(dir, 'netron.mjs'), '--runs', String(runs), ...files], {
-    env: { ...process.env, NETRON_GIT: process.env.NETRON_GIT ?? NETRON_MIRROR }, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26,
-  }).toString();
+  // A directory of its own: another run (or another person's) may be using a copy at the same time.
+  const dir = mkdtempSync(join(tmpdir(), 'fixpoint-netron-bench-'));
+  let out: string;
+  try {
+    for (const f of ['netron.mjs', 'lib.mjs']) copyFileSync(join(HARNESS, f), join(dir, f));
+    symlinkSync(resolve('node_modules'), join(dir, 'node_modules'));
+    out = execFileSync('node', [join(dir, 'netron.mjs'), '--runs', String(runs), ...files], {
+      env: { ...process.env, NETRON_GIT: process.env.NETRON_GIT ?? NETRON_MIRROR }, stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 26,
+    }).toString();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   const times = new Map<string, number>();
   for (const line of out.split('\n')) {
     if (!line.startsWith('{')) continue;
@@ -105,4 +171,56 @@ export function netronFirstOpen(files: readonly string[], runs: number): Map<str
 export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * `npx tsx bench/first-open.ts [--runs 5] [MODEL.onnx…]` (after `npm run build`): only the first-open table,
+ * for the built app in ./dist, the floor page and Netron, all in one run. Models default to every .onnx in
+ * ../shared/models/onnx.
+ */
+async function main(): Promise<void> {
+  const { chromium } = await import('playwright-core');
+  const { preview } = await import('vite');
+  const { readdirSync } = await import('node:fs');
+  const args = process.argv.slice(2);
+  let runs = 5;
+  const files: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--runs') runs = Number(args[++i]);
+    else files.push(resolve(args[i]));
+  }
+  if (!files.length) {
+    const dir = join(SHARED_DIR, 'models/onnx');
+    if (!existsSync(dir)) {
+      console.log(`first-open: ${dir} is absent; name the models to open`);
+      return;
+    }
+    files.push(...readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(dir, f)));
+  }
+  if (!existsSync('dist/index.html')) throw new Error('no dist/index.html: run `npm run build` first');
+  const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const floor = await serveFloor();
+  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  const rows: FirstOpenRow[] = [];
+  try {
+    for (const file of files) {
+      const r = await appAndFloor(browser, server.resolvedUrls!.local[0], floor.url, file, runs);
+      rows.push({ model: basename(file), app: r.app, appLongest: r.appLongest, floor: r.floor });
+    }
+  } finally {
+    await browser.close();
+    await server.close();
+    floor.close();
+  }
+  const why = netronUnavailable();
+  const netron = why ? new Map<string, number>() : netronFirstOpen(files, runs);
+  console.log(firstOpenTable(rows.map((r) => ({ ...r, netron: netron.get(r.model) }))));
+  console.log(`median of ${runs} opens each, app and floor in turns, then Netron${why ? ` (not timed: ${why})` : ''}`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
 }

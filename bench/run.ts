@@ -12,7 +12,7 @@ import { layoutInput } from '../src/core/view/layout';
 import { layoutLayered } from '../src/core/view/layered';
 import { SHARED_ONNX } from '../test/shared';
 import { measureInChild } from './memory';
-import { firstOpen, median, netronFirstOpen, netronUnavailable } from './first-open';
+import { appAndFloor, firstOpenTable, netronFirstOpen, netronUnavailable, serveFloor } from './first-open';
 
 const DIR = process.env.BENCH_MODELS ?? SHARED_ONNX;
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,6 +37,8 @@ interface Row {
   /** A new user's first open (fresh profile, t0 = the file input's change; bench/first-open.ts), median. */
   first?: number;
   firstLongest?: number;
+  /** The same clock on a page that only appends node boxes (bench/first-open.ts FLOOR_PAGE): the harness's own floor. */
+  floor?: number;
   netron?: number;
 }
 
@@ -137,12 +139,18 @@ async function browserSide(rows: Row[]): Promise<void> {
       row.reopen = (await paintedAfterDrop(page, row.model, bytes)).total;
       await context.close();
     }
-    // The first open as ../shared/bench/product.mjs times it, so it can stand beside Netron's figure.
-    for (const row of rows) {
-      const runs = [];
-      for (let r = 0; r < FIRST_OPEN_RUNS; r++) runs.push(await firstOpen(browser, url, join(DIR, row.model)));
-      row.first = median(runs.map((r) => r.ms));
-      row.firstLongest = Math.max(...runs.map((r) => r.longest));
+    // The first open as ../shared/bench/product.mjs times it, so it can stand beside Netron's figure, in
+    // turns with the floor page (what the same clock gives a page that does nothing but draw boxes).
+    const floor = await serveFloor();
+    try {
+      for (const row of rows) {
+        const r = await appAndFloor(browser, url, floor.url, join(DIR, row.model), FIRST_OPEN_RUNS);
+        row.first = r.app;
+        row.firstLongest = r.appLongest;
+        row.floor = r.floor;
+      }
+    } finally {
+      floor.close();
     }
   } finally {
     await browser.close();
@@ -151,11 +159,10 @@ async function browserSide(rows: Row[]): Promise<void> {
 }
 
 function table(rows: Row[]): void {
-  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node peak rss MiB', 'rss/file', 'file→painted ms', '(read / layout)', 'reopen ms', 'longest task ms', 'page heap MiB', 'goal ms', 'first open ms', 'its longest task', 'Netron ms', '÷ Netron'];
+  const head = ['model', 'MB', 'ops', 'drawn', 'read ms', 'layout ms', 'node peak rss MiB', 'rss/file', 'file→painted ms', '(read / layout)', 'reopen ms', 'longest task ms', 'page heap MiB', 'goal ms'];
   const body = rows.map((r) => [
     r.model, r.mb, String(r.ops), String(r.shown), r.read.toFixed(0), r.layout.toFixed(0), r.nodeRss.toFixed(0), r.nodeRssPerFile.toFixed(1),
     r.painted?.toFixed(0) ?? '-', r.stages ?? '-', r.reopen?.toFixed(0) ?? '-', r.longest?.toFixed(0) ?? '-', r.jsHeap?.toFixed(0) ?? '-', GOALS[r.model] ? String(GOALS[r.model]) : '',
-    r.first?.toFixed(0) ?? '-', r.firstLongest?.toFixed(0) ?? '-', r.netron?.toFixed(0) ?? '-', r.first && r.netron ? `${(r.first / r.netron).toFixed(2)}×` : '-',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
@@ -183,7 +190,11 @@ async function main(): Promise<void> {
     }
   }
   table(rows);
-  console.log('first open: a fresh browser profile per open, 1280×800, from the file input\'s change to the nodes drawn and stable (as ../shared/bench/product.mjs and netron.mjs); median of', FIRST_OPEN_RUNS);
+  if (rows.some((r) => r.first !== undefined)) {
+    console.log('');
+    console.log(firstOpenTable(rows.map((r) => ({ model: r.model, app: r.first, appLongest: r.firstLongest, floor: r.floor, netron: r.netron }))));
+    console.log(`first open: a fresh browser profile per open, 1280×800, from the file input's change to the nodes drawn and stable (as ../shared/bench/product.mjs and netron.mjs); median of ${FIRST_OPEN_RUNS}. floor: the same clock on a page that only appends 12 node boxes in its change handler, timed in turns with the app; nothing opens faster under this clock.`);
+  }
 }
 
 main().catch((e) => {

@@ -17,8 +17,8 @@ export interface ModelInfo {
   readonly opCount: number;
 }
 
+/** What opening a file returns; its content hash follows from `hash()`, off the way to the first drawing. */
 export interface Opened {
-  readonly hash: string;
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;
   /** The graph laid out as it first shows (bodies closed, not quantized), made in the same call. */

@@ -92,7 +92,7 @@ async function onModelWorkerDied(why: string): Promise<void> {
   const what = `The model worker stopped${step ? ` during ${step}` : ''} (${why})`;
   set({ quantRun: { state: 'idle' }, remeasuring: false });
   try {
-    const reopened = await reopenSaved(model.hash);
+    const reopened = await reopenSaved(get().fileHash);
     set({ error: reopened ? `${what}; the project was restored from its last save — run the step again.` : `${what}; the project had no save to restore, open the model again.` });
     if (!reopened) set({ model: null, galleryOpen: true });
   } finally {
@@ -140,14 +140,28 @@ export function cancel(): void {
   inFlight?.cancel();
 }
 
+/** The content hash of the latest open, which arrives after its graph is on screen. */
+let hashing: { readonly openId: number; readonly hash: Promise<string> } | undefined;
+
 /**
- * `marked`: the caller already set the `file-received` mark (at the drop, before reading the file).
- * `kept`: the same bytes as a Blob the project may keep (the File itself, a stored Blob); without it a copy
- * is made here, on the main thread (21 MB of EfficientNet took 40–130 ms on a busy machine).
+ * The content hash of open `openId` (the key of its project and its cached layout). The model shows before
+ * its hash is known (hashing 21 MB costs more than drawing it); the store's `fileHash` is '' until then.
+ * Resolves once the store holds it; rejects when that open is no longer the latest or could not be hashed.
  */
-export async function openBytes(bytes: Uint8Array, fileName: string, marked = false, kept?: Blob): Promise<void> {
+export function modelHash(openId: number): Promise<string> {
+  if (hashing?.openId !== openId) return Promise.reject(new Error('that model is no longer open'));
+  return hashing.hash;
+}
+
+/**
+ * Opens a model file: `src` is the File itself (the model worker reads it, so this thread never holds
+ * the bytes) or bytes already in memory. `marked`: the caller already set the `file-received` mark.
+ * `kept`: the same bytes as a Blob the project may keep (the File itself, a stored Blob); without it a
+ * copy of `src` is made here, on the main thread (21 MB of EfficientNet took 40–130 ms on a busy machine).
+ */
+async function openSource(src: Blob | Uint8Array, fileName: string, marked: boolean, kept?: Blob): Promise<void> {
   if (!marked) markReceived();
-  const tooBig = tooBigMessage(fileName, bytes.byteLength);
+  const tooBig = tooBigMessage(fileName, src instanceof Uint8Array ? src.byteLength : src.size);
   if (tooBig) {
     set({ busy: null, error: tooBig });
     return;
@@ -169,7 +183,7 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
   };
   inFlight = me;
   // The worker takes the bytes; the project keeps a Blob (which the browser may page out).
-  kept ??= new Blob([bytes as BlobPart]);
+  const blob = kept ?? (src instanceof Uint8Array ? new Blob([src as BlobPart]) : src);
   try {
     const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
       // Marked for bench/profile.ts: where a slow open spent its time in the worker.
@@ -179,26 +193,23 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
       if (!cancelled && !settled) set({ busy: { fileName, stage } });
     });
     // Posted before the progress line renders: that render (the whole page takes `busy`) is synchronous,
-    // and the worker can be parsing meanwhile instead of waiting for it.
-    const openP = h.api.open(Comlink.transfer(bytes, [bytes.buffer]), fileName, onStage);
+    // and the worker can be reading meanwhile instead of waiting for it.
+    const openP = h.api.open(src instanceof Uint8Array ? Comlink.transfer(src, [src.buffer]) : src, fileName, onStage);
     set({ busy: { fileName, stage: 'hashing' } });
     const opened = await Promise.race([openP, cancelledP]).finally(() => { settled = true; });
     performance.mark('model-read');
-    // The worker laid the graph out as it read it; a layout kept from an earlier open of the same file is
-    // the same drawing, and taking it marks the reopen for the tests.
-    let layout = await getLayout(opened.hash);
-    if (layout) performance.mark('layout-cached');
-    else {
-      layout = opened.layout;
-      void putLayout(opened.hash, layout);
-    }
+    // The worker laid the graph out as it read it: on screen at once, cache or not.
+    const layout = opened.layout;
     performance.mark('layout-done');
     const old = current;
     current = h;
     old?.kill('replaced');
-    noteOpened(opened.hash, fileName, kept);
+    const openId = ++opens;
+    const hash = keyed(h, openId, fileName, blob, layout);
+    hash.catch(() => undefined);
+    hashing = { openId, hash };
     set({
-      model: { openId: ++opens, hash: opened.hash, info: opened.info, graph: opened.graph, layout },
+      model: { openId, info: opened.info, graph: opened.graph, layout }, fileHash: '',
       busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
     });
   } catch (e) {
@@ -207,9 +218,46 @@ export async function openBytes(bytes: Uint8Array, fileName: string, marked = fa
     if (!(e instanceof Cancelled)) set({ error: messageOf(e, fileName) });
   } finally {
     if (inFlight === me) inFlight = undefined;
-    // The next open gets a booted worker; started after this one so the two do not compete.
+    // The next open gets a booted worker; started after this one so the two do not compete. (Not when
+    // idle: a page restoring a project is seldom idle before the user picks the next file, and an open
+    // that has to boot its worker waits for the boot and the warm-up.)
     setTimeout(() => { spare ??= spawnModel(); }, 0);
   }
+}
+
+/** Resolves when the page's thread is idle (the graph drawn), or after half a second at the latest. */
+function whenIdle(): Promise<void> {
+  return new Promise((resolve) => (typeof requestIdleCallback === 'function' ? requestIdleCallback(() => resolve(), { timeout: 500 }) : setTimeout(resolve, 100)));
+}
+
+/**
+ * Fetches open `openId`'s content hash from its worker, then files the model under it: the project keeps
+ * the bytes, the layout cache the plain layout (a file laid out before marks `layout-cached`).
+ */
+async function keyed(h: ModelHandle, openId: number, fileName: string, blob: Blob, layout: Layout): Promise<string> {
+  // Asked once the page is idle, i.e. the graph is drawn: on two busy cores the hashing worker took CPU
+  // time from the drawing.
+  await whenIdle();
+  const p = h.api.hash().then(async (hash) => {
+    if (get().model?.openId !== openId) throw new Error('that model is no longer open');
+    noteOpened(hash, fileName, blob);
+    set({ fileHash: hash });
+    if (await getLayout(hash)) performance.mark('layout-cached');
+    else void putLayout(hash, layout);
+    return hash;
+  });
+  p.catch((e: unknown) => {
+    // A worker replaced by a newer open rejects too; only the open model's failure is worth a line.
+    if (get().model?.openId === openId && h === current) {
+      set({ error: `${fileName}: could not hash the file, so its project will not be saved (${e instanceof Error ? e.message : String(e)})` });
+    }
+  });
+  return p;
+}
+
+/** Opens bytes in memory, or a Blob (a stored project's model, a download) which the model worker reads. */
+export function openBytes(src: Uint8Array | Blob, fileName: string, marked = false, kept?: Blob): Promise<void> {
+  return openSource(src, fileName, marked, kept);
 }
 
 let relayouts = 0;
@@ -217,7 +265,8 @@ let relayouts = 0;
 /** The cached layout when the graph shows its plain form (no body open, not quantized, fix ops folded), else a fresh one. */
 async function layoutOf(model: OpenModel, open: readonly string[], quantized: boolean): Promise<Layout> {
   ensureLayoutWorker();
-  return (open.length === 0 && !quantized && !model.showFix ? await getLayout(model.hash) : undefined)
+  const hash = get().fileHash;
+  return (open.length === 0 && !quantized && !model.showFix && hash ? await getLayout(hash) : undefined)
     ?? await layoutWorker!.api.layout(layoutInput(model.graph, new Set(open), quantized));
 }
 
@@ -303,11 +352,9 @@ function markReceived(): void {
   performance.mark('file-received');
 }
 
-export async function openFile(file: File): Promise<void> {
+export function openFile(file: File): Promise<void> {
   markReceived();
-  const bytes = new Uint8Array(await file.arrayBuffer());
-  performance.mark('file-read');
-  return openBytes(bytes, file.name, true, file);
+  return openSource(file, file.name, true, file);
 }
 
 export async function openUrl(url: string, fileName: string): Promise<void> {
@@ -316,7 +363,7 @@ export async function openUrl(url: string, fileName: string): Promise<void> {
     const res = await fetch(url);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const blob = await res.blob();
-    return await openBytes(new Uint8Array(await blob.arrayBuffer()), fileName, false, blob);
+    return await openBytes(blob, fileName, false, blob);
   } catch (e) {
     set({ busy: null, error: `${fileName}: could not load (${e instanceof Error ? e.message : String(e)})` });
   }
@@ -332,11 +379,11 @@ export const HISTOGRAM_BINS = 64;
 /** Fetches a weight's statistics from the model worker once per tensor. */
 export async function loadStats(tensor: string): Promise<void> {
   if (!current || get().stats[tensor]) return;
-  const hash = get().model?.hash;
+  const openId = get().model?.openId;
   set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'loading' } } }));
   try {
     const stats = await current.api.stats(tensor, HISTOGRAM_BINS);
-    if (get().model?.hash === hash) set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'done', stats } } }));
+    if (get().model?.openId === openId) set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'done', stats } } }));
   } catch (e) {
     set((s) => ({ stats: { ...s.stats, [tensor]: { state: 'error', message: e instanceof Error ? e.message : String(e) } } }));
   }

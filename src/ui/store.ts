@@ -10,7 +10,6 @@ import { initialProjectSlice, type ProjectSlice } from './project/slice';
 export interface OpenModel {
   /** Distinct for every open, even of the same file: the graph view remounts on it. */
   readonly openId: number;
-  readonly hash: string;
   readonly info: ModelInfo;
   readonly graph: DisplayGraph;
   readonly layout: Layout;
@@ -27,6 +26,12 @@ export type StatsEntry = { readonly state: 'loading' } | { readonly state: 'done
 
 export interface AppState extends QuantSlice, CompileSlice, SimSlice, ProjectSlice {
   model: OpenModel | null;
+  /**
+   * The open file's SHA-256, the key of its project: '' from the open until the model worker has hashed it,
+   * after the first drawing (session.modelHash). Kept beside `model`, not in it, so that its arrival does not
+   * render again everything that shows the model.
+   */
+  fileHash: string;
   busy: Busy | null;
   error: string | null;
   selectedId: string | null;
@@ -45,6 +50,7 @@ export interface AppState extends QuantSlice, CompileSlice, SimSlice, ProjectSli
 
 export const useStore = create<AppState>()(() => ({
   model: null,
+  fileHash: '',
   busy: null,
   error: null,
   selectedId: null,

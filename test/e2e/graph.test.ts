@@ -234,7 +234,8 @@ describe('graph viewer', () => {
     await app.page.locator('[data-file="mnist-8.onnx"]').click();
     await waitPainted(before);
     expect(await app.page.getByTestId('model-name').innerText()).toBe('mnist-8.onnx');
-    expect(await app.page.evaluate(() => performance.getEntriesByName('layout-cached').length)).toBe(1);
+    // The cache is looked up once the file's hash is known, after the graph is drawn.
+    await expect.poll(() => app.page.evaluate(() => performance.getEntriesByName('layout-cached').length), { timeout: 5_000 }).toBe(1);
     expect(await app.page.locator('[data-testid=graph-node]').count()).toBe(toDisplayGraph(mnist).nodes.length);
   });
 

@@ -172,7 +172,7 @@ function Canvas({ model }: { model: OpenModel }) {
   const flowData = useMemo(() => (mounted ? toFlow(model) : undefined), [model.openId, model.showFix, mounted]);
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
-  usePaintMark(root, `${model.openId}:${model.hash}${model.showFix ? ':fix' : ''}`);
+  usePaintMark(root, `${model.openId}${model.showFix ? ':fix' : ''}`);
 
   useEffect(() => {
     if (focusSeq === 0) return;
@@ -202,24 +202,27 @@ function Canvas({ model }: { model: OpenModel }) {
     return () => cancelAnimationFrame(frame);
   }, [legendKey, big, flow]);
 
+  // The canvas's size as the ResizeObserver last saw it. Its first report (after the browser's own layout)
+  // is the starting size: reading clientWidth here instead forced a layout of the whole new page in the
+  // task that shows the model (10 ms on EfficientNet, done again at the next frame anyway).
+  const size = useRef<{ w: number; h: number } | undefined>(undefined);
   // A panel opening or closing beside the graph resizes the canvas; React Flow keeps the top-left corner
   // fixed, which pushes what was in the middle aside. Centre the selected node (the panel that opened is
   // usually about it), else keep the centre where it was.
   useEffect(() => {
     const el = root.current;
     if (!el) return;
-    let w = el.clientWidth;
-    let h = el.clientHeight;
-    const ro = new ResizeObserver(() => {
-      const nw = el.clientWidth, nh = el.clientHeight;
-      if ((nw === w && nh === h) || w === 0 || nw === 0) { w = nw; h = nh; return; }
+    const ro = new ResizeObserver((entries) => {
+      const box = entries[entries.length - 1]!.contentRect;
+      const nw = box.width, nh = box.height;
+      const was = size.current;
+      size.current = { w: nw, h: nh };
+      if (!was || (nw === was.w && nh === was.h) || was.w === 0 || nw === 0) return;
       const { x, y, zoom } = flow.getViewport();
       const { selectedId: id, model: now } = useStore.getState();
       const b = id ? now?.layout.boxes[id] : undefined;
       if (b) void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom });
-      else void flow.setViewport({ x: x + (nw - w) / 2, y: y + (nh - h) / 2, zoom });
-      w = nw;
-      h = nh;
+      else void flow.setViewport({ x: x + (nw - was.w) / 2, y: y + (nh - was.h) / 2, zoom });
     });
     ro.observe(el);
     return () => ro.disconnect();
@@ -229,7 +232,8 @@ function Canvas({ model }: { model: OpenModel }) {
   // starting viewport (not set once React Flow is up) so the nodes in view mount once, not twice.
   const startViewport = useMemo(() => {
     if (!big || !mounted) return undefined;
-    const w = root.current?.clientWidth ?? 1200;
+    // Measured only when the observer has not reported yet (no frame between the page and this render).
+    const w = size.current?.w ?? root.current?.clientWidth ?? 1200;
     const first = model.graph.nodes.find((n) => n.kind === 'input') ?? model.graph.nodes[0];
     const b = first ? model.layout.boxes[first.id] : undefined;
     return { x: w / 2 - (b ? b.x + b.width / 2 : 0), y: 24 - (b?.y ?? 0), zoom: 1 };

@@ -23,7 +23,7 @@ function sortValue(r: LayerRow & { index: number }, k: Key): number | string {
 }
 
 export function SummaryDialog() {
-  const hash = useStore((s) => s.model?.hash);
+  const openId = useStore((s) => s.model?.openId);
   const [summary, setSummary] = useState<ModelSummary | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [sort, setSort] = useState<{ key: Key; desc: boolean }>({ key: 'index', desc: false });
@@ -31,7 +31,7 @@ export function SummaryDialog() {
     let live = true;
     loadSummary().then((s) => live && setSummary(s), (e: Error) => live && setError(e.message));
     return () => { live = false; };
-  }, [hash]);
+  }, [openId]);
   const rows = useMemo(() => {
     const rs = (summary?.layers ?? []).map((r, index) => ({ ...r, index }));
     const col = COLUMNS.find((c) => c.key === sort.key)!;

@@ -19,7 +19,7 @@ export function ProjectNotice() {
 
 export function Projects() {
   const projects = useStore((s) => s.projects);
-  const openHash = useStore((s) => s.model?.hash);
+  const openHash = useStore((s) => s.fileHash);
   const picker = useRef<HTMLInputElement>(null);
   useEffect(() => { void refreshProjects(); }, []);
   return (

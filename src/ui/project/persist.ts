@@ -6,7 +6,7 @@
 import { get, set, useStore } from '../store';
 import { loadCalibration, runQuantize, setOverride } from '../quant/actions';
 import { recompile } from '../compile/actions';
-import { openBytes } from '../session';
+import { modelHash, openBytes } from '../session';
 import { currentProject, deleteProject, listProjects, loadProject, saveProject, type CalibRecord, type ProjectMeta } from './db';
 import { packProject, unpackProject, PROJECT_EXT } from './bundle';
 import { lastStepOf, savedFieldsChanged, savedStateOf, type SavedState } from './saved';
@@ -92,8 +92,10 @@ function saveNow(s = get()): Promise<void> {
   if (timer) clearTimeout(timer);
   timer = undefined;
   const m = s.model;
-  if (!m || m.info.fileName === undefined) return Promise.resolve();
-  return write(m.hash, m.info.fileName, opened?.hash === m.hash ? opened.bytes.size : (get().projects.find((p) => p.hash === m.hash)?.size ?? 0), savedStateOf(s), !!s.calib);
+  const hash = s.fileHash;
+  // No hash yet: the model has just opened and its project is not restored yet either.
+  if (!m || !hash || m.info.fileName === undefined) return Promise.resolve();
+  return write(hash, m.info.fileName, opened?.hash === hash ? opened.bytes.size : (get().projects.find((p) => p.hash === hash)?.size ?? 0), savedStateOf(s), !!s.calib);
 }
 
 function schedule(): void {
@@ -124,7 +126,10 @@ export async function restoreInto(openId: number): Promise<void> {
   try {
     const imported = pendingImport;
     pendingImport = undefined;
-    const rec = imported ? { project: { state: imported.state }, calib: imported.calib } : await loadProject(m.hash).catch(() => undefined);
+    // The hash follows the drawing; until the store holds it nothing of this model can be saved.
+    const hash = await modelHash(openId).catch(() => undefined);
+    if (!hash || stale()) return;
+    const rec = imported ? { project: { state: imported.state }, calib: imported.calib } : await loadProject(hash).catch(() => undefined);
     if (!rec || stale()) return;
     performance.mark('restore-start');
     const st = rec.project.state;
@@ -177,16 +182,16 @@ export async function openProject(hash: string): Promise<void> {
     await refreshProjects();
     return;
   }
-  const bytes = new Uint8Array(await rec.model.bytes.arrayBuffer());
-  await openBytes(bytes, rec.model.name, false, rec.model.bytes);
+  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
 }
 
 /** Opens the model of a saved project again (a replaced worker); false when nothing is saved. */
 export async function reopenSaved(hash: string): Promise<boolean> {
   const rec = await loadProject(hash).catch(() => undefined);
   if (!rec) return false;
-  await openBytes(new Uint8Array(await rec.model.bytes.arrayBuffer()), rec.model.name, false, rec.model.bytes);
-  return get().model?.hash === hash;
+  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
+  const m = get().model;
+  return !!m && (await modelHash(m.openId).catch(() => '')) === hash;
 }
 
 export async function removeProject(hash: string): Promise<void> {
@@ -202,7 +207,7 @@ export async function removeProject(hash: string): Promise<void> {
 /** The project as one file (model + state + calibration data), downloaded. */
 export async function exportProject(hash: string): Promise<void> {
   try {
-    if (get().model?.hash === hash && !restoring) await saveNow();
+    if (get().fileHash === hash && !restoring) await saveNow();
     const rec = await loadProject(hash);
     if (!rec) throw new Error('it is no longer stored');
     const bytes = packProject({ name: rec.model.name, model: new Uint8Array(await rec.model.bytes.arrayBuffer()), state: rec.project.state, calib: rec.calib ?? null });
