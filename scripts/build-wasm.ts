@@ -1,5 +1,6 @@
 // Compiles the AssemblyScript modules — the int8 kernels (src/core/sim/dpu/asm/ → kernels.gen.ts) and the
-// calibration statistics (src/core/quant/calibrate/asm/ → stats-wasm.gen.ts) — and writes each as base64,
+// calibration statistics (src/core/quant/calibrate/asm/ → stats-wasm.gen.ts), the float interpreter's matrix
+// products (src/core/sim/float/asm/ → gemm-wasm.gen.ts) — and writes each as base64,
 // so Node, Vitest and the Vite worker bundle load the same bytes with no loader differences.
 // `npm run build:wasm`; test/unit/dpu-kernels-wasm.test.ts checks the committed files are what this produces.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -12,10 +13,13 @@ export const ASM_ENTRY = 'src/core/sim/dpu/asm/index.ts';
 export const GEN_FILE = join(ROOT, 'src/core/sim/dpu/kernels.gen.ts');
 export const STATS_ENTRY = 'src/core/quant/calibrate/asm/index.ts';
 export const STATS_GEN_FILE = join(ROOT, 'src/core/quant/calibrate/stats-wasm.gen.ts');
+export const GEMM_ENTRY = 'src/core/sim/float/asm/index.ts';
+export const GEMM_GEN_FILE = join(ROOT, 'src/core/sim/float/gemm-wasm.gen.ts');
 /** Every module: AS entry, generated file, name of the exported base64 constant. */
 export const MODULES = [
   { entry: ASM_ENTRY, gen: GEN_FILE, constant: 'KERNELS_WASM_BASE64' },
   { entry: STATS_ENTRY, gen: STATS_GEN_FILE, constant: 'STATS_WASM_BASE64' },
+  { entry: GEMM_ENTRY, gen: GEMM_GEN_FILE, constant: 'GEMM_WASM_BASE64' },
 ] as const;
 // No relaxed SIMD: Node 20 lacks it and its dot product is not exact (dpu-reference §9).
 const FLAGS = ['--enable', 'simd', '-O3', '--runtime', 'stub', '--noAssert'];

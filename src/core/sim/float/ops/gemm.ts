@@ -2,6 +2,7 @@
 import { attr, attrInt } from '../../../ir';
 import { bad, need, type Kernel } from '../kernel';
 import { broadcastShapes, broadcastStrides, size } from '../tensor';
+import { gemmAccBtWasm, gemmAccWasm } from '../gemm-wasm';
 
 /**
  * C[M×N] += A[M×K] · B[K×N], all row-major at the given offsets. The core computes 4×4 tiles of C in
@@ -9,6 +10,17 @@ import { broadcastShapes, broadcastStrides, size } from '../tensor';
  * 16 multiply-adds and C is written once per tile; A is repacked K-major so its four values are adjacent.
  */
 export function gemmAcc(
+  M: number, N: number, K: number,
+  A: Float32Array, aOff: number,
+  B: Float32Array, bOff: number,
+  C: Float32Array, cOff: number,
+): void {
+  if (gemmAccWasm(M, N, K, A, aOff, B, bOff, C, cOff)) return;
+  gemmAccJs(M, N, K, A, aOff, B, bOff, C, cOff);
+}
+
+/** gemmAcc in JavaScript: the reference the wasm kernel (../asm) reproduces bit for bit, and its fallback. */
+export function gemmAccJs(
   M: number, N: number, K: number,
   A: Float32Array, aOff: number,
   B: Float32Array, bOff: number,
@@ -69,6 +81,11 @@ function tiles(M4: number, N4: number, N: number, K: number, Ap: Float64Array, B
 
 /** C[M×N] += A[M×K] · Bᵀ where B is stored N×K: dot products of contiguous rows (fully connected layers). */
 export function gemmAccBt(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void {
+  if (!gemmAccBtWasm(M, N, K, A, B, C)) gemmAccBtJs(M, N, K, A, B, C);
+}
+
+/** gemmAccBt in JavaScript: the wasm kernel's reference and fallback. */
+export function gemmAccBtJs(M: number, N: number, K: number, A: Float32Array, B: Float32Array, C: Float32Array): void {
   for (let i = 0; i < M; i++) {
     const a = i * K;
     for (let j = 0; j < N; j++) {
