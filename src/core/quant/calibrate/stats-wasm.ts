@@ -4,6 +4,7 @@
 // where WebAssembly is unavailable.
 import { STATS_WASM_BASE64 } from './stats-wasm.gen';
 import { HIST_BINS, type Histogram } from './histogram';
+import { instantiateEmbedded } from '../../wasm';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -38,10 +39,7 @@ export function setStatsWasm(on: boolean): void {
 function load(): typeof state {
   if (state !== undefined) return state;
   try {
-    const s = atob(STATS_WASM_BASE64);
-    const bytes = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
+    const e = instantiateEmbedded<Exports>(STATS_WASM_BASE64);
     const accAt = (e.heapBase() + 7) & ~7;
     const histAt = accAt + COPIES * MAX_CELLS * 24;
     const xAt = histAt + COPIES * HIST_BINS * 4;

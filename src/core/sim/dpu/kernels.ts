@@ -4,6 +4,7 @@
 // allocator plus per-call scratch above it); the wasm holds no allocator.
 import { InputError } from '../../errors';
 import { KERNELS_WASM_BASE64 } from './kernels.gen';
+import { wasmBytes } from '../../wasm';
 
 export interface ConvGeometry {
   inH: number; inW: number; inC: number; outH: number; outW: number; outC: number;
@@ -156,16 +157,9 @@ interface Exports {
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
 
-function wasmBytes(): Uint8Array {
-  const s = atob(KERNELS_WASM_BASE64);
-  const b = new Uint8Array(s.length);
-  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i);
-  return b;
-}
-
 /** Instantiates the embedded wasm (WebAssembly API only; the module is compiled once per realm). */
 export async function loadInt8Engine(): Promise<Int8Engine> {
-  modulePromise ??= WebAssembly.compile(wasmBytes() as Uint8Array<ArrayBuffer>);
+  modulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_WASM_BASE64));
   const instance = await WebAssembly.instantiate(await modulePromise, {});
   const engine = createEngine(instance.exports as unknown as Exports);
   warmUp(engine);

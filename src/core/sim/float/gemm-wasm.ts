@@ -4,6 +4,7 @@
 // loops — where WebAssembly or its SIMD is unavailable. The operands are copied into the module's memory
 // for each call; that memory grows to the largest product seen and is reused.
 import { GEMM_WASM_BASE64 } from './gemm-wasm.gen';
+import { instantiateEmbedded } from '../../wasm';
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -29,10 +30,7 @@ export function setGemmWasm(on: boolean): void {
 function load(): typeof mod {
   if (mod !== undefined) return mod;
   try {
-    const s = atob(GEMM_WASM_BASE64);
-    const bytes = new Uint8Array(s.length);
-    for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
-    const e = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports as unknown as Exports;
+    const e = instantiateEmbedded<Exports>(GEMM_WASM_BASE64);
     mod = { e, base: (e.heapBase() + 15) & ~15 };
   } catch {
     mod = null;
