@@ -9,7 +9,8 @@
 // 2. Wall time of `fixpoint quantize` on YOLOX-nano with 100 samples (the whole command, in a child), and
 //    its phases as the command reports them (`timings_ms`).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
-//    peak is that run's own: it must not grow with the image count.
+//    peak is that run's own: it must not grow with the image count. The same for the whole `fixpoint
+//    quantize` command on a 100- and a 1000-image .npy (which it reads a batch at a time).
 // 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors with the batch's range, as
 //    observeParts calls it) on 4M float32 values, ns per value of process CPU time, WebAssembly against the
 //    JavaScript loop (setStatsWasm).
@@ -182,7 +183,35 @@ function statsNsPerValue(wasm: boolean): number {
 const self = fileURLToPath(import.meta.url);
 const child = (...args: string[]) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
 
-if (process.argv[2] === '--rss') {
+/** `fixpoint quantize` in this process on the first `count` images of the Fashion-MNIST set, as a .npy file. */
+async function cliRss(count: number): Promise<Record<string, number>> {
+  const { quantize } = await import('../src/cli/commands/quantize');
+  const { parseNpy } = await import('../src/core/data/npy');
+  const dir = mkdtempSync(join(tmpdir(), 'fixpoint-bench-'));
+  try {
+    const all = parseNpy(new Uint8Array(readFileSync(DATA)));
+    const per = all.shape.slice(1).reduce((a, b) => a * b, 1);
+    const npy = join(dir, `fmnist${count}.npy`);
+    writeFileSync(npy, writeNpy({ dtype: all.dtype, shape: [count, ...all.shape.slice(1)], data: all.data.slice(0, count * per) }));
+    const base = process.resourceUsage().maxRSS;
+    const t0 = performance.now();
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = () => true; // the command's --json line: only ours is read
+    try {
+      await quantize.run([FMNIST, '--calib', npy, '--out', join(dir, 'out'), '--json']);
+    } finally {
+      process.stdout.write = write;
+    }
+    return { images: count, seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024, before_mib: base / 1024 };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--cli-rss') {
+  process.stdout.write(`${JSON.stringify(await cliRss(Number(process.argv[3])))}\n`);
+  process.exit(0);
+} else if (process.argv[2] === '--rss') {
   process.stdout.write(`${JSON.stringify(await rss(Number(process.argv[3])))}\n`);
   process.exit(0);
 } else if (process.argv[2] === '--rates') {
@@ -252,6 +281,12 @@ if (process.argv[2] === '--rss') {
   console.log('images   seconds   peak RSS MiB');
   for (const n of [100, 1000]) {
     const r = child('--rss', String(n));
+    console.log(`${String(r.images).padStart(6)} ${r.seconds.toFixed(1).padStart(9)} ${r.peak_rss_mib.toFixed(0).padStart(14)}`);
+  }
+  console.log('fixpoint quantize fmnist_seed000 --calib N images.npy, one process per row');
+  console.log('images   seconds   peak RSS MiB');
+  for (const n of [100, 1000]) {
+    const r = child('--cli-rss', String(n));
     console.log(`${String(r.images).padStart(6)} ${r.seconds.toFixed(1).padStart(9)} ${r.peak_rss_mib.toFixed(0).padStart(14)}`);
   }
 }

@@ -92,7 +92,7 @@ async function onModelWorkerDied(why: string): Promise<void> {
   const what = `The model worker stopped${step ? ` during ${step}` : ''} (${why})`;
   set({ quantRun: { state: 'idle' }, remeasuring: false });
   try {
-    const reopened = await reopenSaved(get().fileHash);
+    const reopened = await reopenSaved(get().fileHash, model.info.fileName);
     set({ error: reopened ? `${what}; the project was restored from its last save — run the step again.` : `${what}; the project had no save to restore, open the model again.` });
     if (!reopened) set({ model: null, galleryOpen: true });
   } finally {

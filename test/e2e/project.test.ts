@@ -1,5 +1,6 @@
 // Projects survive: the work on a model is saved in IndexedDB as the user goes, comes back after a
 // reload exactly where the user was, and opening another model keeps it (the start page lists both).
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openApp, type AppSession } from './browser';
 
@@ -143,6 +144,81 @@ describe('projects', () => {
       expect(other.foreignRequests).toEqual([]);
     } finally {
       await other.close();
+    }
+  });
+});
+
+describe('the same bytes under another name', () => {
+  it('every name of the Deploy step is the file just opened, not the one the project was saved under', async () => {
+    const own = await openApp();
+    const { page } = own;
+    try {
+      const bytes = readFileSync('public/models/fmnist_seed000.onnx');
+      const stamp = () => page.evaluate(() => document.querySelector('[data-testid=graph]')?.getAttribute('data-painted') ?? null);
+      const paintedAfter = (prev: string | null) => page.waitForFunction((p) => {
+        const v = document.querySelector('[data-testid=graph]')?.getAttribute('data-painted');
+        return v && v !== p;
+      }, prev, { timeout: 60_000 });
+      const openAs = async (name: string) => {
+        const prev = await stamp();
+        await page.getByTestId('file-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: bytes });
+        await paintedAfter(prev);
+        expect(await page.getByTestId('model-name').innerText()).toBe(name);
+      };
+      const names = async () => [
+        await page.getByTestId('model-name').innerText(),
+        await page.getByTestId('vai-c-command').innerText(),
+        await page.getByTestId('download-int-xmodel').innerText(),
+        await page.getByTestId('download-xmodel').innerText(),
+        await page.getByTestId('deploy-standin').innerText(),
+        await page.getByTestId('deploy-code').innerText(),
+      ].join('\n');
+      const saysB = async () => {
+        const text = await names();
+        expect(text).toContain('vai_c_xir -x b_int.xmodel -a arch.json -o board -n b');
+        expect(text).toContain('Download b_int.xmodel');
+        expect(text).toContain('Download b.xmodel');
+        expect(text).not.toMatch(/\ba(_int|_dpu)?\.(xmodel|npz|onnx)\b|-n a\b/);
+      };
+
+      // 1000 calibration images, so that the restore (which runs the quantization again) lasts long enough to be caught.
+      await openAs('a.onnx');
+      await page.getByTestId('step-calibrate').click();
+      await page.getByTestId('calib-input').setInputFiles({ name: 'c.npy', mimeType: 'application/octet-stream', buffer: readFileSync('public/calib/fmnist_eval1000.npy') });
+      await page.getByTestId('calib-info').waitFor({ timeout: 60_000 });
+      await page.getByTestId('to-quantize').click();
+      await page.getByTestId('run-quantize').click();
+      await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+      await page.getByTestId('step-compile').click();
+      await page.getByTestId('vai-c-command').filter({ hasText: 'a_int.xmodel' }).waitFor({ timeout: 60_000 });
+      expect(await names()).toMatch(/-n a\b/);
+
+      // The project (keyed by content) is restored for b.onnx: calibration, quantization and compile run
+      // again. Its worker dies mid-way, before b.onnx was ever saved: the model opens again from the
+      // project saved as a.onnx, and must still be b.onnx.
+      await openAs('b.onnx');
+      await page.getByTestId('project-notice').filter({ hasText: 'Restoring the project of b.onnx: running calibration, quantization, compile again' }).waitFor({ timeout: 60_000 });
+      const prev = await stamp();
+      await page.evaluate(() => (window as unknown as { fixpointTest: { killModelWorker(why: string): void } }).fixpointTest.killModelWorker('terminated by the test'));
+      await paintedAfter(prev);
+      expect(await page.getByTestId('error-message').innerText()).toContain('the project was restored from its last save');
+      await page.locator('[data-testid=step-quantize][data-done]').waitFor({ timeout: 90_000 });
+      await page.getByTestId('vai-c-command').waitFor({ timeout: 90_000 });
+      await page.waitForFunction(() => document.querySelector('[data-testid=project-notice]') === null, null, { timeout: 60_000 });
+      await saysB();
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-int-xmodel').click()]);
+      expect(download.suggestedFilename()).toBe('b_int.xmodel');
+
+      // The start page lists the project under the name it was last open as, and it opens as that.
+      await page.getByTestId('open-gallery').click();
+      await page.getByTestId('project-row').filter({ hasText: 'b.onnx' }).waitFor({ timeout: 30_000 });
+      expect(await page.getByTestId('project-row').filter({ hasText: 'a.onnx' }).count()).toBe(0);
+      await page.reload();
+      await page.getByTestId('vai-c-command').waitFor({ timeout: 90_000 });
+      await saysB();
+      expect(own.pageErrors).toEqual([]);
+    } finally {
+      await own.close();
     }
   });
 });

@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { encode as encodePng } from 'fast-png';
 import { mkdirSync } from 'node:fs';
-import { parseNpy } from '../../src/core/data/npy';
+import { parseNpy, writeNpy } from '../../src/core/data/npy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { importQdq } from '../../src/core/quant/qdq';
 import { readXModel } from '../../src/core/xmodel/codec';
@@ -91,6 +91,33 @@ describe('fixpoint quantize', () => {
     expect(r.stdout).toMatch(/on 2 samples/);
     expect(r.stderr).toMatch(/^note: calibrating on the 2 image\(s\) in .*mixed; ignoring digits\.npy/m);
   });
+  it('reads a calibration .npy a batch at a time: a 4.7 GB (sparse) file with --calib-count 16 calibrates as its first 16 samples', async () => {
+    const images = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy')));
+    const first = (images.data as Uint8Array).slice(0, 16 * 784);
+    const small = join(dir, 'first16.npy');
+    writeFileSync(small, writeNpy({ dtype: 'uint8', shape: [16, 28, 28], data: first }));
+    // The header of 6 million samples, the first 16 written, the rest a hole: more than Node can read
+    // into one buffer (2 GiB), so only a reader that seeks gets through it.
+    const n = 6_000_000;
+    const head = writeNpy({ dtype: 'uint8', shape: [n, 28, 28], data: new Uint8Array(0) });
+    const big = join(dir, 'huge.npy');
+    const fd = openSync(big, 'w');
+    try {
+      writeSync(fd, head);
+      writeSync(fd, first);
+      ftruncateSync(fd, head.length + n * 784);
+    } finally {
+      closeSync(fd);
+    }
+    const a = await cli('public/models/fmnist_seed000.onnx', '--calib', small, '--out', join(dir, 'small'), '--json');
+    const b = await cli('public/models/fmnist_seed000.onnx', '--calib', big, '--calib-count', '16', '--out', join(dir, 'huge'), '--json');
+    expect(a.code, a.stderr).toBe(0);
+    expect(b.code, b.stderr).toBe(0);
+    expect(JSON.parse(b.stdout).fix_points).toEqual(JSON.parse(a.stdout).fix_points);
+    expect(readFileSync(join(dir, 'huge', 'quant_info.json'), 'utf8')).toBe(readFileSync(join(dir, 'small', 'quant_info.json'), 'utf8'));
+    expect(readFileSync(join(dir, 'huge', 'fmnist_seed000_qdq.onnx')).equals(readFileSync(join(dir, 'small', 'fmnist_seed000_qdq.onnx')))).toBe(true);
+  });
+
   it('bad input exits 2 with a one-line error', async () => {
     const arrays = join(dir, 'arrays');
     mkdirSync(arrays);

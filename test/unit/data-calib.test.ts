@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { zipSync } from 'fflate';
 import { encode as encodePng } from 'fast-png';
 import jpeg from 'jpeg-js';
-import { parseNpy, parseNpz, writeNpy, writeNpz, toFloat32 } from '../../src/core/data/npy';
+import { memorySource, openNpy, parseNpy, parseNpz, writeNpy, writeNpz, toFloat32, type ByteSource } from '../../src/core/data/npy';
 import { decodeImage } from '../../src/core/data/image';
 import {
   hasPreprocess, imageToSample, inputSpecFromShape, letterbox, parsePreprocess, resizeBilinear,
@@ -54,6 +54,82 @@ describe('npy', () => {
     const stored = parseNpz(zipSync({ 'images.npy': handNpy('|u1', '(1, 2)', new Uint8Array([9, 8])) }, { level: 0 }));
     expect(Array.from(stored.get('images')!.data as Uint8Array)).toEqual([9, 8]);
     expect(() => parseNpz(new Uint8Array([1, 2, 3]), 'bad.npz')).toThrow(/bad.npz is not a valid .npz/);
+  });
+});
+
+/** A source that hands out fresh copies (as a file read does) and records every read. */
+function recording(bytes: Uint8Array): ByteSource & { reads: [number, number][] } {
+  const reads: [number, number][] = [];
+  return { size: bytes.length, reads, read: (o, n) => { reads.push([o, n]); return bytes.slice(o, o + n); } };
+}
+
+describe('npy over a random-access source', () => {
+  it('reads the same arrays as the in-memory parser, any range, every dtype', () => {
+    const cases = [
+      writeNpy({ dtype: 'uint8', shape: [5, 3, 2], data: Uint8Array.from({ length: 30 }, (_, i) => (i * 37) & 255) }),
+      writeNpy({ dtype: 'int16', shape: [4, 3], data: Int16Array.from({ length: 12 }, (_, i) => i * 1000 - 6000) }),
+      writeNpy({ dtype: 'float32', shape: [3, 1, 2, 2], data: Float32Array.from({ length: 12 }, (_, i) => i / 7 - 1) }),
+      writeNpy({ dtype: 'float64', shape: [2, 3], data: Float64Array.from({ length: 6 }, (_, i) => i * 1e-9) }),
+      writeNpy({ dtype: 'int64', shape: [3], data: new BigInt64Array([-5n, 0n, 9007199254740993n]) }),
+      handNpy('<f2', '(2, 2)', new Uint8Array(new Uint16Array([0x3c00, 0xc100, 0x0001, 0x7c00]).buffer)),
+    ];
+    for (const bytes of cases) {
+      const whole = parseNpy(bytes, 'a.npy');
+      const n = whole.data.length;
+      // The file's bytes at an odd address in memory: every typed view of them needs a copy.
+      const odd = new Uint8Array(bytes.length + 1);
+      odd.set(bytes, 1);
+      for (const src of [memorySource(bytes), memorySource(odd.subarray(1)), recording(bytes)]) {
+        const r = openNpy(src, 'a.npy');
+        expect(r.dtype).toBe(whole.dtype);
+        expect(r.shape).toEqual(whole.shape);
+        for (const [from, count] of [[0, n], [1, n - 1], [n - 1, 1], [0, 0], [Math.floor(n / 2), Math.ceil(n / 2)]])
+          expect(r.read(from, count)).toEqual(whole.data.subarray(from, from + count));
+      }
+    }
+  });
+  it('reads the header once and then only what is asked for', () => {
+    const bytes = writeNpy({ dtype: 'float32', shape: [1000, 8], data: Float32Array.from({ length: 8000 }, (_, i) => i) });
+    const src = recording(bytes);
+    const r = openNpy(src, 'big.npy');
+    expect(src.reads.every(([, n]) => n < 200)).toBe(true);
+    src.reads.length = 0;
+    expect(Array.from(r.read(8 * 500, 8) as Float32Array)).toEqual([4000, 4001, 4002, 4003, 4004, 4005, 4006, 4007]);
+    expect(src.reads).toEqual([[bytes.length - 8000 * 4 + 500 * 32, 32]]);
+    expect(() => r.read(7990, 20)).toThrow(RangeError);
+  });
+  it('keeps the clear errors: Fortran order, bad headers, a file that changed size', () => {
+    const fortran = new TextDecoder('latin1').decode(handNpy('|u1', '(2, 2)', new Uint8Array(4))).replace("'fortran_order': False", "'fortran_order': True ");
+    const f = Uint8Array.from(fortran, (c) => c.charCodeAt(0));
+    expect(() => openNpy(recording(f), 'f.npy')).toThrow('f.npy: Fortran-ordered .npy is not supported (save with np.ascontiguousarray)');
+    expect(() => openNpy(recording(new Uint8Array(20)), 'x.npy')).toThrow('x.npy is not a .npy file');
+    const noShape = Uint8Array.from(new TextDecoder('latin1').decode(handNpy('|u1', '(2, 2)', new Uint8Array(4))).replace("'shape'", "'shap_'"), (c) => c.charCodeAt(0));
+    expect(() => openNpy(recording(noShape), 'h.npy')).toThrow('h.npy: unreadable .npy header');
+    expect(() => openNpy(recording(handNpy('<f4', '(4,)', new Uint8Array(8))), 't.npy')).toThrow(/t\.npy: \.npy data is truncated/);
+    const cut = handNpy('|u1', '(4,)', new Uint8Array(4));
+    const shrinking: ByteSource = { size: cut.length, read: (o, n) => cut.slice(o, Math.min(o + n, cut.length - (o >= 64 ? 2 : 0))) };
+    expect(() => openNpy(shrinking, 's.npy').read(0, 4)).toThrow('s.npy: the file changed while it was read (2 of 4 bytes at element 0)');
+  });
+  it('calibration samples from a source equal those from the bytes, read a window of samples at a time', () => {
+    const images = parseNpy(new Uint8Array(readFileSync('public/calib/fmnist_calib200.npy')));
+    const bytes = writeNpy({ dtype: 'uint8', shape: [40, 28, 28], data: (images.data as Uint8Array).slice(0, 40 * 784) });
+    const spec = inputSpecFromShape('image', ['N', 1, 28, 28]);
+    const src = recording(bytes);
+    const lazy = samplesFromFiles([{ name: 'c.npy', source: src }], spec);
+    const held = samplesFromFiles([{ name: 'c.npy', bytes }], spec);
+    expect(lazy.count).toBe(40);
+    expect(lazy.sampleShape).toEqual(held.sampleShape);
+    expect([...batches(lazy, spec)]).toEqual([...batches(held, spec)]);
+    // Header reads, then three windows of 16 samples for the three batches: never the whole file.
+    const data = src.reads.filter(([o]) => o >= 128);
+    expect(data.map(([, n]) => n)).toEqual([16 * 784, 16 * 784, 8 * 784]);
+    expect(lazy.sample(3)).toEqual(held.sample(3));
+    // Preprocessed (image) reads go through the same window.
+    const pre = parsePreprocess({ scale: 1 / 255 });
+    expect(samplesFromFiles([{ name: 'c.npy', source: recording(bytes) }], spec, pre).sample(17)).toEqual(samplesFromFiles([{ name: 'c.npy', bytes }], spec, pre).sample(17));
+    // Other files from a source are read whole, as before.
+    const z = writeNpz({ x: { dtype: 'uint8', shape: [2, 28, 28], data: (images.data as Uint8Array).slice(0, 2 * 784) } });
+    expect(samplesFromFiles([{ name: 'c.npz', source: recording(z) }], spec).sample(1)).toEqual(held.sample(1));
   });
 });
 

@@ -15,6 +15,7 @@ import { createFloatSession, type FloatSession } from '../../core/sim/float/ort'
 import { quantizedSource } from '../../core/sim/source';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { dataFile } from '../file-source';
 import { chooseTarget } from './simulate';
 import { parseModelArgs, type Parsed } from './args';
 import { overShards, threadsOption } from '../parallel';
@@ -44,7 +45,7 @@ async function open(file: string, opts: Map<string, string>): Promise<Opened> {
     const port = sim.inputs[0];
     const spec = inputSpecFromShape(port.name, port.shape, pre?.layout);
     const dataPath = opts.get('--data')!;
-    const samples = samplesFromFiles([{ name: basename(dataPath), bytes: readModelFile(dataPath) }], spec, pre);
+    const samples = samplesFromFiles([dataFile(dataPath)], spec, pre);
     if (samples.count === 0) throw new InputError(`${basename(dataPath)} holds no samples`);
     return { sim, session, samples, port, aliases: src.aliases };
   } catch (e) {

@@ -3,7 +3,7 @@
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { batches, limitSamples, samplesFromFiles, type SampleSet } from '../../core/data/calib';
+import { batches, limitSamples, samplesFromFiles, type DataFile, type SampleSet } from '../../core/data/calib';
 import { inputSpecFromShape, parsePreprocess } from '../../core/data/preprocess';
 import { InputError, isInputError, readingFile, readingFileAsync } from '../../core/errors';
 import { openModelAsync } from '../../core/open';
@@ -16,6 +16,7 @@ import { quantizeModel, type QuantResult } from '../../core/quant/quantize';
 import { nodeFoldThread } from '../fold-thread';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { dataFile } from '../file-source';
 import { parseModelArgs, requiredOption } from './args';
 
 const USAGE = 'usage: fixpoint quantize MODEL --calib FILE_OR_DIR --out DIR [--config quant.json] [--preprocess preprocess.json] [--calib-count N] [--json]';
@@ -51,14 +52,14 @@ function readText(path: string, what: string): string {
  * keeps its MNIST .npy next to the photographs) are left out with a notice. A folder of arrays only
  * must hold exactly one.
  */
-export function calibFiles(path: string, notice: (line: string) => void = () => {}): { name: string; bytes: Uint8Array }[] {
+export function calibFiles(path: string, notice: (line: string) => void = () => {}): DataFile[] {
   let st;
   try {
     st = statSync(path);
   } catch {
     throw new InputError(`cannot read ${path}: no such file or directory`);
   }
-  if (!st.isDirectory()) return [{ name: basename(path), bytes: readModelFile(path) }];
+  if (!st.isDirectory()) return [dataFile(path)];
   const all = readdirSync(path).sort();
   const images = all.filter((f) => /\.(png|jpe?g)$/i.test(f));
   const arrays = all.filter((f) => /\.(npy|npz)$/i.test(f));
@@ -70,7 +71,7 @@ export function calibFiles(path: string, notice: (line: string) => void = () => 
   } else if (arrays.length === 1) names = arrays;
   else if (arrays.length > 1) throw new InputError(`${path} holds ${arrays.length} arrays and no images (${list(arrays)}): give one of them as --calib FILE`);
   else throw new InputError(`${path} holds no .png, .jpg, .npy or .npz files`);
-  return names.map((f) => ({ name: f, bytes: readModelFile(join(path, f)) }));
+  return names.map((f) => dataFile(join(path, f), f));
 }
 
 /** The sample set with the time spent reading samples (decoding, preprocessing) added up. */

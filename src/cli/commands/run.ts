@@ -3,7 +3,7 @@
 import { availableParallelism } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseNpy, toFloat32, writeNpy } from '../../core/data/npy';
+import { floatsOf, openNpy, writeNpy } from '../../core/data/npy';
 import { InputError } from '../../core/errors';
 import type { Model } from '../../core/ir';
 import { openModel } from '../../core/open';
@@ -11,6 +11,7 @@ import { importQdq } from '../../core/quant/qdq';
 import { createFloatSession } from '../../core/sim/float/ort';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { fileSource } from '../file-source';
 import { parseModelArgs, requiredOption } from './args';
 
 const USAGE = 'usage: fixpoint run MODEL --input X.npy --out DIR [--json]';
@@ -77,14 +78,14 @@ export const run: Command = {
     if (inputs.length !== 1) throw new InputError(`run feeds one input; this model has ${inputs.length} (${inputs.map((i) => i.name).join(', ')})`);
     const input = inputs[0];
     if (input.dtype !== 'float32') throw new InputError(`run feeds float32; input "${input.name}" is ${input.dtype}`);
-    const x = parseNpy(readModelFile(a.input), basename(a.input));
+    // Read a batch at a time: the file may hold more samples than memory should.
+    const x = openNpy(fileSource(a.input), basename(a.input));
     const { count, sampleShape } = splitSamples(input.shape, x.shape, basename(a.input));
     if (count === 0) throw new InputError(`${basename(a.input)} holds no samples`);
     const b0 = input.shape?.[0];
     const fixed = typeof b0 === 'number' && b0 > 0 ? b0 : undefined;
     if (fixed && count % fixed !== 0) throw new InputError(`${basename(a.input)} holds ${count} samples; the model takes batches of exactly ${fixed}`);
     const batch = fixed ?? BATCH;
-    const data = toFloat32(x);
     const per = sampleShape.reduce((p, d) => p * d, 1);
     const session = await createFloatSession(bytes, { threads: availableParallelism() });
     const names = session.outputNames;
@@ -94,7 +95,7 @@ export const run: Command = {
     try {
       for (let start = 0; start < count; start += batch) {
         const n = Math.min(batch, count - start);
-        const feed = { [input.name]: { shape: [n, ...sampleShape], data: data.subarray(start * per, (start + n) * per) } };
+        const feed = { [input.name]: { shape: [n, ...sampleShape], data: floatsOf(x.read(start * per, n * per)) } };
         const t0 = performance.now();
         const res = await session.run(feed);
         ms += performance.now() - t0;

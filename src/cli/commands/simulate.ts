@@ -17,6 +17,7 @@ import { quantizedSource } from '../../core/sim/source';
 import { demoTask } from './demo-task';
 import type { Command } from './index';
 import { readModelFile } from './inspect';
+import { dataFile } from '../file-source';
 import { parseModelArgs, type Parsed } from './args';
 import { overShards, threadsOption } from '../parallel';
 
@@ -59,7 +60,7 @@ async function open(file: string, opts: Map<string, string>, target: Target): Pr
     if (sim.inputs.length !== 1) throw new InputError(`simulate from one --input file needs a model with one input; this one has ${sim.inputs.length} (${sim.inputs.map((i) => i.name).join(', ')})`);
     const port = sim.inputs[0];
     const spec = inputSpecFromShape(port.name, port.shape);
-    const samples = samplesFromFiles([{ name: basename(inputPath), bytes: readModelFile(inputPath) }], spec);
+    const samples = samplesFromFiles([dataFile(inputPath)], spec);
     if (samples.count === 0) throw new InputError(`${inputPath} holds no samples`);
     // The float reference, as in the app: the QDQ model with its Q/DQ removed (weights on their int8 grid).
     return { sim, runner: new SampleRunner(sim, src.float, { threads: 1 }, src.aliases), samples, port };

@@ -2,7 +2,7 @@
 import { InputError } from '../errors';
 import type { FloatTensor } from '../ir/tensor';
 import { decodeImage, isJpeg, isPng, type Image8 } from './image';
-import { isNpy, isZip, parseNpy, parseNpz, type NdArray } from './npy';
+import { isNpy, isZip, memorySource, openNpy, parseNpz, type ByteSource, type NdArray, type NpyData, type NpyReader } from './npy';
 import { hasPreprocess, imageToSample, type FloatImage, type InputSpec, type PreprocessSpec } from './preprocess';
 
 /** A finite, indexable set of samples, each a flat Float32Array of the model's per-sample shape. */
@@ -38,15 +38,16 @@ function imageView(per: readonly number[]): { h: number; w: number; c: number; c
  * the channel count of an array happens only when the spec asks for it (resize/size, color): a
  * calibration set silently squeezed into the wrong shape calibrates the wrong distribution.
  */
-export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSpec, name = 'array'): SampleSet {
+export function samplesFromArray(a: NdArray | NpyReader, spec: InputSpec, pre?: PreprocessSpec, name = 'array'): SampleSet {
   if (a.shape.length < 1) throw new InputError(`${name}: a scalar cannot be calibration data`);
   const count = a.shape[0];
   const per = a.shape.slice(1);
   const perN = per.reduce((x, y) => x * y, 1);
+  const raw = 'data' in a ? (i: number) => a.data.subarray(i * perN, (i + 1) * perN) : windowed(a, count, perN);
   // Each sample is converted to float32 when it is read, never the whole array: a uint8 image set as
   // float32 would take 4× its bytes however few samples a calibration count keeps.
   const values = (i: number): Float32Array => {
-    const d = a.data.subarray(i * perN, (i + 1) * perN);
+    const d = raw(i);
     return d instanceof BigInt64Array ? Float32Array.from(d, (v) => Number(v)) : Float32Array.from(d as ArrayLike<number>);
   };
   const want = spec.sampleShape;
@@ -87,6 +88,28 @@ export function samplesFromArray(a: NdArray, spec: InputSpec, pre?: PreprocessSp
   const first = imageToSample(dropAlpha(toImage(0)), spec, given);
   // Without a spec nothing but the axis order changed (conversionsNeeded refused the rest).
   return { count, sampleShape: shapeOfSample(spec, first.length), asIs: !given, sample: (i) => (i === 0 ? first : imageToSample(dropAlpha(toImage(i)), spec, given)) };
+}
+
+/** Samples read per trip to the source: one default batch, at most about 8 MB. */
+const WINDOW_SAMPLES = 16;
+const WINDOW_BYTES = 8 << 20;
+
+/**
+ * Sample i of an array read from its source a window of consecutive samples at a time: passes walk the
+ * samples in order, so one read serves a batch, and only the window is held, whatever the file's size.
+ */
+function windowed(a: NpyReader, count: number, perN: number): (i: number) => NpyData {
+  const itemBytes = Math.max(1, perN * a.bytesPerElement);
+  const span = Math.max(1, Math.min(WINDOW_SAMPLES, Math.floor(WINDOW_BYTES / itemBytes)));
+  let from = -1;
+  let block: NpyData | undefined;
+  return (i) => {
+    if (!block || i < from || i >= from + block.length / Math.max(1, perN)) {
+      from = i;
+      block = a.read(i * perN, Math.min(span, count - i) * perN);
+    }
+    return block.subarray((i - from) * perN, (i - from + 1) * perN);
+  };
 }
 
 /** The lossy steps an array read as images would need to reach the model's shape, which the spec does not ask for. */
@@ -142,19 +165,25 @@ export function* batches(s: SampleSet, spec: InputSpec, batchSize = 16): Generat
   }
 }
 
+/** A calibration file: its bytes (the browser), or a source read on demand (the CLI, for large arrays). */
+export type DataFile = { readonly name: string; readonly bytes: Uint8Array } | { readonly name: string; readonly source: ByteSource };
+
 const IMAGE_EXT = /\.(png|jpe?g)$/i;
 
 /**
  * Calibration samples from user files, as the app and the CLI both receive them: one .npy, one .npz
  * (the array named like the model input, else its only/first array), or any number of PNG/JPEG images.
  */
-export function samplesFromFiles(files: readonly { name: string; bytes: Uint8Array }[], spec: InputSpec, pre?: PreprocessSpec): SampleSet {
-  if (files.length === 0) throw new InputError('no calibration files (expected a .npy, a .npz or PNG/JPEG images)');
+export function samplesFromFiles(given: readonly DataFile[], spec: InputSpec, pre?: PreprocessSpec): SampleSet {
+  if (given.length === 0) throw new InputError('no calibration files (expected a .npy, a .npz or PNG/JPEG images)');
+  // A file on disk is read whole unless it is an .npy, whose samples are read as they are used.
+  const lazy = given.map((f) => ('bytes' in f ? undefined : f.source.size >= 10 && isNpy(f.source.read(0, 6)) ? f.source : undefined));
+  const files = given.map((f, i) => ('bytes' in f ? f : { name: f.name, bytes: lazy[i] ? f.source.read(0, 6) : f.source.read(0, f.source.size) }));
   const arrays = files.filter((f) => isNpy(f.bytes) || (isZip(f.bytes) && /\.npz$/i.test(f.name)));
   if (arrays.length > 0) {
     if (files.length > 1) throw new InputError(`give one .npy/.npz file or a folder of images, not ${files.length} files`);
     const f = arrays[0];
-    if (isNpy(f.bytes)) return samplesFromArray(parseNpy(f.bytes, f.name), spec, pre, f.name);
+    if (isNpy(f.bytes)) return samplesFromArray(openNpy(lazy[0] ?? memorySource(f.bytes), f.name), spec, pre, f.name);
     const z = parseNpz(f.bytes, f.name);
     const key = z.has(spec.name) ? spec.name : [...z.keys()][0];
     return samplesFromArray(z.get(key)!, spec, pre, `${f.name}/${key}`);

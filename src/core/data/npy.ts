@@ -33,16 +33,42 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
-  if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new InputError(`${name} is not a .npy file (no \\x93NUMPY magic)`);
-  const major = bytes[6];
+/**
+ * Random access to a file's bytes: the browser holds them in memory, the CLI reads a large calibration
+ * set from disk as it goes, so memory does not grow with the number of samples in the file.
+ */
+export interface ByteSource {
+  readonly size: number;
+  /** `length` bytes from `offset`: a view or a fresh copy, used before the next read. */
+  read(offset: number, length: number): Uint8Array;
+}
+
+export function memorySource(bytes: Uint8Array): ByteSource {
+  return { size: bytes.length, read: (offset, length) => bytes.subarray(offset, offset + length) };
+}
+
+/** An .npy array whose elements are read on demand (C order; float16 arrives as float32, bool as uint8). */
+export interface NpyReader {
+  readonly dtype: NpyDType;
+  readonly shape: readonly number[];
+  /** Bytes per element as read (float16 arrives as 4-byte float32). */
+  readonly bytesPerElement: number;
+  /** Elements [start, start + count) in an aligned typed array of their own. */
+  read(start: number, count: number): NpyData;
+}
+
+/** Parses the header once and checks the data size against the shape; reads nothing else. */
+export function openNpy(src: ByteSource, name = 'array'): NpyReader {
+  const head = src.read(0, Math.min(src.size, 12));
+  if (head.length < 10 || MAGIC.some((m, i) => head[i] !== m)) throw new InputError(`${name} is not a .npy file (no \\x93NUMPY magic)`);
+  const major = head[6];
   if (major < 1 || major > 3) throw new InputError(`${name}: unsupported .npy format version ${major}`);
   const start = major === 1 ? 10 : 12;
-  if (bytes.length < start) throw new InputError(`${name}: .npy header is truncated`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (src.size < start) throw new InputError(`${name}: .npy header is truncated`);
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const headerLen = major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true);
-  if (start + headerLen > bytes.length) throw new InputError(`${name}: .npy header is truncated (it claims ${headerLen} bytes)`);
-  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(start, start + headerLen));
+  if (start + headerLen > src.size) throw new InputError(`${name}: .npy header is truncated (it claims ${headerLen} bytes)`);
+  const header = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(src.read(start, headerLen));
   const descr = /'descr'\s*:\s*'([^']+)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
@@ -59,31 +85,37 @@ export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
   const shape = parts.map((p) => Number(p.replace('L', '')));
   const n = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  const have = bytes.length - offset;
+  const have = src.size - offset;
   const need = n * kind.bytes;
   if (have !== need) {
     throw new InputError(`${name}: .npy data is ${have < need ? 'truncated' : 'longer than its shape'}: shape (${shape.join(', ')}) of ${descr} needs ${need} bytes, the file holds ${have}`);
   }
-  // Copy into an aligned buffer: the data offset is only guaranteed 16-aligned within the file.
-  const raw = bytes.slice(offset, offset + n * kind.bytes).buffer;
-  let data: NpyData;
-  switch (kind.dtype) {
-    case 'uint8': case 'bool': data = new Uint8Array(raw); break;
-    case 'int8': data = new Int8Array(raw); break;
-    case 'int16': data = new Int16Array(raw); break;
-    case 'uint16': data = new Uint16Array(raw); break;
-    case 'int32': data = new Int32Array(raw); break;
-    case 'uint32': data = new Uint32Array(raw); break;
-    case 'int64': data = new BigInt64Array(raw); break;
-    case 'float32': data = new Float32Array(raw); break;
-    case 'float64': data = new Float64Array(raw); break;
-    case 'float16': {
-      const h = new Uint16Array(raw);
-      data = Float32Array.from(h, halfToFloat);
-      return { dtype: 'float32', shape, data };
+  const read = (first: number, count: number): NpyData => {
+    if (!(Number.isInteger(first) && Number.isInteger(count) && first >= 0 && count >= 0 && first + count <= n)) throw new RangeError(`${name}: elements [${first}, ${first + count}) outside its ${n}`);
+    const b = src.read(offset + first * kind.bytes, count * kind.bytes);
+    if (b.length !== count * kind.bytes) throw new InputError(`${name}: the file changed while it was read (${b.length} of ${count * kind.bytes} bytes at element ${first})`);
+    // A block of its own is used as is; a view into a larger buffer is copied, so it is aligned
+    // (the data offset is only 16-aligned within the file) and does not pin the file's bytes.
+    const raw = b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? (b.buffer as ArrayBuffer) : b.slice().buffer;
+    switch (kind.dtype) {
+      case 'uint8': case 'bool': return new Uint8Array(raw);
+      case 'int8': return new Int8Array(raw);
+      case 'int16': return new Int16Array(raw);
+      case 'uint16': return new Uint16Array(raw);
+      case 'int32': return new Int32Array(raw);
+      case 'uint32': return new Uint32Array(raw);
+      case 'int64': return new BigInt64Array(raw);
+      case 'float32': return new Float32Array(raw);
+      case 'float64': return new Float64Array(raw);
+      case 'float16': return Float32Array.from(new Uint16Array(raw), halfToFloat);
     }
-  }
-  return { dtype: kind.dtype, shape, data };
+  };
+  return { dtype: kind.dtype === 'float16' ? 'float32' : kind.dtype, shape, bytesPerElement: kind.dtype === 'float16' ? 4 : kind.bytes, read };
+}
+
+export function parseNpy(bytes: Uint8Array, name = 'array'): NdArray {
+  const r = openNpy(memorySource(bytes), name);
+  return { dtype: r.dtype, shape: r.shape, data: r.read(0, r.shape.reduce((a, b) => a * b, 1)) };
 }
 
 const DESCR_OF: Partial<Record<NpyDType, string>> = {
@@ -151,7 +183,12 @@ export function isZip(bytes: Uint8Array): boolean {
 
 /** Element i as a number (int64 via Number: calibration data never needs more than 2^53). */
 export function toFloat32(a: NdArray): Float32Array {
-  if (a.data instanceof Float32Array) return a.data;
-  if (a.data instanceof BigInt64Array) return Float32Array.from(a.data, (v) => Number(v));
-  return Float32Array.from(a.data as ArrayLike<number>);
+  return floatsOf(a.data);
+}
+
+/** The values as float32 (the same array when they already are). */
+export function floatsOf(d: NpyData): Float32Array {
+  if (d instanceof Float32Array) return d;
+  if (d instanceof BigInt64Array) return Float32Array.from(d, (v) => Number(v));
+  return Float32Array.from(d as ArrayLike<number>);
 }

@@ -6,7 +6,7 @@
 import { get, set, useStore } from '../store';
 import { loadCalibration, runQuantize, setOverride } from '../quant/actions';
 import { recompile } from '../compile/actions';
-import { modelHash, openBytes } from '../session';
+import { modelHash, modelWorker, openBytes } from '../session';
 import { currentProject, deleteProject, listProjects, loadProject, saveProject, type CalibRecord, type ProjectMeta } from './db';
 import { packProject, unpackProject, PROJECT_EXT } from './bundle';
 import { lastStepOf, savedFieldsChanged, savedStateOf, type SavedState } from './saved';
@@ -46,7 +46,9 @@ function describe(e: unknown): string {
 const mb = (n: number) => `${(n / 1e6).toFixed(n < 1e7 ? 1 : 0)} MB`;
 
 async function write(hash: string, name: string, size: number, state: SavedState, calibrated: boolean): Promise<void> {
-  const model = opened?.hash === hash ? opened : undefined;
+  // The same bytes reopened under another name share the project: the previous model's last save (made
+  // as the new one opens) must not take the new file's record, whose name the next save writes.
+  const model = opened?.hash === hash && opened.name === name ? opened : undefined;
   const calibNow = calibDirty ? calib : undefined;
   const stateBytes = JSON.stringify(state, (_, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)).length;
   const calibBytes = (calib?.files ?? []).reduce((a, f) => a + f.bytes.byteLength, 0);
@@ -122,7 +124,10 @@ useStore.subscribe((s, prev) => {
 export async function restoreInto(openId: number): Promise<void> {
   const m = get().model;
   if (!m || m.openId !== openId) return;
-  const stale = () => get().model?.openId !== openId;
+  // A worker that dies mid-restore fails the steps still to run; the half-restored state must not be
+  // saved over the project the model is about to be reopened from.
+  const worker = modelWorker();
+  const stale = () => get().model?.openId !== openId || modelWorker() !== worker;
   try {
     const imported = pendingImport;
     pendingImport = undefined;
@@ -182,14 +187,18 @@ export async function openProject(hash: string): Promise<void> {
     await refreshProjects();
     return;
   }
-  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
+  // The name the list shows: the project's last save, made under the name the model was last open as.
+  await openBytes(rec.model.bytes, rec.project.name, false, rec.model.bytes);
 }
 
-/** Opens the model of a saved project again (a replaced worker); false when nothing is saved. */
-export async function reopenSaved(hash: string): Promise<boolean> {
+/**
+ * Opens the model of a saved project again (a replaced worker) under `fileName`, the name it was open as:
+ * the project may have been saved under another name for the same bytes. False when nothing is saved.
+ */
+export async function reopenSaved(hash: string, fileName: string): Promise<boolean> {
   const rec = await loadProject(hash).catch(() => undefined);
   if (!rec) return false;
-  await openBytes(rec.model.bytes, rec.model.name, false, rec.model.bytes);
+  await openBytes(rec.model.bytes, fileName, false, rec.model.bytes);
   const m = get().model;
   return !!m && (await modelHash(m.openId).catch(() => '')) === hash;
 }
@@ -210,11 +219,11 @@ export async function exportProject(hash: string): Promise<void> {
     if (get().fileHash === hash && !restoring) await saveNow();
     const rec = await loadProject(hash);
     if (!rec) throw new Error('it is no longer stored');
-    const bytes = packProject({ name: rec.model.name, model: new Uint8Array(await rec.model.bytes.arrayBuffer()), state: rec.project.state, calib: rec.calib ?? null });
+    const bytes = packProject({ name: rec.project.name, model: new Uint8Array(await rec.model.bytes.arrayBuffer()), state: rec.project.state, calib: rec.calib ?? null });
     const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/zip' }));
     const a = document.createElement('a');
     a.href = url;
-    a.download = rec.model.name.replace(/\.[^.]*$/, '') + PROJECT_EXT;
+    a.download = rec.project.name.replace(/\.[^.]*$/, '') + PROJECT_EXT;
     a.click();
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
   } catch (e) {
