@@ -111,6 +111,27 @@ describe('the _int.xmodel export of YOLOX-nano (SiLU→hard-swish) and of the sh
     expect(await compare(writeOnnx(exportQdq(r.model, r.tensors).model))).toBeGreaterThan(100);
   }, 180_000);
 
+  it('YOLOX-nano: its consecutive CPU subgraphs (Focus slices, head sigmoids) in one onnxruntime call give what one call each gives', async () => {
+    const m = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
+    const n = 3 * 416 * 416;
+    const images = { shape: [1, 3, 416, 416], data: Float32Array.from({ length: n }, (_, k) => (k * 7919) % 256) };
+    const r = await quantizeModel(m, [{ images }], parseQuantConfig({ convert_silu_to_hswish: true }), { skipEvaluation: true });
+    const qdq = exportQdq(r.model, r.tensors).model;
+    const grouped = await prepareSimulation({ kind: 'onnx', model: qdq }, target, { threads: 1 });
+    const single = await prepareSimulation({ kind: 'onnx', model: qdq }, target, { threads: 1, groupCpu: false });
+    try {
+      const a = await grouped.run({ images }), b = await single.run({ images });
+      // Still one row per compiled subgraph, in the same order.
+      expect(a.subgraphs.map((s) => `${s.device} ${s.name}`)).toEqual(b.subgraphs.map((s) => `${s.device} ${s.name}`));
+      expect(a.subgraphs.filter((s) => s.device === 'CPU').length).toBeGreaterThanOrEqual(10);
+      expect(Object.keys(a.outputs)).toEqual(Object.keys(b.outputs));
+      for (const [k, t] of Object.entries(a.outputs)) expect(Buffer.from(t.value.data.buffer).equals(Buffer.from(b.outputs[k].value.data.buffer)), k).toBe(true);
+    } finally {
+      await grouped.release();
+      await single.release();
+    }
+  }, 180_000);
+
   it('mnist-8 (auto_pad SAME convs: their pads reach the layers, the _int.xmodel and the simulator)', async () => {
     const m = readOnnx(new Uint8Array(readFileSync('public/models/mnist-8.onnx')));
     const calib = [0, 1].map((s) => ({ Input3: { shape: [1, 1, 28, 28], data: Float32Array.from({ length: 784 }, (_, k) => ((k + s) * 7919) % 256) } }));

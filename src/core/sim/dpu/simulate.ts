@@ -132,7 +132,16 @@ interface CpuPlan {
   inputs: string[];
   outputs: string[];
   counters: Counters;
+  /**
+   * The CPU subgraphs that follow this one with no DPU subgraph between (YOLOX's four Focus slices, its six
+   * head sigmoids): one onnxruntime call runs them all, so a shared input is copied in once and the call's
+   * fixed cost is paid once. Their time is shared among them by the bytes each moves.
+   */
+  group?: CpuPlan[];
 }
+
+/** A CPU subgraph's session, made once the run of consecutive CPU subgraphs it belongs to is known. */
+interface CpuPending { plan: CpuPlan; model: Model; available: Set<string>; custom: boolean }
 
 type SgPlan = DpuPlan | CpuPlan | { kind: 'user'; name: string };
 
@@ -199,6 +208,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const readersOf = new Map<number, number[]>();
   L.forEach((q, qi) => { for (const t of inputTensors(q)) readersOf.set(t.placed, [...(readersOf.get(t.placed) ?? []), qi]); });
   const sessions: FloatSession[] = [];
+  const cpuRuns: CpuPending[][] = [];
   const flattens = new Map<string, Flatten>();
   const planned = async () => {
     for (const sg of compile.subgraphs) {
@@ -269,15 +279,38 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         plan.inputs = m.graph.inputs.map((i) => i.name);
         pos++;
         for (const n of plan.inputs) read(bufs.get(n));
-        plan.session = m.graph.nodes.some((n) => n.domain !== '' && n.domain !== 'ai.onnx')
-          ? interpreterSession(m)
-          : await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
-        sessions.push(plan.session);
+        const custom = m.graph.nodes.some((n) => n.domain !== '' && n.domain !== 'ai.onnx');
+        const prev = cpuRuns.at(-1)?.at(-1);
+        const item: CpuPending = { plan, model: m, available: new Set(available), custom };
+        // Joins the run before it when nothing ran in between (the DPU buffers it reads stay live until
+        // its own position, later than the run's first call, so they are still intact then).
+        if (prev && !custom && !prev.custom && plans.at(-1) === prev.plan && o.groupCpu !== false) cpuRuns.at(-1)!.push(item);
+        else cpuRuns.push([item]);
         const bytes = (names: string[]) => names.reduce((s, n) => s + 4 * numel(dq.float.graph.valueInfo.get(n)?.shape?.map((d) => (typeof d === 'number' ? d : 1)) ?? []), 0);
         plan.counters = { ...ZERO, bytesIn: bytes(plan.inputs), bytesOut: bytes(plan.outputs) };
       }
       for (const t of plan.outputs) available.add(t);
       plans.push(plan);
+    }
+    for (const run of cpuRuns) {
+      const [first] = run;
+      const fixOf = (t: string) => {
+        const q = dq.tensors.get(t);
+        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+      };
+      if (first.custom) {
+        first.plan.session = interpreterSession(first.model);
+      } else {
+        // One model for the whole run, from what was available at its first subgraph (a later member's
+        // input made by an earlier member is computed inside, through the same fix as between two calls).
+        const outputs = [...new Set(run.flatMap((r) => r.plan.outputs))];
+        const m = run.length > 1 ? subModel(dq.float, outputs, first.available, fixOf) : first.model;
+        first.plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        first.plan.inputs = m.graph.inputs.map((i) => i.name);
+        first.plan.outputs = outputs;
+        if (run.length > 1) first.plan.group = run.map((r) => r.plan);
+      }
+      sessions.push(first.plan.session);
     }
   };
   try {
@@ -611,6 +644,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       return { shape: sourceShape(b.shape), data: fix2floatSource(engine.i8(b.ptr, numel(b.shape)), b.shape, b.fp) };
     };
     let k = 0;
+    /** Each member's share of its run's one onnxruntime call. */
+    const groupMs = new Map<CpuPlan, number>();
     for (const pl of plans) {
       if (pl.kind === 'user') continue;
       if (ro.onSubgraph) {
@@ -649,8 +684,16 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           for (const n of pl.inputs) f[n] = floatOf(n);
           const r = await pl.session.run(f, pl.outputs);
           for (const [k, v] of Object.entries(r)) floats.set(k, v);
+          if (pl.group) {
+            const ms = performance.now() - s0;
+            const moved = (c: Counters) => c.bytesIn + c.bytesOut;
+            const all = pl.group.reduce((a, m) => a + moved(m.counters), 0);
+            for (const m of pl.group) groupMs.set(m, all > 0 ? (ms * moved(m.counters)) / all : ms / pl.group.length);
+          }
         }
-        subgraphs.push({ name: pl.name, device: 'CPU', ms: performance.now() - s0, ...pl.counters });
+        const shared = groupMs.get(pl);
+        groupMs.delete(pl);
+        subgraphs.push({ name: pl.name, device: 'CPU', ms: shared ?? performance.now() - s0, ...pl.counters });
       }
     }
     const outs: SimRun['outputs'] = {};

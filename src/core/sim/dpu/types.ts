@@ -17,6 +17,8 @@ export interface SimOptions {
   conversions?: Conversions;
   threads?: number;
   wasmPaths?: OrtOptions['wasmPaths'];
+  /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
+  groupCpu?: boolean;
 }
 
 export interface SimTensor {
