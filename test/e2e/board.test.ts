@@ -8,7 +8,7 @@ import { STANDIN_PY } from '../../src/core/compile/standin-py';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { checkXModelOps } from '../../src/core/xmodel/opdef-check';
 import { opFixPoint } from '../../src/core/xmodel/types';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -44,12 +44,7 @@ describe('from the browser to the board', () => {
     await page.getByTestId('open-gallery').click().catch(() => undefined);
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
     await waitPainted(previous);
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor();
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await quantizeOnSampleSet(page);
 
     const [infoDl] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-info').click()]);
     const info = JSON.parse(readFileSync(await infoDl.path(), 'utf8')) as Record<string, [number, number]>;

@@ -61,3 +61,18 @@ export async function dropFiles(page: Page, files: { name: string; bytes: Uint8A
     }
   }, payload);
 }
+
+/** Waits until the graph of the open model is painted. */
+export async function waitGraphPainted(page: Page): Promise<void> {
+  await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+}
+
+/** What most flows start with: the open model calibrated on its bundled sample set, then quantized. */
+export async function quantizeOnSampleSet(page: Page): Promise<void> {
+  await page.getByTestId('step-calibrate').click();
+  await page.getByTestId('use-sample-calib').click();
+  await page.getByTestId('calib-info').waitFor({ timeout: 60_000 });
+  await page.getByTestId('to-quantize').click();
+  await page.getByTestId('run-quantize').click();
+  await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+}

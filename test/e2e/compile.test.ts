@@ -7,7 +7,7 @@ import { boardCompile } from '../../src/core/compile/deploy';
 import { readOnnx } from '../../src/core/onnx/reader';
 import { readXModel } from '../../src/core/xmodel/codec';
 import { deviceSubgraphs, subgraphDevice, subgraphOps } from '../../src/core/xmodel/types';
-import { dropFiles, openApp, type AppSession } from './browser';
+import { dropFiles, openApp, type AppSession, quantizeOnSampleSet } from './browser';
 
 const yoloxBytes = new Uint8Array(readFileSync('public/models/yolox_nano.onnx'));
 const layers = layersOf({ kind: 'onnx', model: readOnnx(yoloxBytes.slice()) });
@@ -283,12 +283,7 @@ describe('compile step', () => {
     await app.page.getByTestId('compile-source').filter({ hasText: 'Float model' }).waitFor();
     await focusNode(await firstConv());
     expect((await app.page.getByTestId('subgraph-port').allInnerTexts()).join()).not.toMatch(/fix_point \d/);
-    await app.page.getByTestId('step-calibrate').click();
-    await app.page.getByTestId('use-sample-calib').click();
-    await app.page.getByTestId('calib-info').waitFor();
-    await app.page.getByTestId('to-quantize').click();
-    await app.page.getByTestId('run-quantize').click();
-    await app.page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await quantizeOnSampleSet(app.page);
     await openCompileStep();
     await app.page.getByTestId('compile-source').filter({ hasText: 'Quantize step' }).waitFor({ timeout: 30_000 });
     await focusNode(await firstConv());

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { encode } from 'fast-png';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, writeNpy } from '../../src/core/data/npy';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet, waitGraphPainted } from './browser';
 
 let app: AppSession;
 const dir = mkdtempSync(join(tmpdir(), 'fixpoint-evalset-'));
@@ -48,13 +48,8 @@ describe('evaluate on your own labelled set', () => {
   it('a folder per class (PNG) evaluates: the mapping, both accuracies, both confusion matrices', async () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
-    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor();
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await waitGraphPainted(page);
+    await quantizeOnSampleSet(page);
     await page.getByTestId('step-simulate').click();
     await page.getByTestId('sim-evaluate').waitFor();
 

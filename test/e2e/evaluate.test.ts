@@ -2,7 +2,7 @@
 // set through float and int8 from the Simulate panel, and check both accuracies, both confusion matrices
 // (counts add up to the set) and that a disagreeing sample runs as the demo input when clicked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet, waitGraphPainted } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -18,13 +18,8 @@ describe('evaluate', () => {
   it('Fashion-MNIST evaluation: both accuracies, both confusion matrices, disagreements runnable', async () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
-    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor();
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await waitGraphPainted(page);
+    await quantizeOnSampleSet(page);
     await page.getByTestId('step-simulate').click();
     // Long main-thread tasks during the evaluation are logged for the report (not asserted: no timed assertions).
     await page.evaluate(() => {

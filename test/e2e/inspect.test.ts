@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy } from '../../src/core/data/npy';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet, waitGraphPainted } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -37,14 +37,9 @@ describe('inspect quantized tensors', () => {
   it('paints the graph by the run\'s error with a legend, for every metric of the picker', async () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
-    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+    await waitGraphPainted(page);
     const categoryConv = await bg('/conv/Conv');
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor();
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await quantizeOnSampleSet(page);
     await page.getByTestId('step-simulate').click();
     await page.getByTestId('sim-source').selectOption('eval');
     // Long main-thread tasks from here on (the run, the painting, the tensor views) are logged at the end

@@ -2,7 +2,7 @@
 // reload exactly where the user was, and opening another model keeps it (the start page lists both).
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -30,12 +30,7 @@ describe('projects', () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
     await painted(null);
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor({ timeout: 60_000 });
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+    await quantizeOnSampleSet(page);
     await page.getByTestId('step-compile').click();
     await page.getByTestId('target-select').selectOption('arch:DPUCZDX8G_ISA1_B512');
     await page.getByTestId('compile-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 60_000 });

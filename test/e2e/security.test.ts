@@ -3,7 +3,7 @@
 // and a model whose names are HTML renders them as text.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnx, tensor } from '../../src/core/onnx/build';
-import { dropFiles, openApp, type AppSession } from './browser';
+import { dropFiles, openApp, type AppSession, quantizeOnSampleSet } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -52,12 +52,7 @@ describe('security', () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
     await painted(null);
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor({ timeout: 60_000 });
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 90_000 });
+    await quantizeOnSampleSet(page);
     await page.getByTestId('step-compile').click();
     await page.getByTestId('compile-summary').filter({ hasText: 'DPU subgraph number' }).waitFor({ timeout: 60_000 });
     await page.getByTestId('step-simulate').click();

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy, writeNpy } from '../../src/core/data/npy';
-import { openApp, type AppSession } from './browser';
+import { openApp, type AppSession, quantizeOnSampleSet, waitGraphPainted } from './browser';
 
 let app: AppSession;
 beforeAll(async () => {
@@ -18,15 +18,10 @@ describe('simulate', () => {
   it('quantizes fmnist, then simulates one evaluation image', async () => {
     const { page } = app;
     await page.locator('[data-file="fmnist_seed000.onnx"]').click();
-    await page.waitForFunction(() => !!document.querySelector('[data-testid=graph]')?.getAttribute('data-painted'), null, { timeout: 60_000 });
+    await waitGraphPainted(page);
     expect(await page.getByTestId('step-simulate').isDisabled()).toBe(true);
 
-    await page.getByTestId('step-calibrate').click();
-    await page.getByTestId('use-sample-calib').click();
-    await page.getByTestId('calib-info').waitFor();
-    await page.getByTestId('to-quantize').click();
-    await page.getByTestId('run-quantize').click();
-    await page.getByTestId('quant-results').waitFor({ timeout: 60_000 });
+    await quantizeOnSampleSet(page);
 
     expect(await page.getByTestId('step-simulate').isDisabled()).toBe(false);
     await page.getByTestId('step-simulate').click();
