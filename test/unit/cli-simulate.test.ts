@@ -143,6 +143,11 @@ describe('fixpoint simulate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/simulated fmnist_seed000_qdq\.onnx on DPUCZDX8G.*: 4 sample\(s\)/);
     expect(r.stdout).toMatch(/(\d+) of \1 DPU tensors identical to the fake-quant run/);
+    // The float reference each sample ran is reported in the summary too.
+    const low = /lowest SQNR vs float: (\S+) (-?[\d.]+) dB \(cosine ([\d.]+), [\d.]+ % of its int8 codes/.exec(r.stdout);
+    expect(low, r.stdout).not.toBeNull();
+    expect(Number(low![2])).toBeGreaterThan(5);
+    expect(Number(low![3])).toBeGreaterThan(0.5);
   });
 
   it('bad input exits 2 with a one-line error', async () => {

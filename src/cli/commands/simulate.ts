@@ -201,9 +201,12 @@ export const simulate: Command = {
       return 0;
     }
     const exact = result.tensors.filter((t) => t.identical_fraction_vs_fake_quant === 1).length;
+    // The float run each sample paid for shows here too, not only in --json: the tensor int8 hurts most.
+    const worst = result.tensors.filter((t) => t.sqnr_db_vs_float !== null).sort((a, b) => a.sqnr_db_vs_float! - b.sqnr_db_vs_float!)[0];
     const lines = [
       `simulated ${basename(file)} on ${target.name}: ${n} sample(s), ${result.ms_per_sample.toFixed(2)} ms per sample, ${result.samples_per_s.toFixed(1)} samples/s on ${result.threads} thread(s)`,
       `${exact} of ${result.tensors.length} DPU tensors identical to the fake-quant run${exact < result.tensors.length ? ` (worst: ${result.tensors.filter((t) => t.identical_fraction_vs_fake_quant < 1).map((t) => `${t.name} ${(t.identical_fraction_vs_fake_quant * 100).toFixed(2)} %, ${t.max_lsb_vs_fake_quant} LSB`).slice(0, 5).join('; ')})` : ''}`,
+      ...(worst ? [`lowest SQNR vs float: ${worst.name} ${worst.sqnr_db_vs_float!.toFixed(1)} dB (cosine ${worst.cosine_vs_float?.toFixed(4) ?? '–'}, ${(worst.clipped_fraction_int8 * 100).toFixed(2)} % of its int8 codes at −128/127)`] : []),
       ...result.subgraphs.map((s) => `  ${s.device.padEnd(4)} ${s.name}: ${s.macs} MACs, in ${s.bytes_in} B, weights ${s.bytes_weights} B, out ${s.bytes_out} B, ${s.ms.toFixed(3)} ms`),
       `wrote ${outputs.map((x) => join(out, x.file)).join(', ')}${opts.has('--dump') ? `; golden files of sample 0 in ${opts.get('--dump')}` : ''}`,
     ];
