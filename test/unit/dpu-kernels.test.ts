@@ -585,6 +585,53 @@ describe('element-wise', () => {
     eng.dequantize(qp, fp, 5, -1);
     expect(Array.from(eng.f32(fp, 5))).toEqual([0, 0, 0, 200, -200]);
   });
+  it('quantize and dequantize on sixteen lanes equal the float64 reference, also into and out of NHWC', () => {
+    // Values where float32 shortcuts go wrong: just below a half (0.5 − 2^-25 + 0.5 rounds up to 1 in
+    // float32), exact halves of either sign, the saturation edges, huge, infinite, NaN and subnormal values.
+    const r0 = rng(977);
+    const r = () => Math.floor(r0() * 2 ** 32);
+    const edge = [0.5 - 2 ** -25, -(0.5 - 2 ** -25), 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, 127.5, -128.5, -127.5,
+      0.49999997, -0.50000006, 1e-45, -1e-45, 3e38, -3e38, Infinity, -Infinity, NaN, 0, -0, 1 - 2 ** -24, -(1 - 2 ** -24)];
+    const x = new Float32Array(16 * 40 + 7);
+    for (let i = 0; i < x.length; i++) {
+      const k = r() % 4;
+      x[i] = k === 0 ? edge[r() % edge.length] : k === 1 ? ((r() % 600) - 300) / 2 + (r() % 2 ? 2 ** -20 : -(2 ** -20)) : ((r() % 2000000) - 1000000) / 4096;
+    }
+    const ref = (v: number, fp: number) => { const q = Math.floor(v * 2 ** fp + 0.5); return Number.isNaN(q) ? 0 : q < -128 ? -128 : q > 127 ? 127 : q; };
+    for (const fp of [0, 1, 3, 7, -1, -4, 24, -64, 64]) {
+      eng.reset();
+      const xp = eng.alloc(x.length * 4, 16);
+      eng.f32(xp, x.length).set(x);
+      const qp = eng.alloc(x.length, 16), tp = eng.alloc(x.length, 16);
+      eng.quantize(xp, qp, x.length, fp);
+      const want = Array.from(x, (v) => ref(v, fp));
+      expect(Array.from(get8(qp, x.length)), `fp ${fp}`).toEqual(want);
+      // [C][P] float → [P][C] int8, for odd C and P.
+      const C = 7, P = 92;
+      eng.quantizeToNhwc(xp, qp, P, C, fp, tp);
+      const q = get8(qp, P * C);
+      for (let c = 0; c < C; c++) for (let p = 0; p < P; p++) if (q[p * C + c] !== want[c * P + p]) expect([c, p, q[p * C + c]]).toEqual([c, p, want[c * P + p]]);
+      // and back: [P][C] int8 → [C][P] float = q·2^-fp
+      const fo = eng.alloc(P * C * 4, 16);
+      eng.dequantizeToNchw(qp, fo, P, C, fp, tp);
+      const f = eng.f32(fo, P * C);
+      for (let c = 0; c < C; c++) for (let p = 0; p < P; p++) expect(f[c * P + p]).toBe(Math.fround(want[c * P + p] * 2 ** -fp));
+      eng.dequantize(qp, fo, x.length > P * C ? P * C : x.length, fp);
+      expect(Array.from(eng.f32(fo, P * C))).toEqual(Array.from(get8(qp, P * C), (v) => Math.fround(v * 2 ** -fp)));
+    }
+  });
+  it('transpose8 swaps the axes of a byte matrix of any size', () => {
+    const r = rng(978);
+    for (const [R, C] of [[1, 1], [1, 17], [17, 1], [16, 16], [33, 80], [2704, 3]]) {
+      const a = randI8(r, R * C);
+      eng.reset();
+      const ap = put8(a), op = eng.alloc(R * C);
+      eng.transpose8(ap, op, R, C);
+      const want = new Int8Array(R * C);
+      for (let i = 0; i < R; i++) for (let j = 0; j < C; j++) want[j * R + i] = a[i * C + j];
+      expect(Array.from(get8(op, R * C)), `${R}×${C}`).toEqual(Array.from(want));
+    }
+  });
 });
 
 describe('data movement', () => {

@@ -58,6 +58,12 @@ export interface Int8Engine {
   quantize(f32Ptr: number, outPtr: number, len: number, fp: number): void;
   /** x = q·2^-fp. */
   dequantize(inPtr: number, f32Ptr: number, len: number, fp: number): void;
+  /** quantize of a [C][P] float32 map (NCHW) into [P][C] int8 (NHWC); `tmpPtr` is C·P bytes of scratch. */
+  quantizeToNhwc(f32Ptr: number, outPtr: number, P: number, C: number, fp: number, tmpPtr: number): void;
+  /** dequantize of a [P][C] int8 map (NHWC) into [C][P] float32 (NCHW); `tmpPtr` is C·P bytes of scratch. */
+  dequantizeToNchw(inPtr: number, f32Ptr: number, P: number, C: number, fp: number, tmpPtr: number): void;
+  /** out[c][r] = in[r][c] for an R×C int8 matrix (NHWC ↔ NCHW of one sample: R = H·W, C channels, or back). */
+  transpose8(inPtr: number, outPtr: number, R: number, C: number): void;
 }
 
 /** How conv2d computes a geometry; packConvWeights lays the weights out for the same path. */
@@ -151,6 +157,9 @@ interface Exports {
   requantize(inp: number, out: number, len: number, shift: number): void;
   quantize(x: number, out: number, len: number, fp: number): void;
   dequantize(q: number, x: number, len: number, fp: number): void;
+  quantizeToNhwc(x: number, out: number, P: number, C: number, fp: number, tmp: number): void;
+  dequantizeToNchw(q: number, x: number, P: number, C: number, fp: number, tmp: number): void;
+  transpose8(inp: number, out: number, R: number, C: number): void;
   concatInto(inp: number, out: number, P: number, Ci: number, Cout: number, off: number, shift: number): void;
   upsampleNearest(inp: number, out: number, inH: number, inW: number, C: number, sh: number, sw: number, shift: number): void;
 }
@@ -192,6 +201,8 @@ function warmUp(eng: Int8Engine): void {
     eng.upsampleNearest(inp, out, 3, 3, 16, 2, 2, 0);
     eng.quantize(f, out, 64, 4);
     eng.dequantize(inp, f, 64, 4);
+    eng.quantizeToNhwc(f, out, 36, 3, 4, inp);
+    eng.dequantizeToNchw(out, f, 36, 3, 4, inp);
   }
   eng.reset();
 }
@@ -492,5 +503,14 @@ function createEngine(x: Exports): Int8Engine {
     },
     quantize: (f, o, len, fp) => x.quantize(f, o, checkLen(len), checkInt('quantize fix point', fp, -64, 64)),
     dequantize: (i, f, len, fp) => x.dequantize(i, f, checkLen(len), checkInt('dequantize fix point', fp, -64, 64)),
+    quantizeToNhwc: (f, o, P, C, fp, tmp) => {
+      checkLen(P * C);
+      x.quantizeToNhwc(f, o, P, C, checkInt('quantize fix point', fp, -64, 64), tmp);
+    },
+    dequantizeToNchw: (i, f, P, C, fp, tmp) => {
+      checkLen(P * C);
+      x.dequantizeToNchw(i, f, P, C, checkInt('dequantize fix point', fp, -64, 64), tmp);
+    },
+    transpose8: (i, o, R, C) => { checkLen(R * C); x.transpose8(i, o, R, C); },
   };
 }

@@ -56,20 +56,6 @@ function float2fix(x: ArrayLike<number>, fp: number, out: Int8Array): Int8Array 
 /** A 4-D map whose NHWC and NCHW orders are the same sequence (one channel, or one pixel). */
 const sameOrder = (nhwc: readonly number[]) => nhwc.length !== 4 || nhwc[3] === 1 || nhwc[1] * nhwc[2] === 1;
 
-/** float2fix of a tensor in the source layout straight into its NHWC int8 buffer (no float copy in between). */
-function float2fixNhwc(x: ArrayLike<number>, nhwc: readonly number[], fp: number, out: Int8Array): void {
-  if (sameOrder(nhwc)) { float2fix(x, fp, out); return; }
-  const s = 2 ** fp;
-  const [, H, W, C] = nhwc;
-  const HW = H * W;
-  for (let c = 0; c < C; c++) {
-    for (let p = 0, i = c * HW; p < HW; p++, i++) {
-      const q = Math.floor(x[i] * s + 0.5);
-      out[p * C + c] = q < -128 ? -128 : q > 127 ? 127 : q;
-    }
-  }
-}
-
 /** fix2float of an NHWC int8 buffer into a new float tensor in the source layout. */
 function fix2floatSource(q: Int8Array, nhwc: readonly number[], fp: number): Float32Array {
   if (sameOrder(nhwc)) return fix2float(q, fp);
@@ -82,16 +68,12 @@ function fix2floatSource(q: Int8Array, nhwc: readonly number[], fp: number): Flo
   return out;
 }
 
-/** round(q, s) of docs/simulator.md on one int8 value, saturated. */
-function shift8(q: number, s: number): number {
-  const v = s > 0 ? Math.floor((q + 2 ** (s - 1)) / 2 ** s) : q * 2 ** -s;
-  return v < -128 ? -128 : v > 127 ? 127 : v;
-}
+const roundUp16 = (x: number) => Math.ceil(x / 16) * 16;
 
-/**
- * Whether a nearest Resize/Upsample with integer factors reads input floor(y / s): true for Upsample, and
- * for Resize with half_pixel coordinates (no tie can occur) or asymmetric ones with nearest_mode floor.
- */
+/** Arena bytes to dequantize a map of n values (float32 out, plus the int8 transposition). */
+const dequantBytes = (n: number) => roundUp16(4 * n) + n;
+
+/** fix2float: q·2^-fp into a new float array. */
 function fix2float(q: Int8Array, fp: number): Float32Array {
   const s = 2 ** -fp;
   // A plain loop: Float32Array.from with a map function is ~20× slower in V8 (it was most of a YOLOX run).
@@ -138,6 +120,8 @@ interface CpuPlan {
    * fixed cost is paid once. Their time is shared among them by the bytes each moves.
    */
   group?: CpuPlan[];
+  /** Runs on onnxruntime, which copies its inputs in: they may be views of the wasm arena. */
+  ort?: boolean;
 }
 
 /** A CPU subgraph's session, made once the run of consecutive CPU subgraphs it belongs to is known. */
@@ -188,6 +172,11 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     return b;
   };
   const read = (b: Buf | undefined) => { if (b) b.lastUse = Math.max(b.lastUse, pos); };
+  // One scratch region in wasm memory for what a single step or boundary crossing needs at a time: the
+  // float32 staging of float2fix/fix2float and maps moved to source order. Allocated once planning is done.
+  let arenaBytes = 0;
+  let arena = -1;
+  const needArena = (bytes: number) => { arenaBytes = Math.max(arenaBytes, bytes); };
 
   const inputTensors = (p: PlacedLayer): { tensor: string; placed: number }[] =>
     p.layer.inputs.map((id) => {
@@ -306,6 +295,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         const outputs = [...new Set(run.flatMap((r) => r.plan.outputs))];
         const m = run.length > 1 ? subModel(dq.float, outputs, first.available, fixOf) : first.model;
         first.plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
+        first.plan.ort = true;
         first.plan.inputs = m.graph.inputs.map((i) => i.name);
         first.plan.outputs = outputs;
         if (run.length > 1) first.plan.group = run.map((r) => r.plan);
@@ -439,21 +429,26 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     const outer = numel(outSrc.slice(0, ax));
     const inner = numel(outSrc.slice(ax + 1));
     const len = numel(out.shape);
-    const parts = ins.map((b) => ({ b, tmp: new Int8Array(numel(b.shape)), block: sourceShape(b.shape)[ax] * inner, shift: b.fp - out.fp }));
-    const total = parts.reduce((a, x) => a + x.block, 0);
-    const tmp = new Int8Array(len);
+    // Arena layout: the output in source order (when it must be moved back to NHWC), then each input that
+    // has to be moved to source order first.
+    let at = sameOrder(out.shape) ? 0 : roundUp16(len);
+    const parts = ins.map((b) => {
+      const moved = !sameOrder(b.shape);
+      const p = { b, at: moved ? at : -1, part: { ptr: -1, channels: sourceShape(b.shape)[ax] * inner, shift: b.fp - out.fp } };
+      if (moved) at += roundUp16(numel(b.shape));
+      return p;
+    });
+    needArena(at);
     const counters: Counters = { ...ZERO, bytesIn: ins.reduce((a, b) => a + numel(b.shape), 0), bytesOut: len };
     return {
       ...base, counters,
       run: () => {
-        let off = 0;
-        for (const x of parts) {
-          toSource(engine.i8(x.b.ptr, x.tmp.length), x.b.shape, x.tmp);
-          if (x.shift !== 0) for (let i = 0; i < x.tmp.length; i++) x.tmp[i] = shift8(x.tmp[i], x.shift);
-          for (let o = 0; o < outer; o++) tmp.set(x.tmp.subarray(o * x.block, (o + 1) * x.block), o * total + off);
-          off += x.block;
+        for (const p of parts) {
+          if (p.at >= 0) { toSourceI8(p.b.ptr, p.b.shape, arena + p.at); p.part.ptr = arena + p.at; } else p.part.ptr = p.b.ptr;
         }
-        fromSource(tmp, out.shape, engine.i8(out.ptr, len));
+        const dst = sameOrder(out.shape) ? out.ptr : arena;
+        engine.concat(parts.map((p) => p.part), dst, outer);
+        if (dst !== out.ptr) engine.transpose8(dst, out.ptr, out.shape[3], out.shape[1] * out.shape[2]);
       },
     };
   }
@@ -461,17 +456,25 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   /** Reshape/Flatten/(Un)Squeeze: the values in the source model's order (NCHW for 4-D) under a new shape. */
   function reshapeStep(x: Buf, out: Buf, base: { name: string; layer: string; out: Buf }): Step {
     const len = numel(out.shape);
-    const tmp = new Int8Array(len);
     const shift = x.fp - out.fp;
     const counters: Counters = { ...ZERO, bytesIn: len, bytesOut: len };
+    needArena(len);
     return {
       ...base, counters,
       run: () => {
-        toSource(engine.i8(x.ptr, len), x.shape, tmp);
-        if (shift !== 0) for (let i = 0; i < len; i++) tmp[i] = shift8(tmp[i], shift);
-        fromSource(tmp, out.shape, engine.i8(out.ptr, len));
+        // Through the source order only where a 4-D map's NHWC and NCHW orders differ.
+        const src = sameOrder(x.shape) ? x.ptr : (toSourceI8(x.ptr, x.shape, arena), arena);
+        if (sameOrder(out.shape)) engine.requantize(src, out.ptr, len, 0);
+        else engine.transpose8(src, out.ptr, out.shape[3], out.shape[1] * out.shape[2]);
+        if (shift !== 0) engine.requantize(out.ptr, out.ptr, len, shift);
       },
     };
+  }
+
+  /** An NHWC int8 map into its source (NCHW) order at `dst`, in wasm. */
+  function toSourceI8(ptr: number, nhwc: readonly number[], dst: number): void {
+    if (sameOrder(nhwc)) engine.requantize(ptr, dst, numel(nhwc), 0);
+    else engine.transpose8(ptr, dst, nhwc[1] * nhwc[2], nhwc[3]);
   }
 
   /** Nearest upsampling by integer factors (output pixel y reads input y / s, rounded down). */
@@ -609,6 +612,32 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     b.ptr = best.ptr;
   }
 
+  // The boundary crossings' needs: a DPU entry's float32 staging and transposition; a CPU call's inputs
+  // side by side (onnxruntime reads them all in one call) and one transposition; a DPU graph output.
+  for (const b of bufs.values()) needArena(dequantBytes(numel(b.shape)));
+  for (const pl of plans) {
+    if (pl.kind !== 'cpu' || !pl.ort) continue;
+    const fromDpu = pl.inputs.map((n) => bufs.get(n)).filter((b): b is Buf => !!b).map((b) => numel(b.shape));
+    needArena(fromDpu.reduce((a, n) => a + roundUp16(4 * n), 0) + Math.max(0, ...fromDpu));
+  }
+  arena = engine.alloc(arenaBytes + 16, 16);
+
+  /** q·2^-fp of a DPU map into float32 at `at` in the source layout (the int8 transposition at `tmp`). */
+  function dequantTo(b: Buf, at: number, tmp: number): Float32Array {
+    const n = numel(b.shape);
+    if (sameOrder(b.shape)) engine.dequantize(b.ptr, at, n, b.fp);
+    else engine.dequantizeToNchw(b.ptr, at, b.shape[1] * b.shape[2], b.shape[3], b.fp, tmp);
+    return engine.f32(at, n);
+  }
+
+  /** float2fix of a float tensor in the source layout into a DPU map (staged through the arena). */
+  function quantizeFrom(x: Float32Array, b: Buf): void {
+    const n = numel(b.shape);
+    engine.f32(arena, n).set(x);
+    if (sameOrder(b.shape)) engine.quantize(arena, b.ptr, n, b.fp);
+    else engine.quantizeToNhwc(arena, b.ptr, b.shape[1] * b.shape[2], b.shape[3], b.fp, arena + roundUp16(4 * n));
+  }
+
   const inputs: SimPort[] = dq.qdq.graph.inputs.map((i) => {
     const l = src0.find((x) => x.kind === 'input' && x.tensor === i.name);
     return { name: i.name, shape: (i.shape ?? []).map((d) => (typeof d === 'number' ? d : 1)), fixPoint: l?.fixPoint ?? dq.tensors.get(i.name)?.fixPoint };
@@ -641,7 +670,8 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       if (f) return f;
       const b = bufs.get(name);
       if (!b) throw new Error(`simulator: tensor "${name}" was not computed`);
-      return { shape: sourceShape(b.shape), data: fix2floatSource(engine.i8(b.ptr, numel(b.shape)), b.shape, b.fp) };
+      // A copy: the arena and the map's memory are reused.
+      return { shape: sourceShape(b.shape), data: dequantTo(b, arena, arena + roundUp16(4 * numel(b.shape))).slice() };
     };
     let k = 0;
     /** Each member's share of its run's one onnxruntime call. */
@@ -659,8 +689,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         let total = ZERO;
         for (const b of pl.entries) {
           const f = floatOf(b.name);
+          if (f.data.length !== numel(b.shape)) throw new Error(`simulator: "${b.name}" has ${f.data.length} values for [${b.shape}]`);
+          quantizeFrom(f.data, b);
           const q = engine.i8(b.ptr, f.data.length);
-          float2fixNhwc(f.data, b.shape, b.fp, q);
           // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
           if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
             tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
@@ -681,7 +712,19 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       } else {
         if (pl.session) {
           const f: Record<string, FloatTensor> = {};
-          for (const n of pl.inputs) f[n] = floatOf(n);
+          // DPU maps go in as views of the arena, side by side (onnxruntime copies its inputs in; the float
+          // interpreter might hand an input back as an output, so it gets copies).
+          const fromDpu = pl.ort ? pl.inputs.filter((n) => !floats.has(n) && bufs.has(n)) : [];
+          let at = arena;
+          for (const n of fromDpu) at += roundUp16(4 * numel(bufs.get(n)!.shape));
+          const tmp = at;
+          at = arena;
+          for (const n of pl.inputs) {
+            const b = fromDpu.includes(n) ? bufs.get(n)! : undefined;
+            if (!b) { f[n] = floatOf(n); continue; }
+            f[n] = { shape: sourceShape(b.shape), data: dequantTo(b, at, tmp) };
+            at += roundUp16(4 * numel(b.shape));
+          }
           const r = await pl.session.run(f, pl.outputs);
           for (const [k, v] of Object.entries(r)) floats.set(k, v);
           if (pl.group) {

@@ -48,26 +48,85 @@ export function requantize(inp: usize, out: usize, len: i32, shift: i32): void {
   }
 }
 
-/** q = sat(floor(x·2^fp + 0.5)) in float64 (exact: x·2^fp is exact and |x·2^fp| is clamped first); NaN → 0. */
-export function quantize(x: usize, out: usize, len: i32, fp: i32): void {
-  const scale = Math.pow(2, fp);
-  for (let i = 0; i < len; i++) {
-    let v = <f64>load<f32>(x + (<usize>i << 2)) * scale;
-    let q: i32;
-    if (v != v) q = 0;
-    else {
-      if (v > 1024) v = 1024;
-      if (v < -1024) v = -1024;
-      q = <i32>Math.floor(v + 0.5);
-      if (q > 127) q = 127;
-      if (q < -128) q = -128;
-    }
-    store<i8>(out + <usize>i, <i8>q);
-  }
+// The float ↔ int8 boundary. float2fix must equal floor(x·2^fp + 0.5) computed exactly (the JS reference
+// does it in float64). In float32 lanes: v = x·2^fp is exact (a power-of-two scale; overflow goes to ±inf and
+// saturates as it should), and floor(v) + (v − floor(v) ≥ 0.5) is exact too: v − floor(v) is exact by
+// Sterbenz for |v| ≥ 1 and for 0 ≤ v < 1; for −1 < v < 0 it is 1 − |v|, which is representable whenever it
+// is ≤ 0.5 (|v| ≥ 0.5 has an ulp ≥ 2^-24), so rounding never moves it across 0.5. (Adding 0.5 first would
+// not be: 0.5 − 2^-25 + 0.5 rounds up to 1 in float32.)
+
+/** Four int32 codes sat-ready: floor(v) + (frac ≥ 0.5), v clamped to ±1024 first; NaN → 0. */
+@inline function fix4(x: v128, scale: v128): v128 {
+  let v = f32x4.mul(x, scale);
+  v = f32x4.max(f32x4.min(v, f32x4.splat(1024)), f32x4.splat(-1024));
+  const f = f32x4.floor(v);
+  const up = f32x4.ge(f32x4.sub(v, f), f32x4.splat(0.5)); // all ones (−1) where rounding goes up
+  return i32x4.sub(i32x4.trunc_sat_f32x4_s(f), up);
 }
 
-/** x = q·2^-fp. */
+@inline function fix1(x: f32, scale: f32): i32 {
+  let v = x * scale;
+  if (v != v) return 0;
+  if (v > 1024) v = 1024;
+  if (v < -1024) v = -1024;
+  const f = Mathf.floor(v);
+  let q = <i32>f + (v - f >= 0.5 ? 1 : 0);
+  return q > 127 ? 127 : q < -128 ? -128 : q;
+}
+
+/** q = sat(floor(x·2^fp + 0.5)) from float32, sixteen values a step; NaN → 0. */
+export function quantize(x: usize, out: usize, len: i32, fp: i32): void {
+  const s = <f32>Math.pow(2, fp);
+  const scale = f32x4.splat(s);
+  let i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const p = x + (<usize>i << 2);
+    const a = i16x8.narrow_i32x4_s(fix4(v128.load(p), scale), fix4(v128.load(p, 16), scale));
+    const b = i16x8.narrow_i32x4_s(fix4(v128.load(p, 32), scale), fix4(v128.load(p, 48), scale));
+    v128.store(out + <usize>i, i8x16.narrow_i16x8_s(a, b));
+  }
+  for (; i < len; i++) store<i8>(out + <usize>i, <i8>fix1(load<f32>(x + (<usize>i << 2)), s));
+}
+
+/** quantize from a [C][P] float map (NCHW) into [P][C] int8 (NHWC); `tmp` holds C·P bytes. */
+export function quantizeToNhwc(x: usize, out: usize, P: i32, C: i32, fp: i32, tmp: usize): void {
+  quantize(x, tmp, P * C, fp);
+  transpose8(tmp, out, C, P);
+}
+
+/** x = q·2^-fp (exact in float32), sixteen values a step. */
 export function dequantize(q: usize, x: usize, len: i32, fp: i32): void {
-  const scale = <f32>Math.pow(2, -fp);
-  for (let i = 0; i < len; i++) store<f32>(x + (<usize>i << 2), <f32>load<i8>(q + <usize>i) * scale);
+  const s = <f32>Math.pow(2, -fp);
+  const scale = f32x4.splat(s);
+  let i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const v = v128.load(q + <usize>i);
+    const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+    const p = x + (<usize>i << 2);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), scale));
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), scale), 16);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), scale), 32);
+    v128.store(p, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), scale), 48);
+  }
+  for (; i < len; i++) store<f32>(x + (<usize>i << 2), <f32>load<i8>(q + <usize>i) * s);
+}
+
+/** dequantize a [P][C] int8 map (NHWC) into [C][P] float32 (NCHW); `tmp` holds C·P bytes. */
+export function dequantizeToNchw(q: usize, x: usize, P: i32, C: i32, fp: i32, tmp: usize): void {
+  transpose8(q, tmp, P, C);
+  dequantize(tmp, x, P * C, fp);
+}
+
+/** out[c][r] = in[r][c] for an R×C byte matrix, in 16×16 tiles so both sides stay in cache lines. */
+export function transpose8(inp: usize, out: usize, R: i32, C: i32): void {
+  for (let r0 = 0; r0 < R; r0 += 16) {
+    const r1 = r0 + 16 < R ? r0 + 16 : R;
+    for (let c0 = 0; c0 < C; c0 += 16) {
+      const c1 = c0 + 16 < C ? c0 + 16 : C;
+      for (let c = c0; c < c1; c++) {
+        const o = out + <usize>c * <usize>R;
+        for (let r = r0; r < r1; r++) store<i8>(o + <usize>r, load<i8>(inp + <usize>r * <usize>C + <usize>c));
+      }
+    }
+  }
 }
