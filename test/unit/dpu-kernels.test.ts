@@ -83,7 +83,8 @@ function poolRef(inp: Int8Array, g: ConvGeometry, kind: 'max' | 'avg', n: number
       m = Math.max(m, v);
       s += v;
     }
-    out[(oh * g.outW + ow) * g.inC + c] = kind === 'max' ? sat(rnd(BigInt(m), shift)) : sat(rnd(BigInt(s) * BigInt(n), shift));
+    // A max window with no tap in bounds reads the DPU's zeros.
+    out[(oh * g.outW + ow) * g.inC + c] = kind === 'max' ? (m === -Infinity ? 0 : sat(rnd(BigInt(m), shift))) : sat(rnd(BigInt(s) * BigInt(n), shift));
   }
   return out;
 }
@@ -491,6 +492,10 @@ describe('pooling', () => {
     ['global 7×7 C 40', { inH: 7, inW: 7, inC: 40, outC: 40, kH: 7, kW: 7 }],
     ['global 13×13 C 24', { inH: 13, inW: 13, inC: 24, outC: 24, kH: 13, kW: 13 }],
     ['dilation 2 C 8', { inH: 7, inW: 7, inC: 8, outC: 8, kH: 3, kW: 3, dilH: 2, dilW: 2 }],
+    // YOLOX's SPP: 13×13 stride 1 pad 6 keeps the size; C 40 takes the 16-, 8- and 1-channel paths.
+    ['SPP 13×13 stride 1 pad 6 C 40', { inH: 13, inW: 13, inC: 40, outC: 40, kH: 13, kW: 13, padT: 6, padL: 6, padB: 6, padR: 6 }],
+    // Windows entirely in the padding (rows and columns): the DPU reads zeros there.
+    ['2×2 pad 3 C 19', { inH: 3, inW: 4, inC: 19, outC: 19, kH: 2, kW: 2, padT: 3, padL: 3, padB: 3, padR: 3 }],
   ];
   pools.forEach(([name, p], i) => {
     it(`max and average ${name}`, () => {
@@ -564,7 +569,7 @@ describe('element-wise', () => {
   });
   it('requantize', () => {
     const a = Int8Array.from({ length: 256 }, (_, i) => i - 128);
-    for (const shift of [0, 1, 2, 7, 8, -1, -3]) {
+    for (const shift of [0, 1, 2, 7, 8, 9, 12, 40, -1, -3, -8, -9, -20]) {
       eng.reset();
       const ap = put8(a), op = eng.alloc(256);
       eng.requantize(ap, op, 256, shift);
@@ -637,11 +642,11 @@ describe('element-wise', () => {
 describe('data movement', () => {
   it('concat places each input after the previous ones, aligning its fix point', () => {
     const r = rng(950);
-    const P = 7, chans = [3, 16, 5], shifts = [0, 1, -1];
+    const P = 7, chans = [3, 16, 5, 37], shifts = [0, 1, -1, 2];
     const ins = chans.map((c) => randI8(r, P * c));
     eng.reset();
     const ptrs = ins.map(put8);
-    const cout = 24;
+    const cout = 61;
     const op = eng.alloc(P * cout);
     eng.concat(ptrs.map((ptr, i) => ({ ptr, channels: chans[i], shift: shifts[i] })), op, P);
     const want: number[] = [];
@@ -652,9 +657,9 @@ describe('data movement', () => {
   });
   it('upsampleNearest repeats each pixel sh × sw times', () => {
     const r = rng(951);
-    const [H, W, C, sh, sw] = [3, 4, 5, 2, 3];
+    for (const [H, W, C, sh, sw] of [[3, 4, 5, 2, 3], [2, 3, 29, 2, 2]]) {
     const inp = randI8(r, H * W * C);
-    for (const shift of [0, 1, -1]) {
+    for (const shift of [0, 1, -1, 9, -9]) {
       eng.reset();
       const ip = put8(inp), op = eng.alloc(H * sh * W * sw * C);
       eng.upsampleNearest(ip, op, H, W, C, sh, sw, shift);
@@ -663,6 +668,7 @@ describe('data movement', () => {
         want.push(sat(rnd(BigInt(inp[(Math.floor(y / sh) * W + Math.floor(x / sw)) * C + c]), shift)));
       }
       expect(Array.from(get8(op, want.length)), `shift ${shift}`).toEqual(want);
+    }
     }
   });
 });

@@ -148,7 +148,7 @@ interface Exports {
     W: number, Cp: number, outW: number, oh0: number, oh1: number, acc: number, out: number, C: number,
     bt32: number, accUp: number): void;
   maxPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
-    kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, shift: number): void;
+    kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, shift: number, rows: number): void;
   avgPool(inp: number, out: number, inH: number, inW: number, C: number, outH: number, outW: number, kH: number,
     kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, n: number,
     shift: number, sums: number): void;
@@ -469,8 +469,9 @@ function createEngine(x: Exports): Int8Engine {
     planConv: (w, b, g, e, transposed = false) => planConvLike(w, b, g, e, transposed),
     maxPool: (i, o, g, shift) => {
       const a = poolArgs(g, 'max pool');
-      x.maxPool(i, o, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
-        checkInt('max pool shift', shift, -32, 62));
+      checkInt('max pool shift', shift, -32, 62);
+      scratch([g.inH * g.outW * g.inC + 16], ([rows]) => x.maxPool(i, o, a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7],
+        a[8], a[9], a[10], a[11], a[12], shift, rows));
     },
     avgPool: (i, o, g, n, shift) => {
       const a = poolArgs(g, 'average pool');

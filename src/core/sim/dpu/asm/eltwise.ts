@@ -36,16 +36,46 @@ export function mul(a: usize, b: usize, out: usize, len: i32): void {
   }
 }
 
+/**
+ * round(q, shift) saturated on sixteen int8 lanes, exact in int16: q + 2^(s-1) ≤ 191 for s ≤ 7; for s ≥ 8
+ * every |q| ≤ 128 rounds to 0; a left shift beyond 8 saturates any q ≠ 0 as a shift by 8 does.
+ */
+@inline export function requant16(v: v128, shift: i32): v128 {
+  const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+  if (shift > 0) {
+    if (shift >= 8) return i8x16.splat(0);
+    const half: i32 = 1 << (shift - 1);
+    const h = i16x8.splat(<i16>half);
+    return i8x16.narrow_i16x8_s(i16x8.shr_s(i16x8.add(lo, h), shift), i16x8.shr_s(i16x8.add(hi, h), shift));
+  }
+  const k = -shift > 8 ? 8 : -shift;
+  return i8x16.narrow_i16x8_s(i16x8.shl(lo, k), i16x8.shl(hi, k));
+}
+
+/**
+ * out = sat(round(in, shift)) for n bytes (in place allowed): the short per-pixel runs of concat and
+ * upsampling, where a memory.copy call costs more than the bytes it moves.
+ */
+@inline export function moveRun(inp: usize, out: usize, n: i32, shift: i32): void {
+  let i = 0;
+  if (shift == 0) {
+    for (; i + 16 <= n; i += 16) v128.store(out + <usize>i, v128.load(inp + <usize>i));
+    if (i + 8 <= n) { store<u64>(out + <usize>i, load<u64>(inp + <usize>i)); i += 8; }
+    if (i + 4 <= n) { store<u32>(out + <usize>i, load<u32>(inp + <usize>i)); i += 4; }
+    for (; i < n; i++) store<u8>(out + <usize>i, load<u8>(inp + <usize>i));
+    return;
+  }
+  for (; i + 16 <= n; i += 16) v128.store(out + <usize>i, requant16(v128.load(inp + <usize>i), shift));
+  for (; i < n; i++) store<i8>(out + <usize>i, <i8>sat8(rnd64(<i64>load<i8>(inp + <usize>i), shift)));
+}
+
 /** out = sat(round(in, shift)). */
 export function requantize(inp: usize, out: usize, len: i32, shift: i32): void {
   if (shift == 0) {
     memory.copy(out, inp, <usize>len);
     return;
   }
-  for (let i = 0; i < len; i++) {
-    const o = <usize>i;
-    store<i8>(out + o, <i8>sat8(rnd64(<i64>load<i8>(inp + o), shift)));
-  }
+  moveRun(inp, out, len, shift);
 }
 
 // The float ↔ int8 boundary. float2fix must equal floor(x·2^fp + 0.5) computed exactly (the JS reference

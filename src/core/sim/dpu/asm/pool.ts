@@ -1,74 +1,71 @@
 // Pooling on int8 NHWC maps, sixteen channels per step.
 import { rnd64, sat8 } from './epilogue';
+import { moveRun } from './eltwise';
 
-/** y = sat(round(max(window), shift)); padding never wins (only in-bounds taps are visited). */
+/**
+ * y = sat(round(max(window), shift)); padding never wins (only in-bounds taps are visited). Max is
+ * separable: each input row's maxima over the kW columns of every output column go to `rows`
+ * (inH × outW × C bytes), then each output takes the max of kH of them — kH + kW reads instead of kH·kW
+ * (YOLOX's SPP pools are 5×5 to 13×13). A window with no in-bounds tap reads the DPU's zeros.
+ */
 export function maxPool(inp: usize, out: usize, inH: i32, inW: i32, C: i32, outH: i32, outW: i32,
-  kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, padT: i32, padL: i32, shift: i32): void {
+  kH: i32, kW: i32, sH: i32, sW: i32, dH: i32, dW: i32, padT: i32, padL: i32, shift: i32, rows: usize): void {
+  const rowBytes = <usize>(outW * C);
+  for (let y = 0; y < inH; y++) {
+    for (let ow = 0; ow < outW; ow++) {
+      const o = rows + <usize>y * rowBytes + <usize>(ow * C);
+      const x0 = ow * sW - padL;
+      let first = true;
+      for (let kw = 0; kw < kW; kw++) {
+        const x = x0 + kw * dW;
+        if (x < 0 || x >= inW) continue;
+        const s = inp + <usize>((y * inW + x) * C);
+        if (first) { maxInto(o, s, C, true); first = false; } else maxInto(o, s, C, false);
+      }
+      if (first) memory.fill(o, 0x80, <usize>C); // no column in bounds: caught per output below
+    }
+  }
   for (let oh = 0; oh < outH; oh++) {
+    const y0 = oh * sH - padT;
     for (let ow = 0; ow < outW; ow++) {
       const o = out + <usize>((oh * outW + ow) * C);
-      const y0 = oh * sH - padT;
       const x0 = ow * sW - padL;
-      let c = 0;
-      for (; c + 16 <= C; c += 16) {
-        let m = i8x16.splat(-128);
-        let seen = false;
+      let colsIn = false;
+      for (let kw = 0; kw < kW; kw++) { const x = x0 + kw * dW; if (x >= 0 && x < inW) { colsIn = true; break; } }
+      let first = true;
+      if (colsIn) {
         for (let kh = 0; kh < kH; kh++) {
           const y = y0 + kh * dH;
           if (y < 0 || y >= inH) continue;
-          for (let kw = 0; kw < kW; kw++) {
-            const x = x0 + kw * dW;
-            if (x < 0 || x >= inW) continue;
-            m = i8x16.max_s(m, v128.load(inp + <usize>((y * inW + x) * C + c)));
-            seen = true;
-          }
+          const s = rows + <usize>y * rowBytes + <usize>(ow * C);
+          if (first) { maxInto(o, s, C, true); first = false; } else maxInto(o, s, C, false);
         }
-        if (!seen) m = i8x16.splat(0); // a window entirely in the padding: the DPU reads zeros
-        v128.store(o + <usize>c, m);
-        if (shift != 0) requantRun(o + <usize>c, o + <usize>c, 16, shift);
       }
-      // Eight channels at once (an 8-channel map, or what sixteen left): the low half of a vector.
-      for (; c + 8 <= C; c += 8) {
-        let m = i8x16.splat(-128);
-        let seen = false;
-        for (let kh = 0; kh < kH; kh++) {
-          const y = y0 + kh * dH;
-          if (y < 0 || y >= inH) continue;
-          for (let kw = 0; kw < kW; kw++) {
-            const x = x0 + kw * dW;
-            if (x < 0 || x >= inW) continue;
-            m = i8x16.max_s(m, v128.load64_zero(inp + <usize>((y * inW + x) * C + c)));
-            seen = true;
-          }
-        }
-        if (!seen) m = i8x16.splat(0);
-        v128.store64_lane(o + <usize>c, m, 0);
-        if (shift != 0) requantRun(o + <usize>c, o + <usize>c, 8, shift);
-      }
-      for (; c < C; c++) {
-        let m: i32 = -128;
-        let seen = false;
-        for (let kh = 0; kh < kH; kh++) {
-          const y = y0 + kh * dH;
-          if (y < 0 || y >= inH) continue;
-          for (let kw = 0; kw < kW; kw++) {
-            const x = x0 + kw * dW;
-            if (x < 0 || x >= inW) continue;
-            const v = <i32>load<i8>(inp + <usize>((y * inW + x) * C + c));
-            if (v > m) m = v;
-            seen = true;
-          }
-        }
-        if (!seen) m = 0;
-        store<i8>(o + <usize>c, <i8>sat8(rnd64(<i64>m, shift)));
-      }
+      if (first) memory.fill(o, 0, <usize>C);
+      else if (shift != 0) requantRun(o, o, C, shift);
     }
+  }
+}
+
+/** o = s (first) or max(o, s) over n int8 values, sixteen at a time. */
+@inline function maxInto(o: usize, s: usize, n: i32, first: bool): void {
+  let c = 0;
+  if (first) {
+    for (; c + 16 <= n; c += 16) v128.store(o + <usize>c, v128.load(s + <usize>c));
+    for (; c < n; c++) store<i8>(o + <usize>c, load<i8>(s + <usize>c));
+    return;
+  }
+  for (; c + 16 <= n; c += 16) v128.store(o + <usize>c, i8x16.max_s(v128.load(o + <usize>c), v128.load(s + <usize>c)));
+  for (; c + 8 <= n; c += 8) v128.store64_lane(o + <usize>c, i8x16.max_s(v128.load64_zero(o + <usize>c), v128.load64_zero(s + <usize>c)), 0);
+  for (; c < n; c++) {
+    const a = load<i8>(o + <usize>c), b = load<i8>(s + <usize>c);
+    if (b > a) store<i8>(o + <usize>c, b);
   }
 }
 
 /** out[i] = sat(round(in[i], shift)) for n values (in place allowed). */
 export function requantRun(inp: usize, out: usize, n: i32, shift: i32): void {
-  for (let i = 0; i < n; i++) store<i8>(out + <usize>i, <i8>sat8(rnd64(<i64>load<i8>(inp + <usize>i), shift)));
+  moveRun(inp, out, n, shift);
 }
 
 /**
