@@ -111,16 +111,20 @@ describe('the _int.xmodel export of YOLOX-nano (SiLU→hard-swish) and of the sh
     expect(await compare(writeOnnx(exportQdq(r.model, r.tensors).model))).toBeGreaterThan(100);
   }, 180_000);
 
-  it('YOLOX-nano: its consecutive CPU subgraphs (Focus slices, head sigmoids) in one onnxruntime call give what one call each gives', async () => {
+  it('YOLOX-nano: its consecutive CPU subgraphs (Focus slices, head sigmoids) in one onnxruntime call, with no fix on what only DPU layers read, give what one call each with every fix gives', async () => {
     const m = readOnnx(new Uint8Array(readFileSync('public/models/yolox_nano.onnx')));
     const n = 3 * 416 * 416;
     const images = { shape: [1, 3, 416, 416], data: Float32Array.from({ length: n }, (_, k) => (k * 7919) % 256) };
     const r = await quantizeModel(m, [{ images }], parseQuantConfig({ convert_silu_to_hswish: true }), { skipEvaluation: true });
     const qdq = exportQdq(r.model, r.tensors).model;
     const grouped = await prepareSimulation({ kind: 'onnx', model: qdq }, target, { threads: 1 });
-    const single = await prepareSimulation({ kind: 'onnx', model: qdq }, target, { threads: 1, groupCpu: false });
+    const single = await prepareSimulation({ kind: 'onnx', model: qdq }, target, { threads: 1, groupCpu: false, fixCpuOutputs: true });
     try {
-      const a = await grouped.run({ images }), b = await single.run({ images });
+      const a = await grouped.run({ images }, { keepTensors: true }), b = await single.run({ images }, { keepTensors: true });
+      // Every DPU tensor, those the head sigmoids feed included.
+      expect(a.tensors.size).toBeGreaterThan(100);
+      expect([...a.tensors.keys()]).toEqual([...b.tensors.keys()]);
+      for (const [k, t] of a.tensors) expect(Buffer.from(t.q.buffer, t.q.byteOffset, t.q.length).equals(Buffer.from(b.tensors.get(k)!.q.buffer, b.tensors.get(k)!.q.byteOffset, t.q.length)), k).toBe(true);
       // Still one row per compiled subgraph, in the same order.
       expect(a.subgraphs.map((s) => `${s.device} ${s.name}`)).toEqual(b.subgraphs.map((s) => `${s.device} ${s.name}`));
       expect(a.subgraphs.filter((s) => s.device === 'CPU').length).toBeGreaterThanOrEqual(10);

@@ -281,11 +281,25 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
       for (const t of plan.outputs) available.add(t);
       plans.push(plan);
     }
+    const placedOfTensor = new Map(L.map((p, i) => [p.layer.tensor, i]));
+    const deviceOf = new Map<number, string>();
+    for (const sg of compile.subgraphs) for (const i of sg.layers) deviceOf.set(i, sg.device);
+    /**
+     * A CPU output read only by DPU layers, which enter it with float2fix at the fix point its Q/DQ gives:
+     * the fix inside the CPU model would compute the same codes a second time (float2fix of q·2^-fp is q),
+     * at five float passes over the map (YOLOX's Focus slices and head sigmoids: most of their time).
+     */
+    const fixedAtEntry = (t: string, fp: number): boolean => {
+      const pi = placedOfTensor.get(t);
+      if (pi === undefined || graphOutputs.has(t) || o.fixCpuOutputs) return false;
+      const readers = readersOf.get(pi) ?? [];
+      return readers.length > 0 && readers.every((r) => deviceOf.get(r) === acc) && fpOfPlaced(pi) === fp;
+    };
     for (const run of cpuRuns) {
       const [first] = run;
       const fixOf = (t: string) => {
         const q = dq.tensors.get(t);
-        return q && q.dataType === 'activation' ? q.fixPoint : undefined;
+        return q && q.dataType === 'activation' && !fixedAtEntry(t, q.fixPoint) ? q.fixPoint : undefined;
       };
       if (first.custom) {
         first.plan.session = interpreterSession(first.model);
@@ -293,7 +307,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
         // One model for the whole run, from what was available at its first subgraph (a later member's
         // input made by an earlier member is computed inside, through the same fix as between two calls).
         const outputs = [...new Set(run.flatMap((r) => r.plan.outputs))];
-        const m = run.length > 1 ? subModel(dq.float, outputs, first.available, fixOf) : first.model;
+        const m = subModel(dq.float, outputs, first.available, fixOf);
         first.plan.session = await createFloatSession(m, { threads: o.threads, wasmPaths: o.wasmPaths });
         first.plan.ort = true;
         first.plan.inputs = m.graph.inputs.map((i) => i.name);

@@ -19,6 +19,9 @@ export interface SimOptions {
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
+  /** Keep the fix inside a CPU subgraph on outputs that only DPU layers read (default false: their float2fix
+   *  at the DPU entry gives the same codes; true only as a check of that). */
+  fixCpuOutputs?: boolean;
 }
 
 export interface SimTensor {
