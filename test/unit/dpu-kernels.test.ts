@@ -627,7 +627,7 @@ describe('element-wise', () => {
   });
   it('transpose8 swaps the axes of a byte matrix of any size', () => {
     const r = rng(978);
-    for (const [R, C] of [[1, 1], [1, 17], [17, 1], [16, 16], [33, 80], [2704, 3]]) {
+    for (const [R, C] of [[1, 1], [1, 17], [17, 1], [16, 16], [33, 80], [40, 35], [2704, 3], [3, 5], [3, 16], [3, 83], [80, 2704]]) {
       const a = randI8(r, R * C);
       eng.reset();
       const ap = put8(a), op = eng.alloc(R * C);
