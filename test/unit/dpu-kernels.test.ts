@@ -642,11 +642,11 @@ describe('element-wise', () => {
 describe('data movement', () => {
   it('concat places each input after the previous ones, aligning its fix point', () => {
     const r = rng(950);
-    const P = 7, chans = [3, 16, 5, 37], shifts = [0, 1, -1, 2];
+    const P = 7, chans = [3, 16, 5, 37, 1, 2, 4, 3], shifts = [0, 1, -1, 2, 0, 0, 0, 1];
     const ins = chans.map((c) => randI8(r, P * c));
     eng.reset();
     const ptrs = ins.map(put8);
-    const cout = 61;
+    const cout = 71;
     const op = eng.alloc(P * cout);
     eng.concat(ptrs.map((ptr, i) => ({ ptr, channels: chans[i], shift: shifts[i] })), op, P);
     const want: number[] = [];

@@ -8,8 +8,23 @@ export function concatInto(inp: usize, out: usize, P: i32, Ci: i32, Cout: i32, o
     moveRun(inp, out, P * Ci, shift);
     return;
   }
+  // Narrow inputs (YOLOX's Focus: four 3-channel slices; its heads' 1- and 4-channel maps): one or two
+  // plain stores a pixel instead of the general run's tests.
+  const d = out + <usize>off;
+  if (shift == 0 && Ci <= 4) {
+    if (Ci == 1) for (let p = 0; p < P; p++) store<u8>(d + <usize>(p * Cout), load<u8>(inp + <usize>p));
+    else if (Ci == 2) for (let p = 0; p < P; p++) store<u16>(d + <usize>(p * Cout), load<u16>(inp + <usize>(p * 2)));
+    else if (Ci == 3) {
+      for (let p = 0; p < P; p++) {
+        const s = inp + <usize>(p * 3), o = d + <usize>(p * Cout);
+        store<u16>(o, load<u16>(s));
+        store<u8>(o, load<u8>(s, 2), 2);
+      }
+    } else for (let p = 0; p < P; p++) store<u32>(d + <usize>(p * Cout), load<u32>(inp + <usize>(p * 4)));
+    return;
+  }
   for (let p = 0; p < P; p++) {
-    moveRun(inp + <usize>(p * Ci), out + <usize>(p * Cout + off), Ci, shift);
+    moveRun(inp + <usize>(p * Ci), d + <usize>(p * Cout), Ci, shift);
   }
 }
 
