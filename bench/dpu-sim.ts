@@ -7,7 +7,8 @@
 // float, QDQ, sim, …) so load changes hit all three alike, each run by wall clock around one awaited call,
 // and the median and 10th percentile are printed. Runs per case: as many as fit in BUDGET seconds (default
 // 6), at least 10, at most ITERS (default 1000).
-// `npx tsx bench/dpu-sim.ts`; CASES=fmnist,mnist picks models by name substring.
+// `npx tsx bench/dpu-sim.ts`; CASES=fmnist,mnist picks models by name substring. After the table, where the
+// sim's time goes per step kind (SPLIT=0 hides it).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,7 +71,31 @@ function pattern(shape: readonly number[], scale: number, offset: number): Float
 }
 
 interface Case { name: string; qdq: string; feeds: string }
-interface Row { sim: Stat; float: Stat; qdq: Stat; dpu: number; cpu: number; macs: number }
+interface Row { sim: Stat; float: Stat; qdq: Stat; dpu: number; cpu: number; macs: number; split: Record<string, number> }
+
+/**
+ * Where one sim run's time goes, by step kind: DPU layers by kind (conv, depthwise, concat, eltwise:add, …),
+ * each DPU subgraph's entry (float2fix of what comes from the CPU or the user) and per-step dispatch as
+ * "dpu entries+dispatch" (subgraph time minus its layers), each CPU call (its first subgraph's name; the
+ * call's fix2float, onnxruntime run and copies), and what the run spends outside subgraphs.
+ */
+function splitOf(run: SimRun, kindOf: ReadonlyMap<string, string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const add = (k: string, v: number) => { out[k] = (out[k] ?? 0) + v; };
+  const layerMs = new Map<string, number>();
+  for (const l of run.layers) {
+    add(kindOf.get(l.name) ?? 'other', l.ms);
+    layerMs.set(l.subgraph, (layerMs.get(l.subgraph) ?? 0) + l.ms);
+  }
+  let sgMs = 0;
+  for (const s of run.subgraphs) {
+    sgMs += s.ms;
+    if (s.device === 'CPU') add('cpu calls', s.ms);
+    else add('dpu entries+dispatch', s.ms - (layerMs.get(s.name) ?? 0));
+  }
+  add('outside subgraphs', run.ms - sgMs);
+  return out;
+}
 
 /** Child: every case at `threads`. Prints one JSON line. */
 async function child(cases: Case[], threads: number): Promise<void> {
@@ -84,9 +109,13 @@ async function child(cases: Case[], threads: number): Promise<void> {
     // The QDQ model as a deployment would run it: graph optimisations on (onnxruntime fuses Q/DQ into int8 kernels).
     const q = await createFloatSession(qdq, { threads });
     const dpu: number[] = [], cpu: number[] = [];
+    const kindOf = new Map(sim.compile.layers.map((p) => [p.layer.name,
+      p.layer.kind + (p.layer.kind === 'eltwise' ? `:${p.layer.eltwise ?? ''}` : p.layer.kind === 'pool' ? `:${p.layer.poolType ?? ''}` : '')]));
+    const splits: Record<string, number>[] = [];
     let last: SimRun | undefined;
     const [tSim, tFloat, tQdq] = await interleaved([async () => {
       last = await sim.run(feeds);
+      splits.push(splitOf(last, kindOf));
       dpu.push(last.subgraphs.filter((s) => s.device === 'DPU').reduce((a, s) => a + s.ms, 0));
       cpu.push(last.subgraphs.filter((s) => s.device === 'CPU').reduce((a, s) => a + s.ms, 0));
     }, () => float.run(feeds), () => q.run(feeds)]);
@@ -98,6 +127,7 @@ async function child(cases: Case[], threads: number): Promise<void> {
       // Where the sim's time goes (medians): DPU subgraphs (the wasm kernels) and CPU subgraphs (onnxruntime).
       dpu: stat(dpu).median, cpu: stat(cpu).median,
       macs: last!.layers.reduce((a, l) => a + l.macs, 0),
+      split: Object.fromEntries([...new Set(splits.flatMap(Object.keys))].map((k) => [k, stat(splits.map((x) => x[k] ?? 0)).median])),
     };
   }
   process.stdout.write(JSON.stringify(rows) + '\n');
@@ -168,6 +198,16 @@ if (process.argv[2] === '--child') {
         const r = by[t][c.name];
         console.log(`${(t === 1 ? c.name : '').padEnd(34)} ${String(t).padStart(3)} ${cell(r.sim)} ${cell(r.float)} ${cell(r.qdq)}  ${(r.sim.median / r.float.median).toFixed(2).padStart(8)}×  ${(r.sim.median / r.qdq.median).toFixed(2).padStart(6)}×  ${String(r.sim.n).padStart(4)}  ${f(r.dpu)} / ${f(r.cpu)}` +
           (t === 1 ? `   ${(r.macs / 1e6).toFixed(r.macs < 1e7 ? 2 : 0)} M MACs` : ''));
+      }
+    }
+    if (process.env.SPLIT !== '0') {
+      console.log(`\nint8 sim split per step kind (ms, medians over the timed runs; SPLIT=0 hides it)`);
+      for (const c of cases) {
+        for (const t of [1, 2]) {
+          const sp = by[t][c.name].split;
+          const parts = Object.entries(sp).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${f(v)}`);
+          console.log(`${(t === 1 ? c.name : '').padEnd(34)} ${String(t).padStart(3)}  ${parts.join(', ')}`);
+        }
       }
     }
   } finally {
