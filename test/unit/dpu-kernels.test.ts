@@ -538,7 +538,10 @@ describe('element-wise', () => {
   it('add aligns both inputs, applies the nonlinearity and rounds once', () => {
     const r = rng(900);
     const a = randI8(r, len), b = randI8(r, len);
-    for (const [upA, upB, shift] of [[0, 0, 0], [0, 2, 1], [3, 0, 2], [1, 0, -1], [0, 15, 15], [5, 0, -3]]) {
+    a.set([-128, 127, -128, 127]); b.set([-128, 127, 127, -128]); // the int16 path's extremes
+    // The int16 lanes (no act or ReLU, ups ≤ 7, 0 ≤ shift ≤ 14) at their limits, and past them (int32 path).
+    for (const [upA, upB, shift] of [[0, 0, 0], [0, 2, 1], [3, 0, 2], [1, 0, -1], [0, 15, 15], [5, 0, -3],
+      [7, 0, 14], [0, 7, 8], [7, 0, 0], [0, 0, 14], [0, 8, 1], [0, 0, 15]]) {
       for (const act of ['none', 'relu', 'relu6', 'leaky', 'hsigmoid', 'hswish'] as Act[]) {
         const e: Epilogue = act === 'hsigmoid' || act === 'hswish'
           ? { accUp: 0, biasUp: 0, shift, act, preShift: shift, fpPre: 3, fpOut: act === 'hsigmoid' ? 7 : 5 }

@@ -153,6 +153,7 @@ interface Exports {
     kW: number, sH: number, sW: number, dH: number, dW: number, padT: number, padL: number, n: number,
     shift: number, sums: number): void;
   add(a: number, b: number, out: number, len: number, upA: number, upB: number): void;
+  add16(a: number, b: number, out: number, len: number, upA: number, upB: number, shift: number, relu: number): void;
   mul(a: number, b: number, out: number, len: number): void;
   requantize(inp: number, out: number, len: number, shift: number): void;
   quantize(x: number, out: number, len: number, fp: number): void;
@@ -481,6 +482,12 @@ function createEngine(x: Exports): Int8Engine {
         a[9], a[10], a[11], a[12], n, shift, sums));
     },
     add: (a, b, o, len, upA, upB, e) => {
+      // No nonlinearity or a ReLU, small alignment and shift: int16 lanes hold every intermediate exactly.
+      if ((e.act === 'none' || e.act === 'relu') && Number.isInteger(e.shift) && e.shift >= 0 && e.shift <= 14 &&
+        Number.isInteger(upA) && Number.isInteger(upB) && upA >= 0 && upA <= 7 && upB >= 0 && upB <= 7 && (upA === 0 || upB === 0)) {
+        x.add16(a, b, o, checkLen(len), upA, upB, e.shift, e.act === 'relu' ? 1 : 0);
+        return;
+      }
       setEpilogue({ ...e, accUp: 0, biasUp: 0 });
       x.add(a, b, o, checkLen(len), checkInt('add upA', upA, 0, 24), checkInt('add upB', upB, 0, 24));
     },

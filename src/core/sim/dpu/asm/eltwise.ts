@@ -21,6 +21,34 @@ export function add(a: usize, b: usize, out: usize, len: i32, upA: i32, upB: i32
   }
 }
 
+/**
+ * add with no nonlinearity or a ReLU on sixteen int16 lanes, exact while upA, upB ≤ 7 and 0 ≤ shift ≤ 14:
+ * one of upA, upB is 0 (F is the larger fix point), so |z| ≤ 128·2^7 + 128 = 16512 and z + 2^(shift−1) ≤ 24704
+ * stay inside int16. y = sat(round(relu?(z), shift)).
+ */
+export function add16(a: usize, b: usize, out: usize, len: i32, upA: i32, upB: i32, shift: i32, relu: bool): void {
+  const hv: i32 = shift > 0 ? 1 << (shift - 1) : 0;
+  const h = i16x8.splat(<i16>hv);
+  const zero = i16x8.splat(0);
+  let i = 0;
+  for (; i + 16 <= len; i += 16) {
+    const o = <usize>i;
+    const va = v128.load(a + o), vb = v128.load(b + o);
+    let lo = i16x8.add(i16x8.shl(i16x8.extend_low_i8x16_s(va), upA), i16x8.shl(i16x8.extend_low_i8x16_s(vb), upB));
+    let hi = i16x8.add(i16x8.shl(i16x8.extend_high_i8x16_s(va), upA), i16x8.shl(i16x8.extend_high_i8x16_s(vb), upB));
+    if (relu) { lo = i16x8.max_s(lo, zero); hi = i16x8.max_s(hi, zero); }
+    lo = i16x8.shr_s(i16x8.add(lo, h), shift);
+    hi = i16x8.shr_s(i16x8.add(hi, h), shift);
+    v128.store(out + o, i8x16.narrow_i16x8_s(lo, hi));
+  }
+  for (; i < len; i++) {
+    const o = <usize>i;
+    let z = (<i64>load<i8>(a + o) << <i64>upA) + (<i64>load<i8>(b + o) << <i64>upB);
+    if (relu && z < 0) z = 0;
+    store<i8>(out + o, <i8>sat8(rnd64(z, shift)));
+  }
+}
+
 /** z = a·b through the epilogue (act none, shift = fp_a + fp_b − fp_out). */
 export function mul(a: usize, b: usize, out: usize, len: i32): void {
   let i = 0;
