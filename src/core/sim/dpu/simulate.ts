@@ -25,15 +25,7 @@ export function sourceShape(shape: readonly number[]): number[] {
   return shape.length === 4 ? [shape[0], shape[3], shape[1], shape[2]] : [...shape];
 }
 
-function toSource<T extends Int8Array | Float32Array>(x: T, nhwc: readonly number[], out: T): T {
-  if (nhwc.length !== 4) { out.set(x); return out; }
-  const [, H, W, C] = nhwc;
-  for (let y = 0; y < H; y++)
-    for (let xx = 0; xx < W; xx++)
-      for (let c = 0; c < C; c++) out[(c * H + y) * W + xx] = x[(y * W + xx) * C + c];
-  return out;
-}
-
+/** Values in the source layout (NCHW for 4-D) into the DPU's (NHWC); other ranks are copied as they are. */
 function fromSource<T extends Int8Array | Float32Array>(x: ArrayLike<number>, nhwc: readonly number[], out: T): T {
   if (nhwc.length !== 4) { out.set(x); return out; }
   const [, H, W, C] = nhwc;
@@ -644,6 +636,14 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     return engine.f32(at, n);
   }
 
+  /** A kept tensor: a copy of a DPU map in the source layout (moved to NCHW in the wasm, through the arena). */
+  function keptCopy(b: Buf): Int8Array {
+    const n = numel(b.shape);
+    if (sameOrder(b.shape)) return engine.i8(b.ptr, n).slice();
+    engine.transpose8(b.ptr, arena, b.shape[1] * b.shape[2], b.shape[3]);
+    return engine.i8(arena, n).slice();
+  }
+
   /** float2fix of a float tensor in the source layout into a DPU map (staged through the arena). */
   function quantizeFrom(x: Float32Array, b: Buf): void {
     const n = numel(b.shape);
@@ -705,10 +705,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           const f = floatOf(b.name);
           if (f.data.length !== numel(b.shape)) throw new Error(`simulator: "${b.name}" has ${f.data.length} values for [${b.shape}]`);
           quantizeFrom(f.data, b);
-          const q = engine.i8(b.ptr, f.data.length);
           // A quantized graph input is what xdputil/VART is given (input.bin): kept with the layer outputs.
           if (ro.keepTensors && graphInputs.has(b.name) && !tensors.has(b.name))
-            tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: toSource(q, b.shape, new Int8Array(q.length)), subgraph: pl.name });
+            tensors.set(b.name, { name: b.name, layer: b.name, shape: sourceShape(b.shape), fixPoint: b.fp, q: keptCopy(b), subgraph: pl.name });
         }
         for (const s of pl.steps) {
           const a = performance.now();
@@ -718,7 +717,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
           // Copied now: the buffer is reused once its last reader has run.
           if (ro.keepTensors) {
             const b = s.out;
-            const q = toSource(engine.i8(b.ptr, numel(b.shape)), b.shape, new Int8Array(numel(b.shape)));
+            const q = keptCopy(b);
             tensors.set(s.name, { name: s.name, layer: s.layer, shape: sourceShape(b.shape), fixPoint: b.fp, q, subgraph: pl.name });
           }
         }
