@@ -83,6 +83,36 @@ describe('statistics pass in wasm', () => {
     }
   });
 
+  it('skips runs of exact zeros four at a time and still gives the JavaScript loop\'s statistics', () => {
+    // ReLU-like: runs of +0 of every length and phase against the groups of four, −0 inside and beside
+    // them, and a part that is zeros only; with and without the range (histogram from cells or per value).
+    const relu = (n: number, seed: number) => {
+      const x = values(n, seed, 6);
+      for (let i = 0; i < n; i++) if (x[i] < 0.3 || (i >> 5) % 3 === 0) x[i] = (i * 7) % 97 === 0 ? -0 : 0;
+      return x;
+    };
+    const parts = [relu(70_003, 21), new Float32Array(4096), relu(40_001, 22)];
+    expect(parts[0].filter((v) => v === 0).length).toBeGreaterThan(35_000);
+    const js = run(parts, false);
+    const wasm = run(parts, true);
+    expect(wasm.hist.zeros).toBe(js.hist.zeros);
+    expect(wasm.hist.counts).toEqual(js.hist.counts);
+    expect(wasm.margin).toBe(js.margin);
+    for (let k = 0; k < 5; k++) expect(Math.abs(wasm.errors[k] - js.errors[k])).toBeLessThanOrEqual(js.margin);
+    for (const spread of [1, 50]) {
+      const batch = () => [relu(65_540, 23 + spread), relu(33_333, 24 + spread).map((v) => v * spread)];
+      setStatsWasm(false);
+      const a = newTensorStats();
+      observeParts(a, batch());
+      observeParts(a, [new Float32Array(20_000)]);
+      setStatsWasm(true);
+      const b = newTensorStats();
+      observeParts(b, batch());
+      observeParts(b, [new Float32Array(20_000)]);
+      expect(b).toEqual(a);
+    }
+  });
+
   it('finds the range the JavaScript loop finds: NaNs passed over, tails, chunk edges, empty parts', () => {
     const loop = (parts: Float32Array[]) => {
       let min = Infinity, max = -Infinity;

@@ -32,8 +32,10 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
   const top = i32x4.splat(bins - 1);
   const zero = i32x4.splat(0);
   let zeros = i32x4.splat(0);
+  let zeroGroups = 0;
   for (let i = 0; i < n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
+    if (!v128.any_true(v)) { zeroGroups++; continue; }
     const j = i32x4.sub(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(v, cv))), lo), hi), lo);
     const off = i32x4.add(i32x4.shl(j, 4), i32x4.shl(j, 3));
     const dlo = f64x2.promote_low_f32x4(v);
@@ -55,7 +57,19 @@ export function cellsHist(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
       bump(hist + 3 * hstride + <usize>i32x4.extract_lane(b, 3), i32x4.extract_lane(inc, 3));
     }
   }
-  return i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3);
+  addZeroGroups(acc, jlo, zeroGroups);
+  return i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3) + 4 * zeroGroups;
+}
+
+/**
+ * Four +0s in a row (ReLU maps: long runs) skip the scatter, whose adds to zero's one cell would chain
+ * through memory; their count joins that cell here. Bit for bit the same cells: the count is an integer,
+ * and adding +0 to Σv and Σv² leaves them as they are (they start at +0 and never become −0).
+ */
+@inline function addZeroGroups(acc: usize, jlo: i32, groups: i32): void {
+  if (groups == 0) return;
+  const r = acc + <usize>(0 - jlo) * 24;
+  store<f64>(r, load<f64>(r) + <f64>(4 * groups));
 }
 
 /**
@@ -75,8 +89,10 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
   const tv = f32x4.splat(tiny);
   let zeros = i32x4.splat(0);
   let tinies = i32x4.splat(0);
+  let zeroGroups = 0;
   for (let i = 0; i < n; i += 4) {
     const v = v128.load(x + (<usize>i << 2));
+    if (!v128.any_true(v)) { zeroGroups++; continue; }
     const j = i32x4.sub(i32x4.min_s(i32x4.max_s(i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.mul(v, cv))), lo), hi), lo);
     const off = i32x4.add(i32x4.shl(j, 4), i32x4.shl(j, 3));
     zeros = i32x4.sub(zeros, f32x4.eq(v, zv));
@@ -88,7 +104,8 @@ export function cellsOnly(x: usize, n: i32, c: f64, jlo: i32, jhi: i32, acc: usi
     cell(acc + <usize>i32x4.extract_lane(off, 2), f64x2.extract_lane(dhi, 0));
     cell(acc + stride + <usize>i32x4.extract_lane(off, 3), f64x2.extract_lane(dhi, 1));
   }
-  store<i32>(out, i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3));
+  addZeroGroups(acc, jlo, zeroGroups);
+  store<i32>(out, i32x4.extract_lane(zeros, 0) + i32x4.extract_lane(zeros, 1) + i32x4.extract_lane(zeros, 2) + i32x4.extract_lane(zeros, 3) + 4 * zeroGroups);
   store<i32>(out, i32x4.extract_lane(tinies, 0) + i32x4.extract_lane(tinies, 1) + i32x4.extract_lane(tinies, 2) + i32x4.extract_lane(tinies, 3), 4);
 }
 
