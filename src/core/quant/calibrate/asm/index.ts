@@ -169,9 +169,15 @@ export function minMax(x: usize, n: i32, out: usize): void {
 export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo: i32, hi: i32, out: usize, jfirst: i32, jlast: i32, hist: usize, range: f64, scale: f64, copies: i32, s2: f64): void {
   const cells = jhi - jlo + 1;
   const stride = <usize>cells * 16;
-  const i0 = 1 / fs0, i1 = i0 / 2, i2 = i0 / 4, i3 = i0 / 8, i4 = i0 / 16;
-  let e0 = 0.0, e1 = 0.0, e2 = 0.0, e3 = 0.0, e4 = 0.0;
-  let g0 = 0.0, g1 = 0.0, g2 = 0.0, g3 = 0.0, g4 = 0.0;
+  const i0 = 1 / fs0;
+  // Candidates in lanes: (fp0, fp0+1), (fp0+2, fp0+3), (fp0+4, unused). Each lane does the scalar
+  // arithmetic it replaces in the same order (e += m·q·q − 2q·Σx; g += 2|q·Σx| + m·q·q), so the sums are
+  // bit for bit those of one loop per candidate.
+  const s01 = f64x2.replace_lane(f64x2.splat(i0), 1, i0 / 2);
+  const s23 = f64x2.replace_lane(f64x2.splat(i0 / 4), 1, i0 / 8);
+  const s4 = f64x2.splat(i0 / 16);
+  let e01 = f64x2.splat(0), e23 = f64x2.splat(0), e4 = f64x2.splat(0);
+  let g01 = f64x2.splat(0), g23 = f64x2.splat(0), g4 = f64x2.splat(0);
   for (let j = jfirst; j <= jlast; j++) {
     const r = acc + <usize>j * 16;
     let m = 0.0, a = 0.0;
@@ -189,19 +195,31 @@ export function cellErrors(acc: usize, jlo: i32, jhi: i32, c: f64, fs0: f64, lo:
     }
     // The cell starts at J/32 steps of fp0: at fp0 + k it rounds half up to floor((J + 2^(4−k)) / 2^(5−k)),
     // in integers (the f64 floor(J·2^(k−5) + 0.5) it equals costs more, with its clamps, than the cell's sums).
-    let q = <f64>clampI((J + 16) >> 5, lo, hi) * i0;
-    e0 += m * q * q - 2 * q * a; g0 += 2 * Math.abs(q * a) + m * q * q;
-    q = <f64>clampI((J + 8) >> 4, lo, hi) * i1;
-    e1 += m * q * q - 2 * q * a; g1 += 2 * Math.abs(q * a) + m * q * q;
-    q = <f64>clampI((J + 4) >> 3, lo, hi) * i2;
-    e2 += m * q * q - 2 * q * a; g2 += 2 * Math.abs(q * a) + m * q * q;
-    q = <f64>clampI((J + 2) >> 2, lo, hi) * i3;
-    e3 += m * q * q - 2 * q * a; g3 += 2 * Math.abs(q * a) + m * q * q;
-    q = <f64>clampI((J + 1) >> 1, lo, hi) * i4;
-    e4 += m * q * q - 2 * q * a; g4 += 2 * Math.abs(q * a) + m * q * q;
+    const mv = f64x2.splat(m);
+    const av = f64x2.splat(a);
+    let q = f64x2.mul(f64x2.replace_lane(f64x2.splat(<f64>clampI((J + 16) >> 5, lo, hi)), 1, <f64>clampI((J + 8) >> 4, lo, hi)), s01);
+    let mqq = f64x2.mul(f64x2.mul(mv, q), q);
+    let t = f64x2.mul(q, av);
+    e01 = f64x2.add(e01, f64x2.sub(mqq, f64x2.mul(f64x2.add(q, q), av)));
+    g01 = f64x2.add(g01, f64x2.add(f64x2.add(f64x2.abs(t), f64x2.abs(t)), mqq));
+    q = f64x2.mul(f64x2.replace_lane(f64x2.splat(<f64>clampI((J + 4) >> 3, lo, hi)), 1, <f64>clampI((J + 2) >> 2, lo, hi)), s23);
+    mqq = f64x2.mul(f64x2.mul(mv, q), q);
+    t = f64x2.mul(q, av);
+    e23 = f64x2.add(e23, f64x2.sub(mqq, f64x2.mul(f64x2.add(q, q), av)));
+    g23 = f64x2.add(g23, f64x2.add(f64x2.add(f64x2.abs(t), f64x2.abs(t)), mqq));
+    q = f64x2.mul(f64x2.splat(<f64>clampI((J + 1) >> 1, lo, hi)), s4);
+    mqq = f64x2.mul(f64x2.mul(mv, q), q);
+    t = f64x2.mul(q, av);
+    e4 = f64x2.add(e4, f64x2.sub(mqq, f64x2.mul(f64x2.add(q, q), av)));
+    g4 = f64x2.add(g4, f64x2.add(f64x2.add(f64x2.abs(t), f64x2.abs(t)), mqq));
   }
-  store<f64>(out, s2 + e0); store<f64>(out, s2 + e1, 8); store<f64>(out, s2 + e2, 16); store<f64>(out, s2 + e3, 24); store<f64>(out, s2 + e4, 32);
-  store<f64>(out, s2 + g0, 40); store<f64>(out, s2 + g1, 48); store<f64>(out, s2 + g2, 56); store<f64>(out, s2 + g3, 64); store<f64>(out, s2 + g4, 72);
+  const sv = f64x2.splat(s2);
+  v128.store(out, f64x2.add(sv, e01));
+  v128.store(out, f64x2.add(sv, e23), 16);
+  store<f64>(out, s2 + f64x2.extract_lane(e4, 0), 32);
+  v128.store(out, f64x2.add(sv, g01), 40);
+  v128.store(out, f64x2.add(sv, g23), 56);
+  store<f64>(out, s2 + f64x2.extract_lane(g4, 0), 72);
 }
 
 @inline function clampI(v: i32, lo: i32, hi: i32): i32 {
