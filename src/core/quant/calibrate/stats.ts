@@ -79,8 +79,11 @@ function usesCells(n: number, bitWidth: number, mode: RoundMode, parts: readonly
 
 /** Values from which the cell estimate beats one pass per candidate (below, the cells' fixed cost dominates). */
 const CELL_MIN_VALUES = 1 << 16;
-/** The same in wasm, whose per-value pass is ~4× cheaper than the JavaScript one and fixed cost ~2× (bench/quant.ts). */
-const CELL_MIN_VALUES_WASM = 1 << 14;
+/**
+ * The same in wasm: ~45 µs per batch for the cells' closing pass, then ~1.5 ns per value, against ~24 ns per
+ * value for the JavaScript pass per candidate (fmnist's 128-wide dense layer, 4096 values per batch: ~60 → ~30 µs).
+ */
+const CELL_MIN_VALUES_WASM = 1 << 12;
 
 /**
  * diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. With
