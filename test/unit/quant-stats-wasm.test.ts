@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { growHistogram, newHistogram } from '../../src/core/quant/calibrate/histogram';
 import { maxminFixPoint } from '../../src/core/quant/calibrate/methods';
-import { cellErrors, newTensorStats, observeParts } from '../../src/core/quant/calibrate/stats';
+import { cellErrors, newTensorStats, observeParts, usesCells } from '../../src/core/quant/calibrate/stats';
 import { rangeInWasm, setStatsWasm } from '../../src/core/quant/calibrate/stats-wasm';
 
 afterEach(() => setStatsWasm(true));
@@ -110,6 +110,28 @@ describe('statistics pass in wasm', () => {
       observeParts(b, batch());
       observeParts(b, [new Float32Array(20_000)]);
       expect(b).toEqual(a);
+    }
+  });
+
+  it('gives std_round on a batch without negatives (images) the per-candidate sums\' fix points from the cells', () => {
+    // Raw 0..255 pixels (every odd value a tie at fp −1) and pixels / 255; a batch with a negative value
+    // keeps the per-candidate pass (std_round and half_up part there).
+    const pixels = (n: number, seed: number, scale: number) => {
+      const r = values(n, seed, 8);
+      return Float32Array.from(r, (v, i) => (Math.floor(Math.abs(v) * 1000 + i) % 256) / scale);
+    };
+    for (const scale of [1, 255]) {
+      const batches = [[pixels(20_000, 31, scale), pixels(9_999, 32, scale)], [pixels(6_000, 33, scale)], [Float32Array.from(pixels(8_000, 34, scale), (v, i) => (i === 5 ? -0.5 : v))]];
+      setStatsWasm(false);
+      const js = newTensorStats();
+      for (const b of batches) observeParts(js, b, 8, 'std_round');
+      setStatsWasm(true);
+      const wasm = newTensorStats();
+      for (const b of batches) observeParts(wasm, b, 8, 'std_round');
+      expect(wasm).toEqual(js);
+      expect(js.batchFps.diffs.length).toBe(3);
+      expect(batches.map((b) => usesCells(b.reduce((n, p) => n + p.length, 0), 8, 'std_round', b, Math.min(...b.map((p) => Math.min(...p)))))).toEqual([true, true, false]);
+      expect(usesCells(6_000, 8, 'half_even', batches[1], 0)).toBe(false);
     }
   });
 
