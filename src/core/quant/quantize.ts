@@ -13,6 +13,7 @@ import type { OrtOptions } from '../sim/float/ort';
 import { activationRunner, type ActivationRunner, type Engine } from './activations';
 import { newHistogram, addToHistogram } from './calibrate/histogram';
 import { localFolder, remoteFolder, type FoldItem, type FolderPort, type StatsFolder } from './calibrate/folder';
+import { derivedTensors, valuesOf } from './calibrate/derive';
 import {
   diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
   scaleOfThreshold, type CalibMethod,
@@ -499,7 +500,9 @@ async function calibrate(
   try {
     // No ReduceMin/ReduceMax in the graph: onnxruntime's two passes cost about half an inference on
     // YOLOX-nano, the SIMD min/max in observeParts a few per cent of one (bench/quant.ts).
-    floatRun = await activationRunner(model, observed, { ort: o.ort, engine: o.engine });
+    // Tensors whose values are other observed tensors' (a Concat of them…) are read off those, not fetched.
+    const derived = derivedTensors(model.graph, observed);
+    floatRun = await activationRunner(model, observed.filter((n) => !derived.has(n)), { ort: o.ort, engine: o.engine });
     // The interpreter's outputs may share buffers it keeps: only onnxruntime's fresh arrays move.
     if (port && floatRun.engine === 'onnxruntime') folder = remoteFolder(port, (a) => !fed.has(a.buffer));
     else port?.terminate();
@@ -511,13 +514,15 @@ async function calibrate(
       const out = await floatRun.run(feeds);
       means?.add(out, samplesIn(feeds));
       for (const name of observed) {
-        const t = out[name];
-        if (!t) continue;
+        const values = valuesOf(name, out, derived);
+        if (!values) continue;
         let p = pending.get(name);
         if (!p) { p = { parts: [], n: 0 }; pending.set(name, p); }
-        p.parts.push(t.data);
-        p.n += t.data.length;
-        pendingFloats += t.data.length;
+        for (const v of values) {
+          p.parts.push(v);
+          p.n += v.length;
+          pendingFloats += v.length;
+        }
       }
       // One statistics batch spans the same samples for every tensor: statBatch samples, or fewer when
       // holding them would exceed the memory budget (large feature maps).

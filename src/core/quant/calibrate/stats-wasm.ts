@@ -9,25 +9,25 @@ import { instantiateEmbedded } from '../../wasm';
 interface Exports {
   memory: WebAssembly.Memory;
   heapBase(): number;
-  cellsHist(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, hist: number, bins: number, range: number, scale: number): number;
+  cellsHist(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, hist: number, bins: number, range: number, scale: number, sq: number): number;
   minMax(x: number, n: number, out: number): void;
-  cellsOnly(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, tiny: number, out: number): void;
+  cellsOnly(x: number, n: number, c: number, jlo: number, jhi: number, acc: number, tiny: number, out: number, sq: number): void;
   cellErrors(
     acc: number, jlo: number, jhi: number, c: number, fs0: number, lo: number, hi: number, out: number,
-    jfirst: number, jlast: number, hist: number, range: number, scale: number, copies: number,
+    jfirst: number, jlast: number, hist: number, range: number, scale: number, copies: number, s2: number,
   ): void;
 }
 
 /** Values copied into wasm memory per call: small enough to stay in cache, large enough to amortise the call. */
 const CHUNK = 1 << 14;
-/** Cells of the widest grid (8-bit: 32·(127 + 128) + 32). */
+/** Cells of the widest grid (8-bit: 32·(127 + 128) + 32), each {count, Σx} in f64. */
 const MAX_CELLS = 32 * 256;
 /** Copies of the cells and histogram the kernel spreads its adds over (asm/index.ts COPIES). */
 const COPIES = 4;
 
 let state: {
-  e: Exports; acc: Float64Array; hist: Int32Array; x: Float32Array; out: Float64Array; bins: Float64Array; counts: Int32Array;
-  accAt: number; histAt: number; xAt: number; outAt: number; binsAt: number; countsAt: number;
+  e: Exports; acc: Float64Array; hist: Int32Array; x: Float32Array; out: Float64Array; bins: Float64Array; counts: Int32Array; sq: Float64Array;
+  accAt: number; histAt: number; xAt: number; outAt: number; binsAt: number; countsAt: number; sqAt: number;
 } | null | undefined;
 let enabled = true;
 
@@ -41,21 +41,23 @@ function load(): typeof state {
   try {
     const e = instantiateEmbedded<Exports>(STATS_WASM_BASE64);
     const accAt = (e.heapBase() + 7) & ~7;
-    const histAt = accAt + COPIES * MAX_CELLS * 24;
+    const histAt = accAt + COPIES * MAX_CELLS * 16;
     const xAt = histAt + COPIES * HIST_BINS * 4;
     const outAt = xAt + CHUNK * 4;
     const binsAt = outAt + 10 * 8;
     const countsAt = binsAt + HIST_BINS * 8;
-    const end = countsAt + 8;
+    const sqAt = countsAt + 8;
+    const end = sqAt + 8;
     const have = e.memory.buffer.byteLength;
     if (end > have) e.memory.grow(Math.ceil((end - have) / 65536));
     const buf = e.memory.buffer;
     // Fresh pages are zero: the cells start cleared, and cellErrors clears them after each use.
     state = {
-      e, accAt, histAt, xAt, outAt, binsAt, countsAt,
+      e, accAt, histAt, xAt, outAt, binsAt, countsAt, sqAt,
+      sq: new Float64Array(buf, sqAt, 1),
       bins: new Float64Array(buf, binsAt, HIST_BINS),
       counts: new Int32Array(buf, countsAt, 2),
-      acc: new Float64Array(buf, accAt, MAX_CELLS * 3),
+      acc: new Float64Array(buf, accAt, MAX_CELLS * 2),
       hist: new Int32Array(buf, histAt, COPIES * HIST_BINS),
       x: new Float32Array(buf, xAt, CHUNK),
       out: new Float64Array(buf, outAt, 10),
@@ -136,6 +138,8 @@ export function cellErrorsInWasm(
   // lands in zero's bin, not in the bin below as its cell does.
   const tiny = -R * 2 ** -54;
   if (bins) st.hist.fill(0);
+  // Σx² of the batch: the kernel adds each chunk's, the tail its own.
+  st.sq[0] = 0;
   let zeros = 0;
   let tinies = 0;
   let tail: number[] | undefined;
@@ -146,19 +150,20 @@ export function cellErrorsInWasm(
       const m = Math.min(CHUNK, whole - o);
       x.set(p.subarray(o, o + m));
       if (fromCells) {
-        e.cellsOnly(st.xAt, m, c, jlo, jhi, st.accAt, tiny, st.countsAt);
+        e.cellsOnly(st.xAt, m, c, jlo, jhi, st.accAt, tiny, st.countsAt, st.sqAt);
         zeros += st.counts[0];
         tinies += st.counts[1];
-      } else zeros += e.cellsHist(st.xAt, m, c, jlo, jhi, st.accAt, st.histAt, bins, R, scale);
+      } else zeros += e.cellsHist(st.xAt, m, c, jlo, jhi, st.accAt, st.histAt, bins, R, scale, st.sqAt);
     }
     for (let i = whole; i < p.length; i++) (tail ??= []).push(p[i]);
   }
   // The kernel takes groups of four: the parts' last few values go into the first copy here.
+  let s2 = st.sq[0];
   for (const v of tail ?? []) {
     const j = cellOf(v);
-    st.acc[3 * j]++;
-    st.acc[3 * j + 1] += v;
-    st.acc[3 * j + 2] += v * v;
+    st.acc[2 * j]++;
+    st.acc[2 * j + 1] += v;
+    s2 += v * v;
     if (fromCells) {
       if (v === 0) zeros++;
       else if (v < 0 && v >= tiny) tinies++;
@@ -177,7 +182,7 @@ export function cellErrorsInWasm(
     for (let b = 0; b < HIST_BINS; b++) counts[b] += h[b] + h[HIST_BINS + b] + h[2 * HIST_BINS + b] + h[3 * HIST_BINS + b];
     hist!.zeros += zeros;
   }
-  e.cellErrors(st.accAt, jlo, jhi, c, 2 ** fp0, lo, hi, st.outAt, jfirst, jlast, fromCells ? st.binsAt : 0, R, scale, fromCells ? 2 : COPIES);
+  e.cellErrors(st.accAt, jlo, jhi, c, 2 ** fp0, lo, hi, st.outAt, jfirst, jlast, fromCells ? st.binsAt : 0, R, scale, fromCells ? 2 : COPIES, s2);
   if (fromCells) {
     // Zeros sit in the cell starting at 0 (zero's bin, HIST_BINS/2) but are counted apart; the tiny
     // negatives' cell maps to the bin below, where binValues does not put them.

@@ -64,7 +64,7 @@ export function observeParts(
   if (mm !== undefined) s.batchFps.maxmin.push(mm);
   // diffs: the non-overflow position fp0 and up to four finer ones (diffsFixPoint's candidates).
   const errors = mm === undefined ? undefined : new Float64Array(capFixPoint(mm + 4, bitWidth) - mm + 1);
-  if (errors && usesCells(n, bitWidth, mode, parts)) {
+  if (errors && usesCells(n, bitWidth, mode, parts, min)) {
     // The histogram is filled in the same pass as the cells.
     s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode, cellErrors(parts, mm!, errors, bitWidth, s.hist, { min, max })));
     return;
@@ -73,14 +73,22 @@ export function observeParts(
   if (errors) s.batchFps.diffs.push(mm! + bestCandidate(parts, mm!, errors, bitWidth, mode));
 }
 
-function usesCells(n: number, bitWidth: number, mode: RoundMode, parts: readonly ArrayLike<number>[]): boolean {
-  return mode === 'half_up' && bitWidth <= 8 && n >= (statsWasmUsable(parts) ? CELL_MIN_VALUES_WASM : CELL_MIN_VALUES);
+/**
+ * Whether the cells give diffs' errors: half_up, or std_round (half away from zero: graph inputs by default)
+ * on a batch with no negative value, where the two round every value alike (images: raw or scaled pixels).
+ */
+export function usesCells(n: number, bitWidth: number, mode: RoundMode, parts: readonly ArrayLike<number>[], min: number): boolean {
+  const halfUp = mode === 'half_up' || (mode === 'std_round' && min >= 0);
+  return halfUp && bitWidth <= 8 && n >= (statsWasmUsable(parts) ? CELL_MIN_VALUES_WASM : CELL_MIN_VALUES);
 }
 
 /** Values from which the cell estimate beats one pass per candidate (below, the cells' fixed cost dominates). */
 const CELL_MIN_VALUES = 1 << 16;
-/** The same in wasm, whose per-value pass is ~4× cheaper than the JavaScript one and fixed cost ~2× (bench/quant.ts). */
-const CELL_MIN_VALUES_WASM = 1 << 14;
+/**
+ * The same in wasm: ~45 µs per batch for the cells' closing pass, then ~1.5 ns per value, against ~24 ns per
+ * value for the JavaScript pass per candidate (fmnist's 128-wide dense layer, 4096 values per batch: ~60 → ~30 µs).
+ */
+const CELL_MIN_VALUES_WASM = 1 << 12;
 
 /**
  * diffs' choice among fp0 … fp0+errors.length−1: the least error, ties to the smaller fix point. With
