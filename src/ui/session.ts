@@ -208,7 +208,7 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
       }, 0);
     }
     const opened = await Promise.race([openP, cancelledP]).finally(() => { settled = true; });
-    performance.mark('model-read');
+    performance.mark('model-read', { detail: opened.ms });
     // The worker laid the graph out as it read it: on screen at once, cache or not.
     const layout = opened.layout;
     performance.mark('layout-done');
