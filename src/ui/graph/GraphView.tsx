@@ -266,7 +266,7 @@ function Canvas({ model, canvasId }: { model: OpenModel | null; canvasId: number
   return (
     <div className="graph-canvas" ref={root} data-testid="graph">
       <ArrowDef />
-      {(flowData || !model) && <ReactFlow
+      {mounted && (flowData || !model) && <ReactFlow
         // A small graph remounts React Flow to be fitted on its first drawing; the early (empty) one keeps
         // its key when a big graph arrives, and takes its nodes in the effect above.
         key={`${canvasId}${model && !big ? ':fit' : ''}${model?.showFix ? ':fix' : ''}`}
