@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { SHARED_DIR } from '../test/shared';
 
 /** Runs in the page before the app: records long tasks and resolves window.__bench at the end condition. */
@@ -52,11 +52,15 @@ export interface FirstOpen {
   readonly longest: number;
 }
 
-/** One first open of `file` in a fresh context of `browser` on the app served at `url`. */
-export async function firstOpen(browser: Browser, url: string, file: string): Promise<FirstOpen> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+/**
+ * One first open of `file` in a fresh context of `browser` on the app served at `url`; in `shared` instead,
+ * a context kept across opens (a new page each time, the IndexedDB layout cache kept): product.mjs's REUSE=1.
+ */
+export async function firstOpen(browser: Browser, url: string, file: string, shared?: BrowserContext): Promise<FirstOpen> {
+  const context = shared ?? await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  let page: Page | undefined;
   try {
-    const page = await context.newPage();
+    page = await context.newPage();
     await page.addInitScript(PROBE);
     await page.goto(url);
     await page.waitForLoadState('networkidle');
@@ -67,7 +71,8 @@ export async function firstOpen(browser: Browser, url: string, file: string): Pr
     if (r.error) throw new Error(`${basename(file)}: ${r.error}`);
     return r;
   } finally {
-    await context.close();
+    if (shared) await page?.close();
+    else await context.close();
   }
 }
 
@@ -98,21 +103,44 @@ export async function serveFloor(): Promise<{ url: string; close(): void }> {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, close: () => server.close() };
 }
 
-/** Medians of `runs` first opens of `file` in the app and in the floor page, taken in turns (app, floor, app, …). */
-export async function appAndFloor(browser: Browser, app: string, floor: string, file: string, runs: number): Promise<{ app: number; appLongest: number; floor: number }> {
+/**
+ * Medians of `runs` first opens of `file` in the app and in the floor page, taken in turns (app, floor, app, …);
+ * with `before` (another build of the app, served at that URL) in the same turns (app, before, floor, …).
+ * REUSE=1 in the environment: each app's opens share one browser profile, i.e. reopens.
+ */
+export async function appAndFloor(browser: Browser, app: string, floor: string, file: string, runs: number, before?: string): Promise<{
+  app: number; appLongest: number; floor: number; before?: number; beforeLongest?: number;
+}> {
   const a: FirstOpen[] = [];
+  const b: FirstOpen[] = [];
   const f: FirstOpen[] = [];
-  for (let r = 0; r < runs; r++) {
-    a.push(await firstOpen(browser, app, file));
-    f.push(await firstOpen(browser, floor, file));
+  const reuse = !!process.env.REUSE;
+  const ctx = () => (reuse ? browser.newContext({ viewport: { width: 1280, height: 800 } }) : Promise.resolve(undefined));
+  const [sa, sb] = [await ctx(), before ? await ctx() : undefined];
+  try {
+    for (let r = 0; r < runs; r++) {
+      a.push(await firstOpen(browser, app, file, sa));
+      if (before) b.push(await firstOpen(browser, before, file, sb));
+      f.push(await firstOpen(browser, floor, file));
+    }
+  } finally {
+    await sa?.close();
+    await sb?.close();
   }
-  return { app: median(a.map((x) => x.ms)), appLongest: Math.max(...a.map((x) => x.longest)), floor: median(f.map((x) => x.ms)) };
+  const longest = (xs: FirstOpen[]) => Math.max(...xs.map((x) => x.longest));
+  return {
+    app: median(a.map((x) => x.ms)), appLongest: longest(a), floor: median(f.map((x) => x.ms)),
+    ...(before ? { before: median(b.map((x) => x.ms)), beforeLongest: longest(b) } : {}),
+  };
 }
 
 export interface FirstOpenRow {
   readonly model: string;
   readonly app?: number;
   readonly appLongest?: number;
+  /** Another build timed in the same turns (--before). */
+  readonly before?: number;
+  readonly beforeLongest?: number;
   readonly floor?: number;
   readonly netron?: number;
 }
@@ -121,9 +149,12 @@ export interface FirstOpenRow {
 export function firstOpenTable(rows: readonly FirstOpenRow[]): string {
   const f = (x?: number) => (x === undefined ? '-' : x.toFixed(0));
   const ratio = (x?: number, y?: number) => (x === undefined || y === undefined ? '-' : `${(x / y).toFixed(2)}×`);
-  const head = ['model', 'app ms', 'longest task', 'floor ms', 'Netron ms', 'app ÷ Netron', 'floor ÷ Netron', 'app − floor ms'];
+  const withBefore = rows.some((r) => r.before !== undefined);
+  const head = ['model', 'app ms', 'longest task', ...(withBefore ? ['before ms', 'before longest', 'before ÷ Netron'] : []),
+    'floor ms', 'Netron ms', 'app ÷ Netron', 'floor ÷ Netron', 'app − floor ms'];
   const body = rows.map((r) => [
-    r.model, f(r.app), f(r.appLongest), f(r.floor), f(r.netron), ratio(r.app, r.netron), ratio(r.floor, r.netron),
+    r.model, f(r.app), f(r.appLongest), ...(withBefore ? [f(r.before), f(r.beforeLongest), ratio(r.before, r.netron)] : []),
+    f(r.floor), f(r.netron), ratio(r.app, r.netron), ratio(r.floor, r.netron),
     r.app === undefined || r.floor === undefined ? '-' : (r.app - r.floor).toFixed(0),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
@@ -174,9 +205,11 @@ export function median(xs: readonly number[]): number {
 }
 
 /**
- * `npx tsx bench/first-open.ts [--runs 5] [MODEL.onnx…]` (after `npm run build`): only the first-open table,
- * for the built app in ./dist, the floor page and Netron, all in one run. Models default to every .onnx in
- * ../shared/models/onnx.
+ * `npx tsx bench/first-open.ts [--runs 5] [--before OLD_DIST] [MODEL.onnx…]` (after `npm run build`): only the
+ * first-open table, for the built app in ./dist, the floor page and Netron, all in one run; `--before` also
+ * times another build (say the previous commit's dist, built with `npx vite build --outDir DIR`) in the same
+ * turns. REUSE=1: each app's opens share one browser profile (reopening, as product.mjs REUSE=1 times it).
+ * Models default to every .onnx in ../shared/models/onnx.
  */
 async function main(): Promise<void> {
   const { chromium } = await import('playwright-core');
@@ -184,9 +217,11 @@ async function main(): Promise<void> {
   const { readdirSync } = await import('node:fs');
   const args = process.argv.slice(2);
   let runs = 5;
+  let before: string | undefined;
   const files: string[] = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--runs') runs = Number(args[++i]);
+    else if (args[i] === '--before') before = resolve(args[++i]);
     else files.push(resolve(args[i]));
   }
   if (!files.length) {
@@ -198,24 +233,27 @@ async function main(): Promise<void> {
     files.push(...readdirSync(dir).filter((f) => f.endsWith('.onnx')).sort().map((f) => join(dir, f)));
   }
   if (!existsSync('dist/index.html')) throw new Error('no dist/index.html: run `npm run build` first');
+  if (before && !existsSync(join(before, 'index.html'))) throw new Error(`--before ${before}: no index.html there (a built dist/)`);
   const server = await preview({ preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' });
+  const older = before ? await preview({ build: { outDir: before }, preview: { port: 0, host: '127.0.0.1' }, logLevel: 'warn' }) : undefined;
   const floor = await serveFloor();
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
   const rows: FirstOpenRow[] = [];
   try {
     for (const file of files) {
-      const r = await appAndFloor(browser, server.resolvedUrls!.local[0], floor.url, file, runs);
-      rows.push({ model: basename(file), app: r.app, appLongest: r.appLongest, floor: r.floor });
+      const r = await appAndFloor(browser, server.resolvedUrls!.local[0], floor.url, file, runs, older?.resolvedUrls!.local[0]);
+      rows.push({ model: basename(file), ...r });
     }
   } finally {
     await browser.close();
     await server.close();
+    await older?.close();
     floor.close();
   }
   const why = netronUnavailable();
   const netron = why ? new Map<string, number>() : netronFirstOpen(files, runs);
   console.log(firstOpenTable(rows.map((r) => ({ ...r, netron: netron.get(r.model) }))));
-  console.log(`median of ${runs} opens each, app and floor in turns, then Netron${why ? ` (not timed: ${why})` : ''}`);
+  console.log(`median of ${runs} opens each, app${before ? `, before (${before})` : ''} and floor in turns, then Netron${why ? ` (not timed: ${why})` : ''}${process.env.REUSE ? '; REUSE=1: the app\'s opens share one browser profile (reopens)' : ''}`);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {

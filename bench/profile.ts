@@ -75,7 +75,8 @@ async function main(): Promise<void> {
           dt.items.add((window as unknown as { __file: File }).__file);
           for (const type of ['dragenter', 'dragover', 'drop']) document.body.dispatchEvent(new DragEvent(type, { dataTransfer: dt, bubbles: true, cancelable: true }));
         });
-        await page.waitForFunction(`performance.getEntriesByName('file-to-painted').length > 0`, null, { timeout: 60_000, polling: 20 });
+        // A function, not a string: the app's CSP has no 'unsafe-eval', which a string predicate needs.
+        await page.waitForFunction(() => performance.getEntriesByName('file-to-painted').length > 0, null, { timeout: 60_000, polling: 20 });
         await page.waitForTimeout(300);
         // A string, not a function: tsx would wrap inner arrow functions in a helper the page does not have.
         const r = await page.evaluate(`(() => {

@@ -10,7 +10,7 @@ import { contentHash } from '../src/core/view/hash';
 import { layoutInput } from '../src/core/view/layout';
 import { layoutLayered } from '../src/core/view/layered';
 import { isInputError } from '../src/core/errors';
-import { buildOnnx, tensor } from '../src/core/onnx/build';
+import { warmUpModels } from './warm-up';
 import { CompileSession, compiledFileView, isCompiled, type TargetChoice } from './compile';
 import { readXModel } from '../src/core/xmodel/codec';
 import { readOnnx } from '../src/core/onnx/reader';
@@ -78,14 +78,19 @@ const api = {
    */
   async open(file: Blob | Uint8Array, fileName: string, onStage?: (stage: OpenStage) => void): Promise<Opened> {
     try {
+      const t0 = performance.now();
       const bytes = file instanceof Uint8Array ? file : new Uint8Array(await file.arrayBuffer());
       onStage?.('reading');
+      const t1 = performance.now();
       const m = await openModelAsync(bytes, fileName);
       onStage?.('display');
+      const t2 = performance.now();
       const graph = toDisplayGraph(m);
       // Laid out here, where the display graph already is: no second worker and no copy of the graph to it.
       onStage?.('layout');
+      const t3 = performance.now();
       const layout = layoutLayered(layoutInput(graph));
+      const ms = { read: t1 - t0, parse: t2 - t1, display: t3 - t2, layout: performance.now() - t3 };
       model = m;
       opened = { bytes, fileName };
       constants = collectConstants(m);
@@ -100,6 +105,7 @@ const api = {
       return {
         graph,
         layout,
+        ms,
         info: {
           fileName, format: m.format, byteLength: bytes.byteLength, producer: m.producer, producerVersion: m.producerVersion,
           opset: m.opset, opCount: m.graph.nodes.length,
@@ -139,22 +145,8 @@ const api = {
    * user's file arrives (the app keeps a spare worker warmed this way).
    */
   warmUp(): void {
-    const nodes = [];
-    const initializers: Record<string, ConstTensor> = {};
-    let x = 'x';
-    for (let i = 0; i < 40; i++) {
-      initializers[`w${i}`] = tensor('float32', [4, 4, 3, 3], new Array(144).fill(0.1));
-      nodes.push({ op: 'Conv', inputs: [x, `w${i}`], outputs: [`c${i}`], attrs: { kernel_shape: [3, 3], pads: [1, 1, 1, 1] } });
-      nodes.push({ op: 'Relu', inputs: [`c${i}`], outputs: [`r${i}`] });
-      x = `r${i}`;
-      // Residual joins give the layout long edges and crossings to work on, as real models do.
-      if (i % 4 === 3) {
-        nodes.push({ op: 'Add', inputs: [x, `r${i - 3}`], outputs: [`a${i}`] });
-        x = `a${i}`;
-      }
-    }
-    const bytes = buildOnnx({ inputs: { x: ['float32', [1, 4, 8, 8]] }, outputs: [x], initializers, nodes });
-    for (let r = 0; r < 5; r++) layoutLayered(layoutInput(toDisplayGraph(openModel(bytes, 'warm-up.onnx'))));
+    const models = warmUpModels();
+    for (let r = 0; r < 5; r++) for (const m of models) layoutLayered(layoutInput(toDisplayGraph(openModel(m.bytes, m.name))));
   },
 
   /** The open model as a float ONNX file (how an imported Keras/TFLite model is saved as ONNX). */

@@ -23,6 +23,8 @@ export interface Opened {
   readonly graph: DisplayGraph;
   /** The graph laid out as it first shows (bodies closed, not quantized), made in the same call. */
   readonly layout: Layout;
+  /** Where the worker's part of the open went (ms): reading the file, parsing it, the display graph, its layout. */
+  readonly ms: { readonly read: number; readonly parse: number; readonly display: number; readonly layout: number };
 }
 
 export interface WeightStats {

@@ -137,6 +137,8 @@ export function App() {
   const colorMode = useStore((s) => s.colorMode);
   const legendFolded = useLegendFolded((s) => s.folded);
   const busy = useStore((s) => !!s.busy);
+  const pendingCanvas = useStore((s) => s.pendingCanvas);
+  const canvasId = model ? model.openId : pendingCanvas;
   const search = useRef<HTMLDivElement>(null);
   const dragging = useDrop();
   useShortcuts(search);
@@ -152,7 +154,7 @@ export function App() {
           {/* The step panel and the side panel are columns beside this area, so fitting and centring
               (and the legends) use the part of the screen the graph really has. */}
           <div className="graph-area">
-            {model && <GraphView model={model} />}
+            {canvasId !== null && <GraphView model={model} canvasId={canvasId} />}
             {model && !galleryOpen && (legendFolded ? <LegendUnfold /> : colorMode === 'sqnr' ? <SqnrLegend /> : colorMode === 'device' ? <DeviceLegend /> : colorMode === 'sim' ? <SimLegend /> : <Legend />)}
           </div>
           {(galleryOpen || !model) && <Gallery onClose={model ? () => set({ galleryOpen: false }) : undefined} />}

@@ -182,8 +182,12 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     },
   };
   inFlight = me;
+  // Reserved now: a page showing no model mounts the graph canvas for this open while the worker reads.
+  const openId = ++opens;
   // The worker takes the bytes; the project keeps a Blob (which the browser may page out).
   const blob = kept ?? (src instanceof Uint8Array ? new Blob([src as BlobPart]) : src);
+  /** The opened model's hash, once asked for: the next worker boots after it. */
+  let hashed: Promise<unknown> | undefined;
   try {
     const onStage = Comlink.proxy((stage: Parameters<NonNullable<Parameters<ModelApi['open']>[2]>>[0]) => {
       // Marked for bench/profile.ts: where a slow open spent its time in the worker.
@@ -196,32 +200,43 @@ async function openSource(src: Blob | Uint8Array, fileName: string, marked: bool
     // and the worker can be reading meanwhile instead of waiting for it.
     const openP = h.api.open(src instanceof Uint8Array ? Comlink.transfer(src, [src.buffer]) : src, fileName, onStage);
     set({ busy: { fileName, stage: 'hashing' } });
+    // React Flow's mount (25–100 ms of the first open) overlaps the worker's read and parse instead of
+    // following them. In a task of its own, so the progress line paints first.
+    if (!get().model) {
+      setTimeout(() => {
+        if (inFlight === me && !get().model) set({ pendingCanvas: openId });
+      }, 0);
+    }
     const opened = await Promise.race([openP, cancelledP]).finally(() => { settled = true; });
-    performance.mark('model-read');
+    performance.mark('model-read', { detail: opened.ms });
     // The worker laid the graph out as it read it: on screen at once, cache or not.
     const layout = opened.layout;
     performance.mark('layout-done');
     const old = current;
     current = h;
     old?.kill('replaced');
-    const openId = ++opens;
     const hash = keyed(h, openId, fileName, blob, layout);
     hash.catch(() => undefined);
     hashing = { openId, hash };
+    hashed = hash;
     set({
       model: { openId, info: opened.info, graph: opened.graph, layout }, fileHash: '',
-      busy: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
+      busy: null, pendingCanvas: null, error: null, selectedId: null, summaryOpen: false, galleryOpen: false, expanded: {}, stats: {},
     });
   } catch (e) {
     if (!cancelled) h.worker.terminate();
-    set({ busy: null });
+    set({ busy: null, ...(get().pendingCanvas === openId ? { pendingCanvas: null } : {}) });
     if (!(e instanceof Cancelled)) set({ error: messageOf(e, fileName) });
   } finally {
     if (inFlight === me) inFlight = undefined;
-    // The next open gets a booted worker; started after this one so the two do not compete. (Not when
-    // idle: a page restoring a project is seldom idle before the user picks the next file, and an open
-    // that has to boot its worker waits for the boot and the warm-up.)
-    setTimeout(() => { spare ??= spawnModel(); }, 0);
+    // The next open gets a booted worker; started after this one so the two do not compete: after the
+    // opened file's hash (asked once the graph is drawn), for the boot compiled the worker's code on the
+    // other core while the page drew the graph (31 ms). (Not when idle: a page restoring a project is
+    // seldom idle before the user picks the next file, and an open that has to boot its worker waits for
+    // the boot and the warm-up.)
+    const boot = () => { spare ??= spawnModel(); };
+    if (hashed) void hashed.then(boot, boot);
+    else setTimeout(boot, 0);
   }
 }
 

@@ -33,6 +33,11 @@ export interface AppState extends QuantSlice, CompileSlice, SimSlice, ProjectSli
    */
   fileHash: string;
   busy: Busy | null;
+  /**
+   * The id of an open in flight while no model is shown: the graph canvas mounts for it at once, empty,
+   * under the start page, so that the model's arrival finds React Flow already up.
+   */
+  pendingCanvas: number | null;
   error: string | null;
   selectedId: string | null;
   /** Bumped to ask the graph view to centre on `selectedId`. */
@@ -52,6 +57,7 @@ export const useStore = create<AppState>()(() => ({
   model: null,
   fileHash: '',
   busy: null,
+  pendingCanvas: null,
   error: null,
   selectedId: null,
   focusSeq: 0,

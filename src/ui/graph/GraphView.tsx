@@ -1,6 +1,6 @@
 // The graph canvas. Nodes and edges are built once per model and handed to React Flow uncontrolled,
 // so panning and zooming touch no React state of ours.
-import { startTransition, useEffect, useMemo, useRef, useState } from 'react';
+import { startTransition, useEffect, useLayoutEffect, useMemo, useRef, useState } from 'react';
 import {
   Background, Controls, Position, ReactFlow, ReactFlowProvider, useReactFlow, type Node, type NodeHandle, type Viewport,
 } from '@xyflow/react';
@@ -128,21 +128,27 @@ function usePaintMark(root: React.RefObject<HTMLDivElement | null>, token: strin
   }, [root, token]);
 }
 
-function Canvas({ model }: { model: OpenModel }) {
+function Canvas({ model, canvasId }: { model: OpenModel | null; canvasId: number }) {
   const flow = useReactFlow();
   const root = useRef<HTMLDivElement>(null);
-  const big = model.graph.nodes.length > FIT_LIMIT;
-  const laidOut = useRef(model.layout);
+  // Mounted before its model arrived (the file still being read): React Flow is already up, empty, and a
+  // big graph's nodes are put into it instead of mounting it then (its mount was 25–100 ms of the open).
+  const early = useRef(!model).current;
+  const big = model ? model.graph.nodes.length > FIT_LIMIT : true;
+  const laidOut = useRef(model?.layout);
   useEffect(() => {
+    if (!model) return;
+    if (!laidOut.current) { laidOut.current = model.layout; return; }
     if (laidOut.current === model.layout) return;
     // A graph shown whole stays whole: the new layout (fp= labels after Quantize) is taller, and its
     // bottom would otherwise slide under the legend.
     const view = flow.getViewport();
-    const whole = !big && wholeInView(laidOut.current, view, root.current);
+    const was = laidOut.current;
+    const whole = !big && wholeInView(was, view, root.current);
     // Otherwise the node in the middle of the view keeps its place on screen: the wider quantized layout
     // would push it aside, and with it the rest of the view (half a column under the step panel's edge).
-    const anchor = whole ? undefined : nodeAtCentre(laidOut.current, view, root.current);
-    const before = anchor ? laidOut.current.boxes[anchor] : undefined;
+    const anchor = whole ? undefined : nodeAtCentre(was, view, root.current);
+    const before = anchor ? was.boxes[anchor] : undefined;
     laidOut.current = model.layout;
     const boxes = model.layout.boxes;
     if (whole) requestAnimationFrame(() => void flow.fitView({ ...fitOptions(root.current), duration: 200 }));
@@ -158,21 +164,24 @@ function Canvas({ model }: { model: OpenModel }) {
       const moved = flowNode((n.data as OpNodeData).node, b);
       return { ...n, position: moved.position, width: moved.width, height: moved.height, measured: moved.measured, handles: moved.handles, style: { ...n.style, ...moved.style } };
     }));
-  }, [model.layout, flow]);
+  }, [model?.layout, flow]);
   // A big graph's canvas mounts in a transition after the rest of the page has taken the model: the
   // header, step panel and legend commit first, and React renders React Flow's tree in slices that yield
   // to the browser, so no single main-thread task holds both (one such task was 120–190 ms on YOLOX-nano
   // on a busy machine). A small graph mounts at once: the extra frames cost more than its render.
-  const [mounted, setMounted] = useState(!big);
-  useEffect(() => { if (!big) return; startTransition(() => setMounted(true)); }, [big]);
+  // So does the early (empty) canvas: it mounts while the worker reads the file, in slices between which
+  // the page keeps drawing (in one task it was 15–50 ms).
+  const [shown, setShown] = useState(false);
+  const mounted = shown || (!!model && !big);
+  useEffect(() => { if (!mounted) startTransition(() => setShown(true)); }, [mounted]);
   // Built once per open, when the canvas mounts: React Flow owns the nodes after mounting (uncontrolled),
   // and a new layout of the same model (a body shown or hidden) moves them in the effect above.
-  // eslint-disable-next-line react-hooks/exhaustive-deps
   // Drawing an .xmodel's fix ops (or folding them again) is a new graph of the same open model.
-  const flowData = useMemo(() => (mounted ? toFlow(model) : undefined), [model.openId, model.showFix, mounted]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const flowData = useMemo(() => (mounted && model ? toFlow(model) : undefined), [model?.openId, model?.showFix, mounted]);
   const focusSeq = useStore((s) => s.focusSeq);
   const fitSeq = useStore((s) => s.fitSeq);
-  usePaintMark(root, `${model.openId}${model.showFix ? ':fix' : ''}`);
+  usePaintMark(root, `${canvasId}${model?.showFix ? ':fix' : ''}`);
 
   useEffect(() => {
     if (focusSeq === 0) return;
@@ -183,7 +192,7 @@ function Canvas({ model }: { model: OpenModel }) {
     if (!id || !b) return;
     flow.setNodes((ns) => ns.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })));
     void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom: Math.max(flow.getZoom(), 1), duration: 300 });
-  }, [focusSeq, flow, model.openId]);
+  }, [focusSeq, flow, model?.openId]);
 
   useEffect(() => {
     if (fitSeq > 0) void flow.fitView({ ...fitOptions(root.current), duration: 300 });
@@ -197,7 +206,7 @@ function Canvas({ model }: { model: OpenModel }) {
   useEffect(() => {
     if (shownLegend.current === legendKey) return;
     shownLegend.current = legendKey;
-    if (big || !wholeInView(laidOut.current, flow.getViewport(), root.current)) return;
+    if (big || !laidOut.current || !wholeInView(laidOut.current, flow.getViewport(), root.current)) return;
     const frame = requestAnimationFrame(() => void flow.fitView({ ...fitOptions(root.current), duration: 200 }));
     return () => cancelAnimationFrame(frame);
   }, [legendKey, big, flow]);
@@ -231,26 +240,42 @@ function Canvas({ model }: { model: OpenModel }) {
   // Like Netron: a big graph opens at 100% zoom at its top, centred on the first input. Given as the
   // starting viewport (not set once React Flow is up) so the nodes in view mount once, not twice.
   const startViewport = useMemo(() => {
-    if (!big || !mounted) return undefined;
+    if (!big || !mounted || !model) return undefined;
     // Measured only when the observer has not reported yet (no frame between the page and this render).
     const w = size.current?.w ?? root.current?.clientWidth ?? 1200;
     const first = model.graph.nodes.find((n) => n.kind === 'input') ?? model.graph.nodes[0];
     const b = first ? model.layout.boxes[first.id] : undefined;
     return { x: w / 2 - (b ? b.x + b.width / 2 : 0), y: 24 - (b?.y ?? 0), zoom: 1 };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [model.openId, mounted]);
+  }, [model?.openId, mounted]);
+
+  // The early React Flow takes a big graph's nodes at its starting viewport before the browser paints the
+  // page that shows the model: a task of its own cost a frame (the page drawn once without the nodes).
+  const filled = useRef(false);
+  // Read at each render but only used when React Flow mounts: once filled, a remount (fix ops drawn and
+  // folded again) takes its nodes as any other mount does.
+  const fill = early && big && !model?.showFix && !filled.current;
+  useLayoutEffect(() => {
+    if (!fill || filled.current || !flowData || !startViewport) return;
+    filled.current = true;
+    void flow.setViewport(startViewport);
+    flow.setNodes(flowData.nodes);
+    flow.setEdges(flowData.edges);
+  }, [fill, flowData, startViewport, flow]);
 
   return (
     <div className="graph-canvas" ref={root} data-testid="graph">
       <ArrowDef />
-      {flowData && <ReactFlow
-        key={`${model.openId}${model.showFix ? ':fix' : ''}`}
-        defaultNodes={flowData.nodes}
-        defaultEdges={flowData.edges}
-        defaultViewport={startViewport}
+      {mounted && (flowData || !model) && <ReactFlow
+        // A small graph remounts React Flow to be fitted on its first drawing; the early (empty) one keeps
+        // its key when a big graph arrives, and takes its nodes in the effect above.
+        key={`${canvasId}${model && !big ? ':fit' : ''}${model?.showFix ? ':fix' : ''}`}
+        defaultNodes={fill ? EMPTY_NODES : flowData?.nodes ?? EMPTY_NODES}
+        defaultEdges={fill ? EMPTY_EDGES : flowData?.edges ?? EMPTY_EDGES}
+        defaultViewport={fill ? undefined : startViewport}
         nodeTypes={nodeTypes}
         edgeTypes={edgeTypes}
-        fitView={!big}
+        fitView={!!model && !big}
         fitViewOptions={FIT_OPTIONS}
         minZoom={0.02}
         maxZoom={4}
@@ -273,16 +298,24 @@ function Canvas({ model }: { model: OpenModel }) {
       >
         <Background gap={24} color="#e6e6e6" />
         <Controls showInteractive={false} />
-        <Overview graph={model.graph} layout={model.layout} />
+        {model && <Overview graph={model.graph} layout={model.layout} />}
       </ReactFlow>}
     </div>
   );
 }
 
-export function GraphView({ model }: { model: OpenModel }) {
+const EMPTY_NODES: Node<OpNodeData>[] = [];
+const EMPTY_EDGES: ShapeFlowEdge[] = [];
+
+/**
+ * The graph of `model`, or with `model` null the empty canvas that its model will be drawn in (mounted when a
+ * file is picked, while the model worker reads it). `canvasId` is the open's id: the same before and after
+ * the model arrives, so the canvas stays mounted.
+ */
+export function GraphView({ model, canvasId }: { model: OpenModel | null; canvasId: number }) {
   return (
-    <ReactFlowProvider key={model.openId}>
-      <Canvas model={model} />
+    <ReactFlowProvider key={canvasId}>
+      <Canvas model={model} canvasId={canvasId} />
     </ReactFlowProvider>
   );
 }
