@@ -178,7 +178,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const L = compile.layers;
   const runner = planFloat(dq.float);
 
-  const engine: Int8Engine = await loadInt8Engine();
+  const engine: Int8Engine = await loadInt8Engine({ threads: o.kernelThreads ?? o.threads, splitMacs: o.kernelSplitMacs });
   const bufs = new Map<string, Buf>();
   // Position in the run of the step being planned: a buffer lives from its definition to its last reader.
   let pos = 0;
@@ -319,6 +319,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     // Nothing half-prepared stays behind.
     for (const x of sessions) await x.release();
     engine.reset();
+    engine.dispose();
     throw e;
   }
 
@@ -720,6 +721,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     async release() {
       for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();
       engine.reset();
+      engine.dispose();
     },
   };
 }

@@ -15,7 +15,12 @@ export interface SimPort {
 
 export interface SimOptions {
   conversions?: Conversions;
+  /** onnxruntime's threads for the CPU subgraphs, and the DPU kernels' unless `kernelThreads` says. */
   threads?: number;
+  /** Threads the DPU conv kernels split big layers over (default `threads`; 1 where SharedArrayBuffer is missing). */
+  kernelThreads?: number;
+  /** The smallest conv (multiply-accumulates) the kernel threads split (default SPLIT_MACS; 0: all, for tests). */
+  kernelSplitMacs?: number;
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
