@@ -1,6 +1,7 @@
 // The int8 conv kernels split over helper threads (kernel-threads.ts) give the single-thread engine's
 // bytes exactly: every path (direct, 16-wide, im2col, depthwise, grouped, transposed), fused and
-// accumulator epilogues, on random geometries, with every layer split (splitMacs 0) at 2 and 3 threads.
+// accumulator epilogues, on random geometries, with every layer split (splitMacs 0) at 2 and 3 threads;
+// once with the chunks shared as in a run, once run by the helpers alone (so their path is always taken).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convPath, loadInt8Engine, type Act, type DeconvGeometry, type Epilogue, type Int8Engine } from '../../src/core/sim/dpu/kernels';
 import { kernelThreadsAvailable } from '../../src/core/sim/dpu/kernel-threads';
@@ -77,16 +78,16 @@ function run(eng: Int8Engine, c: Case): Int8Array {
 }
 
 describe.runIf(kernelThreadsAvailable())('conv kernels over threads', () => {
-  let one: Int8Engine, two: Int8Engine, three: Int8Engine;
+  let one: Int8Engine;
+  const threaded: Int8Engine[] = [];
   beforeAll(async () => {
     one = await loadInt8Engine();
-    two = await loadInt8Engine({ threads: 2, splitMacs: 0 });
-    three = await loadInt8Engine({ threads: 3, splitMacs: 0 });
+    for (const threads of [2, 3]) for (const helpersOnly of [false, true]) threaded.push(await loadInt8Engine({ threads, splitMacs: 0, helpersOnly }));
   });
-  afterAll(() => { two?.dispose(); three?.dispose(); });
+  afterAll(() => { for (const e of threaded) e.dispose(); });
 
   it('start the helpers asked for (one engine for threads = 1)', () => {
-    expect([one.threads, two.threads, three.threads]).toEqual([1, 2, 3]);
+    expect([one.threads, ...threaded.map((e) => e.threads)]).toEqual([1, 2, 2, 3, 3]);
   });
 
   it('every path and epilogue: 2 and 3 threads give the one-thread bytes', () => {
@@ -96,8 +97,7 @@ describe.runIf(kernelThreadsAvailable())('conv kernels over threads', () => {
     for (const c of cases) {
       const want = Array.from(run(one, c));
       const what = `${c.transposed ? 'deconv' : 'conv'} ${JSON.stringify(c.g)} ${JSON.stringify(c.e)}`;
-      expect(Array.from(run(two, c)), what).toEqual(want);
-      expect(Array.from(run(three, c)), what).toEqual(want);
+      threaded.forEach((e, i) => expect(Array.from(run(e, c)), `engine ${i}: ${what}`).toEqual(want));
     }
   });
 

@@ -1,8 +1,9 @@
 // Helper threads for the int8 kernels. Each helper instantiates the shared-memory build of the kernels
-// (kernels-shared.gen.ts) on the engine's own memory and sleeps in Atomics.wait on its slot; the engine
-// writes a list of kernel calls into the slot (its share of a conv layer's output rows), wakes it, runs its
-// own share and joins. Plain messages would cost a trip through each thread's event loop per layer; a
-// slot in the shared memory costs one futex wake. The helper's code is a string run as a Node
+// (kernels-shared.gen.ts) on the engine's own memory and sleeps in Atomics.wait; the engine writes a job
+// into that memory (a conv layer's output rows in chunks, each a list of kernel calls), wakes them, and
+// every thread takes the next chunk until none is left. Plain messages would cost a trip through each
+// thread's event loop per layer; the shared job costs one futex wake, and on a loaded machine a helper
+// that has not woken by the end simply gets nothing. The helper's code is a string run as a Node
 // worker_threads eval or a browser blob Worker, so no bundler or loader is involved.
 
 /** The exports a helper may be asked to call, by index (their arguments are all numbers). */
@@ -11,24 +12,32 @@ export const KERNEL_FNS = [
 ] as const;
 export type KernelFn = (typeof KERNEL_FNS)[number];
 
-/** float64 words of a job: [call count, then per call: function index, argument count, arguments…]. */
-export const SLOT_WORDS = 1024;
-/** Bytes of one helper's slot: 4 int32 (job sequence, done sequence, failed flag, spare), then the job. */
-export const SLOT_BYTES = 16 + 8 * SLOT_WORDS;
+/** float64 words of a job: [chunk count, offset of each chunk's call list…, call lists…]; a call list
+ *  is [call count, then per call: function index, argument count, arguments…]. */
+export const SLOT_WORDS = 4096;
+// int32 control words before the job: the job sequence (helpers wait on it), the next chunk to take, the
+// failed flag, the quit flag, then per helper its state (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
+const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, HELPER0 = 4;
+const POSTED = 1, RUNNING = 2, REVOKED = 3;
+/** Bytes of the control words and job for `helpers` helper threads. */
+export const slotBytes = (helpers: number): number => Math.ceil((HELPER0 + 2 * helpers) / 2) * 8 + 8 * SLOT_WORDS;
 
 export interface KernelCrew {
   /** Number of helper threads. */
   readonly size: number;
-  /** Hands helper i a job (flat call list, see SLOT_WORDS) and returns at once. */
-  post(i: number, job: readonly number[]): void;
-  /** Blocks until helper i has finished its last job; throws when a call of it failed. */
-  join(i: number): void;
-  /** Ends every helper (they exit their wait loop and their threads are terminated). */
+  /**
+   * Runs every chunk (a call list of the engine's exports) once, on this thread and the helpers, each
+   * taking the next chunk until none is left, and returns when all are done; throws when a call failed.
+   * A helper not yet awake when this thread runs out of chunks is let off, so a busy machine costs no wait.
+   * `helpersOnly` (tests): this thread takes no chunk and waits for every helper.
+   */
+  run(chunks: readonly (readonly number[])[], helpersOnly?: boolean): void;
+  /** Ends every helper (they leave their wait loop and their threads are terminated). */
   end(): void;
 }
 
-// Plain JavaScript, run by the helper thread. A finished job is published by the done sequence (atomic,
-// so the kernel's plain stores are visible to the engine once it reads it).
+// Plain JavaScript, run by a helper thread. The sequence-consistent Atomics order the engine's plain
+// stores (the job, the input rows) before the helper's reads, and the helper's results before its done.
 const HELPER_SOURCE = `'use strict';
 function boot(post, d) {
   let fns;
@@ -39,28 +48,34 @@ function boot(post, d) {
     post({ error: String((e && e.message) || e) });
     return;
   }
-  const ctl = new Int32Array(d.memory.buffer, d.slot, 4);
-  const a = new Float64Array(d.memory.buffer, d.slot + 16, d.words);
+  const ctl = new Int32Array(d.memory.buffer, d.base, d.jobOffset / 4);
+  const a = new Float64Array(d.memory.buffer, d.base + d.jobOffset, d.words);
+  const st = ${HELPER0} + 2 * d.index, dn = st + 1;
   post({ ready: true });
-  let seq = 0;
+  let seen = 0;
   for (;;) {
-    while (Atomics.load(ctl, 0) === seq) Atomics.wait(ctl, 0, seq);
-    seq = Atomics.load(ctl, 0);
-    const n = a[0];
-    if (n < 0) return;
-    let failed = 0;
+    while (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
+    seen = Atomics.load(ctl, ${SEQ});
+    if (Atomics.load(ctl, ${QUIT}) !== 0) return;
+    if (Atomics.compareExchange(ctl, st, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
+    const s = Atomics.load(ctl, ${SEQ});
     try {
-      for (let i = 0, k = 1; i < n; i++) {
-        const c = a[k + 1];
-        fns[a[k]].apply(null, Array.prototype.slice.call(a, k + 2, k + 2 + c));
-        k += 2 + c;
+      const n = a[0];
+      for (let c = Atomics.add(ctl, ${NEXT}, 1); c < n; c = Atomics.add(ctl, ${NEXT}, 1)) {
+        let k = a[1 + c];
+        const calls = a[k++];
+        for (let i = 0; i < calls; i++) {
+          const argc = a[k + 1];
+          fns[a[k]].apply(null, Array.prototype.slice.call(a, k + 2, k + 2 + argc));
+          k += 2 + argc;
+        }
       }
     } catch (e) {
-      failed = 1;
+      Atomics.store(ctl, ${FAILED}, 1);
     }
-    Atomics.store(ctl, 2, failed);
-    Atomics.store(ctl, 1, seq);
-    Atomics.notify(ctl, 1);
+    seen = s;
+    Atomics.store(ctl, dn, s);
+    Atomics.notify(ctl, dn);
   }
 }
 if (typeof process === 'object' && process.versions && process.versions.node) {
@@ -127,12 +142,17 @@ function startThread(data: unknown): HelperThread {
   };
 }
 
-/** Starts one helper per slot (byte offsets of SLOT_BYTES each in `memory`) and waits until each is ready. */
-export async function startKernelCrew(module: WebAssembly.Module, memory: WebAssembly.Memory, slots: readonly number[]): Promise<KernelCrew> {
+/**
+ * Starts `helpers` threads on `memory`, their control words and job at `base` (slotBytes(helpers) bytes),
+ * and waits until each is ready. `fns` are this thread's exports in KERNEL_FNS order.
+ */
+export async function startKernelCrew(module: WebAssembly.Module, memory: WebAssembly.Memory, base: number, helpers: number,
+  fns: readonly ((...a: number[]) => unknown)[]): Promise<KernelCrew> {
+  const jobOffset = slotBytes(helpers) - 8 * SLOT_WORDS;
   const threads: HelperThread[] = [];
   try {
-    await Promise.all(slots.map((slot) => {
-      const data = { module, memory, slot, words: SLOT_WORDS, names: KERNEL_FNS };
+    await Promise.all(Array.from({ length: helpers }, (_, index) => {
+      const data = { module, memory, base, jobOffset, index, words: SLOT_WORDS, names: KERNEL_FNS };
       const t = startThread(data);
       threads.push(t);
       return new Promise<void>((resolve, reject) => {
@@ -144,40 +164,49 @@ export async function startKernelCrew(module: WebAssembly.Module, memory: WebAss
     for (const t of threads) t.terminate();
     throw e;
   }
-  const ctl = slots.map((s) => new Int32Array(memory.buffer, s, 4));
-  const args = slots.map((s) => new Float64Array(memory.buffer, s + 16, SLOT_WORDS));
-  const seq = slots.map(() => 0);
+  const ctl = new Int32Array(memory.buffer, base, jobOffset / 4);
+  const job = new Float64Array(memory.buffer, base + jobOffset, SLOT_WORDS);
+  let seq = 0;
   let ended = false;
+  const runList = (list: readonly number[]) => {
+    for (let i = 0, k = 1; i < list[0]; i++) {
+      const argc = list[k + 1];
+      fns[list[k]](...list.slice(k + 2, k + 2 + argc));
+      k += 2 + argc;
+    }
+  };
   return {
-    size: slots.length,
-    post(i, job) {
-      if (job.length > SLOT_WORDS) throw new Error(`kernel job of ${job.length} words exceeds the slot (${SLOT_WORDS})`);
-      args[i].set(job);
-      seq[i]++;
-      Atomics.store(ctl[i], 0, seq[i]);
-      Atomics.notify(ctl[i], 0);
-    },
-    join(i) {
-      const want = seq[i];
-      // A layer's halves end close together: spin a little before sleeping on the futex.
-      for (let spin = 0; spin < 2000 && Atomics.load(ctl[i], 1) !== want; spin++);
-      const t0 = Date.now();
-      for (;;) {
-        const done = Atomics.load(ctl[i], 1);
-        if (done === want) break;
-        Atomics.wait(ctl[i], 1, done, 1000);
-        if (Date.now() - t0 > 600_000) throw new Error('a kernel helper thread stopped answering');
+    size: helpers,
+    run(chunks, helpersOnly = false) {
+      if (ended) { for (const c of chunks) runList(c); return; }
+      let k = 1 + chunks.length;
+      if (k + chunks.reduce((a, c) => a + c.length, 0) > SLOT_WORDS) throw new Error('kernel job exceeds its slot');
+      job[0] = chunks.length;
+      chunks.forEach((c, i) => { job[1 + i] = k; job.set(c, k); k += c.length; });
+      Atomics.store(ctl, NEXT, 0);
+      Atomics.store(ctl, FAILED, 0);
+      Atomics.store(ctl, SEQ, ++seq);
+      for (let h = 0; h < helpers; h++) Atomics.store(ctl, HELPER0 + 2 * h, POSTED);
+      Atomics.notify(ctl, SEQ);
+      try {
+        if (!helpersOnly) for (let c = Atomics.add(ctl, NEXT, 1); c < chunks.length; c = Atomics.add(ctl, NEXT, 1)) runList(chunks[c]);
+      } finally {
+        for (let h = 0; h < helpers; h++) {
+          if (!helpersOnly && Atomics.compareExchange(ctl, HELPER0 + 2 * h, POSTED, REVOKED) === POSTED) continue;
+          // The helper is running its last chunk: spin a little, then sleep on its done word.
+          const dn = HELPER0 + 2 * h + 1;
+          for (let spin = 0; spin < 1000 && Atomics.load(ctl, dn) !== seq; spin++);
+          for (let d = Atomics.load(ctl, dn); d !== seq; d = Atomics.load(ctl, dn)) Atomics.wait(ctl, dn, d, 100);
+        }
       }
-      if (Atomics.load(ctl[i], 2) !== 0) throw new Error('a kernel call failed in a helper thread');
+      if (Atomics.load(ctl, FAILED) !== 0) throw new Error('a kernel call failed in a helper thread');
     },
     end() {
       if (ended) return;
       ended = true;
-      ctl.forEach((c, i) => {
-        args[i][0] = -1;
-        Atomics.store(c, 0, ++seq[i]);
-        Atomics.notify(c, 0);
-      });
+      Atomics.store(ctl, QUIT, 1);
+      Atomics.store(ctl, SEQ, ++seq);
+      Atomics.notify(ctl, SEQ);
       for (const t of threads) t.terminate();
     },
   };

@@ -6,7 +6,7 @@ import { InputError } from '../../errors';
 import { KERNELS_WASM_BASE64 } from './kernels.gen';
 import { KERNELS_SHARED_WASM_BASE64 } from './kernels-shared.gen';
 import { wasmBytes } from '../../wasm';
-import { KERNEL_FNS, kernelThreadsAvailable, SLOT_BYTES, SLOT_WORDS, startKernelCrew, type KernelCrew, type KernelFn } from './kernel-threads';
+import { KERNEL_FNS, kernelThreadsAvailable, slotBytes, SLOT_WORDS, startKernelCrew, type KernelCrew, type KernelFn } from './kernel-threads';
 
 export interface ConvGeometry {
   inH: number; inW: number; inC: number; outH: number; outW: number; outC: number;
@@ -171,9 +171,10 @@ export const MAX_KERNEL_THREADS = 8;
  * Instantiates the embedded wasm (WebAssembly API only; the module is compiled once per realm). With
  * `threads` > 1 where threads can run (kernelThreadsAvailable), the shared-memory build is used and
  * threads − 1 helpers take their share of each big conv layer's rows; otherwise one thread, as before.
- * `splitMacs`: the smallest layer split (default SPLIT_MACS; the tests split every layer with 0).
+ * `splitMacs`: the smallest layer split (default SPLIT_MACS; the tests split every layer with 0);
+ * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken.
  */
-export async function loadInt8Engine(o: { threads?: number; splitMacs?: number } = {}): Promise<Int8Engine> {
+export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean } = {}): Promise<Int8Engine> {
   const threads = Math.min(MAX_KERNEL_THREADS, Math.max(1, Math.floor(o.threads ?? 1)));
   if (threads > 1 && kernelThreadsAvailable()) {
     sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
@@ -181,11 +182,11 @@ export async function loadInt8Engine(o: { threads?: number; splitMacs?: number }
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
     const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
     const first = roundUp(x.heapBase(), 16);
-    const slots = Array.from({ length: threads - 1 }, (_, i) => first + i * SLOT_BYTES);
-    const end = first + slots.length * SLOT_BYTES;
+    const end = first + slotBytes(threads - 1);
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-    const crew = await startKernelCrew(module, memory, slots);
-    const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS);
+    const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
+    const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
+    const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
     warmUp(engine);
     return engine;
   }
@@ -201,6 +202,8 @@ export async function loadInt8Engine(o: { threads?: number; splitMacs?: number }
  * futex wake and join, ~20–50 µs) costs more than half the layer saves.
  */
 export const SPLIT_MACS = 1 << 21;
+/** Row chunks per thread of a split layer. */
+const CHUNKS_PER_THREAD = 4;
 
 /**
  * V8 first runs wasm in its baseline tier and compiles the optimizing tier in the background once a
@@ -253,7 +256,7 @@ function checkGeometry(g: ConvGeometry, what: string): void {
   }
 }
 
-function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = SPLIT_MACS): Int8Engine {
+function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = SPLIT_MACS, helpersOnly = false): Int8Engine {
   const base = roundUp(Math.max(x.heapBase(), reserved), 16);
   let top = base;
   const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => void);
@@ -468,10 +471,11 @@ function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = S
       }
     };
     const direct = (f: KernelFn, ...a: number[]): void => fns[fnIndex.get(f)!](...a);
-    // Threads for this layer: big enough to pay for the hand-off, a few rows each, and a job that fits a slot.
+    // Chunks of rows for this layer: big enough to pay for the hand-off; CHUNKS_PER_THREAD per thread (the
+    // threads take them in turn, so a thread slowed by the machine's load takes fewer), and a job that fits.
     const callsPerPart = 1 + (path === 'im2col' ? 2 : path === 'depthwise' ? 1 : g.group) + (fused ? 0 : 1);
-    const parts = crew && P * g.outC * taps * icg >= splitMacs && callsPerPart * 24 + 1 <= SLOT_WORDS
-      ? Math.max(1, Math.min(crew.size + 1, Math.floor(outH / 2))) : 1;
+    let parts = crew && P * g.outC * taps * icg >= splitMacs ? Math.min(outH, (crew.size + 1) * CHUNKS_PER_THREAD) : 1;
+    while (parts > 1 && parts * (callsPerPart * 25 + 2) + 1 > SLOT_WORDS) parts--;
 
     return (inPtr, outPtr) => {
       const mark = top;
@@ -485,18 +489,13 @@ function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = S
           rows(V, patches, acc, outPtr, 0, outH, direct);
           return;
         }
-        // Part 0 (the first rows) is this thread's; parts 1… go to the helpers, posted before it starts.
         const cut = (i: number) => Math.round((outH * i) / parts);
-        for (let i = 1; i < parts; i++) {
-          const job: number[] = [0];
-          rows(V, patches, acc, outPtr, cut(i), cut(i + 1), (f, ...a) => { job[0]++; job.push(fnIndex.get(f)!, a.length, ...a); });
-          crew.post(i - 1, job);
-        }
-        try {
-          rows(V, patches, acc, outPtr, 0, cut(1), direct);
-        } finally {
-          for (let i = 1; i < parts; i++) crew.join(i - 1);
-        }
+        const chunks = Array.from({ length: parts }, (_, i) => {
+          const list: number[] = [0];
+          rows(V, patches, acc, outPtr, cut(i), cut(i + 1), (f, ...a) => { list[0]++; list.push(fnIndex.get(f)!, a.length, ...a); });
+          return list;
+        });
+        crew.run(chunks, helpersOnly);
       } finally {
         top = mark;
       }

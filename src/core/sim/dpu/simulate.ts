@@ -178,7 +178,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const L = compile.layers;
   const runner = planFloat(dq.float);
 
-  const engine: Int8Engine = await loadInt8Engine({ threads: o.kernelThreads ?? o.threads, splitMacs: o.kernelSplitMacs });
+  const engine: Int8Engine = await loadInt8Engine({ ...o.kernelSplit, threads: o.kernelThreads ?? o.threads });
   const bufs = new Map<string, Buf>();
   // Position in the run of the step being planned: a buffer lives from its definition to its last reader.
   let pos = 0;

@@ -19,8 +19,9 @@ export interface SimOptions {
   threads?: number;
   /** Threads the DPU conv kernels split big layers over (default `threads`; 1 where SharedArrayBuffer is missing). */
   kernelThreads?: number;
-  /** The smallest conv (multiply-accumulates) the kernel threads split (default SPLIT_MACS; 0: all, for tests). */
-  kernelSplitMacs?: number;
+  /** How layers are split (tests): from `splitMacs` multiply-accumulates (default SPLIT_MACS; 0: every
+   *  layer), and with `helpersOnly` run by the helper threads alone. */
+  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean };
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
