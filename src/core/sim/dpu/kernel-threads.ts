@@ -3,8 +3,9 @@
 // into that memory (a conv layer's output rows in chunks, each a list of kernel calls), wakes them, and
 // every thread takes the next chunk until none is left. Plain messages would cost a trip through each
 // thread's event loop per layer; the shared job costs one futex wake, and on a loaded machine a helper
-// that has not woken by the end simply gets nothing. The helper's code is a string run as a Node
-// worker_threads eval or a browser blob Worker, so no bundler or loader is involved.
+// that has not woken by the end simply gets nothing. A helper runs serveKernelJobs: in Node as the source
+// text of a worker_threads eval (so tsx, Vitest and the built CLI need no loader), in the browser as the
+// module worker the sim worker registers (setKernelHelperWorker).
 
 /** The exports a helper may be asked to call, by index (their arguments are all numbers). */
 export const KERNEL_FNS = [
@@ -18,7 +19,7 @@ export const SLOT_WORDS = 4096;
 // int32 control words before the job: the job sequence (helpers wait on it), the next chunk to take, the
 // failed flag, the quit flag, then per helper its state (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
 const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, HELPER0 = 4;
-const POSTED = 1, RUNNING = 2, REVOKED = 3;
+const POSTED = 1, REVOKED = 3; // a helper that takes a posted job marks it RUNNING (2)
 /** Bytes of the control words and job for `helpers` helper threads. */
 export const slotBytes = (helpers: number): number => Math.ceil((HELPER0 + 2 * helpers) / 2) * 8 + 8 * SLOT_WORDS;
 
@@ -36,58 +37,61 @@ export interface KernelCrew {
   end(): void;
 }
 
-// Plain JavaScript, run by a helper thread. The sequence-consistent Atomics order the engine's plain
-// stores (the job, the input rows) before the helper's reads, and the helper's results before its done.
-const HELPER_SOURCE = `'use strict';
-function boot(post, d) {
-  let fns;
+/** What a helper thread is started with. */
+export interface HelperData {
+  module: WebAssembly.Module; memory: WebAssembly.Memory; base: number; jobOffset: number; index: number; words: number;
+  names: readonly string[];
+}
+
+/**
+ * A helper thread's whole life: instantiate the kernels on the shared memory, say ready, then serve jobs
+ * until told to quit. Self-contained (globals only, the control word indices written out as in SEQ…HELPER0
+ * above), because Node runs it as the source text of a worker_threads eval; the browser imports it
+ * (workers/dpu-kernels.worker.ts). The sequence-consistent Atomics order the engine's plain stores (the
+ * job, the input rows) before the helper's reads, and the helper's results before its done.
+ */
+export function serveKernelJobs(d: HelperData, post: (m: { ready?: boolean; error?: string }) => void): void {
+  let fns: ((...a: number[]) => unknown)[];
   try {
     const inst = new WebAssembly.Instance(d.module, { env: { memory: d.memory } });
-    fns = d.names.map((n) => inst.exports[n]);
+    fns = d.names.map((n) => inst.exports[n] as (...a: number[]) => unknown);
   } catch (e) {
-    post({ error: String((e && e.message) || e) });
+    post({ error: String((e as Error)?.message ?? e) });
     return;
   }
   const ctl = new Int32Array(d.memory.buffer, d.base, d.jobOffset / 4);
   const a = new Float64Array(d.memory.buffer, d.base + d.jobOffset, d.words);
-  const st = ${HELPER0} + 2 * d.index, dn = st + 1;
+  const st = 4 + 2 * d.index, dn = st + 1; // HELPER0 + 2·index: state, then done
   post({ ready: true });
   let seen = 0;
   for (;;) {
-    while (Atomics.load(ctl, ${SEQ}) === seen) Atomics.wait(ctl, ${SEQ}, seen);
-    seen = Atomics.load(ctl, ${SEQ});
-    if (Atomics.load(ctl, ${QUIT}) !== 0) return;
-    if (Atomics.compareExchange(ctl, st, ${POSTED}, ${RUNNING}) !== ${POSTED}) continue;
-    const s = Atomics.load(ctl, ${SEQ});
+    while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen); // SEQ
+    seen = Atomics.load(ctl, 0);
+    if (Atomics.load(ctl, 3) !== 0) return; // QUIT
+    if (Atomics.compareExchange(ctl, st, 1, 2) !== 1) continue; // POSTED → RUNNING, unless revoked
+    const s = Atomics.load(ctl, 0);
     try {
       const n = a[0];
-      for (let c = Atomics.add(ctl, ${NEXT}, 1); c < n; c = Atomics.add(ctl, ${NEXT}, 1)) {
+      for (let c = Atomics.add(ctl, 1, 1); c < n; c = Atomics.add(ctl, 1, 1)) { // NEXT
         let k = a[1 + c];
         const calls = a[k++];
         for (let i = 0; i < calls; i++) {
           const argc = a[k + 1];
-          fns[a[k]].apply(null, Array.prototype.slice.call(a, k + 2, k + 2 + argc));
+          fns[a[k]](...Array.prototype.slice.call(a, k + 2, k + 2 + argc));
           k += 2 + argc;
         }
       }
-    } catch (e) {
-      Atomics.store(ctl, ${FAILED}, 1);
+    } catch {
+      Atomics.store(ctl, 2, 1); // FAILED
     }
     seen = s;
     Atomics.store(ctl, dn, s);
     Atomics.notify(ctl, dn);
   }
 }
-if (typeof process === 'object' && process.versions && process.versions.node) {
-  const wt = require('node:worker_threads');
-  boot((m) => wt.parentPort.postMessage(m), wt.workerData);
-} else {
-  self.onmessage = (e) => { self.onmessage = null; boot((m) => self.postMessage(m), e.data); };
-}
-`;
 
 interface HelperThread {
-  send(data: unknown): void;
+  send(data: HelperData): void;
   onMessage(f: (m: { ready?: boolean; error?: string }) => void, fail: (e: Error) => void): void;
   terminate(): void;
 }
@@ -106,21 +110,29 @@ function nodeWorkerThreads(): NodeWorkerThreads | undefined {
   return p.getBuiltinModule('node:worker_threads') as NodeWorkerThreads | undefined;
 }
 
+/** The browser's helper: a module worker running workers/dpu-kernels.worker.ts (set by the sim worker;
+ *  a blob: worker would need 'blob:' in the page's worker-src). */
+let browserHelper: (() => Worker) | undefined;
+export function setKernelHelperWorker(start: (() => Worker) | undefined): void {
+  browserHelper = start;
+}
+
 /**
  * Whether this realm can run kernel helpers: SharedArrayBuffer (a cross-origin-isolated page, or Node),
  * a way to start a thread, and a thread that may block in Atomics.wait (not a window's main thread).
  */
 export function kernelThreadsAvailable(): boolean {
-  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown; Worker?: unknown; Blob?: unknown };
+  const g = globalThis as { SharedArrayBuffer?: unknown; crossOriginIsolated?: boolean; document?: unknown };
   if (typeof g.SharedArrayBuffer !== 'function' || typeof Atomics === 'undefined' || g.crossOriginIsolated === false) return false;
   if (nodeWorkerThreads()) return true;
-  return g.document === undefined && typeof g.Worker === 'function' && typeof g.Blob === 'function' && typeof URL.createObjectURL === 'function';
+  return g.document === undefined && browserHelper !== undefined;
 }
 
-function startThread(data: unknown): HelperThread {
+function startThread(data: HelperData): HelperThread {
   const wt = nodeWorkerThreads();
   if (wt) {
-    const w = new wt.Worker(HELPER_SOURCE, { eval: true, workerData: data });
+    const src = `const wt = require('node:worker_threads');\n(${serveKernelJobs.toString()})(wt.workerData, (m) => wt.parentPort.postMessage(m));`;
+    const w = new wt.Worker(src, { eval: true, workerData: data });
     // A simulation that is never released must not keep the process alive.
     w.unref();
     return {
@@ -129,9 +141,7 @@ function startThread(data: unknown): HelperThread {
       terminate: () => { void w.terminate(); },
     };
   }
-  const url = URL.createObjectURL(new Blob([HELPER_SOURCE], { type: 'text/javascript' }));
-  const w = new Worker(url, { name: 'dpu-kernels' });
-  URL.revokeObjectURL(url);
+  const w = browserHelper!();
   return {
     send: (d) => w.postMessage(d),
     onMessage: (f, fail) => {

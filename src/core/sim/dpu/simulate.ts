@@ -716,7 +716,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   }
 
   return {
-    compile, inputs, outputs, run, fakeQuant,
+    compile, inputs, outputs, run, fakeQuant, kernelThreads: engine.threads,
     featureMapBytes: { planned: activationBytes, unshared: [...bufs.values()].reduce((a, b) => a + Math.max(1, numel(b.shape)), 0) },
     async release() {
       for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();

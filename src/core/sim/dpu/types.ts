@@ -83,6 +83,8 @@ export interface Simulation {
   /** wasm bytes of the DPU feature maps: as planned (buffers shared by tensors whose lifetimes do not
    *  overlap) and what one buffer per tensor would take. */
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
+  /** Threads the DPU conv kernels split big layers over (1 where threads are unavailable or not asked for). */
+  readonly kernelThreads: number;
   /** One sample (batch 1) per call; feeds are float in the source layout. */
   run(feeds: Readonly<Record<string, FloatTensor>>, o?: RunOptions): Promise<SimRun>;
   /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */
