@@ -1,7 +1,7 @@
 // Milliseconds per sample of the int8 DPU simulator beside onnxruntime-web on the same model: the float
 // model and the exported QDQ model, each at 1 and 2 threads (onnxruntime's thread count is fixed per
-// process, so each setting runs in its own child; the simulator's kernels are single-threaded, its CPU
-// subgraphs run on onnxruntime at the child's thread count). The parent quantizes each model once and hands
+// process, so each setting runs in its own child; the simulator gets the same count: its DPU kernels split
+// big conv layers over that many threads, its CPU subgraphs run on onnxruntime with them). The parent quantizes each model once and hands
 // the QDQ file to the children.
 // Sub-millisecond models need many runs: after a warm-up, the three runners are timed interleaved (sim,
 // float, QDQ, sim, …) so load changes hit all three alike, each run by wall clock around one awaited call,

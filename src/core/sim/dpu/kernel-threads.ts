@@ -17,8 +17,9 @@ export type KernelFn = (typeof KERNEL_FNS)[number];
  *  is [call count, then per call: function index, argument count, arguments…]. */
 export const SLOT_WORDS = 4096;
 // int32 control words before the job: the job sequence (helpers wait on it), the next chunk to take, the
-// failed flag, the quit flag, then per helper its state (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
-const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, HELPER0 = 4;
+// failed flag, the quit flag, the sequence of the job whose input is ready, then per helper its state
+// (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
+const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, READY = 4, HELPER0 = 6;
 const POSTED = 1, REVOKED = 3; // a helper that takes a posted job marks it RUNNING (2)
 /** Bytes of the control words and job for `helpers` helper threads. */
 export const slotBytes = (helpers: number): number => Math.ceil((HELPER0 + 2 * helpers) / 2) * 8 + 8 * SLOT_WORDS;
@@ -30,9 +31,10 @@ export interface KernelCrew {
    * Runs every chunk (a call list of the engine's exports) once, on this thread and the helpers, each
    * taking the next chunk until none is left, and returns when all are done; throws when a call failed.
    * A helper not yet awake when this thread runs out of chunks is let off, so a busy machine costs no wait.
-   * `helpersOnly` (tests): this thread takes no chunk and waits for every helper.
+   * `prepare` runs on this thread after the helpers are woken and before any chunk (their wake-up overlaps
+   * it). `helpersOnly` (tests): this thread takes no chunk and waits for every helper.
    */
-  run(chunks: readonly (readonly number[])[], helpersOnly?: boolean): void;
+  run(chunks: readonly (readonly number[])[], prepare: () => void, helpersOnly?: boolean): void;
   /** Ends every helper (they leave their wait loop and their threads are terminated). */
   end(): void;
 }
@@ -61,7 +63,7 @@ export function serveKernelJobs(d: HelperData, post: (m: { ready?: boolean; erro
   }
   const ctl = new Int32Array(d.memory.buffer, d.base, d.jobOffset / 4);
   const a = new Float64Array(d.memory.buffer, d.base + d.jobOffset, d.words);
-  const st = 4 + 2 * d.index, dn = st + 1; // HELPER0 + 2·index: state, then done
+  const st = 6 + 2 * d.index, dn = st + 1; // HELPER0 + 2·index: state, then done
   post({ ready: true });
   let seen = 0;
   for (;;) {
@@ -70,6 +72,9 @@ export function serveKernelJobs(d: HelperData, post: (m: { ready?: boolean; erro
     if (Atomics.load(ctl, 3) !== 0) return; // QUIT
     if (Atomics.compareExchange(ctl, st, 1, 2) !== 1) continue; // POSTED → RUNNING, unless revoked
     const s = Atomics.load(ctl, 0);
+    // The engine builds the job's input after waking us: spin a little, then sleep until it is ready.
+    for (let spin = 0; spin < 4000 && Atomics.load(ctl, 4) !== s; spin++); // READY
+    for (let r = Atomics.load(ctl, 4); r !== s; r = Atomics.load(ctl, 4)) Atomics.wait(ctl, 4, r);
     try {
       const n = a[0];
       for (let c = Atomics.add(ctl, 1, 1); c < n; c = Atomics.add(ctl, 1, 1)) { // NEXT
@@ -187,8 +192,8 @@ export async function startKernelCrew(module: WebAssembly.Module, memory: WebAss
   };
   return {
     size: helpers,
-    run(chunks, helpersOnly = false) {
-      if (ended) { for (const c of chunks) runList(c); return; }
+    run(chunks, prepare, helpersOnly = false) {
+      if (ended) { prepare(); for (const c of chunks) runList(c); return; }
       let k = 1 + chunks.length;
       if (k + chunks.reduce((a, c) => a + c.length, 0) > SLOT_WORDS) throw new Error('kernel job exceeds its slot');
       job[0] = chunks.length;
@@ -199,6 +204,15 @@ export async function startKernelCrew(module: WebAssembly.Module, memory: WebAss
       for (let h = 0; h < helpers; h++) Atomics.store(ctl, HELPER0 + 2 * h, POSTED);
       Atomics.notify(ctl, SEQ);
       try {
+        try {
+          prepare();
+        } catch (e) {
+          Atomics.store(ctl, NEXT, chunks.length); // nothing left to take
+          throw e;
+        } finally {
+          Atomics.store(ctl, READY, seq);
+          Atomics.notify(ctl, READY);
+        }
         if (!helpersOnly) for (let c = Atomics.add(ctl, NEXT, 1); c < chunks.length; c = Atomics.add(ctl, NEXT, 1)) runList(chunks[c]);
       } finally {
         for (let h = 0; h < helpers; h++) {

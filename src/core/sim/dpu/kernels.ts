@@ -483,9 +483,12 @@ function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = S
         const V = inPlace ? inPtr : alloc(vBytes, 16);
         const patches = patchBytes ? alloc(patchBytes, 16) : 0;
         const acc = fused ? 0 : alloc(accBytes, 16);
-        if (eb === 2) x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
-        else if (!inPlace) x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+        const build = () => {
+          if (eb === 2) x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+          else if (!inPlace) x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+        };
         if (parts === 1 || !crew || ended) {
+          build();
           rows(V, patches, acc, outPtr, 0, outH, direct);
           return;
         }
@@ -495,7 +498,8 @@ function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = S
           rows(V, patches, acc, outPtr, cut(i), cut(i + 1), (f, ...a) => { list[0]++; list.push(fnIndex.get(f)!, a.length, ...a); });
           return list;
         });
-        crew.run(chunks, helpersOnly);
+        // The helpers wake while V is built.
+        crew.run(chunks, build, helpersOnly);
       } finally {
         top = mark;
       }
