@@ -177,22 +177,28 @@ export const MAX_KERNEL_THREADS = 8;
 export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean } = {}): Promise<Int8Engine> {
   const threads = Math.min(MAX_KERNEL_THREADS, Math.max(1, Math.floor(o.threads ?? 1)));
   if (threads > 1 && kernelThreadsAvailable()) {
-    sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
-    const module = await sharedModulePromise;
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
-    const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
-    const first = roundUp(x.heapBase(), 16);
-    const end = first + slotBytes(threads - 1);
-    if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-    const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
-    const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
-    const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
-    warmUp(engine);
-    return engine;
+    const engine = await threadedEngine(threads, o).catch(() => undefined);
+    // No 4 GB shared memory to reserve, or no helper would start: the same kernels on this thread alone.
+    if (engine) return engine;
   }
   modulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_WASM_BASE64));
   const instance = await WebAssembly.instantiate(await modulePromise, {});
   const engine = createEngine(instance.exports as unknown as Exports);
+  warmUp(engine);
+  return engine;
+}
+
+async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean }): Promise<Int8Engine> {
+  sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
+  const module = await sharedModulePromise;
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
+  const first = roundUp(x.heapBase(), 16);
+  const end = first + slotBytes(threads - 1);
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
+  const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
+  const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
   warmUp(engine);
   return engine;
 }
