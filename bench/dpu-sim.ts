@@ -1,7 +1,8 @@
 // Milliseconds per sample of the int8 DPU simulator beside onnxruntime-web on the same model: the float
 // model and the exported QDQ model, each at 1 and 2 threads (onnxruntime's thread count is fixed per
-// process, so each setting runs in its own child; the simulator's kernels are single-threaded, its CPU
-// subgraphs run on onnxruntime at the child's thread count). The parent quantizes each model once and hands
+// process, so each setting runs in its own child; the simulator gets the same count: its DPU kernels split
+// big conv layers over that many threads, its CPU subgraphs run on onnxruntime with them). At 2 threads a
+// fourth runner, the sim with its kernels on one thread, shows what the kernel threads gain in the same run. The parent quantizes each model once and hands
 // the QDQ file to the children.
 // Sub-millisecond models need many runs: after a warm-up, the three runners are timed interleaved (sim,
 // float, QDQ, sim, …) so load changes hit all three alike, each run by wall clock around one awaited call,
@@ -71,7 +72,7 @@ function pattern(shape: readonly number[], scale: number, offset: number): Float
 }
 
 interface Case { name: string; qdq: string; feeds: string }
-interface Row { sim: Stat; float: Stat; qdq: Stat; dpu: number; cpu: number; macs: number; split: Record<string, number> }
+interface Row { sim: Stat; float: Stat; qdq: Stat; dpu: number; cpu: number; macs: number; split: Record<string, number>; sim1?: Stat }
 
 /**
  * Where one sim run's time goes, by step kind: DPU layers by kind (conv, depthwise, concat, eltwise:add, …),
@@ -108,22 +109,25 @@ async function child(cases: Case[], threads: number): Promise<void> {
     const float = await createFloatSession(dequantizeModel(qdq).float, { threads });
     // The QDQ model as a deployment would run it: graph optimisations on (onnxruntime fuses Q/DQ into int8 kernels).
     const q = await createFloatSession(qdq, { threads });
+    // At 2+ threads also the sim with its DPU kernels on one thread (onnxruntime as above): the kernels' gain.
+    const sim1 = threads > 1 ? await prepareSimulation({ kind: 'onnx', model: qdq }, dpuczdx8g(4096), { threads, kernelThreads: 1 }) : undefined;
     const dpu: number[] = [], cpu: number[] = [];
     const kindOf = new Map(sim.compile.layers.map((p) => [p.layer.name,
       p.layer.kind + (p.layer.kind === 'eltwise' ? `:${p.layer.eltwise ?? ''}` : p.layer.kind === 'pool' ? `:${p.layer.poolType ?? ''}` : '')]));
     const splits: Record<string, number>[] = [];
     let last: SimRun | undefined;
-    const [tSim, tFloat, tQdq] = await interleaved([async () => {
+    const [tSim, tFloat, tQdq, tSim1] = await interleaved([async () => {
       last = await sim.run(feeds);
       splits.push(splitOf(last, kindOf));
       dpu.push(last.subgraphs.filter((s) => s.device === 'DPU').reduce((a, s) => a + s.ms, 0));
       cpu.push(last.subgraphs.filter((s) => s.device === 'CPU').reduce((a, s) => a + s.ms, 0));
-    }, () => float.run(feeds), () => q.run(feeds)]);
+    }, () => float.run(feeds), () => q.run(feeds), ...(sim1 ? [() => sim1.run(feeds)] : [])]);
     await sim.release();
+    await sim1?.release();
     await float.release();
     await q.release();
     rows[c.name] = {
-      sim: tSim, float: tFloat, qdq: tQdq,
+      sim: tSim, float: tFloat, qdq: tQdq, ...(tSim1 ? { sim1: tSim1 } : {}),
       // Where the sim's time goes (medians): DPU subgraphs (the wasm kernels) and CPU subgraphs (onnxruntime).
       dpu: stat(dpu).median, cpu: stat(cpu).median,
       macs: last!.layers.reduce((a, l) => a + l.macs, 0),
@@ -192,12 +196,12 @@ if (process.argv[2] === '--child') {
     const f = (x: number) => (x < 1 ? x.toFixed(3) : x < 10 ? x.toFixed(2) : x.toFixed(1));
     const cell = (x: Stat) => `${f(x.median)} (${f(x.p10)})`.padStart(15);
     console.log(`ms per sample: median (10th percentile) of n runs timed interleaved after a warm-up; ratio = median / median`);
-    console.log(`${'model'.padEnd(34)} thr ${'int8 sim'.padStart(15)} ${'ort float'.padStart(15)} ${'ort QDQ'.padStart(15)}  sim/float  sim/QDQ     n  sim split DPU / CPU`);
+    console.log(`${'model'.padEnd(34)} thr ${'int8 sim'.padStart(15)} ${'ort float'.padStart(15)} ${'ort QDQ'.padStart(15)}  sim/float  sim/QDQ     n  sim split DPU / CPU  (sim, kernels on 1 thread)`);
     for (const c of cases) {
       for (const t of [1, 2]) {
         const r = by[t][c.name];
         console.log(`${(t === 1 ? c.name : '').padEnd(34)} ${String(t).padStart(3)} ${cell(r.sim)} ${cell(r.float)} ${cell(r.qdq)}  ${(r.sim.median / r.float.median).toFixed(2).padStart(8)}×  ${(r.sim.median / r.qdq.median).toFixed(2).padStart(6)}×  ${String(r.sim.n).padStart(4)}  ${f(r.dpu)} / ${f(r.cpu)}` +
-          (t === 1 ? `   ${(r.macs / 1e6).toFixed(r.macs < 1e7 ? 2 : 0)} M MACs` : ''));
+          (t === 1 ? `   ${(r.macs / 1e6).toFixed(r.macs < 1e7 ? 2 : 0)} M MACs` : '') + (r.sim1 ? `  (${cell(r.sim1).trim()})` : ''));
       }
     }
     if (process.env.SPLIT !== '0') {

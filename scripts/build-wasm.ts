@@ -1,4 +1,5 @@
-// Compiles the AssemblyScript modules — the int8 kernels (src/core/sim/dpu/asm/ → kernels.gen.ts) and the
+// Compiles the AssemblyScript modules — the int8 kernels (src/core/sim/dpu/asm/ → kernels.gen.ts, and
+// kernels-shared.gen.ts on a shared memory for threads) and the
 // calibration statistics (src/core/quant/calibrate/asm/ → stats-wasm.gen.ts), the float interpreter's matrix
 // products (src/core/sim/float/asm/ → gemm-wasm.gen.ts) — and writes each as base64,
 // so Node, Vitest and the Vite worker bundle load the same bytes with no loader differences.
@@ -15,11 +16,16 @@ export const STATS_ENTRY = 'src/core/quant/calibrate/asm/index.ts';
 export const STATS_GEN_FILE = join(ROOT, 'src/core/quant/calibrate/stats-wasm.gen.ts');
 export const GEMM_ENTRY = 'src/core/sim/float/asm/index.ts';
 export const GEMM_GEN_FILE = join(ROOT, 'src/core/sim/float/gemm-wasm.gen.ts');
-/** Every module: AS entry, generated file, name of the exported base64 constant. */
+export const SHARED_GEN_FILE = join(ROOT, 'src/core/sim/dpu/kernels-shared.gen.ts');
+/** The int8 kernels again on an imported shared memory (4 GB at most), for the helper threads of
+ *  kernel-threads.ts: every thread instantiates this module on the one memory. */
+export const SHARED_FLAGS = ['--importMemory', '--sharedMemory', '--maximumMemory', '65536', '--enable', 'threads'];
+/** Every module: AS entry, generated file, name of the exported base64 constant, extra asc flags. */
 export const MODULES = [
-  { entry: ASM_ENTRY, gen: GEN_FILE, constant: 'KERNELS_WASM_BASE64' },
-  { entry: STATS_ENTRY, gen: STATS_GEN_FILE, constant: 'STATS_WASM_BASE64' },
-  { entry: GEMM_ENTRY, gen: GEMM_GEN_FILE, constant: 'GEMM_WASM_BASE64' },
+  { entry: ASM_ENTRY, gen: GEN_FILE, constant: 'KERNELS_WASM_BASE64', flags: [] as string[] },
+  { entry: STATS_ENTRY, gen: STATS_GEN_FILE, constant: 'STATS_WASM_BASE64', flags: [] as string[] },
+  { entry: GEMM_ENTRY, gen: GEMM_GEN_FILE, constant: 'GEMM_WASM_BASE64', flags: [] as string[] },
+  { entry: ASM_ENTRY, gen: SHARED_GEN_FILE, constant: 'KERNELS_SHARED_WASM_BASE64', flags: SHARED_FLAGS },
 ] as const;
 // No relaxed SIMD: Node 20 lacks it and its dot product is not exact (dpu-reference §9).
 const FLAGS = ['--enable', 'simd', '-O3', '--runtime', 'stub', '--noAssert'];
@@ -29,11 +35,11 @@ export function compileKernels(): Promise<Uint8Array> {
   return compileModule(ASM_ENTRY);
 }
 
-/** The wasm bytes for the current AS source at `entry`. */
-export async function compileModule(entry: string): Promise<Uint8Array> {
+/** The wasm bytes for the current AS source at `entry` (with `extra` asc flags). */
+export async function compileModule(entry: string, extra: readonly string[] = []): Promise<Uint8Array> {
   let wasm: Uint8Array | undefined;
   const errors: string[] = [];
-  const { error } = await asc.main([entry, ...FLAGS, '--outFile', 'kernels.wasm'], {
+  const { error } = await asc.main([entry, ...FLAGS, ...extra, '--outFile', 'kernels.wasm'], {
     readFile: (name, baseDir) => {
       try { return readFileSync(join(ROOT, baseDir, name), 'utf8'); } catch { return null; }
     },
@@ -57,7 +63,7 @@ export function genSource(wasm: Uint8Array, m: (typeof MODULES)[number] = MODULE
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   for (const m of MODULES) {
-    const wasm = await compileModule(m.entry);
+    const wasm = await compileModule(m.entry, m.flags);
     writeFileSync(m.gen, genSource(wasm, m));
     console.log(`${m.gen}: ${wasm.length} bytes of wasm`);
   }

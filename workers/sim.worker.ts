@@ -18,6 +18,12 @@ import { decodeRetinaFace, findRetinaFaceOutputs } from '../src/core/demo/retina
 import { feedsForPorts, quantizedSource } from '../src/core/sim/source';
 import { resolveTarget, type TargetChoice } from './compile';
 import { workerOrtOptions } from './ort-env';
+import { setKernelHelperWorker } from '../src/core/sim/dpu/kernel-threads';
+
+// The DPU kernels' helper threads (used where the page is cross-origin isolated).
+if (typeof Worker === 'function') {
+  setKernelHelperWorker(() => new Worker(new URL('./dpu-kernels.worker.ts', import.meta.url), { type: 'module', name: 'dpu-kernels' }));
+}
 
 export interface SimPrepared {
   readonly target: string;
@@ -28,6 +34,8 @@ export interface SimPrepared {
   readonly hasFloat: boolean;
   /** wasm bytes of the DPU feature maps as planned (shared by lifetime) and one buffer per tensor. */
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
+  /** Threads the DPU kernels split big layers over. */
+  readonly kernelThreads: number;
   readonly ms: number;
 }
 
@@ -95,8 +103,10 @@ const api = {
       const src = await quantizedSource(bytes, fileName, floatBytes);
       qdq = src.source.kind === 'onnx' ? src.source.model : undefined;
       // One sample at a time: onnxruntime's CPU subgraphs are small, a thread pool would cost more than it saves.
+      // The DPU kernels split their big layers over the cores onnxruntime would get (at most 4).
       const ort = { ...workerOrtOptions(), threads: 1 };
-      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort });
+      const kernelThreads = Math.min(4, workerOrtOptions().threads ?? 1);
+      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort, kernelThreads });
       runner = new SampleRunner(sim, src.float, ort, src.aliases);
       ports = sim.inputs;
       return {
@@ -107,6 +117,7 @@ const api = {
         dpuSubgraphs: sim.compile.dpuSubgraphNumber,
         hasFloat: !!src.float,
         featureMapBytes: { ...sim.featureMapBytes },
+        kernelThreads: sim.kernelThreads,
         ms: performance.now() - t0,
       };
     } catch (e) { rethrow(e); }

@@ -138,6 +138,10 @@ describe('simulate', () => {
     expect(identical.every((t) => t.trim() === '100 %')).toBe(true);
     expect(await page.getByTestId('subgraph-row').filter({ hasText: 'CPU' }).count()).toBeGreaterThan(0);
     expect(await page.getByTestId('sim-prepared').innerText()).toMatch(/feature maps [\d.]+ ?[kM]?B \(one buffer each: [\d.]+ ?[kM]?B\)/);
+    // The page is cross-origin isolated: the DPU kernels split big layers over the cores (the table above
+    // is the bit-exactness of that run).
+    const cores = await page.evaluate(() => (crossOriginIsolated ? navigator.hardwareConcurrency : 1));
+    if (cores >= 2) expect(await page.getByTestId('sim-prepared').innerText()).toContain(`DPU kernels on ${Math.min(4, cores)} threads`);
     expect(app.foreignRequests).toEqual([]);
     expect(app.pageErrors).toEqual([]);
   });

@@ -14,3 +14,9 @@ it('stats-wasm.gen.ts is up to date with src/core/quant/calibrate/asm (else run 
   const fresh = genSource(await compileModule(m.entry), m);
   expect(readFileSync(m.gen, 'utf8') === fresh, `${m.gen} is stale: run \`npm run build:wasm\``).toBe(true);
 });
+
+it('kernels-shared.gen.ts (the kernels on a shared memory, for threads) is up to date (else run `npm run build:wasm`)', async () => {
+  const m = MODULES.find((x) => x.constant === 'KERNELS_SHARED_WASM_BASE64')!;
+  const fresh = genSource(await compileModule(m.entry, m.flags), m);
+  expect(readFileSync(m.gen, 'utf8') === fresh, `${m.gen} is stale: run \`npm run build:wasm\``).toBe(true);
+});

@@ -1,6 +1,7 @@
 // `fixpoint simulate MODEL --input IMAGE_OR_NPY --task classify|detect-yolox|detect-retinaface`: one sample through the
 // float model and the int8 simulator, read out the way the Demo view shows it (src/core/demo/readout.ts).
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NO_CONVERSIONS, type Target } from '../../core/compile';
@@ -58,7 +59,8 @@ export async function demoTask(file: string, opts: Map<string, string>, target: 
     ? parsePreprocess(new TextDecoder().decode(readModelFile(opts.get('--preprocess')!)))
     : task === 'detect-yolox' ? { ...YOLOX_PREPROCESS }
     : task === 'detect-retinaface' ? { ...RETINAFACE_PREPROCESS, mean: [...RETINAFACE_PREPROCESS.mean] } : undefined;
-  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
+  // One sample: the DPU kernels split its big layers over the cores instead.
+  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1, kernelThreads: Math.min(4, availableParallelism()) });
   try {
     if (sim.inputs.length !== 1) throw new InputError(`--task reads a model with one input; this one has ${sim.inputs.length}`);
     const port = sim.inputs[0];

@@ -162,7 +162,7 @@ export function SimulatePanel() {
         {' '}(<button className="link" onClick={() => set({ activeStep: 'compile' })}>change in Compile</button>)
         {prepared && (
           <span data-testid="sim-prepared"> · {prepared.subgraphs} subgraphs, {prepared.dpuSubgraphs} on the DPU, feature maps {bytes(prepared.featureMapBytes.planned)}B
-            {' '}(one buffer each: {bytes(prepared.featureMapBytes.unshared)}B), prepared in {prepared.ms.toFixed(0)} ms</span>
+            {' '}(one buffer each: {bytes(prepared.featureMapBytes.unshared)}B){prepared.kernelThreads > 1 ? `, DPU kernels on ${prepared.kernelThreads} threads` : ''}, prepared in {prepared.ms.toFixed(0)} ms</span>
         )}
       </div>
       <InputPicker />

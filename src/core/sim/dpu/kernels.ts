@@ -4,7 +4,9 @@
 // allocator plus per-call scratch above it); the wasm holds no allocator.
 import { InputError } from '../../errors';
 import { KERNELS_WASM_BASE64 } from './kernels.gen';
+import { KERNELS_SHARED_WASM_BASE64 } from './kernels-shared.gen';
 import { wasmBytes } from '../../wasm';
+import { KERNEL_FNS, kernelThreadsAvailable, slotBytes, SLOT_WORDS, startKernelCrew, type KernelCrew, type KernelFn } from './kernel-threads';
 
 export interface ConvGeometry {
   inH: number; inW: number; inC: number; outH: number; outW: number; outC: number;
@@ -21,6 +23,10 @@ export interface Epilogue {
 export type DeconvGeometry = ConvGeometry & { outPadH?: number; outPadW?: number };
 
 export interface Int8Engine {
+  /** Threads the conv kernels split their big layers over (1: this one only). */
+  readonly threads: number;
+  /** Ends the helper threads (the engine then runs on this thread only). */
+  dispose(): void;
   /** Bytes in wasm memory (8-byte aligned by default); returns a byte offset. Memory grows as needed. */
   alloc(bytes: number, align?: number): number;
   reset(): void;
@@ -166,15 +172,55 @@ interface Exports {
 }
 
 let modulePromise: Promise<WebAssembly.Module> | undefined;
+let sharedModulePromise: Promise<WebAssembly.Module> | undefined;
 
-/** Instantiates the embedded wasm (WebAssembly API only; the module is compiled once per realm). */
-export async function loadInt8Engine(): Promise<Int8Engine> {
+/** At most this many threads split a layer (the engine's own plus helpers). */
+export const MAX_KERNEL_THREADS = 8;
+
+/**
+ * Instantiates the embedded wasm (WebAssembly API only; the module is compiled once per realm). With
+ * `threads` > 1 where threads can run (kernelThreadsAvailable), the shared-memory build is used and
+ * threads − 1 helpers take their share of each big conv layer's rows; otherwise one thread, as before.
+ * `splitMacs`: the smallest layer split (default SPLIT_MACS; the tests split every layer with 0);
+ * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken.
+ */
+export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean } = {}): Promise<Int8Engine> {
+  const threads = Math.min(MAX_KERNEL_THREADS, Math.max(1, Math.floor(o.threads ?? 1)));
+  if (threads > 1 && kernelThreadsAvailable()) {
+    const engine = await threadedEngine(threads, o).catch(() => undefined);
+    // No 4 GB shared memory to reserve, or no helper would start: the same kernels on this thread alone.
+    if (engine) return engine;
+  }
   modulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_WASM_BASE64));
   const instance = await WebAssembly.instantiate(await modulePromise, {});
   const engine = createEngine(instance.exports as unknown as Exports);
   warmUp(engine);
   return engine;
 }
+
+async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean }): Promise<Int8Engine> {
+  sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
+  const module = await sharedModulePromise;
+  const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
+  const x = (await WebAssembly.instantiate(module, { env: { memory } })).exports as unknown as Exports;
+  const first = roundUp(x.heapBase(), 16);
+  const end = first + slotBytes(threads - 1);
+  if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+  const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
+  const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
+  const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
+  warmUp(engine);
+  return engine;
+}
+
+/**
+ * A conv layer is split over the threads from this many multiply-accumulates (~40 µs of kernel): a helper
+ * that takes part costs a wake-up and a join (a 4×4×16 1×1 conv run by a helper alone: 45 µs against 1.4 µs
+ * here, on a loaded machine), one that wakes too late only the posting (6 µs).
+ */
+export const SPLIT_MACS = 1 << 21;
+/** Row chunks per thread of a split layer. */
+const CHUNKS_PER_THREAD = 4;
 
 /**
  * V8 first runs wasm in its baseline tier and compiles the optimizing tier in the background once a
@@ -229,9 +275,13 @@ function checkGeometry(g: ConvGeometry, what: string): void {
   }
 }
 
-function createEngine(x: Exports): Int8Engine {
-  const base = roundUp(x.heapBase(), 16);
+function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = SPLIT_MACS, helpersOnly = false): Int8Engine {
+  const base = roundUp(Math.max(x.heapBase(), reserved), 16);
   let top = base;
+  const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => void);
+  /** Set by dispose: from then on every layer runs on this thread. */
+  let ended = false;
+  const fnIndex = new Map<KernelFn, number>(KERNEL_FNS.map((n, i) => [n, i]));
 
   const ensure = (end: number): void => {
     const have = x.memory.buffer.byteLength;
@@ -395,46 +445,80 @@ function createEngine(x: Exports): Int8Engine {
     const accBytes = fused ? 0 : P * accStride * 4;
     const vUp = transposed ? g.strideH : 1, vUw = transposed ? g.strideW : 1;
 
+    /** The calls computing output rows [oh0, oh1) once V is built: each to `call`, the engine's own
+     *  exports or a helper's job. Every part only writes its own rows (im2col rows, accumulators, output). */
+    const rows = (V: number, patches: number, acc: number, outPtr: number, oh0: number, oh1: number,
+      call: (f: KernelFn, ...a: number[]) => void): void => {
+      const out = fused ? outPtr : 0;
+      call('setEpilogue', ...ep);
+      if (path === 'depthwise') {
+        if (kH === 3 && kW === 3 && !transposed) {
+          call('dw3x3', V, rowStride, pixStride, sH, sW, dilH, dilW, wp, vCp, outW, oh0, oh1, acc, out, g.outC, bt32, ep[0]);
+        } else {
+          call('dwCore', V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, oh0, oh1, acc, out, g.outC, bt32, ep[0]);
+        }
+      } else if (path === 'im2col') {
+        // The im2col rows of [oh0, oh1) alone: V and the row matrix shifted to oh0.
+        const v0 = V + oh0 * sH * rowStride, n = oh1 - oh0, e16 = wide ? 2 : 1, d0 = patches + oh0 * outW * Kp * e16;
+        if (wide && dilW === 1 && !transposed) call('im2col16', v0, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, n, outW, Kp, d0);
+        else if (wide) call('im2colTaps16', v0, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, n, outW, Kp, d0);
+        else if (dilW === 1 && !transposed) call('im2col', v0, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, n, outW, Kp, d0);
+        else call('im2colTaps', v0, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, n, outW, Kp, d0);
+        if (wide) {
+          call('convWide', patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 2, wp, g.outC / 16,
+            outW, oh0, oh1, acc, accStride, 0, out, g.outC, bt32, ep[0]);
+        } else {
+          call('convCore', patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
+            outW, oh0, oh1, acc, accStride, 0, out, g.outC, bt32, ep[0]);
+        }
+      } else if (wide) {
+        const pairs = vCp / 2, blocks = ocg / 16;
+        for (let gi = 0; gi < g.group; gi++) {
+          call('convWide', V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, pairs,
+            wp + gi * blocks * taps * pairs * 64, blocks, outW, oh0, oh1, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
+        }
+      } else {
+        const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
+        for (let gi = 0; gi < g.group; gi++) {
+          call('convCore', V + gi * vCp, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
+            wp + gi * blocks * taps * chunks * 32, blocks, outW, oh0, oh1, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
+        }
+      }
+      if (!fused) {
+        call('epilogueRows', acc + oh0 * outW * accStride * 4, accStride, outPtr + oh0 * outW * g.outC, (oh1 - oh0) * outW,
+          g.outC, bt, fast ? 1 : 0, maxBias);
+      }
+    };
+    const direct = (f: KernelFn, ...a: number[]): void => fns[fnIndex.get(f)!](...a);
+    // Chunks of rows for this layer: big enough to pay for the hand-off; CHUNKS_PER_THREAD per thread (the
+    // threads take them in turn, so a thread slowed by the machine's load takes fewer), and a job that fits.
+    const callsPerPart = 1 + (path === 'im2col' ? 2 : path === 'depthwise' ? 1 : g.group) + (fused ? 0 : 1);
+    let parts = crew && P * g.outC * taps * icg >= splitMacs ? Math.min(outH, (crew.size + 1) * CHUNKS_PER_THREAD) : 1;
+    while (parts > 1 && parts * (callsPerPart * 25 + 2) + 1 > SLOT_WORDS) parts--;
+
     return (inPtr, outPtr) => {
-      x.setEpilogue(ep[0], ep[1], ep[2], ep[3], ep[4], ep[5], ep[6], ep[7]);
       const mark = top;
       try {
         const V = inPlace ? inPtr : alloc(vBytes, 16);
         const patches = patchBytes ? alloc(patchBytes, 16) : 0;
         const acc = fused ? 0 : alloc(accBytes, 16);
-        const out = fused ? outPtr : 0;
-        if (eb === 2) x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
-        else if (!inPlace) x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
-        if (path === 'depthwise') {
-          if (kH === 3 && kW === 3 && !transposed) {
-            x.dw3x3(V, rowStride, pixStride, sH, sW, dilH, dilW, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, ep[0]);
-          } else {
-            x.dwCore(V, rowStride, pixStride, sH, sW, taps, tapOff, wp, vCp, outW, 0, outH, acc, out, g.outC, bt32, ep[0]);
-          }
-        } else if (path === 'im2col' && wide) {
-          if (dilW === 1 && !transposed) x.im2col16(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
-          else x.im2colTaps16(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
-          x.convWide(patches, outW * Kp * 2, Kp * 2, 1, 1, 1, tapOff + taps * 4, Kp / 2, wp, g.outC / 16,
-            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, ep[0]);
-        } else if (path === 'im2col') {
-          if (dilW === 1 && !transposed) x.im2col(V, rowStride, sH, sW, kH, kW, dilH, dilW, g.inC, outH, outW, Kp, patches);
-          else x.im2colTaps(V, rowStride, pixStride, sH, sW, taps, tapOff, g.inC, outH, outW, Kp, patches);
-          x.convCore(patches, outW * Kp, Kp, 1, 1, 1, tapOff + taps * 4, Kp / 8, wp, Math.ceil(g.outC / 4),
-            outW, 0, outH, acc, accStride, 0, out, g.outC, bt32, ep[0]);
-        } else if (wide) {
-          const pairs = vCp / 2, blocks = ocg / 16;
-          for (let gi = 0; gi < g.group; gi++) {
-            x.convWide(V + gi * vCp * 2, rowStride, pixStride, sH, sW, taps, tapOff, pairs,
-              wp + gi * blocks * taps * pairs * 64, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
-          }
-        } else {
-          const chunks = vCp / 8, blocks = Math.ceil(ocg / 4);
-          for (let gi = 0; gi < g.group; gi++) {
-            x.convCore(V + gi * vCp, rowStride, pixStride, sH, sW, taps, tapOff, chunks,
-              wp + gi * blocks * taps * chunks * 32, blocks, outW, 0, outH, acc, accStride, gi * ocg, out, g.outC, bt32, ep[0]);
-          }
+        const build = () => {
+          if (eb === 2) x.buildV16(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+          else if (!inPlace) x.buildV(inPtr, g.inH, g.inW, g.inC, vGroup, vCg, vCp, vUp, vUw, offT, offL, V, Hp, Wp);
+        };
+        if (parts === 1 || !crew || ended) {
+          build();
+          rows(V, patches, acc, outPtr, 0, outH, direct);
+          return;
         }
-        if (!fused) x.epilogueRows(acc, accStride, outPtr, P, g.outC, bt, fast ? 1 : 0, maxBias);
+        const cut = (i: number) => Math.round((outH * i) / parts);
+        const chunks = Array.from({ length: parts }, (_, i) => {
+          const list: number[] = [0];
+          rows(V, patches, acc, outPtr, cut(i), cut(i + 1), (f, ...a) => { list[0]++; list.push(fnIndex.get(f)!, a.length, ...a); });
+          return list;
+        });
+        // The helpers wake while V is built.
+        crew.run(chunks, build, helpersOnly);
       } finally {
         top = mark;
       }
@@ -459,6 +543,8 @@ function createEngine(x: Exports): Int8Engine {
   const checkLen = (len: number): number => checkInt('length', len, 0, 2 ** 31 - 1);
 
   return {
+    threads: crew ? crew.size + 1 : 1,
+    dispose: () => { ended = true; crew?.end(); },
     alloc,
     reset: () => { top = base; },
     i8,

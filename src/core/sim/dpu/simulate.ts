@@ -154,7 +154,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   const L = compile.layers;
   const runner = planFloat(dq.float);
 
-  const engine: Int8Engine = await loadInt8Engine();
+  const engine: Int8Engine = await loadInt8Engine({ ...o.kernelSplit, threads: o.kernelThreads ?? o.threads });
   const bufs = new Map<string, Buf>();
   // Position in the run of the step being planned: a buffer lives from its definition to its last reader.
   let pos = 0;
@@ -315,6 +315,7 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
     // Nothing half-prepared stays behind.
     for (const x of sessions) await x.release();
     engine.reset();
+    engine.dispose();
     throw e;
   }
 
@@ -771,11 +772,12 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   }
 
   return {
-    compile, inputs, outputs, run, fakeQuant,
+    compile, inputs, outputs, run, fakeQuant, kernelThreads: engine.threads,
     featureMapBytes: { planned: activationBytes, unshared: [...bufs.values()].reduce((a, b) => a + Math.max(1, numel(b.shape)), 0) },
     async release() {
       for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();
       engine.reset();
+      engine.dispose();
     },
   };
 }

@@ -15,7 +15,13 @@ export interface SimPort {
 
 export interface SimOptions {
   conversions?: Conversions;
+  /** onnxruntime's threads for the CPU subgraphs, and the DPU kernels' unless `kernelThreads` says. */
   threads?: number;
+  /** Threads the DPU conv kernels split big layers over (default `threads`; 1 where SharedArrayBuffer is missing). */
+  kernelThreads?: number;
+  /** How layers are split (tests): from `splitMacs` multiply-accumulates (default SPLIT_MACS; 0: every
+   *  layer), and with `helpersOnly` run by the helper threads alone. */
+  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean };
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
@@ -80,6 +86,8 @@ export interface Simulation {
   /** wasm bytes of the DPU feature maps: as planned (buffers shared by tensors whose lifetimes do not
    *  overlap) and what one buffer per tensor would take. */
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
+  /** Threads the DPU conv kernels split big layers over (1 where threads are unavailable or not asked for). */
+  readonly kernelThreads: number;
   /** One sample (batch 1) per call; feeds are float in the source layout. */
   run(feeds: Readonly<Record<string, FloatTensor>>, o?: RunOptions): Promise<SimRun>;
   /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */

@@ -50,7 +50,8 @@ export function buildV(inp: usize, inH: i32, inW: i32, C: i32, group: i32, Cg: i
  * Receptive fields as rows: dst[p][(kh·kW + kw)·IC + c] = V[base(p) + kh·dH·rowStride + kw·dW·IC + c],
  * zero-padded to Kp. For layers with few input channels, where padding IC to 8 per tap would waste
  * most multiply-adds. With dW = 1 a kernel row is one contiguous run of V, copied 16 bytes at a time;
- * the overshoot lands where the next run (or the next row, or dst's slack) is written afterwards.
+ * the overshoot lands where the next run (or the next row) is written afterwards; the call's last run is
+ * copied exactly, so rows [oh0, oh1) can be built by one thread while another builds the next ones.
  */
 export function im2col(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW: i32, dH: i32, dW: i32,
   IC: i32, outH: i32, outW: i32, Kp: i32, dst: usize): void {
@@ -63,8 +64,10 @@ export function im2col(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW: 
       for (let kh = 0; kh < kH; kh++) {
         const s = base + <usize>(kh * dH * rowStride);
         const d = d0 + <usize>(kh * seg);
-        if (dW == 1) {
+        if (dW == 1 && !(kh == kH - 1 && oh == outH - 1 && ow == outW - 1)) {
           for (let i = 0; i < seg; i += 16) v128.store(d + <usize>i, v128.load(s + <usize>i));
+        } else if (dW == 1) {
+          copyBytes(d, s, seg); // the call's last run: no overshoot past its rows (a thread may own the next)
         } else {
           for (let kw = 0; kw < kW; kw++) copyBytes(d + <usize>(kw * IC), s + <usize>(kw * dW * IC), IC);
         }
@@ -402,8 +405,10 @@ export function im2col16(V: usize, rowStride: i32, sH: i32, sW: i32, kH: i32, kW
       for (let kh = 0; kh < kH; kh++) {
         const s = base + <usize>(kh * dH * rowStride);
         const d = d0 + (<usize>(kh * seg) << 1);
-        if (dW == 1) {
+        if (dW == 1 && !(kh == kH - 1 && oh == outH - 1 && ow == outW - 1)) {
           for (let i = 0; i < seg; i += 8) v128.store(d + (<usize>i << 1), v128.load8x8_s(s + <usize>i));
+        } else if (dW == 1) {
+          for (let i = 0; i < seg; i++) store<i16>(d + (<usize>i << 1), <i16>load<i8>(s + <usize>i));
         } else {
           for (let kw = 0; kw < kW; kw++) {
             for (let c = 0; c < IC; c++) {
