@@ -81,8 +81,9 @@ function rateFrom(stamps: number[], perBatch: number[]): number {
 /** Process CPU ms now: on a shared machine wall-clock rates follow the load; CPU time follows the work. */
 const cpuMs = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 
-async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number }> {
-  const run = await activationRunner(model, [], { ort: ORT, engine: 'onnxruntime' });
+/** Samples/s of a runner fetching `outputs` (none: plain inference), each batch stamped as it ends. */
+async function runnerRate(model: ReturnType<typeof readOnnx>, outputs: string[], feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number }> {
+  const run = await activationRunner(model, outputs, { ort: ORT, engine: 'onnxruntime' });
   const stamps: number[] = [];
   const cpu: number[] = [];
   const per: number[] = [];
@@ -95,6 +96,8 @@ async function plainRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterab
   await run.release();
   return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per) };
 }
+
+const plainRate = (model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>) => runnerRate(model, [], feeds);
 
 /** `fold`: the statistics in a worker thread, overlapping the next run (as `fixpoint quantize` does on 2+ cores). */
 async function calibRate(model: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>, fold: boolean): Promise<{ rate: number; cpuRate: number; engine: string }> {
@@ -123,18 +126,7 @@ function observedOf(m0: ReturnType<typeof readOnnx>) {
 /** Samples/s of the calibration session's runs with the observed tensors fetched and no statistics: the ceiling of calibration. */
 async function fetchRate(m0: ReturnType<typeof readOnnx>, feeds: () => Iterable<Feeds>): Promise<{ rate: number; cpuRate: number }> {
   const { model, fetched } = observedOf(m0);
-  const run = await activationRunner(model, fetched, { ort: ORT, engine: 'onnxruntime' });
-  const stamps: number[] = [];
-  const cpu: number[] = [];
-  const per: number[] = [];
-  for (const f of feeds()) {
-    await run.run(f);
-    stamps.push(performance.now());
-    cpu.push(cpuMs());
-    per.push(samplesOf(f));
-  }
-  await run.release();
-  return { rate: rateFrom(stamps, per), cpuRate: rateFrom(cpu, per) };
+  return runnerRate(model, fetched, feeds);
 }
 
 /** ms (wall and CPU) of the parts of one calibration sample on YOLOX-nano, medians of alternating runs. */
