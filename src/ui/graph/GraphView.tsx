@@ -230,7 +230,9 @@ function Canvas({ model, canvasId }: { model: OpenModel | null; canvasId: number
       const { x, y, zoom } = flow.getViewport();
       const { selectedId: id, model: now } = useStore.getState();
       const b = id ? now?.layout.boxes[id] : undefined;
-      if (b) void flow.setCenter(b.x + b.width / 2, b.y + b.height / 2, { zoom });
+      // From the size observed here, not React Flow's: its own observer may report after this one (the
+      // early canvas registers ours first), and setCenter would centre in the old width.
+      if (b) void flow.setViewport({ x: nw / 2 - (b.x + b.width / 2) * zoom, y: nh / 2 - (b.y + b.height / 2) * zoom, zoom });
       else void flow.setViewport({ x: x + (nw - was.w) / 2, y: y + (nh - was.h) / 2, zoom });
     });
     ro.observe(el);
