@@ -4,6 +4,9 @@ import type { FloatTensor } from '../../src/core/ir';
 import { parseQuantConfig } from '../../src/core/quant/config';
 import { quantizeModel, requantize, runFakeQuant } from '../../src/core/quant/quantize';
 import { runFloat } from '../../src/core/sim/float/interpreter';
+import { activationRunner } from '../../src/core/quant/activations';
+import { foldInto } from '../../src/core/quant/calibrate/folder';
+import type { TensorStats } from '../../src/core/quant/calibrate/stats';
 
 function rand(n: number, seed: number, scale = 1) {
   let s = seed >>> 0;
@@ -87,6 +90,29 @@ describe('quantizeModel', () => {
     const r = await quantizeModel(net(), [1, 2, 3, 4, 5].map(one), parseQuantConfig({}), { statBatch: 2, skipEvaluation: true });
     for (const name of ['x', 'r', 's']) expect(r.session.stats.get(name)!.batchFps.diffs).toHaveLength(3); // 2 + 2 + 1
     expect(r.session.stats.get('x')!.count).toBe(5 * 72);
+  });
+  it('folds the statistics of the runs\' own arrays when it holds each batch in its reused buffer', async () => {
+    // Batches of 2, 2, 1 runs: the first fills the buffer's sizing, the others are copied into it.
+    const one = (seed: number) => ({ x: { shape: [1, 2, 6, 6], data: rand(72, seed, 2) } });
+    const given = [1, 2, 3, 4, 5].map(one);
+    const cfg = parseQuantConfig({});
+    const r = await quantizeModel(net(), given, cfg, { statBatch: 2, skipEvaluation: true });
+    const names = [...r.session.stats.keys()];
+    expect(names).toEqual(expect.arrayContaining(['x', 'r', 's']));
+    const runner = await activationRunner(r.floatModel, names);
+    const outs: Record<string, FloatTensor>[] = [];
+    for (const f of given) outs.push(await runner.run(f));
+    await runner.release();
+    const want = new Map<string, TensorStats>();
+    for (let b = 0; b < outs.length; b += 2) {
+      foldInto(want, names.map((name) => {
+        const { p } = r.session.params.get(name)!;
+        return { name, parts: outs.slice(b, b + 2).map((o) => o[name].data), bitWidth: p.bit_width, mode: p.round_mode };
+      }));
+    }
+    expect(r.session.stats).toEqual(want);
+    // The caller's feeds were copied, never changed.
+    given.forEach((f, k) => expect(f.x.data).toEqual(one(k + 1).x.data));
   });
   it('keeps the first/last conv and add layers in float when the config asks', async () => {
     const r = await quantizeModel(net(), [feeds(1)], parseQuantConfig({ keep_first_last_layer_accuracy: true, keep_add_layer_accuracy: true }), { skipEvaluation: true });

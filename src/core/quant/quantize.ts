@@ -14,6 +14,7 @@ import { activationRunner, type ActivationRunner, type Engine } from './activati
 import { newHistogram, addToHistogram } from './calibrate/histogram';
 import { localFolder, remoteFolder, type FoldItem, type FolderPort, type StatsFolder } from './calibrate/folder';
 import { derivedTensors, valuesOf } from './calibrate/derive';
+import { FloatArena } from './calibrate/arena';
 import {
   diffsFixPoint, entropyThreshold, fixPointOfThreshold, maxminFixPoint, mseThreshold, percentileThreshold,
   scaleOfThreshold, type CalibMethod,
@@ -493,8 +494,10 @@ async function calibrate(
     });
     pending.clear();
     if (items.length) await folder.fold(items);
+    arena?.reset();
   };
   let floatRun: ActivationRunner | undefined;
+  let arena: FloatArena | undefined;
   let batch = 0;
   let stats: Map<string, TensorStats>;
   try {
@@ -505,14 +508,19 @@ async function calibrate(
     floatRun = await activationRunner(model, observed.filter((n) => !derived.has(n)), { ort: o.ort, engine: o.engine });
     // The interpreter's outputs may share buffers it keeps: only onnxruntime's fresh arrays move.
     if (port && floatRun.engine === 'onnxruntime') folder = remoteFolder(port, (a) => !fed.has(a.buffer));
-    else port?.terminate();
+    else {
+      port?.terminate();
+      // The local folder is done with a batch when fold resolves, so one buffer serves every batch.
+      arena = new FloatArena();
+    }
     let pendingSamples = 0;
     let pendingFloats = 0;
     for await (const feeds of read()) {
       abortIfNeeded(o.signal);
-      for (const t of Object.values(feeds)) fed.add(t.data.buffer);
-      const out = await floatRun.run(feeds);
-      means?.add(out, samplesIn(feeds));
+      if (!arena) for (const t of Object.values(feeds)) fed.add(t.data.buffer);
+      const fetched = await floatRun.run(feeds);
+      means?.add(fetched, samplesIn(feeds));
+      const out = arena ? inArena(arena, fetched) : fetched;
       for (const name of observed) {
         const values = valuesOf(name, out, derived);
         if (!values) continue;
@@ -545,6 +553,13 @@ async function calibrate(
   }
   for (const name of observed) if (!stats.has(name)) stats.set(name, newTensorStats());
   return { stats, engine: floatRun.engine, fallbackReason: floatRun.fallbackReason };
+}
+
+/** The run's tensors with their values copied into the arena (the run's arrays then die young). */
+function inArena(arena: FloatArena, out: Readonly<Record<string, FloatTensor>>): Record<string, FloatTensor> {
+  const kept: Record<string, FloatTensor> = {};
+  for (const [name, t] of Object.entries(out)) kept[name] = { ...t, data: arena.keep(t.data) };
+  return kept;
 }
 
 interface MetricSums { ff: number; ee: number; fq: number; qq: number }
