@@ -10,7 +10,10 @@
 //    its phases as the command reports them (`timings_ms`).
 // 3. Peak RSS of quantizeModel on 100 and on 1000 Fashion-MNIST images, each in its own process, so the
 //    peak is that run's own: it must not grow with the image count. The same for the whole `fixpoint
-//    quantize` command on a 100- and a 1000-image .npy (which it reads a batch at a time).
+//    quantize` command on a 100- and a 1000-image .npy (which it reads a batch at a time). Medians of
+//    RSS_REPS processes, 100 and 1000 interleaved, with the highest RSS seen at a batch's end per phase;
+//    a diagnostic row forces a full GC after every batch (node --expose-gc), which separates state kept
+//    per sample (still grows) from garbage V8 has not collected yet (does not). `--memory`: part 3 alone.
 // 0. The statistics pass alone (diffs cells + histogram, stats.ts's cellErrors with the batch's range, as
 //    observeParts calls it) on 4M float32 values, ns per value of process CPU time, WebAssembly against the
 //    JavaScript loop (setStatsWasm).
@@ -42,6 +45,8 @@ const DATA = 'public/calib/fmnist_eval1000.npy';
 let ORT = { threads: 1 };
 /** Alternating repetitions of plain and calibration per child. */
 const REPS = 3;
+/** Processes per row of the peak-memory table (part 3). */
+const RSS_REPS = 5;
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
 type Feeds = Record<string, FloatTensor>;
@@ -170,11 +175,26 @@ async function split(): Promise<Record<string, number>> {
   return out;
 }
 
-async function rss(count: number): Promise<Record<string, number>> {
+/**
+ * quantizeModel on the first `count` images. `forceGc` (a diagnostic, the child runs with --expose-gc):
+ * a full collection after every calibration and evaluation batch, so garbage never waits for V8's
+ * heuristics; what still grows with the count then is state kept per sample, what only grows without
+ * it is garbage collected late. `phases` records the RSS at each batch's end, the highest per phase.
+ */
+async function rss(count: number, forceGc: boolean): Promise<Record<string, number>> {
   const { model, feeds, count: n } = fmnistFeeds(count);
+  const gc = forceGc ? (globalThis as { gc?: () => void }).gc : undefined;
+  if (forceGc && !gc) throw new Error('--gc needs node --expose-gc');
+  const byPhase: Record<string, number> = {};
   const t0 = performance.now();
-  await quantizeModel(model, feeds, defaultQuantConfig(), { ort: ORT });
-  return { images: n, seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024 };
+  await quantizeModel(model, feeds, defaultQuantConfig(), {
+    ort: ORT,
+    onProgress: (p) => {
+      gc?.();
+      byPhase[`${p.phase}_rss_mib`] = Math.max(byPhase[`${p.phase}_rss_mib`] ?? 0, process.memoryUsage.rss() / 2 ** 20);
+    },
+  });
+  return { images: n, seconds: (performance.now() - t0) / 1000, peak_rss_mib: process.resourceUsage().maxRSS / 1024, ...byPhase };
 }
 
 /** ns of CPU time per value of the cells + histogram pass (best of 3, after a warm-up run). */
@@ -204,7 +224,9 @@ function statsNsPerValue(wasm: boolean): number {
 }
 
 const self = fileURLToPath(import.meta.url);
-const child = (...args: string[]) => JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', self, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
+const childWith = (node: string[], ...args: string[]) =>
+  JSON.parse(execFileSync(process.execPath, [...node, '--import', 'tsx', self, ...args], { encoding: 'utf8' }).trim().split('\n').pop()!);
+const child = (...args: string[]) => childWith([], ...args);
 
 /** `fixpoint quantize` in this process on the first `count` images of the Fashion-MNIST set, as a .npy file. */
 async function cliRss(count: number): Promise<Record<string, number>> {
@@ -231,11 +253,31 @@ async function cliRss(count: number): Promise<Record<string, number>> {
   }
 }
 
+/** Part 3. Peak RSS depends on when V8 collects, so each row is a median over processes, the counts interleaved. */
+function memoryTables(): void {
+  const rows = (what: string, run: (n: number) => Record<string, number>) => {
+    const got = new Map<number, Record<string, number>[]>([[100, []], [1000, []]]);
+    for (let r = 0; r < RSS_REPS; r++) for (const n of got.keys()) got.get(n)!.push(run(n));
+    console.log(`${what}, one process per run, median of ${RSS_REPS} (interleaved); load ${loadavg()[0].toFixed(2)}`);
+    const cols = Object.keys(got.get(100)![0]).filter((k) => k.endsWith('_mib') && k !== 'before_mib');
+    console.log(`images   seconds   ${cols.map((c) => c.replace(/_mib$/, '').replace(/_/g, ' ').padStart(18)).join(' ')}`);
+    for (const [n, rs] of got) {
+      const m = (k: string) => median(rs.map((x) => x[k]));
+      console.log(`${String(n).padStart(6)} ${m('seconds').toFixed(1).padStart(9)}   ${cols.map((c) => m(c).toFixed(0).padStart(18)).join(' ')}`);
+    }
+  };
+  rows('quantizeModel on fmnist_seed000 (RSS in MiB)', (n) => child('--rss', String(n)));
+  rows('  the same with a full GC after every batch (diagnostic: what remains is kept per sample)', (n) => childWith(['--expose-gc'], '--rss', String(n), '--gc'));
+  rows('fixpoint quantize fmnist_seed000 --calib N images.npy (RSS in MiB)', (n) => child('--cli-rss', String(n)));
+}
+
 if (process.argv[2] === '--cli-rss') {
   process.stdout.write(`${JSON.stringify(await cliRss(Number(process.argv[3])))}\n`);
   process.exit(0);
+} else if (process.argv[2] === '--memory') {
+  memoryTables();
 } else if (process.argv[2] === '--rss') {
-  process.stdout.write(`${JSON.stringify(await rss(Number(process.argv[3])))}\n`);
+  process.stdout.write(`${JSON.stringify(await rss(Number(process.argv[3]), process.argv[4] === '--gc'))}\n`);
   process.exit(0);
 } else if (process.argv[2] === '--rates') {
   ORT = { threads: Number(process.argv[4]) };
@@ -310,16 +352,5 @@ if (process.argv[2] === '--cli-rss') {
       rmSync(dir, { recursive: true, force: true });
     }
   }
-  console.log('quantizeModel on fmnist_seed000, one process per row');
-  console.log('images   seconds   peak RSS MiB');
-  for (const n of [100, 1000]) {
-    const r = child('--rss', String(n));
-    console.log(`${String(r.images).padStart(6)} ${r.seconds.toFixed(1).padStart(9)} ${r.peak_rss_mib.toFixed(0).padStart(14)}`);
-  }
-  console.log('fixpoint quantize fmnist_seed000 --calib N images.npy, one process per row');
-  console.log('images   seconds   peak RSS MiB');
-  for (const n of [100, 1000]) {
-    const r = child('--cli-rss', String(n));
-    console.log(`${String(r.images).padStart(6)} ${r.seconds.toFixed(1).padStart(9)} ${r.peak_rss_mib.toFixed(0).padStart(14)}`);
-  }
+  memoryTables();
 }
