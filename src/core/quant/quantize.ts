@@ -510,8 +510,10 @@ async function calibrate(
     if (port && floatRun.engine === 'onnxruntime') folder = remoteFolder(port, (a) => !fed.has(a.buffer));
     else {
       port?.terminate();
-      // The local folder is done with a batch when fold resolves, so one buffer serves every batch.
-      arena = new FloatArena();
+      // The local folder is done with a batch when fold resolves, so one buffer serves every batch. A
+      // large run (YOLOX-nano: 124 MB) fills a statistics batch alone, is never held past the next run,
+      // and would only be copied.
+      if (perRun < FOLD_THREAD_MIN_VALUES) arena = new FloatArena();
     }
     let pendingSamples = 0;
     let pendingFloats = 0;
