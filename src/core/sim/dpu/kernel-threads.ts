@@ -21,8 +21,14 @@ export const SLOT_WORDS = 4096;
 // (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
 const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, READY = 4, HELPER0 = 6;
 const POSTED = 1, REVOKED = 3; // a helper that takes a posted job marks it RUNNING (2)
-/** A helper's spin for the next job before it sleeps (µs): see serveKernelJobs. */
-export const HELPER_SPIN_US = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FIXPOINT_SPIN_US ?? 100);
+/**
+ * A helper's spin for the next job before it sleeps (µs; see serveKernelJobs). Off by default: on this
+ * 2-core machine, with onnxruntime's own threads in the process (YOLOX-nano's CPU subgraphs), 100 µs made
+ * the conv layers slower (bench/dpu-sim.ts, interleaved: conv 16.6/16.8/15.3 ms with the spin against
+ * 13.9–14.4 without), the spinning helper taking the core the engine's thread or onnxruntime's needed.
+ * FIXPOINT_SPIN_US (Node) sets it for A/B benches.
+ */
+export const HELPER_SPIN_US = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FIXPOINT_SPIN_US ?? 0);
 /** Bytes of the control words and job for `helpers` helper threads. */
 export const slotBytes = (helpers: number): number => Math.ceil((HELPER0 + 2 * helpers) / 2) * 8 + 8 * SLOT_WORDS;
 
