@@ -92,7 +92,8 @@ function rethrow(e: unknown): never {
 
 const api = {
   /** Prepares the model for the target; a previous simulation is released first. */
-  async prepare(bytes: Uint8Array, fileName: string, choice: TargetChoice, conversions: Conversions, floatBytes?: Uint8Array): Promise<SimPrepared> {
+  async prepare(bytes: Uint8Array, fileName: string, choice: TargetChoice, conversions: Conversions, floatBytes?: Uint8Array,
+    kernelThreads?: number): Promise<SimPrepared> {
     try {
       abort?.abort();
       last = undefined;
@@ -103,10 +104,11 @@ const api = {
       const src = await quantizedSource(bytes, fileName, floatBytes);
       qdq = src.source.kind === 'onnx' ? src.source.model : undefined;
       // One sample at a time: onnxruntime's CPU subgraphs are small, a thread pool would cost more than it saves.
-      // The DPU kernels split their big layers over the cores onnxruntime would get (at most 4).
+      // The DPU kernels split their big layers over the cores onnxruntime would get (at most 4), unless the
+      // caller says otherwise: an Evaluate pool's workers already split the samples over the cores.
       const ort = { ...workerOrtOptions(), threads: 1 };
-      const kernelThreads = Math.min(4, workerOrtOptions().threads ?? 1);
-      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort, kernelThreads });
+      const kt = Math.min(4, kernelThreads ?? workerOrtOptions().threads ?? 1);
+      const sim = await prepareSimulation(src.source, resolveTarget(choice), { conversions, ...ort, kernelThreads: kt });
       runner = new SampleRunner(sim, src.float, ort, src.aliases);
       ports = sim.inputs;
       return {

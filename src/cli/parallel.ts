@@ -26,6 +26,16 @@ export function threadsOption(opts: ReadonlyMap<string, string>, samples: number
   return n;
 }
 
+/**
+ * The DPU kernels' threads for the simulation prepared here, before the sample count is known: `--threads N`
+ * or the cores. When the samples then run in one shard the kernels have those cores to themselves; when they
+ * are split over worker threads the caller ends the helpers (Simulation.endKernelThreads) and every shard's
+ * kernels run on its own thread, so the process never asks for more threads than cores.
+ */
+export function kernelThreadsOption(opts: ReadonlyMap<string, string>): number {
+  return opts.has('--threads') ? threadsOption(opts, 1) : availableParallelism();
+}
+
 /** [from, to) ranges of `count` samples over at most `threads` shards, as even as they come. */
 export function ranges(count: number, threads: number): [number, number][] {
   const n = Math.max(1, Math.min(threads, count));

@@ -31,7 +31,7 @@ const qdq = join(q, 'fmnist_seed000_qdq.onnx');
 const data = join(dir, 'eval.npy');
 const labels = join(dir, 'labels.npy');
 /** The JSON without what depends on timing. */
-const stable = (s: string) => JSON.parse(s, (k, v) => (k === 'ms' || k === 'ms_per_sample' || k === 'samples_per_s' || k === 'threads' ? undefined : v));
+const stable = (s: string) => JSON.parse(s, (k, v) => (k === 'ms' || k === 'ms_per_sample' || k === 'samples_per_s' || k === 'threads' || k === 'kernel_threads' ? undefined : v));
 
 beforeAll(async () => {
   const r = await cli('quantize', 'public/models/fmnist_seed000.onnx', '--calib', 'public/calib/fmnist_calib200.npy', '--calib-count', '32', '--out', q, '--json');
@@ -55,11 +55,24 @@ describe('--threads', () => {
     expect(one.code, one.stderr).toBe(0);
     expect(three.code, three.stderr).toBe(0);
     expect([JSON.parse(one.stdout).threads, JSON.parse(three.stdout).threads]).toEqual([1, 3]);
+    // Split over worker threads, every shard's kernels run on its own thread; --threads 1 means one thread.
+    expect([JSON.parse(one.stdout).kernel_threads, JSON.parse(three.stdout).kernel_threads]).toEqual([1, 1]);
     expect(stable(three.stdout)).toEqual(stable(one.stdout));
     const outs = JSON.parse(one.stdout).outputs as { file: string; shape: number[] }[];
     expect(outs[0].shape).toEqual([N, 10]);
     for (const o of outs) expect(readFileSync(join(dir, 'o3', o.file))).toEqual(readFileSync(join(dir, 'o1', o.file)));
     expect(JSON.parse(readFileSync(join(dir, 'g3', 'index.json'), 'utf8')).length).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('simulate of samples that run in one shard gives the kernels the threads', async () => {
+    const one = join(dir, 'one.npy');
+    writeFileSync(one, writeNpy({ dtype: 'uint8', shape: [1, 28, 28], data: (parseNpy(new Uint8Array(readFileSync(data))).data as Uint8Array).slice(0, 784) }));
+    const r = await cli('simulate', qdq, '--input', one, '--out', join(dir, 'k2'), '--threads', '2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect([JSON.parse(r.stdout).threads, JSON.parse(r.stdout).kernel_threads]).toEqual([1, 2]);
+    const ref = await cli('simulate', qdq, '--input', one, '--out', join(dir, 'k1'), '--threads', '1', '--json');
+    expect(JSON.parse(ref.stdout).kernel_threads).toBe(1);
+    expect(readFileSync(join(dir, 'k2', 'logits.npy'))).toEqual(readFileSync(join(dir, 'k1', 'logits.npy')));
   }, 300_000);
 
   it('evaluate on 2 threads gives the predictions of 1 thread', async () => {

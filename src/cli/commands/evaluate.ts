@@ -18,7 +18,7 @@ import { readModelFile } from './inspect';
 import { dataFile } from '../file-source';
 import { chooseTarget } from './simulate';
 import { parseModelArgs, type Parsed } from './args';
-import { overShards, threadsOption } from '../parallel';
+import { kernelThreadsOption, overShards, ranges, threadsOption } from '../parallel';
 
 const USAGE = 'usage: fixpoint evaluate MODEL --data X.npy --labels Y.npy [--preprocess pre.json] [--float FLOAT.onnx] [--arch A | --board B | --arch-json F] [--threads N] [--json]';
 const VALUED = new Set(['--data', '--labels', '--preprocess', '--float', '--arch', '--board', '--arch-json', '--threads']);
@@ -31,13 +31,13 @@ function parseArgs(argv: string[]): Parsed {
 
 interface Opened { sim: Simulation; session: FloatSession; samples: SampleSet; port: SimPort; aliases: (n: string) => readonly string[] }
 
-async function open(file: string, opts: Map<string, string>): Promise<Opened> {
+async function open(file: string, opts: Map<string, string>, kernelThreads: number): Promise<Opened> {
   const target = chooseTarget(opts);
   const floatFile = opts.get('--float');
   const src = await quantizedSource(readModelFile(file), basename(file), floatFile ? readModelFile(floatFile) : undefined);
   if (!src.float) throw new InputError(`${basename(file)} has no float reference; give the float model with --float`);
   const pre = opts.has('--preprocess') ? parsePreprocess(new TextDecoder().decode(readModelFile(opts.get('--preprocess')!))) : undefined;
-  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
+  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1, kernelThreads });
   let session: FloatSession | undefined;
   try {
     session = await createFloatSession(src.float, { threads: 1 });
@@ -88,13 +88,14 @@ export const evaluate: Command = {
     if (opts.has('--threads')) threadsOption(opts, 1);
     const labelsPath = opts.get('--labels')!;
     const truth = Array.from(toFloat32(parseNpy(readModelFile(labelsPath), basename(labelsPath))));
-    const o = await open(file, opts);
+    const o = await open(file, opts, kernelThreadsOption(opts));
     const progress = (s: string) => { if (!json && process.stderr.isTTY) process.stderr.write(s); };
     let shards: { float: number[]; int8: number[]; classes: number }[];
     const n = o.samples.count;
     try {
       if (truth.length !== n) throw new InputError(`${basename(labelsPath)} holds ${truth.length} labels for ${n} samples in ${basename(opts.get('--data')!)}`);
       const threads = threadsOption(opts, n);
+      if (ranges(n, threads).length > 1) o.sim.endKernelThreads();
       shards = await overShards('evaluate', argv, n, threads, (from, to) => classifyRange(o, from, to, threads === 1 ? progress : undefined));
     } finally {
       progress('\n');
@@ -113,7 +114,8 @@ export const evaluate: Command = {
   },
 
   async shard(argv: string[], from: number, to: number) {
-    const o = await open(parseArgs(argv).file, parseArgs(argv).opts);
+    // A shard shares the cores with the others: its kernels on its own thread.
+    const o = await open(parseArgs(argv).file, parseArgs(argv).opts, 1);
     try {
       return { value: await classifyRange(o, from, to), transfer: [] };
     } finally {

@@ -19,7 +19,7 @@ import type { Command } from './index';
 import { readModelFile } from './inspect';
 import { dataFile } from '../file-source';
 import { parseModelArgs, type Parsed } from './args';
-import { overShards, threadsOption } from '../parallel';
+import { kernelThreadsOption, overShards, ranges, threadsOption } from '../parallel';
 
 const USAGE = 'usage: fixpoint simulate MODEL --input X.npy [--arch DPUCZDX8G_ISA1_B4096 | --board KV260 | --arch-json arch.json] (--out DIR [--dump DIR2] [--threads N] | --task classify|detect-yolox|detect-retinaface [--preprocess pre.json] [--labels names.txt] [--float FLOAT.onnx] [--score 0.3]) [--json]';
 const VALUED = new Set(['--input', '--arch', '--board', '--arch-json', '--out', '--dump', '--task', '--preprocess', '--labels', '--float', '--score', '--threads']);
@@ -52,10 +52,10 @@ function writeOut(path: string, bytes: Uint8Array): void {
 interface Opened { sim: Simulation; runner: SampleRunner; samples: SampleSet; port: SimPort }
 
 /** The model prepared for the target and the samples of --input in its input's shape. */
-async function open(file: string, opts: Map<string, string>, target: Target): Promise<Opened> {
+async function open(file: string, opts: Map<string, string>, target: Target, kernelThreads: number): Promise<Opened> {
   const src = await quantizedSource(readModelFile(file), basename(file));
   const inputPath = opts.get('--input')!;
-  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1 });
+  const sim = await prepareSimulation(src.source, target, { conversions: NO_CONVERSIONS, threads: 1, kernelThreads });
   try {
     if (sim.inputs.length !== 1) throw new InputError(`simulate from one --input file needs a model with one input; this one has ${sim.inputs.length} (${sim.inputs.map((i) => i.name).join(', ')})`);
     const port = sim.inputs[0];
@@ -154,9 +154,11 @@ export const simulate: Command = {
     if (opts.has('--task')) return demoTask(file, opts, target, json);
     for (const k of ['--preprocess', '--labels', '--float', '--score']) if (opts.has(k)) throw new InputError(`${k} goes with --task (${USAGE})`);
     if (opts.has('--threads')) threadsOption(opts, 1);
-    const o = await open(file, opts, target);
+    const o = await open(file, opts, target, kernelThreadsOption(opts));
     const n = o.samples.count;
     const threads = threadsOption(opts, n);
+    if (ranges(n, threads).length > 1) o.sim.endKernelThreads();
+    const kernelThreads = o.sim.kernelThreads;
     const progress = (s: string) => { if (!json && process.stderr.isTTY) process.stderr.write(s); };
     let shards: SimShard[];
     const t0 = performance.now();
@@ -181,6 +183,7 @@ export const simulate: Command = {
       outputs,
       ms_per_sample: all.simMs / n,
       threads: shards.length,
+      kernel_threads: kernelThreads,
       samples_per_s: n / (wallMs / 1000),
       tensors: all.tensors.map(([name, t]) => {
         // Named as the Simulate panel's CSV columns; null where the float model has no such tensor
@@ -216,7 +219,8 @@ export const simulate: Command = {
 
   async shard(argv: string[], from: number, to: number) {
     const { file, opts } = parseArgs(argv);
-    const o = await open(file, opts, chooseTarget(opts));
+    // A shard shares the cores with the others: its kernels on its own thread.
+    const o = await open(file, opts, chooseTarget(opts), 1);
     try {
       const value = await runRange(o, from, to);
       return { value, transfer: value.outputs.map(([, v]) => v.data.buffer as ArrayBuffer) };

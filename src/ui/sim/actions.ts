@@ -351,7 +351,8 @@ export async function runEvaluation(): Promise<void> {
   }
 }
 
-/** `n` helper workers prepared with the model, target and conversions the panel's worker has. */
+/** `n` helper workers prepared with the model, target and conversions the panel's worker has; their DPU
+ *  kernels on one thread each, since the pool already gives every core a worker. */
 async function startHelpers(n: number): Promise<Helper[]> {
   if (n <= 0) return [];
   const w = modelWorker()!;
@@ -362,7 +363,7 @@ async function startHelpers(n: number): Promise<Helper[]> {
     await Promise.all(helpers.map(async (h) => {
       const m = await w.simModel();
       const buffers = [m.bytes.buffer, ...(m.floatBytes ? [m.floatBytes.buffer] : [])];
-      await h.api.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes);
+      await h.api.prepare(Comlink.transfer(m.bytes, buffers), m.fileName, choice, conversions, m.floatBytes, 1);
     }));
     return helpers;
   } catch (e) {

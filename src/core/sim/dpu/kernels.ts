@@ -23,7 +23,7 @@ export interface Epilogue {
 export type DeconvGeometry = ConvGeometry & { outPadH?: number; outPadW?: number };
 
 export interface Int8Engine {
-  /** Threads the conv kernels split their big layers over (1: this one only). */
+  /** Threads the conv kernels split their big layers over (1: this one only, as after dispose). */
   readonly threads: number;
   /** Ends the helper threads (the engine then runs on this thread only). */
   dispose(): void;
@@ -182,9 +182,10 @@ export const MAX_KERNEL_THREADS = 8;
  * `threads` > 1 where threads can run (kernelThreadsAvailable), the shared-memory build is used and
  * threads − 1 helpers take their share of each big conv layer's rows; otherwise one thread, as before.
  * `splitMacs`: the smallest layer split (default SPLIT_MACS; the tests split every layer with 0);
- * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken.
+ * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken; `spinUs`: how
+ * long a helper spins for the next layer before it sleeps (default HELPER_SPIN_US).
  */
-export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean } = {}): Promise<Int8Engine> {
+export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean; spinUs?: number } = {}): Promise<Int8Engine> {
   const threads = Math.min(MAX_KERNEL_THREADS, Math.max(1, Math.floor(o.threads ?? 1)));
   if (threads > 1 && kernelThreadsAvailable()) {
     const engine = await threadedEngine(threads, o).catch(() => undefined);
@@ -198,7 +199,7 @@ export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; 
   return engine;
 }
 
-async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean }): Promise<Int8Engine> {
+async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean; spinUs?: number }): Promise<Int8Engine> {
   sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
   const module = await sharedModulePromise;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
@@ -207,7 +208,7 @@ async function threadedEngine(threads: number, o: { splitMacs?: number; helpersO
   const end = first + slotBytes(threads - 1);
   if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
-  const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
+  const crew = await startKernelCrew(module, memory, first, threads - 1, fns, o.spinUs);
   const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
   warmUp(engine);
   return engine;
@@ -543,7 +544,7 @@ function createEngine(x: Exports, crew?: KernelCrew, reserved = 0, splitMacs = S
   const checkLen = (len: number): number => checkInt('length', len, 0, 2 ** 31 - 1);
 
   return {
-    threads: crew ? crew.size + 1 : 1,
+    get threads() { return crew && !ended ? crew.size + 1 : 1; },
     dispose: () => { ended = true; crew?.end(); },
     alloc,
     reset: () => { top = base; },

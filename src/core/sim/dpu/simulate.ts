@@ -772,7 +772,9 @@ export async function prepareSimulation(src: SimSource, target: Target, o: SimOp
   }
 
   return {
-    compile, inputs, outputs, run, fakeQuant, kernelThreads: engine.threads,
+    compile, inputs, outputs, run, fakeQuant,
+    get kernelThreads() { return engine.threads; },
+    endKernelThreads: () => engine.dispose(),
     featureMapBytes: { planned: activationBytes, unshared: [...bufs.values()].reduce((a, b) => a + Math.max(1, numel(b.shape)), 0) },
     async release() {
       for (const p of plans) if (p.kind === 'cpu' && p.session) await p.session.release();

@@ -21,7 +21,7 @@ export interface SimOptions {
   kernelThreads?: number;
   /** How layers are split (tests): from `splitMacs` multiply-accumulates (default SPLIT_MACS; 0: every
    *  layer), and with `helpersOnly` run by the helper threads alone. */
-  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean };
+  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean; spinUs?: number };
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
@@ -88,6 +88,9 @@ export interface Simulation {
   readonly featureMapBytes: { readonly planned: number; readonly unshared: number };
   /** Threads the DPU conv kernels split big layers over (1 where threads are unavailable or not asked for). */
   readonly kernelThreads: number;
+  /** Ends the kernels' helper threads: from now on they run on this thread (kernelThreads becomes 1). For a
+   *  caller that learns after preparing that it runs samples on several threads at once. */
+  endKernelThreads(): void;
   /** One sample (batch 1) per call; feeds are float in the source layout. */
   run(feeds: Readonly<Record<string, FloatTensor>>, o?: RunOptions): Promise<SimRun>;
   /** The tool's own fake-quant run of the same sample: int8 codes of every DPU tensor (source layout). */
