@@ -46,7 +46,7 @@ describe('fixpoint simulate', () => {
     const r = await cli('simulate', qdq, '--input', input, '--out', out, '--dump', dump, '--json');
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(Object.keys(j).sort()).toEqual(['ms_per_sample', 'outputs', 'samples', 'samples_per_s', 'subgraphs', 'tensors', 'threads']);
+    expect(Object.keys(j).sort()).toEqual(['kernel_threads', 'ms_per_sample', 'outputs', 'samples', 'samples_per_s', 'subgraphs', 'tensors', 'threads']);
     expect(j.samples).toBe(N);
     expect(j.ms_per_sample).toBeGreaterThan(0);
     // Four samples stay on one thread by default (a worker only pays off from 64 samples each).
