@@ -21,14 +21,6 @@ export const SLOT_WORDS = 4096;
 // (IDLE, POSTED, RUNNING, REVOKED) and done sequence.
 const SEQ = 0, NEXT = 1, FAILED = 2, QUIT = 3, READY = 4, HELPER0 = 6;
 const POSTED = 1, REVOKED = 3; // a helper that takes a posted job marks it RUNNING (2)
-/**
- * A helper's spin for the next job before it sleeps (µs; see serveKernelJobs). Off by default: on this
- * 2-core machine, with onnxruntime's own threads in the process (YOLOX-nano's CPU subgraphs), 100 µs made
- * the conv layers slower (bench/dpu-sim.ts, interleaved: conv 16.6/16.8/15.3 ms with the spin against
- * 13.9–14.4 without), the spinning helper taking the core the engine's thread or onnxruntime's needed.
- * FIXPOINT_SPIN_US (Node) sets it for A/B benches.
- */
-export const HELPER_SPIN_US = Number((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.FIXPOINT_SPIN_US ?? 0);
 /** Bytes of the control words and job for `helpers` helper threads. */
 export const slotBytes = (helpers: number): number => Math.ceil((HELPER0 + 2 * helpers) / 2) * 8 + 8 * SLOT_WORDS;
 
@@ -51,8 +43,6 @@ export interface KernelCrew {
 export interface HelperData {
   module: WebAssembly.Module; memory: WebAssembly.Memory; base: number; jobOffset: number; index: number; words: number;
   names: readonly string[];
-  /** How long a helper spins for the next job after one before it sleeps (µs). */
-  spinUs: number;
 }
 
 /**
@@ -77,13 +67,6 @@ export function serveKernelJobs(d: HelperData, post: (m: { ready?: boolean; erro
   post({ ready: true });
   let seen = 0;
   for (;;) {
-    // The next split layer of a run usually comes within tens of µs, and a futex wake-up costs about as
-    // much as a small layer: spin a bounded while first, so consecutive layers find us awake. The spin
-    // follows a job only, so an idle engine costs one spin after its last layer, never a busy core.
-    if (d.spinUs > 0 && Atomics.load(ctl, 0) === seen) {
-      const until = performance.now() + d.spinUs / 1000;
-      while (Atomics.load(ctl, 0) === seen && performance.now() < until);
-    }
     while (Atomics.load(ctl, 0) === seen) Atomics.wait(ctl, 0, seen); // SEQ
     seen = Atomics.load(ctl, 0);
     if (Atomics.load(ctl, 3) !== 0) return; // QUIT
@@ -179,12 +162,12 @@ function startThread(data: HelperData): HelperThread {
  * and waits until each is ready. `fns` are this thread's exports in KERNEL_FNS order.
  */
 export async function startKernelCrew(module: WebAssembly.Module, memory: WebAssembly.Memory, base: number, helpers: number,
-  fns: readonly ((...a: number[]) => unknown)[], spinUs = HELPER_SPIN_US): Promise<KernelCrew> {
+  fns: readonly ((...a: number[]) => unknown)[]): Promise<KernelCrew> {
   const jobOffset = slotBytes(helpers) - 8 * SLOT_WORDS;
   const threads: HelperThread[] = [];
   try {
     await Promise.all(Array.from({ length: helpers }, (_, index) => {
-      const data = { module, memory, base, jobOffset, index, words: SLOT_WORDS, names: KERNEL_FNS, spinUs };
+      const data = { module, memory, base, jobOffset, index, words: SLOT_WORDS, names: KERNEL_FNS };
       const t = startThread(data);
       threads.push(t);
       return new Promise<void>((resolve, reject) => {

@@ -182,10 +182,9 @@ export const MAX_KERNEL_THREADS = 8;
  * `threads` > 1 where threads can run (kernelThreadsAvailable), the shared-memory build is used and
  * threads − 1 helpers take their share of each big conv layer's rows; otherwise one thread, as before.
  * `splitMacs`: the smallest layer split (default SPLIT_MACS; the tests split every layer with 0);
- * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken; `spinUs`: how
- * long a helper spins for the next layer before it sleeps (default HELPER_SPIN_US).
+ * `helpersOnly` (tests): split layers run on the helpers alone, so their path is always taken.
  */
-export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean; spinUs?: number } = {}): Promise<Int8Engine> {
+export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; helpersOnly?: boolean } = {}): Promise<Int8Engine> {
   const threads = Math.min(MAX_KERNEL_THREADS, Math.max(1, Math.floor(o.threads ?? 1)));
   if (threads > 1 && kernelThreadsAvailable()) {
     const engine = await threadedEngine(threads, o).catch(() => undefined);
@@ -199,7 +198,7 @@ export async function loadInt8Engine(o: { threads?: number; splitMacs?: number; 
   return engine;
 }
 
-async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean; spinUs?: number }): Promise<Int8Engine> {
+async function threadedEngine(threads: number, o: { splitMacs?: number; helpersOnly?: boolean }): Promise<Int8Engine> {
   sharedModulePromise ??= WebAssembly.compile(wasmBytes(KERNELS_SHARED_WASM_BASE64));
   const module = await sharedModulePromise;
   const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared: true });
@@ -208,7 +207,7 @@ async function threadedEngine(threads: number, o: { splitMacs?: number; helpersO
   const end = first + slotBytes(threads - 1);
   if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
   const fns = KERNEL_FNS.map((n) => x[n] as (...a: number[]) => unknown);
-  const crew = await startKernelCrew(module, memory, first, threads - 1, fns, o.spinUs);
+  const crew = await startKernelCrew(module, memory, first, threads - 1, fns);
   const engine = createEngine(x, crew, end, o.splitMacs ?? SPLIT_MACS, o.helpersOnly);
   warmUp(engine);
   return engine;

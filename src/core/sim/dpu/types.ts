@@ -21,7 +21,7 @@ export interface SimOptions {
   kernelThreads?: number;
   /** How layers are split (tests): from `splitMacs` multiply-accumulates (default SPLIT_MACS; 0: every
    *  layer), and with `helpersOnly` run by the helper threads alone. */
-  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean; spinUs?: number };
+  kernelSplit?: { splitMacs?: number; helpersOnly?: boolean };
   wasmPaths?: OrtOptions['wasmPaths'];
   /** One onnxruntime call per run of consecutive CPU subgraphs (default true; false: one call each, as a check). */
   groupCpu?: boolean;
